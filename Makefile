@@ -1,0 +1,109 @@
+# vfio-hooks: plain GNU make.  See README.md.
+#   make            build into build/
+#   make check      unit and golden tests under ASan+UBSan (build/asan/)
+#   make e2e        end-to-end tests against real libvirtd and a real kernel
+#   make install    DESTDIR=... PREFIX=/usr/local
+VERSION    := 0.1
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+DATADIR    ?= $(PREFIX)/share/vfio-hooks
+SYSCONFDIR ?= /etc/vfio-hooks
+MANDIR     ?= $(PREFIX)/share/man
+
+BUILD ?= build
+CC    ?= cc
+PKG_CONFIG ?= pkg-config
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ifeq ($(SAN),1)
+  OPT := -O1 -g $(SAN_FLAGS)
+  LDSAN := $(SAN_FLAGS)
+else
+  OPT ?= -O2 -g
+endif
+
+XML_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libxml-2.0)
+XML_LIBS    := $(shell $(PKG_CONFIG) --libs libxml-2.0)
+UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev)
+VIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt)
+VIRT_LIBS   := $(shell $(PKG_CONFIG) --libs libvirt)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+
+CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wmissing-prototypes -Wstrict-prototypes -Wno-format-nonliteral -Wno-format-truncation \
+	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
+	-DVH_VERSION='"$(VERSION)"' -DVH_DATADIR='"$(DATADIR)"' \
+	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	$(XML_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB     := $(BUILD)/libvfiohooks.a
+
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI     := $(BUILD)/vfio-hooks
+
+TEST_SUPPORT_SRC := tests/fakesys.c
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test-*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BIN  := $(BUILD)/tests/mkfakesys
+
+PROGS := $(CLI)
+
+.PHONY: all check unit golden e2e install uninstall clean format format-check
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) $(VIRT_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+
+$(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+
+# The tests run against the sanitizer build, from the source tree's data.
+check:
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit golden
+
+unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
+	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
+	  tests/run-unit.sh $(UNIT_BIN)
+
+golden: $(PROGS) $(TOOL_BIN)
+	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml BUILD=$(BUILD) tests/golden/run.sh
+
+e2e: all
+	tests/e2e/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vfio-hooks
+	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
+	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vfio-hooks $(DESTDIR)$(DATADIR)/profile.rng
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))
+	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
+
+format:
+	clang-format -i lib/*.[ch] cli/*.[ch] tests/*.[ch] tests/unit/*.c
+
+format-check:
+	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] tests/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf build

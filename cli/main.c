@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vfio-hooks: the command-line front end.  Parses global options, then
+ * dispatches to one sub-command from a table. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/paths.h"
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(struct cli *, int, char **);
+	const char *help;
+} commands[] = {
+	{"check", cmd_check,
+	 "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
+};
+
+static void usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS] COMMAND [ARGS]\n\n"
+		"Check and prepare PCI devices for passthrough to VMs.\n\n"
+		"Commands:\n",
+		prog);
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		fprintf(f, "  %s\n", commands[i].help);
+	fprintf(f,
+		"\nOptions:\n"
+		"  --root DIR          read /sys, /proc and /dev under DIR "
+		"(also VFIO_HOOKS_ROOT)\n"
+		"  --profiles DIR      load device profiles from DIR instead "
+		"of the\n"
+		"                      default search path (repeatable)\n"
+		"  --companions POLICY IOMMU group companions the hook may "
+		"bind:\n"
+		"                      refuse, same-device (default), any\n"
+		"  --json              machine-readable output\n"
+		"  -n, --numeric       show PCI IDs, not names\n"
+		"  -h, --help          this help\n"
+		"  --version           the version\n\n"
+		"Exit status: 0 no error findings, 1 error findings, 2 usage "
+		"or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_ROOT = 256, OPT_PROFILES, OPT_JSON, OPT_VERSION, OPT_COMP };
+	static const struct option opts[] = {
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"profiles", required_argument, NULL, OPT_PROFILES},
+		{"companions", required_argument, NULL, OPT_COMP},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"numeric", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{0},
+	};
+	struct cli cli = {
+		.prog = "vfio-hooks",
+		.check.companions = VH_COMPANIONS_SAME_DEVICE,
+	};
+	int c;
+
+	cli.root = secure_getenv("VFIO_HOOKS_ROOT");
+	/* Stop at the first non-option: the sub-command parses the rest. */
+	while ((c = getopt_long(argc, argv, "+nh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			cli.root = optarg;
+			break;
+		case OPT_PROFILES:
+			if (cli.n_profile_dirs + 1 >=
+			    (int)ELEMENTSOF(cli.profile_dirs)) {
+				fprintf(stderr, "%s: too many --profiles\n",
+					cli.prog);
+				return EXIT_USAGE;
+			}
+			cli.profile_dirs[cli.n_profile_dirs++] = optarg;
+			break;
+		case OPT_COMP:
+			if (vh_companions_parse(optarg, &cli.check.companions) <
+			    0) {
+				fprintf(stderr,
+					"%s: --companions takes refuse, "
+					"same-device or any, not '%s'\n",
+					cli.prog, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_JSON:
+			cli.json = true;
+			break;
+		case 'n':
+			cli.numeric = true;
+			break;
+		case 'h':
+			usage(stdout, cli.prog);
+			return EXIT_OK;
+		case OPT_VERSION:
+			printf("vfio-hooks %s\n", VH_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr, cli.prog);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr, cli.prog);
+		return EXIT_USAGE;
+	}
+	vh_pci_names_disable(cli.numeric);
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+		if (streq(argv[optind], commands[i].name)) {
+			/* The sub-command sees its own argv[0]. */
+			int r;
+			optind++;
+			r = commands[i].fn(&cli, argc - optind + 1,
+					   argv + optind - 1);
+			return r;
+		}
+	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", cli.prog,
+		argv[optind]);
+	return EXIT_USAGE;
+}

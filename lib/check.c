@@ -1,0 +1,951 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "check.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const severity_names[] = {
+	[VH_INFO] = "info",
+	[VH_WARNING] = "warning",
+	[VH_ERROR] = "error",
+};
+
+const char *vh_severity_name(enum vh_severity s)
+{
+	return (size_t)s < ELEMENTSOF(severity_names) ? severity_names[s] : "?";
+}
+
+const struct vh_rule_info vh_rules[] = {
+	{"bad-address", VH_ERROR,
+	 "a hostdev's PCI address is not a number or out of range"},
+	{"device-duplicate", VH_ERROR, "the same PCI device is listed twice"},
+	{"device-missing", VH_ERROR, "no PCI device at the hostdev's address"},
+	{"device-unreadable", VH_WARNING,
+	 "a sysfs attribute of the device could not be read"},
+	{"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through"},
+	{"host-iommu-off", VH_ERROR,
+	 "the device has no IOMMU group: the host IOMMU is off"},
+	{"machine-q35", VH_ERROR, "the device needs a q35 machine"},
+	{"viommu-misplaced", VH_ERROR,
+	 "<iommu> is under <features>, where libvirt ignores it"},
+	{"viommu-missing", VH_ERROR,
+	 "the device needs an emulated Intel IOMMU (<iommu model='intel'>)"},
+	{"viommu-intremap", VH_ERROR,
+	 "the emulated IOMMU needs interrupt remapping (intremap='on')"},
+	{"viommu-caching-mode", VH_ERROR,
+	 "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'"},
+	{"ioapic-split", VH_ERROR,
+	 "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)"},
+	{"viommu-eim", VH_WARNING,
+	 "more than 255 vCPUs with interrupt remapping need eim='on'"},
+	{"group-not-viable", VH_ERROR,
+	 "another endpoint of the IOMMU group is on a host driver"},
+	{"group-companions-bind", VH_WARNING,
+	 "the hook will bind the IOMMU group's other endpoints to vfio-pci"},
+};
+const size_t vh_n_rules = ELEMENTSOF(vh_rules);
+
+/* Evaluation context: the report being built, plus what rules share. */
+struct ctx {
+	const struct vh_sys *sys;
+	const struct vh_profiles *ps;
+	const struct vh_domain *dom;
+	const struct vh_check_opts *opts;
+	struct vh_report *rep;
+	int err; /* -ENOMEM, sticky */
+};
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (!fmt)
+		return NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+static char *fmt(const char *f, ...) _printf_(1, 2);
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	s = vfmt(f, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Add a finding; takes ownership of the strings and the device list. */
+static struct vh_finding *add(struct ctx *c, const char *rule,
+			      enum vh_severity sev,
+			      const struct vh_pci_addr *addr, char **devices,
+			      char *message, char *why, char *fix_where,
+			      char *fix)
+{
+	struct vh_report *r = c->rep;
+	struct vh_finding *nv, *f;
+
+	nv = realloc(r->findings, (r->n_findings + 1) * sizeof(*nv));
+	if (!nv || !message) {
+		if (nv)
+			r->findings = nv;
+		vh_strv_free(devices);
+		free(message);
+		free(why);
+		free(fix_where);
+		free(fix);
+		c->err = -ENOMEM;
+		return NULL;
+	}
+	r->findings = nv;
+	f = &r->findings[r->n_findings++];
+	*f = (struct vh_finding){.rule = rule, .severity = sev};
+	if (addr) {
+		f->has_addr = true;
+		f->addr = *addr;
+	}
+	f->devices = devices;
+	f->message = message;
+	f->why = why;
+	f->fix_where = fix_where;
+	f->fix = fix;
+	if (sev == VH_ERROR)
+		r->n_error++;
+	else if (sev == VH_WARNING)
+		r->n_warning++;
+	else
+		r->n_info++;
+	return f;
+}
+
+static char **one_device(const struct vh_pci_addr *a)
+{
+	char **v = calloc(2, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v[0] = malloc(VH_PCI_ADDR_LEN);
+	if (!v[0]) {
+		free(v);
+		return NULL;
+	}
+	vh_pci_addr_format(a, v[0]);
+	return v;
+}
+
+static const char *hd_kind(const struct vh_hostdev *h)
+{
+	return h->is_interface ? "<interface type='hostdev'>" : "<hostdev>";
+}
+
+/* --- Resolution: read each hostdev, match its profile, derive needs. --- */
+
+static void make_label(struct vh_resolved *rd)
+{
+	char vn[96], mn[128];
+	const struct vh_pci_dev *d = &rd->dev;
+
+	if (!d->present) {
+		snprintf(rd->label, sizeof(rd->label), "%s", d->name);
+		return;
+	}
+	vh_pci_names(d->vendor, d->device, vn, sizeof(vn), mn, sizeof(mn));
+	if (vn[0] && mn[0])
+		snprintf(rd->label, sizeof(rd->label), "%s %s at %s [%04x:%04x]",
+			 vn, mn, d->name, d->vendor, d->device);
+	else if (rd->profile)
+		snprintf(rd->label, sizeof(rd->label), "%s at %s [%04x:%04x]",
+			 rd->profile->description, d->name, d->vendor,
+			 d->device);
+	else
+		snprintf(rd->label, sizeof(rd->label),
+			 "the device at %s [%04x:%04x]", d->name, d->vendor,
+			 d->device);
+}
+
+static void derive_needs(struct ctx *c, struct vh_resolved *rd)
+{
+	const struct vh_pci_dev *d = &rd->dev;
+	const struct vh_profile *p = rd->profile;
+	size_t w = 0;
+
+	(void)c;
+	if (p) {
+		rd->needs = p->needs;
+		w += (size_t)snprintf(rd->needs_why, sizeof(rd->needs_why),
+				      "profile '%s' (%s)%s%s", p->id, p->file,
+				      p->why ? ": " : "", p->why ? p->why : "");
+	}
+	/* Beyond any profile: multi-vector MSI without MSI-X.  An x86 guest
+	 * programs more than one MSI vector only through interrupt remapping,
+	 * so the device needs what the AIC100 needs. */
+	if (d->caps.msi_vectors > 1 && !d->caps.msix_vectors &&
+	    !(p && p->needs.intremap)) {
+		struct vh_needs *n = &rd->needs;
+		n->q35 = n->viommu = n->intremap = n->caching_mode = true;
+		n->ioapic_split = true;
+		if (n->min_msi < d->caps.msi_vectors)
+			n->min_msi = d->caps.msi_vectors;
+		if (w < sizeof(rd->needs_why))
+			snprintf(rd->needs_why + w, sizeof(rd->needs_why) - w,
+				 "%sits config space offers MSI with %u vectors "
+				 "and no MSI-X: an x86 guest can use more than "
+				 "one MSI vector only with interrupt remapping "
+				 "from an emulated IOMMU, or the guest driver "
+				 "gets a single vector",
+				 w ? "; and " : "", d->caps.msi_vectors);
+	}
+}
+
+static int resolve(struct ctx *c)
+{
+	const struct vh_domain *dom = c->dom;
+	struct vh_report *rep = c->rep;
+
+	rep->devs = calloc(dom->n_hostdevs ? dom->n_hostdevs : 1,
+			   sizeof(*rep->devs));
+	if (!rep->devs)
+		return -ENOMEM;
+	rep->n_devs = dom->n_hostdevs;
+	for (size_t i = 0; i < dom->n_hostdevs; i++) {
+		struct vh_resolved *rd = &rep->devs[i];
+		rd->hd = &dom->hostdevs[i];
+		if (!rd->hd->addr_ok)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (rep->devs[j].hd->addr_ok &&
+			    vh_pci_addr_eq(&rep->devs[j].hd->addr,
+					   &rd->hd->addr))
+				rd->duplicate = true;
+		if (rd->duplicate)
+			continue;
+		(void)vh_pci_dev_read(c->sys, &rd->hd->addr, &rd->dev);
+		if (rd->dev.present) {
+			rd->profile = vh_profiles_match(c->ps, &rd->dev);
+			derive_needs(c, rd);
+			if (rd->dev.iommu_group >= 0) {
+				int n = vh_iommu_group_members(
+					c->sys, rd->dev.iommu_group, &rd->group);
+				if (n == -ENOMEM)
+					return n;
+				rd->n_group = n > 0 ? n : 0;
+			}
+		}
+		make_label(rd);
+	}
+	return 0;
+}
+
+/* Devices that can be checked further: valid, unique and present. */
+static bool usable(const struct vh_resolved *rd)
+{
+	return rd->hd->addr_ok && !rd->duplicate && rd->dev.present;
+}
+
+/* --- Rules about the hostdevs themselves. --- */
+
+static void rule_addresses(struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		const struct vh_hostdev *h = rd->hd;
+		if (!h->addr_ok) {
+			add(c, "bad-address", VH_ERROR, NULL, NULL,
+			    fmt("The %s at line %d has an unusable PCI address "
+				"(%s): %s.",
+				hd_kind(h), h->line, h->addr_text, h->addr_error),
+			    NULL, fmt("<source> of the %s at line %d",
+				      hd_kind(h), h->line),
+			    strdup("<address domain='0x0000' bus='0x01' "
+				   "slot='0x00' function='0x0'/>  (the "
+				   "address 'lspci -D' shows, as "
+				   "DDDD:BB:SS.F)"));
+		} else if (rd->duplicate) {
+			char a[VH_PCI_ADDR_LEN];
+			vh_pci_addr_format(&h->addr, a);
+			add(c, "device-duplicate", VH_ERROR, &h->addr,
+			    one_device(&h->addr),
+			    fmt("%s is listed more than once (again in the %s "
+				"at line %d): a device can be given to a VM "
+				"only once.",
+				a, hd_kind(h), h->line),
+			    NULL, strdup("<devices>"),
+			    fmt("remove the second %s for %s", hd_kind(h), a));
+		}
+	}
+}
+
+static void rule_presence(struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		const struct vh_pci_dev *d = &rd->dev;
+		if (!rd->hd->addr_ok || rd->duplicate)
+			continue;
+		if (!d->present) {
+			add(c, "device-missing", VH_ERROR, &d->addr,
+			    one_device(&d->addr),
+			    d->err && d->err != -ENOENT
+				    ? fmt("%s cannot be looked up on this host: "
+					  "%s: %s.",
+					  d->name, d->err_file,
+					  strerror(-d->err))
+				    : fmt("%s does not exist on this host (no "
+					  "/sys/bus/pci/devices/%s).",
+					  d->name, d->name),
+			    NULL,
+			    fmt("<source><address/> of the %s at line %d",
+				hd_kind(rd->hd), rd->hd->line),
+			    strdup("the address of the device as 'lspci -D' "
+				   "shows it; if the card was moved or the "
+				   "firmware renumbered the buses, update "
+				   "the address"));
+			continue;
+		}
+		if (d->err)
+			add(c, "device-unreadable", VH_WARNING, &d->addr,
+			    one_device(&d->addr),
+			    fmt("%s: cannot read %s: %s; checks that need it "
+				"were skipped.",
+				rd->label, d->err_file, strerror(-d->err)),
+			    NULL, NULL,
+			    strdup("run as root, or check the kernel log for "
+				   "errors about this device"));
+		if (vh_pci_dev_is_bridge(d))
+			add(c, "device-bridge", VH_ERROR, &d->addr,
+			    one_device(&d->addr),
+			    fmt("%s is a PCI bridge (class %06x, header type "
+				"%u): bridges cannot be passed through.",
+				rd->label, d->class, d->caps.header_type),
+			    NULL, strdup("<devices>"),
+			    strdup("pass through the endpoint devices behind "
+				   "the bridge instead of the bridge"));
+		else if (d->iommu_group < 0)
+			add(c, "host-iommu-off", VH_ERROR, &d->addr,
+			    one_device(&d->addr),
+			    fmt("%s has no IOMMU group (no /sys/bus/pci/devices/"
+				"%s/iommu_group): the host IOMMU is off, so "
+				"the device cannot be passed through.",
+				rd->label, d->name),
+			    NULL, strdup("the host"),
+			    strdup("enable VT-d (Intel) or AMD-Vi/IOMMU in the "
+				   "firmware setup, add intel_iommu=on (or "
+				   "amd_iommu=on) iommu=pt to the kernel "
+				   "command line, and reboot"));
+	}
+}
+
+/* --- Rules about what the VM must provide. --- */
+
+/* Collect the usable devices with a given need into a list and a label
+ * text; the first one's address becomes the finding's address. */
+struct needers {
+	char **addrs;
+	size_t n;
+	struct vh_buf labels;
+	struct vh_buf whys;
+	struct vh_pci_addr first;
+};
+
+static void needers_add(struct needers *nd, const struct vh_resolved *rd)
+{
+	char **nv = realloc(nd->addrs, (nd->n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return;
+	nd->addrs = nv;
+	nd->addrs[nd->n] = malloc(VH_PCI_ADDR_LEN);
+	if (!nd->addrs[nd->n])
+		return;
+	vh_pci_addr_format(&rd->dev.addr, nd->addrs[nd->n]);
+	if (nd->n == 0)
+		nd->first = rd->dev.addr;
+	nd->addrs[++nd->n] = NULL;
+	vh_buf_printf(&nd->labels, "%s%s", nd->labels.len ? ", " : "",
+		      rd->label);
+	vh_buf_printf(&nd->whys, "%s%s: %s", nd->whys.len ? "\n" : "",
+		      rd->dev.name, rd->needs_why);
+}
+
+static void needers_done(struct needers *nd)
+{
+	vh_strv_free(nd->addrs);
+	vh_buf_done(&nd->labels);
+	vh_buf_done(&nd->whys);
+}
+
+static bool need_q35(const struct vh_needs *n) { return n->q35; }
+static bool need_viommu(const struct vh_needs *n)
+{
+	return n->viommu || n->intremap || n->caching_mode;
+}
+static bool need_intremap(const struct vh_needs *n) { return n->intremap; }
+static bool need_ioapic(const struct vh_needs *n) { return n->ioapic_split; }
+
+static void collect(struct ctx *c, bool (*want)(const struct vh_needs *),
+		    struct needers *nd)
+{
+	*nd = (struct needers){0};
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		if (usable(rd) && want(&rd->needs))
+			needers_add(nd, rd);
+	}
+}
+
+static bool any_usable(const struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++)
+		if (usable(&c->rep->devs[i]))
+			return true;
+	return false;
+}
+
+static bool intel_iommu(const struct vh_domain *d)
+{
+	return d->has_iommu && streq(d->iommu_model, "intel");
+}
+
+/* The <iommu> element the domain should have: what it has, plus what the
+ * devices need. */
+static char *iommu_xml(const struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+	bool ir = d->intremap == VH_ON;
+
+	for (size_t i = 0; i < c->rep->n_devs; i++)
+		if (usable(&c->rep->devs[i]) && c->rep->devs[i].needs.intremap)
+			ir = true;
+	struct vh_buf b = {0};
+
+	vh_buf_puts(&b, "<iommu model='intel'>\n  <driver");
+	if (ir)
+		vh_buf_puts(&b, " intremap='on'");
+	vh_buf_puts(&b, " caching_mode='on'");
+	if (d->eim == VH_ON || (ir && d->vcpus > 255))
+		vh_buf_puts(&b, " eim='on'");
+	if (d->iotlb == VH_ON)
+		vh_buf_puts(&b, " iotlb='on'");
+	if (d->aw_bits)
+		vh_buf_printf(&b, " aw_bits='%u'", d->aw_bits);
+	vh_buf_puts(&b, "/>\n</iommu>");
+	return vh_buf_steal(&b);
+}
+
+static bool needs_apply(const struct ctx *c)
+{
+	/* q35, the Intel vIOMMU and the split I/O APIC are x86 QEMU/KVM
+	 * notions; other guests are judged by other rules. */
+	return vh_domain_is_x86(c->dom) && vh_domain_is_qemu_hvm(c->dom);
+}
+
+static void rule_machine(struct ctx *c)
+{
+	struct needers nd;
+	const struct vh_domain *d = c->dom;
+
+	if (!needs_apply(c) || d->machine_kind == VH_MACHINE_Q35)
+		return;
+	collect(c, need_q35, &nd);
+	if (nd.n)
+		add(c, "machine-q35", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
+		    fmt("The domain '%s' uses machine '%s'%s, but %s need%s a "
+			"q35 machine: only q35 has the PCI Express topology "
+			"and the emulated Intel IOMMU with interrupt "
+			"remapping.",
+			d->name ? d->name : "?",
+			d->machine ? d->machine : "(default: pc)",
+			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)",
+			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&nd.whys), strdup("<os>"),
+		    fmt("<type arch='%s' machine='q35'>hvm</type>\n(an "
+			"existing guest may need its drivers for the new "
+			"chipset; a new VM: virt-install --machine q35)",
+			d->arch ? d->arch : "x86_64"));
+	needers_done(&nd);
+}
+
+static void rule_viommu_misplaced(struct ctx *c)
+{
+	struct needers nd;
+
+	if (!c->dom->iommu_in_features)
+		return;
+	collect(c, need_viommu, &nd);
+	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING,
+	    nd.n ? &nd.first : NULL, TAKE_PTR(nd.addrs),
+	    fmt("The domain '%s' has <iommu> under <features>; libvirt only "
+		"knows it under <devices>, so the guest gets no emulated "
+		"IOMMU%s%s.",
+		c->dom->name ? c->dom->name : "?", nd.n ? " and " : "",
+		nd.n ? vh_buf_str(&nd.labels) : ""),
+	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
+	    strdup("<devices> (and remove it from <features>)"),
+	    iommu_xml(c));
+	needers_done(&nd);
+}
+
+static void rule_viommu(struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+	struct needers nd;
+
+	if (!needs_apply(c))
+		return;
+	collect(c, need_viommu, &nd);
+	if (nd.n && !intel_iommu(d)) {
+		add(c, "viommu-missing", VH_ERROR, &nd.first,
+		    TAKE_PTR(nd.addrs),
+		    d->has_iommu
+			    ? fmt("The domain '%s' has <iommu model='%s'>, but "
+				  "%s need%s an emulated Intel IOMMU.",
+				  d->name ? d->name : "?",
+				  d->iommu_model ? d->iommu_model : "",
+				  vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s")
+			    : fmt("The domain '%s' has no emulated IOMMU, but "
+				  "%s need%s an emulated Intel IOMMU.",
+				  d->name ? d->name : "?",
+				  vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&nd.whys), strdup("<devices>"),
+		    iommu_xml(c));
+	}
+	needers_done(&nd);
+	if (!intel_iommu(d))
+		return;
+
+	collect(c, need_intremap, &nd);
+	if (nd.n && d->intremap != VH_ON)
+		add(c, "viommu-intremap", VH_ERROR, &nd.first,
+		    TAKE_PTR(nd.addrs),
+		    fmt("The emulated IOMMU of domain '%s' has interrupt "
+			"remapping %s, but %s need%s it.",
+			d->name ? d->name : "?",
+			d->intremap == VH_OFF ? "off" : "not enabled",
+			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&nd.whys),
+		    strdup("<devices>, replacing the <iommu> element"),
+		    iommu_xml(c));
+	needers_done(&nd);
+
+	/* QEMU refuses an intel-iommu without caching-mode as soon as any
+	 * VFIO device is present, whatever the device. */
+	if (any_usable(c) && d->caching_mode != VH_ON) {
+		collect(c, need_viommu, &nd);
+		struct vh_resolved *first = NULL;
+		for (size_t i = 0; i < c->rep->n_devs && !first; i++)
+			if (usable(&c->rep->devs[i]))
+				first = &c->rep->devs[i];
+		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
+		    one_device(&first->dev.addr),
+		    fmt("The emulated Intel IOMMU of domain '%s' has "
+			"caching_mode %s, but the domain passes through %s: "
+			"QEMU refuses to start a VFIO device behind an Intel "
+			"IOMMU without caching mode.",
+			d->name ? d->name : "?",
+			d->caching_mode == VH_OFF ? "off" : "not set",
+			first->label),
+		    nd.n ? vh_buf_steal(&nd.whys) : NULL,
+		    strdup("<devices>, replacing the <iommu> element"),
+		    iommu_xml(c));
+		needers_done(&nd);
+	}
+
+	if (d->intremap == VH_ON && d->vcpus > 255 && d->eim != VH_ON &&
+	    any_usable(c))
+		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
+		    fmt("The domain '%s' has %u vCPUs and interrupt remapping "
+			"but not extended interrupt mode: vCPUs above 255 "
+			"cannot receive interrupts.",
+			d->name ? d->name : "?", d->vcpus),
+		    NULL, strdup("<devices>, replacing the <iommu> element"),
+		    iommu_xml(c));
+}
+
+static void rule_ioapic(struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+	struct needers nd;
+	bool split = streq(d->ioapic_driver, "qemu");
+
+	if (!needs_apply(c) || split)
+		return;
+	collect(c, need_ioapic, &nd);
+	if (nd.n)
+		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
+		    fmt("The domain '%s' has %s, but %s need%s a split I/O "
+			"APIC: interrupt remapping works only when QEMU "
+			"emulates the I/O APIC (kernel_irqchip=split).",
+			d->name ? d->name : "?",
+			d->ioapic_driver ? "<ioapic driver='kvm'>"
+					 : "no <ioapic driver='qemu'/>",
+			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&nd.whys), strdup("<features>"),
+		    strdup("<ioapic driver='qemu'/>"));
+	else if (intel_iommu(d) && d->intremap == VH_ON && any_usable(c))
+		add(c, "ioapic-split", VH_ERROR, NULL, NULL,
+		    fmt("The domain '%s' enables interrupt remapping on its "
+			"emulated IOMMU without a split I/O APIC: libvirt "
+			"refuses to start it.",
+			d->name ? d->name : "?"),
+		    NULL, strdup("<features>"),
+		    strdup("<ioapic driver='qemu'/>"));
+	needers_done(&nd);
+}
+
+/* --- IOMMU group viability. --- */
+
+static bool in_domain(const struct ctx *c, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		if (rd->hd->addr_ok && vh_pci_addr_eq(&rd->hd->addr, a))
+			return true;
+	}
+	return false;
+}
+
+/* Drivers with which VFIO accepts a group member: a vfio driver (vfio-pci
+ * or a variant driver), or pci-stub. */
+static bool driver_viable(const char *drv)
+{
+	return !drv[0] || strncmp(drv, "vfio", 4) == 0 ||
+	       strstr(drv, "-vfio-pci") || strstr(drv, "_vfio_pci") ||
+	       streq(drv, "pci-stub");
+}
+
+static void rule_groups(struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		enum vh_companions pol;
+		struct vh_buf list = {0}, fix = {0};
+		char **addrs = NULL;
+		size_t n = 0;
+		bool all_same_slot = true;
+
+		if (!usable(rd) || rd->dev.iommu_group < 0)
+			continue;
+		/* Report a group once, at its first device in the domain. */
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = usable(&c->rep->devs[j]) &&
+			       c->rep->devs[j].dev.iommu_group ==
+				       rd->dev.iommu_group;
+		if (seen)
+			continue;
+		for (int g = 0; g < rd->n_group; g++) {
+			const struct vh_pci_addr *m = &rd->group[g];
+			struct vh_pci_dev md;
+			char **nv;
+			if (in_domain(c, m))
+				continue;
+			if (vh_pci_dev_read(c->sys, m, &md) < 0)
+				continue;
+			if (vh_pci_dev_is_bridge(&md) || driver_viable(md.driver))
+				continue;
+			nv = realloc(addrs, (n + 2) * sizeof(*nv));
+			if (!nv)
+				break;
+			addrs = nv;
+			addrs[n] = strdup(md.name);
+			addrs[++n] = NULL;
+			if (m->domain != rd->dev.addr.domain ||
+			    m->bus != rd->dev.addr.bus ||
+			    m->slot != rd->dev.addr.slot)
+				all_same_slot = false;
+			vh_buf_printf(&list, "%s%s (driver %s)",
+				      list.len ? ", " : "", md.name, md.driver);
+			vh_buf_printf(&fix,
+				      "%s<hostdev mode='subsystem' type='pci' "
+				      "managed='yes'>\n  <source>\n    <address "
+				      "domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+				      "function='0x%x'/>\n  </source>\n</hostdev>",
+				      fix.len ? "\n" : "", m->domain, m->bus,
+				      m->slot, m->function);
+		}
+		if (n == 0) {
+			vh_buf_done(&list);
+			vh_buf_done(&fix);
+			free(addrs);
+			continue;
+		}
+		pol = rd->profile && rd->profile->companions
+			      ? rd->profile->companions
+			      : c->opts->companions;
+		if (pol == VH_COMPANIONS_ANY ||
+		    (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot))
+			add(c, "group-companions-bind", VH_WARNING, &rd->dev.addr,
+			    addrs,
+			    fmt("IOMMU group %d of %s also holds %s; the hook "
+				"will bind %s to vfio-pci while the VM runs and "
+				"give %s back afterwards.",
+				rd->dev.iommu_group, rd->label,
+				vh_buf_str(&list), n > 1 ? "them" : "it",
+				n > 1 ? "them" : "it"),
+			    fmt("companion policy '%s'%s",
+				vh_companions_name(pol),
+				rd->profile && rd->profile->companions
+					? " from the device's profile"
+					: " from the configuration"),
+			    NULL, NULL);
+		else
+			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr,
+			    addrs,
+			    fmt("IOMMU group %d of %s also holds %s, bound to a "
+				"host driver and not given to this domain: VFIO "
+				"can only use a group whose every endpoint is "
+				"free.",
+				rd->dev.iommu_group, rd->label,
+				vh_buf_str(&list)),
+			    fmt("companion policy '%s'%s",
+				vh_companions_name(pol),
+				pol == VH_COMPANIONS_SAME_DEVICE
+					? " (other functions of the same "
+					  "device only)"
+					: ""),
+			    strdup("<devices>, one <hostdev> per companion (or "
+				   "move the card to a slot with its own group, "
+				   "or set companions = any in "
+				   "vfio-hooks.conf)"),
+			    vh_buf_steal(&fix));
+		vh_buf_done(&list);
+		vh_buf_done(&fix);
+	}
+}
+
+static void (*const rule_fns[])(struct ctx *) = {
+	rule_addresses, rule_presence, rule_machine, rule_viommu_misplaced,
+	rule_viommu,	rule_ioapic,   rule_groups,
+};
+
+int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
+		    const struct vh_domain *dom,
+		    const struct vh_check_opts *opts, struct vh_report *ret)
+{
+	static const struct vh_check_opts defaults = {
+		.companions = VH_COMPANIONS_SAME_DEVICE,
+	};
+	static const struct vh_profiles none;
+	struct vh_report rep = {.dom = dom};
+	struct ctx c = {
+		.sys = sys,
+		.ps = ps ? ps : &none,
+		.dom = dom,
+		.opts = opts ? opts : &defaults,
+		.rep = &rep,
+	};
+	int r;
+
+	r = resolve(&c);
+	for (size_t i = 0; r == 0 && i < ELEMENTSOF(rule_fns) && !c.err; i++)
+		rule_fns[i](&c);
+	if (r == 0)
+		r = c.err;
+	if (r < 0) {
+		vh_report_done(&rep);
+		return r;
+	}
+	*ret = rep;
+	return 0;
+}
+
+void vh_report_done(struct vh_report *r)
+{
+	for (size_t i = 0; i < r->n_findings; i++) {
+		struct vh_finding *f = &r->findings[i];
+		vh_strv_free(f->devices);
+		free(f->message);
+		free(f->why);
+		free(f->fix_where);
+		free(f->fix);
+	}
+	free(r->findings);
+	for (size_t i = 0; i < r->n_devs; i++)
+		free(r->devs[i].group);
+	free(r->devs);
+	*r = (struct vh_report){0};
+}
+
+/* --- Output. --- */
+
+static void indent(struct vh_buf *out, const char *text, const char *pfx)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		vh_buf_printf(out, "%s%.*s\n", pfx, (int)l, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+void vh_report_text(const struct vh_report *r, struct vh_buf *out)
+{
+	const char *name = r->dom->name ? r->dom->name : "(unnamed)";
+	size_t checked = 0;
+
+	for (size_t i = 0; i < r->n_devs; i++)
+		checked += usable(&r->devs[i]);
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct vh_finding *f = &r->findings[i];
+		vh_buf_printf(out, "%s[%s]", vh_severity_name(f->severity),
+			      f->rule);
+		if (f->has_addr) {
+			char a[VH_PCI_ADDR_LEN];
+			vh_pci_addr_format(&f->addr, a);
+			vh_buf_printf(out, " %s", a);
+		}
+		vh_buf_puts(out, "\n");
+		indent(out, f->message, "  ");
+		if (f->why) {
+			vh_buf_puts(out, "  Why:\n");
+			indent(out, f->why, "    ");
+		}
+		if (f->fix) {
+			vh_buf_printf(out, "  Fix%s%s:\n",
+				      f->fix_where ? ", in " : "",
+				      f->fix_where ? f->fix_where : "");
+			indent(out, f->fix, "    ");
+		}
+		vh_buf_puts(out, "\n");
+	}
+	vh_buf_printf(out,
+		      "%s: %u error%s, %u warning%s, %u info; %zu of %zu "
+		      "PCI hostdev%s checked.\n",
+		      name, r->n_error, r->n_error == 1 ? "" : "s",
+		      r->n_warning, r->n_warning == 1 ? "" : "s", r->n_info,
+		      checked, r->n_devs, r->n_devs == 1 ? "" : "s");
+}
+
+static void json_kv(struct vh_buf *o, const char *k, const char *v, bool comma)
+{
+	vh_buf_printf(o, "\"%s\":", k);
+	if (v) {
+		vh_buf_puts(o, "\"");
+		vh_buf_json_str(o, v);
+		vh_buf_puts(o, "\"");
+	} else {
+		vh_buf_puts(o, "null");
+	}
+	if (comma)
+		vh_buf_puts(o, ",");
+}
+
+void vh_report_json(const struct vh_report *r, struct vh_buf *o)
+{
+	const struct vh_domain *d = r->dom;
+
+	vh_buf_puts(o, "{\"domain\":{");
+	json_kv(o, "name", d->name, true);
+	json_kv(o, "uuid", d->uuid, true);
+	json_kv(o, "machine", d->machine, true);
+	json_kv(o, "arch", d->arch, false);
+	vh_buf_puts(o, "},\"devices\":[");
+	for (size_t i = 0; i < r->n_devs; i++) {
+		const struct vh_resolved *rd = &r->devs[i];
+		const struct vh_pci_dev *dv = &rd->dev;
+		char a[VH_PCI_ADDR_LEN], id[8];
+		if (i)
+			vh_buf_puts(o, ",");
+		vh_buf_puts(o, "{");
+		if (rd->hd->addr_ok)
+			vh_pci_addr_format(&rd->hd->addr, a);
+		json_kv(o, "address", rd->hd->addr_ok ? a : NULL, true);
+		vh_buf_printf(o, "\"line\":%d,\"managed\":%s,\"interface\":%s,"
+				 "\"present\":%s,",
+			      rd->hd->line, rd->hd->managed ? "true" : "false",
+			      rd->hd->is_interface ? "true" : "false",
+			      dv->present ? "true" : "false");
+		if (dv->present) {
+			char vn[96], mn[128];
+			vh_pci_names(dv->vendor, dv->device, vn, sizeof(vn), mn,
+				     sizeof(mn));
+			snprintf(id, sizeof(id), "%04x", dv->vendor);
+			json_kv(o, "vendor", id, true);
+			snprintf(id, sizeof(id), "%04x", dv->device);
+			json_kv(o, "device", id, true);
+			vh_buf_printf(o, "\"class\":\"%06x\",", dv->class);
+			json_kv(o, "vendor_name", vn[0] ? vn : NULL, true);
+			json_kv(o, "model_name", mn[0] ? mn : NULL, true);
+			json_kv(o, "driver", dv->driver[0] ? dv->driver : NULL,
+				true);
+			if (dv->iommu_group >= 0)
+				vh_buf_printf(o, "\"iommu_group\":%d,",
+					      dv->iommu_group);
+			else
+				vh_buf_puts(o, "\"iommu_group\":null,");
+			vh_buf_puts(o, "\"group_members\":[");
+			for (int g = 0; g < rd->n_group; g++) {
+				vh_pci_addr_format(&rd->group[g], a);
+				vh_buf_printf(o, "%s\"%s\"", g ? "," : "", a);
+			}
+			vh_buf_puts(o, "],");
+			json_kv(o, "reset_method",
+				dv->has_reset_method ? dv->reset_method : NULL,
+				true);
+			vh_buf_printf(o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",
+				      dv->caps.msi_vectors,
+				      dv->caps.msix_vectors);
+		}
+		json_kv(o, "profile", rd->profile ? rd->profile->id : NULL,
+			false);
+		vh_buf_puts(o, "}");
+	}
+	vh_buf_puts(o, "],\"findings\":[");
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct vh_finding *f = &r->findings[i];
+		char a[VH_PCI_ADDR_LEN];
+		if (i)
+			vh_buf_puts(o, ",");
+		vh_buf_puts(o, "{");
+		json_kv(o, "rule", f->rule, true);
+		json_kv(o, "severity", vh_severity_name(f->severity), true);
+		if (f->has_addr)
+			vh_pci_addr_format(&f->addr, a);
+		json_kv(o, "address", f->has_addr ? a : NULL, true);
+		vh_buf_puts(o, "\"devices\":[");
+		for (char **p = f->devices; p && *p; p++) {
+			vh_buf_printf(o, "%s\"", p == f->devices ? "" : ",");
+			vh_buf_json_str(o, *p);
+			vh_buf_puts(o, "\"");
+		}
+		vh_buf_puts(o, "],");
+		json_kv(o, "message", f->message, true);
+		json_kv(o, "why", f->why, true);
+		json_kv(o, "fix_where", f->fix_where, true);
+		json_kv(o, "fix", f->fix, false);
+		vh_buf_puts(o, "}");
+	}
+	vh_buf_printf(o,
+		      "],\"summary\":{\"errors\":%u,\"warnings\":%u,\"info\":%u}"
+		      "}\n",
+		      r->n_error, r->n_warning, r->n_info);
+}
+
+void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
+		       struct vh_buf *out)
+{
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct vh_finding *f = &r->findings[i];
+		if (f->severity < min)
+			continue;
+		vh_buf_printf(out, "[%s] ", f->rule);
+		for (const char *p = f->message; *p; p++)
+			vh_buf_printf(out, "%c", *p == '\n' ? ' ' : *p);
+		if (f->fix) {
+			vh_buf_printf(out, " Fix, in %s: ",
+				      f->fix_where ? f->fix_where : "the domain");
+			for (const char *p = f->fix; *p; p++)
+				if (*p != '\n')
+					vh_buf_printf(out, "%c", *p);
+				else if (p[1] != ' ')
+					vh_buf_puts(out, " ");
+		}
+		vh_buf_puts(out, "\n");
+	}
+}

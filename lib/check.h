@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Judging a domain against what its passed-through PCI devices need.
+ * Only the domain's hostdevs and their IOMMU group members are read from
+ * sysfs: checking never scans every device of the host.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "domain.h"
+#include "pci.h"
+#include "profile.h"
+#include "util.h"
+
+enum vh_severity { VH_INFO = 0, VH_WARNING, VH_ERROR };
+const char *vh_severity_name(enum vh_severity s);
+
+/* The rule catalog: ids are stable (tests and users depend on them). */
+struct vh_rule_info {
+	const char *id;
+	enum vh_severity severity;
+	const char *summary;
+};
+extern const struct vh_rule_info vh_rules[];
+extern const size_t vh_n_rules;
+
+struct vh_finding {
+	const char *rule; /* an id from vh_rules */
+	enum vh_severity severity;
+	bool has_addr;
+	struct vh_pci_addr addr; /* the (first) device concerned */
+	char **devices;		 /* every device concerned, NULL-terminated */
+	char *message;		 /* what is wrong, naming the device */
+	char *why;		 /* which profile or capability asks for it */
+	char *fix_where;	 /* where the fix goes ("<devices>") */
+	char *fix;		 /* the exact XML (or action) */
+};
+
+/* One hostdev as resolved against the host. */
+struct vh_resolved {
+	const struct vh_hostdev *hd;
+	struct vh_pci_dev dev; /* valid when hd->addr_ok */
+	const struct vh_profile *profile;
+	struct vh_needs needs;
+	char needs_why[512]; /* why the device has those needs */
+	char label[192];     /* "0000:01:00.0 (Name) [17cb:a100]" */
+	struct vh_pci_addr *group;
+	int n_group;
+	bool duplicate; /* a later copy of an address already listed */
+};
+
+struct vh_check_opts {
+	/* Companion policy when the device's profile has none. */
+	enum vh_companions companions;
+};
+
+struct vh_report {
+	const struct vh_domain *dom;
+	struct vh_resolved *devs;
+	size_t n_devs;
+	struct vh_finding *findings;
+	size_t n_findings;
+	unsigned n_error, n_warning, n_info;
+};
+
+/* Check @dom.  Fails only on out-of-memory; everything about the domain or
+ * the host is a finding. */
+int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
+		    const struct vh_domain *dom,
+		    const struct vh_check_opts *opts, struct vh_report *ret);
+void vh_report_done(struct vh_report *r);
+
+/* Render for people (one block per finding, then a summary line). */
+void vh_report_text(const struct vh_report *r, struct vh_buf *out);
+/* Render as one JSON object. */
+void vh_report_json(const struct vh_report *r, struct vh_buf *out);
+/* The findings folded into short lines for a one-line error (libvirt puts
+ * a hook's stderr into a single error message). */
+void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
+		       struct vh_buf *out);

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "domain.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "xml.h"
+
+static const char *const mode_names[] = {
+	[VH_MODE_UNSET] = "unset",
+	[VH_MODE_ENFORCE] = "enforce",
+	[VH_MODE_WARN] = "warn",
+	[VH_MODE_OFF] = "off",
+};
+
+const char *vh_mode_name(enum vh_mode m)
+{
+	return (size_t)m < ELEMENTSOF(mode_names) ? mode_names[m] : "?";
+}
+
+int vh_mode_parse(const char *s, enum vh_mode *ret)
+{
+	for (size_t i = VH_MODE_ENFORCE; i < ELEMENTSOF(mode_names); i++)
+		if (streq(s, mode_names[i])) {
+			*ret = (enum vh_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+enum vh_machine vh_machine_classify(const char *m)
+{
+	if (!m || !*m)
+		return VH_MACHINE_NONE;
+	if (streq(m, "q35") || strncmp(m, "pc-q35-", 7) == 0)
+		return VH_MACHINE_Q35;
+	/* "pc", "pc-i440fx-*" and the pre-1.x "pc-0.x"/"pc-1.x" names. */
+	if (streq(m, "pc") || strncmp(m, "pc-i440fx-", 10) == 0 ||
+	    strncmp(m, "pc-0.", 5) == 0 || strncmp(m, "pc-1.", 5) == 0)
+		return VH_MACHINE_I440FX;
+	return VH_MACHINE_OTHER;
+}
+
+bool vh_domain_is_x86(const struct vh_domain *d)
+{
+	return !d->arch || streq(d->arch, "x86_64") || streq(d->arch, "i686");
+}
+
+bool vh_domain_is_qemu_hvm(const struct vh_domain *d)
+{
+	return (!d->virt_type || streq(d->virt_type, "kvm") ||
+		streq(d->virt_type, "qemu")) &&
+	       (!d->os_type || streq(d->os_type, "hvm"));
+}
+
+static enum vh_switch parse_switch(const char *s)
+{
+	if (!s)
+		return VH_ABSENT;
+	if (streq(s, "on"))
+		return VH_ON;
+	if (streq(s, "off"))
+		return VH_OFF;
+	return VH_BAD;
+}
+
+static const struct {
+	const char *unit;
+	unsigned long long bytes;
+} units[] = {
+	{"b", 1},
+	{"bytes", 1},
+	{"KB", 1000ULL},
+	{"k", 1024ULL},
+	{"KiB", 1024ULL},
+	{"MB", 1000ULL * 1000},
+	{"M", 1024ULL * 1024},
+	{"MiB", 1024ULL * 1024},
+	{"GB", 1000ULL * 1000 * 1000},
+	{"G", 1024ULL * 1024 * 1024},
+	{"GiB", 1024ULL * 1024 * 1024},
+	{"TB", 1000ULL * 1000 * 1000 * 1000},
+	{"T", 1024ULL * 1024 * 1024 * 1024},
+	{"TiB", 1024ULL * 1024 * 1024 * 1024},
+	{"PB", 1000ULL * 1000 * 1000 * 1000 * 1000},
+	{"P", 1024ULL * 1024 * 1024 * 1024 * 1024},
+	{"PiB", 1024ULL * 1024 * 1024 * 1024 * 1024},
+	{"EB", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000},
+	{"E", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
+	{"EiB", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
+};
+
+int vh_parse_memory_kib(const char *value, const char *unit,
+			unsigned long long *ret)
+{
+	unsigned long long v, mul = 1024;
+	int r;
+
+	if (unit) {
+		size_t i;
+		for (i = 0; i < ELEMENTSOF(units); i++)
+			/* libvirt matches the suffix case-insensitively. */
+			if (strcasecmp(unit, units[i].unit) == 0)
+				break;
+		if (i == ELEMENTSOF(units))
+			return -EINVAL;
+		mul = units[i].bytes;
+		/* "KB" and "k" are different units but compare equal without
+		 * case: libvirt takes the first exact spelling, as we do. */
+		for (size_t j = 0; j < ELEMENTSOF(units); j++)
+			if (streq(unit, units[j].unit))
+				mul = units[j].bytes;
+	}
+	r = vh_parse_uint(value, 10, ULLONG_MAX, &v);
+	if (r < 0)
+		return r;
+	if (v > ULLONG_MAX / mul)
+		return -ERANGE;
+	v *= mul;
+	*ret = (v + 1023) / 1024;
+	return 0;
+}
+
+void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
+			    const char *bus, const char *slot,
+			    const char *function)
+{
+	const char *names[] = {"domain", "bus", "slot", "function"};
+	const char *vals[] = {domain, bus, slot, function};
+	const unsigned long long max[] = {0xffff, 0xff, 0x1f, 7};
+	unsigned long long v[4] = {0};
+	const char *why;
+
+	snprintf(h->addr_text, sizeof(h->addr_text),
+		 "domain='%.16s' bus='%.16s' slot='%.16s' function='%.16s'",
+		 domain ? domain : "", bus ? bus : "", slot ? slot : "",
+		 function ? function : "");
+	h->addr_ok = false;
+	for (int i = 0; i < 4; i++) {
+		int r;
+		if (!vals[i])
+			continue; /* libvirt defaults a missing part to 0 */
+		/* Base 0 as libvirt: 0x1b is hex, 27 decimal, 033 octal. */
+		r = vh_parse_uint(vals[i], 0, 0xffffffffULL, &v[i]);
+		if (r == -EINVAL) {
+			snprintf(h->addr_error, sizeof(h->addr_error),
+				 "%s='%.32s' is not a number (write it as hex "
+				 "with 0x, or decimal)",
+				 names[i], vals[i]);
+			return;
+		}
+		if (r < 0 || v[i] > max[i]) {
+			snprintf(h->addr_error, sizeof(h->addr_error),
+				 "%s='%.32s' is out of range (at most 0x%llx)",
+				 names[i], vals[i], max[i]);
+			return;
+		}
+	}
+	h->addr = (struct vh_pci_addr){(uint32_t)v[0], (uint32_t)v[1],
+				       (uint32_t)v[2], (uint32_t)v[3]};
+	why = vh_pci_addr_invalid(&h->addr);
+	if (why) {
+		snprintf(h->addr_error, sizeof(h->addr_error), "%s", why);
+		return;
+	}
+	h->addr_ok = true;
+}
+
+static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
+{
+	xmlNode *src = vh_xml_child(n, "source");
+	xmlNode *a = vh_xml_child(src, "address");
+	_cleanup_free_ char *managed = vh_xml_prop(n, "managed");
+	struct vh_hostdev *nh, *h;
+
+	nh = realloc(d->hostdevs, (d->n_hostdevs + 1) * sizeof(*nh));
+	if (!nh)
+		return -ENOMEM;
+	d->hostdevs = nh;
+	h = &d->hostdevs[d->n_hostdevs++];
+	*h = (struct vh_hostdev){0};
+	h->is_interface = is_iface;
+	h->line = (int)xmlGetLineNo(n);
+	h->managed = streq(managed, "yes");
+	{
+		_cleanup_free_ char *drv =
+			vh_xml_prop(vh_xml_child(n, "driver"), "name");
+		if (drv)
+			vh_strlcpy(h->driver, drv, sizeof(h->driver));
+	}
+	if (!a) {
+		snprintf(h->addr_text, sizeof(h->addr_text), "(none)");
+		snprintf(h->addr_error, sizeof(h->addr_error),
+			 "it has no <source><address .../></source>");
+		return 0;
+	}
+	{
+		_cleanup_free_ char *dom = vh_xml_prop(a, "domain");
+		_cleanup_free_ char *bus = vh_xml_prop(a, "bus");
+		_cleanup_free_ char *slot = vh_xml_prop(a, "slot");
+		_cleanup_free_ char *fn = vh_xml_prop(a, "function");
+		_cleanup_free_ char *type = vh_xml_prop(a, "type");
+		if (is_iface && type && !streq(type, "pci")) {
+			d->n_hostdevs--; /* a USB or other non-PCI source */
+			return 0;
+		}
+		vh_hostdev_set_address(h, dom, bus, slot, fn);
+	}
+	return 0;
+}
+
+static void parse_meta(struct vh_domain *d, xmlNode *meta)
+{
+	struct vh_domain_meta *m = &d->meta;
+
+	for (xmlNode *top = meta ? meta->children : NULL; top; top = top->next) {
+		if (top->type != XML_ELEMENT_NODE || !top->ns ||
+		    !streq((const char *)top->ns->href, VH_METADATA_NS))
+			continue;
+		for (xmlNode *c = top->children; c; c = c->next) {
+			if (vh_xml_is(c, "mode")) {
+				_cleanup_free_ char *t = vh_xml_text(c);
+				if (!t || vh_mode_parse(t, &m->mode) < 0)
+					snprintf(m->error, sizeof(m->error),
+						 "<mode>%.32s</mode> is not one "
+						 "of enforce, warn, off",
+						 t ? t : "");
+			} else if (vh_xml_is(c, "device")) {
+				_cleanup_free_ char *addr =
+					vh_xml_prop(c, "address");
+				char *rm = vh_xml_prop(c, "reset-method");
+				struct vh_pci_addr pa;
+				void *nd;
+				if (!addr || vh_pci_addr_parse(addr, &pa) < 0) {
+					snprintf(m->error, sizeof(m->error),
+						 "<device address='%.32s'> is not "
+						 "a PCI address like "
+						 "0000:01:00.0",
+						 addr ? addr : "");
+					free(rm);
+					continue;
+				}
+				nd = realloc(m->devices, (m->n_devices + 1) *
+								 sizeof(*m->devices));
+				if (!nd) {
+					free(rm);
+					continue;
+				}
+				m->devices = nd;
+				m->devices[m->n_devices].addr = pa;
+				m->devices[m->n_devices].reset_method = rm;
+				m->n_devices++;
+			}
+		}
+	}
+}
+
+static char *child_prop(xmlNode *n, const char *child, const char *prop)
+{
+	return vh_xml_prop(vh_xml_child(n, child), prop);
+}
+
+int vh_domain_parse(const char *buf, size_t len, const char *what,
+		    struct vh_domain **ret, struct vh_err *e)
+{
+	_cleanup_doc_ xmlDoc *doc = NULL;
+	_cleanup_domain_ struct vh_domain *d = NULL;
+	xmlNode *root, *os, *features, *devices, *n;
+	int r;
+
+	r = vh_xml_parse(buf, len, what, &doc, e);
+	if (r < 0)
+		return r;
+	root = xmlDocGetRootElement(doc);
+	if (!vh_xml_is(root, "domain"))
+		return vh_err_set(e, -EBADMSG,
+				  "%s: the root element is <%s>, not <domain>: "
+				  "this is not a libvirt domain XML.",
+				  what, (const char *)root->name);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->virt_type = vh_xml_prop(root, "type");
+	d->name = vh_xml_text(vh_xml_child(root, "name"));
+	d->uuid = vh_xml_text(vh_xml_child(root, "uuid"));
+	os = vh_xml_child(root, "os");
+	if (os) {
+		xmlNode *t = vh_xml_child(os, "type");
+		d->os_type = vh_xml_text(t);
+		d->arch = vh_xml_prop(t, "arch");
+		d->machine = vh_xml_prop(t, "machine");
+	}
+	d->machine_kind = vh_machine_classify(d->machine);
+
+	features = vh_xml_child(root, "features");
+	d->ioapic_driver = child_prop(features, "ioapic", "driver");
+	d->iommu_in_features = vh_xml_child(features, "iommu") != NULL;
+
+	devices = vh_xml_child(root, "devices");
+	n = vh_xml_child(devices, "iommu");
+	if (n) {
+		xmlNode *drv = vh_xml_child(n, "driver");
+		_cleanup_free_ char *ir = vh_xml_prop(drv, "intremap");
+		_cleanup_free_ char *cm = vh_xml_prop(drv, "caching_mode");
+		_cleanup_free_ char *eim = vh_xml_prop(drv, "eim");
+		_cleanup_free_ char *iotlb = vh_xml_prop(drv, "iotlb");
+		_cleanup_free_ char *aw = vh_xml_prop(drv, "aw_bits");
+		unsigned long long v;
+		d->has_iommu = true;
+		d->iommu_model = vh_xml_prop(n, "model");
+		d->intremap = parse_switch(ir);
+		d->caching_mode = parse_switch(cm);
+		d->eim = parse_switch(eim);
+		d->iotlb = parse_switch(iotlb);
+		if (aw && vh_parse_uint(aw, 10, 64, &v) == 0)
+			d->aw_bits = (unsigned)v;
+	}
+
+	{
+		_cleanup_free_ char *vcpu = vh_xml_text(vh_xml_child(root, "vcpu"));
+		unsigned long long v;
+		if (vcpu && vh_parse_uint(vcpu, 10, 1u << 20, &v) == 0)
+			d->vcpus = (unsigned)v;
+	}
+	{
+		xmlNode *m = vh_xml_child(root, "memory");
+		_cleanup_free_ char *val = vh_xml_text(m);
+		_cleanup_free_ char *unit = vh_xml_prop(m, "unit");
+		if (val)
+			(void)vh_parse_memory_kib(val, unit, &d->memory_kib);
+		m = vh_xml_child(vh_xml_child(root, "memtune"), "hard_limit");
+		free(val);
+		free(unit);
+		val = vh_xml_text(m);
+		unit = vh_xml_prop(m, "unit");
+		if (val)
+			(void)vh_parse_memory_kib(val, unit, &d->hard_limit_kib);
+	}
+
+	for (n = devices ? devices->children : NULL; n; n = n->next) {
+		if (vh_xml_is(n, "hostdev")) {
+			_cleanup_free_ char *mode = vh_xml_prop(n, "mode");
+			_cleanup_free_ char *type = vh_xml_prop(n, "type");
+			/* libvirt's default mode is subsystem. */
+			if ((!mode || streq(mode, "subsystem")) &&
+			    streq(type, "pci"))
+				r = add_hostdev(d, n, false);
+		} else if (vh_xml_is(n, "interface")) {
+			_cleanup_free_ char *type = vh_xml_prop(n, "type");
+			if (streq(type, "hostdev"))
+				r = add_hostdev(d, n, true);
+		}
+		if (r < 0)
+			return vh_err_set(e, r, "Out of memory parsing %s.",
+					  what);
+	}
+	parse_meta(d, vh_xml_child(root, "metadata"));
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+struct vh_domain *vh_domain_free(struct vh_domain *d)
+{
+	if (!d)
+		return NULL;
+	free(d->name);
+	free(d->uuid);
+	free(d->virt_type);
+	free(d->os_type);
+	free(d->arch);
+	free(d->machine);
+	free(d->ioapic_driver);
+	free(d->iommu_model);
+	free(d->hostdevs);
+	for (size_t i = 0; i < d->meta.n_devices; i++)
+		free(d->meta.devices[i].reset_method);
+	free(d->meta.devices);
+	free(d);
+	return NULL;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The parts of a libvirt domain XML that decide whether passed-through PCI
+ * devices can work: machine, I/O APIC, vIOMMU, vCPUs, memory, hostdevs, and
+ * this project's own <metadata>.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "pci.h"
+#include "util.h"
+
+#define VH_METADATA_NS "urn:vfio-hooks:domain:1"
+
+enum vh_machine {
+	VH_MACHINE_NONE, /* no machine attribute */
+	VH_MACHINE_Q35,
+	VH_MACHINE_I440FX,
+	VH_MACHINE_OTHER,
+};
+
+/* A tri-state switch as libvirt writes it: absent, 'on' or 'off'. */
+enum vh_switch { VH_ABSENT = 0, VH_ON, VH_OFF, VH_BAD };
+
+enum vh_mode { VH_MODE_UNSET = 0, VH_MODE_ENFORCE, VH_MODE_WARN, VH_MODE_OFF };
+const char *vh_mode_name(enum vh_mode m);
+int vh_mode_parse(const char *s, enum vh_mode *ret);
+
+struct vh_hostdev {
+	struct vh_pci_addr addr;
+	bool addr_ok;
+	char addr_text[96];  /* the address as written, for messages */
+	char addr_error[192]; /* why it is not a usable address */
+	bool managed;
+	bool is_interface; /* <interface type='hostdev'> */
+	int line;	   /* line in the XML */
+	char driver[16];   /* <driver name='vfio'/> when given */
+};
+
+struct vh_domain_meta {
+	enum vh_mode mode;
+	/* Per-device reset_method while assigned, from
+	 * <device address='...' reset-method='...'/>. */
+	struct {
+		struct vh_pci_addr addr;
+		char *reset_method;
+	} *devices;
+	size_t n_devices;
+	char error[256]; /* first problem found in our metadata */
+};
+
+struct vh_domain {
+	char *name, *uuid, *virt_type;
+	char *os_type, *arch, *machine;
+	enum vh_machine machine_kind;
+	char *ioapic_driver; /* features/ioapic@driver */
+	bool iommu_in_features;
+	bool has_iommu;
+	char *iommu_model;
+	enum vh_switch intremap, caching_mode, eim, iotlb;
+	unsigned aw_bits;
+	unsigned vcpus;
+	unsigned long long memory_kib, hard_limit_kib; /* 0: not given */
+	struct vh_hostdev *hostdevs;
+	size_t n_hostdevs;
+	struct vh_domain_meta meta;
+};
+
+/* Parse a domain XML document.  @what names it in messages. */
+int vh_domain_parse(const char *buf, size_t len, const char *what,
+		    struct vh_domain **ret, struct vh_err *e);
+struct vh_domain *vh_domain_free(struct vh_domain *d);
+static inline void vh_domain_freep(struct vh_domain **d) { vh_domain_free(*d); }
+#define _cleanup_domain_ _cleanup_(vh_domain_freep)
+
+/* x86 guest (arch x86_64 or i686, or no arch given). */
+bool vh_domain_is_x86(const struct vh_domain *d);
+/* A QEMU/KVM HVM guest, the kind the q35/vIOMMU rules are about. */
+bool vh_domain_is_qemu_hvm(const struct vh_domain *d);
+enum vh_machine vh_machine_classify(const char *machine);
+
+/* Parse an address written in any form libvirt accepts into @h. */
+void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
+			    const char *bus, const char *slot,
+			    const char *function);
+/* Memory with a libvirt unit ("KiB" default) in KiB; -EINVAL/-ERANGE. */
+int vh_parse_memory_kib(const char *value, const char *unit,
+			unsigned long long *ret);

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Where installed data lives, shared by the front ends.  VH_DATADIR and
+ * VH_SYSCONFDIR are set by the build; VFIO_HOOKS_DATADIR overrides the data
+ * directory (to run from a source tree).
+ */
+#pragma once
+
+#include "profile.h"
+
+#ifndef VH_DATADIR
+#define VH_DATADIR "/usr/local/share/vfio-hooks"
+#endif
+#ifndef VH_SYSCONFDIR
+#define VH_SYSCONFDIR "/etc/vfio-hooks"
+#endif
+#ifndef VH_VERSION
+#define VH_VERSION "0.1"
+#endif
+
+/* The data directory in force. */
+const char *vh_datadir(void);
+/* The profile schema's path in the data directory. */
+const char *vh_schema_path(void);
+/* Load profiles from @dirs (NULL: the shipped directory, then
+ * VH_SYSCONFDIR/profiles.d). */
+int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret,
+			     struct vh_err *e);

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "pci.h"
+
+#include <libudev.h>
+#include <stdio.h>
+#include <string.h>
+
+int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
+{
+	unsigned d = 0, b, sl, f;
+	int n = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &sl, &f, &n) == 4 &&
+	    (size_t)n == strlen(s) && strlen(s) == 12)
+		goto ok;
+	d = 0;
+	if (sscanf(s, "%2x:%2x.%1u%n", &b, &sl, &f, &n) == 3 &&
+	    (size_t)n == strlen(s) && strlen(s) == 7)
+		goto ok;
+	return -EINVAL;
+ok:
+	if (sl > 0x1f || f > 7)
+		return -ERANGE;
+	*ret = (struct vh_pci_addr){d, b, sl, f};
+	return 0;
+}
+
+const char *vh_pci_addr_invalid(const struct vh_pci_addr *a)
+{
+	if (a->domain > 0xffff)
+		return "domain must be <= 0xffff";
+	if (a->bus > 0xff)
+		return "bus must be <= 0xff";
+	if (a->slot > 0x1f)
+		return "slot must be <= 0x1f";
+	if (a->function > 7)
+		return "function must be <= 7";
+	if (!a->domain && !a->bus && !a->slot)
+		return "0000:00:00 is not a device address: at least one of "
+		       "domain, bus or slot must be > 0";
+	return NULL;
+}
+
+void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN])
+{
+	snprintf(buf, VH_PCI_ADDR_LEN, "%04x:%02x:%02x.%x", a->domain & 0xffff,
+		 a->bus & 0xff, a->slot & 0x1f, a->function & 7);
+}
+
+bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b)
+{
+	return a->domain == b->domain && a->bus == b->bus &&
+	       a->slot == b->slot && a->function == b->function;
+}
+
+/* Config space offsets and capability ids (PCI Local Bus 3.0, PCIe 4.0). */
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_CB_CAPABILITY_LIST 0x14
+#define PCI_CAP_ID_MSI 0x05
+#define PCI_CAP_ID_EXP 0x10
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_EXT_CAP_ID_SRIOV 0x10
+
+static unsigned rd8(const uint8_t *c, size_t len, size_t off)
+{
+	return off < len ? c[off] : 0;
+}
+static unsigned rd16(const uint8_t *c, size_t len, size_t off)
+{
+	return rd8(c, len, off) | rd8(c, len, off + 1) << 8;
+}
+static uint32_t rd32(const uint8_t *c, size_t len, size_t off)
+{
+	return (uint32_t)rd16(c, len, off) | (uint32_t)rd16(c, len, off + 2) << 16;
+}
+
+int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret)
+{
+	struct vh_pci_caps c = {0};
+	unsigned pos;
+	int guard;
+
+	if (len < 64)
+		return -EBADMSG;
+	c.readable = true;
+	c.header_type = (uint8_t)(rd8(cfg, len, PCI_HEADER_TYPE) & 0x7f);
+	c.has_list = rd16(cfg, len, PCI_STATUS) & PCI_STATUS_CAP_LIST;
+	if (c.has_list) {
+		pos = rd8(cfg, len, c.header_type == 2 ? PCI_CB_CAPABILITY_LIST
+						       : PCI_CAPABILITY_LIST);
+		/* 48 is the most capabilities that fit in 192 bytes. */
+		for (guard = 0; guard < 48 && pos >= 0x40; guard++) {
+			unsigned id, ctrl;
+			pos &= ~3u;
+			if (pos + 4 > len)
+				break;
+			id = rd8(cfg, len, pos);
+			ctrl = rd16(cfg, len, pos + 2);
+			switch (id) {
+			case PCI_CAP_ID_MSI:
+				c.msi_vectors = 1u << ((ctrl >> 1) & 7);
+				/* 110b and 111b are reserved encodings. */
+				if (c.msi_vectors > 32)
+					c.msi_vectors = 32;
+				c.msi_64bit = ctrl & 0x80;
+				c.msi_maskable = ctrl & 0x100;
+				break;
+			case PCI_CAP_ID_MSIX:
+				c.msix_vectors = (ctrl & 0x7ff) + 1;
+				break;
+			case PCI_CAP_ID_EXP:
+				c.pcie = true;
+				c.pcie_type = (ctrl >> 4) & 0xf;
+				break;
+			default:
+				break;
+			}
+			pos = rd8(cfg, len, pos + 1);
+		}
+	}
+	if (len >= 0x100 + 4 && c.pcie) {
+		c.ext_read = true;
+		pos = 0x100;
+		/* (4096 - 256) / 4 headers at most. */
+		for (guard = 0; guard < 960 && pos >= 0x100; guard++) {
+			uint32_t h;
+			pos &= ~3u;
+			if (pos + 4 > len)
+				break;
+			h = rd32(cfg, len, pos);
+			if (h == 0 || h == 0xffffffff)
+				break;
+			if ((h & 0xffff) == PCI_EXT_CAP_ID_SRIOV &&
+			    pos + 0x1c <= len) {
+				c.sriov = true;
+				c.sriov_initial = rd16(cfg, len, pos + 0x0c);
+				c.sriov_total = rd16(cfg, len, pos + 0x0e);
+				c.sriov_num = rd16(cfg, len, pos + 0x10);
+				c.sriov_offset = rd16(cfg, len, pos + 0x14);
+				c.sriov_stride = rd16(cfg, len, pos + 0x16);
+				c.sriov_vf_device = rd16(cfg, len, pos + 0x1a);
+			}
+			pos = h >> 20;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+bool vh_pcie_type_is_bridge(unsigned type)
+{
+	/* Root port 4, upstream 5, downstream 6, PCIe-to-PCI 7, PCI-to-PCIe
+	 * 8, event collector 10 is not a bridge but not assignable either. */
+	return type >= 4 && type <= 8;
+}
+
+bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d)
+{
+	/* VFIO treats every function whose header is not type 0 as an
+	 * interconnect device that may share a group with assigned ones. */
+	if (d->caps.readable)
+		return d->caps.header_type != 0;
+	return (d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0609;
+}
+
+static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
+	_printf_(3, 4);
+static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->err)
+		return;
+	d->err = r;
+	va_start(ap, fmt);
+	vsnprintf(d->err_file, sizeof(d->err_file), fmt, ap);
+	va_end(ap);
+}
+
+#define DEV "/sys/bus/pci/devices/%s/"
+
+static unsigned long long read_id(const struct vh_sys *sys,
+				  struct vh_pci_dev *d, const char *attr,
+				  unsigned long long max)
+{
+	unsigned long long v = 0;
+	int r;
+
+	r = vh_sys_read_uint(sys, &v, DEV "%s", d->name, attr);
+	if (r < 0 || v > max) {
+		note_err(d, r < 0 ? r : -EBADMSG, DEV "%s", d->name, attr);
+		return 0;
+	}
+	return v;
+}
+
+static int read_optional_int(const struct vh_sys *sys, struct vh_pci_dev *d,
+			     const char *attr)
+{
+	unsigned long long v;
+	int r;
+
+	r = vh_sys_read_uint(sys, &v, DEV "%s", d->name, attr);
+	if (r == -ENOENT)
+		return -1;
+	if (r < 0 || v > 0xffff) {
+		note_err(d, r < 0 ? r : -EBADMSG, DEV "%s", d->name, attr);
+		return -1;
+	}
+	return (int)v;
+}
+
+int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
+		    struct vh_pci_dev *ret)
+{
+	struct vh_pci_dev d = {.addr = *addr, .iommu_group = -1};
+	uint8_t cfg[4096];
+	char grp[32];
+	size_t len;
+	int r;
+
+	vh_pci_addr_format(addr, d.name);
+	r = vh_sys_exists(sys, DEV, d.name);
+	if (r <= 0) {
+		*ret = d;
+		if (r < 0)
+			note_err(ret, r, DEV, d.name);
+		return r < 0 ? r : -ENODEV;
+	}
+	d.present = true;
+	d.vendor = (uint16_t)read_id(sys, &d, "vendor", 0xffff);
+	d.device = (uint16_t)read_id(sys, &d, "device", 0xffff);
+	d.class = (uint32_t)read_id(sys, &d, "class", 0xffffff);
+	/* Optional on old kernels and some virtual devices. */
+	r = read_optional_int(sys, &d, "subsystem_vendor");
+	d.subsys_vendor = r > 0 ? (uint16_t)r : 0;
+	r = read_optional_int(sys, &d, "subsystem_device");
+	d.subsys_device = r > 0 ? (uint16_t)r : 0;
+	r = read_optional_int(sys, &d, "revision");
+	d.revision = r > 0 ? (uint8_t)r : 0;
+
+	r = vh_sys_link_name(sys, d.driver, sizeof(d.driver), DEV "driver",
+			     d.name);
+	if (r < 0 && r != -ENOENT)
+		note_err(&d, r, DEV "driver", d.name);
+
+	r = vh_sys_read_str(sys, d.driver_override, sizeof(d.driver_override),
+			    DEV "driver_override", d.name);
+	if (r < 0 && r != -ENOENT)
+		note_err(&d, r, DEV "driver_override", d.name);
+	if (streq(d.driver_override, "(null)"))
+		d.driver_override[0] = '\0';
+
+	r = vh_sys_link_name(sys, grp, sizeof(grp), DEV "iommu_group", d.name);
+	if (r == 0) {
+		unsigned long long g;
+		if (vh_parse_uint(grp, 10, 0x7fffffff, &g) == 0)
+			d.iommu_group = (int)g;
+		else
+			note_err(&d, -EBADMSG, DEV "iommu_group", d.name);
+	} else if (r != -ENOENT) {
+		note_err(&d, r, DEV "iommu_group", d.name);
+	}
+
+	r = vh_sys_read_str(sys, d.reset_method, sizeof(d.reset_method),
+			    DEV "reset_method", d.name);
+	if (r == 0)
+		d.has_reset_method = true;
+	else if (r != -ENOENT)
+		note_err(&d, r, DEV "reset_method", d.name);
+	d.has_reset = vh_sys_exists(sys, DEV "reset", d.name) > 0;
+
+	r = vh_sys_read_raw(sys, cfg, sizeof(cfg), &len, DEV "config", d.name);
+	if (r == 0)
+		r = vh_pci_caps_parse(cfg, len, &d.caps);
+	if (r < 0)
+		note_err(&d, r, DEV "config", d.name);
+
+	{
+		char pf[VH_PCI_ADDR_LEN + 8];
+		r = vh_sys_link_name(sys, pf, sizeof(pf), DEV "physfn", d.name);
+		if (r == 0 && vh_pci_addr_parse(pf, &d.physfn) == 0)
+			d.is_vf = true;
+	}
+	d.sriov_totalvfs = read_optional_int(sys, &d, "sriov_totalvfs");
+	d.sriov_numvfs = read_optional_int(sys, &d, "sriov_numvfs");
+
+	*ret = d;
+	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct vh_pci_addr *x = a, *y = b;
+
+	if (x->domain != y->domain)
+		return x->domain < y->domain ? -1 : 1;
+	if (x->bus != y->bus)
+		return x->bus < y->bus ? -1 : 1;
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	if (x->function != y->function)
+		return x->function < y->function ? -1 : 1;
+	return 0;
+}
+
+int vh_iommu_group_members(const struct vh_sys *sys, int group,
+			   struct vh_pci_addr **ret)
+{
+	char **names = NULL;
+	struct vh_pci_addr *v;
+	int n, k = 0;
+
+	n = vh_sys_list(sys, &names, "/sys/kernel/iommu_groups/%d/devices",
+			group);
+	if (n < 0)
+		return n;
+	v = calloc((size_t)n + 1, sizeof(*v));
+	if (!v) {
+		vh_strv_free(names);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		if (vh_pci_addr_parse(names[i], &v[k]) == 0)
+			k++;
+	vh_strv_free(names);
+	qsort(v, (size_t)k, sizeof(*v), cmp_addr);
+	*ret = v;
+	return k;
+}
+
+static bool names_off;
+
+void vh_pci_names_disable(bool off) { names_off = off; }
+
+void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
+		  size_t vn, char *model_name, size_t mn)
+{
+	struct udev *udev;
+	struct udev_hwdb *hwdb;
+	struct udev_list_entry *e;
+	char modalias[64];
+
+	vendor_name[0] = model_name[0] = '\0';
+	if (names_off)
+		return;
+	udev = udev_new();
+	if (!udev)
+		return;
+	hwdb = udev_hwdb_new(udev);
+	if (hwdb) {
+		snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor,
+			 device);
+		udev_list_entry_foreach(
+			e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
+		{
+			const char *k = udev_list_entry_get_name(e);
+			const char *v = udev_list_entry_get_value(e);
+			if (streq(k, "ID_VENDOR_FROM_DATABASE"))
+				vh_strlcpy(vendor_name, v, vn);
+			else if (streq(k, "ID_MODEL_FROM_DATABASE"))
+				vh_strlcpy(model_name, v, mn);
+		}
+		udev_hwdb_unref(hwdb);
+	}
+	udev_unref(udev);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PCI addresses, the config-space capability walk, and one device as sysfs
+ * shows it.  Reads go through the sysfs gateway only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sysfs.h"
+
+struct vh_pci_addr {
+	uint32_t domain;
+	uint32_t bus;
+	uint32_t slot;
+	uint32_t function;
+};
+
+/* "0000:01:00.0" plus NUL. */
+#define VH_PCI_ADDR_LEN 13
+
+/* Parse "DDDD:BB:SS.F" or "BB:SS.F" (hex, as lspci and sysfs write it). */
+int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret);
+/* Range check as libvirt does it: domain <= 0xffff, bus <= 0xff,
+ * slot <= 0x1f, function <= 7.  Returns a static reason or NULL. */
+const char *vh_pci_addr_invalid(const struct vh_pci_addr *a);
+void vh_pci_addr_format(const struct vh_pci_addr *a,
+			char buf[VH_PCI_ADDR_LEN]);
+bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
+
+/* What the capability lists of a config space say. */
+struct vh_pci_caps {
+	bool readable;	  /* config space could be read */
+	bool has_list;	  /* status register says a capability list exists */
+	unsigned msi_vectors; /* Multiple Message Capable, 0: no MSI */
+	bool msi_64bit;
+	bool msi_maskable;
+	unsigned msix_vectors; /* table size, 0: no MSI-X */
+	bool pcie;
+	unsigned pcie_type; /* device/port type field of the PCIe capability */
+	bool ext_read;	    /* config space was long enough for extended caps */
+	bool sriov;
+	unsigned sriov_initial, sriov_total, sriov_num;
+	unsigned sriov_offset, sriov_stride;
+	unsigned sriov_vf_device;
+	uint8_t header_type;
+};
+
+/* Parse a config-space image of @len bytes (64, 256 or 4096).  Never reads
+ * outside the image; loops in the lists are cut.  -EBADMSG when shorter than
+ * the standard header. */
+int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret);
+
+/* PCIe device/port types that are not endpoints. */
+bool vh_pcie_type_is_bridge(unsigned type);
+
+enum {
+	VH_DEV_OK = 0,
+};
+
+/* A device as sysfs shows it.  Fields that could not be read are left at
+ * their zero value and the first failure is kept in err/err_file. */
+struct vh_pci_dev {
+	struct vh_pci_addr addr;
+	char name[VH_PCI_ADDR_LEN];
+	bool present;
+	uint16_t vendor, device, subsys_vendor, subsys_device;
+	uint32_t class;
+	uint8_t revision;
+	char driver[64];	  /* "" when unbound */
+	char driver_override[64]; /* "" when unset ("(null)" in sysfs) */
+	int iommu_group;	  /* -1: none (no IOMMU, or no group) */
+	bool has_reset_method;	  /* the reset_method file exists */
+	char reset_method[128];
+	bool has_reset;		  /* the reset file exists */
+	struct vh_pci_caps caps;
+	bool is_vf;
+	struct vh_pci_addr physfn;
+	int sriov_totalvfs, sriov_numvfs; /* -1: no SR-IOV files */
+	int err;			  /* first read error (-errno), 0 if none */
+	char err_file[96];		  /* the kernel path that failed */
+};
+
+/* Read everything about @addr.  Returns 0, or -ENODEV when the device does
+ * not exist (ret->present false).  Other read errors are recorded in
+ * ret->err and do not fail the call. */
+int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
+		    struct vh_pci_dev *ret);
+
+/* Whether the class is a bridge (0x06xx) or the header type is a bridge's. */
+bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d);
+
+/* Members of an IOMMU group, sorted.  Returns the count. */
+int vh_iommu_group_members(const struct vh_sys *sys, int group,
+			   struct vh_pci_addr **ret);
+
+/* Vendor and model names from the udev hardware database, when it has them.
+ * Writes "" when not known.  Never fails. */
+void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
+		  size_t vn, char *model_name, size_t mn);
+/* Disable hwdb lookups (numeric output, reproducible tests). */
+void vh_pci_names_disable(bool off);

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "profile.h"
+
+#include <dirent.h>
+#include <libxml/relaxng.h>
+#include <libxml/xmlerror.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xml.h"
+
+static const char *const companion_names[] = {
+	[VH_COMPANIONS_DEFAULT] = "default",
+	[VH_COMPANIONS_REFUSE] = "refuse",
+	[VH_COMPANIONS_SAME_DEVICE] = "same-device",
+	[VH_COMPANIONS_ANY] = "any",
+};
+
+const char *vh_companions_name(enum vh_companions c)
+{
+	return (size_t)c < ELEMENTSOF(companion_names) ? companion_names[c]
+						       : "?";
+}
+
+int vh_companions_parse(const char *s, enum vh_companions *ret)
+{
+	for (size_t i = VH_COMPANIONS_REFUSE; i < ELEMENTSOF(companion_names);
+	     i++)
+		if (streq(s, companion_names[i])) {
+			*ret = (enum vh_companions)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static void profile_clear(struct vh_profile *p)
+{
+	free(p->id);
+	free(p->file);
+	free(p->description);
+	free(p->why);
+	free(p->devices);
+	free(p->reset_method);
+	free(p->vfio_driver);
+	for (size_t i = 0; i < p->n_kernel_params; i++)
+		free(p->kernel_params[i]);
+	free(p->kernel_params);
+	*p = (struct vh_profile){0};
+}
+
+void vh_profiles_done(struct vh_profiles *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		profile_clear(&p->v[i]);
+	free(p->v);
+	*p = (struct vh_profiles){0};
+}
+
+/* Hex as the schema allows it, with or without 0x. */
+static uint32_t hex(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (s && (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+		s += 2;
+	(void)vh_parse_uint(s, 16, 0xffffff, &v);
+	return (uint32_t)v;
+}
+
+struct rng_err {
+	char msg[384];
+	int line;
+};
+
+static void rng_error(void *ctx, xmlErrorPtr x)
+{
+	struct rng_err *r = ctx;
+
+	if (r->msg[0] || !x)
+		return;
+	r->line = x->line;
+	vh_strlcpy(r->msg, x->message ? x->message : "invalid", sizeof(r->msg));
+	vh_strip_trailing(r->msg);
+}
+
+static int validate(xmlDoc *doc, const char *path, const char *schema,
+		    struct vh_err *e)
+{
+	xmlRelaxNGParserCtxt *pc;
+	xmlRelaxNG *rng;
+	xmlRelaxNGValidCtxt *vc;
+	struct rng_err re = {0};
+	int r;
+
+	pc = xmlRelaxNGNewParserCtxt(schema);
+	if (!pc)
+		return vh_err_set(e, -ENOMEM, "Out of memory loading %s.",
+				  schema);
+	xmlRelaxNGSetParserStructuredErrors(pc, rng_error, &re);
+	rng = xmlRelaxNGParse(pc);
+	xmlRelaxNGFreeParserCtxt(pc);
+	if (!rng)
+		return vh_err_set(e, -EINVAL,
+				  "Cannot load the profile schema %s: %s. "
+				  "Reinstall vfio-hooks.",
+				  schema, re.msg[0] ? re.msg : "unreadable");
+	vc = xmlRelaxNGNewValidCtxt(rng);
+	if (!vc) {
+		xmlRelaxNGFree(rng);
+		return -ENOMEM;
+	}
+	xmlRelaxNGSetValidStructuredErrors(vc, rng_error, &re);
+	r = xmlRelaxNGValidateDoc(vc, doc);
+	xmlRelaxNGFreeValidCtxt(vc);
+	xmlRelaxNGFree(rng);
+	if (r != 0)
+		return vh_err_set(e, -EINVAL,
+				  "%s:%d: invalid profile: %s (schema %s).",
+				  path, re.line, re.msg[0] ? re.msg : "invalid",
+				  schema);
+	return 0;
+}
+
+static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *m, *vm, *host, *n;
+	char *s;
+
+	p->id = vh_xml_prop(root, "id");
+	p->file = strdup(path);
+	p->description = vh_xml_text(vh_xml_child(root, "description"));
+	if (!p->id || !p->file || !p->description)
+		return -ENOMEM;
+
+	m = vh_xml_child(root, "match");
+	s = vh_xml_prop(m, "vendor");
+	p->vendor = (uint16_t)hex(s);
+	free(s);
+	for (n = vh_xml_child(m, "device"); n; n = vh_xml_next(n, "device")) {
+		uint16_t *nd = realloc(p->devices,
+				       (p->n_devices + 1) * sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		p->devices = nd;
+		s = vh_xml_prop(n, "id");
+		p->devices[p->n_devices++] = (uint16_t)hex(s);
+		free(s);
+	}
+	if ((n = vh_xml_child(m, "class"))) {
+		p->has_class = true;
+		s = vh_xml_prop(n, "value");
+		p->class_value = hex(s);
+		free(s);
+		s = vh_xml_prop(n, "mask");
+		p->class_mask = s ? hex(s) : 0xffffff;
+		free(s);
+		p->class_value &= p->class_mask;
+	}
+	if ((n = vh_xml_child(m, "subsystem"))) {
+		p->has_subsys = true;
+		s = vh_xml_prop(n, "vendor");
+		p->subsys_vendor = (uint16_t)hex(s);
+		free(s);
+		s = vh_xml_prop(n, "device");
+		p->subsys_device = (uint16_t)hex(s);
+		free(s);
+	}
+
+	vm = vh_xml_child(root, "vm");
+	p->needs.q35 = vh_xml_child(vm, "machine") != NULL;
+	if ((n = vh_xml_child(vm, "iommu"))) {
+		_cleanup_free_ char *ir = vh_xml_prop(n, "intremap");
+		_cleanup_free_ char *cm = vh_xml_prop(n, "caching-mode");
+		p->needs.viommu = true;
+		p->needs.intremap = streq(ir, "on");
+		p->needs.caching_mode = streq(cm, "on");
+	}
+	p->needs.ioapic_split = vh_xml_child(vm, "ioapic") != NULL;
+	if ((n = vh_xml_child(vm, "msi"))) {
+		unsigned long long v = 0;
+		s = vh_xml_prop(n, "vectors");
+		(void)vh_parse_uint(s, 10, 32, &v);
+		free(s);
+		p->needs.min_msi = (unsigned)v;
+	}
+	p->why = vh_xml_text(vh_xml_child(vm, "why"));
+
+	host = vh_xml_child(root, "host");
+	p->reset_on_release = true;
+	p->vfio_driver = strdup("vfio-pci");
+	if (!p->vfio_driver)
+		return -ENOMEM;
+	if ((n = vh_xml_child(host, "vfio-driver"))) {
+		free(p->vfio_driver);
+		p->vfio_driver = vh_xml_prop(n, "name");
+	}
+	if ((n = vh_xml_child(host, "reset-method"))) {
+		p->set_reset_method = true;
+		p->reset_method = vh_xml_prop(n, "value");
+	}
+	if ((n = vh_xml_child(host, "reset-on-release"))) {
+		_cleanup_free_ char *v = vh_xml_prop(n, "value");
+		p->reset_on_release = streq(v, "yes");
+	}
+	if ((n = vh_xml_child(host, "companions"))) {
+		_cleanup_free_ char *v = vh_xml_prop(n, "policy");
+		(void)vh_companions_parse(v, &p->companions);
+	}
+	if ((n = vh_xml_child(host, "sriov"))) {
+		_cleanup_free_ char *v = vh_xml_prop(n, "pf");
+		p->sriov_pf_host = streq(v, "host");
+	}
+	for (n = vh_xml_child(host, "kernel-parameter"); n;
+	     n = vh_xml_next(n, "kernel-parameter")) {
+		char **nk = realloc(p->kernel_params,
+				    (p->n_kernel_params + 1) * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		p->kernel_params = nk;
+		p->kernel_params[p->n_kernel_params] = vh_xml_prop(n, "value");
+		if (!p->kernel_params[p->n_kernel_params])
+			return -ENOMEM;
+		p->n_kernel_params++;
+	}
+	return 0;
+}
+
+/* A file anyone may change would let anyone change what a root hook does. */
+static int check_owner(const char *path, const struct stat *st,
+		       struct vh_err *e)
+{
+	if ((st->st_mode & S_IWOTH) && !(st->st_mode & S_ISVTX))
+		return vh_err_set(e, -EPERM,
+				  "%s is writable by every user: refusing to "
+				  "load device profiles from it (fix: chmod "
+				  "o-w %s).",
+				  path, path);
+	if (geteuid() == 0 && st->st_uid != 0)
+		return vh_err_set(e, -EPERM,
+				  "%s is not owned by root: refusing to load "
+				  "device profiles from it as root (fix: chown "
+				  "root: %s).",
+				  path, path);
+	return 0;
+}
+
+int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
+			  const char *schema, struct vh_err *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_doc_ xmlDoc *doc = NULL;
+	struct vh_profile p = {0};
+	struct stat st;
+	size_t len;
+	int r;
+
+	if (stat(path, &st) < 0)
+		return vh_err_set(e, -errno, "Cannot read profile %s: %s.",
+				  path, strerror(errno));
+	r = check_owner(path, &st, e);
+	if (r < 0)
+		return r;
+	r = vh_read_file_capped(path, 1u << 20, &buf, &len, e);
+	if (r < 0)
+		return r;
+	r = vh_xml_parse(buf, len, path, &doc, e);
+	if (r < 0)
+		return r;
+	r = validate(doc, path, schema, e);
+	if (r < 0)
+		return r;
+	r = parse_profile(doc, path, &p);
+	if (r < 0) {
+		profile_clear(&p);
+		return vh_err_set(e, r, "Out of memory loading %s.", path);
+	}
+	for (size_t i = 0; i < ps->n; i++)
+		if (streq(ps->v[i].id, p.id)) {
+			profile_clear(&ps->v[i]);
+			ps->v[i] = p;
+			return 0;
+		}
+	{
+		struct vh_profile *nv =
+			realloc(ps->v, (ps->n + 1) * sizeof(*nv));
+		if (!nv) {
+			profile_clear(&p);
+			return -ENOMEM;
+		}
+		ps->v = nv;
+		ps->v[ps->n++] = p;
+	}
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
+		    struct vh_err *e)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (stat(dir, &st) < 0)
+		return errno == ENOENT ? 0
+				       : vh_err_set(e, -errno,
+						    "Cannot read profile "
+						    "directory %s: %s.",
+						    dir, strerror(errno));
+	r = check_owner(dir, &st, e);
+	if (r < 0)
+		return r;
+	d = opendir(dir);
+	if (!d)
+		return vh_err_set(e, -errno,
+				  "Cannot read profile directory %s: %s.", dir,
+				  strerror(errno));
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (de->d_name[0] == '.' || l < 5 ||
+		    strcmp(de->d_name + l - 4, ".xml") != 0)
+			continue;
+		if (n + 2 > cap) {
+			char **nn;
+			cap = cap ? cap * 2 : 16;
+			nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				r = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		names[++n] = NULL;
+	}
+	closedir(d);
+	if (r == 0 && names) {
+		/* Sorted, so loading is the same on every file system. */
+		qsort(names, n, sizeof(*names), cmp_name);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = vh_profiles_load_file(ps, names[i], schema, e);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return r;
+}
+
+int vh_profiles_load(const char *const *dirs, const char *schema,
+		     struct vh_profiles *ret, struct vh_err *e)
+{
+	struct vh_profiles ps = {0};
+	int r;
+
+	for (const char *const *d = dirs; d && *d; d++) {
+		r = load_dir(&ps, *d, schema, e);
+		if (r < 0) {
+			vh_profiles_done(&ps);
+			return r;
+		}
+	}
+	*ret = ps;
+	return 0;
+}
+
+static bool matches(const struct vh_profile *p, const struct vh_pci_dev *d)
+{
+	bool dev_ok = p->n_devices == 0;
+
+	if (p->vendor != d->vendor)
+		return false;
+	for (size_t i = 0; i < p->n_devices && !dev_ok; i++)
+		dev_ok = p->devices[i] == d->device;
+	if (!dev_ok)
+		return false;
+	if (p->has_class && (d->class & p->class_mask) != p->class_value)
+		return false;
+	if (p->has_subsys && (p->subsys_vendor != d->subsys_vendor ||
+			      p->subsys_device != d->subsys_device))
+		return false;
+	return true;
+}
+
+int vh_profile_specificity(const struct vh_profile *p)
+{
+	return (p->has_subsys ? 8 : 0) + (p->n_devices ? 4 : 0) +
+	       (p->has_class ? 2 : 0) + 1;
+}
+
+const struct vh_profile *vh_profiles_match(const struct vh_profiles *ps,
+					   const struct vh_pci_dev *d)
+{
+	const struct vh_profile *best = NULL;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct vh_profile *p = &ps->v[i];
+		int s, bs;
+		if (!matches(p, d))
+			continue;
+		if (!best) {
+			best = p;
+			continue;
+		}
+		s = vh_profile_specificity(p);
+		bs = vh_profile_specificity(best);
+		if (s > bs || (s == bs && strcmp(p->id, best->id) < 0))
+			best = p;
+	}
+	return best;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Device profiles: what a device needs from its VM and from the host, as
+ * data in XML files validated against profile.rng.  A new accelerator needs
+ * a new file, not a new build.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pci.h"
+#include "util.h"
+
+#define VH_PROFILE_NS "urn:vfio-hooks:profile:1"
+
+enum vh_companions {
+	VH_COMPANIONS_DEFAULT = 0, /* the configuration decides */
+	VH_COMPANIONS_REFUSE,	   /* never bind group companions */
+	VH_COMPANIONS_SAME_DEVICE, /* other functions of the same slot */
+	VH_COMPANIONS_ANY,	   /* every endpoint of the group */
+};
+const char *vh_companions_name(enum vh_companions c);
+int vh_companions_parse(const char *s, enum vh_companions *ret);
+
+/* VM requirements; a profile and a capability can each add to them. */
+struct vh_needs {
+	bool q35;
+	bool viommu; /* emulated Intel IOMMU */
+	bool intremap;
+	bool caching_mode;
+	bool ioapic_split;
+	unsigned min_msi;
+};
+
+struct vh_profile {
+	char *id;
+	char *file; /* where it was loaded from */
+	char *description;
+	char *why; /* the reason the requirements exist, for messages */
+	/* match */
+	uint16_t vendor;
+	uint16_t *devices; /* NULL: any device of the vendor */
+	size_t n_devices;
+	bool has_class;
+	uint32_t class_value, class_mask;
+	bool has_subsys;
+	uint16_t subsys_vendor, subsys_device;
+	/* VM */
+	struct vh_needs needs;
+	/* host */
+	bool set_reset_method;
+	char *reset_method; /* value while assigned; "" disables resets */
+	bool reset_on_release;
+	char *vfio_driver;
+	enum vh_companions companions;
+	bool sriov_pf_host; /* the SR-IOV PF stays on its host driver */
+	char **kernel_params;
+	size_t n_kernel_params;
+};
+
+struct vh_profiles {
+	struct vh_profile *v;
+	size_t n;
+};
+
+/* Load every *.xml of each directory in @dirs (NULL-terminated, later ones
+ * override earlier ones by id), validating each against @schema.  A missing
+ * directory is skipped; a broken file fails the load with its file and
+ * line in @e. */
+int vh_profiles_load(const char *const *dirs, const char *schema,
+		     struct vh_profiles *ret, struct vh_err *e);
+/* Load one file (validated) and append or replace by id. */
+int vh_profiles_load_file(struct vh_profiles *p, const char *path,
+			  const char *schema, struct vh_err *e);
+void vh_profiles_done(struct vh_profiles *p);
+
+/* The most specific profile matching the device, or NULL. */
+const struct vh_profile *vh_profiles_match(const struct vh_profiles *p,
+					   const struct vh_pci_dev *d);
+/* How specific a profile's match is (subsystem > device list > class >
+ * vendor); ties go to the earlier id in sort order. */
+int vh_profile_specificity(const struct vh_profile *p);

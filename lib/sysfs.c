@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+struct vh_sys {
+	char *root; /* "" for the real system */
+	int timeout_ms;
+	const struct vh_sys_backend *backend;
+};
+
+static const struct vh_sys_backend *default_backend;
+
+void vh_sys_set_default_backend(const struct vh_sys_backend *b)
+{
+	default_backend = b;
+}
+
+int vh_sys_new(const char *root, struct vh_sys **ret)
+{
+	struct vh_sys *sys;
+	size_t l;
+
+	sys = calloc(1, sizeof(*sys));
+	if (!sys)
+		return -ENOMEM;
+	if (!root || streq(root, "/"))
+		root = "";
+	sys->root = strdup(root);
+	if (!sys->root) {
+		free(sys);
+		return -ENOMEM;
+	}
+	l = strlen(sys->root);
+	while (l > 0 && sys->root[l - 1] == '/')
+		sys->root[--l] = '\0';
+	sys->timeout_ms = 20000;
+	sys->backend = default_backend;
+	*ret = sys;
+	return 0;
+}
+
+struct vh_sys *vh_sys_free(struct vh_sys *sys)
+{
+	if (sys) {
+		free(sys->root);
+		free(sys);
+	}
+	return NULL;
+}
+
+const char *vh_sys_root(const struct vh_sys *sys) { return sys->root; }
+bool vh_sys_is_real(const struct vh_sys *sys) { return !sys->root[0]; }
+void vh_sys_set_timeout_ms(struct vh_sys *sys, int ms)
+{
+	sys->timeout_ms = ms > 0 ? ms : 1;
+}
+int vh_sys_timeout_ms(const struct vh_sys *sys) { return sys->timeout_ms; }
+
+/* Format a kernel path into @kpath, and its rooted form into @full. */
+static int vpaths(const struct vh_sys *sys, char *kpath, char *full,
+		  const char *fmt, va_list ap)
+{
+	int n;
+
+	n = vsnprintf(kpath, PATH_MAX, fmt, ap);
+	if (n < 0 || n >= PATH_MAX || kpath[0] != '/')
+		return n < 0 || kpath[0] != '/' ? -EINVAL : -ENAMETOOLONG;
+	/* ".." never comes from our own formatting: refuse it outright so no
+	 * caller mistake can walk out of the root. */
+	if (strstr(kpath, "/../") || strcmp(kpath + n - (n >= 3 ? 3 : n), "/..") == 0)
+		return -EINVAL;
+	n = snprintf(full, PATH_MAX, "%s%s", sys->root, kpath);
+	if (n < 0 || n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+#define WITH_PATHS(sys, fmt, r)                                                \
+	char kpath[PATH_MAX], full[PATH_MAX];                                  \
+	do {                                                                   \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		r = vpaths(sys, kpath, full, fmt, ap);                         \
+		va_end(ap);                                                    \
+	} while (0)
+
+int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n,
+		const char *fmt, ...)
+{
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	return vh_strlcpy(buf, full, n);
+}
+
+static int read_fd_all(int fd, char *buf, size_t n, size_t *ret_len)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = read(fd, buf + got, n - got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	*ret_len = got;
+	return 0;
+}
+
+static int read_full(const char *full, void *buf, size_t n, size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	return read_fd_all(fd, buf, n, ret_len);
+}
+
+int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
+		    size_t *ret_len, const char *fmt, ...)
+{
+	size_t len;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	r = read_full(full, buf, n, &len);
+	if (r < 0)
+		return r;
+	*ret_len = len;
+	return 0;
+}
+
+static int read_str_full(const char *full, char *buf, size_t n)
+{
+	char tmp[4096];
+	size_t len;
+	int r;
+
+	r = read_full(full, tmp, sizeof(tmp) - 1, &len);
+	if (r < 0)
+		return r;
+	tmp[len] = '\0';
+	if (memchr(tmp, '\0', len))
+		return -EBADMSG;
+	vh_strip_trailing(tmp);
+	if (strlen(tmp) >= n)
+		return -EFBIG;
+	memcpy(buf, tmp, strlen(tmp) + 1);
+	return 0;
+}
+
+int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
+		    const char *fmt, ...)
+{
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	return read_str_full(full, buf, n);
+}
+
+int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
+		     const char *fmt, ...)
+{
+	char v[64];
+	unsigned long long x;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	r = read_str_full(full, v, sizeof(v));
+	if (r < 0)
+		return r == -EFBIG ? -EBADMSG : r;
+	r = vh_parse_uint(v, 0, ULLONG_MAX, &x);
+	if (r < 0)
+		return -EBADMSG;
+	*ret = x;
+	return 0;
+}
+
+int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
+		     const char *fmt, ...)
+{
+	char target[PATH_MAX];
+	const char *base;
+	ssize_t k;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	k = readlink(full, target, sizeof(target) - 1);
+	if (k < 0)
+		return -errno;
+	target[k] = '\0';
+	while (k > 1 && target[k - 1] == '/')
+		target[--k] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (!*base)
+		return -EBADMSG;
+	return vh_strlcpy(buf, base, n) < 0 ? -EFBIG : 0;
+}
+
+int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
+{
+	struct stat st;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	if (stat(full, &st) == 0)
+		return 1;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+}
+
+void vh_strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)
+{
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	d = opendir(full);
+	if (!d)
+		return -errno;
+	while ((errno = 0, de = readdir(d))) {
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		if (n + 2 > cap) {
+			char **nv;
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				goto oom;
+			v = nv;
+		}
+		v[n] = strdup(de->d_name);
+		if (!v[n])
+			goto oom;
+		v[++n] = NULL;
+	}
+	r = errno ? -errno : 0;
+	closedir(d);
+	if (r < 0) {
+		vh_strv_free(v);
+		return r;
+	}
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	return (int)n;
+oom:
+	closedir(d);
+	vh_strv_free(v);
+	return -ENOMEM;
+}
+
+static int write_now(const char *full, const char *value, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t k;
+
+	fd = open(full, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	k = write(fd, value, len);
+	if (k < 0)
+		return -errno;
+	if ((size_t)k != len)
+		return -EIO;
+	return 0;
+}
+
+static int wait_child(pid_t pid, int timeout_ms)
+{
+	int pidfd, status, r;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0) {
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		struct timespec t0, t1;
+		int left = timeout_ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (;;) {
+			r = poll(&p, 1, left);
+			if (r > 0 || (r < 0 && errno != EINTR))
+				break;
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+						 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			if (r == 0 || left <= 0) {
+				r = 0;
+				break;
+			}
+		}
+		close(pidfd);
+		if (r == 0) {
+			/* Stuck in the kernel: it cannot be killed while in
+			 * uninterruptible sleep, but it holds none of our
+			 * pipes, so nobody waits for it. */
+			kill(pid, SIGKILL);
+			return -ETIMEDOUT;
+		}
+	} else {
+		/* No pidfd (kernel < 5.3): poll waitpid with a growing sleep. */
+		long waited_us = 0, step = 50;
+		for (;;) {
+			r = waitpid(pid, &status, WNOHANG);
+			if (r == pid)
+				goto reaped;
+			if (waited_us >= (long)timeout_ms * 1000) {
+				kill(pid, SIGKILL);
+				return -ETIMEDOUT;
+			}
+			usleep((useconds_t)step);
+			waited_us += step;
+			step = step < 20000 ? step * 2 : step;
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+reaped:
+	if (!WIFEXITED(status))
+		return -EIO;
+	return -WEXITSTATUS(status);
+}
+
+static int write_bounded(const char *full, const char *value, size_t len,
+			 int timeout_ms)
+{
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* Hold none of the caller's descriptors: libvirt reads the
+		 * hook's stdout and stderr until EOF, and a child stuck in the
+		 * kernel must not keep them open. */
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int r;
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+		} else {
+			close(0);
+			close(1);
+			close(2);
+		}
+		closefrom(3);
+		r = write_now(full, value, len);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	return wait_child(pid, timeout_ms);
+}
+
+int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
+		 const char *fmt, ...)
+{
+	size_t len = strlen(value);
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	if (r < 0)
+		return r;
+	if (sys->backend && sys->backend->write)
+		return sys->backend->write(sys, kpath, full, value, len,
+					   flags & VH_WRITE_BOUNDED);
+	if (flags & VH_WRITE_BOUNDED)
+		return write_bounded(full, value, len, sys->timeout_ms);
+	return write_now(full, value, len);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one gateway to the kernel.  Every read and write of /sys, /proc, /dev
+ * and /run goes through a struct vh_sys whose root directory is a parameter:
+ * with root "DIR", "/sys/bus/pci/..." means "DIR/sys/bus/pci/...".  A tree
+ * built by a test, a tree captured from a real machine and the real /sys are
+ * therefore interchangeable.  Nothing else in the project builds such paths.
+ *
+ * Paths are given printf-style as kernel paths ("/sys/bus/pci/devices/%s");
+ * callers only ever pass text that was produced by this project (formatted
+ * PCI addresses, driver names read back from sysfs), never XML text.
+ *
+ * All functions return 0 (or a count) on success and -errno on failure, and
+ * write their ret_ outputs only on success.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+struct vh_sys;
+
+/* A replaceable write path: the fake kernel in the test suite installs one
+ * that applies kernel semantics to a fake sysroot.  @path is the kernel path,
+ * @full the rooted one. */
+struct vh_sys_backend {
+	int (*write)(const struct vh_sys *sys, const char *path,
+		     const char *full, const char *value, size_t len,
+		     bool bounded);
+};
+
+/* Process-wide default backend (NULL: real writes). */
+void vh_sys_set_default_backend(const struct vh_sys_backend *b);
+
+/* @root NULL, "" or "/" is the real system.  Caller frees with vh_sys_free. */
+int vh_sys_new(const char *root, struct vh_sys **ret);
+struct vh_sys *vh_sys_free(struct vh_sys *sys);
+static inline void vh_sys_freep(struct vh_sys **p) { vh_sys_free(*p); }
+#define _cleanup_sys_ _cleanup_(vh_sys_freep)
+
+/* "" for the real system, else the root directory without trailing '/'. */
+const char *vh_sys_root(const struct vh_sys *sys);
+bool vh_sys_is_real(const struct vh_sys *sys);
+/* Bound for writes that can block in the kernel (unbind, bind, probe,
+ * reset).  Default 20000 ms. */
+void vh_sys_set_timeout_ms(struct vh_sys *sys, int ms);
+int vh_sys_timeout_ms(const struct vh_sys *sys);
+
+/* The rooted path of a kernel path (for messages and for tools that must
+ * hand a path to another library).  -ENAMETOOLONG when it does not fit. */
+int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n,
+		const char *fmt, ...) _printf_(4, 5);
+
+/* Raw read of up to @n bytes.  *ret_len is the count read. */
+int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
+		    size_t *ret_len, const char *fmt, ...) _printf_(5, 6);
+/* Read a one-value attribute, trailing whitespace stripped.  -EFBIG when the
+ * value does not fit in @n. */
+int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
+		    const char *fmt, ...) _printf_(4, 5);
+/* Read a number in any base strtoull accepts ("0x17cb", "16"). */
+int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
+		     const char *fmt, ...) _printf_(3, 4);
+/* Name of the last component of a symlink's target ("vfio-pci" for a
+ * driver link, "12" for an iommu_group link). */
+int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
+		     const char *fmt, ...) _printf_(4, 5);
+/* 1 when the path exists (following links), 0 when not, -errno else. */
+int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
+	_printf_(2, 3);
+/* Sorted names in a directory (without "." and "..").  Returns the count;
+ * free with vh_strv_free. */
+int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)
+	_printf_(3, 4);
+void vh_strv_free(char **v);
+
+enum {
+	/* The write can block in the kernel: run it in a child bounded by the
+	 * timeout, so a stuck driver never hangs the caller. */
+	VH_WRITE_BOUNDED = 1 << 0,
+};
+/* Write @value to a kernel attribute.  -ETIMEDOUT when a bounded write did
+ * not finish in time (it may still complete later). */
+int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
+		 const char *fmt, ...) _printf_(4, 5);

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "util.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+int vh_parse_uint(const char *s, int base, unsigned long long max,
+		  unsigned long long *ret)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!s || !*s || isspace((unsigned char)*s) || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (errno || end == s || *end)
+		return -EINVAL;
+	if (v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+static bool buf_grow(struct vh_buf *b, size_t extra)
+{
+	size_t need, cap;
+	char *n;
+
+	if (b->oom)
+		return false;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	n = realloc(b->s, cap);
+	if (!n) {
+		b->oom = true;
+		return false;
+	}
+	b->s = n;
+	b->cap = cap;
+	return true;
+}
+
+void vh_buf_vprintf(struct vh_buf *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || !buf_grow(b, (size_t)n))
+		return;
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void vh_buf_printf(struct vh_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vh_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void vh_buf_puts(struct vh_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!buf_grow(b, n))
+		return;
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
+}
+
+void vh_buf_json_str(struct vh_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		switch (*p) {
+		case '"':
+			vh_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			vh_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			vh_buf_puts(b, "\\n");
+			break;
+		case '\t':
+			vh_buf_puts(b, "\\t");
+			break;
+		default:
+			if (*p < 0x20)
+				vh_buf_printf(b, "\\u%04x", *p);
+			else
+				vh_buf_printf(b, "%c", *p);
+		}
+	}
+}
+
+void vh_buf_xml_str(struct vh_buf *b, const char *s)
+{
+	for (const char *p = s; p && *p; p++) {
+		switch (*p) {
+		case '<':
+			vh_buf_puts(b, "&lt;");
+			break;
+		case '>':
+			vh_buf_puts(b, "&gt;");
+			break;
+		case '&':
+			vh_buf_puts(b, "&amp;");
+			break;
+		case '\'':
+			vh_buf_puts(b, "&apos;");
+			break;
+		case '"':
+			vh_buf_puts(b, "&quot;");
+			break;
+		default:
+			vh_buf_printf(b, "%c", *p);
+		}
+	}
+}
+
+void vh_buf_reset(struct vh_buf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+void vh_buf_done(struct vh_buf *b)
+{
+	free(b->s);
+	*b = (struct vh_buf){0};
+}
+
+char *vh_buf_steal(struct vh_buf *b)
+{
+	char *s;
+
+	if (b->oom) {
+		vh_buf_done(b);
+		return NULL;
+	}
+	s = b->s ? b->s : strdup("");
+	*b = (struct vh_buf){0};
+	return s;
+}
+
+char *vh_strdup0(const char *s) { return s ? strdup(s) : NULL; }
+
+int vh_strlcpy(char *dst, const char *src, size_t n)
+{
+	size_t l = strlen(src);
+
+	if (n == 0)
+		return -ENAMETOOLONG;
+	if (l >= n) {
+		memcpy(dst, src, n - 1);
+		dst[n - 1] = '\0';
+		return -ENAMETOOLONG;
+	}
+	memcpy(dst, src, l + 1);
+	return 0;
+}
+
+void vh_strip_trailing(char *s)
+{
+	size_t l = strlen(s);
+
+	while (l > 0 && isspace((unsigned char)s[l - 1]))
+		s[--l] = '\0';
+}
+
+int vh_err_set(struct vh_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e || e->code)
+		return code;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}

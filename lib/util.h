@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Small shared helpers: cleanup attributes, checked number parsing and a
+ * growable string buffer.  Nothing here touches the kernel or prints.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Hand ownership of a pointer to the caller and disarm its cleanup. */
+#define TAKE_PTR(p)                                                            \
+	({                                                                     \
+		__typeof__(p) _tp = (p);                                       \
+		(p) = NULL;                                                    \
+		_tp;                                                           \
+	})
+
+static inline bool streq(const char *a, const char *b)
+{
+	return a && b && __builtin_strcmp(a, b) == 0;
+}
+
+/*
+ * Parse an unsigned integer the way libvirt parses XML attributes: base 0
+ * (so "0x1b", "27" and "033" are the same number), no sign, no trailing
+ * text, at most @max.  Returns 0, -EINVAL or -ERANGE; @ret untouched on
+ * failure.
+ */
+int vh_parse_uint(const char *s, int base, unsigned long long max,
+		  unsigned long long *ret);
+
+/* Growable, always NUL-terminated string buffer.  An allocation failure is
+ * sticky: vh_buf_failed() says so and the content stops growing. */
+struct vh_buf {
+	char *s;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+void vh_buf_printf(struct vh_buf *b, const char *fmt, ...) _printf_(2, 3);
+void vh_buf_vprintf(struct vh_buf *b, const char *fmt, va_list ap);
+void vh_buf_puts(struct vh_buf *b, const char *s);
+/* Append @s as the body of a JSON string (no surrounding quotes). */
+void vh_buf_json_str(struct vh_buf *b, const char *s);
+/* Append @s with XML special characters escaped. */
+void vh_buf_xml_str(struct vh_buf *b, const char *s);
+static inline const char *vh_buf_str(const struct vh_buf *b)
+{
+	return b->s ? b->s : "";
+}
+static inline bool vh_buf_failed(const struct vh_buf *b) { return b->oom; }
+void vh_buf_reset(struct vh_buf *b);
+void vh_buf_done(struct vh_buf *b);
+/* Take the string out of the buffer (caller frees); NULL after an OOM. */
+char *vh_buf_steal(struct vh_buf *b);
+
+/* strdup that returns NULL for NULL. */
+char *vh_strdup0(const char *s);
+/* Copy @src into @dst of size @n, always terminating; -ENAMETOOLONG if cut. */
+int vh_strlcpy(char *dst, const char *src, size_t n);
+/* Trim trailing whitespace in place. */
+void vh_strip_trailing(char *s);
+
+/* A library error with its whole sentence, for the front end to report once.
+ * The message names the device, the file and the fix where there is one. */
+struct vh_err {
+	int code; /* -errno */
+	char msg[1024];
+};
+/* Record an error (the first one wins) and return @code. */
+int vh_err_set(struct vh_err *e, int code, const char *fmt, ...) _printf_(3, 4);

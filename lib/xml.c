@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "xml.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+#include <string.h>
+
+int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
+		      size_t *ret_len, struct vh_err *e)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return vh_err_set(e, -ENOMEM, "Out of memory reading %s.", what);
+	for (;;) {
+		ssize_t k;
+		if (len == cap) {
+			char *nb;
+			if (cap > max) {
+				free(buf);
+				return vh_err_set(
+					e, -EFBIG,
+					"%s is larger than %zu MiB: refusing to "
+					"parse it (no libvirt domain XML is "
+					"that large).",
+					what, max >> 20);
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return vh_err_set(e, -ENOMEM,
+						  "Out of memory reading %s.",
+						  what);
+			}
+			buf = nb;
+		}
+		k = read(fd, buf + len, cap - len);
+		if (k < 0) {
+			int r = -errno;
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return vh_err_set(e, r, "Cannot read %s: %s.", what,
+					  strerror(-r));
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	if (len > max) {
+		free(buf);
+		return vh_err_set(e, -EFBIG,
+				  "%s is larger than %zu MiB: refusing to parse "
+				  "it (no libvirt domain XML is that large).",
+				  what, max >> 20);
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int vh_read_file_capped(const char *path, size_t max, char **ret,
+			size_t *ret_len, struct vh_err *e)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", path,
+				  strerror(errno));
+	return vh_read_fd_capped(fd, path, max, ret, ret_len, e);
+}
+
+struct guard {
+	bool doctype;
+};
+
+static void reject_subset(void *ctx, const xmlChar *name _unused_,
+			  const xmlChar *ext _unused_,
+			  const xmlChar *sys _unused_)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
+
+	g->doctype = true;
+	xmlStopParser(c);
+}
+
+static void silent(void *ctx _unused_, const char *msg _unused_, ...) {}
+
+int vh_xml_parse(const char *buf, size_t len, const char *what,
+		 xmlDoc **ret, struct vh_err *e)
+{
+	struct guard g = {0};
+	xmlParserCtxt *c;
+	xmlDoc *doc;
+	int r = 0;
+
+	if (len > VH_XML_MAX_BYTES)
+		return vh_err_set(e, -EFBIG, "%s is larger than 16 MiB.", what);
+	if (len > INT32_MAX)
+		return -EFBIG;
+	c = xmlNewParserCtxt();
+	if (!c)
+		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.", what);
+	c->_private = &g;
+	/* The internal subset is where entities and external references are
+	 * declared: stop there, before any of it is acted upon. */
+	c->sax->internalSubset = reject_subset;
+	c->sax->externalSubset = reject_subset;
+	c->sax->warning = silent;
+	c->sax->error = silent;
+	c->vctxt.error = silent;
+	c->vctxt.warning = silent;
+
+	doc = xmlCtxtReadMemory(c, buf, (int)len, NULL, NULL,
+				XML_PARSE_NONET | XML_PARSE_NOERROR |
+					XML_PARSE_NOWARNING |
+					XML_PARSE_NOCDATA);
+	if (g.doctype) {
+		r = vh_err_set(e, -EBADMSG,
+			       "%s: a document type declaration (<!DOCTYPE>) is "
+			       "not accepted: domain XML never has one, and it "
+			       "is how entity attacks start.",
+			       what);
+	} else if (!doc || !c->wellFormed) {
+		const xmlError *x = xmlCtxtGetLastError(c);
+		char m[256] = "not well-formed";
+		if (x && x->message) {
+			vh_strlcpy(m, x->message, sizeof(m));
+			vh_strip_trailing(m);
+		}
+		r = vh_err_set(e, -EBADMSG,
+			       "%s:%d:%d: malformed XML: %s.", what,
+			       x ? x->line : 0, x ? x->int2 : 0, m);
+	} else if (!xmlDocGetRootElement(doc)) {
+		r = vh_err_set(e, -EBADMSG, "%s: the document is empty.", what);
+	}
+	if (r < 0) {
+		if (doc)
+			xmlFreeDoc(doc);
+		xmlFreeParserCtxt(c);
+		return r;
+	}
+	xmlFreeParserCtxt(c);
+	*ret = doc;
+	return 0;
+}
+
+bool vh_xml_is(const xmlNode *n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE &&
+	       streq((const char *)n->name, name);
+}
+
+xmlNode *vh_xml_next(const xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->next : NULL; c; c = c->next)
+		if (vh_xml_is(c, name))
+			return c;
+	return NULL;
+}
+
+xmlNode *vh_xml_child(const xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (vh_xml_is(c, name))
+			return c;
+	return NULL;
+}
+
+char *vh_xml_prop(const xmlNode *n, const char *name)
+{
+	xmlChar *v;
+	char *s;
+
+	if (!n)
+		return NULL;
+	v = xmlGetNoNsProp(n, (const xmlChar *)name);
+	if (!v)
+		return NULL;
+	s = strdup((const char *)v);
+	xmlFree(v);
+	return s;
+}
+
+char *vh_xml_text(const xmlNode *n)
+{
+	xmlChar *v;
+	char *s, *p;
+
+	if (!n)
+		return NULL;
+	v = xmlNodeGetContent(n);
+	if (!v)
+		return strdup("");
+	p = (char *)v;
+	while (isspace((unsigned char)*p))
+		p++;
+	s = strdup(p);
+	xmlFree(v);
+	if (s)
+		vh_strip_trailing(s);
+	return s;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Parsing XML that less-privileged users write, safely: no network, no DTD
+ * loading, no entity substitution, and any document type declaration is
+ * refused before the parser acts on it.  Input is capped at 16 MiB.
+ */
+#pragma once
+
+#include <libxml/tree.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define VH_XML_MAX_BYTES (16u << 20)
+
+/* Read all of @fd, at most VH_XML_MAX_BYTES; -EFBIG when larger.  @what
+ * names the input in messages ("standard input", a file name). */
+int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
+		      size_t *ret_len, struct vh_err *e);
+int vh_read_file_capped(const char *path, size_t max, char **ret,
+			size_t *ret_len, struct vh_err *e);
+
+/* Parse @len bytes.  On a syntax error the message has @what, the line and
+ * the column. */
+int vh_xml_parse(const char *buf, size_t len, const char *what,
+		 xmlDoc **ret, struct vh_err *e);
+
+static inline void vh_xml_doc_freep(xmlDoc **d)
+{
+	if (*d)
+		xmlFreeDoc(*d);
+}
+#define _cleanup_doc_ _cleanup_(vh_xml_doc_freep)
+
+/* First element child named @name (any namespace when @ns is NULL). */
+xmlNode *vh_xml_child(const xmlNode *n, const char *name);
+xmlNode *vh_xml_next(const xmlNode *n, const char *name);
+/* The attribute's value as a new string (free()), NULL when absent. */
+char *vh_xml_prop(const xmlNode *n, const char *name);
+/* The element's text content, whitespace-trimmed, as a new string. */
+char *vh_xml_text(const xmlNode *n);
+bool vh_xml_is(const xmlNode *n, const char *name);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A fake sysroot for tests, laid out exactly as the kernel lays out /sys:
+ * sys/bus/pci/devices/<addr> links into sys/devices/pci<dom>:<bus>/...,
+ * attributes are files, config is a binary config-space image with real
+ * capability lists, driver/iommu_group/physfn/virtfnN are symlinks.
+ *
+ * The spec has one line per thing (blank lines and # comments skipped):
+ *
+ *   ADDR id=VVVV:DDDD [subsys=VVVV:DDDD] [class=0xCCCCCC] [rev=N]
+ *        [driver=NAME] [group=N] [reset=m1,m2 | reset= | reset=none]
+ *        [override=NAME] [msi=N] [msix=N] [pcie[=TYPE]] [bridge]
+ *        [sriov=total:N,offset:N,stride:N,vfdev:XXXX] [numvfs=N]
+ *        [physfn=ADDR] [parent=ADDR] [cfg=64]
+ *   driver NAME            an (empty) driver directory
+ *   cmdline TEXT...        /proc/cmdline
+ *   iommu NAME             /sys/class/iommu/NAME (a hardware IOMMU)
+ *
+ * reset= defaults to "flr bus" (and a reset file); reset=none gives neither
+ * reset_method nor reset, as for devices the kernel cannot reset.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/* Build the tree described by @spec under @root (created if needed).
+ * Returns 0, or -errno with a message naming the spec line in @err. */
+int fakesys_build(const char *root, const char *spec, char *err, size_t n);
+/* A new empty directory under $TMPDIR; caller frees the string. */
+char *fakesys_mkroot(void);
+/* rm -rf, without following symlinks. */
+int fakesys_rmrf(const char *root);
+/* Write @content to ROOT/@rel, creating parent directories. */
+int fakesys_put(const char *root, const char *rel, const char *content);
+/* Read ROOT/@rel into @buf (trailing newline stripped); -errno. */
+int fakesys_get(const char *root, const char *rel, char *buf, size_t n);
