@@ -102,6 +102,8 @@ static struct vh_finding *add(struct ctx *c, const char *rule,
 		return NULL;
 	}
 	r->findings = nv;
+	if (message[0] >= 'a' && message[0] <= 'z')
+		message[0] = (char)(message[0] - 'a' + 'A');
 	f = &r->findings[r->n_findings++];
 	*f = (struct vh_finding){.rule = rule, .severity = sev};
 	if (addr) {
@@ -480,9 +482,10 @@ static void rule_viommu_misplaced(struct ctx *c)
 	    nd.n ? &nd.first : NULL, TAKE_PTR(nd.addrs),
 	    fmt("The domain '%s' has <iommu> under <features>; libvirt only "
 		"knows it under <devices>, so the guest gets no emulated "
-		"IOMMU%s%s.",
-		c->dom->name ? c->dom->name : "?", nd.n ? " and " : "",
-		nd.n ? vh_buf_str(&nd.labels) : ""),
+		"IOMMU%s%s%s.",
+		c->dom->name ? c->dom->name : "?", nd.n ? ", which " : "",
+		nd.n ? vh_buf_str(&nd.labels) : "",
+		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
 	    strdup("<devices> (and remove it from <features>)"),
 	    iommu_xml(c));

@@ -134,10 +134,17 @@ void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
 	unsigned long long v[4] = {0};
 	const char *why;
 
-	snprintf(h->addr_text, sizeof(h->addr_text),
-		 "domain='%.16s' bus='%.16s' slot='%.16s' function='%.16s'",
-		 domain ? domain : "", bus ? bus : "", slot ? slot : "",
-		 function ? function : "");
+	{
+		struct vh_buf t = {0};
+		for (int i = 0; i < 4; i++)
+			if (vals[i])
+				vh_buf_printf(&t, "%s%s='%.16s'",
+					      t.len ? " " : "", names[i],
+					      vals[i]);
+		vh_strlcpy(h->addr_text, t.len ? vh_buf_str(&t) : "(empty)",
+			   sizeof(h->addr_text));
+		vh_buf_done(&t);
+	}
 	h->addr_ok = false;
 	for (int i = 0; i < 4; i++) {
 		int r;

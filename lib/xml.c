@@ -78,7 +78,24 @@ int vh_read_file_capped(const char *path, size_t max, char **ret,
 
 struct guard {
 	bool doctype;
+	int line, col;
+	char msg[256];
 };
+
+/* Keep the first error: later ones are usually consequences of it. */
+static void first_error(void *ctx, xmlErrorPtr x)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c ? c->_private : NULL;
+
+	if (!g || g->msg[0] || !x || x->level < XML_ERR_ERROR)
+		return;
+	g->line = x->line;
+	g->col = x->int2;
+	vh_strlcpy(g->msg, x->message ? x->message : "not well-formed",
+		   sizeof(g->msg));
+	vh_strip_trailing(g->msg);
+}
 
 static void reject_subset(void *ctx, const xmlChar *name _unused_,
 			  const xmlChar *ext _unused_,
@@ -115,6 +132,7 @@ int vh_xml_parse(const char *buf, size_t len, const char *what,
 	c->sax->externalSubset = reject_subset;
 	c->sax->warning = silent;
 	c->sax->error = silent;
+	c->sax->serror = first_error;
 	c->vctxt.error = silent;
 	c->vctxt.warning = silent;
 
@@ -130,14 +148,16 @@ int vh_xml_parse(const char *buf, size_t len, const char *what,
 			       what);
 	} else if (!doc || !c->wellFormed) {
 		const xmlError *x = xmlCtxtGetLastError(c);
-		char m[256] = "not well-formed";
-		if (x && x->message) {
-			vh_strlcpy(m, x->message, sizeof(m));
-			vh_strip_trailing(m);
+		if (!g.msg[0] && x) {
+			g.line = x->line;
+			g.col = x->int2;
+			vh_strlcpy(g.msg, x->message ? x->message : "",
+				   sizeof(g.msg));
+			vh_strip_trailing(g.msg);
 		}
-		r = vh_err_set(e, -EBADMSG,
-			       "%s:%d:%d: malformed XML: %s.", what,
-			       x ? x->line : 0, x ? x->int2 : 0, m);
+		r = vh_err_set(e, -EBADMSG, "%s:%d:%d: malformed XML: %s.",
+			       what, g.line, g.col,
+			       g.msg[0] ? g.msg : "not well-formed");
 	} else if (!xmlDocGetRootElement(doc)) {
 		r = vh_err_set(e, -EBADMSG, "%s: the document is empty.", what);
 	}
