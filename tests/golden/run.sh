@@ -16,7 +16,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 
 # Paths that differ between checkouts are shown as @DATADIR@ and @ROOT@.
-norm() { sed -e "s#$VFIO_HOOKS_DATADIR#@DATADIR@#g" -e "s#$1#@ROOT@#g" -e "s#$here/cases/[^/]*/#@CASE@/#g"; }
+norm() { sed -e "s#$VFIO_HOOKS_DATADIR#@DATADIR@#g" -e "s#$1#@ROOT@#g" -e "s#$here/cases/[^/]*/#@CASE@/#g" -e "s#$here/cases/[^/ ]*#@CASE@#g"; }
 
 for dir in "$here"/cases/*/; do
 	name=$(basename "$dir")
