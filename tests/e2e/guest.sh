@@ -247,6 +247,10 @@ prepare_cache() {
 		done
 		touch "$x/out/.complete"
 		rm -rf "$kdir" && mv "$x/out" "$kdir" && rm -rf "$x"
+		# Builds for other kernel versions or module lists are stale now.
+		for x in "$CACHE"/kernel/*; do
+			[[ $x == "$kdir" ]] || rm -rf "$x"
+		done
 	fi
 	exec 9>&-
 }
@@ -268,13 +272,18 @@ exec </dev/null >/dev/console 2>&1
 
 # busybox insmod does not read module options from the kernel command line
 # the way modprobe does; do it here so --append "vfio_pci.ids=..." works.
+# Module names normalised to "_" once here: forks are slow under TCG.
 set -f
-cmdline=$(cat /proc/cmdline)
+modargs=""
+for arg in $(cat /proc/cmdline); do
+	case ${arg%%=*} in
+	*.*) modargs="$modargs $(echo "${arg%%.*}" | tr - _).${arg#*.}" ;;
+	esac
+done
 while read -r mod; do
 	opts=""
-	for arg in $cmdline; do
-		key=$(echo "${arg%%=*}" | tr - _)
-		case $key in "$mod".*) opts="$opts ${arg#*.}" ;; esac
+	for arg in $modargs; do
+		case $arg in "$mod".*) opts="$opts ${arg#*.}" ;; esac
 	done
 	# shellcheck disable=SC2086 # opts is a word list on purpose
 	insmod "/lib/modules/e2e/$mod.ko" $opts || echo "e2e-init: insmod $mod failed"
@@ -369,7 +378,8 @@ build_initramfs() {
 		# Zero padding to a 4-byte boundary: where the kernel looks for the
 		# next archive's header.
 		truncate -s %512 "$work/base.cpio.gz"
-		mv "$work/base.cpio.gz" "$base" # atomic: concurrent runs may race here
+		rm -f "$CACHE"/initramfs/base-*.cpio.gz # stale: other kernel or init
+		mv "$work/base.cpio.gz" "$base"          # atomic: concurrent runs may race here
 	fi
 
 	root=$work/run
@@ -423,6 +433,7 @@ fi
 # "loglevel=7" (last one wins) brings the rest back for debugging.
 kcmdline+=" panic=-1 quiet loglevel=3${append:+ $append}"
 
+printf '\0\0' >"$work/sercon-port"
 log=${out_file:-$work/console.log}
 : >"$log"
 qemu=(
@@ -435,8 +446,9 @@ qemu=(
 	-device pci-testdev,addr=0x5
 	-device e1000e,addr=0x6,romfile=
 	-device nec-usb-xhci,msix=off,addr=0x7
-	# SeaBIOS would print its banner and terminal resets on the serial port.
-	-fw_cfg name=etc/sercon-port,string=0
+	# Port 0 turns SeaBIOS's serial console off: else its banner and
+	# terminal resets come first on the console.
+	-fw_cfg name=etc/sercon-port,file="$work/sercon-port"
 	-kernel "$kdir/vmlinuz" -initrd "$work/initramfs.img" -append "$kcmdline"
 )
 
