@@ -50,9 +50,16 @@ TEST_SUPPORT_SRC := tests/fakesys.c
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BIN  := $(BUILD)/tests/mkfakesys
+TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
 
-PROGS := $(CLI)
+HOOK_SRC := hooks/qemu-hook.c
+HOOK     := $(BUILD)/qemu-hook
+# The same front ends linked with the fake kernel, for tests only.
+FK_OBJ   := $(BUILD)/tests/fakekernel.o
+FK_AUTO  := $(BUILD)/tests/fk-auto.o
+HOOK_FK  := $(BUILD)/tests/qemu-hook-fk
+
+PROGS := $(CLI) $(HOOK)
 
 .PHONY: all check unit golden e2e install uninstall clean format format-check
 all: $(PROGS)
@@ -68,7 +75,13 @@ $(LIB): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(LIB)
+$(HOOK): $(BUILD)/hooks/qemu-hook.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+
+$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
 $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
@@ -91,11 +104,15 @@ e2e: all
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vfio-hooks
+	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
+	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
 	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-hooks $(DESTDIR)$(DATADIR)/profile.rng
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
 

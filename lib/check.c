@@ -653,6 +653,19 @@ static void rule_groups(struct ctx *c)
 			nv = realloc(addrs, (n + 2) * sizeof(*nv));
 			if (!nv)
 				break;
+			{
+				struct vh_resolved *w = &c->rep->devs[i];
+				struct vh_pci_addr *nc = realloc(
+					w->companions,
+					(size_t)(w->n_companions + 1) *
+						sizeof(*nc));
+				if (!nc) {
+					c->err = -ENOMEM;
+					break;
+				}
+				w->companions = nc;
+				w->companions[w->n_companions++] = *m;
+			}
 			addrs = nv;
 			addrs[n] = strdup(md.name);
 			addrs[++n] = NULL;
@@ -679,8 +692,10 @@ static void rule_groups(struct ctx *c)
 		pol = rd->profile && rd->profile->companions
 			      ? rd->profile->companions
 			      : c->opts->companions;
-		if (pol == VH_COMPANIONS_ANY ||
-		    (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot))
+		c->rep->devs[i].companions_ok =
+			pol == VH_COMPANIONS_ANY ||
+			(pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot);
+		if (c->rep->devs[i].companions_ok)
 			add(c, "group-companions-bind", VH_WARNING, &rd->dev.addr,
 			    addrs,
 			    fmt("IOMMU group %d of %s also holds %s; the hook "
@@ -767,8 +782,10 @@ void vh_report_done(struct vh_report *r)
 		free(f->fix);
 	}
 	free(r->findings);
-	for (size_t i = 0; i < r->n_devs; i++)
+	for (size_t i = 0; i < r->n_devs; i++) {
 		free(r->devs[i].group);
+		free(r->devs[i].companions);
+	}
 	free(r->devs);
 	*r = (struct vh_report){0};
 }

@@ -48,6 +48,12 @@ struct vh_resolved {
 	struct vh_pci_addr *group;
 	int n_group;
 	bool duplicate; /* a later copy of an address already listed */
+	/* Endpoints of the device's group that are on a host driver and not
+	 * in the domain; companions_ok when the policy lets the hook bind
+	 * them.  Set on the first device of each group only. */
+	struct vh_pci_addr *companions;
+	int n_companions;
+	bool companions_ok;
 };
 
 struct vh_check_opts {

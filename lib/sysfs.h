@@ -85,3 +85,10 @@ enum {
  * not finish in time (it may still complete later). */
 int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
 		 const char *fmt, ...) _printf_(4, 5);
+
+/* The hook's state directory, /run/vfio-hooks under the root: created
+ * 0700 when missing; refused (-EPERM, with the reason in @why) when it is a
+ * symlink, not a directory, not owned by the caller or writable by others.
+ * Returns an O_PATH-free directory fd (caller closes). */
+int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
+		     size_t n);

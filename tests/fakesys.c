@@ -100,8 +100,7 @@ static int putf(const char *root, const char *rel, const char *fmt, ...)
 	return fakesys_put(root, rel, v);
 }
 
-/* A relative symlink ROOT/@from -> ROOT/@to, as the kernel makes them. */
-static int rel_link(const char *root, const char *from, const char *to)
+int fakesys_link(const char *root, const char *from, const char *to)
 {
 	char target[PATH_MAX] = "", link[PATH_MAX], dir[PATH_MAX];
 	int depth = 0;
@@ -364,18 +363,18 @@ static int build_dev(const char *root, struct dev *d)
 		return r;
 
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", d->addr);
-	r = rel_link(root, rel, dp);
+	r = fakesys_link(root, rel, dp);
 	if (r < 0)
 		return r;
 	if (d->driver[0]) {
 		char drv[PATH_MAX];
 		snprintf(drv, sizeof(drv), "sys/bus/pci/drivers/%s", d->driver);
 		snprintf(rel, sizeof(rel), "%s/driver", dp);
-		r = rel_link(root, rel, drv);
+		r = fakesys_link(root, rel, drv);
 		if (r < 0)
 			return r;
 		snprintf(rel, sizeof(rel), "%s/%s", drv, d->addr);
-		r = rel_link(root, rel, dp);
+		r = fakesys_link(root, rel, dp);
 		if (r < 0)
 			return r;
 	}
@@ -383,13 +382,27 @@ static int build_dev(const char *root, struct dev *d)
 		char g[PATH_MAX];
 		snprintf(g, sizeof(g), "sys/kernel/iommu_groups/%d", d->group);
 		snprintf(rel, sizeof(rel), "%s/iommu_group", dp);
-		r = rel_link(root, rel, g);
+		r = fakesys_link(root, rel, g);
 		if (r < 0)
 			return r;
 		snprintf(rel, sizeof(rel), "%s/devices/%s", g, d->addr);
-		r = rel_link(root, rel, dp);
+		r = fakesys_link(root, rel, dp);
 		if (r < 0)
 			return r;
+	}
+	{
+		/* What drivers_probe would bind: for the fake kernel. */
+		char p[PATH_MAX];
+		FILE *f;
+		snprintf(p, sizeof(p), "%s/.fakekernel", root);
+		mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/.fakekernel/native", root);
+		f = fopen(p, "ae");
+		if (f) {
+			fprintf(f, "%s %s\n", d->addr,
+				d->driver[0] ? d->driver : "-");
+			fclose(f);
+		}
 	}
 	if (d->physfn[0]) {
 		char pf[PATH_MAX], link[PATH_MAX], t[PATH_MAX];
@@ -403,7 +416,7 @@ static int build_dev(const char *root, struct dev *d)
 		t[k] = '\0';
 		snprintf(pf, sizeof(pf), "sys/%s", strstr(t, "devices/"));
 		snprintf(rel, sizeof(rel), "%s/physfn", dp);
-		r = rel_link(root, rel, pf);
+		r = fakesys_link(root, rel, pf);
 		if (r < 0)
 			return r;
 		for (i = 0; i < 256; i++) {
@@ -413,7 +426,7 @@ static int build_dev(const char *root, struct dev *d)
 				break;
 		}
 		snprintf(rel, sizeof(rel), "%s/virtfn%d", pf, i);
-		r = rel_link(root, rel, dp);
+		r = fakesys_link(root, rel, dp);
 	}
 	return r;
 }

@@ -32,5 +32,7 @@ char *fakesys_mkroot(void);
 int fakesys_rmrf(const char *root);
 /* Write @content to ROOT/@rel, creating parent directories. */
 int fakesys_put(const char *root, const char *rel, const char *content);
+/* A relative symlink ROOT/@from -> ROOT/@to, as the kernel makes them. */
+int fakesys_link(const char *root, const char *from, const char *to);
 /* Read ROOT/@rel into @buf (trailing newline stripped); -errno. */
 int fakesys_get(const char *root, const char *rel, char *buf, size_t n);

@@ -275,7 +275,8 @@ exec </dev/null >/dev/console 2>&1
 # Module names normalised to "_" once here: forks are slow under TCG.
 set -f
 modargs=""
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case ${arg%%=*} in
 	*.*) modargs="$modargs $(echo "${arg%%.*}" | tr - _).${arg#*.}" ;;
 	esac

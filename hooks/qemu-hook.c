@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The libvirt QEMU hook: libvirt runs it as
+ *     HOOK DOMAIN OPERATION SUB-OPERATION EXTRA
+ * with the domain XML on standard input, on every VM start and stop.
+ *
+ * It never prints to standard output (libvirt takes a hook's stdout as
+ * replacement XML for some operations), never calls back into libvirt,
+ * never runs another program, and bounds every kernel write that can block.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../lib/check.h"
+#include "../lib/config.h"
+#include "../lib/engine.h"
+#include "../lib/paths.h"
+#include "../lib/xml.h"
+
+struct hook {
+	const char *domain_arg;
+	const char *op, *subop;
+	char *xml;
+	size_t len;
+	struct vh_config cfg;
+	struct vh_sys *sys;
+	struct vh_domain *dom;
+	struct vh_profiles profiles;
+	bool log_stderr;
+	char uuid[64];
+};
+
+static void hook_log(void *ud, int level, const char *msg)
+{
+	struct hook *h = ud;
+
+	syslog(level, "%s", msg);
+	if (h->log_stderr)
+		fprintf(stderr, "vfio-hooks[%s]: %s\n", h->op ? h->op : "",
+			msg);
+}
+
+static void logmsg(struct hook *h, int level, const char *fmt, ...)
+	_printf_(3, 4);
+static void logmsg(struct hook *h, int level, const char *fmt, ...)
+{
+	char m[2048];
+	va_list ap;
+
+	if (level > (int)h->cfg.log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	hook_log(h, level, m);
+}
+
+/* Without parsing: is there anything for us in this XML?  Most VMs of a
+ * host have no PCI hostdev, and they must pay nothing for this hook. */
+static bool mentions_hostdev(const struct hook *h)
+{
+	return memmem(h->xml, h->len, "hostdev", 7) != NULL;
+}
+
+/* The UUID by a plain scan, for the release fast path. */
+static void scan_uuid(struct hook *h)
+{
+	const char *p = memmem(h->xml, h->len, "<uuid>", 6), *q;
+	size_t n;
+
+	h->uuid[0] = '\0';
+	if (!p)
+		return;
+	p += 6;
+	while (p < h->xml + h->len && (*p == ' ' || *p == '\n' || *p == '\t'))
+		p++;
+	q = p;
+	while (q < h->xml + h->len && *q != '<' && *q != ' ' && *q != '\n')
+		q++;
+	n = (size_t)(q - p);
+	if (n < sizeof(h->uuid)) {
+		memcpy(h->uuid, p, n);
+		h->uuid[n] = '\0';
+	}
+	if (!vh_uuid_valid(h->uuid))
+		h->uuid[0] = '\0';
+}
+
+static bool journal_exists(struct hook *h)
+{
+	char p[64];
+
+	if (!h->uuid[0])
+		return false;
+	snprintf(p, sizeof(p), "/run/vfio-hooks/%s.journal", h->uuid);
+	return vh_sys_exists(h->sys, "%s", p) > 0;
+}
+
+/* Configuration, sysroot, domain, profiles.  Returns 0 or 1 (exit code). */
+static int load(struct hook *h, bool need_profiles)
+{
+	struct vh_err e = {0};
+	int r;
+
+	r = vh_domain_parse(h->xml, h->len, "the domain XML from libvirt",
+			    &h->dom, &e);
+	if (r < 0) {
+		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
+		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
+		return 1;
+	}
+	if (h->dom->uuid && vh_uuid_valid(h->dom->uuid))
+		snprintf(h->uuid, sizeof(h->uuid), "%s", h->dom->uuid);
+	if (!need_profiles)
+		return 0;
+	r = vh_profiles_load_default(h->cfg.profiles[0]
+					     ? (const char *const *)h->cfg.profiles
+					     : NULL,
+				     &h->profiles, &e);
+	if (r < 0) {
+		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
+		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static enum vh_mode mode(const struct hook *h)
+{
+	return h->dom->meta.mode != VH_MODE_UNSET ? h->dom->meta.mode
+						  : h->cfg.mode;
+}
+
+static struct vh_engine engine(struct hook *h)
+{
+	return (struct vh_engine){
+		.sys = h->sys,
+		.cfg = &h->cfg,
+		.log = hook_log,
+		.log_ud = h,
+	};
+}
+
+/* Evaluate the domain; refuse (1) in enforce mode when there are errors. */
+static int evaluate(struct hook *h, struct vh_report *rep)
+{
+	struct vh_check_opts o = {.companions = h->cfg.companions};
+	struct vh_buf b = {0};
+	int r;
+
+	r = vh_check_domain(h->sys, &h->profiles, h->dom, &o, rep);
+	if (r < 0) {
+		fprintf(stderr, "vfio-hooks: checking domain '%s': %s\n",
+			h->domain_arg, strerror(-r));
+		return 1;
+	}
+	if (h->dom->meta.error[0])
+		logmsg(h, LOG_WARNING, "%s: vfio-hooks metadata: %s",
+		       h->domain_arg, h->dom->meta.error);
+	vh_report_oneline(rep, VH_INFO, &b);
+	for (char *line = b.s, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		logmsg(h, rep->n_error ? LOG_ERR : LOG_WARNING, "%s: %s",
+		       h->domain_arg, line);
+	}
+	vh_buf_done(&b);
+	if (!rep->n_error)
+		return 0;
+	if (mode(h) == VH_MODE_WARN) {
+		logmsg(h, LOG_WARNING,
+		       "%s: %u error finding%s, starting anyway (mode warn)",
+		       h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "");
+		return 0;
+	}
+	b = (struct vh_buf){0};
+	vh_buf_printf(&b,
+		      "vfio-hooks refuses to start domain '%s': %u problem%s "
+		      "with its PCI passthrough (mode enforce; check it with "
+		      "'vfio-hooks check --domain %s'):\n",
+		      h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "",
+		      h->domain_arg);
+	vh_report_oneline(rep, VH_ERROR, &b);
+	fputs(vh_buf_str(&b), stderr);
+	vh_buf_done(&b);
+	return 1;
+}
+
+static int op_prepare(struct hook *h)
+{
+	struct vh_report rep = {0};
+	struct vh_engine en = engine(h);
+	struct vh_err e = {0};
+	int r;
+
+	if (load(h, true))
+		return 1;
+	if (mode(h) == VH_MODE_OFF) {
+		logmsg(h, LOG_INFO, "%s: mode off, nothing done",
+		       h->domain_arg);
+		return 0;
+	}
+	r = evaluate(h, &rep);
+	if (r) {
+		if (rep.dom)
+			vh_report_done(&rep);
+		return r;
+	}
+	r = vh_engine_prepare(&en, h->dom, &rep, &e);
+	vh_report_done(&rep);
+	if (r < 0) {
+		fprintf(stderr, "vfio-hooks: cannot prepare domain '%s': %s\n",
+			h->domain_arg, e.msg);
+		logmsg(h, LOG_ERR, "%s: prepare failed: %s", h->domain_arg,
+		       e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int op_start(struct hook *h)
+{
+	struct vh_report rep = {0};
+	struct vh_engine en = engine(h);
+	struct vh_check_opts o = {.companions = h->cfg.companions};
+	struct vh_err e = {0};
+	int r;
+
+	if (load(h, true))
+		return 1;
+	if (mode(h) == VH_MODE_OFF)
+		return 0;
+	if (vh_check_domain(h->sys, &h->profiles, h->dom, &o, &rep) < 0)
+		return 1;
+	r = vh_engine_verify(&en, h->dom, &rep, &e);
+	vh_report_done(&rep);
+	if (r < 0) {
+		fprintf(stderr, "vfio-hooks: domain '%s': %s\n", h->domain_arg,
+			e.msg);
+		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
+		/* In warn mode nothing of ours may fail the VM. */
+		return mode(h) == VH_MODE_WARN ? 0 : 1;
+	}
+	return 0;
+}
+
+static int op_release(struct hook *h)
+{
+	struct vh_engine en = engine(h);
+	struct vh_err e = {0};
+	int r;
+
+	/* Release never fails the stop: what cannot be restored is logged
+	 * and stays in the journal for 'vfio-hooks recover'. */
+	if (!h->uuid[0] && load(h, false))
+		return 0;
+	r = vh_engine_release(&en, h->uuid, &e);
+	if (r < 0 && r != -ENOENT)
+		logmsg(h, LOG_ERR, "%s: release: %s", h->domain_arg, e.msg);
+	else if (r > 0)
+		logmsg(h, LOG_ERR,
+		       "%s: release: %d device%s not restored (%s); run "
+		       "'vfio-hooks recover' once fixed",
+		       h->domain_arg, r, r > 1 ? "s" : "", e.msg);
+	return 0;
+}
+
+static int op_reconnect(struct hook *h)
+{
+	struct vh_engine en = engine(h);
+	struct vh_err e = {0};
+	int r;
+
+	/* Failing here kills a running VM: only log. */
+	if (!h->uuid[0] && load(h, false))
+		return 0;
+	r = vh_engine_reconnect(&en, h->uuid, &e);
+	if (r < 0 && r != -ENOENT)
+		logmsg(h, LOG_ERR, "%s: reconnect: %s", h->domain_arg, e.msg);
+	return 0;
+}
+
+static int op_validate(struct hook *h)
+{
+	struct vh_report rep = {0};
+	int r;
+
+	if (load(h, true))
+		return 1;
+	if (mode(h) == VH_MODE_OFF)
+		return 0;
+	r = evaluate(h, &rep);
+	if (rep.dom)
+		vh_report_done(&rep);
+	return r;
+}
+
+static int op_nothing(struct hook *h)
+{
+	(void)h;
+	return 0;
+}
+
+enum { NEEDS_HOSTDEV = 1, NEEDS_JOURNAL = 2 };
+static const struct {
+	const char *op;
+	int (*fn)(struct hook *);
+	int fast; /* when the hook has nothing to do for this VM */
+} ops[] = {
+	{"prepare", op_prepare, NEEDS_HOSTDEV},
+	{"start", op_start, NEEDS_HOSTDEV},
+	{"started", op_nothing, 0},
+	{"stopped", op_nothing, 0},
+	{"release", op_release, NEEDS_JOURNAL},
+	{"reconnect", op_reconnect, NEEDS_JOURNAL},
+	{"migrate", op_validate, NEEDS_HOSTDEV},
+	{"restore", op_validate, NEEDS_HOSTDEV},
+};
+
+int main(int argc, char **argv)
+{
+	struct hook h = {0};
+	struct vh_err e = {0};
+	const char *conf;
+	int nul, r = 0;
+	size_t i;
+
+	/* Nothing we or a library print may reach libvirt as XML. */
+	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (nul >= 0) {
+		dup2(nul, STDOUT_FILENO);
+		close(nul);
+	}
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA "
+				"< domain.xml\n(run by libvirt)\n",
+			argv[0]);
+		return 2;
+	}
+	h.domain_arg = argv[1];
+	h.op = argv[2];
+	h.subop = argc > 3 ? argv[3] : "-";
+	for (i = 0; i < ELEMENTSOF(ops); i++)
+		if (streq(ops[i].op, h.op))
+			break;
+	if (i == ELEMENTSOF(ops) || !ops[i].fast)
+		return 0;
+	h.log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
+	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input",
+			      VH_XML_MAX_BYTES, &h.xml, &h.len, &e) < 0) {
+		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
+		return ops[i].fast == NEEDS_HOSTDEV ? 1 : 0;
+	}
+
+	vh_config_init(&h.cfg);
+	conf = vh_config_path();
+	if (vh_config_load(&h.cfg, conf, &e) < 0) {
+		/* A broken configuration must not stop VMs that have nothing
+		 * to do with us, nor a stop. */
+		if (ops[i].fast == NEEDS_HOSTDEV && mentions_hostdev(&h)) {
+			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
+			r = 1;
+			goto out;
+		}
+		vh_config_done(&h.cfg);
+		vh_config_init(&h.cfg);
+	}
+	if (!h.cfg.root && secure_getenv("VFIO_HOOKS_ROOT"))
+		h.cfg.root = strdup(secure_getenv("VFIO_HOOKS_ROOT"));
+	if (vh_sys_new(h.cfg.root, &h.sys) < 0) {
+		r = ops[i].fast == NEEDS_HOSTDEV ? 1 : 0;
+		goto out;
+	}
+	vh_sys_set_timeout_ms(h.sys, h.cfg.timeout_ms);
+
+	if (ops[i].fast == NEEDS_HOSTDEV && !mentions_hostdev(&h))
+		goto out;
+	if (ops[i].fast == NEEDS_JOURNAL) {
+		scan_uuid(&h);
+		if (!journal_exists(&h))
+			goto out;
+	}
+	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
+	r = ops[i].fn(&h);
+	closelog();
+out:
+	vh_profiles_done(&h.profiles);
+	vh_domain_free(h.dom);
+	vh_sys_free(h.sys);
+	vh_config_done(&h.cfg);
+	free(h.xml);
+	return r;
+}

@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "engine.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
+	_printf_(3, 4);
+static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!en->log || level > (int)en->cfg->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	en->log(en->log_ud, level, msg);
+}
+
+/* What to do to one device. */
+struct action {
+	struct vh_jdev orig; /* also: addr, role, managed, reset_on_release */
+	char name[VH_PCI_ADDR_LEN];
+	bool bind;
+	char target[64];
+	bool set_reset;
+	char reset_value[128];
+};
+
+struct plan {
+	struct action *v;
+	size_t n;
+};
+
+static int plan_add(struct plan *p, const struct action *a)
+{
+	struct action *nv;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (vh_pci_addr_eq(&p->v[i].orig.addr, &a->orig.addr))
+			return 0;
+	nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	p->v = nv;
+	p->v[p->n++] = *a;
+	return 0;
+}
+
+static const char *meta_reset(const struct vh_domain *dom,
+			      const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < dom->meta.n_devices; i++)
+		if (vh_pci_addr_eq(&dom->meta.devices[i].addr, a))
+			return dom->meta.devices[i].reset_method;
+	return NULL;
+}
+
+static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
+		     const struct vh_report *rep, struct plan *p)
+{
+	int r;
+
+	for (size_t i = 0; i < rep->n_devs; i++) {
+		const struct vh_resolved *rd = &rep->devs[i];
+		const struct vh_profile *pr = rd->profile;
+		const char *mr;
+		struct action a = {0};
+
+		if (!rd->hd->addr_ok || rd->duplicate || !rd->dev.present)
+			continue;
+		a.orig.addr = rd->dev.addr;
+		a.orig.role = VH_ROLE_HOSTDEV;
+		a.orig.managed = rd->hd->managed;
+		a.orig.reset_on_release = pr ? pr->reset_on_release : true;
+		vh_pci_addr_format(&a.orig.addr, a.name);
+		snprintf(a.target, sizeof(a.target), "%s",
+			 pr && pr->vfio_driver ? pr->vfio_driver : "vfio-pci");
+		a.bind = !rd->hd->managed && en->cfg->bind_unmanaged;
+		mr = meta_reset(dom, &a.orig.addr);
+		if (rd->dev.has_reset_method && (mr || (pr && pr->set_reset_method))) {
+			a.set_reset = true;
+			snprintf(a.reset_value, sizeof(a.reset_value), "%s",
+				 mr ? mr : pr->reset_method);
+		}
+		r = plan_add(p, &a);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < rep->n_devs; i++) {
+		const struct vh_resolved *rd = &rep->devs[i];
+		if (!rd->companions_ok)
+			continue;
+		for (int k = 0; k < rd->n_companions; k++) {
+			struct action a = {0};
+			a.orig.addr = rd->companions[k];
+			a.orig.role = VH_ROLE_COMPANION;
+			vh_pci_addr_format(&a.orig.addr, a.name);
+			snprintf(a.target, sizeof(a.target), "vfio-pci");
+			a.bind = true;
+			r = plan_add(p, &a);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+#define DEV "/sys/bus/pci/devices/%s/"
+
+static int read_state(struct vh_engine *en, struct vh_jdev *st, const char *name)
+{
+	int r;
+
+	st->driver[0] = st->override[0] = st->reset_method[0] = '\0';
+	r = vh_sys_link_name(en->sys, st->driver, sizeof(st->driver),
+			     DEV "driver", name);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == -ENOENT)
+		st->driver[0] = '\0';
+	r = vh_sys_read_str(en->sys, st->override, sizeof(st->override),
+			    DEV "driver_override", name);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == -ENOENT || streq(st->override, "(null)"))
+		st->override[0] = '\0';
+	r = vh_sys_read_str(en->sys, st->reset_method,
+			    sizeof(st->reset_method), DEV "reset_method", name);
+	st->has_reset_method = r == 0;
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r < 0)
+		st->reset_method[0] = '\0';
+	return 0;
+}
+
+static const char *errname(int r)
+{
+	return r == -ETIMEDOUT ? "no answer within the timeout" : strerror(-r);
+}
+
+/* Move @name from its current driver to @target ("" = no driver), the
+ * way libvirt does: driver_override, unbind, drivers_probe, then check the
+ * driver link, since drivers_probe succeeds even when nothing binds. */
+static int move_driver(struct vh_engine *en, const char *name,
+		       const char *target, const char *override,
+		       struct vh_err *e)
+{
+	char cur[64] = "";
+	int r;
+
+	if (target[0] && vh_sys_exists(en->sys, "/sys/bus/pci/drivers/%s",
+				       target) <= 0)
+		return vh_err_set(e, -ENOENT,
+				  "%s: driver %s is not loaded (no "
+				  "/sys/bus/pci/drivers/%s): load it with "
+				  "'modprobe %s' or list it in "
+				  "/etc/modules-load.d/.",
+				  name, target, target, target);
+	r = vh_sys_write(en->sys, override[0] ? override : "\n", 0,
+			 DEV "driver_override", name);
+	if (r < 0)
+		return vh_err_set(e, r,
+				  "%s: cannot write /sys/bus/pci/devices/%s/"
+				  "driver_override: %s.",
+				  name, name, errname(r));
+	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
+	if (r < 0 && r != -ENOENT)
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
+				  name, strerror(-r));
+	if (r == 0 && streq(cur, target))
+		return 0;
+	if (r == 0) {
+		logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
+		r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
+				 "/sys/bus/pci/drivers/%s/unbind", cur);
+		if (r < 0)
+			return vh_err_set(
+				e, r,
+				"%s: unbinding it from driver %s failed "
+				"(/sys/bus/pci/drivers/%s/unbind: %s)%s.",
+				name, cur, cur, errname(r),
+				r == -ETIMEDOUT
+					? "; the driver is holding the device "
+					  "(in use on the host?): stop what uses "
+					  "it, or raise 'timeout' in "
+					  "vfio-hooks.conf"
+					: "");
+	}
+	if (!target[0])
+		return 0;
+	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
+			 "/sys/bus/pci/drivers_probe");
+	if (r < 0 && r != -ENODEV && r != -EINVAL)
+		return vh_err_set(e, r,
+				  "%s: /sys/bus/pci/drivers_probe failed: %s.",
+				  name, errname(r));
+	cur[0] = '\0';
+	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
+	if (r == -ENOENT || (r == 0 && !streq(cur, target))) {
+		/* No probe match (a driver without this ID, or one whose
+		 * probe refused): bind explicitly. */
+		if (!cur[0]) {
+			int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
+					     "/sys/bus/pci/drivers/%s/bind",
+					     target);
+			if (b == 0 && vh_sys_link_name(en->sys, cur, sizeof(cur),
+						       DEV "driver", name) == 0 &&
+			    streq(cur, target))
+				return 0;
+		}
+		return vh_err_set(e, -ENODEV,
+				  "%s: after drivers_probe the device is on %s, "
+				  "not %s: the driver did not take it (see the "
+				  "kernel log).",
+				  name, cur[0] ? cur : "no driver", target);
+	}
+	if (r < 0)
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
+				  name, strerror(-r));
+	return 0;
+}
+
+static int write_reset_method(struct vh_engine *en, const char *name,
+			      const char *value, struct vh_err *e)
+{
+	int r;
+
+	/* An empty line disables resets; the kernel wants the newline. */
+	r = vh_sys_write(en->sys, value[0] ? value : "\n", 0,
+			 DEV "reset_method", name);
+	if (r < 0)
+		return vh_err_set(e, r,
+				  "%s: cannot write '%s' to "
+				  "/sys/bus/pci/devices/%s/reset_method: %s%s.",
+				  name, value, name, strerror(-r),
+				  r == -EINVAL ? " (a method this device does "
+						 "not support)"
+					       : "");
+	return 0;
+}
+
+/* Put one device back as recorded.  Returns 0 or -errno (with @e). */
+static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
+		       struct vh_err *e)
+{
+	char name[VH_PCI_ADDR_LEN];
+	struct vh_jdev cur = {0};
+	int r, first = 0;
+
+	vh_pci_addr_format(&o->addr, name);
+	if (vh_sys_exists(en->sys, DEV, name) <= 0) {
+		logf_(en, LOG_WARNING,
+		      "%s: the device is gone (hot-unplugged?); nothing to "
+		      "restore",
+		      name);
+		return 0;
+	}
+	r = read_state(en, &cur, name);
+	if (r < 0)
+		return vh_err_set(e, r, "%s: cannot read its state: %s.", name,
+				  strerror(-r));
+	if (o->reset_on_release && cur.has_reset_method &&
+	    cur.reset_method[0] && strncmp(cur.driver, "vfio", 4) == 0 &&
+	    vh_sys_exists(en->sys, DEV "reset", name) > 0) {
+		r = vh_sys_write(en->sys, "1", VH_WRITE_BOUNDED, DEV "reset",
+				 name);
+		if (r < 0)
+			logf_(en, LOG_WARNING, "%s: reset on release failed: %s",
+			      name, errname(r));
+		else
+			logf_(en, LOG_INFO, "%s: reset", name);
+	}
+	if (o->has_reset_method && cur.has_reset_method &&
+	    !streq(cur.reset_method, o->reset_method)) {
+		r = write_reset_method(en, name, o->reset_method, e);
+		if (r < 0)
+			first = first ? first : r;
+		else
+			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'",
+			      name, o->reset_method);
+	}
+	if (!streq(cur.driver, o->driver) || !streq(cur.override, o->override)) {
+		r = move_driver(en, name, o->driver, o->override, e);
+		if (r < 0)
+			first = first ? first : r;
+		else
+			logf_(en, LOG_INFO, "%s: back on %s", name,
+			      o->driver[0] ? o->driver : "no driver");
+	}
+	return first;
+}
+
+/* Undo every device of @j in reverse order; failed ones are marked in the
+ * journal.  Returns the count left. */
+static int undo(struct vh_engine *en, struct vh_journal *j, struct vh_err *e)
+{
+	int left = 0;
+
+	for (size_t i = j->n_devs; i-- > 0;) {
+		struct vh_err de = {0};
+		char name[VH_PCI_ADDR_LEN];
+		if (restore_one(en, &j->devs[i], &de) == 0)
+			continue;
+		left++;
+		vh_pci_addr_format(&j->devs[i].addr, name);
+		logf_(en, LOG_ERR, "%s", de.msg);
+		vh_err_set(e, de.code, "%s", de.msg);
+		if (j->fd >= 0) {
+			char line[256];
+			snprintf(line, sizeof(line), "failed %s", name);
+			(void)vh_journal_mark(j, line, NULL);
+		}
+	}
+	return left;
+}
+
+struct state {
+	int dirfd, lockfd;
+};
+
+static int open_state(struct vh_engine *en, struct state *s, struct vh_err *e)
+{
+	char why[512];
+	int r;
+
+	s->dirfd = s->lockfd = -1;
+	r = vh_sys_state_dir(en->sys, &s->dirfd, why, sizeof(why));
+	if (r < 0)
+		return vh_err_set(e, r, "Cannot use the state directory: %s.",
+				  why);
+	r = vh_journal_lock(s->dirfd, en->cfg->lock_timeout_ms, &s->lockfd);
+	if (r < 0) {
+		close(s->dirfd);
+		s->dirfd = -1;
+		return vh_err_set(e, r,
+				  "Cannot take /run/vfio-hooks/lock: %s "
+				  "(another vfio-hooks is stuck? see its log).",
+				  r == -ETIMEDOUT ? "still held after the lock "
+						    "timeout"
+						  : strerror(-r));
+	}
+	return 0;
+}
+
+static void close_state(struct state *s)
+{
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = s->lockfd = -1;
+}
+
+static int find_holder(struct vh_engine *en, int dirfd, const char *self,
+		       const struct vh_pci_addr *a, struct vh_journal *ret)
+{
+	char **uuids = NULL;
+	int n = vh_journal_list(dirfd, &uuids);
+
+	for (int i = 0; i < n; i++) {
+		struct vh_journal j;
+		struct vh_err e = {0};
+		if (self && streq(uuids[i], self))
+			continue;
+		if (vh_journal_load(dirfd, uuids[i], &j, &e) < 0) {
+			if (e.code)
+				logf_(en, LOG_WARNING, "%s", e.msg);
+			continue;
+		}
+		for (size_t k = 0; k < j.n_devs; k++)
+			if (vh_pci_addr_eq(&j.devs[k].addr, a)) {
+				*ret = j;
+				vh_strv_free(uuids);
+				return 1;
+			}
+		vh_journal_done(&j);
+	}
+	vh_strv_free(uuids);
+	return 0;
+}
+
+int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
+		     char *name, size_t n, char *uuid, size_t un)
+{
+	char why[256];
+	struct vh_journal j;
+	int dirfd, r;
+
+	r = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
+	if (r < 0)
+		return r;
+	r = find_holder(en, dirfd, NULL, addr, &j);
+	close(dirfd);
+	if (r > 0) {
+		snprintf(name, n, "%s", j.domain ? j.domain : "");
+		snprintf(uuid, un, "%s", j.uuid);
+		vh_journal_done(&j);
+	}
+	return r;
+}
+
+static int prepare_one(struct vh_engine *en, struct vh_journal *j,
+		       struct action *a, const char *dname, struct vh_err *e)
+{
+	int r;
+
+	r = read_state(en, &a->orig, a->name);
+	if (r < 0)
+		return vh_err_set(e, r,
+				  "%s: cannot read its driver, driver_override "
+				  "or reset_method: %s.",
+				  a->name, strerror(-r));
+	/* Recorded and synced before anything is touched. */
+	r = vh_journal_add(j, &a->orig, e);
+	if (r < 0)
+		return r;
+	if (a->set_reset && !streq(a->orig.reset_method, a->reset_value)) {
+		r = write_reset_method(en, a->name, a->reset_value, e);
+		if (r < 0)
+			return r;
+		logf_(en, LOG_INFO, "%s: %s: reset_method '%s' -> '%s'", dname,
+		      a->name, a->orig.reset_method, a->reset_value);
+	}
+	if (a->bind && !streq(a->orig.driver, a->target)) {
+		r = move_driver(en, a->name, a->target, a->target, e);
+		if (r < 0)
+			return r;
+		logf_(en, LOG_INFO, "%s: %s: %s %s -> %s", dname, a->name,
+		      a->orig.role == VH_ROLE_COMPANION ? "companion" : "bound",
+		      a->orig.driver[0] ? a->orig.driver : "(none)", a->target);
+	}
+	return 0;
+}
+
+int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
+		      const struct vh_report *rep, struct vh_err *e)
+{
+	struct plan p = {0};
+	struct state s;
+	struct vh_journal j = {.fd = -1};
+	const char *dname = dom->name ? dom->name : "?";
+	int r;
+
+	r = make_plan(en, dom, rep, &p);
+	if (r < 0 || p.n == 0) {
+		free(p.v);
+		return r;
+	}
+	if (!vh_uuid_valid(dom->uuid)) {
+		free(p.v);
+		return vh_err_set(e, -EINVAL,
+				  "The domain '%s' has no valid <uuid>; cannot "
+				  "keep a journal for it.",
+				  dname);
+	}
+	r = open_state(en, &s, e);
+	if (r < 0) {
+		free(p.v);
+		return r;
+	}
+	/* A journal of this domain left by a crash: put those devices back
+	 * before starting over. */
+	if (vh_journal_load(s.dirfd, dom->uuid, &j, NULL) == 0) {
+		logf_(en, LOG_WARNING,
+		      "%s: a journal from an earlier start was left; undoing it "
+		      "first",
+		      dname);
+		if (undo(en, &j, e) == 0)
+			vh_journal_remove(s.dirfd, &j);
+		vh_journal_done(&j);
+		if (e->code) {
+			r = e->code;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		struct vh_journal other;
+		if (find_holder(en, s.dirfd, dom->uuid, &p.v[i].orig.addr,
+				&other) > 0) {
+			r = vh_err_set(
+				e, -EBUSY,
+				"[device-busy] %s%s is held by domain '%s' "
+				"(journal /run/vfio-hooks/%s). If that domain "
+				"is not running, run 'vfio-hooks recover'.",
+				p.v[i].name,
+				p.v[i].orig.role == VH_ROLE_COMPANION
+					? " (an IOMMU group companion)"
+					: "",
+				other.domain ? other.domain : "?", other.file);
+			vh_journal_done(&other);
+			goto out;
+		}
+	}
+	r = vh_journal_create(s.dirfd, dom->uuid, dname, &j, e);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < p.n && r == 0; i++)
+		r = prepare_one(en, &j, &p.v[i], dname, e);
+	if (r < 0) {
+		struct vh_err ue = {0};
+		logf_(en, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
+		if (undo(en, &j, &ue) == 0)
+			vh_journal_remove(s.dirfd, &j);
+		else
+			logf_(en, LOG_ERR,
+			      "%s: roll-back incomplete: %s; the journal "
+			      "/run/vfio-hooks/%s keeps what is left",
+			      dname, ue.msg, j.file);
+		goto out;
+	}
+	r = vh_journal_mark(&j, "prepared", e);
+out:
+	vh_journal_done(&j);
+	close_state(&s);
+	free(p.v);
+	return r;
+}
+
+int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
+		     const struct vh_report *rep, struct vh_err *e)
+{
+	struct plan p = {0};
+	int r = make_plan(en, dom, rep, &p);
+
+	for (size_t i = 0; r == 0 && i < p.n; i++) {
+		struct action *a = &p.v[i];
+		struct vh_jdev cur = {0};
+		r = read_state(en, &cur, a->name);
+		if (r < 0) {
+			vh_err_set(e, r, "%s: cannot read its state: %s.",
+				   a->name, strerror(-r));
+			break;
+		}
+		if (strncmp(cur.driver, "vfio", 4) != 0 &&
+		    !strstr(cur.driver, "vfio")) {
+			r = vh_err_set(e, -EBUSY,
+				       "%s is on driver %s, not on a vfio driver, "
+				       "as QEMU is about to open it%s.",
+				       a->name,
+				       cur.driver[0] ? cur.driver : "(none)",
+				       a->orig.managed
+					       ? ""
+					       : " (managed='no': bind it to "
+						 "vfio-pci first, or let "
+						 "vfio-hooks do it with "
+						 "bind_unmanaged = yes)");
+			break;
+		}
+		if (a->set_reset && cur.has_reset_method &&
+		    !streq(cur.reset_method, a->reset_value)) {
+			r = write_reset_method(en, a->name, a->reset_value, e);
+			if (r == 0)
+				logf_(en, LOG_WARNING,
+				      "%s: reset_method was '%s' again; set to "
+				      "'%s'",
+				      a->name, cur.reset_method, a->reset_value);
+		}
+	}
+	free(p.v);
+	return r;
+}
+
+int vh_engine_release(struct vh_engine *en, const char *uuid,
+		      struct vh_err *e)
+{
+	struct vh_journal j = {.fd = -1};
+	struct state s;
+	char why[256];
+	int r, left;
+
+	/* No state directory means nothing was ever prepared. */
+	r = vh_sys_state_dir(en->sys, &s.dirfd, why, sizeof(why));
+	if (r < 0)
+		return vh_err_set(e, r, "Cannot use the state directory: %s.",
+				  why);
+	close(s.dirfd);
+	r = open_state(en, &s, e);
+	if (r < 0)
+		return r;
+	r = vh_journal_load(s.dirfd, uuid, &j, e);
+	if (r < 0) {
+		close_state(&s);
+		return r;
+	}
+	/* Reopen for marking failures. */
+	j.fd = openat(s.dirfd, j.file, O_WRONLY | O_APPEND | O_NOFOLLOW |
+					       O_CLOEXEC);
+	left = undo(en, &j, e);
+	if (left == 0) {
+		vh_journal_remove(s.dirfd, &j);
+		logf_(en, LOG_INFO, "%s: every device restored",
+		      j.domain ? j.domain : uuid);
+	}
+	vh_journal_done(&j);
+	close_state(&s);
+	return left;
+}
+
+int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
+			struct vh_err *e)
+{
+	struct vh_journal j;
+	char why[256];
+	int dirfd, r;
+
+	r = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
+	if (r < 0)
+		return vh_err_set(e, r, "Cannot use the state directory: %s.",
+				  why);
+	r = vh_journal_load(dirfd, uuid, &j, e);
+	close(dirfd);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < j.n_devs; i++) {
+		char name[VH_PCI_ADDR_LEN], drv[64] = "";
+		vh_pci_addr_format(&j.devs[i].addr, name);
+		if (vh_sys_link_name(en->sys, drv, sizeof(drv), DEV "driver",
+				     name) < 0 ||
+		    !strstr(drv, "vfio"))
+			logf_(en, LOG_WARNING,
+			      "%s: %s is on %s, not on a vfio driver, while "
+			      "the domain runs",
+			      j.domain ? j.domain : uuid, name,
+			      drv[0] ? drv : "no driver");
+	}
+	vh_journal_done(&j);
+	return 0;
+}
+
+int vh_engine_recover(struct vh_engine *en, struct vh_err *e)
+{
+	char **uuids = NULL, why[256];
+	int dirfd, n, left = 0;
+
+	n = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
+	if (n < 0)
+		return vh_err_set(e, n, "Cannot use the state directory: %s.",
+				  why);
+	n = vh_journal_list(dirfd, &uuids);
+	close(dirfd);
+	for (int i = 0; i < n; i++) {
+		int r = vh_engine_release(en, uuids[i], e);
+		if (r > 0)
+			left += r;
+		else if (r < 0 && r != -ENOENT)
+			left++;
+	}
+	vh_strv_free(uuids);
+	return n < 0 ? n : left;
+}

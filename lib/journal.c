@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "journal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#define MAGIC "vfio-hooks-journal 1"
+#define SUFFIX ".journal"
+
+bool vh_uuid_valid(const char *u)
+{
+	if (!u || strlen(u) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+			return false;
+	}
+	return true;
+}
+
+static void esc(struct vh_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (isalnum(*p) || strchr("_.:-", *p))
+			vh_buf_printf(b, "%c", *p);
+		else
+			vh_buf_printf(b, "%%%02X", *p);
+}
+
+static int unesc(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (const char *p = s; *p; p++) {
+		unsigned v;
+		if (k + 1 >= n)
+			return -EBADMSG;
+		if (*p == '%') {
+			if (!isxdigit((unsigned char)p[1]) ||
+			    !isxdigit((unsigned char)p[2]) ||
+			    sscanf(p + 1, "%2x", &v) != 1 || v == 0)
+				return -EBADMSG;
+			out[k++] = (char)v;
+			p += 2;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+static int append(struct vh_journal *j, const char *line, struct vh_err *e)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		ssize_t k = write(j->fd, line + off, len - off);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return vh_err_set(e, -errno,
+					  "Cannot write the journal "
+					  "/run/vfio-hooks/%s: %s.",
+					  j->file, strerror(errno));
+		}
+		off += (size_t)k;
+	}
+	if (fdatasync(j->fd) < 0)
+		return vh_err_set(e, -errno,
+				  "Cannot sync the journal /run/vfio-hooks/%s: "
+				  "%s.",
+				  j->file, strerror(errno));
+	return 0;
+}
+
+int vh_journal_create(int dirfd, const char *uuid, const char *domain,
+		      struct vh_journal *ret, struct vh_err *e)
+{
+	struct vh_journal j = {.fd = -1};
+	struct vh_buf b = {0};
+	int r;
+
+	if (!vh_uuid_valid(uuid))
+		return vh_err_set(e, -EINVAL,
+				  "The domain's UUID '%.40s' is not a UUID; "
+				  "cannot keep a journal for it.",
+				  uuid ? uuid : "");
+	snprintf(j.uuid, sizeof(j.uuid), "%s", uuid);
+	snprintf(j.file, sizeof(j.file), "%s" SUFFIX, uuid);
+	/* Names are for messages only; a long one is cut. */
+	j.domain = strndup(domain ? domain : "", 200);
+	if (!j.domain)
+		return -ENOMEM;
+	/* O_NOFOLLOW: a symlink planted where the journal goes is refused,
+	 * never followed. */
+	j.fd = openat(dirfd, j.file,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+	if (j.fd < 0) {
+		r = vh_err_set(e, -errno,
+			       "Cannot create the journal /run/vfio-hooks/%s: "
+			       "%s%s.",
+			       j.file, strerror(errno),
+			       errno == ELOOP ? " (a symlink is in its place: "
+						"remove it)"
+					      : "");
+		vh_journal_done(&j);
+		return r;
+	}
+	vh_buf_puts(&b, MAGIC "\ndomain ");
+	esc(&b, j.domain);
+	vh_buf_printf(&b, "\nuuid %s\n", uuid);
+	r = vh_buf_failed(&b) ? -ENOMEM : append(&j, vh_buf_str(&b), e);
+	vh_buf_done(&b);
+	if (r == 0 && fsync(dirfd) < 0)
+		r = vh_err_set(e, -errno, "Cannot sync /run/vfio-hooks: %s.",
+			       strerror(errno));
+	if (r < 0) {
+		unlinkat(dirfd, j.file, 0);
+		vh_journal_done(&j);
+		return r;
+	}
+	*ret = j;
+	return 0;
+}
+
+static int remember(struct vh_journal *j, const struct vh_jdev *d)
+{
+	struct vh_jdev *nv;
+
+	for (size_t i = 0; i < j->n_devs; i++)
+		if (vh_pci_addr_eq(&j->devs[i].addr, &d->addr))
+			return 0; /* the first record is the original state */
+	nv = realloc(j->devs, (j->n_devs + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	j->devs = nv;
+	j->devs[j->n_devs++] = *d;
+	return 0;
+}
+
+int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
+		   struct vh_err *e)
+{
+	struct vh_buf b = {0};
+	char a[VH_PCI_ADDR_LEN];
+	int r;
+
+	vh_pci_addr_format(&d->addr, a);
+	vh_buf_printf(&b, "dev %s role=%s managed=%d driver=", a,
+		      d->role == VH_ROLE_HOSTDEV ? "hostdev" : "companion",
+		      d->managed);
+	if (d->driver[0])
+		esc(&b, d->driver);
+	else
+		vh_buf_puts(&b, "-");
+	vh_buf_puts(&b, " override=");
+	if (d->override[0])
+		esc(&b, d->override);
+	else
+		vh_buf_puts(&b, "-");
+	vh_buf_puts(&b, " reset_method=");
+	if (d->has_reset_method)
+		esc(&b, d->reset_method);
+	else
+		vh_buf_puts(&b, "-");
+	vh_buf_printf(&b, " reset=%d\n", d->reset_on_release);
+	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
+	vh_buf_done(&b);
+	if (r == 0)
+		r = remember(j, d);
+	return r;
+}
+
+int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e)
+{
+	struct vh_buf b = {0};
+	int r;
+
+	vh_buf_printf(&b, "%s\n", line);
+	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
+	vh_buf_done(&b);
+	return r;
+}
+
+static int parse_dev(char *rest, struct vh_jdev *d)
+{
+	char *save = NULL, *tok;
+	unsigned seen = 0;
+
+	*d = (struct vh_jdev){0};
+	tok = strtok_r(rest, " ", &save);
+	if (!tok || vh_pci_addr_parse(tok, &d->addr) < 0)
+		return -EBADMSG;
+	while ((tok = strtok_r(NULL, " ", &save))) {
+		char *v = strchr(tok, '=');
+		if (!v)
+			return -EBADMSG;
+		*v++ = '\0';
+		if (streq(tok, "role")) {
+			if (streq(v, "hostdev"))
+				d->role = VH_ROLE_HOSTDEV;
+			else if (streq(v, "companion"))
+				d->role = VH_ROLE_COMPANION;
+			else
+				return -EBADMSG;
+			seen |= 1;
+		} else if (streq(tok, "managed")) {
+			if (!streq(v, "0") && !streq(v, "1"))
+				return -EBADMSG;
+			d->managed = v[0] == '1';
+			seen |= 2;
+		} else if (streq(tok, "driver")) {
+			if (!streq(v, "-") &&
+			    unesc(v, d->driver, sizeof(d->driver)) < 0)
+				return -EBADMSG;
+			seen |= 4;
+		} else if (streq(tok, "override")) {
+			if (!streq(v, "-") &&
+			    unesc(v, d->override, sizeof(d->override)) < 0)
+				return -EBADMSG;
+			seen |= 8;
+		} else if (streq(tok, "reset_method")) {
+			d->has_reset_method = !streq(v, "-");
+			if (d->has_reset_method &&
+			    unesc(v, d->reset_method, sizeof(d->reset_method)) < 0)
+				return -EBADMSG;
+			seen |= 16;
+		} else if (streq(tok, "reset")) {
+			if (!streq(v, "0") && !streq(v, "1"))
+				return -EBADMSG;
+			d->reset_on_release = v[0] == '1';
+			seen |= 32;
+		} else {
+			return -EBADMSG;
+		}
+	}
+	/* Driver names never contain '/': they become path components. */
+	if (strchr(d->driver, '/') || strchr(d->override, '/') ||
+	    streq(d->driver, "..") || streq(d->driver, "."))
+		return -EBADMSG;
+	return seen == 63 ? 0 : -EBADMSG;
+}
+
+int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
+		    struct vh_err *e)
+{
+	struct vh_journal j = {.fd = -1};
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	char *line, *next;
+	int ln = 0, r;
+
+	if (!vh_uuid_valid(uuid))
+		return -EINVAL;
+	snprintf(j.uuid, sizeof(j.uuid), "%s", uuid);
+	snprintf(j.file, sizeof(j.file), "%s" SUFFIX, uuid);
+	fd = openat(dirfd, j.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		return vh_err_set(e, -errno,
+				  "Cannot open the journal /run/vfio-hooks/%s: "
+				  "%s%s.",
+				  j.file, strerror(errno),
+				  errno == ELOOP ? " (it is a symlink: remove it)"
+						 : "");
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_size > (1 << 20))
+		return vh_err_set(e, -EPERM,
+				  "The journal /run/vfio-hooks/%s is not a "
+				  "regular file of uid %u under 1 MiB: refusing "
+				  "to act on it (inspect and remove it).",
+				  j.file, (unsigned)geteuid());
+	buf = calloc(1, (size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
+		return vh_err_set(e, -EIO, "Cannot read /run/vfio-hooks/%s.",
+				  j.file);
+	if (strlen(buf) != (size_t)st.st_size)
+		return vh_err_set(e, -EBADMSG,
+				  "The journal /run/vfio-hooks/%s is corrupt "
+				  "(a NUL byte).",
+				  j.file);
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next) /* a record cut by a crash: ignore it */
+			break;
+		*next++ = '\0';
+		ln++;
+		if (ln == 1) {
+			r = streq(line, MAGIC) ? 0 : -EBADMSG;
+		} else if (strncmp(line, "domain ", 7) == 0) {
+			char name[256];
+			r = unesc(line + 7, name, sizeof(name));
+			if (r == 0) {
+				free(j.domain);
+				j.domain = strdup(name);
+			}
+		} else if (strncmp(line, "uuid ", 5) == 0) {
+			r = streq(line + 5, uuid) ? 0 : -EBADMSG;
+		} else if (strncmp(line, "dev ", 4) == 0) {
+			struct vh_jdev d;
+			r = parse_dev(line + 4, &d);
+			if (r == 0)
+				r = remember(&j, &d);
+		} else if (streq(line, "prepared")) {
+			j.prepared = true;
+			r = 0;
+		} else if (strncmp(line, "failed ", 7) == 0) {
+			struct vh_pci_addr a;
+			char tok[VH_PCI_ADDR_LEN + 1] = "";
+			sscanf(line + 7, "%12s", tok);
+			r = vh_pci_addr_parse(tok, &a);
+			for (size_t i = 0; r == 0 && i < j.n_devs; i++)
+				if (vh_pci_addr_eq(&j.devs[i].addr, &a))
+					j.devs[i].failed = true;
+		} else if (strncmp(line, "note ", 5) == 0) {
+			r = 0;
+		} else {
+			r = -EBADMSG;
+		}
+		if (r < 0) {
+			vh_journal_done(&j);
+			return vh_err_set(
+				e, r == -ENOMEM ? r : -EBADMSG,
+				"The journal /run/vfio-hooks/%s is corrupt at "
+				"line %d; devices it lists may not be on their "
+				"original drivers. Inspect it, restore them by "
+				"hand (driver_override, unbind, drivers_probe), "
+				"then remove it.",
+				j.file, ln);
+		}
+	}
+	if (ln == 0) {
+		/* Created but the header never reached the disk: nothing was
+		 * touched yet. */
+		j.domain = j.domain ? j.domain : strdup("");
+	}
+	*ret = j;
+	return 0;
+}
+
+int vh_journal_remove(int dirfd, struct vh_journal *j)
+{
+	if (unlinkat(dirfd, j->file, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fsync(dirfd);
+	return 0;
+}
+
+void vh_journal_done(struct vh_journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->domain);
+	free(j->devs);
+	*j = (struct vh_journal){.fd = -1};
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vh_journal_list(int dirfd, char ***ret)
+{
+	int fd = dup(dirfd);
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char **nv;
+		if (l != 36 + strlen(SUFFIX) || strcmp(de->d_name + 36, SUFFIX))
+			continue;
+		nv = realloc(v, (n + 2) * sizeof(*nv));
+		if (!nv)
+			break;
+		v = nv;
+		v[n] = strndup(de->d_name, 36);
+		if (!v[n] || !vh_uuid_valid(v[n])) {
+			free(v[n]);
+			continue;
+		}
+		v[++n] = NULL;
+	}
+	closedir(d);
+	if (!v)
+		v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	return (int)n;
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+int vh_journal_lock(int dirfd, int timeout_ms, int *ret_fd)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
+	struct itimerval it = {0}, oldit;
+	int fd, r;
+
+	fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		*ret_fd = fd;
+		return 0;
+	}
+	/* Wait, but boundedly: an interval timer interrupts the flock. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	it.it_value.tv_sec = timeout_ms / 1000;
+	it.it_value.tv_usec = (timeout_ms % 1000) * 1000;
+	setitimer(ITIMER_REAL, &it, &oldit);
+	r = flock(fd, LOCK_EX) < 0 ? -errno : 0;
+	it = (struct itimerval){0};
+	setitimer(ITIMER_REAL, &it, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (r < 0) {
+		close(fd);
+		return r == -EINTR ? -ETIMEDOUT : r;
+	}
+	*ret_fd = fd;
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The crash-safe journal: one file per domain UUID in /run/vfio-hooks,
+ * holding each device's original driver, driver_override and reset_method.
+ * A record is written and synced before the device is touched, so a hook
+ * killed at any point leaves enough for the next release, reconnect or
+ * `vfio-hooks recover` to put every device back.
+ *
+ * Format (text, one record a line; values %XX-escaped):
+ *   vfio-hooks-journal 1
+ *   domain NAME
+ *   uuid UUID
+ *   dev ADDR role=hostdev|companion managed=0|1 driver=D|- override=O|-
+ *       reset_method=M|- reset=0|1
+ *   prepared
+ *   failed ADDR REASON          (an undo that could not complete)
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "pci.h"
+#include "sysfs.h"
+#include "util.h"
+
+enum vh_role { VH_ROLE_HOSTDEV, VH_ROLE_COMPANION };
+
+struct vh_jdev {
+	struct vh_pci_addr addr;
+	enum vh_role role;
+	bool managed;
+	char driver[64];	  /* original driver, "" none */
+	char override[64];	  /* original driver_override, "" none */
+	bool has_reset_method;	  /* the file existed */
+	char reset_method[128];	  /* original value */
+	bool reset_on_release;	  /* the profile allows a reset on release */
+	bool failed;		  /* a previous undo could not restore it */
+};
+
+struct vh_journal {
+	char *domain;
+	char uuid[64];
+	struct vh_jdev *devs;
+	size_t n_devs;
+	bool prepared;
+	int fd; /* open for appending while preparing, else -1 */
+	char file[128]; /* name within the state directory */
+};
+
+/* A UUID as libvirt writes it: 36 characters of hex and dashes.  Nothing
+ * else ever becomes a file name. */
+bool vh_uuid_valid(const char *uuid);
+
+/* Create (truncating) the journal of @uuid in @dirfd and write its header,
+ * synced. */
+int vh_journal_create(int dirfd, const char *uuid, const char *domain,
+		      struct vh_journal *ret, struct vh_err *e);
+/* Append a device record and sync it. */
+int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
+		   struct vh_err *e);
+int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e);
+/* Load the journal of @uuid.  -ENOENT when there is none; -EBADMSG with the
+ * file and line in @e when it is corrupt. */
+int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
+		    struct vh_err *e);
+/* Remove the journal file (after a complete undo). */
+int vh_journal_remove(int dirfd, struct vh_journal *j);
+void vh_journal_done(struct vh_journal *j);
+/* UUIDs of every journal in @dirfd (sorted); returns the count. */
+int vh_journal_list(int dirfd, char ***ret);
+/* The state directory's lock, waited for at most @timeout_ms. */
+int vh_journal_lock(int dirfd, int timeout_ms, int *ret_fd);

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
+#include "fakekernel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/sysfs.h"
+#include "fakesys.h"
+
+static const struct {
+	const char *name;
+	int err;
+} errnames[] = {
+	{"EBUSY", EBUSY},   {"ENODEV", ENODEV}, {"EINVAL", EINVAL},
+	{"EIO", EIO},	    {"ETIMEDOUT", ETIMEDOUT}, {"ENOENT", ENOENT},
+	{"EPERM", EPERM},   {"ENOSPC", ENOSPC}, {"EAGAIN", EAGAIN},
+	{"ENOTTY", ENOTTY}, {"ENOMEM", ENOMEM},
+};
+
+#define NOBIND 100000
+#define KILL 100001
+
+static void fk_path(const char *root, const char *rel, char *out, size_t n)
+{
+	snprintf(out, n, "%s/.fakekernel/%s", root, rel);
+}
+
+static void fk_log(const char *root, const char *op, const char *addr,
+		   const char *value)
+{
+	char p[PATH_MAX], v[256];
+	FILE *f;
+	size_t k = 0;
+
+	for (const char *s = value; *s && k + 1 < sizeof(v); s++)
+		v[k++] = *s == '\n' ? '|' : *s;
+	v[k] = '\0';
+	fk_path(root, "log", p, sizeof(p));
+	f = fopen(p, "ae");
+	if (f) {
+		fprintf(f, "%s %s %s\n", op, addr, v);
+		fclose(f);
+	}
+}
+
+/* Bump the shared write counter; returns its new value. */
+static long fk_count(const char *root)
+{
+	char p[PATH_MAX], buf[32] = "0";
+	long n;
+	int fd;
+
+	fk_path(root, "", p, sizeof(p));
+	mkdir(p, 0755);
+	fk_path(root, "count", p, sizeof(p));
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0;
+	flock(fd, LOCK_EX);
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '0';
+	n = atol(buf) + 1;
+	snprintf(buf, sizeof(buf), "%ld\n", n);
+	if (pwrite(fd, buf, strlen(buf), 0) < 0)
+		n = 0;
+	flock(fd, LOCK_UN);
+	close(fd);
+	return n;
+}
+
+/* The injected error for this write, 0 for none.  A rule with skip=N is
+ * rewritten with N-1 each time it lets a write through. */
+static int fk_inject(const char *root, const char *op, const char *addr)
+{
+	char p[PATH_MAX], line[256], out[8192] = "";
+	int result = 0;
+	FILE *f;
+
+	fk_path(root, "inject", p, sizeof(p));
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char o[32] = "", err[32] = "", a3[64] = "", a4[64] = "";
+		const char *want_addr = NULL;
+		long skip = 0;
+		int n = sscanf(line, "%31s %31s %63s %63s", o, err, a3, a4);
+		if (n < 2) {
+			strncat(out, line, sizeof(out) - strlen(out) - 1);
+			continue;
+		}
+		for (int i = 3; i <= n; i++) {
+			const char *t = i == 3 ? a3 : a4;
+			if (!strncmp(t, "skip=", 5))
+				skip = atol(t + 5);
+			else
+				want_addr = t;
+		}
+		if (result || (strcmp(o, "any") && strcmp(o, op)) ||
+		    (want_addr && strcmp(want_addr, addr))) {
+			strncat(out, line, sizeof(out) - strlen(out) - 1);
+			continue;
+		}
+		if (skip > 0) {
+			char nl[256];
+			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld\n", o, err,
+				 want_addr ? " " : "", want_addr ? want_addr : "",
+				 skip - 1);
+			strncat(out, nl, sizeof(out) - strlen(out) - 1);
+			continue;
+		}
+		strncat(out, line, sizeof(out) - strlen(out) - 1);
+		if (!strcmp(err, "NOBIND"))
+			result = NOBIND;
+		else if (!strcmp(err, "KILL"))
+			result = KILL;
+		for (size_t i = 0; !result && i < sizeof(errnames) / sizeof(*errnames);
+		     i++)
+			if (!strcmp(errnames[i].name, err))
+				result = errnames[i].err;
+		if (!result)
+			result = EIO;
+	}
+	fclose(f);
+	f = fopen(p, "we");
+	if (f) {
+		fputs(out, f);
+		fclose(f);
+	}
+	return result;
+}
+
+static bool fk_native(const char *root, const char *addr, char *drv, size_t n)
+{
+	char p[PATH_MAX], line[256];
+	bool found = false;
+	FILE *f;
+
+	fk_path(root, "native", p, sizeof(p));
+	f = fopen(p, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char a[32], d[64];
+		if (sscanf(line, "%31s %63s", a, d) == 2 && !strcmp(a, addr)) {
+			snprintf(drv, n, "%s", strcmp(d, "-") ? d : "");
+			found = true;
+		}
+	}
+	fclose(f);
+	return found && drv[0];
+}
+
+/* "sys/devices/..." of a device, from its bus link. */
+static int dev_dir(const char *root, const char *addr, char *out, size_t n)
+{
+	char link[PATH_MAX], t[PATH_MAX];
+	ssize_t k;
+	char *d;
+
+	snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root, addr);
+	k = readlink(link, t, sizeof(t) - 1);
+	if (k < 0)
+		return -ENODEV;
+	t[k] = '\0';
+	d = strstr(t, "devices/");
+	if (!d)
+		return -ENODEV;
+	snprintf(out, n, "sys/%s", d);
+	return 0;
+}
+
+static void cur_driver(const char *root, const char *dd, char *drv, size_t n)
+{
+	char link[PATH_MAX], t[PATH_MAX];
+	ssize_t k;
+
+	drv[0] = '\0';
+	snprintf(link, sizeof(link), "%s/%s/driver", root, dd);
+	k = readlink(link, t, sizeof(t) - 1);
+	if (k > 0) {
+		t[k] = '\0';
+		snprintf(drv, n, "%s", strrchr(t, '/') + 1);
+	}
+}
+
+static void read_attr(const char *root, const char *dd, const char *attr,
+		      char *buf, size_t n)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "%s/%s", dd, attr);
+	if (fakesys_get(root, rel, buf, n) < 0)
+		buf[0] = '\0';
+}
+
+static int group_of(const char *root, const char *dd)
+{
+	char link[PATH_MAX], t[PATH_MAX];
+	ssize_t k;
+
+	snprintf(link, sizeof(link), "%s/%s/iommu_group", root, dd);
+	k = readlink(link, t, sizeof(t) - 1);
+	if (k <= 0)
+		return -1;
+	t[k] = '\0';
+	return atoi(strrchr(t, '/') + 1);
+}
+
+static int do_bind(const char *root, const char *addr, const char *drv)
+{
+	char dd[PATH_MAX], rel[PATH_MAX + 64], ddrv[PATH_MAX], cur[64], ov[64];
+	int r, g;
+
+	r = dev_dir(root, addr, dd, sizeof(dd));
+	if (r < 0)
+		return r;
+	snprintf(ddrv, sizeof(ddrv), "%s/sys/bus/pci/drivers/%s", root, drv);
+	if (access(ddrv, F_OK) < 0)
+		return -ENOENT;
+	cur_driver(root, dd, cur, sizeof(cur));
+	if (cur[0])
+		return -EBUSY;
+	read_attr(root, dd, "driver_override", ov, sizeof(ov));
+	if (ov[0] && strcmp(ov, "(null)") && strcmp(ov, drv))
+		return -ENODEV;
+	snprintf(rel, sizeof(rel), "%s/driver", dd);
+	snprintf(ddrv, sizeof(ddrv), "sys/bus/pci/drivers/%s", drv);
+	r = fakesys_link(root, rel, ddrv);
+	if (r == 0) {
+		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", drv, addr);
+		r = fakesys_link(root, rel, dd);
+	}
+	g = group_of(root, dd);
+	if (r == 0 && !strncmp(drv, "vfio", 4) && g >= 0) {
+		snprintf(rel, sizeof(rel), "dev/vfio/%d", g);
+		r = fakesys_put(root, rel, "");
+	}
+	return r;
+}
+
+static int do_unbind(const char *root, const char *addr, const char *drv)
+{
+	char dd[PATH_MAX], p[PATH_MAX + 64], cur[64];
+	int r, g;
+
+	r = dev_dir(root, addr, dd, sizeof(dd));
+	if (r < 0)
+		return r;
+	cur_driver(root, dd, cur, sizeof(cur));
+	if (strcmp(cur, drv))
+		return -ENODEV;
+	snprintf(p, sizeof(p), "%s/%s/driver", root, dd);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s/%s", root, drv, addr);
+	unlink(p);
+	g = group_of(root, dd);
+	if (!strncmp(drv, "vfio", 4) && g >= 0) {
+		/* /dev/vfio/N goes when no member is on vfio any more. */
+		char gd[PATH_MAX];
+		char **names = NULL;
+		bool any = false;
+		struct vh_sys *s = NULL;
+		snprintf(gd, sizeof(gd), "/sys/kernel/iommu_groups/%d/devices", g);
+		if (vh_sys_new(root, &s) == 0) {
+			int n = vh_sys_list(s, &names, "%s", gd);
+			for (int i = 0; i < n; i++) {
+				char d2[PATH_MAX], c2[64];
+				if (dev_dir(root, names[i], d2, sizeof(d2)) == 0) {
+					cur_driver(root, d2, c2, sizeof(c2));
+					any |= !strncmp(c2, "vfio", 4);
+				}
+			}
+			vh_strv_free(names);
+			vh_sys_free(s);
+		}
+		if (!any) {
+			snprintf(p, sizeof(p), "%s/dev/vfio/%d", root, g);
+			unlink(p);
+		}
+	}
+	return 0;
+}
+
+static int plain_write(const char *full, const char *value, size_t len)
+{
+	int fd = open(full, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t k;
+
+	if (fd < 0)
+		return -errno;
+	k = write(fd, value, len);
+	close(fd);
+	return k == (ssize_t)len ? 0 : -EIO;
+}
+
+static void trim(char *s)
+{
+	size_t l = strlen(s);
+
+	while (l && (s[l - 1] == '\n' || s[l - 1] == ' '))
+		s[--l] = '\0';
+}
+
+static int fk_write(const struct vh_sys *sys, const char *path,
+		    const char *full, const char *value, size_t len,
+		    bool bounded)
+{
+	const char *root = vh_sys_root(sys);
+	char v[256], addr[32] = "", drv[64] = "", attr[64] = "", op[32];
+	char dd[PATH_MAX], rel[PATH_MAX + 64];
+	int inj, r;
+
+	(void)bounded;
+	snprintf(v, sizeof(v), "%.*s", (int)len, value);
+	trim(v);
+	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]/%63s", addr, attr) == 2) {
+		snprintf(op, sizeof(op), "%s",
+			 !strcmp(attr, "driver_override") ? "override"
+			 : !strcmp(attr, "sriov_numvfs")  ? "numvfs"
+							  : attr);
+	} else if (sscanf(path, "/sys/bus/pci/drivers/%63[^/]/%63s", drv,
+			  attr) == 2) {
+		snprintf(op, sizeof(op), "%s", attr);
+		snprintf(addr, sizeof(addr), "%s", v);
+	} else if (!strcmp(path, "/sys/bus/pci/drivers_probe")) {
+		snprintf(op, sizeof(op), "probe");
+		snprintf(addr, sizeof(addr), "%s", v);
+	} else {
+		return plain_write(full, value, len);
+	}
+	if (fk_count(root) < 0)
+		return -EIO;
+	inj = fk_inject(root, op, addr);
+	if (inj == KILL) {
+		fk_log(root, "killed-before", addr, op);
+		raise(SIGKILL);
+	}
+	fk_log(root, op, addr, v);
+	if (inj && inj != NOBIND)
+		return -inj;
+
+	if (!strcmp(op, "probe")) {
+		char cur[64], ov[64], target[64] = "";
+		r = dev_dir(root, addr, dd, sizeof(dd));
+		if (r < 0)
+			return r;
+		cur_driver(root, dd, cur, sizeof(cur));
+		if (cur[0] || inj == NOBIND)
+			return 0;
+		read_attr(root, dd, "driver_override", ov, sizeof(ov));
+		if (ov[0] && strcmp(ov, "(null)"))
+			snprintf(target, sizeof(target), "%s", ov);
+		else if (!fk_native(root, addr, target, sizeof(target)))
+			return 0;
+		r = do_bind(root, addr, target);
+		return r == -ENOENT || r == -ENODEV ? 0 : r;
+	}
+	if (!strcmp(op, "bind"))
+		return do_bind(root, addr, drv);
+	if (!strcmp(op, "unbind"))
+		return do_unbind(root, addr, drv);
+	r = dev_dir(root, addr, dd, sizeof(dd));
+	if (r < 0)
+		return r;
+	snprintf(rel, sizeof(rel), "%s/%s", root, dd);
+	if (!strcmp(op, "override")) {
+		snprintf(rel, sizeof(rel), "%s/driver_override", dd);
+		return fakesys_put(root, rel, v[0] ? v : "(null)");
+	}
+	if (!strcmp(op, "reset_method")) {
+		char def[128], saved[PATH_MAX + 64], cur[128];
+		/* The methods the device supports: the value it had first. */
+		snprintf(saved, sizeof(saved), ".fakekernel/reset_default/%s",
+			 addr);
+		if (fakesys_get(root, saved, def, sizeof(def)) < 0) {
+			read_attr(root, dd, "reset_method", def, sizeof(def));
+			fakesys_put(root, saved, def);
+		}
+		snprintf(rel, sizeof(rel), "%s/reset_method", dd);
+		if (!strcmp(v, "default"))
+			return fakesys_put(root, rel, def);
+		for (char *s = NULL, *t = strtok_r(strcpy(cur, v), " ", &s); t;
+		     t = strtok_r(NULL, " ", &s)) {
+			char pad[160];
+			snprintf(pad, sizeof(pad), " %s ", def);
+			char w[80];
+			snprintf(w, sizeof(w), " %s ", t);
+			if (!strstr(pad, w))
+				return -EINVAL;
+		}
+		return fakesys_put(root, rel, v);
+	}
+	if (!strcmp(op, "reset")) {
+		char rm[128];
+		read_attr(root, dd, "reset_method", rm, sizeof(rm));
+		return rm[0] ? 0 : -ENOTTY;
+	}
+	snprintf(rel, sizeof(rel), "%s/%s/%s", root, dd, attr);
+	return plain_write(rel, value, len);
+}
+
+static const struct vh_sys_backend fake = {.write = fk_write};
+
+void fakekernel_install(void) { vh_sys_set_default_backend(&fake); }

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A model of what the kernel does when PCI sysfs attributes are written,
+ * applied to a fake sysroot (tests/fakesys.h), as the sysfs gateway's write
+ * backend:
+ *   driver_override   honoured by bind and drivers_probe; "\n" clears it
+ *   drivers/D/unbind  removes the driver links; -ENODEV if not bound to D
+ *   drivers/D/bind    binds unless already bound or override says otherwise
+ *   drivers_probe     binds the override, else the device's native driver
+ *   vfio-pci          creates /dev/vfio/<group> while a member is bound
+ *   reset_method      "" disables, "default" restores, unknown -EINVAL
+ *   reset             -ENOTTY while reset_method is empty
+ *
+ * State kept beside the tree, in ROOT/.fakekernel/:
+ *   native   "ADDR DRIVER" lines: what drivers_probe binds (from the spec)
+ *   inject   failure injection, one rule a line:
+ *              OP ERR [ADDR] [skip=N]
+ *            OP: override, unbind, bind, probe, reset_method, reset,
+ *            numvfs or any; ERR: an errno name (EBUSY, ENODEV, EINVAL, EIO,
+ *            ETIMEDOUT, ...), NOBIND (probe succeeds, nothing binds) or
+ *            KILL (SIGKILL before the write); skip=N lets N matching
+ *            writes through first.
+ *   count    the number of mutating writes so far (across processes)
+ *   log      one line per write: "OP ADDR VALUE"
+ */
+#pragma once
+
+/* Make the fake kernel the gateway's write backend in this process. */
+void fakekernel_install(void);
