@@ -61,7 +61,7 @@ HOOK_FK  := $(BUILD)/tests/qemu-hook-fk
 
 PROGS := $(CLI) $(HOOK)
 
-.PHONY: all check unit golden e2e install uninstall clean format format-check
+.PHONY: all check unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -89,7 +89,7 @@ $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 
 # The tests run against the sanitizer build, from the source tree's data.
 check:
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit golden
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit golden hooktest
 
 unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
@@ -97,6 +97,9 @@ unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 
 golden: $(PROGS) $(TOOL_BIN)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml BUILD=$(BUILD) tests/golden/run.sh
+
+hooktest: $(TOOL_BIN)
+	@BUILD=$(BUILD) tests/hook/run.sh
 
 e2e: all
 	tests/e2e/run.sh

@@ -477,6 +477,16 @@ static void rule_viommu_misplaced(struct ctx *c)
 
 	if (!c->dom->iommu_in_features)
 		return;
+	if (!needs_apply(c)) {
+		add(c, "viommu-misplaced", VH_WARNING, NULL, NULL,
+		    fmt("The domain '%s' has <iommu> under <features>; libvirt "
+			"only knows it under <devices>, so the guest gets no "
+			"emulated IOMMU.",
+			c->dom->name ? c->dom->name : "?"),
+		    NULL, strdup("<devices> (and remove it from <features>)"),
+		    strdup("the same <iommu> element, moved"));
+		return;
+	}
 	collect(c, need_viommu, &nd);
 	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING,
 	    nd.n ? &nd.first : NULL, TAKE_PTR(nd.addrs),
@@ -653,6 +663,7 @@ static void rule_groups(struct ctx *c)
 			nv = realloc(addrs, (n + 2) * sizeof(*nv));
 			if (!nv)
 				break;
+			addrs = nv;
 			{
 				struct vh_resolved *w = &c->rep->devs[i];
 				struct vh_pci_addr *nc = realloc(
@@ -666,7 +677,6 @@ static void rule_groups(struct ctx *c)
 				w->companions = nc;
 				w->companions[w->n_companions++] = *m;
 			}
-			addrs = nv;
 			addrs[n] = strdup(md.name);
 			addrs[++n] = NULL;
 			if (m->domain != rd->dev.addr.domain ||

@@ -120,7 +120,7 @@ int vh_parse_memory_kib(const char *value, const char *unit,
 	if (v > ULLONG_MAX / mul)
 		return -ERANGE;
 	v *= mul;
-	*ret = (v + 1023) / 1024;
+	*ret = v / 1024 + (v % 1024 != 0);
 	return 0;
 }
 
@@ -190,7 +190,7 @@ static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
 	h = &d->hostdevs[d->n_hostdevs++];
 	*h = (struct vh_hostdev){0};
 	h->is_interface = is_iface;
-	h->line = (int)xmlGetLineNo(n);
+	h->line = vh_xml_line(n);
 	h->managed = streq(managed, "yes");
 	{
 		_cleanup_free_ char *drv =

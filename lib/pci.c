@@ -2,9 +2,19 @@
 #define _GNU_SOURCE
 #include "pci.h"
 
+#include <ctype.h>
 #include <libudev.h>
 #include <stdio.h>
 #include <string.h>
+
+/* "xx..x" of exactly @n hex digits at @s. */
+static bool hexrun(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
 
 int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 {
@@ -12,6 +22,14 @@ int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 	int n = 0;
 
 	if (!s)
+		return -EINVAL;
+	/* The fixed layout first: sscanf alone takes signs, 0x and blanks. */
+	if (strlen(s) == 12 ? !(hexrun(s, 4) && s[4] == ':' && hexrun(s + 5, 2) &&
+				s[7] == ':' && hexrun(s + 8, 2) && s[10] == '.' &&
+				isdigit((unsigned char)s[11]))
+	    : strlen(s) == 7 ? !(hexrun(s, 2) && s[2] == ':' && hexrun(s + 3, 2) &&
+				 s[5] == '.' && isdigit((unsigned char)s[6]))
+			     : true)
 		return -EINVAL;
 	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &sl, &f, &n) == 4 &&
 	    (size_t)n == strlen(s) && strlen(s) == 12)

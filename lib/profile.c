@@ -78,9 +78,14 @@ static void rng_error(void *ctx, xmlErrorPtr x)
 {
 	struct rng_err *r = ctx;
 
-	if (r->msg[0] || !x)
+	if (!x)
 		return;
-	r->line = x->line;
+	/* Errors inside <interleave> come first without a line; keep the
+	 * first message, and the first line any error has. */
+	if (!r->line && x->line > 0)
+		r->line = x->line;
+	if (r->msg[0])
+		return;
 	vh_strlcpy(r->msg, x->message ? x->message : "invalid", sizeof(r->msg));
 	vh_strip_trailing(r->msg);
 }
@@ -94,6 +99,13 @@ static int validate(xmlDoc *doc, const char *path, const char *schema,
 	struct rng_err re = {0};
 	int r;
 
+	if (access(schema, R_OK) < 0)
+		return vh_err_set(e, -errno,
+				  "Cannot read the profile schema %s: %s. "
+				  "Reinstall vfio-hooks, or set "
+				  "VFIO_HOOKS_DATADIR to the directory holding "
+				  "profile.rng.",
+				  schema, strerror(errno));
 	pc = xmlRelaxNGNewParserCtxt(schema);
 	if (!pc)
 		return vh_err_set(e, -ENOMEM, "Out of memory loading %s.",

@@ -156,13 +156,15 @@ int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
 
 static int read_str_full(const char *full, char *buf, size_t n)
 {
-	char tmp[4096];
+	char tmp[4098];
 	size_t len;
 	int r;
 
 	r = read_full(full, tmp, sizeof(tmp) - 1, &len);
 	if (r < 0)
 		return r;
+	if (len > 4096) /* sysfs values are at most a page */
+		return -EFBIG;
 	tmp[len] = '\0';
 	if (memchr(tmp, '\0', len))
 		return -EBADMSG;
@@ -353,6 +355,9 @@ static int wait_child(pid_t pid, int timeout_ms)
 			 * uninterruptible sleep, but it holds none of our
 			 * pipes, so nobody waits for it. */
 			kill(pid, SIGKILL);
+			/* Reaped if the kill took; one stuck in the kernel
+			 * stays until it wakes, then init's. */
+			waitpid(pid, &status, WNOHANG);
 			return -ETIMEDOUT;
 		}
 	} else {
@@ -442,7 +447,7 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		int r = -errno;
+		int r = errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
 		snprintf(why, n, "cannot open %s: %s%s", dir, strerror(errno),
 			 errno == ELOOP || errno == ENOTDIR
 				 ? " (it is a symlink or not a directory: "

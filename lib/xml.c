@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <string.h>
@@ -110,6 +111,28 @@ static void reject_subset(void *ctx, const xmlChar *name _unused_,
 
 static void silent(void *ctx _unused_, const char *msg _unused_, ...) {}
 
+/* libxml2 keeps an element's line in 16 bits; keep the whole number in the
+ * node's application pointer. */
+static void start_element(void *ctx, const xmlChar *localname,
+			  const xmlChar *prefix, const xmlChar *uri, int nns,
+			  const xmlChar **nss, int nattrs, int ndefaulted,
+			  const xmlChar **attrs)
+{
+	xmlParserCtxt *c = ctx;
+
+	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nns, nss, nattrs,
+			      ndefaulted, attrs);
+	if (c->node && c->input && c->input->line > 0)
+		c->node->_private = (void *)(intptr_t)c->input->line;
+}
+
+int vh_xml_line(const xmlNode *n)
+{
+	if (n && n->_private)
+		return (int)(intptr_t)n->_private;
+	return n ? (int)xmlGetLineNo(n) : 0;
+}
+
 int vh_xml_parse(const char *buf, size_t len, const char *what,
 		 xmlDoc **ret, struct vh_err *e)
 {
@@ -133,6 +156,7 @@ int vh_xml_parse(const char *buf, size_t len, const char *what,
 	c->sax->warning = silent;
 	c->sax->error = silent;
 	c->sax->serror = first_error;
+	c->sax->startElementNs = start_element;
 	c->vctxt.error = silent;
 	c->vctxt.warning = silent;
 

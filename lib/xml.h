@@ -41,3 +41,5 @@ char *vh_xml_prop(const xmlNode *n, const char *name);
 /* The element's text content, whitespace-trimmed, as a new string. */
 char *vh_xml_text(const xmlNode *n);
 bool vh_xml_is(const xmlNode *n, const char *name);
+/* The element's line in its document (not capped at 65535). */
+int vh_xml_line(const xmlNode *n);

@@ -93,6 +93,7 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 	while (fgets(line, sizeof(line), f)) {
 		char o[32] = "", err[32] = "", a3[64] = "", a4[64] = "";
 		const char *want_addr = NULL;
+		bool once = false;
 		long skip = 0;
 		int n = sscanf(line, "%31s %31s %63s %63s", o, err, a3, a4);
 		if (n < 2) {
@@ -103,6 +104,8 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 			const char *t = i == 3 ? a3 : a4;
 			if (!strncmp(t, "skip=", 5))
 				skip = atol(t + 5);
+			else if (!strcmp(t, "once"))
+				once = true;
 			else
 				want_addr = t;
 		}
@@ -113,13 +116,14 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 		}
 		if (skip > 0) {
 			char nl[256];
-			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld\n", o, err,
+			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld%s\n", o, err,
 				 want_addr ? " " : "", want_addr ? want_addr : "",
-				 skip - 1);
+				 skip - 1, once ? " once" : "");
 			strncat(out, nl, sizeof(out) - strlen(out) - 1);
 			continue;
 		}
-		strncat(out, line, sizeof(out) - strlen(out) - 1);
+		if (!once) /* a rule fires every time unless it says once */
+			strncat(out, line, sizeof(out) - strlen(out) - 1);
 		if (!strcmp(err, "NOBIND"))
 			result = NOBIND;
 		else if (!strcmp(err, "KILL"))
@@ -318,7 +322,7 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 {
 	const char *root = vh_sys_root(sys);
 	char v[256], addr[32] = "", drv[64] = "", attr[64] = "", op[32];
-	char dd[PATH_MAX], rel[PATH_MAX + 64];
+	char dd[PATH_MAX], rel[PATH_MAX + 64], cur_line[300];
 	int inj, r;
 
 	(void)bounded;
@@ -376,7 +380,8 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 	snprintf(rel, sizeof(rel), "%s/%s", root, dd);
 	if (!strcmp(op, "override")) {
 		snprintf(rel, sizeof(rel), "%s/driver_override", dd);
-		return fakesys_put(root, rel, v[0] ? v : "(null)");
+		snprintf(cur_line, sizeof(cur_line), "%s\n", v[0] ? v : "(null)");
+		return fakesys_put(root, rel, cur_line);
 	}
 	if (!strcmp(op, "reset_method")) {
 		char def[128], saved[PATH_MAX + 64], cur[128];
@@ -388,8 +393,10 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 			fakesys_put(root, saved, def);
 		}
 		snprintf(rel, sizeof(rel), "%s/reset_method", dd);
-		if (!strcmp(v, "default"))
-			return fakesys_put(root, rel, def);
+		if (!strcmp(v, "default")) {
+			snprintf(cur_line, sizeof(cur_line), "%s\n", def);
+			return fakesys_put(root, rel, cur_line);
+		}
 		for (char *s = NULL, *t = strtok_r(strcpy(cur, v), " ", &s); t;
 		     t = strtok_r(NULL, " ", &s)) {
 			char pad[160];
@@ -399,7 +406,8 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 			if (!strstr(pad, w))
 				return -EINVAL;
 		}
-		return fakesys_put(root, rel, v);
+		snprintf(cur_line, sizeof(cur_line), "%s\n", v);
+		return fakesys_put(root, rel, cur_line);
 	}
 	if (!strcmp(op, "reset")) {
 		char rm[128];

@@ -14,12 +14,13 @@
  * State kept beside the tree, in ROOT/.fakekernel/:
  *   native   "ADDR DRIVER" lines: what drivers_probe binds (from the spec)
  *   inject   failure injection, one rule a line:
- *              OP ERR [ADDR] [skip=N]
+ *              OP ERR [ADDR] [skip=N] [once]
  *            OP: override, unbind, bind, probe, reset_method, reset,
  *            numvfs or any; ERR: an errno name (EBUSY, ENODEV, EINVAL, EIO,
  *            ETIMEDOUT, ...), NOBIND (probe succeeds, nothing binds) or
  *            KILL (SIGKILL before the write); skip=N lets N matching
- *            writes through first.
+ *            writes through first; once: the rule fires one time only,
+ *            else it fails every matching write from then on.
  *   count    the number of mutating writes so far (across processes)
  *   log      one line per write: "OP ADDR VALUE"
  */

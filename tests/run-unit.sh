@@ -7,17 +7,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 pass=0 fail=0
 for t in "$@"; do
 	out=$("$t" 2>&1); rc=$?
-	n_ok=$(grep -c '^\[       OK \]' <<<"$out")
-	n_bad=$(grep -c '^\[  FAILED  \] [a-z_]' <<<"$out")
-	pass=$((pass + n_ok))
+	# cmocka's summary: "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)..."
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
+	pass=$((pass + ${p:-0})); f=${f:-0}
 	if [ "$rc" -ne 0 ]; then
-		[ "$n_bad" -eq 0 ] && n_bad=1
-		fail=$((fail + n_bad))
-		printf '%s\n' "$out"
+		[ "$f" -eq 0 ] && f=1
+		printf '%s\n' "$out" | grep -v '^\[ RUN      \]\|^\[       OK \]'
 		echo "FAIL: $t (exit $rc)"
 	else
-		echo "ok: $(basename "$t") ($n_ok tests)"
+		echo "ok: $(basename "$t") (${p:-0} tests)"
 	fi
+	fail=$((fail + f))
 done
 echo "unit: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

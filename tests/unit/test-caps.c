@@ -150,7 +150,7 @@ static void chain_msi_msix_pcie(void **state UNUSED)
 	cap(0x50, 0x05, 0x70, 0x0080 | (4u << 1));
 	cap(0x70, 0x11, 0x90, 15);
 	cap(0x90, 0x10, 0xb0, (0u << 4) | 2); /* PCIe endpoint */
-	cap(0xb0, 0x09, 0x00, 0);	       /* vendor specific */
+	cap(0xb0, 0x09, 0x00, 0);	      /* vendor specific */
 	parse_ok(256, &c);
 	assert_int_equal(c.msi_vectors, 16);
 	assert_true(c.msi_64bit);
@@ -462,30 +462,30 @@ static void random_images_stay_in_bounds(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(msi_vector_counts),
-		cmocka_unit_test(msi_enable_field_ignored),
-		cmocka_unit_test(msi_reserved_encodings_capped),
-		cmocka_unit_test(msi_64bit_and_mask),
-		cmocka_unit_test(msix_table_size),
-		cmocka_unit_test(chain_msi_msix_pcie),
-		cmocka_unit_test(pcie_port_types),
-		cmocka_unit_test(sriov_fields),
-		cmocka_unit_test(sriov_after_other_ext_cap),
-		cmocka_unit_test(no_sriov_without_pcie),
-		cmocka_unit_test(image_64_bytes),
-		cmocka_unit_test(image_256_bytes_no_ext),
-		cmocka_unit_test(short_image_rejected),
-		cmocka_unit_test(no_cap_list_bit),
-		cmocka_unit_test(self_loop_terminates),
-		cmocka_unit_test(two_cap_loop_terminates),
-		cmocka_unit_test(ext_loop_terminates),
-		cmocka_unit_test(pointer_past_end),
-		cmocka_unit_test(pointer_below_0x40_ends),
-		cmocka_unit_test(unaligned_pointer_masked),
-		cmocka_unit_test(bridge_header),
-		cmocka_unit_test(cardbus_list_pointer),
-		cmocka_unit_test(all_ones_image),
-		cmocka_unit_test(random_images_stay_in_bounds),
+	    cmocka_unit_test(msi_vector_counts),
+	    cmocka_unit_test(msi_enable_field_ignored),
+	    cmocka_unit_test(msi_reserved_encodings_capped),
+	    cmocka_unit_test(msi_64bit_and_mask),
+	    cmocka_unit_test(msix_table_size),
+	    cmocka_unit_test(chain_msi_msix_pcie),
+	    cmocka_unit_test(pcie_port_types),
+	    cmocka_unit_test(sriov_fields),
+	    cmocka_unit_test(sriov_after_other_ext_cap),
+	    cmocka_unit_test(no_sriov_without_pcie),
+	    cmocka_unit_test(image_64_bytes),
+	    cmocka_unit_test(image_256_bytes_no_ext),
+	    cmocka_unit_test(short_image_rejected),
+	    cmocka_unit_test(no_cap_list_bit),
+	    cmocka_unit_test(self_loop_terminates),
+	    cmocka_unit_test(two_cap_loop_terminates),
+	    cmocka_unit_test(ext_loop_terminates),
+	    cmocka_unit_test(pointer_past_end),
+	    cmocka_unit_test(pointer_below_0x40_ends),
+	    cmocka_unit_test(unaligned_pointer_masked),
+	    cmocka_unit_test(bridge_header),
+	    cmocka_unit_test(cardbus_list_pointer),
+	    cmocka_unit_test(all_ones_image),
+	    cmocka_unit_test(random_images_stay_in_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

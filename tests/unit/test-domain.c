@@ -42,8 +42,8 @@ static void parse_fail(const char *xml, size_t len, int err, struct vh_err *e)
 	*e = (struct vh_err){0};
 	r = vh_domain_parse(xml, len, "test.xml", &d, e);
 	if (r != err)
-		fail_msg("vh_domain_parse returned %d, expected %d (%s)", r, err,
-			 e->msg);
+		fail_msg("vh_domain_parse returned %d, expected %d (%s)", r,
+			 err, e->msg);
 	assert_null(d);
 	assert_int_equal(e->code, err);
 	assert_true(e->msg[0] != '\0');
@@ -76,8 +76,8 @@ static char *domain_xml(const char *type_elem, const char *features,
 }
 
 static struct vh_domain *parse_parts(const char *type_elem,
-				     const char *features,
-				     const char *devices, const char *extra)
+				     const char *features, const char *devices,
+				     const char *extra)
 {
 	char *xml = domain_xml(type_elem, features, devices, extra);
 	struct vh_domain *d;
@@ -115,17 +115,17 @@ static void machine_from_xml(void **state UNUSED)
 		enum vh_machine kind;
 		const char *machine;
 	} v[] = {
-		{"<type arch='x86_64' machine='q35'>hvm</type>", VH_MACHINE_Q35,
-		 "q35"},
-		{"<type arch='x86_64' machine='pc-q35-7.2'>hvm</type>",
-		 VH_MACHINE_Q35, "pc-q35-7.2"},
-		{"<type arch='x86_64' machine='pc'>hvm</type>",
-		 VH_MACHINE_I440FX, "pc"},
-		{"<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>",
-		 VH_MACHINE_I440FX, "pc-i440fx-7.2"},
-		{"<type arch='x86_64'>hvm</type>", VH_MACHINE_NONE, NULL},
-		{"<type arch='x86_64' machine='microvm'>hvm</type>",
-		 VH_MACHINE_OTHER, "microvm"},
+	    {"<type arch='x86_64' machine='q35'>hvm</type>", VH_MACHINE_Q35,
+	     "q35"},
+	    {"<type arch='x86_64' machine='pc-q35-7.2'>hvm</type>",
+	     VH_MACHINE_Q35, "pc-q35-7.2"},
+	    {"<type arch='x86_64' machine='pc'>hvm</type>", VH_MACHINE_I440FX,
+	     "pc"},
+	    {"<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>",
+	     VH_MACHINE_I440FX, "pc-i440fx-7.2"},
+	    {"<type arch='x86_64'>hvm</type>", VH_MACHINE_NONE, NULL},
+	    {"<type arch='x86_64' machine='microvm'>hvm</type>",
+	     VH_MACHINE_OTHER, "microvm"},
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
@@ -377,7 +377,7 @@ static void memory_errors(void **state UNUSED)
  * which wraps when v is within 1023 of ULLONG_MAX: 18446744073709551615
  * bytes gives 0 KiB ("not given") instead of 2^54 KiB, and
  * 18446744073709551 KB (v*1000 = ...551000) gives 0 too.  Fix
- * (lib/domain.c:122): *ret = v / 1024 + (v % 1024 != 0). */
+ * (lib/domain.c:123): *ret = v / 1024 + (v % 1024 != 0). */
 static void memory_round_up_no_wrap(void **state UNUSED)
 {
 	unsigned long long r = 0;
@@ -403,15 +403,15 @@ static void memory_from_xml(void **state UNUSED)
 		const char *elem;
 		unsigned long long kib;
 	} v[] = {
-		{"<memory>2097152</memory>", 2097152},
-		{"<memory unit='KiB'>2097152</memory>", 2097152},
-		{"<memory unit='MiB'>2048</memory>", 2097152},
-		{"<memory unit='GiB'>2</memory>", 2097152},
-		{"<memory unit='G'>2</memory>", 2097152},
-		{"<memory unit='bytes'>2147483648</memory>", 2097152},
-		{"<memory unit='KB'>2048</memory>", 2000},
-		{"<memory unit='furlongs'>2</memory>", 0},
-		{"<memory>lots</memory>", 0},
+	    {"<memory>2097152</memory>", 2097152},
+	    {"<memory unit='KiB'>2097152</memory>", 2097152},
+	    {"<memory unit='MiB'>2048</memory>", 2097152},
+	    {"<memory unit='GiB'>2</memory>", 2097152},
+	    {"<memory unit='G'>2</memory>", 2097152},
+	    {"<memory unit='bytes'>2147483648</memory>", 2097152},
+	    {"<memory unit='KB'>2048</memory>", 2000},
+	    {"<memory unit='furlongs'>2</memory>", 0},
+	    {"<memory>lots</memory>", 0},
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		char xml[512];
@@ -423,8 +423,8 @@ static void memory_from_xml(void **state UNUSED)
 			 v[i].elem);
 		d = parse_ok(xml);
 		if (d->memory_kib != v[i].kib)
-			fail_msg("%s: memory_kib %llu, expected %llu", v[i].elem,
-				 d->memory_kib, v[i].kib);
+			fail_msg("%s: memory_kib %llu, expected %llu",
+				 v[i].elem, d->memory_kib, v[i].kib);
 		assert_int_equal(d->hard_limit_kib, 3145728);
 		vh_domain_free(d);
 	}
@@ -465,12 +465,12 @@ static void hostdevs_managed(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(NULL, NULL,
-			"\n" HD(" managed='yes'", "0x0000", "0x01", "0x00", "0x0")
-				HD(" managed='no'", "0x0000", "0x02", "0x00",
-				   "0x0") HD("", "0x0000", "0x03", "0x00",
-					     "0x1"),
-			NULL);
+	d = parse_parts(
+	    NULL, NULL,
+	    "\n" HD(" managed='yes'", "0x0000", "0x01", "0x00", "0x0")
+		HD(" managed='no'", "0x0000", "0x02", "0x00", "0x0")
+		    HD("", "0x0000", "0x03", "0x00", "0x1"),
+	    NULL);
 	assert_int_equal(d->n_hostdevs, 3);
 	assert_true(d->hostdevs[0].managed);
 	assert_false(d->hostdevs[1].managed);
@@ -489,11 +489,12 @@ static void hostdev_default_mode_and_driver(void **state UNUSED)
 	struct vh_domain *d;
 
 	/* mode defaults to subsystem in libvirt. */
-	d = parse_parts(NULL, NULL,
-			"<hostdev type='pci' managed='yes'><driver name='vfio'/>"
-			"<source><address domain='0x0000' bus='0x05' "
-			"slot='0x00' function='0x0'/></source></hostdev>",
-			NULL);
+	d = parse_parts(
+	    NULL, NULL,
+	    "<hostdev type='pci' managed='yes'><driver name='vfio'/>"
+	    "<source><address domain='0x0000' bus='0x05' "
+	    "slot='0x00' function='0x0'/></source></hostdev>",
+	    NULL);
 	assert_int_equal(d->n_hostdevs, 1);
 	assert_true(d->hostdevs[0].addr_ok);
 	assert_int_equal(d->hostdevs[0].addr.bus, 5);
@@ -503,10 +504,10 @@ static void hostdev_default_mode_and_driver(void **state UNUSED)
 
 static void hostdev_line_numbers(void **state UNUSED)
 {
-	const char *xml = "<domain type='kvm'>\n"		       /* 1 */
-			  "  <name>l</name>\n"			       /* 2 */
-			  "  <devices>\n"			       /* 3 */
-			  "    <disk type='file'/>\n"		       /* 4 */
+	const char *xml = "<domain type='kvm'>\n"			/* 1 */
+			  "  <name>l</name>\n"				/* 2 */
+			  "  <devices>\n"				/* 3 */
+			  "    <disk type='file'/>\n"			/* 4 */
 			  "    <hostdev mode='subsystem' type='pci'>\n" /* 5 */
 			  "      <source><address bus='1'/></source>\n"
 			  "    </hostdev>\n"
@@ -590,23 +591,23 @@ static void non_pci_hostdevs_ignored(void **state UNUSED)
 	struct vh_domain *d;
 
 	d = parse_parts(
-		NULL, NULL,
-		"<hostdev mode='subsystem' type='usb' managed='yes'><source>"
-		"<vendor id='0x046d'/><product id='0xc077'/></source>"
-		"</hostdev>"
-		"<hostdev mode='subsystem' type='scsi'><source><adapter "
-		"name='scsi_host0'/><address bus='0' target='0' unit='0'/>"
-		"</source></hostdev>"
-		"<hostdev mode='subsystem' type='mdev' model='vfio-pci'>"
-		"<source><address uuid='c2177883-f1bb-47f0-914d-"
-		"32a22e3a8804'/></source></hostdev>"
-		"<hostdev mode='capabilities' type='storage'><source>"
-		"<block>/dev/sdf1</block></source></hostdev>"
-		"<hostdev mode='subsystem' type='scsi_host'><source "
-		"protocol='vhost' wwpn='naa.5000'/></hostdev>"
-		"<hostdev mode='subsystem'><source><address bus='1'/>"
-		"</source></hostdev>",
-		NULL);
+	    NULL, NULL,
+	    "<hostdev mode='subsystem' type='usb' managed='yes'><source>"
+	    "<vendor id='0x046d'/><product id='0xc077'/></source>"
+	    "</hostdev>"
+	    "<hostdev mode='subsystem' type='scsi'><source><adapter "
+	    "name='scsi_host0'/><address bus='0' target='0' unit='0'/>"
+	    "</source></hostdev>"
+	    "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>"
+	    "<source><address uuid='c2177883-f1bb-47f0-914d-"
+	    "32a22e3a8804'/></source></hostdev>"
+	    "<hostdev mode='capabilities' type='storage'><source>"
+	    "<block>/dev/sdf1</block></source></hostdev>"
+	    "<hostdev mode='subsystem' type='scsi_host'><source "
+	    "protocol='vhost' wwpn='naa.5000'/></hostdev>"
+	    "<hostdev mode='subsystem'><source><address bus='1'/>"
+	    "</source></hostdev>",
+	    NULL);
 	assert_int_equal(d->n_hostdevs, 0);
 	vh_domain_free(d);
 }
@@ -636,9 +637,9 @@ static void hostdev_bad_addresses(void **state UNUSED)
 
 	d = parse_parts(NULL, NULL,
 			HD("", "0x0000", "../../..", "0x00", "0x0")
-				HD("", "0x10000", "0x01", "0x00", "0x0")
-					HD("", "0x0000", "0x00", "0x00", "0x0")
-						HD("", "0", "-1", "0", "0"),
+			    HD("", "0x10000", "0x01", "0x00", "0x0")
+				HD("", "0x0000", "0x00", "0x00", "0x0")
+				    HD("", "0", "-1", "0", "0"),
 			NULL);
 	assert_int_equal(d->n_hostdevs, 4);
 	assert_false(d->hostdevs[0].addr_ok);
@@ -656,9 +657,10 @@ static void hostdev_outside_devices_ignored(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(NULL, NULL, NULL,
-			"<metadata><hostdev mode='subsystem' type='pci'><source>"
-			"<address bus='1'/></source></hostdev></metadata>\n");
+	d = parse_parts(
+	    NULL, NULL, NULL,
+	    "<metadata><hostdev mode='subsystem' type='pci'><source>"
+	    "<address bus='1'/></source></hostdev></metadata>\n");
 	assert_int_equal(d->n_hostdevs, 0);
 	vh_domain_free(d);
 }
@@ -666,19 +668,20 @@ static void hostdev_outside_devices_ignored(void **state UNUSED)
 /* --- our metadata --- */
 
 #define META(body)                                                             \
-	"<metadata><vh:vfio-hooks xmlns:vh='urn:vfio-hooks:domain:1'>" body   \
+	"<metadata><vh:vfio-hooks xmlns:vh='urn:vfio-hooks:domain:1'>" body    \
 	"</vh:vfio-hooks></metadata>\n"
 
 static void metadata_mode_and_devices(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(NULL, NULL, NULL,
-			META("<vh:mode>warn</vh:mode>"
-			     "<vh:device address='0000:01:00.0' reset-method=''/>"
-			     "<vh:device address='0000:02:00.1' "
-			     "reset-method='bus'/>"
-			     "<vh:device address='03:00.0'/>"));
+	d = parse_parts(
+	    NULL, NULL, NULL,
+	    META("<vh:mode>warn</vh:mode>"
+		 "<vh:device address='0000:01:00.0' reset-method=''/>"
+		 "<vh:device address='0000:02:00.1' "
+		 "reset-method='bus'/>"
+		 "<vh:device address='03:00.0'/>"));
 	assert_int_equal(d->meta.mode, VH_MODE_WARN);
 	assert_string_equal(d->meta.error, "");
 	assert_int_equal(d->meta.n_devices, 3);
@@ -692,8 +695,7 @@ static void metadata_mode_and_devices(void **state UNUSED)
 	assert_null(d->meta.devices[2].reset_method);
 	vh_domain_free(d);
 
-	d = parse_parts(NULL, NULL, NULL,
-			META("<vh:mode> enforce </vh:mode>"));
+	d = parse_parts(NULL, NULL, NULL, META("<vh:mode> enforce </vh:mode>"));
 	assert_int_equal(d->meta.mode, VH_MODE_ENFORCE);
 	vh_domain_free(d);
 	d = parse_parts(NULL, NULL, NULL, META("<vh:mode>off</vh:mode>"));
@@ -943,21 +945,20 @@ static void doctype_external_entity(void **state UNUSED)
 
 static void billion_laughs(void **state UNUSED)
 {
-	const char *xml =
-		"<?xml version='1.0'?>\n"
-		"<!DOCTYPE domain [\n"
-		" <!ENTITY a \"lollollollollollollollollollol\">\n"
-		" <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
-		" <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
-		" <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
-		" <!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
-		" <!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
-		" <!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
-		" <!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">\n"
-		" <!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">\n"
-		"]>\n"
-		"<domain type='kvm'><name>&i;</name><uuid>&i;</uuid>"
-		"<description>&i;&i;&i;&i;</description></domain>\n";
+	const char *xml = "<?xml version='1.0'?>\n"
+			  "<!DOCTYPE domain [\n"
+			  " <!ENTITY a \"lollollollollollollollollollol\">\n"
+			  " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+			  " <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+			  " <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+			  " <!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+			  " <!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+			  " <!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
+			  " <!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">\n"
+			  " <!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">\n"
+			  "]>\n"
+			  "<domain type='kvm'><name>&i;</name><uuid>&i;</uuid>"
+			  "<description>&i;&i;&i;&i;</description></domain>\n";
 	struct timespec t0, t1;
 	struct vh_err e;
 	double ms;
@@ -974,13 +975,14 @@ static void billion_laughs(void **state UNUSED)
 
 static void nul_bytes(void **state UNUSED)
 {
-	static const char x1[] = "<domain type='kvm'><name>a\0b</name></domain>";
+	static const char x1[] =
+	    "<domain type='kvm'><name>a\0b</name></domain>";
 	static const char x2[] = "<domain type='kvm'>\0<name>a</name></domain>";
 	static const char x3[] = "<domain type='k\0vm'><name>a</name></domain>";
 	static const char x4[] =
-		"<domain type='kvm'><name>a</name></domain>\0<devices><hostdev "
-		"mode='subsystem' type='pci'><source><address bus='1'/>"
-		"</source></hostdev></devices>";
+	    "<domain type='kvm'><name>a</name></domain>\0<devices><hostdev "
+	    "mode='subsystem' type='pci'><source><address bus='1'/>"
+	    "</source></hostdev></devices>";
 	struct vh_domain *d = NULL;
 	struct vh_err e = {0};
 	int r;
@@ -1007,12 +1009,12 @@ static void nul_bytes(void **state UNUSED)
 static void invalid_utf8(void **state UNUSED)
 {
 	static const char *const v[] = {
-		"<domain type='kvm'><name>\xff\xfe</name></domain>",
-		"<?xml version='1.0' encoding='UTF-8'?><domain><name>\xc3\x28"
-		"</name></domain>",
-		"<domain type='kvm'><name>a\xed\xa0\x80</name></domain>",
-		"<domain type='\x80'><name>a</name></domain>",
-		"<domain><name>\xc0\xaf</name></domain>",
+	    "<domain type='kvm'><name>\xff\xfe</name></domain>",
+	    "<?xml version='1.0' encoding='UTF-8'?><domain><name>\xc3\x28"
+	    "</name></domain>",
+	    "<domain type='kvm'><name>a\xed\xa0\x80</name></domain>",
+	    "<domain type='\x80'><name>a</name></domain>",
+	    "<domain><name>\xc0\xaf</name></domain>",
 	};
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		struct vh_err e;
@@ -1024,8 +1026,8 @@ static void invalid_utf8(void **state UNUSED)
 static void deep_nesting(void **state UNUSED)
 {
 	const size_t depth = 100000;
-	size_t len = strlen("<domain>") + depth * 3 + depth * 4 +
-		     strlen("</domain>");
+	size_t len =
+	    strlen("<domain>") + depth * 3 + depth * 4 + strlen("</domain>");
 	char *xml = malloc(len + 1), *p;
 	struct vh_err e;
 
@@ -1105,44 +1107,44 @@ static void many_hostdevs(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(machine_classify),
-		cmocka_unit_test(machine_from_xml),
-		cmocka_unit_test(basic_fields),
-		cmocka_unit_test(arch_and_type),
-		cmocka_unit_test(ioapic_driver),
-		cmocka_unit_test(iommu_attributes),
-		cmocka_unit_test(iommu_misplaced),
-		cmocka_unit_test(vcpus),
-		cmocka_unit_test(memory_units),
-		cmocka_unit_test(memory_errors),
-		cmocka_unit_test(memory_round_up_no_wrap),
-		cmocka_unit_test(memory_from_xml),
-		cmocka_unit_test(memtune_hard_limit),
-		cmocka_unit_test(hostdevs_managed),
-		cmocka_unit_test(hostdev_default_mode_and_driver),
-		cmocka_unit_test(hostdev_line_numbers),
-		cmocka_unit_test(hostdev_line_numbers_beyond_65535),
-		cmocka_unit_test(interface_hostdev),
-		cmocka_unit_test(non_pci_hostdevs_ignored),
-		cmocka_unit_test(hostdev_without_address),
-		cmocka_unit_test(hostdev_bad_addresses),
-		cmocka_unit_test(hostdev_outside_devices_ignored),
-		cmocka_unit_test(metadata_mode_and_devices),
-		cmocka_unit_test(metadata_bad_values),
-		cmocka_unit_test(metadata_signed_address_refused),
-		cmocka_unit_test(metadata_other_namespace_ignored),
-		cmocka_unit_test(mode_names),
-		cmocka_unit_test(malformed_line_and_column),
-		cmocka_unit_test(empty_input),
-		cmocka_unit_test(root_not_domain),
-		cmocka_unit_test(doctype_external_entity),
-		cmocka_unit_test(billion_laughs),
-		cmocka_unit_test(nul_bytes),
-		cmocka_unit_test(invalid_utf8),
-		cmocka_unit_test(deep_nesting),
-		cmocka_unit_test(deep_nesting_in_devices),
-		cmocka_unit_test(too_large),
-		cmocka_unit_test(many_hostdevs),
+	    cmocka_unit_test(machine_classify),
+	    cmocka_unit_test(machine_from_xml),
+	    cmocka_unit_test(basic_fields),
+	    cmocka_unit_test(arch_and_type),
+	    cmocka_unit_test(ioapic_driver),
+	    cmocka_unit_test(iommu_attributes),
+	    cmocka_unit_test(iommu_misplaced),
+	    cmocka_unit_test(vcpus),
+	    cmocka_unit_test(memory_units),
+	    cmocka_unit_test(memory_errors),
+	    cmocka_unit_test(memory_round_up_no_wrap),
+	    cmocka_unit_test(memory_from_xml),
+	    cmocka_unit_test(memtune_hard_limit),
+	    cmocka_unit_test(hostdevs_managed),
+	    cmocka_unit_test(hostdev_default_mode_and_driver),
+	    cmocka_unit_test(hostdev_line_numbers),
+	    cmocka_unit_test(hostdev_line_numbers_beyond_65535),
+	    cmocka_unit_test(interface_hostdev),
+	    cmocka_unit_test(non_pci_hostdevs_ignored),
+	    cmocka_unit_test(hostdev_without_address),
+	    cmocka_unit_test(hostdev_bad_addresses),
+	    cmocka_unit_test(hostdev_outside_devices_ignored),
+	    cmocka_unit_test(metadata_mode_and_devices),
+	    cmocka_unit_test(metadata_bad_values),
+	    cmocka_unit_test(metadata_signed_address_refused),
+	    cmocka_unit_test(metadata_other_namespace_ignored),
+	    cmocka_unit_test(mode_names),
+	    cmocka_unit_test(malformed_line_and_column),
+	    cmocka_unit_test(empty_input),
+	    cmocka_unit_test(root_not_domain),
+	    cmocka_unit_test(doctype_external_entity),
+	    cmocka_unit_test(billion_laughs),
+	    cmocka_unit_test(nul_bytes),
+	    cmocka_unit_test(invalid_utf8),
+	    cmocka_unit_test(deep_nesting),
+	    cmocka_unit_test(deep_nesting_in_devices),
+	    cmocka_unit_test(too_large),
+	    cmocka_unit_test(many_hostdevs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,8 +113,8 @@ static void parse_out_of_range(void **state UNUSED)
 static void parse_rejects_signs_and_prefixes(void **state UNUSED)
 {
 	static const char *const bad[] = {
-		"-001:01:00.0", "+001:01:00.0", "0000:-1:00.0", "0x00:01:00.0",
-		" 000:01:00.0", "0000: 1:00.0", "-1:00.0",	"01:-1.0",
+	    "-001:01:00.0", "+001:01:00.0", "0000:-1:00.0", "0x00:01:00.0",
+	    " 000:01:00.0", "0000: 1:00.0", "-1:00.0",	    "01:-1.0",
 	};
 	int accepted = 0;
 
@@ -307,8 +307,7 @@ static void hostdev_huge(void **state UNUSED)
 {
 	expect_hd_bad("0", "99999999999999999999999999", "0", "0",
 		      "out of range");
-	expect_hd_bad("0xffffffffffffffffffff", "1", "0", "0",
-		      "out of range");
+	expect_hd_bad("0xffffffffffffffffffff", "1", "0", "0", "out of range");
 	expect_hd_bad("0", "0x100000001", "0", "0", "out of range");
 	expect_hd_bad("0", "1", "4294967296", "0", "out of range");
 	/* Truncation modulo 2^32 must not turn these into valid parts. */
@@ -375,25 +374,25 @@ static void hostdev_reuse_clears_ok(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_full_form),
-		cmocka_unit_test(parse_short_form),
-		cmocka_unit_test(parse_bad_forms),
-		cmocka_unit_test(parse_out_of_range),
-		cmocka_unit_test(parse_rejects_signs_and_prefixes),
-		cmocka_unit_test(addr_invalid_and_format),
-		cmocka_unit_test(addr_eq),
-		cmocka_unit_test(parse_format_roundtrip),
-		cmocka_unit_test(hostdev_hex),
-		cmocka_unit_test(hostdev_decimal),
-		cmocka_unit_test(hostdev_octal),
-		cmocka_unit_test(hostdev_missing_parts),
-		cmocka_unit_test(hostdev_all_zero),
-		cmocka_unit_test(hostdev_out_of_range),
-		cmocka_unit_test(hostdev_huge),
-		cmocka_unit_test(hostdev_non_numeric),
-		cmocka_unit_test(hostdev_negative),
-		cmocka_unit_test(hostdev_text_is_bounded),
-		cmocka_unit_test(hostdev_reuse_clears_ok),
+	    cmocka_unit_test(parse_full_form),
+	    cmocka_unit_test(parse_short_form),
+	    cmocka_unit_test(parse_bad_forms),
+	    cmocka_unit_test(parse_out_of_range),
+	    cmocka_unit_test(parse_rejects_signs_and_prefixes),
+	    cmocka_unit_test(addr_invalid_and_format),
+	    cmocka_unit_test(addr_eq),
+	    cmocka_unit_test(parse_format_roundtrip),
+	    cmocka_unit_test(hostdev_hex),
+	    cmocka_unit_test(hostdev_decimal),
+	    cmocka_unit_test(hostdev_octal),
+	    cmocka_unit_test(hostdev_missing_parts),
+	    cmocka_unit_test(hostdev_all_zero),
+	    cmocka_unit_test(hostdev_out_of_range),
+	    cmocka_unit_test(hostdev_huge),
+	    cmocka_unit_test(hostdev_non_numeric),
+	    cmocka_unit_test(hostdev_negative),
+	    cmocka_unit_test(hostdev_text_is_bounded),
+	    cmocka_unit_test(hostdev_reuse_clears_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

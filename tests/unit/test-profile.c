@@ -73,8 +73,10 @@ static const struct vh_profile *by_id(const struct vh_profiles *ps,
 
 static struct vh_pci_dev dev(uint16_t vendor, uint16_t device, uint32_t cls)
 {
-	struct vh_pci_dev d = {.vendor = vendor, .device = device,
-			       .class = cls, .present = true,
+	struct vh_pci_dev d = {.vendor = vendor,
+			       .device = device,
+			       .class = cls,
+			       .present = true,
 			       .iommu_group = -1};
 	return d;
 }
@@ -105,17 +107,16 @@ static void put(const char *dir, const char *name, const char *content)
 
 #define PROFILE(id, match, rest)                                               \
 	"<?xml version='1.0'?>\n"                                              \
-	"<profile xmlns='urn:vfio-hooks:profile:1' id='" id "'>\n"            \
-	"  <description>" id " test profile</description>\n"                  \
+	"<profile xmlns='urn:vfio-hooks:profile:1' id='" id "'>\n"             \
+	"  <description>" id " test profile</description>\n"                   \
 	"  " match "\n" rest "</profile>\n"
 
 /* --- the shipped profiles --- */
 
 static void shipped_profiles_load(void **state UNUSED)
 {
-	static const char *const ids[] = {"hailo-8", "intel-flex",
-					  "nvidia-gpu", "qcom-aic100",
-					  "rebellions-npu"};
+	static const char *const ids[] = {"hailo-8", "intel-flex", "nvidia-gpu",
+					  "qcom-aic100", "rebellions-npu"};
 	struct vh_profiles ps;
 
 	load_shipped(&ps);
@@ -234,8 +235,7 @@ static void match_shipped(void **state UNUSED)
 	assert_null(match_id(&ps, 0x17cb, 0xa101, 0x120000));
 	assert_null(match_id(&ps, 0x17cc, 0xa100, 0x120000));
 
-	assert_string_equal(match_id(&ps, 0x1e60, 0x2864, 0x120000),
-			    "hailo-8");
+	assert_string_equal(match_id(&ps, 0x1e60, 0x2864, 0x120000), "hailo-8");
 	assert_null(match_id(&ps, 0x1e60, 0x2865, 0x120000));
 
 	assert_string_equal(match_id(&ps, 0x1eff, 0x0010, 0x120000),
@@ -312,8 +312,9 @@ static void later_more_specific_wins(void **state UNUSED)
 	struct vh_profiles ps;
 
 	put(dir, "rtx.xml",
-	    PROFILE("aa-rtx-4090", "<match vendor='0x10de'><device id='2684'/>"
-				   "</match>",
+	    PROFILE("aa-rtx-4090",
+		    "<match vendor='0x10de'><device id='2684'/>"
+		    "</match>",
 		    "  <host><companions policy='any'/></host>\n"));
 	put(dir, "nv-any.xml",
 	    PROFILE("aa-nvidia-any", "<match vendor='0x10de'/>", ""));
@@ -366,8 +367,9 @@ static void same_id_later_overrides(void **state UNUSED)
 
 	/* A site override of the shipped Hailo profile: keep resets. */
 	put(dir, "local-hailo.xml",
-	    PROFILE("hailo-8", "<match vendor='0x1e60'><device id='0x2864'/>"
-			       "</match>",
+	    PROFILE("hailo-8",
+		    "<match vendor='0x1e60'><device id='0x2864'/>"
+		    "</match>",
 		    "  <host><reset-method value='bus'/></host>\n"));
 	load_ok(dirs, &ps);
 	assert_int_equal(ps.n, 5);
@@ -393,8 +395,9 @@ static void defaults_and_hex_forms(void **state UNUSED)
 	const struct vh_profile *p;
 
 	put(dir, "x.xml",
-	    PROFILE("hexes", "<match vendor='ABCD'><device id='0x00fF'/>"
-			     "<class value='120000'/></match>",
+	    PROFILE("hexes",
+		    "<match vendor='ABCD'><device id='0x00fF'/>"
+		    "<class value='120000'/></match>",
 		    "  <vm><msi vectors='16'/></vm>\n"
 		    "  <host><vfio-driver name='mlx5_vfio_pci'/>"
 		    "<sriov pf='assignable'/><companions policy='any'/>"
@@ -469,7 +472,7 @@ static void expect_broken(const char *content, int line, const char *what)
  * invalid profile: Extra element vm in interleave".  libxml2 first raises
  * that error without a node (line 0), then "Element profile failed to
  * validate content" at the <vm> element (line 5); rng_error keeps only the
- * first error, line included.  Fix (lib/profile.c:80-89, rng_error): keep
+ * first error, line included.  Fix (lib/profile.c:77, rng_error): keep
  * the first message, but take the line from the first error that has one:
  *	if (!r->line && x->line > 0) r->line = x->line;
  *	if (r->msg[0]) return;
@@ -485,12 +488,14 @@ static void schema_bad_hex(void **state UNUSED)
 {
 	expect_broken(PROFILE("h", "<match vendor='0xZZZZ'/>", ""), 4,
 		      "bad vendor hex");
-	expect_broken(PROFILE("h", "<match vendor='0x1234'>\n"
-				   "  <device id='0x12345'/></match>",
+	expect_broken(PROFILE("h",
+			      "<match vendor='0x1234'>\n"
+			      "  <device id='0x12345'/></match>",
 			      ""),
 		      5, "device id too long");
-	expect_broken(PROFILE("h", "<match vendor='0x1234'>\n"
-				   "  <class value='-1'/></match>",
+	expect_broken(PROFILE("h",
+			      "<match vendor='0x1234'>\n"
+			      "  <class value='-1'/></match>",
 			      ""),
 		      5, "negative class");
 }
@@ -759,35 +764,35 @@ static void companions_names(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(shipped_profiles_load),
-		cmocka_unit_test(shipped_aic100),
-		cmocka_unit_test(shipped_hailo),
-		cmocka_unit_test(shipped_flex_rebellions_nvidia),
-		cmocka_unit_test(match_shipped),
-		cmocka_unit_test(match_subsystem),
-		cmocka_unit_test(specificity_values),
-		cmocka_unit_test(later_more_specific_wins),
-		cmocka_unit_test(ties_go_to_earlier_id),
-		cmocka_unit_test(same_id_later_overrides),
-		cmocka_unit_test(defaults_and_hex_forms),
-		cmocka_unit_test(schema_unknown_element),
-		cmocka_unit_test(schema_bad_hex),
-		cmocka_unit_test(schema_missing_match),
-		cmocka_unit_test(schema_other_errors),
-		cmocka_unit_test(schema_errors_inside_interleave),
-		cmocka_unit_test(schema_errors_inside_host),
-		cmocka_unit_test(malformed_profile),
-		cmocka_unit_test(doctype_profile_refused),
-		cmocka_unit_test(broken_file_fails_whole_load),
-		cmocka_unit_test(non_xml_and_hidden_ignored),
-		cmocka_unit_test(missing_dir_skipped),
-		cmocka_unit_test(bad_schema_path),
-		cmocka_unit_test(world_writable_dir_refused),
-		cmocka_unit_test(world_writable_file_refused),
-		cmocka_unit_test(not_root_owned_refused_as_root),
-		cmocka_unit_test(load_file_direct),
-		cmocka_unit_test(load_default_with_env),
-		cmocka_unit_test(companions_names),
+	    cmocka_unit_test(shipped_profiles_load),
+	    cmocka_unit_test(shipped_aic100),
+	    cmocka_unit_test(shipped_hailo),
+	    cmocka_unit_test(shipped_flex_rebellions_nvidia),
+	    cmocka_unit_test(match_shipped),
+	    cmocka_unit_test(match_subsystem),
+	    cmocka_unit_test(specificity_values),
+	    cmocka_unit_test(later_more_specific_wins),
+	    cmocka_unit_test(ties_go_to_earlier_id),
+	    cmocka_unit_test(same_id_later_overrides),
+	    cmocka_unit_test(defaults_and_hex_forms),
+	    cmocka_unit_test(schema_unknown_element),
+	    cmocka_unit_test(schema_bad_hex),
+	    cmocka_unit_test(schema_missing_match),
+	    cmocka_unit_test(schema_other_errors),
+	    cmocka_unit_test(schema_errors_inside_interleave),
+	    cmocka_unit_test(schema_errors_inside_host),
+	    cmocka_unit_test(malformed_profile),
+	    cmocka_unit_test(doctype_profile_refused),
+	    cmocka_unit_test(broken_file_fails_whole_load),
+	    cmocka_unit_test(non_xml_and_hidden_ignored),
+	    cmocka_unit_test(missing_dir_skipped),
+	    cmocka_unit_test(bad_schema_path),
+	    cmocka_unit_test(world_writable_dir_refused),
+	    cmocka_unit_test(world_writable_file_refused),
+	    cmocka_unit_test(not_root_owned_refused_as_root),
+	    cmocka_unit_test(load_file_direct),
+	    cmocka_unit_test(load_default_with_env),
+	    cmocka_unit_test(companions_names),
 	};
 	return cmocka_run_group_tests(tests, setup_paths, NULL);
 }

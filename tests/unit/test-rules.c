@@ -181,24 +181,23 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps,
 	int r;
 
 	reset_check();
-	r = asprintf(&T.xml,
-		     "<domain type='%s'>\n"
-		     "  <name>guest</name>\n"
-		     "  <memory unit='GiB'>16</memory>\n"
-		     "  <vcpu placement='static'>%u</vcpu>\n"
-		     "  <os>\n"
-		     "    <type arch='%s'%s%s%s>hvm</type>\n"
-		     "  </os>\n"
-		     "  <features>%s</features>\n"
-		     "  <devices>\n%s\n%s  </devices>\n"
-		     "</domain>\n",
-		     d->type ? d->type : "kvm", d->vcpus ? d->vcpus : 4,
-		     d->arch ? d->arch : "x86_64",
-		     d->machine ? " machine='" : "",
-		     d->machine ? d->machine : "", d->machine ? "'" : "",
-		     d->features ? d->features : "",
-		     d->devices ? d->devices : "",
-		     d->hostdevs ? d->hostdevs : "");
+	r = asprintf(
+	    &T.xml,
+	    "<domain type='%s'>\n"
+	    "  <name>guest</name>\n"
+	    "  <memory unit='GiB'>16</memory>\n"
+	    "  <vcpu placement='static'>%u</vcpu>\n"
+	    "  <os>\n"
+	    "    <type arch='%s'%s%s%s>hvm</type>\n"
+	    "  </os>\n"
+	    "  <features>%s</features>\n"
+	    "  <devices>\n%s\n%s  </devices>\n"
+	    "</domain>\n",
+	    d->type ? d->type : "kvm", d->vcpus ? d->vcpus : 4,
+	    d->arch ? d->arch : "x86_64", d->machine ? " machine='" : "",
+	    d->machine ? d->machine : "", d->machine ? "'" : "",
+	    d->features ? d->features : "", d->devices ? d->devices : "",
+	    d->hostdevs ? d->hostdevs : "");
 	assert_true(r > 0);
 	r = vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e);
 	if (r < 0)
@@ -313,21 +312,21 @@ static const struct vh_finding *expect_only(const char *rule,
 /* --- every rule of the catalog --- */
 
 static const char *const big_host =
-	"0000:00:1c.0 id=8086:a338 class=0x060400 bridge pcie=4 "
-	"driver=pcieport group=2\n"
-	"0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
-	"driver=vfio-pci group=1\n"
-	"0000:05:00.0 id=17cb:a100 class=0x120000 msi=32 pcie driver=vfio-pci\n"
-	"0000:08:00.0 id=10de:2204 class=0x030000 msix=8 pcie "
-	"driver=vfio-pci group=8\n"
-	"0000:08:00.1 id=10de:1aef class=0x040300 msi=1 pcie "
-	"driver=snd_hda_intel group=8\n"
-	"0000:0a:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
-	"driver=vfio-pci group=10\n"
-	"0000:0b:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
-	"group=10\n"
-	"0000:0c:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
-	"driver=vfio-pci group=12\n";
+    "0000:00:1c.0 id=8086:a338 class=0x060400 bridge pcie=4 "
+    "driver=pcieport group=2\n"
+    "0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
+    "driver=vfio-pci group=1\n"
+    "0000:05:00.0 id=17cb:a100 class=0x120000 msi=32 pcie driver=vfio-pci\n"
+    "0000:08:00.0 id=10de:2204 class=0x030000 msix=8 pcie "
+    "driver=vfio-pci group=8\n"
+    "0000:08:00.1 id=10de:1aef class=0x040300 msi=1 pcie "
+    "driver=snd_hda_intel group=8\n"
+    "0000:0a:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
+    "driver=vfio-pci group=10\n"
+    "0000:0b:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
+    "group=10\n"
+    "0000:0c:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
+    "driver=vfio-pci group=12\n";
 
 struct scenario {
 	const char *rule;
@@ -338,86 +337,186 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{"bad-address", VH_ERROR, NULL, "<address domain='0x0000'",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x0000", "zz", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"device-duplicate", VH_ERROR, "0000:01:00.0", "remove the second",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01 HOSTDEV("1", "0", "0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"device-missing", VH_ERROR, "0000:09:00.0", "lspci -D",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01 HOSTDEV("0x09", "0x00", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"device-unreadable", VH_WARNING, "0000:0c:00.0", NULL,
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x0c", "0x00", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x0a", "0x00", "0x0")
-			  HOSTDEV("0x0b", "0x00", "0x0")}},
-	{"device-bridge", VH_ERROR, "0000:00:1c.0", "endpoint",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x00", "0x1c", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"host-iommu-off", VH_ERROR, "0000:05:00.0", "intel_iommu=on",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x05", "0x00", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"machine-q35", VH_ERROR, "0000:01:00.0", "machine='q35'",
-	 {.machine = "pc-i440fx-7.2", .features = AIC_FEATURES,
-	  .devices = AIC_IOMMU, .hostdevs = HD01},
-	 {.machine = "pc-q35-7.2", .features = AIC_FEATURES,
-	  .devices = AIC_IOMMU, .hostdevs = HD01}},
-	{"viommu-misplaced", VH_ERROR, "0000:01:00.0", "<iommu model='intel'>",
-	 {.machine = "q35", .features = AIC_FEATURES AIC_IOMMU,
-	  .hostdevs = HD01},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"viommu-missing", VH_ERROR, "0000:01:00.0", "<iommu model='intel'>",
-	 {.machine = "q35", .features = AIC_FEATURES, .hostdevs = HD01},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'",
-	 {.machine = "q35", .features = AIC_FEATURES,
-	  .devices = "<iommu model='intel'><driver caching_mode='on'/>"
-		     "</iommu>",
-	  .hostdevs = HD01},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"viommu-caching-mode", VH_ERROR, "0000:01:00.0", "caching_mode='on'",
-	 {.machine = "q35", .features = AIC_FEATURES,
-	  .devices = "<iommu model='intel'><driver intremap='on'/></iommu>",
-	  .hostdevs = HD01},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"ioapic-split", VH_ERROR, "0000:01:00.0", "<ioapic driver='qemu'/>",
-	 {.machine = "q35", .features = "<acpi/><apic/>",
-	  .devices = AIC_IOMMU, .hostdevs = HD01},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01}},
-	{"viommu-eim", VH_WARNING, NULL, "eim='on'",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01, .vcpus = 288},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HD01, .vcpus = 255}},
-	{"group-not-viable", VH_ERROR, "0000:0a:00.0", "bus='0x0b'",
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x0a", "0x00", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x0a", "0x00", "0x0")
-			  HOSTDEV("0x0b", "0x00", "0x0")}},
-	{"group-companions-bind", VH_WARNING, "0000:08:00.0", NULL,
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x08", "0x00", "0x0")},
-	 {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU,
-	  .hostdevs = HOSTDEV("0x08", "0x00", "0x0")
-			  HOSTDEV("0x08", "0x00", "0x1")}},
+    {"bad-address",
+     VH_ERROR,
+     NULL,
+     "<address domain='0x0000'",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x0000", "zz", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"device-duplicate",
+     VH_ERROR,
+     "0000:01:00.0",
+     "remove the second",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01 HOSTDEV("1", "0", "0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"device-missing",
+     VH_ERROR,
+     "0000:09:00.0",
+     "lspci -D",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01 HOSTDEV("0x09", "0x00", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"device-unreadable",
+     VH_WARNING,
+     "0000:0c:00.0",
+     NULL,
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x0c", "0x00", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs =
+	  HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
+    {"device-bridge",
+     VH_ERROR,
+     "0000:00:1c.0",
+     "endpoint",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x00", "0x1c", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"host-iommu-off",
+     VH_ERROR,
+     "0000:05:00.0",
+     "intel_iommu=on",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x05", "0x00", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"machine-q35",
+     VH_ERROR,
+     "0000:01:00.0",
+     "machine='q35'",
+     {.machine = "pc-i440fx-7.2",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01},
+     {.machine = "pc-q35-7.2",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"viommu-misplaced",
+     VH_ERROR,
+     "0000:01:00.0",
+     "<iommu model='intel'>",
+     {.machine = "q35", .features = AIC_FEATURES AIC_IOMMU, .hostdevs = HD01},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"viommu-missing",
+     VH_ERROR,
+     "0000:01:00.0",
+     "<iommu model='intel'>",
+     {.machine = "q35", .features = AIC_FEATURES, .hostdevs = HD01},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"viommu-intremap",
+     VH_ERROR,
+     "0000:01:00.0",
+     "intremap='on'",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = "<iommu model='intel'><driver caching_mode='on'/>"
+		 "</iommu>",
+      .hostdevs = HD01},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"viommu-caching-mode",
+     VH_ERROR,
+     "0000:01:00.0",
+     "caching_mode='on'",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = "<iommu model='intel'><driver intremap='on'/></iommu>",
+      .hostdevs = HD01},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"ioapic-split",
+     VH_ERROR,
+     "0000:01:00.0",
+     "<ioapic driver='qemu'/>",
+     {.machine = "q35",
+      .features = "<acpi/><apic/>",
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01}},
+    {"viommu-eim",
+     VH_WARNING,
+     NULL,
+     "eim='on'",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01,
+      .vcpus = 288},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01,
+      .vcpus = 255}},
+    {"group-not-viable",
+     VH_ERROR,
+     "0000:0a:00.0",
+     "bus='0x0b'",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x0a", "0x00", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs =
+	  HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
+    {"group-companions-bind",
+     VH_WARNING,
+     "0000:08:00.0",
+     NULL,
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x08", "0x00", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs =
+	  HOSTDEV("0x08", "0x00", "0x0") HOSTDEV("0x08", "0x00", "0x1")}},
 };
 
 static void every_rule_triggered_and_not(void **state UNUSED)
@@ -569,8 +668,7 @@ static void iommu_off_details(void **state UNUSED)
 
 	host("0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie\n");
 	run(&d);
-	f = expect_only("host-iommu-off", VH_ERROR, "0000:01:00.0",
-			"iommu=pt");
+	f = expect_only("host-iommu-off", VH_ERROR, "0000:01:00.0", "iommu=pt");
 	assert_string_equal(f->fix_where, "the host");
 	assert_non_null(strstr(f->message, "iommu_group"));
 }
@@ -983,7 +1081,7 @@ static void unrelated_endpoint_not_viable(void **state UNUSED)
 	assert_non_null(strstr(f->message, "0000:02:00.0"));
 	assert_non_null(strstr(f->message, "igb"));
 	assert_non_null(strstr(f->fix, "bus='0x02' slot='0x00' "
-					"function='0x0'"));
+				       "function='0x0'"));
 
 	/* GPU, its audio function and a NIC: all listed, not viable. */
 	host(GPU_HOST GPU_AUDIO NIC_IN_GROUP);
@@ -992,27 +1090,27 @@ static void unrelated_endpoint_not_viable(void **state UNUSED)
 	assert_true(has_device(f, "0000:01:00.1"));
 	assert_true(has_device(f, "0000:02:00.0"));
 	assert_non_null(strstr(f->fix, "bus='0x01' slot='0x00' "
-					"function='0x1'"));
+				       "function='0x1'"));
 }
 
 static void harmless_group_members(void **state UNUSED)
 {
 	struct dom d = gpu_dom(NULL);
 	static const char *const members[] = {
-		/* a PCIe root port (header type 1) on pcieport */
-		"0000:00:01.0 id=8086:1901 class=0x060400 bridge pcie=4 "
-		"driver=pcieport group=1\n",
-		/* a driverless endpoint */
-		"0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie group=1\n",
-		/* already on vfio-pci */
-		"0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie "
-		"driver=vfio-pci group=1\n",
-		/* on pci-stub */
-		"0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie "
-		"driver=pci-stub group=1\n",
-		/* on a vfio variant driver */
-		"0000:02:00.0 id=15b3:101e class=0x020000 msix=5 pcie "
-		"driver=mlx5_vfio_pci group=1\n",
+	    /* a PCIe root port (header type 1) on pcieport */
+	    "0000:00:01.0 id=8086:1901 class=0x060400 bridge pcie=4 "
+	    "driver=pcieport group=1\n",
+	    /* a driverless endpoint */
+	    "0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie group=1\n",
+	    /* already on vfio-pci */
+	    "0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie "
+	    "driver=vfio-pci group=1\n",
+	    /* on pci-stub */
+	    "0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie "
+	    "driver=pci-stub group=1\n",
+	    /* on a vfio variant driver */
+	    "0000:02:00.0 id=15b3:101e class=0x020000 msix=5 pcie "
+	    "driver=mlx5_vfio_pci group=1\n",
 	};
 
 	for (size_t i = 0; i < sizeof(members) / sizeof(*members); i++) {
@@ -1078,6 +1176,35 @@ static void group_reported_once(void **state UNUSED)
 	assert_false(has_device(f, "0000:01:00.1"));
 }
 
+/* The companions a hook would bind, as the report lists them for it. */
+static void companions_in_report(void **state UNUSED)
+{
+	struct dom d = gpu_dom(NULL);
+	char a[VH_PCI_ADDR_LEN];
+
+	host(GPU_HOST GPU_AUDIO);
+	run(&d);
+	assert_int_equal(T.rep.devs[0].n_companions, 1);
+	vh_pci_addr_format(&T.rep.devs[0].companions[0], a);
+	assert_string_equal(a, "0000:01:00.1");
+	assert_true(T.rep.devs[0].companions_ok);
+
+	host(GPU_HOST GPU_AUDIO NIC_IN_GROUP);
+	run(&d);
+	assert_int_equal(T.rep.devs[0].n_companions, 2);
+	vh_pci_addr_format(&T.rep.devs[0].companions[1], a);
+	assert_string_equal(a, "0000:02:00.0");
+	assert_false(T.rep.devs[0].companions_ok);
+
+	/* vfio-pci and driverless members are no companions. */
+	host(GPU_HOST
+	     "0000:01:00.1 id=10de:1aef class=0x040300 pcie driver=vfio-pci "
+	     "group=1\n"
+	     "0000:02:00.0 id=8086:1533 class=0x020000 pcie group=1\n");
+	run(&d);
+	assert_int_equal(T.rep.devs[0].n_companions, 0);
+}
+
 /* --- guests the x86 rules do not apply to --- */
 
 static void aarch64_no_x86_rules(void **state UNUSED)
@@ -1113,10 +1240,10 @@ static void aarch64_no_x86_rules(void **state UNUSED)
  * AIC100 "needs an emulated Intel IOMMU" and proposes
  * <iommu model='intel'>, which libvirt refuses on aarch64, although the
  * x86 requirements do not apply to this guest (needs_apply is false).
- * Fix (lib/check.c:536-556, rule_viommu_misplaced): collect the needers
- * only when needs_apply(c), so the finding stays a warning without
- * devices, and do not propose model='intel' for a non-x86 guest (e.g.
- * move the element as written). */
+ * Fix (lib/check.c:474, rule_viommu_misplaced): collect the needers only
+ * when needs_apply(c), so the finding stays a warning without devices, and
+ * propose iommu_xml(c) only when needs_apply(c) (otherwise: move the
+ * element as written).  Verified: both changes make this test pass. */
 static void aarch64_misplaced_iommu_not_intel(void **state UNUSED)
 {
 	struct dom d = {.arch = "aarch64",
@@ -1190,9 +1317,9 @@ static void unrelated_broken_devices_ignored(void **state UNUSED)
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:05:00.0/", T.root);
 	assert_int_equal(chmod(p, 0), 0);
 	/* an unrelated file where a directory is expected */
-	assert_int_equal(fakesys_put(T.root, "sys/kernel/iommu_groups/9",
-				     "not a directory"),
-			 0);
+	assert_int_equal(
+	    fakesys_put(T.root, "sys/kernel/iommu_groups/9", "not a directory"),
+	    0);
 
 	run(&d);
 	expect_none();
@@ -1236,10 +1363,9 @@ static void report_renderings(void **state UNUSED)
 	assert_non_null(strstr(vh_buf_str(&b), "\"profile\":\"qcom-aic100\""));
 	assert_non_null(strstr(vh_buf_str(&b), "\"msi_vectors\":32"));
 	assert_non_null(strstr(vh_buf_str(&b), "\"errors\":1"));
-	assert_null(strchr(vh_buf_str(&b), '\n') ==
-				    vh_buf_str(&b) + b.len - 1
-			    ? NULL
-			    : "embedded newline");
+	assert_null(strchr(vh_buf_str(&b), '\n') == vh_buf_str(&b) + b.len - 1
+			? NULL
+			: "embedded newline");
 	vh_buf_done(&b);
 
 	vh_report_oneline(&T.rep, VH_WARNING, &b);
@@ -1269,40 +1395,41 @@ static void catalog(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T_(catalog),
-		T_(every_rule_triggered_and_not),
-		T_(bad_address_details),
-		T_(duplicate_details),
-		T_(missing_details),
-		T_(unreadable_details),
-		T_(bridge_details),
-		T_(iommu_off_details),
-		T_(aic100_page_is_clean),
-		T_(aic100_without_q35),
-		T_(aic100_without_ioapic),
-		T_(aic100_without_iommu),
-		T_(aic100_without_intremap),
-		T_(aic100_without_caching_mode),
-		T_(aic100_without_iommu_driver),
-		T_(aic100_iommu_misplaced),
-		T_(misplaced_without_needs_is_warning),
-		T_(eim_details),
-		T_(no_hostdevs_no_findings),
-		T_(plain_device_behind_viommu),
-		T_(msi16_without_msix_needs_aic_setup),
-		T_(msi_with_msix_needs_nothing),
-		T_(gpu_audio_companion_bind),
-		T_(unrelated_endpoint_not_viable),
-		T_(harmless_group_members),
-		T_(policy_any),
-		T_(policy_refuse),
-		T_(group_reported_once),
-		T_(aarch64_no_x86_rules),
-		T_(aarch64_misplaced_iommu_not_intel),
-		T_(xen_no_x86_rules),
-		T_(unrelated_broken_devices_ignored),
-		T_(broken_group_member_is_read),
-		T_(report_renderings),
+	    T_(catalog),
+	    T_(every_rule_triggered_and_not),
+	    T_(bad_address_details),
+	    T_(duplicate_details),
+	    T_(missing_details),
+	    T_(unreadable_details),
+	    T_(bridge_details),
+	    T_(iommu_off_details),
+	    T_(aic100_page_is_clean),
+	    T_(aic100_without_q35),
+	    T_(aic100_without_ioapic),
+	    T_(aic100_without_iommu),
+	    T_(aic100_without_intremap),
+	    T_(aic100_without_caching_mode),
+	    T_(aic100_without_iommu_driver),
+	    T_(aic100_iommu_misplaced),
+	    T_(misplaced_without_needs_is_warning),
+	    T_(eim_details),
+	    T_(no_hostdevs_no_findings),
+	    T_(plain_device_behind_viommu),
+	    T_(msi16_without_msix_needs_aic_setup),
+	    T_(msi_with_msix_needs_nothing),
+	    T_(gpu_audio_companion_bind),
+	    T_(unrelated_endpoint_not_viable),
+	    T_(harmless_group_members),
+	    T_(policy_any),
+	    T_(policy_refuse),
+	    T_(group_reported_once),
+	    T_(companions_in_report),
+	    T_(aarch64_no_x86_rules),
+	    T_(aarch64_misplaced_iommu_not_intel),
+	    T_(xen_no_x86_rules),
+	    T_(unrelated_broken_devices_ignored),
+	    T_(broken_group_member_is_read),
+	    T_(report_renderings),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

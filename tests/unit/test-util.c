@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The small helpers: vh_parse_uint, the string buffer and its escapers,
+ * vh_strlcpy, vh_strip_trailing, vh_err_set, and the capped readers.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../lib/util.h"
+#include "../../lib/xml.h"
+#include "../fakesys.h"
+
+#define UNUSED __attribute__((unused))
+
+static void parse_uint(void **state UNUSED)
+{
+	unsigned long long v = 0;
+
+	assert_int_equal(vh_parse_uint("0x1b", 0, 100, &v), 0);
+	assert_int_equal(v, 27);
+	assert_int_equal(vh_parse_uint("27", 0, 100, &v), 0);
+	assert_int_equal(v, 27);
+	assert_int_equal(vh_parse_uint("033", 0, 100, &v), 0);
+	assert_int_equal(v, 27);
+	assert_int_equal(vh_parse_uint("033", 10, 100, &v), 0);
+	assert_int_equal(v, 33);
+	assert_int_equal(vh_parse_uint("ff", 16, 255, &v), 0);
+	assert_int_equal(v, 255);
+	assert_int_equal(vh_parse_uint("0", 0, 0, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(vh_parse_uint("18446744073709551615", 10,
+				       0xffffffffffffffffULL, &v),
+			 0);
+	assert_true(v == 0xffffffffffffffffULL);
+
+	v = 5;
+	assert_int_equal(vh_parse_uint("101", 0, 100, &v), -ERANGE);
+	assert_int_equal(vh_parse_uint("18446744073709551616", 10,
+				       0xffffffffffffffffULL, &v),
+			 -ERANGE);
+	assert_int_equal(vh_parse_uint(NULL, 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("-1", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("+1", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint(" 1", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("\t1", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("1 ", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("1x", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("0x", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("08", 0, 100, &v), -EINVAL);
+	assert_int_equal(vh_parse_uint("1e3", 10, 10000, &v), -EINVAL);
+	assert_int_equal(v, 5);
+}
+
+static void buf_grows(void **state UNUSED)
+{
+	struct vh_buf b = {0};
+	char *s;
+
+	assert_string_equal(vh_buf_str(&b), "");
+	for (int i = 0; i < 1000; i++)
+		vh_buf_printf(&b, "%03d,", i);
+	assert_int_equal(b.len, 4000);
+	assert_int_equal(strlen(vh_buf_str(&b)), 4000);
+	assert_memory_equal(vh_buf_str(&b), "000,001,", 8);
+	assert_memory_equal(vh_buf_str(&b) + 3996, "999,", 4);
+	assert_false(vh_buf_failed(&b));
+	vh_buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(vh_buf_str(&b), "");
+	vh_buf_puts(&b, "abc");
+	vh_buf_puts(&b, "");
+	vh_buf_puts(&b, "def");
+	s = vh_buf_steal(&b);
+	assert_string_equal(s, "abcdef");
+	assert_null(b.s);
+	assert_int_equal(b.len, 0);
+	free(s);
+
+	s = vh_buf_steal(&b); /* empty: an empty string, not NULL */
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	free(s);
+	vh_buf_done(&b);
+}
+
+static void buf_json(void **state UNUSED)
+{
+	struct vh_buf b = {0};
+
+	vh_buf_json_str(&b, "a\"b\\c\nd\te\r\x01\x1f\x7f/<é>");
+	assert_string_equal(vh_buf_str(&b),
+			    "a\\\"b\\\\c\\nd\\te\\u000d\\u0001\\u001f\x7f/<é>");
+	vh_buf_reset(&b);
+	vh_buf_json_str(&b, NULL);
+	assert_string_equal(vh_buf_str(&b), "");
+	vh_buf_done(&b);
+}
+
+static void buf_xml(void **state UNUSED)
+{
+	struct vh_buf b = {0};
+
+	vh_buf_xml_str(&b, "<a b='c' d=\"e\">&amp;</a>");
+	assert_string_equal(vh_buf_str(&b),
+			    "&lt;a b=&apos;c&apos; d=&quot;e&quot;&gt;"
+			    "&amp;amp;&lt;/a&gt;");
+	vh_buf_reset(&b);
+	vh_buf_xml_str(&b, NULL);
+	assert_string_equal(vh_buf_str(&b), "");
+	vh_buf_done(&b);
+}
+
+static void strlcpy_and_strip(void **state UNUSED)
+{
+	char d[8];
+	char s[32];
+
+	memset(d, 'x', sizeof(d));
+	assert_int_equal(vh_strlcpy(d, "1234567", sizeof(d)), 0);
+	assert_string_equal(d, "1234567");
+	assert_int_equal(vh_strlcpy(d, "12345678", sizeof(d)), -ENAMETOOLONG);
+	assert_string_equal(d, "1234567");
+	assert_int_equal(vh_strlcpy(d, "", sizeof(d)), 0);
+	assert_string_equal(d, "");
+	d[0] = 'q';
+	assert_int_equal(vh_strlcpy(d, "a", 0), -ENAMETOOLONG);
+	assert_int_equal(d[0], 'q');
+
+	strcpy(s, "  x y \t\r\n\v\f ");
+	vh_strip_trailing(s);
+	assert_string_equal(s, "  x y");
+	strcpy(s, " \n ");
+	vh_strip_trailing(s);
+	assert_string_equal(s, "");
+
+	assert_null(vh_strdup0(NULL));
+	{
+		char *c = vh_strdup0("z");
+		assert_string_equal(c, "z");
+		free(c);
+	}
+}
+
+static void err_first_wins(void **state UNUSED)
+{
+	struct vh_err e = {0};
+	char big[2000];
+
+	assert_int_equal(vh_err_set(&e, -EINVAL, "first %d", 1), -EINVAL);
+	assert_int_equal(vh_err_set(&e, -ENOENT, "second"), -ENOENT);
+	assert_int_equal(e.code, -EINVAL);
+	assert_string_equal(e.msg, "first 1");
+	assert_int_equal(vh_err_set(NULL, -EIO, "nowhere"), -EIO);
+
+	memset(big, 'm', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	e = (struct vh_err){0};
+	vh_err_set(&e, -E2BIG, "%s", big);
+	assert_int_equal(strlen(e.msg), sizeof(e.msg) - 1);
+}
+
+static void read_capped(void **state UNUSED)
+{
+	char *root = fakesys_mkroot(), path[4200], *buf = NULL, *data;
+	struct vh_err e = {0};
+	size_t len = 0, max = 200000;
+	int fd;
+
+	assert_non_null(root);
+	data = malloc(max + 2);
+	assert_non_null(data);
+	memset(data, 'x', max + 1);
+	data[max + 1] = '\0';
+
+	/* exactly the maximum: read */
+	data[max] = '\0';
+	assert_int_equal(fakesys_put(root, "ok", data), 0);
+	snprintf(path, sizeof(path), "%s/ok", root);
+	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e), 0);
+	assert_int_equal(len, max);
+	assert_int_equal(strlen(buf), max);
+	free(buf);
+
+	/* one byte more: refused */
+	data[max] = 'x';
+	assert_int_equal(fakesys_put(root, "big", data), 0);
+	snprintf(path, sizeof(path), "%s/big", root);
+	buf = NULL;
+	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e),
+			 -EFBIG);
+	assert_null(buf);
+	assert_non_null(strstr(e.msg, path));
+
+	e = (struct vh_err){0};
+	snprintf(path, sizeof(path), "%s/none", root);
+	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e),
+			 -ENOENT);
+	assert_non_null(strstr(e.msg, path));
+
+	/* an endless input stops at the cap */
+	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	e = (struct vh_err){0};
+	assert_int_equal(
+	    vh_read_fd_capped(fd, "zeros", 1u << 20, &buf, &len, &e), -EFBIG);
+	close(fd);
+	assert_non_null(strstr(e.msg, "zeros"));
+
+	/* empty input */
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(vh_read_fd_capped(fd, "null", 100, &buf, &len, &e), 0);
+	close(fd);
+	assert_int_equal(len, 0);
+	assert_string_equal(buf, "");
+	free(buf);
+
+	free(data);
+	fakesys_rmrf(root);
+	free(root);
+}
+
+static void xml_helpers(void **state UNUSED)
+{
+	const char *x = "<r a='1'><c>  text \n</c><d/><c>two</c>"
+			"<n:c xmlns:n='urn:x'>ns</n:c></r>";
+	xmlDoc *doc = NULL;
+	struct vh_err e = {0};
+	xmlNode *root, *c;
+	char *s;
+
+	assert_int_equal(vh_xml_parse(x, strlen(x), "h.xml", &doc, &e), 0);
+	root = xmlDocGetRootElement(doc);
+	assert_true(vh_xml_is(root, "r"));
+	assert_false(vh_xml_is(root, "c"));
+	assert_false(vh_xml_is(NULL, "r"));
+	s = vh_xml_prop(root, "a");
+	assert_string_equal(s, "1");
+	free(s);
+	assert_null(vh_xml_prop(root, "b"));
+	assert_null(vh_xml_prop(NULL, "a"));
+	c = vh_xml_child(root, "c");
+	assert_non_null(c);
+	s = vh_xml_text(c);
+	assert_string_equal(s, "text");
+	free(s);
+	c = vh_xml_next(c, "c");
+	s = vh_xml_text(c);
+	assert_string_equal(s, "two");
+	free(s);
+	c = vh_xml_next(c, "c"); /* any namespace */
+	assert_non_null(c);
+	assert_null(vh_xml_next(c, "c"));
+	assert_null(vh_xml_child(root, "zz"));
+	assert_null(vh_xml_child(NULL, "c"));
+	assert_null(vh_xml_text(NULL));
+	xmlFreeDoc(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(parse_uint),
+	    cmocka_unit_test(buf_grows),
+	    cmocka_unit_test(buf_json),
+	    cmocka_unit_test(buf_xml),
+	    cmocka_unit_test(strlcpy_and_strip),
+	    cmocka_unit_test(err_first_wins),
+	    cmocka_unit_test(read_capped),
+	    cmocka_unit_test(xml_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
