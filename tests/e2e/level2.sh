@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# End-to-end, level 2: the real hook binary in a real kernel with real
+# vfio-pci (a Debian kernel under QEMU TCG, tests/e2e/guest.sh), driven with
+# real domain XML the way libvirt drives it.  Guest logs of a failed run are
+# kept in build/e2e-logs/.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+p=$tmp/payload
+mkdir -p "$p/bin" "$p/xml" "$p/test-profiles" "$p/bad-profiles" "$top/build/e2e-logs"
+cp "$top/build/qemu-hook" "$top/build/vfio-hooks" "$p/bin/"
+cp -r "$top/xml/profiles" "$top/xml/profile.rng" "$p/xml/"
+cp "$here/level2/test-e1000e.xml" "$p/test-profiles/"
+cp "$here/level2/bad-profiles/"*.xml "$p/bad-profiles/"
+cp "$here/level2/run" "$here/level2/"*.xml "$p/"
+log=$top/build/e2e-logs/level2.log
+"$here/guest.sh" --timeout 300 --out "$log" --payload "$p" -- /payload/run >"$tmp/console" 2>&1
+rc=$?
+grep -E '^(PASS|FAIL) ' "$tmp/console"
+if [ $rc != 0 ]; then
+	echo "level2: guest exit $rc; console kept in $log"
+	grep -q '^FAIL ' "$tmp/console" || echo "FAIL e2e/level2/guest: exit $rc"
+	tail -20 "$tmp/console" | sed 's/^/    /'
+	exit 1
+fi
+rm -f "$log"
