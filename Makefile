@@ -50,7 +50,7 @@ TEST_SUPPORT_SRC := tests/fakesys.c
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
+TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/vfio-hooks-fk
 
 HOOK_SRC := hooks/qemu-hook.c
 HOOK     := $(BUILD)/qemu-hook
@@ -58,10 +58,11 @@ HOOK     := $(BUILD)/qemu-hook
 FK_OBJ   := $(BUILD)/tests/fakekernel.o
 FK_AUTO  := $(BUILD)/tests/fk-auto.o
 HOOK_FK  := $(BUILD)/tests/qemu-hook-fk
+CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 
 PROGS := $(CLI) $(HOOK)
 
-.PHONY: all check unit golden hooktest e2e install uninstall clean format format-check
+.PHONY: all check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -81,6 +82,9 @@ $(HOOK): $(BUILD)/hooks/qemu-hook.o $(LIB)
 $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
+$(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
@@ -89,7 +93,11 @@ $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 
 # The tests run against the sanitizer build, from the source tree's data.
 check:
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 unit golden hooktest
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
+
+check-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
+	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
+	  tests/check.sh $(UNIT_BIN)
 
 unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
@@ -111,9 +119,15 @@ install: all
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
 	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
+	install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
+	install -d $(DESTDIR)$(SYSCONFDIR)/profiles.d
+	@# An admin's edited configuration is never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
+	  install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-hooks $(DESTDIR)$(DATADIR)/profile.rng
+	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))

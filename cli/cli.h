@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "../lib/check.h"
+#include "../lib/config.h"
 #include "../lib/profile.h"
 #include "../lib/sysfs.h"
 
@@ -15,13 +16,21 @@ struct cli {
 	bool json;
 	bool numeric;
 	struct vh_check_opts check;
+	bool companions_set;
+	struct vh_config cfg; /* vfio-hooks.conf; options override it */
 	const char *prog;
 };
+
+/* The sysroot in force: --root, VFIO_HOOKS_ROOT, then the configuration. */
+int cli_sys(struct cli *cli, struct vh_sys **ret);
+/* Profiles: --profiles, then the configuration, then the default path. */
+int cli_profiles(struct cli *cli, struct vh_profiles *ret);
 
 /* Exit codes, as documented in vfio-hooks(8). */
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_recover(struct cli *cli, int argc, char **argv);
 
 /* Fetch domain XMLs over the libvirt API.  The only place the project
  * talks to libvirt.  @name NULL: every defined domain.  Calls @fn for each

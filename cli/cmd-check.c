@@ -117,14 +117,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	r = vh_sys_new(cli->root, &run.sys);
+	r = cli_sys(cli, &run.sys);
 	if (r < 0)
 		return EXIT_USAGE;
-	r = vh_profiles_load_default(cli->n_profile_dirs ? cli->profile_dirs
-							 : NULL,
-				     &run.profiles, &e);
+	r = cli_profiles(cli, &run.profiles);
 	if (r < 0) {
-		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		vh_sys_free(run.sys);
 		return EXIT_USAGE;
 	}

@@ -17,6 +17,9 @@ static const struct {
 } commands[] = {
 	{"check", cmd_check,
 	 "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
+	{"recover", cmd_recover,
+	 "recover                                  finish every undo left in "
+	 "the journals"},
 };
 
 static void usage(FILE *f, const char *prog)
@@ -44,6 +47,35 @@ static void usage(FILE *f, const char *prog)
 		"  --version           the version\n\n"
 		"Exit status: 0 no error findings, 1 error findings, 2 usage "
 		"or input error.\n");
+}
+
+int cli_sys(struct cli *cli, struct vh_sys **ret)
+{
+	struct vh_sys *sys;
+	int r;
+
+	r = vh_sys_new(cli->root ? cli->root : cli->cfg.root, &sys);
+	if (r < 0)
+		return r;
+	vh_sys_set_timeout_ms(sys, cli->cfg.timeout_ms);
+	*ret = sys;
+	return 0;
+}
+
+int cli_profiles(struct cli *cli, struct vh_profiles *ret)
+{
+	struct vh_err e = {0};
+	const char *const *dirs = NULL;
+	int r;
+
+	if (cli->n_profile_dirs)
+		dirs = cli->profile_dirs;
+	else if (cli->cfg.profiles[0])
+		dirs = (const char *const *)cli->cfg.profiles;
+	r = vh_profiles_load_default(dirs, ret, &e);
+	if (r < 0)
+		fprintf(stderr, "%s: %s\n", cli->prog, e.msg);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -82,6 +114,7 @@ int main(int argc, char **argv)
 			cli.profile_dirs[cli.n_profile_dirs++] = optarg;
 			break;
 		case OPT_COMP:
+			cli.companions_set = true;
 			if (vh_companions_parse(optarg, &cli.check.companions) <
 			    0) {
 				fprintf(stderr,
@@ -113,6 +146,16 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	vh_pci_names_disable(cli.numeric);
+	{
+		struct vh_err e = {0};
+		vh_config_init(&cli.cfg);
+		if (vh_config_load(&cli.cfg, vh_config_path(), &e) < 0) {
+			fprintf(stderr, "%s: %s\n", cli.prog, e.msg);
+			return EXIT_USAGE;
+		}
+		if (!cli.companions_set)
+			cli.check.companions = cli.cfg.companions;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (streq(argv[optind], commands[i].name)) {
 			/* The sub-command sees its own argv[0]. */
@@ -120,6 +163,7 @@ int main(int argc, char **argv)
 			optind++;
 			r = commands[i].fn(&cli, argc - optind + 1,
 					   argv + optind - 1);
+			vh_config_done(&cli.cfg);
 			return r;
 		}
 	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", cli.prog,

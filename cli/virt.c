@@ -4,6 +4,7 @@
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -18,6 +19,14 @@ static const char *last_error(void)
 	virErrorPtr e = virGetLastError();
 
 	return e && e->message ? e->message : "unknown error";
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const char *x = virDomainGetName(*(virDomainPtr const *)a);
+	const char *y = virDomainGetName(*(virDomainPtr const *)b);
+
+	return strcmp(x ? x : "", y ? y : "");
 }
 
 static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *),
@@ -79,6 +88,9 @@ int virt_for_each_domain(const char *uri, const char *name,
 				last_error());
 			worst = EXIT_USAGE;
 		}
+		/* In name order: the daemon lists them in no set order. */
+		if (n > 0)
+			qsort(doms, (size_t)n, sizeof(*doms), by_name);
 		for (int i = 0; i < n; i++) {
 			int r = one(doms[i], fn, ud);
 			if (r > worst)

@@ -10,6 +10,7 @@ top=$(cd "$here/../.." && pwd)
 build=${BUILD:-build}
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
 HOOK="$build/tests/qemu-hook-fk"
+CLI="$build/tests/vfio-hooks-fk"
 MKFS="$build/tests/mkfakesys"
 export VFIO_HOOKS_DATADIR=$top/xml
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
@@ -373,6 +374,20 @@ hook "$D" "$T/fm.xml" release end
 snap "$D/root" >"$D/after"
 cm_cases=$((cm_cases + 1))
 if diff -q "$D/before" "$D/after" >/dev/null; then cm_ok=$((cm_ok + 1)); else bad crash-then-prepare "not restored" "$D/stderr"; fi
+# Killed, then 'vfio-hooks recover' (as after a reboot of libvirtd's host
+# with the VM gone): everything back.
+for k in 1 5; do
+	fresh "$D"
+	echo "any KILL skip=$k" >"$D/root/.fakekernel/inject"
+	hook "$D" "$T/fm.xml" prepare
+	rm -f "$D/root/.fakekernel/inject"
+	VFIO_HOOKS_CONF="$D/conf" "$CLI" recover >"$D/out" 2>"$D/err"; rc=$?
+	snap "$D/root" >"$D/after"
+	cm_cases=$((cm_cases + 1))
+	if [ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null && grep -q 'nothing left' "$D/out"; then
+		cm_ok=$((cm_ok + 1))
+	else bad "crash-recover-step$k" "rc=$rc" "$D/err"; fi
+done
 check crash-matrix "$([ $cm_ok = $cm_cases ]; echo $?)" "$cm_ok of $cm_cases"
 echo "crash matrix: $cm_cases cases, $cm_ok restored"
 

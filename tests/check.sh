@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# make check: every suite in turn (unit, golden, hook), then one closing
+# line with the totals.  BUILD names the (sanitizer) build directory.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+total_p=0 total_f=0 rc=0
+run() {
+	local out
+	out=$("$@" 2>&1); local r=$?
+	printf '%s\n' "$out"
+	local line p f
+	line=$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+	p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+	[ -z "$line" ] && { p=0; f=1; }
+	[ $r != 0 ] && [ "${f:-0}" = 0 ] && f=1
+	total_p=$((total_p + p)); total_f=$((total_f + f))
+	[ $r = 0 ] || rc=1
+}
+run "$here/run-unit.sh" "$@"
+run "$here/golden/run.sh"
+run "$here/hook/run.sh"
+echo "check: $total_p passed, $total_f failed"
+exit $rc
