@@ -970,11 +970,17 @@ void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
 		if (f->fix) {
 			vh_buf_printf(out, " Fix, in %s: ",
 				      f->fix_where ? f->fix_where : "the domain");
-			for (const char *p = f->fix; *p; p++)
-				if (*p != '\n')
+			for (const char *p = f->fix; *p; p++) {
+				if (*p != '\n') {
 					vh_buf_printf(out, "%c", *p);
-				else if (p[1] != ' ')
-					vh_buf_puts(out, " ");
+					continue;
+				}
+				/* A line break and its indent become one
+				 * space. */
+				while (p[1] == ' ')
+					p++;
+				vh_buf_puts(out, " ");
+			}
 		}
 		vh_buf_puts(out, "\n");
 	}
