@@ -109,7 +109,7 @@ golden: $(PROGS) $(TOOL_BIN)
 hooktest: $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/hook/run.sh
 
-e2e: all
+e2e: all $(BUILD)/tests/mkfakesys
 	tests/e2e/run.sh
 
 install: all
