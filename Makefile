@@ -23,12 +23,12 @@ else
   OPT ?= -O2 -g
 endif
 
-XML_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libxml-2.0)
-XML_LIBS    := $(shell $(PKG_CONFIG) --libs libxml-2.0)
-UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev)
-VIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt)
-VIRT_LIBS   := $(shell $(PKG_CONFIG) --libs libvirt)
-CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+XML_CFLAGS  := $(shell $(PKG_CONFIG) --cflags libxml-2.0 2>/dev/null)
+XML_LIBS    := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
+UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null)
+VIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt 2>/dev/null)
+VIRT_LIBS   := $(shell $(PKG_CONFIG) --libs libvirt 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-format-nonliteral -Wno-format-truncation \
@@ -62,7 +62,7 @@ CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 
 PROGS := $(CLI) $(HOOK)
 
-.PHONY: all check check-run unit golden hooktest e2e install uninstall clean format format-check
+.PHONY: all install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -112,7 +112,10 @@ hooktest: $(TOOL_BIN)
 e2e: all $(BUILD)/tests/mkfakesys
 	tests/e2e/run.sh
 
-install: all
+install: all install-files
+
+# Only copies what is built (install.sh --no-build, where no compiler is).
+install-files:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vfio-hooks
 	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks

@@ -144,7 +144,7 @@ fi
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-make -s install DESTDIR="$stage" PREFIX="$prefix" SYSCONFDIR="$SYSCONFDIR" >/dev/null
+make -s "$([ $build = 1 ] && echo install || echo install-files)" DESTDIR="$stage" PREFIX="$prefix" SYSCONFDIR="$SYSCONFDIR" >/dev/null
 mkdir -p "$(dirname "$MANIFEST")"
 new_manifest=$(mktemp)
 record() { printf '%s\n' "$1" >>"$new_manifest"; }
