@@ -137,10 +137,10 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
 
 format:
-	clang-format -i lib/*.[ch] cli/*.[ch] tests/*.[ch] tests/unit/*.c
+	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c tests/*.[ch] tests/unit/*.c
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] tests/*.[ch] tests/unit/*.c
+	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c tests/*.[ch] tests/unit/*.c
 
 clean:
 	rm -rf build

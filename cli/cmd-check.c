@@ -62,26 +62,27 @@ static int check_one(void *ud, const char *what, const char *xml)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: vfio-hooks [OPTIONS] check [FILE|-]\n"
-	      "       vfio-hooks [OPTIONS] check --domain NAME [--connect URI]\n"
-	      "       vfio-hooks [OPTIONS] check --all [--connect URI]\n\n"
-	      "Judge a libvirt domain XML against what each passed-through "
-	      "PCI\ndevice needs, and say what to add where.  FILE '-' or "
-	      "none: standard input.\n"
-	      "--domain and --all read the persistent definition through "
-	      "libvirt\n(default connection qemu:///system, read-only).\n",
-	      f);
+	fputs(
+	    "Usage: vfio-hooks [OPTIONS] check [FILE|-]\n"
+	    "       vfio-hooks [OPTIONS] check --domain NAME [--connect URI]\n"
+	    "       vfio-hooks [OPTIONS] check --all [--connect URI]\n\n"
+	    "Judge a libvirt domain XML against what each passed-through "
+	    "PCI\ndevice needs, and say what to add where.  FILE '-' or "
+	    "none: standard input.\n"
+	    "--domain and --all read the persistent definition through "
+	    "libvirt\n(default connection qemu:///system, read-only).\n",
+	    f);
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	enum { OPT_DOMAIN = 256, OPT_ALL, OPT_CONNECT };
 	static const struct option opts[] = {
-		{"domain", required_argument, NULL, OPT_DOMAIN},
-		{"all", no_argument, NULL, OPT_ALL},
-		{"connect", required_argument, NULL, OPT_CONNECT},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"domain", required_argument, NULL, OPT_DOMAIN},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {"connect", required_argument, NULL, OPT_CONNECT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *domain = NULL, *uri = NULL, *file = NULL;
 	bool all = false;
@@ -134,8 +135,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	} else {
 		_cleanup_free_ char *buf = NULL;
 		size_t len;
-		const char *what = file && !streq(file, "-") ? file
-							     : "standard input";
+		const char *what =
+		    file && !streq(file, "-") ? file : "standard input";
 		if (what == file)
 			r = vh_read_file_capped(file, VH_XML_MAX_BYTES, &buf,
 						&len, &e);

@@ -15,11 +15,11 @@ static const struct {
 	int (*fn)(struct cli *, int, char **);
 	const char *help;
 } commands[] = {
-	{"check", cmd_check,
-	 "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
-	{"recover", cmd_recover,
-	 "recover                                  finish every undo left in "
-	 "the journals"},
+    {"check", cmd_check,
+     "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
+    {"recover", cmd_recover,
+     "recover                                  finish every undo left in "
+     "the journals"},
 };
 
 static void usage(FILE *f, const char *prog)
@@ -82,18 +82,18 @@ int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_PROFILES, OPT_JSON, OPT_VERSION, OPT_COMP };
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, OPT_ROOT},
-		{"profiles", required_argument, NULL, OPT_PROFILES},
-		{"companions", required_argument, NULL, OPT_COMP},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"numeric", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{0},
+	    {"root", required_argument, NULL, OPT_ROOT},
+	    {"profiles", required_argument, NULL, OPT_PROFILES},
+	    {"companions", required_argument, NULL, OPT_COMP},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"numeric", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {0},
 	};
 	struct cli cli = {
-		.prog = "vfio-hooks",
-		.check.companions = VH_COMPANIONS_SAME_DEVICE,
+	    .prog = "vfio-hooks",
+	    .check.companions = VH_COMPANIONS_SAME_DEVICE,
 	};
 	int c;
 

@@ -41,8 +41,9 @@ static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *),
 	xml = virDomainGetXMLDesc(d, persistent == 1 ? VIR_DOMAIN_XML_INACTIVE
 						     : 0);
 	if (!xml) {
-		fprintf(stderr, "vfio-hooks: cannot get the XML of domain '%s': "
-				"%s\n",
+		fprintf(stderr,
+			"vfio-hooks: cannot get the XML of domain '%s': "
+			"%s\n",
 			name ? name : "?", last_error());
 		return EXIT_USAGE;
 	}
@@ -62,11 +63,12 @@ int virt_for_each_domain(const char *uri, const char *name,
 	virSetErrorFunc(NULL, quiet);
 	conn = virConnectOpenReadOnly(uri ? uri : "qemu:///system");
 	if (!conn) {
-		fprintf(stderr,
-			"vfio-hooks: cannot connect to libvirt at %s: %s\n"
-			"  Is the daemon running (systemctl status libvirtd or "
-			"virtqemud)? Use --connect URI for another connection.\n",
-			uri ? uri : "qemu:///system", last_error());
+		fprintf(
+		    stderr,
+		    "vfio-hooks: cannot connect to libvirt at %s: %s\n"
+		    "  Is the daemon running (systemctl status libvirtd or "
+		    "virtqemud)? Use --connect URI for another connection.\n",
+		    uri ? uri : "qemu:///system", last_error());
 		return EXIT_USAGE;
 	}
 	if (name) {

@@ -47,7 +47,7 @@ static void hook_log(void *ud, int level, const char *msg)
 }
 
 static void logmsg(struct hook *h, int level, const char *fmt, ...)
-	_printf_(3, 4);
+    _printf_(3, 4);
 static void logmsg(struct hook *h, int level, const char *fmt, ...)
 {
 	char m[2048];
@@ -119,10 +119,9 @@ static int load(struct hook *h, bool need_profiles)
 		snprintf(h->uuid, sizeof(h->uuid), "%s", h->dom->uuid);
 	if (!need_profiles)
 		return 0;
-	r = vh_profiles_load_default(h->cfg.profiles[0]
-					     ? (const char *const *)h->cfg.profiles
-					     : NULL,
-				     &h->profiles, &e);
+	r = vh_profiles_load_default(
+	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
+	    &h->profiles, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
@@ -140,10 +139,10 @@ static enum vh_mode mode(const struct hook *h)
 static struct vh_engine engine(struct hook *h)
 {
 	return (struct vh_engine){
-		.sys = h->sys,
-		.cfg = &h->cfg,
-		.log = hook_log,
-		.log_ud = h,
+	    .sys = h->sys,
+	    .cfg = &h->cfg,
+	    .log = hook_log,
+	    .log_ud = h,
 	};
 }
 
@@ -177,7 +176,8 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	if (mode(h) == VH_MODE_WARN) {
 		logmsg(h, LOG_WARNING,
 		       "%s: %u error finding%s, starting anyway (mode warn)",
-		       h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "");
+		       h->domain_arg, rep->n_error,
+		       rep->n_error > 1 ? "s" : "");
 		return 0;
 	}
 	b = (struct vh_buf){0};
@@ -314,14 +314,14 @@ static const struct {
 	int (*fn)(struct hook *);
 	int fast; /* when the hook has nothing to do for this VM */
 } ops[] = {
-	{"prepare", op_prepare, NEEDS_HOSTDEV},
-	{"start", op_start, NEEDS_HOSTDEV},
-	{"started", op_nothing, 0},
-	{"stopped", op_nothing, 0},
-	{"release", op_release, NEEDS_JOURNAL},
-	{"reconnect", op_reconnect, NEEDS_JOURNAL},
-	{"migrate", op_validate, NEEDS_HOSTDEV},
-	{"restore", op_validate, NEEDS_HOSTDEV},
+    {"prepare", op_prepare, NEEDS_HOSTDEV},
+    {"start", op_start, NEEDS_HOSTDEV},
+    {"started", op_nothing, 0},
+    {"stopped", op_nothing, 0},
+    {"release", op_release, NEEDS_JOURNAL},
+    {"reconnect", op_reconnect, NEEDS_JOURNAL},
+    {"migrate", op_validate, NEEDS_HOSTDEV},
+    {"restore", op_validate, NEEDS_HOSTDEV},
 };
 
 int main(int argc, char **argv)
@@ -339,8 +339,9 @@ int main(int argc, char **argv)
 		close(nul);
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA "
-				"< domain.xml\n(run by libvirt)\n",
+		fprintf(stderr,
+			"usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA "
+			"< domain.xml\n(run by libvirt)\n",
 			argv[0]);
 		return 2;
 	}

@@ -6,9 +6,9 @@
 #include <string.h>
 
 static const char *const severity_names[] = {
-	[VH_INFO] = "info",
-	[VH_WARNING] = "warning",
-	[VH_ERROR] = "error",
+    [VH_INFO] = "info",
+    [VH_WARNING] = "warning",
+    [VH_ERROR] = "error",
 };
 
 const char *vh_severity_name(enum vh_severity s)
@@ -17,32 +17,32 @@ const char *vh_severity_name(enum vh_severity s)
 }
 
 const struct vh_rule_info vh_rules[] = {
-	{"bad-address", VH_ERROR,
-	 "a hostdev's PCI address is not a number or out of range"},
-	{"device-duplicate", VH_ERROR, "the same PCI device is listed twice"},
-	{"device-missing", VH_ERROR, "no PCI device at the hostdev's address"},
-	{"device-unreadable", VH_WARNING,
-	 "a sysfs attribute of the device could not be read"},
-	{"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through"},
-	{"host-iommu-off", VH_ERROR,
-	 "the device has no IOMMU group: the host IOMMU is off"},
-	{"machine-q35", VH_ERROR, "the device needs a q35 machine"},
-	{"viommu-misplaced", VH_ERROR,
-	 "<iommu> is under <features>, where libvirt ignores it"},
-	{"viommu-missing", VH_ERROR,
-	 "the device needs an emulated Intel IOMMU (<iommu model='intel'>)"},
-	{"viommu-intremap", VH_ERROR,
-	 "the emulated IOMMU needs interrupt remapping (intremap='on')"},
-	{"viommu-caching-mode", VH_ERROR,
-	 "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'"},
-	{"ioapic-split", VH_ERROR,
-	 "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)"},
-	{"viommu-eim", VH_WARNING,
-	 "more than 255 vCPUs with interrupt remapping need eim='on'"},
-	{"group-not-viable", VH_ERROR,
-	 "another endpoint of the IOMMU group is on a host driver"},
-	{"group-companions-bind", VH_WARNING,
-	 "the hook will bind the IOMMU group's other endpoints to vfio-pci"},
+    {"bad-address", VH_ERROR,
+     "a hostdev's PCI address is not a number or out of range"},
+    {"device-duplicate", VH_ERROR, "the same PCI device is listed twice"},
+    {"device-missing", VH_ERROR, "no PCI device at the hostdev's address"},
+    {"device-unreadable", VH_WARNING,
+     "a sysfs attribute of the device could not be read"},
+    {"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through"},
+    {"host-iommu-off", VH_ERROR,
+     "the device has no IOMMU group: the host IOMMU is off"},
+    {"machine-q35", VH_ERROR, "the device needs a q35 machine"},
+    {"viommu-misplaced", VH_ERROR,
+     "<iommu> is under <features>, where libvirt ignores it"},
+    {"viommu-missing", VH_ERROR,
+     "the device needs an emulated Intel IOMMU (<iommu model='intel'>)"},
+    {"viommu-intremap", VH_ERROR,
+     "the emulated IOMMU needs interrupt remapping (intremap='on')"},
+    {"viommu-caching-mode", VH_ERROR,
+     "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'"},
+    {"ioapic-split", VH_ERROR,
+     "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)"},
+    {"viommu-eim", VH_WARNING,
+     "more than 255 vCPUs with interrupt remapping need eim='on'"},
+    {"group-not-viable", VH_ERROR,
+     "another endpoint of the IOMMU group is on a host driver"},
+    {"group-companions-bind", VH_WARNING,
+     "the hook will bind the IOMMU group's other endpoints to vfio-pci"},
 };
 const size_t vh_n_rules = ELEMENTSOF(vh_rules);
 
@@ -157,8 +157,9 @@ static void make_label(struct vh_resolved *rd)
 	}
 	vh_pci_names(d->vendor, d->device, vn, sizeof(vn), mn, sizeof(mn));
 	if (vn[0] && mn[0])
-		snprintf(rd->label, sizeof(rd->label), "%s %s at %s [%04x:%04x]",
-			 vn, mn, d->name, d->vendor, d->device);
+		snprintf(rd->label, sizeof(rd->label),
+			 "%s %s at %s [%04x:%04x]", vn, mn, d->name, d->vendor,
+			 d->device);
 	else if (rd->profile)
 		snprintf(rd->label, sizeof(rd->label), "%s at %s [%04x:%04x]",
 			 rd->profile->description, d->name, d->vendor,
@@ -193,13 +194,14 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 		if (n->min_msi < d->caps.msi_vectors)
 			n->min_msi = d->caps.msi_vectors;
 		if (w < sizeof(rd->needs_why))
-			snprintf(rd->needs_why + w, sizeof(rd->needs_why) - w,
-				 "%sits config space offers MSI with %u vectors "
-				 "and no MSI-X: an x86 guest can use more than "
-				 "one MSI vector only with interrupt remapping "
-				 "from an emulated IOMMU, or the guest driver "
-				 "gets a single vector",
-				 w ? "; and " : "", d->caps.msi_vectors);
+			snprintf(
+			    rd->needs_why + w, sizeof(rd->needs_why) - w,
+			    "%sits config space offers MSI with %u vectors "
+			    "and no MSI-X: an x86 guest can use more than "
+			    "one MSI vector only with interrupt remapping "
+			    "from an emulated IOMMU, or the guest driver "
+			    "gets a single vector",
+			    w ? "; and " : "", d->caps.msi_vectors);
 	}
 }
 
@@ -208,8 +210,8 @@ static int resolve(struct ctx *c)
 	const struct vh_domain *dom = c->dom;
 	struct vh_report *rep = c->rep;
 
-	rep->devs = calloc(dom->n_hostdevs ? dom->n_hostdevs : 1,
-			   sizeof(*rep->devs));
+	rep->devs =
+	    calloc(dom->n_hostdevs ? dom->n_hostdevs : 1, sizeof(*rep->devs));
 	if (!rep->devs)
 		return -ENOMEM;
 	rep->n_devs = dom->n_hostdevs;
@@ -231,7 +233,7 @@ static int resolve(struct ctx *c)
 			derive_needs(c, rd);
 			if (rd->dev.iommu_group >= 0) {
 				int n = vh_iommu_group_members(
-					c->sys, rd->dev.iommu_group, &rd->group);
+				    c->sys, rd->dev.iommu_group, &rd->group);
 				if (n == -ENOMEM)
 					return n;
 				rd->n_group = n > 0 ? n : 0;
@@ -259,9 +261,11 @@ static void rule_addresses(struct ctx *c)
 			add(c, "bad-address", VH_ERROR, NULL, NULL,
 			    fmt("The %s at line %d has an unusable PCI address "
 				"(%s): %s.",
-				hd_kind(h), h->line, h->addr_text, h->addr_error),
-			    NULL, fmt("<source> of the %s at line %d",
-				      hd_kind(h), h->line),
+				hd_kind(h), h->line, h->addr_text,
+				h->addr_error),
+			    NULL,
+			    fmt("<source> of the %s at line %d", hd_kind(h),
+				h->line),
 			    strdup("<address domain='0x0000' bus='0x01' "
 				   "slot='0x00' function='0x0'/>  (the "
 				   "address 'lspci -D' shows, as "
@@ -292,13 +296,12 @@ static void rule_presence(struct ctx *c)
 			add(c, "device-missing", VH_ERROR, &d->addr,
 			    one_device(&d->addr),
 			    d->err && d->err != -ENOENT
-				    ? fmt("%s cannot be looked up on this host: "
-					  "%s: %s.",
-					  d->name, d->err_file,
-					  strerror(-d->err))
-				    : fmt("%s does not exist on this host (no "
-					  "/sys/bus/pci/devices/%s).",
-					  d->name, d->name),
+				? fmt("%s cannot be looked up on this host: "
+				      "%s: %s.",
+				      d->name, d->err_file, strerror(-d->err))
+				: fmt("%s does not exist on this host (no "
+				      "/sys/bus/pci/devices/%s).",
+				      d->name, d->name),
 			    NULL,
 			    fmt("<source><address/> of the %s at line %d",
 				hd_kind(rd->hd), rd->hd->line),
@@ -329,7 +332,8 @@ static void rule_presence(struct ctx *c)
 		else if (d->iommu_group < 0)
 			add(c, "host-iommu-off", VH_ERROR, &d->addr,
 			    one_device(&d->addr),
-			    fmt("%s has no IOMMU group (no /sys/bus/pci/devices/"
+			    fmt("%s has no IOMMU group (no "
+				"/sys/bus/pci/devices/"
 				"%s/iommu_group): the host IOMMU is off, so "
 				"the device cannot be passed through.",
 				rd->label, d->name),
@@ -380,13 +384,22 @@ static void needers_done(struct needers *nd)
 	vh_buf_done(&nd->whys);
 }
 
-static bool need_q35(const struct vh_needs *n) { return n->q35; }
+static bool need_q35(const struct vh_needs *n)
+{
+	return n->q35;
+}
 static bool need_viommu(const struct vh_needs *n)
 {
 	return n->viommu || n->intremap || n->caching_mode;
 }
-static bool need_intremap(const struct vh_needs *n) { return n->intremap; }
-static bool need_ioapic(const struct vh_needs *n) { return n->ioapic_split; }
+static bool need_intremap(const struct vh_needs *n)
+{
+	return n->intremap;
+}
+static bool need_ioapic(const struct vh_needs *n)
+{
+	return n->ioapic_split;
+}
 
 static void collect(struct ctx *c, bool (*want)(const struct vh_needs *),
 		    struct needers *nd)
@@ -497,8 +510,7 @@ static void rule_viommu_misplaced(struct ctx *c)
 		nd.n ? vh_buf_str(&nd.labels) : "",
 		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
-	    strdup("<devices> (and remove it from <features>)"),
-	    iommu_xml(c));
+	    strdup("<devices> (and remove it from <features>)"), iommu_xml(c));
 	needers_done(&nd);
 }
 
@@ -514,17 +526,16 @@ static void rule_viommu(struct ctx *c)
 		add(c, "viommu-missing", VH_ERROR, &nd.first,
 		    TAKE_PTR(nd.addrs),
 		    d->has_iommu
-			    ? fmt("The domain '%s' has <iommu model='%s'>, but "
-				  "%s need%s an emulated Intel IOMMU.",
-				  d->name ? d->name : "?",
-				  d->iommu_model ? d->iommu_model : "",
-				  vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s")
-			    : fmt("The domain '%s' has no emulated IOMMU, but "
-				  "%s need%s an emulated Intel IOMMU.",
-				  d->name ? d->name : "?",
-				  vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys), strdup("<devices>"),
-		    iommu_xml(c));
+			? fmt("The domain '%s' has <iommu model='%s'>, but "
+			      "%s need%s an emulated Intel IOMMU.",
+			      d->name ? d->name : "?",
+			      d->iommu_model ? d->iommu_model : "",
+			      vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s")
+			: fmt("The domain '%s' has no emulated IOMMU, but "
+			      "%s need%s an emulated Intel IOMMU.",
+			      d->name ? d->name : "?", vh_buf_str(&nd.labels),
+			      nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&nd.whys), strdup("<devices>"), iommu_xml(c));
 	}
 	needers_done(&nd);
 	if (!intel_iommu(d))
@@ -647,7 +658,7 @@ static void rule_groups(struct ctx *c)
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = usable(&c->rep->devs[j]) &&
 			       c->rep->devs[j].dev.iommu_group ==
-				       rd->dev.iommu_group;
+				   rd->dev.iommu_group;
 		if (seen)
 			continue;
 		for (int g = 0; g < rd->n_group; g++) {
@@ -658,7 +669,8 @@ static void rule_groups(struct ctx *c)
 				continue;
 			if (vh_pci_dev_read(c->sys, m, &md) < 0)
 				continue;
-			if (vh_pci_dev_is_bridge(&md) || driver_viable(md.driver))
+			if (vh_pci_dev_is_bridge(&md) ||
+			    driver_viable(md.driver))
 				continue;
 			nv = realloc(addrs, (n + 2) * sizeof(*nv));
 			if (!nv)
@@ -666,9 +678,9 @@ static void rule_groups(struct ctx *c)
 			addrs = nv;
 			{
 				struct vh_resolved *w = &c->rep->devs[i];
-				struct vh_pci_addr *nc = realloc(
-					w->companions,
-					(size_t)(w->n_companions + 1) *
+				struct vh_pci_addr *nc =
+				    realloc(w->companions,
+					    (size_t)(w->n_companions + 1) *
 						sizeof(*nc));
 				if (!nc) {
 					c->err = -ENOMEM;
@@ -685,13 +697,14 @@ static void rule_groups(struct ctx *c)
 				all_same_slot = false;
 			vh_buf_printf(&list, "%s%s (driver %s)",
 				      list.len ? ", " : "", md.name, md.driver);
-			vh_buf_printf(&fix,
-				      "%s<hostdev mode='subsystem' type='pci' "
-				      "managed='yes'>\n  <source>\n    <address "
-				      "domain='0x%04x' bus='0x%02x' slot='0x%02x' "
-				      "function='0x%x'/>\n  </source>\n</hostdev>",
-				      fix.len ? "\n" : "", m->domain, m->bus,
-				      m->slot, m->function);
+			vh_buf_printf(
+			    &fix,
+			    "%s<hostdev mode='subsystem' type='pci' "
+			    "managed='yes'>\n  <source>\n    <address "
+			    "domain='0x%04x' bus='0x%02x' slot='0x%02x' "
+			    "function='0x%x'/>\n  </source>\n</hostdev>",
+			    fix.len ? "\n" : "", m->domain, m->bus, m->slot,
+			    m->function);
 		}
 		if (n == 0) {
 			vh_buf_done(&list);
@@ -700,16 +713,17 @@ static void rule_groups(struct ctx *c)
 			continue;
 		}
 		pol = rd->profile && rd->profile->companions
-			      ? rd->profile->companions
-			      : c->opts->companions;
+			  ? rd->profile->companions
+			  : c->opts->companions;
 		c->rep->devs[i].companions_ok =
-			pol == VH_COMPANIONS_ANY ||
-			(pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot);
+		    pol == VH_COMPANIONS_ANY ||
+		    (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot);
 		if (c->rep->devs[i].companions_ok)
-			add(c, "group-companions-bind", VH_WARNING, &rd->dev.addr,
-			    addrs,
+			add(c, "group-companions-bind", VH_WARNING,
+			    &rd->dev.addr, addrs,
 			    fmt("IOMMU group %d of %s also holds %s; the hook "
-				"will bind %s to vfio-pci while the VM runs and "
+				"will bind %s to vfio-pci while the VM runs "
+				"and "
 				"give %s back afterwards.",
 				rd->dev.iommu_group, rd->label,
 				vh_buf_str(&list), n > 1 ? "them" : "it",
@@ -717,14 +731,16 @@ static void rule_groups(struct ctx *c)
 			    fmt("companion policy '%s'%s",
 				vh_companions_name(pol),
 				rd->profile && rd->profile->companions
-					? " from the device's profile"
-					: " from the configuration"),
+				    ? " from the device's profile"
+				    : " from the configuration"),
 			    NULL, NULL);
 		else
 			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr,
 			    addrs,
-			    fmt("IOMMU group %d of %s also holds %s, bound to a "
-				"host driver and not given to this domain: VFIO "
+			    fmt("IOMMU group %d of %s also holds %s, bound to "
+				"a "
+				"host driver and not given to this domain: "
+				"VFIO "
 				"can only use a group whose every endpoint is "
 				"free.",
 				rd->dev.iommu_group, rd->label,
@@ -732,13 +748,14 @@ static void rule_groups(struct ctx *c)
 			    fmt("companion policy '%s'%s",
 				vh_companions_name(pol),
 				pol == VH_COMPANIONS_SAME_DEVICE
-					? " (other functions of the same "
-					  "device only)"
-					: ""),
-			    strdup("<devices>, one <hostdev> per companion (or "
-				   "move the card to a slot with its own group, "
-				   "or set companions = any in "
-				   "vfio-hooks.conf)"),
+				    ? " (other functions of the same "
+				      "device only)"
+				    : ""),
+			    strdup(
+				"<devices>, one <hostdev> per companion (or "
+				"move the card to a slot with its own group, "
+				"or set companions = any in "
+				"vfio-hooks.conf)"),
 			    vh_buf_steal(&fix));
 		vh_buf_done(&list);
 		vh_buf_done(&fix);
@@ -746,8 +763,8 @@ static void rule_groups(struct ctx *c)
 }
 
 static void (*const rule_fns[])(struct ctx *) = {
-	rule_addresses, rule_presence, rule_machine, rule_viommu_misplaced,
-	rule_viommu,	rule_ioapic,   rule_groups,
+    rule_addresses, rule_presence, rule_machine, rule_viommu_misplaced,
+    rule_viommu,    rule_ioapic,   rule_groups,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
@@ -755,16 +772,16 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_check_opts *opts, struct vh_report *ret)
 {
 	static const struct vh_check_opts defaults = {
-		.companions = VH_COMPANIONS_SAME_DEVICE,
+	    .companions = VH_COMPANIONS_SAME_DEVICE,
 	};
 	static const struct vh_profiles none;
 	struct vh_report rep = {.dom = dom};
 	struct ctx c = {
-		.sys = sys,
-		.ps = ps ? ps : &none,
-		.dom = dom,
-		.opts = opts ? opts : &defaults,
-		.rep = &rep,
+	    .sys = sys,
+	    .ps = ps ? ps : &none,
+	    .dom = dom,
+	    .opts = opts ? opts : &defaults,
+	    .rep = &rep,
 	};
 	int r;
 
@@ -886,8 +903,9 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		if (rd->hd->addr_ok)
 			vh_pci_addr_format(&rd->hd->addr, a);
 		json_kv(o, "address", rd->hd->addr_ok ? a : NULL, true);
-		vh_buf_printf(o, "\"line\":%d,\"managed\":%s,\"interface\":%s,"
-				 "\"present\":%s,",
+		vh_buf_printf(o,
+			      "\"line\":%d,\"managed\":%s,\"interface\":%s,"
+			      "\"present\":%s,",
 			      rd->hd->line, rd->hd->managed ? "true" : "false",
 			      rd->hd->is_interface ? "true" : "false",
 			      dv->present ? "true" : "false");
@@ -918,9 +936,9 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			json_kv(o, "reset_method",
 				dv->has_reset_method ? dv->reset_method : NULL,
 				true);
-			vh_buf_printf(o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",
-				      dv->caps.msi_vectors,
-				      dv->caps.msix_vectors);
+			vh_buf_printf(
+			    o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",
+			    dv->caps.msi_vectors, dv->caps.msix_vectors);
 		}
 		json_kv(o, "profile", rd->profile ? rd->profile->id : NULL,
 			false);
@@ -951,10 +969,11 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		json_kv(o, "fix", f->fix, false);
 		vh_buf_puts(o, "}");
 	}
-	vh_buf_printf(o,
-		      "],\"summary\":{\"errors\":%u,\"warnings\":%u,\"info\":%u}"
-		      "}\n",
-		      r->n_error, r->n_warning, r->n_info);
+	vh_buf_printf(
+	    o,
+	    "],\"summary\":{\"errors\":%u,\"warnings\":%u,\"info\":%u}"
+	    "}\n",
+	    r->n_error, r->n_warning, r->n_info);
 }
 
 void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
@@ -969,7 +988,8 @@ void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
 			vh_buf_printf(out, "%c", *p == '\n' ? ' ' : *p);
 		if (f->fix) {
 			vh_buf_printf(out, " Fix, in %s: ",
-				      f->fix_where ? f->fix_where : "the domain");
+				      f->fix_where ? f->fix_where
+						   : "the domain");
 			for (const char *p = f->fix; *p; p++) {
 				if (*p != '\n') {
 					vh_buf_printf(out, "%c", *p);

@@ -13,12 +13,12 @@
 void vh_config_init(struct vh_config *c)
 {
 	*c = (struct vh_config){
-		.mode = VH_MODE_ENFORCE,
-		.bind_unmanaged = true,
-		.companions = VH_COMPANIONS_SAME_DEVICE,
-		.timeout_ms = 20000,
-		.lock_timeout_ms = 60000,
-		.log_level = VH_LOG_INFO,
+	    .mode = VH_MODE_ENFORCE,
+	    .bind_unmanaged = true,
+	    .companions = VH_COMPANIONS_SAME_DEVICE,
+	    .timeout_ms = 20000,
+	    .lock_timeout_ms = 60000,
+	    .log_level = VH_LOG_INFO,
 	};
 }
 
@@ -65,30 +65,38 @@ static const struct {
 	const char *name;
 	enum vh_log_level level;
 } levels[] = {
-	{"error", VH_LOG_ERR},
-	{"warning", VH_LOG_WARNING},
-	{"info", VH_LOG_INFO},
-	{"debug", VH_LOG_DEBUG},
+    {"error", VH_LOG_ERR},
+    {"warning", VH_LOG_WARNING},
+    {"info", VH_LOG_INFO},
+    {"debug", VH_LOG_DEBUG},
 };
 
 /* One row per key: how to parse it and what the values may be, for the
  * error message. */
-enum key { K_MODE, K_BIND, K_COMP, K_TIMEOUT, K_LOCK, K_PROFILES, K_LOG,
-	   K_ROOT };
+enum key {
+	K_MODE,
+	K_BIND,
+	K_COMP,
+	K_TIMEOUT,
+	K_LOCK,
+	K_PROFILES,
+	K_LOG,
+	K_ROOT
+};
 static const struct {
 	const char *key;
 	enum key k;
 	const char *expect;
 } keys[] = {
-	{"mode", K_MODE, "enforce, warn or off"},
-	{"bind_unmanaged", K_BIND, "yes or no"},
-	{"companions", K_COMP, "refuse, same-device or any"},
-	{"timeout", K_TIMEOUT, "whole seconds, 1 to 600"},
-	{"lock_timeout", K_LOCK, "whole seconds, 1 to 3600"},
-	{"profiles", K_PROFILES,
-	 "absolute directories separated by ':' (at most 8)"},
-	{"log_level", K_LOG, "error, warning, info or debug"},
-	{"root", K_ROOT, "an absolute directory"},
+    {"mode", K_MODE, "enforce, warn or off"},
+    {"bind_unmanaged", K_BIND, "yes or no"},
+    {"companions", K_COMP, "refuse, same-device or any"},
+    {"timeout", K_TIMEOUT, "whole seconds, 1 to 600"},
+    {"lock_timeout", K_LOCK, "whole seconds, 1 to 3600"},
+    {"profiles", K_PROFILES,
+     "absolute directories separated by ':' (at most 8)"},
+    {"log_level", K_LOG, "error, warning, info or debug"},
+    {"root", K_ROOT, "an absolute directory"},
 };
 
 static int set_key(struct vh_config *c, enum key k, const char *v)
@@ -119,23 +127,31 @@ static int set_key(struct vh_config *c, enum key k, const char *v)
 		return c->root ? 0 : -ENOMEM;
 	case K_PROFILES: {
 		_cleanup_free_ char *copy = strdup(v);
-		char *save = NULL, *tok;
+		char *save = NULL, *tok, *list[ELEMENTSOF(c->profiles)] = {0};
 		size_t n = 0;
+		int r = 0;
 		if (!copy)
 			return -ENOMEM;
-		for (size_t i = 0; i < ELEMENTSOF(c->profiles); i++) {
-			free(c->profiles[i]);
-			c->profiles[i] = NULL;
-		}
-		for (tok = strtok_r(copy, ":", &save); tok;
+		/* Parsed aside: a bad value leaves the previous list. */
+		for (tok = strtok_r(copy, ":", &save); tok && r == 0;
 		     tok = strtok_r(NULL, ":", &save)) {
 			if (tok[0] != '/' || n + 1 >= ELEMENTSOF(c->profiles))
-				return -EINVAL;
-			c->profiles[n] = strdup(tok);
-			if (!c->profiles[n++])
-				return -ENOMEM;
+				r = -EINVAL;
+			else if (!(list[n++] = strdup(tok)))
+				r = -ENOMEM;
 		}
-		return n ? 0 : -EINVAL;
+		if (r == 0 && n == 0)
+			r = -EINVAL;
+		if (r < 0) {
+			for (size_t i = 0; i < n; i++)
+				free(list[i]);
+			return r;
+		}
+		for (size_t i = 0; i < ELEMENTSOF(c->profiles); i++) {
+			free(c->profiles[i]);
+			c->profiles[i] = list[i];
+		}
+		return 0;
 	}
 	}
 	return -EINVAL;
@@ -197,10 +213,11 @@ int vh_config_parse(struct vh_config *c, const char *path, const char *text,
 			return -EINVAL;
 		}
 		if (set_key(c, keys[i].k, v) < 0)
-			return vh_err_set(e, -EINVAL,
-					  "%s:%d: %s = '%s' is not valid: expected "
-					  "%s.",
-					  path, ln, k, v, keys[i].expect);
+			return vh_err_set(
+			    e, -EINVAL,
+			    "%s:%d: %s = '%s' is not valid: expected "
+			    "%s.",
+			    path, ln, k, v, keys[i].expect);
 	}
 	return 0;
 }

@@ -11,21 +11,24 @@
 #include "profile.h"
 #include "util.h"
 
-enum vh_log_level { VH_LOG_ERR = 3, VH_LOG_WARNING = 4, VH_LOG_INFO = 6,
-		    VH_LOG_DEBUG = 7 };
-
-struct vh_config {
-	enum vh_mode mode;		/* enforce */
-	bool bind_unmanaged;		/* yes */
-	enum vh_companions companions;	/* same-device */
-	int timeout_ms;			/* 20000 */
-	int lock_timeout_ms;		/* 60000 */
-	char *profiles[9];		/* NULL: the default search path */
-	enum vh_log_level log_level;	/* info */
-	char *root;			/* sysroot; NULL: the real system */
-	char *path;			/* the file read, for messages */
+enum vh_log_level {
+	VH_LOG_ERR = 3,
+	VH_LOG_WARNING = 4,
+	VH_LOG_INFO = 6,
+	VH_LOG_DEBUG = 7
 };
 
+struct vh_config {
+	enum vh_mode mode;	       /* enforce */
+	bool bind_unmanaged;	       /* yes */
+	enum vh_companions companions; /* same-device */
+	int timeout_ms;		       /* 20000 */
+	int lock_timeout_ms;	       /* 60000 */
+	char *profiles[9];	       /* NULL: the default search path */
+	enum vh_log_level log_level;   /* info */
+	char *root;		       /* sysroot; NULL: the real system */
+	char *path;		       /* the file read, for messages */
+};
 
 void vh_config_init(struct vh_config *c);
 void vh_config_done(struct vh_config *c);

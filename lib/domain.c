@@ -10,10 +10,10 @@
 #include "xml.h"
 
 static const char *const mode_names[] = {
-	[VH_MODE_UNSET] = "unset",
-	[VH_MODE_ENFORCE] = "enforce",
-	[VH_MODE_WARN] = "warn",
-	[VH_MODE_OFF] = "off",
+    [VH_MODE_UNSET] = "unset",
+    [VH_MODE_ENFORCE] = "enforce",
+    [VH_MODE_WARN] = "warn",
+    [VH_MODE_OFF] = "off",
 };
 
 const char *vh_mode_name(enum vh_mode m)
@@ -71,26 +71,26 @@ static const struct {
 	const char *unit;
 	unsigned long long bytes;
 } units[] = {
-	{"b", 1},
-	{"bytes", 1},
-	{"KB", 1000ULL},
-	{"k", 1024ULL},
-	{"KiB", 1024ULL},
-	{"MB", 1000ULL * 1000},
-	{"M", 1024ULL * 1024},
-	{"MiB", 1024ULL * 1024},
-	{"GB", 1000ULL * 1000 * 1000},
-	{"G", 1024ULL * 1024 * 1024},
-	{"GiB", 1024ULL * 1024 * 1024},
-	{"TB", 1000ULL * 1000 * 1000 * 1000},
-	{"T", 1024ULL * 1024 * 1024 * 1024},
-	{"TiB", 1024ULL * 1024 * 1024 * 1024},
-	{"PB", 1000ULL * 1000 * 1000 * 1000 * 1000},
-	{"P", 1024ULL * 1024 * 1024 * 1024 * 1024},
-	{"PiB", 1024ULL * 1024 * 1024 * 1024 * 1024},
-	{"EB", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000},
-	{"E", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
-	{"EiB", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
+    {"b", 1},
+    {"bytes", 1},
+    {"KB", 1000ULL},
+    {"k", 1024ULL},
+    {"KiB", 1024ULL},
+    {"MB", 1000ULL * 1000},
+    {"M", 1024ULL * 1024},
+    {"MiB", 1024ULL * 1024},
+    {"GB", 1000ULL * 1000 * 1000},
+    {"G", 1024ULL * 1024 * 1024},
+    {"GiB", 1024ULL * 1024 * 1024},
+    {"TB", 1000ULL * 1000 * 1000 * 1000},
+    {"T", 1024ULL * 1024 * 1024 * 1024},
+    {"TiB", 1024ULL * 1024 * 1024 * 1024},
+    {"PB", 1000ULL * 1000 * 1000 * 1000 * 1000},
+    {"P", 1024ULL * 1024 * 1024 * 1024 * 1024},
+    {"PiB", 1024ULL * 1024 * 1024 * 1024 * 1024},
+    {"EB", 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000},
+    {"E", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
+    {"EiB", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
 };
 
 int vh_parse_memory_kib(const char *value, const char *unit,
@@ -194,7 +194,7 @@ static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
 	h->managed = streq(managed, "yes");
 	{
 		_cleanup_free_ char *drv =
-			vh_xml_prop(vh_xml_child(n, "driver"), "name");
+		    vh_xml_prop(vh_xml_child(n, "driver"), "name");
 		if (drv)
 			vh_strlcpy(h->driver, drv, sizeof(h->driver));
 	}
@@ -223,7 +223,8 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 {
 	struct vh_domain_meta *m = &d->meta;
 
-	for (xmlNode *top = meta ? meta->children : NULL; top; top = top->next) {
+	for (xmlNode *top = meta ? meta->children : NULL; top;
+	     top = top->next) {
 		if (top->type != XML_ELEMENT_NODE || !top->ns ||
 		    !streq((const char *)top->ns->href, VH_METADATA_NS))
 			continue;
@@ -231,27 +232,30 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 			if (vh_xml_is(c, "mode")) {
 				_cleanup_free_ char *t = vh_xml_text(c);
 				if (!t || vh_mode_parse(t, &m->mode) < 0)
-					snprintf(m->error, sizeof(m->error),
-						 "<mode>%.32s</mode> is not one "
-						 "of enforce, warn, off",
-						 t ? t : "");
+					snprintf(
+					    m->error, sizeof(m->error),
+					    "<mode>%.32s</mode> is not one "
+					    "of enforce, warn, off",
+					    t ? t : "");
 			} else if (vh_xml_is(c, "device")) {
 				_cleanup_free_ char *addr =
-					vh_xml_prop(c, "address");
+				    vh_xml_prop(c, "address");
 				char *rm = vh_xml_prop(c, "reset-method");
 				struct vh_pci_addr pa;
 				void *nd;
 				if (!addr || vh_pci_addr_parse(addr, &pa) < 0) {
-					snprintf(m->error, sizeof(m->error),
-						 "<device address='%.32s'> is not "
-						 "a PCI address like "
-						 "0000:01:00.0",
-						 addr ? addr : "");
+					snprintf(
+					    m->error, sizeof(m->error),
+					    "<device address='%.32s'> is not "
+					    "a PCI address like "
+					    "0000:01:00.0",
+					    addr ? addr : "");
 					free(rm);
 					continue;
 				}
-				nd = realloc(m->devices, (m->n_devices + 1) *
-								 sizeof(*m->devices));
+				nd = realloc(m->devices,
+					     (m->n_devices + 1) *
+						 sizeof(*m->devices));
 				if (!nd) {
 					free(rm);
 					continue;
@@ -327,7 +331,8 @@ int vh_domain_parse(const char *buf, size_t len, const char *what,
 	}
 
 	{
-		_cleanup_free_ char *vcpu = vh_xml_text(vh_xml_child(root, "vcpu"));
+		_cleanup_free_ char *vcpu =
+		    vh_xml_text(vh_xml_child(root, "vcpu"));
 		unsigned long long v;
 		if (vcpu && vh_parse_uint(vcpu, 10, 1u << 20, &v) == 0)
 			d->vcpus = (unsigned)v;
@@ -344,7 +349,8 @@ int vh_domain_parse(const char *buf, size_t len, const char *what,
 		val = vh_xml_text(m);
 		unit = vh_xml_prop(m, "unit");
 		if (val)
-			(void)vh_parse_memory_kib(val, unit, &d->hard_limit_kib);
+			(void)vh_parse_memory_kib(val, unit,
+						  &d->hard_limit_kib);
 	}
 
 	for (n = devices ? devices->children : NULL; n; n = n->next) {

@@ -31,7 +31,7 @@ int vh_mode_parse(const char *s, enum vh_mode *ret);
 struct vh_hostdev {
 	struct vh_pci_addr addr;
 	bool addr_ok;
-	char addr_text[96];  /* the address as written, for messages */
+	char addr_text[96];   /* the address as written, for messages */
 	char addr_error[192]; /* why it is not a usable address */
 	bool managed;
 	bool is_interface; /* <interface type='hostdev'> */
@@ -46,7 +46,7 @@ struct vh_domain_meta {
 	struct {
 		struct vh_pci_addr addr;
 		char *reset_method;
-	} *devices;
+	} * devices;
 	size_t n_devices;
 	char error[256]; /* first problem found in our metadata */
 };
@@ -72,7 +72,10 @@ struct vh_domain {
 int vh_domain_parse(const char *buf, size_t len, const char *what,
 		    struct vh_domain **ret, struct vh_err *e);
 struct vh_domain *vh_domain_free(struct vh_domain *d);
-static inline void vh_domain_freep(struct vh_domain **d) { vh_domain_free(*d); }
+static inline void vh_domain_freep(struct vh_domain **d)
+{
+	vh_domain_free(*d);
+}
 #define _cleanup_domain_ _cleanup_(vh_domain_freep)
 
 /* x86 guest (arch x86_64 or i686, or no arch given). */

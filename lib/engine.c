@@ -8,7 +8,7 @@
 #include <syslog.h>
 
 static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
-	_printf_(3, 4);
+    _printf_(3, 4);
 static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
 {
 	char msg[1024];
@@ -83,7 +83,8 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 			 pr && pr->vfio_driver ? pr->vfio_driver : "vfio-pci");
 		a.bind = !rd->hd->managed && en->cfg->bind_unmanaged;
 		mr = meta_reset(dom, &a.orig.addr);
-		if (rd->dev.has_reset_method && (mr || (pr && pr->set_reset_method))) {
+		if (rd->dev.has_reset_method &&
+		    (mr || (pr && pr->set_reset_method))) {
 			a.set_reset = true;
 			snprintf(a.reset_value, sizeof(a.reset_value), "%s",
 				 mr ? mr : pr->reset_method);
@@ -113,7 +114,8 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 
 #define DEV "/sys/bus/pci/devices/%s/"
 
-static int read_state(struct vh_engine *en, struct vh_jdev *st, const char *name)
+static int read_state(struct vh_engine *en, struct vh_jdev *st,
+		      const char *name)
 {
 	int r;
 
@@ -130,8 +132,8 @@ static int read_state(struct vh_engine *en, struct vh_jdev *st, const char *name
 		return r;
 	if (r == -ENOENT || streq(st->override, "(null)"))
 		st->override[0] = '\0';
-	r = vh_sys_read_str(en->sys, st->reset_method,
-			    sizeof(st->reset_method), DEV "reset_method", name);
+	r = vh_sys_read_str(en->sys, st->reset_method, sizeof(st->reset_method),
+			    DEV "reset_method", name);
 	st->has_reset_method = r == 0;
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -155,8 +157,8 @@ static int move_driver(struct vh_engine *en, const char *name,
 	char cur[64] = "";
 	int r;
 
-	if (target[0] && vh_sys_exists(en->sys, "/sys/bus/pci/drivers/%s",
-				       target) <= 0)
+	if (target[0] &&
+	    vh_sys_exists(en->sys, "/sys/bus/pci/drivers/%s", target) <= 0)
 		return vh_err_set(e, -ENOENT,
 				  "%s: driver %s is not loaded (no "
 				  "/sys/bus/pci/drivers/%s): load it with "
@@ -182,16 +184,16 @@ static int move_driver(struct vh_engine *en, const char *name,
 				 "/sys/bus/pci/drivers/%s/unbind", cur);
 		if (r < 0)
 			return vh_err_set(
-				e, r,
-				"%s: unbinding it from driver %s failed "
-				"(/sys/bus/pci/drivers/%s/unbind: %s)%s.",
-				name, cur, cur, errname(r),
-				r == -ETIMEDOUT
-					? "; the driver is holding the device "
-					  "(in use on the host?): stop what uses "
-					  "it, or raise 'timeout' in "
-					  "vfio-hooks.conf"
-					: "");
+			    e, r,
+			    "%s: unbinding it from driver %s failed "
+			    "(/sys/bus/pci/drivers/%s/unbind: %s)%s.",
+			    name, cur, cur, errname(r),
+			    r == -ETIMEDOUT
+				? "; the driver is holding the device "
+				  "(in use on the host?): stop what uses "
+				  "it, or raise 'timeout' in "
+				  "vfio-hooks.conf"
+				: "");
 	}
 	if (!target[0])
 		return 0;
@@ -210,16 +212,18 @@ static int move_driver(struct vh_engine *en, const char *name,
 			int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
 					     "/sys/bus/pci/drivers/%s/bind",
 					     target);
-			if (b == 0 && vh_sys_link_name(en->sys, cur, sizeof(cur),
-						       DEV "driver", name) == 0 &&
+			if (b == 0 &&
+			    vh_sys_link_name(en->sys, cur, sizeof(cur),
+					     DEV "driver", name) == 0 &&
 			    streq(cur, target))
 				return 0;
 		}
-		return vh_err_set(e, -ENODEV,
-				  "%s: after drivers_probe the device is on %s, "
-				  "not %s: the driver did not take it (see the "
-				  "kernel log).",
-				  name, cur[0] ? cur : "no driver", target);
+		return vh_err_set(
+		    e, -ENODEV,
+		    "%s: after drivers_probe the device is on %s, "
+		    "not %s: the driver did not take it (see the "
+		    "kernel log).",
+		    name, cur[0] ? cur : "no driver", target);
 	}
 	if (r < 0)
 		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
@@ -272,8 +276,9 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 		r = vh_sys_write(en->sys, "1", VH_WRITE_BOUNDED, DEV "reset",
 				 name);
 		if (r < 0)
-			logf_(en, LOG_WARNING, "%s: reset on release failed: %s",
-			      name, errname(r));
+			logf_(en, LOG_WARNING,
+			      "%s: reset on release failed: %s", name,
+			      errname(r));
 		else
 			logf_(en, LOG_INFO, "%s: reset", name);
 	}
@@ -286,7 +291,8 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'",
 			      name, o->reset_method);
 	}
-	if (!streq(cur.driver, o->driver) || !streq(cur.override, o->override)) {
+	if (!streq(cur.driver, o->driver) ||
+	    !streq(cur.override, o->override)) {
 		r = move_driver(en, name, o->driver, o->override, e);
 		if (r < 0)
 			first = first ? first : r;
@@ -370,8 +376,22 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 		if (self && streq(uuids[i], self))
 			continue;
 		if (vh_journal_load(dirfd, uuids[i], &j, &e) < 0) {
+			char name[VH_PCI_ADDR_LEN];
 			if (e.code)
 				logf_(en, LOG_WARNING, "%s", e.msg);
+			/* Unreadable: a device it names is still taken. */
+			vh_pci_addr_format(a, name);
+			if (vh_journal_mentions(dirfd, uuids[i], name)) {
+				*ret = (struct vh_journal){.fd = -1};
+				ret->domain = strdup("(unknown: its journal is "
+						     "corrupt)");
+				snprintf(ret->uuid, sizeof(ret->uuid), "%s",
+					 uuids[i]);
+				snprintf(ret->file, sizeof(ret->file),
+					 "%s.journal", uuids[i]);
+				vh_strv_free(uuids);
+				return 1;
+			}
 			continue;
 		}
 		for (size_t k = 0; k < j.n_devs; k++)
@@ -466,12 +486,19 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		return r;
 	}
 	/* A journal of this domain left by a crash: put those devices back
-	 * before starting over. */
-	if (vh_journal_load(s.dirfd, dom->uuid, &j, NULL) == 0) {
-		logf_(en, LOG_WARNING,
-		      "%s: a journal from an earlier start was left; undoing it "
-		      "first",
-		      dname);
+	 * before starting over.  A corrupt one is the only record of the
+	 * original drivers: never overwrite it. */
+	r = vh_journal_load(s.dirfd, dom->uuid, &j, e);
+	if (r < 0 && r != -ENOENT)
+		goto out;
+	*e = (struct vh_err){0};
+	r = 0;
+	if (j.domain || j.n_devs || j.uuid[0]) {
+		logf_(
+		    en, LOG_WARNING,
+		    "%s: a journal from an earlier start was left; undoing it "
+		    "first",
+		    dname);
 		if (undo(en, &j, e) == 0)
 			vh_journal_remove(s.dirfd, &j);
 		vh_journal_done(&j);
@@ -485,15 +512,15 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		if (find_holder(en, s.dirfd, dom->uuid, &p.v[i].orig.addr,
 				&other) > 0) {
 			r = vh_err_set(
-				e, -EBUSY,
-				"[device-busy] %s%s is held by domain '%s' "
-				"(journal /run/vfio-hooks/%s). If that domain "
-				"is not running, run 'vfio-hooks recover'.",
-				p.v[i].name,
-				p.v[i].orig.role == VH_ROLE_COMPANION
-					? " (an IOMMU group companion)"
-					: "",
-				other.domain ? other.domain : "?", other.file);
+			    e, -EBUSY,
+			    "[device-busy] %s%s is held by domain '%s' "
+			    "(journal /run/vfio-hooks/%s). If that domain "
+			    "is not running, run 'vfio-hooks recover'.",
+			    p.v[i].name,
+			    p.v[i].orig.role == VH_ROLE_COMPANION
+				? " (an IOMMU group companion)"
+				: "",
+			    other.domain ? other.domain : "?", other.file);
 			vh_journal_done(&other);
 			goto out;
 		}
@@ -540,17 +567,16 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 		}
 		if (strncmp(cur.driver, "vfio", 4) != 0 &&
 		    !strstr(cur.driver, "vfio")) {
-			r = vh_err_set(e, -EBUSY,
-				       "%s is on driver %s, not on a vfio driver, "
-				       "as QEMU is about to open it%s.",
-				       a->name,
-				       cur.driver[0] ? cur.driver : "(none)",
-				       a->orig.managed
-					       ? ""
-					       : " (managed='no': bind it to "
-						 "vfio-pci first, or let "
-						 "vfio-hooks do it with "
-						 "bind_unmanaged = yes)");
+			r = vh_err_set(
+			    e, -EBUSY,
+			    "%s is on driver %s, not on a vfio driver, "
+			    "as QEMU is about to open it%s.",
+			    a->name, cur.driver[0] ? cur.driver : "(none)",
+			    a->orig.managed ? ""
+					    : " (managed='no': bind it to "
+					      "vfio-pci first, or let "
+					      "vfio-hooks do it with "
+					      "bind_unmanaged = yes)");
 			break;
 		}
 		if (a->set_reset && cur.has_reset_method &&
@@ -560,15 +586,15 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 				logf_(en, LOG_WARNING,
 				      "%s: reset_method was '%s' again; set to "
 				      "'%s'",
-				      a->name, cur.reset_method, a->reset_value);
+				      a->name, cur.reset_method,
+				      a->reset_value);
 		}
 	}
 	free(p.v);
 	return r;
 }
 
-int vh_engine_release(struct vh_engine *en, const char *uuid,
-		      struct vh_err *e)
+int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
 {
 	struct vh_journal j = {.fd = -1};
 	struct state s;
@@ -590,8 +616,8 @@ int vh_engine_release(struct vh_engine *en, const char *uuid,
 		return r;
 	}
 	/* Reopen for marking failures. */
-	j.fd = openat(s.dirfd, j.file, O_WRONLY | O_APPEND | O_NOFOLLOW |
-					       O_CLOEXEC);
+	j.fd = openat(s.dirfd, j.file,
+		      O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	left = undo(en, &j, e);
 	if (left == 0) {
 		vh_journal_remove(s.dirfd, &j);

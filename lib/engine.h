@@ -34,8 +34,7 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 /* Undo what the journal of @uuid records.  Returns the number of devices
  * that could not be restored (left recorded in the journal), or -errno
  * when the journal cannot be read. -ENOENT: nothing to do. */
-int vh_engine_release(struct vh_engine *en, const char *uuid,
-		      struct vh_err *e);
+int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e);
 /* Daemon restarted while the domain runs: the journal must load. */
 int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
 			struct vh_err *e);

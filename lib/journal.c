@@ -103,8 +103,11 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain,
 		return -ENOMEM;
 	/* O_NOFOLLOW: a symlink planted where the journal goes is refused,
 	 * never followed. */
+	/* O_NONBLOCK: a FIFO planted here fails (ENXIO) instead of
+	 * blocking; regular files ignore it. */
 	j.fd = openat(dirfd, j.file,
-		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+			  O_NONBLOCK,
 		      0600);
 	if (j.fd < 0) {
 		r = vh_err_set(e, -errno,
@@ -233,7 +236,8 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 		} else if (streq(tok, "reset_method")) {
 			d->has_reset_method = !streq(v, "-");
 			if (d->has_reset_method &&
-			    unesc(v, d->reset_method, sizeof(d->reset_method)) < 0)
+			    unesc(v, d->reset_method, sizeof(d->reset_method)) <
+				0)
 				return -EBADMSG;
 			seen |= 16;
 		} else if (streq(tok, "reset")) {
@@ -266,24 +270,26 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 		return -EINVAL;
 	snprintf(j.uuid, sizeof(j.uuid), "%s", uuid);
 	snprintf(j.file, sizeof(j.file), "%s" SUFFIX, uuid);
-	fd = openat(dirfd, j.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, j.file,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		return vh_err_set(e, -errno,
-				  "Cannot open the journal /run/vfio-hooks/%s: "
-				  "%s%s.",
-				  j.file, strerror(errno),
-				  errno == ELOOP ? " (it is a symlink: remove it)"
-						 : "");
+		return vh_err_set(
+		    e, -errno,
+		    "Cannot open the journal /run/vfio-hooks/%s: "
+		    "%s%s.",
+		    j.file, strerror(errno),
+		    errno == ELOOP ? " (it is a symlink: remove it)" : "");
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || st.st_size > (1 << 20))
-		return vh_err_set(e, -EPERM,
-				  "The journal /run/vfio-hooks/%s is not a "
-				  "regular file of uid %u under 1 MiB: refusing "
-				  "to act on it (inspect and remove it).",
-				  j.file, (unsigned)geteuid());
+		return vh_err_set(
+		    e, -EPERM,
+		    "The journal /run/vfio-hooks/%s is not a "
+		    "regular file of uid %u under 1 MiB: refusing "
+		    "to act on it (inspect and remove it).",
+		    j.file, (unsigned)geteuid());
 	buf = calloc(1, (size_t)st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -334,15 +340,16 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 			r = -EBADMSG;
 		}
 		if (r < 0) {
+			r = vh_err_set(
+			    e, r == -ENOMEM ? r : -EBADMSG,
+			    "The journal /run/vfio-hooks/%s is corrupt at "
+			    "line %d; devices it lists may not be on their "
+			    "original drivers. Inspect it, restore them by "
+			    "hand (driver_override, unbind, drivers_probe), "
+			    "then remove it.",
+			    j.file, ln);
 			vh_journal_done(&j);
-			return vh_err_set(
-				e, r == -ENOMEM ? r : -EBADMSG,
-				"The journal /run/vfio-hooks/%s is corrupt at "
-				"line %d; devices it lists may not be on their "
-				"original drivers. Inspect it, restore them by "
-				"hand (driver_override, unbind, drivers_probe), "
-				"then remove it.",
-				j.file, ln);
+			return r;
 		}
 	}
 	if (ln == 0) {
@@ -352,6 +359,27 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 	}
 	*ret = j;
 	return 0;
+}
+
+int vh_journal_mentions(int dirfd, const char *uuid, const char *text)
+{
+	char name[64], buf[65536];
+	ssize_t k;
+	int fd;
+
+	if (!vh_uuid_valid(uuid))
+		return 0;
+	snprintf(name, sizeof(name), "%s" SUFFIX, uuid);
+	fd =
+	    openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	k = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (k <= 0)
+		return 0;
+	buf[k] = '\0';
+	return memmem(buf, (size_t)k, text, strlen(text)) != NULL;
 }
 
 int vh_journal_remove(int dirfd, struct vh_journal *j)
@@ -404,6 +432,7 @@ int vh_journal_list(int dirfd, char ***ret)
 		v[n] = strndup(de->d_name, 36);
 		if (!v[n] || !vh_uuid_valid(v[n])) {
 			free(v[n]);
+			v[n] = NULL;
 			continue;
 		}
 		v[++n] = NULL;
@@ -418,7 +447,10 @@ int vh_journal_list(int dirfd, char ***ret)
 	return (int)n;
 }
 
-static void on_alarm(int sig) { (void)sig; }
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
 
 int vh_journal_lock(int dirfd, int timeout_ms, int *ret_fd)
 {
@@ -433,6 +465,10 @@ int vh_journal_lock(int dirfd, int timeout_ms, int *ret_fd)
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
 		*ret_fd = fd;
 		return 0;
+	}
+	if (timeout_ms <= 0) {
+		close(fd);
+		return -ETIMEDOUT;
 	}
 	/* Wait, but boundedly: an interval timer interrupts the flock. */
 	sigemptyset(&sa.sa_mask);

@@ -29,12 +29,12 @@ struct vh_jdev {
 	struct vh_pci_addr addr;
 	enum vh_role role;
 	bool managed;
-	char driver[64];	  /* original driver, "" none */
-	char override[64];	  /* original driver_override, "" none */
-	bool has_reset_method;	  /* the file existed */
-	char reset_method[128];	  /* original value */
-	bool reset_on_release;	  /* the profile allows a reset on release */
-	bool failed;		  /* a previous undo could not restore it */
+	char driver[64];	/* original driver, "" none */
+	char override[64];	/* original driver_override, "" none */
+	bool has_reset_method;	/* the file existed */
+	char reset_method[128]; /* original value */
+	bool reset_on_release;	/* the profile allows a reset on release */
+	bool failed;		/* a previous undo could not restore it */
 };
 
 struct vh_journal {
@@ -43,7 +43,7 @@ struct vh_journal {
 	struct vh_jdev *devs;
 	size_t n_devs;
 	bool prepared;
-	int fd; /* open for appending while preparing, else -1 */
+	int fd;		/* open for appending while preparing, else -1 */
 	char file[128]; /* name within the state directory */
 };
 
@@ -63,6 +63,9 @@ int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e);
  * file and line in @e when it is corrupt. */
 int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 		    struct vh_err *e);
+/* Whether the raw text of a journal (even a corrupt one) contains @text:
+ * a device named in a journal that cannot be parsed is still taken. */
+int vh_journal_mentions(int dirfd, const char *uuid, const char *text);
 /* Remove the journal file (after a complete undo). */
 int vh_journal_remove(int dirfd, struct vh_journal *j);
 void vh_journal_done(struct vh_journal *j);

@@ -24,12 +24,14 @@ int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 	if (!s)
 		return -EINVAL;
 	/* The fixed layout first: sscanf alone takes signs, 0x and blanks. */
-	if (strlen(s) == 12 ? !(hexrun(s, 4) && s[4] == ':' && hexrun(s + 5, 2) &&
-				s[7] == ':' && hexrun(s + 8, 2) && s[10] == '.' &&
-				isdigit((unsigned char)s[11]))
-	    : strlen(s) == 7 ? !(hexrun(s, 2) && s[2] == ':' && hexrun(s + 3, 2) &&
-				 s[5] == '.' && isdigit((unsigned char)s[6]))
-			     : true)
+	if (strlen(s) == 12
+		? !(hexrun(s, 4) && s[4] == ':' && hexrun(s + 5, 2) &&
+		    s[7] == ':' && hexrun(s + 8, 2) && s[10] == '.' &&
+		    isdigit((unsigned char)s[11]))
+	    : strlen(s) == 7
+		? !(hexrun(s, 2) && s[2] == ':' && hexrun(s + 3, 2) &&
+		    s[5] == '.' && isdigit((unsigned char)s[6]))
+		: true)
 		return -EINVAL;
 	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &sl, &f, &n) == 4 &&
 	    (size_t)n == strlen(s) && strlen(s) == 12)
@@ -95,7 +97,8 @@ static unsigned rd16(const uint8_t *c, size_t len, size_t off)
 }
 static uint32_t rd32(const uint8_t *c, size_t len, size_t off)
 {
-	return (uint32_t)rd16(c, len, off) | (uint32_t)rd16(c, len, off + 2) << 16;
+	return (uint32_t)rd16(c, len, off) | (uint32_t)rd16(c, len, off + 2)
+						 << 16;
 }
 
 int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret)
@@ -110,8 +113,9 @@ int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret)
 	c.header_type = (uint8_t)(rd8(cfg, len, PCI_HEADER_TYPE) & 0x7f);
 	c.has_list = rd16(cfg, len, PCI_STATUS) & PCI_STATUS_CAP_LIST;
 	if (c.has_list) {
-		pos = rd8(cfg, len, c.header_type == 2 ? PCI_CB_CAPABILITY_LIST
-						       : PCI_CAPABILITY_LIST);
+		pos = rd8(cfg, len,
+			  c.header_type == 2 ? PCI_CB_CAPABILITY_LIST
+					     : PCI_CAPABILITY_LIST);
 		/* 48 is the most capabilities that fit in 192 bytes. */
 		for (guard = 0; guard < 48 && pos >= 0x40; guard++) {
 			unsigned id, ctrl;
@@ -188,7 +192,7 @@ bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d)
 }
 
 static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
-	_printf_(3, 4);
+    _printf_(3, 4);
 static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
 {
 	va_list ap;
@@ -355,7 +359,10 @@ int vh_iommu_group_members(const struct vh_sys *sys, int group,
 
 static bool names_off;
 
-void vh_pci_names_disable(bool off) { names_off = off; }
+void vh_pci_names_disable(bool off)
+{
+	names_off = off;
+}
 
 void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 		  size_t vn, char *model_name, size_t mn)
@@ -376,7 +383,7 @@ void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 		snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor,
 			 device);
 		udev_list_entry_foreach(
-			e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
+		    e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
 		{
 			const char *k = udev_list_entry_get_name(e);
 			const char *v = udev_list_entry_get_value(e);

@@ -25,14 +25,13 @@ int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret);
 /* Range check as libvirt does it: domain <= 0xffff, bus <= 0xff,
  * slot <= 0x1f, function <= 7.  Returns a static reason or NULL. */
 const char *vh_pci_addr_invalid(const struct vh_pci_addr *a);
-void vh_pci_addr_format(const struct vh_pci_addr *a,
-			char buf[VH_PCI_ADDR_LEN]);
+void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN]);
 bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
 
 /* What the capability lists of a config space say. */
 struct vh_pci_caps {
-	bool readable;	  /* config space could be read */
-	bool has_list;	  /* status register says a capability list exists */
+	bool readable; /* config space could be read */
+	bool has_list; /* status register says a capability list exists */
 	unsigned msi_vectors; /* Multiple Message Capable, 0: no MSI */
 	bool msi_64bit;
 	bool msi_maskable;
@@ -73,13 +72,13 @@ struct vh_pci_dev {
 	int iommu_group;	  /* -1: none (no IOMMU, or no group) */
 	bool has_reset_method;	  /* the reset_method file exists */
 	char reset_method[128];
-	bool has_reset;		  /* the reset file exists */
+	bool has_reset; /* the reset file exists */
 	struct vh_pci_caps caps;
 	bool is_vf;
 	struct vh_pci_addr physfn;
 	int sriov_totalvfs, sriov_numvfs; /* -1: no SR-IOV files */
-	int err;			  /* first read error (-errno), 0 if none */
-	char err_file[96];		  /* the kernel path that failed */
+	int err;	   /* first read error (-errno), 0 if none */
+	char err_file[96]; /* the kernel path that failed */
 };
 
 /* Read everything about @addr.  Returns 0, or -ENODEV when the device does

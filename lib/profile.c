@@ -12,10 +12,10 @@
 #include "xml.h"
 
 static const char *const companion_names[] = {
-	[VH_COMPANIONS_DEFAULT] = "default",
-	[VH_COMPANIONS_REFUSE] = "refuse",
-	[VH_COMPANIONS_SAME_DEVICE] = "same-device",
-	[VH_COMPANIONS_ANY] = "any",
+    [VH_COMPANIONS_DEFAULT] = "default",
+    [VH_COMPANIONS_REFUSE] = "refuse",
+    [VH_COMPANIONS_SAME_DEVICE] = "same-device",
+    [VH_COMPANIONS_ANY] = "any",
 };
 
 const char *vh_companions_name(enum vh_companions c)
@@ -128,10 +128,9 @@ static int validate(xmlDoc *doc, const char *path, const char *schema,
 	xmlRelaxNGFreeValidCtxt(vc);
 	xmlRelaxNGFree(rng);
 	if (r != 0)
-		return vh_err_set(e, -EINVAL,
-				  "%s:%d: invalid profile: %s (schema %s).",
-				  path, re.line, re.msg[0] ? re.msg : "invalid",
-				  schema);
+		return vh_err_set(
+		    e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
+		    re.line, re.msg[0] ? re.msg : "invalid", schema);
 	return 0;
 }
 
@@ -151,8 +150,8 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 	p->vendor = (uint16_t)hex(s);
 	free(s);
 	for (n = vh_xml_child(m, "device"); n; n = vh_xml_next(n, "device")) {
-		uint16_t *nd = realloc(p->devices,
-				       (p->n_devices + 1) * sizeof(*nd));
+		uint16_t *nd =
+		    realloc(p->devices, (p->n_devices + 1) * sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		p->devices = nd;
@@ -296,7 +295,7 @@ int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
 		}
 	{
 		struct vh_profile *nv =
-			realloc(ps->v, (ps->n + 1) * sizeof(*nv));
+		    realloc(ps->v, (ps->n + 1) * sizeof(*nv));
 		if (!nv) {
 			profile_clear(&p);
 			return -ENOMEM;

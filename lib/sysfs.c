@@ -60,13 +60,22 @@ struct vh_sys *vh_sys_free(struct vh_sys *sys)
 	return NULL;
 }
 
-const char *vh_sys_root(const struct vh_sys *sys) { return sys->root; }
-bool vh_sys_is_real(const struct vh_sys *sys) { return !sys->root[0]; }
+const char *vh_sys_root(const struct vh_sys *sys)
+{
+	return sys->root;
+}
+bool vh_sys_is_real(const struct vh_sys *sys)
+{
+	return !sys->root[0];
+}
 void vh_sys_set_timeout_ms(struct vh_sys *sys, int ms)
 {
 	sys->timeout_ms = ms > 0 ? ms : 1;
 }
-int vh_sys_timeout_ms(const struct vh_sys *sys) { return sys->timeout_ms; }
+int vh_sys_timeout_ms(const struct vh_sys *sys)
+{
+	return sys->timeout_ms;
+}
 
 /* Format a kernel path into @kpath, and its rooted form into @full. */
 static int vpaths(const struct vh_sys *sys, char *kpath, char *full,
@@ -79,7 +88,8 @@ static int vpaths(const struct vh_sys *sys, char *kpath, char *full,
 		return n < 0 || kpath[0] != '/' ? -EINVAL : -ENAMETOOLONG;
 	/* ".." never comes from our own formatting: refuse it outright so no
 	 * caller mistake can walk out of the root. */
-	if (strstr(kpath, "/../") || strcmp(kpath + n - (n >= 3 ? 3 : n), "/..") == 0)
+	if (strstr(kpath, "/../") ||
+	    strcmp(kpath + n - (n >= 3 ? 3 : n), "/..") == 0)
 		return -EINVAL;
 	n = snprintf(full, PATH_MAX, "%s%s", sys->root, kpath);
 	if (n < 0 || n >= PATH_MAX)
@@ -96,8 +106,8 @@ static int vpaths(const struct vh_sys *sys, char *kpath, char *full,
 		va_end(ap);                                                    \
 	} while (0)
 
-int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n,
-		const char *fmt, ...)
+int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt,
+		...)
 {
 	int r;
 
@@ -342,8 +352,9 @@ static int wait_child(pid_t pid, int timeout_ms)
 			if (r > 0 || (r < 0 && errno != EINTR))
 				break;
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
-						 (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			left = timeout_ms -
+			       (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
 			if (r == 0 || left <= 0) {
 				r = 0;
 				break;
@@ -361,7 +372,8 @@ static int wait_child(pid_t pid, int timeout_ms)
 			return -ETIMEDOUT;
 		}
 	} else {
-		/* No pidfd (kernel < 5.3): poll waitpid with a growing sleep. */
+		/* No pidfd (kernel < 5.3): poll waitpid with a growing sleep.
+		 */
 		long waited_us = 0, step = 50;
 		for (;;) {
 			r = waitpid(pid, &status, WNOHANG);
@@ -432,8 +444,7 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
 	return write_now(full, value, len);
 }
 
-int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
-		     size_t n)
+int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n)
 {
 	char run[PATH_MAX], dir[PATH_MAX];
 	struct stat st;
@@ -450,9 +461,9 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
 		int r = errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
 		snprintf(why, n, "cannot open %s: %s%s", dir, strerror(errno),
 			 errno == ELOOP || errno == ENOTDIR
-				 ? " (it is a symlink or not a directory: "
-				   "remove it)"
-				 : "");
+			     ? " (it is a symlink or not a directory: "
+			       "remove it)"
+			     : "");
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||

@@ -37,7 +37,10 @@ void vh_sys_set_default_backend(const struct vh_sys_backend *b);
 /* @root NULL, "" or "/" is the real system.  Caller frees with vh_sys_free. */
 int vh_sys_new(const char *root, struct vh_sys **ret);
 struct vh_sys *vh_sys_free(struct vh_sys *sys);
-static inline void vh_sys_freep(struct vh_sys **p) { vh_sys_free(*p); }
+static inline void vh_sys_freep(struct vh_sys **p)
+{
+	vh_sys_free(*p);
+}
 #define _cleanup_sys_ _cleanup_(vh_sys_freep)
 
 /* "" for the real system, else the root directory without trailing '/'. */
@@ -50,8 +53,8 @@ int vh_sys_timeout_ms(const struct vh_sys *sys);
 
 /* The rooted path of a kernel path (for messages and for tools that must
  * hand a path to another library).  -ENAMETOOLONG when it does not fit. */
-int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n,
-		const char *fmt, ...) _printf_(4, 5);
+int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt,
+		...) _printf_(4, 5);
 
 /* Raw read of up to @n bytes.  *ret_len is the count read. */
 int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
@@ -69,11 +72,11 @@ int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 		     const char *fmt, ...) _printf_(4, 5);
 /* 1 when the path exists (following links), 0 when not, -errno else. */
 int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
-	_printf_(2, 3);
+    _printf_(2, 3);
 /* Sorted names in a directory (without "." and "..").  Returns the count;
  * free with vh_strv_free. */
 int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)
-	_printf_(3, 4);
+    _printf_(3, 4);
 void vh_strv_free(char **v);
 
 enum {

@@ -158,7 +158,10 @@ char *vh_buf_steal(struct vh_buf *b)
 	return s;
 }
 
-char *vh_strdup0(const char *s) { return s ? strdup(s) : NULL; }
+char *vh_strdup0(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
 
 int vh_strlcpy(char *dst, const char *src, size_t n)
 {

@@ -18,7 +18,10 @@
 #define _unused_ __attribute__((unused))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 #define _cleanup_free_ _cleanup_(freep)
 
 static inline void closep(int *fd)
@@ -73,7 +76,10 @@ static inline const char *vh_buf_str(const struct vh_buf *b)
 {
 	return b->s ? b->s : "";
 }
-static inline bool vh_buf_failed(const struct vh_buf *b) { return b->oom; }
+static inline bool vh_buf_failed(const struct vh_buf *b)
+{
+	return b->oom;
+}
 void vh_buf_reset(struct vh_buf *b);
 void vh_buf_done(struct vh_buf *b);
 /* Take the string out of the buffer (caller frees); NULL after an OOM. */

@@ -15,7 +15,8 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 	char *buf = malloc(cap + 1);
 
 	if (!buf)
-		return vh_err_set(e, -ENOMEM, "Out of memory reading %s.", what);
+		return vh_err_set(e, -ENOMEM, "Out of memory reading %s.",
+				  what);
 	for (;;) {
 		ssize_t k;
 		if (len == cap) {
@@ -23,11 +24,11 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 			if (cap > max) {
 				free(buf);
 				return vh_err_set(
-					e, -EFBIG,
-					"%s is larger than %zu MiB: refusing to "
-					"parse it (no libvirt domain XML is "
-					"that large).",
-					what, max >> 20);
+				    e, -EFBIG,
+				    "%s is larger than %zu MiB: refusing to "
+				    "parse it (no libvirt domain XML is "
+				    "that large).",
+				    what, max >> 20);
 			}
 			cap *= 2;
 			nb = realloc(buf, cap + 1);
@@ -54,10 +55,11 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 	}
 	if (len > max) {
 		free(buf);
-		return vh_err_set(e, -EFBIG,
-				  "%s is larger than %zu MiB: refusing to parse "
-				  "it (no libvirt domain XML is that large).",
-				  what, max >> 20);
+		return vh_err_set(
+		    e, -EFBIG,
+		    "%s is larger than %zu MiB: refusing to parse "
+		    "it (no libvirt domain XML is that large).",
+		    what, max >> 20);
 	}
 	buf[len] = '\0';
 	*ret = buf;
@@ -133,8 +135,8 @@ int vh_xml_line(const xmlNode *n)
 	return n ? (int)xmlGetLineNo(n) : 0;
 }
 
-int vh_xml_parse(const char *buf, size_t len, const char *what,
-		 xmlDoc **ret, struct vh_err *e)
+int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDoc **ret,
+		 struct vh_err *e)
 {
 	struct guard g = {0};
 	xmlParserCtxt *c;
@@ -147,7 +149,8 @@ int vh_xml_parse(const char *buf, size_t len, const char *what,
 		return -EFBIG;
 	c = xmlNewParserCtxt();
 	if (!c)
-		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.", what);
+		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.",
+				  what);
 	c->_private = &g;
 	/* The internal subset is where entities and external references are
 	 * declared: stop there, before any of it is acted upon. */
@@ -162,14 +165,14 @@ int vh_xml_parse(const char *buf, size_t len, const char *what,
 
 	doc = xmlCtxtReadMemory(c, buf, (int)len, NULL, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOERROR |
-					XML_PARSE_NOWARNING |
-					XML_PARSE_NOCDATA);
+				    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
 	if (g.doctype) {
-		r = vh_err_set(e, -EBADMSG,
-			       "%s: a document type declaration (<!DOCTYPE>) is "
-			       "not accepted: domain XML never has one, and it "
-			       "is how entity attacks start.",
-			       what);
+		r = vh_err_set(
+		    e, -EBADMSG,
+		    "%s: a document type declaration (<!DOCTYPE>) is "
+		    "not accepted: domain XML never has one, and it "
+		    "is how entity attacks start.",
+		    what);
 	} else if (!doc || !c->wellFormed) {
 		const xmlError *x = xmlCtxtGetLastError(c);
 		if (!g.msg[0] && x) {

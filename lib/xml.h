@@ -23,8 +23,8 @@ int vh_read_file_capped(const char *path, size_t max, char **ret,
 
 /* Parse @len bytes.  On a syntax error the message has @what, the line and
  * the column. */
-int vh_xml_parse(const char *buf, size_t len, const char *what,
-		 xmlDoc **ret, struct vh_err *e);
+int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDoc **ret,
+		 struct vh_err *e);
 
 static inline void vh_xml_doc_freep(xmlDoc **d)
 {

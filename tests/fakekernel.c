@@ -21,10 +21,10 @@ static const struct {
 	const char *name;
 	int err;
 } errnames[] = {
-	{"EBUSY", EBUSY},   {"ENODEV", ENODEV}, {"EINVAL", EINVAL},
-	{"EIO", EIO},	    {"ETIMEDOUT", ETIMEDOUT}, {"ENOENT", ENOENT},
-	{"EPERM", EPERM},   {"ENOSPC", ENOSPC}, {"EAGAIN", EAGAIN},
-	{"ENOTTY", ENOTTY}, {"ENOMEM", ENOMEM},
+    {"EBUSY", EBUSY},	{"ENODEV", ENODEV},	  {"EINVAL", EINVAL},
+    {"EIO", EIO},	{"ETIMEDOUT", ETIMEDOUT}, {"ENOENT", ENOENT},
+    {"EPERM", EPERM},	{"ENOSPC", ENOSPC},	  {"EAGAIN", EAGAIN},
+    {"ENOTTY", ENOTTY}, {"ENOMEM", ENOMEM},
 };
 
 #define NOBIND 100000
@@ -91,17 +91,18 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		char o[32] = "", err[32] = "", a3[64] = "", a4[64] = "";
+		char o[32] = "", err[32] = "", a[3][64] = {""};
 		const char *want_addr = NULL;
 		bool once = false;
 		long skip = 0;
-		int n = sscanf(line, "%31s %31s %63s %63s", o, err, a3, a4);
+		int n = sscanf(line, "%31s %31s %63s %63s %63s", o, err, a[0],
+			       a[1], a[2]);
 		if (n < 2) {
 			strncat(out, line, sizeof(out) - strlen(out) - 1);
 			continue;
 		}
 		for (int i = 3; i <= n; i++) {
-			const char *t = i == 3 ? a3 : a4;
+			const char *t = a[i - 3];
 			if (!strncmp(t, "skip=", 5))
 				skip = atol(t + 5);
 			else if (!strcmp(t, "once"))
@@ -116,9 +117,10 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 		}
 		if (skip > 0) {
 			char nl[256];
-			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld%s\n", o, err,
-				 want_addr ? " " : "", want_addr ? want_addr : "",
-				 skip - 1, once ? " once" : "");
+			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld%s\n", o,
+				 err, want_addr ? " " : "",
+				 want_addr ? want_addr : "", skip - 1,
+				 once ? " once" : "");
 			strncat(out, nl, sizeof(out) - strlen(out) - 1);
 			continue;
 		}
@@ -128,8 +130,8 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 			result = NOBIND;
 		else if (!strcmp(err, "KILL"))
 			result = KILL;
-		for (size_t i = 0; !result && i < sizeof(errnames) / sizeof(*errnames);
-		     i++)
+		for (size_t i = 0;
+		     !result && i < sizeof(errnames) / sizeof(*errnames); i++)
 			if (!strcmp(errnames[i].name, err))
 				result = errnames[i].err;
 		if (!result)
@@ -242,7 +244,8 @@ static int do_bind(const char *root, const char *addr, const char *drv)
 	snprintf(ddrv, sizeof(ddrv), "sys/bus/pci/drivers/%s", drv);
 	r = fakesys_link(root, rel, ddrv);
 	if (r == 0) {
-		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", drv, addr);
+		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", drv,
+			 addr);
 		r = fakesys_link(root, rel, dd);
 	}
 	g = group_of(root, dd);
@@ -275,12 +278,14 @@ static int do_unbind(const char *root, const char *addr, const char *drv)
 		char **names = NULL;
 		bool any = false;
 		struct vh_sys *s = NULL;
-		snprintf(gd, sizeof(gd), "/sys/kernel/iommu_groups/%d/devices", g);
+		snprintf(gd, sizeof(gd), "/sys/kernel/iommu_groups/%d/devices",
+			 g);
 		if (vh_sys_new(root, &s) == 0) {
 			int n = vh_sys_list(s, &names, "%s", gd);
 			for (int i = 0; i < n; i++) {
 				char d2[PATH_MAX], c2[64];
-				if (dev_dir(root, names[i], d2, sizeof(d2)) == 0) {
+				if (dev_dir(root, names[i], d2, sizeof(d2)) ==
+				    0) {
 					cur_driver(root, d2, c2, sizeof(c2));
 					any |= !strncmp(c2, "vfio", 4);
 				}
@@ -328,7 +333,8 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 	(void)bounded;
 	snprintf(v, sizeof(v), "%.*s", (int)len, value);
 	trim(v);
-	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]/%63s", addr, attr) == 2) {
+	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]/%63s", addr, attr) ==
+	    2) {
 		snprintf(op, sizeof(op), "%s",
 			 !strcmp(attr, "driver_override") ? "override"
 			 : !strcmp(attr, "sriov_numvfs")  ? "numvfs"
@@ -380,7 +386,8 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 	snprintf(rel, sizeof(rel), "%s/%s", root, dd);
 	if (!strcmp(op, "override")) {
 		snprintf(rel, sizeof(rel), "%s/driver_override", dd);
-		snprintf(cur_line, sizeof(cur_line), "%s\n", v[0] ? v : "(null)");
+		snprintf(cur_line, sizeof(cur_line), "%s\n",
+			 v[0] ? v : "(null)");
 		return fakesys_put(root, rel, cur_line);
 	}
 	if (!strcmp(op, "reset_method")) {
@@ -420,4 +427,7 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 
 static const struct vh_sys_backend fake = {.write = fk_write};
 
-void fakekernel_install(void) { vh_sys_set_default_backend(&fake); }
+void fakekernel_install(void)
+{
+	vh_sys_set_default_backend(&fake);
+}

@@ -88,7 +88,7 @@ int fakesys_get(const char *root, const char *rel, char *buf, size_t n)
 }
 
 static int putf(const char *root, const char *rel, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int putf(const char *root, const char *rel, const char *fmt, ...)
 {
 	char v[512];
@@ -251,8 +251,8 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			if (!strcmp(v, "none"))
 				d->reset_none = true;
 			else
-				for (size_t i = 0; v[i] && i + 1 < sizeof(d->reset);
-				     i++)
+				for (size_t i = 0;
+				     v[i] && i + 1 < sizeof(d->reset); i++)
 					d->reset[i] = v[i] == ',' ? ' ' : v[i];
 		} else if (!strcmp(k, "msi")) {
 			d->msi = (unsigned)atoi(v);
@@ -268,7 +268,8 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 		} else if (!strcmp(k, "sriov")) {
 			d->sriov = true;
 			d->offset = d->stride = 1;
-			for (char *s2 = NULL, *p = strtok_r((char *)v, ",", &s2);
+			for (char *s2 = NULL,
+				  *p = strtok_r((char *)v, ",", &s2);
 			     p; p = strtok_r(NULL, ",", &s2)) {
 				unsigned x;
 				if (sscanf(p, "total:%u", &x) == 1)
@@ -292,7 +293,7 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			goto bad;
 		}
 		continue;
-bad:
+	bad:
 		snprintf(err, n, "spec line %d: bad token '%s%s%s'", ln, k,
 			 eq ? "=" : "", v);
 		return -EINVAL;
@@ -421,7 +422,8 @@ static int build_dev(const char *root, struct dev *d)
 			return r;
 		for (i = 0; i < 256; i++) {
 			struct stat st;
-			snprintf(rel, sizeof(rel), "%s/%s/virtfn%d", root, pf, i);
+			snprintf(rel, sizeof(rel), "%s/%s/virtfn%d", root, pf,
+				 i);
 			if (lstat(rel, &st) < 0)
 				break;
 		}
@@ -443,10 +445,15 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 		char p[PATH_MAX];
 		/* What an empty machine has: the directories every kernel
 		 * makes, even without devices. */
-		const char *dirs[] = {"sys/bus/pci/devices", "sys/bus/pci/drivers",
-				      "sys/kernel/iommu_groups", "sys/class/iommu",
-				      "proc", "dev/vfio", "run"};
-		for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs) && !r; i++) {
+		const char *dirs[] = {"sys/bus/pci/devices",
+				      "sys/bus/pci/drivers",
+				      "sys/kernel/iommu_groups",
+				      "sys/class/iommu",
+				      "proc",
+				      "dev/vfio",
+				      "run"};
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs) && !r;
+		     i++) {
 			snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
 			r = mkdir_p(p);
 		}
@@ -463,8 +470,8 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			continue;
 		if (!strncmp(p, "driver ", 7)) {
 			char d[PATH_MAX];
-			snprintf(d, sizeof(d), "%s/sys/bus/pci/drivers/%s", root,
-				 p + 7);
+			snprintf(d, sizeof(d), "%s/sys/bus/pci/drivers/%s",
+				 root, p + 7);
 			r = mkdir_p(d);
 		} else if (!strncmp(p, "cmdline ", 8)) {
 			r = putf(root, "proc/cmdline", "%s\n", p + 8);
@@ -477,7 +484,8 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			struct dev d;
 			r = parse_dev(p, &d, err, n, ln);
 			if (r == 0 && (!d.vendor && !d.device)) {
-				snprintf(err, n, "spec line %d: id= missing", ln);
+				snprintf(err, n, "spec line %d: id= missing",
+					 ln);
 				r = -EINVAL;
 			}
 			if (r == 0) {

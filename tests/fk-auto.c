@@ -3,4 +3,7 @@
  * fake kernel as its sysfs write backend. */
 #include "fakekernel.h"
 
-__attribute__((constructor)) static void fk_auto(void) { fakekernel_install(); }
+__attribute__((constructor)) static void fk_auto(void)
+{
+	fakekernel_install();
+}

@@ -146,9 +146,8 @@ static void key_bind_unmanaged(void **state UNUSED)
 		const char *v;
 		bool want;
 	} cases[] = {
-		{"no", false},	 {"yes", true}, {"false", false}, {"true", true},
-		{"0", false},	 {"1", true},	{"\"no\"", false},
-		{"\"yes\"", true},
+	    {"no", false}, {"yes", true}, {"false", false},  {"true", true},
+	    {"0", false},  {"1", true},	  {"\"no\"", false}, {"\"yes\"", true},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -318,28 +317,28 @@ static void bad_values(void **state UNUSED)
 	static const struct {
 		const char *key, *value, *expect;
 	} cases[] = {
-		{"mode", "enforcing", "enforce, warn or off"},
-		{"mode", "WARN", "enforce, warn or off"},
-		{"mode", "", "enforce, warn or off"},
-		{"bind_unmanaged", "maybe", "yes or no"},
-		{"bind_unmanaged", "Yes", "yes or no"},
-		{"bind_unmanaged", "2", "yes or no"},
-		{"companions", "all", "refuse, same-device or any"},
-		{"companions", "default", "refuse, same-device or any"},
-		{"timeout", "0", "1 to 600"},
-		{"timeout", "601", "1 to 600"},
-		{"timeout", "-1", "1 to 600"},
-		{"timeout", "+5", "1 to 600"},
-		{"timeout", "1.5", "1 to 600"},
-		{"timeout", "10s", "1 to 600"},
-		{"timeout", "0x10", "1 to 600"},
-		{"timeout", "99999999999999999999999", "1 to 600"},
-		{"lock_timeout", "0", "1 to 3600"},
-		{"lock_timeout", "3601", "1 to 3600"},
-		{"lock_timeout", "abc", "1 to 3600"},
-		{"log_level", "verbose", "error, warning, info or debug"},
-		{"log_level", "7", "error, warning, info or debug"},
-		{"root", "tmp", "an absolute directory"},
+	    {"mode", "enforcing", "enforce, warn or off"},
+	    {"mode", "WARN", "enforce, warn or off"},
+	    {"mode", "", "enforce, warn or off"},
+	    {"bind_unmanaged", "maybe", "yes or no"},
+	    {"bind_unmanaged", "Yes", "yes or no"},
+	    {"bind_unmanaged", "2", "yes or no"},
+	    {"companions", "all", "refuse, same-device or any"},
+	    {"companions", "default", "refuse, same-device or any"},
+	    {"timeout", "0", "1 to 600"},
+	    {"timeout", "601", "1 to 600"},
+	    {"timeout", "-1", "1 to 600"},
+	    {"timeout", "+5", "1 to 600"},
+	    {"timeout", "1.5", "1 to 600"},
+	    {"timeout", "10s", "1 to 600"},
+	    {"timeout", "0x10", "1 to 600"},
+	    {"timeout", "99999999999999999999999", "1 to 600"},
+	    {"lock_timeout", "0", "1 to 3600"},
+	    {"lock_timeout", "3601", "1 to 3600"},
+	    {"lock_timeout", "abc", "1 to 3600"},
+	    {"log_level", "verbose", "error, warning, info or debug"},
+	    {"log_level", "7", "error, warning, info or debug"},
+	    {"root", "tmp", "an absolute directory"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -348,8 +347,9 @@ static void bad_values(void **state UNUSED)
 
 		vh_config_done(&T.c);
 		/* two good lines first: the error is on line 3 */
-		snprintf(text, sizeof(text), "# header\nlog_level = info\n%s = %s\n",
-			 cases[i].key, cases[i].value);
+		snprintf(text, sizeof(text),
+			 "# header\nlog_level = info\n%s = %s\n", cases[i].key,
+			 cases[i].value);
 		memset(&T.e, 0, sizeof(T.e));
 		r = vh_config_parse(&T.c, FILE_NAME, text, &T.e);
 		if (r != -EINVAL)
@@ -388,10 +388,9 @@ static void line_numbers_count_everything(void **state UNUSED)
 
 static void unknown_key(void **state UNUSED)
 {
-	static const char *const known[] = {"mode",	    "bind_unmanaged",
-					    "companions",   "timeout",
-					    "lock_timeout", "profiles",
-					    "log_level",    "root"};
+	static const char *const known[] = {
+	    "mode",	    "bind_unmanaged", "companions", "timeout",
+	    "lock_timeout", "profiles",	      "log_level",  "root"};
 
 	parse_bad("mode = warn\nfrobnicate = yes\n", 2, "'frobnicate'");
 	assert_contains(T.e.msg, "unknown key");
@@ -538,8 +537,8 @@ static void config_path_env(void **state UNUSED)
 	char *saved = getenv("VFIO_HOOKS_CONF");
 
 	saved = saved ? strdup(saved) : NULL;
-	assert_int_equal(setenv("VFIO_HOOKS_CONF", "/tmp/my-vfio-hooks.conf", 1),
-			 0);
+	assert_int_equal(
+	    setenv("VFIO_HOOKS_CONF", "/tmp/my-vfio-hooks.conf", 1), 0);
 	assert_string_equal(vh_config_path(), "/tmp/my-vfio-hooks.conf");
 	assert_int_equal(unsetenv("VFIO_HOOKS_CONF"), 0);
 	assert_string_equal(vh_config_path(), VH_SYSCONFDIR "/vfio-hooks.conf");
@@ -557,30 +556,30 @@ int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T_(defaults),
-		T_(done_resets_to_defaults),
-		T_(key_mode),
-		T_(key_bind_unmanaged),
-		T_(key_companions),
-		T_(key_timeouts),
-		T_(key_profiles),
-		T_(profiles_limit),
-		T_(key_log_level),
-		T_(key_root),
-		T_(whole_file),
-		T_(quoting),
-		T_(bad_values),
-		T_(error_stops_at_first),
-		T_(line_numbers_count_everything),
-		T_(unknown_key),
-		T_(not_key_value),
-		T_(first_error_wins),
-		T_(load_file),
-		T_(load_bad_file_names_path),
-		T_(load_missing_keeps_defaults),
-		T_(load_nul_byte),
-		T_(load_unreadable),
-		T_(config_path_env),
+	    T_(defaults),
+	    T_(done_resets_to_defaults),
+	    T_(key_mode),
+	    T_(key_bind_unmanaged),
+	    T_(key_companions),
+	    T_(key_timeouts),
+	    T_(key_profiles),
+	    T_(profiles_limit),
+	    T_(key_log_level),
+	    T_(key_root),
+	    T_(whole_file),
+	    T_(quoting),
+	    T_(bad_values),
+	    T_(error_stops_at_first),
+	    T_(line_numbers_count_everything),
+	    T_(unknown_key),
+	    T_(not_key_value),
+	    T_(first_error_wins),
+	    T_(load_file),
+	    T_(load_bad_file_names_path),
+	    T_(load_missing_keeps_defaults),
+	    T_(load_nul_byte),
+	    T_(load_unreadable),
+	    T_(config_path_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -373,9 +373,9 @@ static void memory_errors(void **state UNUSED)
 	expect_kib_err("99999999999999999999999", NULL, -ERANGE);
 }
 
-/* BUG: vh_parse_memory_kib rounds bytes up to KiB with (v + 1023) / 1024,
- * which wraps when v is within 1023 of ULLONG_MAX: 18446744073709551615
- * bytes gives 0 KiB ("not given") instead of 2^54 KiB, and
+/* Regression (fixed): vh_parse_memory_kib rounds bytes up to KiB with (v +
+ * 1023) / 1024, which wraps when v is within 1023 of ULLONG_MAX:
+ * 18446744073709551615 bytes gives 0 KiB ("not given") instead of 2^54 KiB, and
  * 18446744073709551 KB (v*1000 = ...551000) gives 0 too.  Fix
  * (lib/domain.c:123): *ret = v / 1024 + (v % 1024 != 0). */
 static void memory_round_up_no_wrap(void **state UNUSED)
@@ -526,9 +526,9 @@ static void hostdev_line_numbers(void **state UNUSED)
 	vh_domain_free(d);
 }
 
-/* BUG: libxml2 keeps an element's line in an unsigned short, so a hostdev
- * past line 65535 is reported at line 65535 and every message about it
- * points at the wrong line (here 65535 instead of 70002).  Adding
+/* Regression (fixed): libxml2 keeps an element's line in an unsigned short, so
+ * a hostdev past line 65535 is reported at line 65535 and every message about
+ * it points at the wrong line (here 65535 instead of 70002).  Adding
  * XML_PARSE_BIG_LINES alone is not enough (it only records big lines for
  * text nodes, and gives 70003 here).  Fix (lib/xml.c:139 and
  * lib/domain.c:193): install a startElementNs SAX handler that calls

@@ -101,11 +101,12 @@ static void parse_out_of_range(void **state UNUSED)
 	expect_parse_err("01:00.8", -ERANGE);
 }
 
-/* BUG: vh_pci_addr_parse uses sscanf %4x/%2x, which accept a sign, a 0x
- * prefix and leading blanks inside the fixed-width fields.  "-001:01:00.0"
- * parses to domain 0xffffffff and "0000:-1:00.0" to bus 0xffffffff; the
- * parser does not range-check domain and bus, so an out-of-range address is
- * returned with 0.  This text reaches the parser from user XML
+/* Regression (fixed): vh_pci_addr_parse uses sscanf %4x/%2x, which accept a
+ * sign, a 0x prefix and leading blanks inside the fixed-width fields.
+ * "-001:01:00.0" parses to domain 0xffffffff and "0000:-1:00.0" to bus
+ * 0xffffffff; the parser does not range-check domain and bus, so an
+ * out-of-range address is returned with 0.  This text reaches the parser from
+ * user XML
  * (<metadata><vh:device address='...'/>).  Fix (lib/pci.c:13-25): check
  * that every character is a hex digit (isxdigit) at the positions of the
  * fixed layout before sscanf, or parse with strtoul per field and check

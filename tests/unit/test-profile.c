@@ -467,8 +467,8 @@ static void expect_broken(const char *content, int line, const char *what)
 	expect_broken_lines(content, line, line, what);
 }
 
-/* BUG: validation errors inside an <interleave> (every child of <profile>,
- * <vm> and <host> is in one) are reported at line 0: "broken.xml:0:
+/* Regression (fixed): validation errors inside an <interleave> (every child of
+ *<profile>, <vm> and <host> is in one) are reported at line 0: "broken.xml:0:
  * invalid profile: Extra element vm in interleave".  libxml2 first raises
  * that error without a node (line 0), then "Element profile failed to
  * validate content" at the <vm> element (line 5); rng_error keeps only the
@@ -521,7 +521,7 @@ static void schema_other_errors(void **state UNUSED)
 		      "bad id");
 }
 
-/* BUG: line 0, as in schema_unknown_element. */
+/* Regression (fixed): line 0, as in schema_unknown_element. */
 static void schema_errors_inside_interleave(void **state UNUSED)
 {
 	expect_broken(PROFILE("v", "<match vendor='0x1234'/>",
@@ -529,7 +529,7 @@ static void schema_errors_inside_interleave(void **state UNUSED)
 		      5, "too many vectors");
 }
 
-/* BUG: line 0, as in schema_unknown_element. */
+/* Regression (fixed): line 0, as in schema_unknown_element. */
 static void schema_errors_inside_host(void **state UNUSED)
 {
 	expect_broken(PROFILE("k", "<match vendor='0x1234'/>",

@@ -1235,8 +1235,8 @@ static void aarch64_no_x86_rules(void **state UNUSED)
 	expect_only("host-iommu-off", VH_ERROR, "0000:01:00.0", NULL);
 }
 
-/* BUG: viommu-misplaced ignores the guest architecture: for an aarch64
- * guest with an <iommu> under <features> it reports an ERROR that the
+/* Regression (fixed): viommu-misplaced ignores the guest architecture: for an
+ * aarch64 guest with an <iommu> under <features> it reports an ERROR that the
  * AIC100 "needs an emulated Intel IOMMU" and proposes
  * <iommu model='intel'>, which libvirt refuses on aarch64, although the
  * x86 requirements do not apply to this guest (needs_apply is false).

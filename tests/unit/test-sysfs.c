@@ -224,9 +224,9 @@ static void read_str(void **state UNUSED)
 	    -ENOTDIR);
 }
 
-/* BUG: vh_sys_read_str reads at most 4095 bytes into an internal buffer and
- * returns a longer value cut short with 0, although the caller's buffer is
- * large enough and sysfs.h promises the value or -EFBIG.  A 4096-byte
+/* Regression (fixed): vh_sys_read_str reads at most 4095 bytes into an internal
+ * buffer and returns a longer value cut short with 0, although the caller's
+ * buffer is large enough and sysfs.h promises the value or -EFBIG.  A 4096-byte
  * attribute (PAGE_SIZE, the sysfs maximum) loses its last byte.  Fix
  * (lib/sysfs.c, read_str_full): read into a buffer of 4096 + 1 bytes and
  * return -EFBIG when the read filled it (more data than an attribute can
@@ -860,8 +860,9 @@ static void state_dir_writable_refused(void **state UNUSED)
 	}
 }
 
-/* BUG: sysfs.h documents -EPERM when the state directory "is a symlink,
- * not a directory", but vh_sys_state_dir returns the open() errno there
+/* Regression (fixed): sysfs.h documents -EPERM when the state directory "is a
+ * symlink, not a directory", but vh_sys_state_dir returns the open() errno
+ * there
  * (-ENOTDIR for both a symlink, because of O_DIRECTORY|O_NOFOLLOW, and a
  * file).  Fix (lib/sysfs.c, vh_sys_state_dir, the open() failure branch
  * after "fd = open(dir, ...)"): return -EPERM when errno is ELOOP or
