@@ -39,6 +39,8 @@ const struct vh_rule_info vh_rules[] = {
      "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)"},
     {"viommu-eim", VH_WARNING,
      "more than 255 vCPUs with interrupt remapping need eim='on'"},
+    {"viommu-order", VH_ERROR,
+     "on a QEMU command line, the vIOMMU comes after a VFIO device"},
     {"group-not-viable", VH_ERROR,
      "another endpoint of the IOMMU group is on a host driver"},
     {"group-companions-bind", VH_WARNING,
@@ -54,7 +56,14 @@ struct ctx {
 	const struct vh_check_opts *opts;
 	struct vh_report *rep;
 	int err; /* -ENOMEM, sticky */
+	char subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
+	char obj[160];	/* the same, mid-sentence */
 };
+
+static bool qemu(const struct ctx *c)
+{
+	return c->dom->dialect == VH_DIALECT_QEMU;
+}
 
 static char *vfmt(const char *fmt, va_list ap)
 {
@@ -139,10 +148,6 @@ static char **one_device(const struct vh_pci_addr *a)
 	return v;
 }
 
-static const char *hd_kind(const struct vh_hostdev *h)
-{
-	return h->is_interface ? "<interface type='hostdev'>" : "<hostdev>";
-}
 
 /* --- Resolution: read each hostdev, match its profile, derive needs. --- */
 
@@ -259,28 +264,31 @@ static void rule_addresses(struct ctx *c)
 		const struct vh_hostdev *h = rd->hd;
 		if (!h->addr_ok) {
 			add(c, "bad-address", VH_ERROR, NULL, NULL,
-			    fmt("The %s at line %d has an unusable PCI address "
-				"(%s): %s.",
-				hd_kind(h), h->line, h->addr_text,
-				h->addr_error),
+			    fmt("%c%s has an unusable PCI address (%s): %s.",
+				h->origin[0] == 't' ? 'T' : h->origin[0],
+				h->origin + 1, h->addr_text, h->addr_error),
 			    NULL,
-			    fmt("<source> of the %s at line %d", hd_kind(h),
-				h->line),
-			    strdup("<address domain='0x0000' bus='0x01' "
-				   "slot='0x00' function='0x0'/>  (the "
-				   "address 'lspci -D' shows, as "
-				   "DDDD:BB:SS.F)"));
+			    qemu(c) ? fmt("%s", h->origin)
+				    : fmt("<source> of %s", h->origin),
+			    strdup(qemu(c) ? "host=0000:01:00.0  (the address "
+					     "'lspci -D' shows, as "
+					     "DDDD:BB:SS.F)"
+					   : "<address domain='0x0000' "
+					     "bus='0x01' slot='0x00' "
+					     "function='0x0'/>  (the address "
+					     "'lspci -D' shows, as "
+					     "DDDD:BB:SS.F)"));
 		} else if (rd->duplicate) {
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&h->addr, a);
 			add(c, "device-duplicate", VH_ERROR, &h->addr,
 			    one_device(&h->addr),
-			    fmt("%s is listed more than once (again in the %s "
-				"at line %d): a device can be given to a VM "
-				"only once.",
-				a, hd_kind(h), h->line),
-			    NULL, strdup("<devices>"),
-			    fmt("remove the second %s for %s", hd_kind(h), a));
+			    fmt("%s is listed more than once (again in %s): a "
+				"device can be given to a VM only once.",
+				a, h->origin),
+			    NULL,
+			    strdup(qemu(c) ? "the command line" : "<devices>"),
+			    fmt("remove the second one, %s", h->origin));
 		}
 	}
 }
@@ -303,8 +311,9 @@ static void rule_presence(struct ctx *c)
 				      "/sys/bus/pci/devices/%s).",
 				      d->name, d->name),
 			    NULL,
-			    fmt("<source><address/> of the %s at line %d",
-				hd_kind(rd->hd), rd->hd->line),
+			    qemu(c) ? fmt("host= of %s", rd->hd->origin)
+				    : fmt("<source><address/> of %s",
+					  rd->hd->origin),
 			    strdup("the address of the device as 'lspci -D' "
 				   "shows it; if the card was moved or the "
 				   "firmware renumbered the buses, update "
@@ -326,7 +335,8 @@ static void rule_presence(struct ctx *c)
 			    fmt("%s is a PCI bridge (class %06x, header type "
 				"%u): bridges cannot be passed through.",
 				rd->label, d->class, d->caps.header_type),
-			    NULL, strdup("<devices>"),
+			    NULL,
+			    strdup(qemu(c) ? "the command line" : "<devices>"),
 			    strdup("pass through the endpoint devices behind "
 				   "the bridge instead of the bridge"));
 		else if (d->iommu_group < 0)
@@ -437,6 +447,19 @@ static char *iommu_xml(const struct ctx *c)
 			ir = true;
 	struct vh_buf b = {0};
 
+	if (qemu(c)) {
+		vh_buf_puts(&b, "-device intel-iommu");
+		if (ir)
+			vh_buf_puts(&b, ",intremap=on");
+		vh_buf_puts(&b, ",caching-mode=on");
+		if (d->eim == VH_ON || (ir && d->vcpus > 255))
+			vh_buf_puts(&b, ",eim=on");
+		if (d->iotlb == VH_ON)
+			vh_buf_puts(&b, ",device-iotlb=on");
+		if (d->aw_bits)
+			vh_buf_printf(&b, ",aw-bits=%u", d->aw_bits);
+		return vh_buf_steal(&b);
+	}
 	vh_buf_puts(&b, "<iommu model='intel'>\n  <driver");
 	if (ir)
 		vh_buf_puts(&b, " intremap='on'");
@@ -449,6 +472,19 @@ static char *iommu_xml(const struct ctx *c)
 		vh_buf_printf(&b, " aw_bits='%u'", d->aw_bits);
 	vh_buf_puts(&b, "/>\n</iommu>");
 	return vh_buf_steal(&b);
+}
+
+/* Where the vIOMMU fix goes. */
+static char *iommu_where(const struct ctx *c, bool replacing)
+{
+	if (qemu(c))
+		return strdup(replacing ? "the command line, replacing the "
+					  "-device intel-iommu (before the "
+					  "first -device vfio-pci)"
+					: "the command line, before the first "
+					  "-device vfio-pci");
+	return strdup(replacing ? "<devices>, replacing the <iommu> element"
+				: "<devices>");
 }
 
 static bool needs_apply(const struct ctx *c)
@@ -468,19 +504,25 @@ static void rule_machine(struct ctx *c)
 	collect(c, need_q35, &nd);
 	if (nd.n)
 		add(c, "machine-q35", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("The domain '%s' uses machine '%s'%s, but %s need%s a "
+		    fmt("%s uses machine '%s'%s, but %s need%s a "
 			"q35 machine: only q35 has the PCI Express topology "
 			"and the emulated Intel IOMMU with interrupt "
 			"remapping.",
-			d->name ? d->name : "?",
+			c->subj,
 			d->machine ? d->machine : "(default: pc)",
 			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)",
 			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys), strdup("<os>"),
-		    fmt("<type arch='%s' machine='q35'>hvm</type>\n(an "
-			"existing guest may need its drivers for the new "
-			"chipset; a new VM: virt-install --machine q35)",
-			d->arch ? d->arch : "x86_64"));
+		    vh_buf_steal(&nd.whys),
+		    strdup(qemu(c) ? "the -machine option" : "<os>"),
+		    qemu(c) ? fmt("-machine q35%s%s\n(an existing guest may "
+				  "need its drivers for the new chipset)",
+				  d->irqchip[0] ? ",kernel-irqchip=" : "",
+				  d->irqchip)
+			    : fmt("<type arch='%s' machine='q35'>hvm</type>\n"
+				  "(an existing guest may need its drivers for "
+				  "the new chipset; a new VM: virt-install "
+				  "--machine q35)",
+				  d->arch ? d->arch : "x86_64"));
 	needers_done(&nd);
 }
 
@@ -492,10 +534,10 @@ static void rule_viommu_misplaced(struct ctx *c)
 		return;
 	if (!needs_apply(c)) {
 		add(c, "viommu-misplaced", VH_WARNING, NULL, NULL,
-		    fmt("The domain '%s' has <iommu> under <features>; libvirt "
+		    fmt("%s has <iommu> under <features>; libvirt "
 			"only knows it under <devices>, so the guest gets no "
 			"emulated IOMMU.",
-			c->dom->name ? c->dom->name : "?"),
+			c->subj),
 		    NULL, strdup("<devices> (and remove it from <features>)"),
 		    strdup("the same <iommu> element, moved"));
 		return;
@@ -503,10 +545,10 @@ static void rule_viommu_misplaced(struct ctx *c)
 	collect(c, need_viommu, &nd);
 	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING,
 	    nd.n ? &nd.first : NULL, TAKE_PTR(nd.addrs),
-	    fmt("The domain '%s' has <iommu> under <features>; libvirt only "
+	    fmt("%s has <iommu> under <features>; libvirt only "
 		"knows it under <devices>, so the guest gets no emulated "
 		"IOMMU%s%s%s.",
-		c->dom->name ? c->dom->name : "?", nd.n ? ", which " : "",
+		c->subj, nd.n ? ", which " : "",
 		nd.n ? vh_buf_str(&nd.labels) : "",
 		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
@@ -526,16 +568,17 @@ static void rule_viommu(struct ctx *c)
 		add(c, "viommu-missing", VH_ERROR, &nd.first,
 		    TAKE_PTR(nd.addrs),
 		    d->has_iommu
-			? fmt("The domain '%s' has <iommu model='%s'>, but "
+			? fmt("%s has an emulated %s IOMMU, but "
 			      "%s need%s an emulated Intel IOMMU.",
-			      d->name ? d->name : "?",
+			      c->subj,
 			      d->iommu_model ? d->iommu_model : "",
 			      vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s")
-			: fmt("The domain '%s' has no emulated IOMMU, but "
+			: fmt("%s has no emulated IOMMU, but "
 			      "%s need%s an emulated Intel IOMMU.",
-			      d->name ? d->name : "?", vh_buf_str(&nd.labels),
+			      c->subj, vh_buf_str(&nd.labels),
 			      nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys), strdup("<devices>"), iommu_xml(c));
+		    vh_buf_steal(&nd.whys), iommu_where(c, c->dom->has_iommu),
+		    iommu_xml(c));
 	}
 	needers_done(&nd);
 	if (!intel_iommu(d))
@@ -545,13 +588,13 @@ static void rule_viommu(struct ctx *c)
 	if (nd.n && d->intremap != VH_ON)
 		add(c, "viommu-intremap", VH_ERROR, &nd.first,
 		    TAKE_PTR(nd.addrs),
-		    fmt("The emulated IOMMU of domain '%s' has interrupt "
+		    fmt("The emulated IOMMU of %s has interrupt "
 			"remapping %s, but %s need%s it.",
-			d->name ? d->name : "?",
+			c->obj,
 			d->intremap == VH_OFF ? "off" : "not enabled",
 			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys),
-		    strdup("<devices>, replacing the <iommu> element"),
+		    iommu_where(c, true),
 		    iommu_xml(c));
 	needers_done(&nd);
 
@@ -565,15 +608,15 @@ static void rule_viommu(struct ctx *c)
 				first = &c->rep->devs[i];
 		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
 		    one_device(&first->dev.addr),
-		    fmt("The emulated Intel IOMMU of domain '%s' has "
+		    fmt("The emulated Intel IOMMU of %s has "
 			"caching_mode %s, but the domain passes through %s: "
 			"QEMU refuses to start a VFIO device behind an Intel "
 			"IOMMU without caching mode.",
-			d->name ? d->name : "?",
+			c->obj,
 			d->caching_mode == VH_OFF ? "off" : "not set",
 			first->label),
 		    nd.n ? vh_buf_steal(&nd.whys) : NULL,
-		    strdup("<devices>, replacing the <iommu> element"),
+		    iommu_where(c, true),
 		    iommu_xml(c));
 		needers_done(&nd);
 	}
@@ -581,12 +624,48 @@ static void rule_viommu(struct ctx *c)
 	if (d->intremap == VH_ON && d->vcpus > 255 && d->eim != VH_ON &&
 	    any_usable(c))
 		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
-		    fmt("The domain '%s' has %u vCPUs and interrupt remapping "
+		    fmt("%s has %u vCPUs and interrupt remapping "
 			"but not extended interrupt mode: vCPUs above 255 "
 			"cannot receive interrupts.",
-			d->name ? d->name : "?", d->vcpus),
-		    NULL, strdup("<devices>, replacing the <iommu> element"),
+			c->subj, d->vcpus),
+		    NULL, iommu_where(c, true),
 		    iommu_xml(c));
+}
+
+static char *ioapic_where(const struct ctx *c)
+{
+	return strdup(qemu(c) ? "the -machine option" : "<features>");
+}
+
+static char *ioapic_fix(const struct ctx *c)
+{
+	if (qemu(c))
+		return fmt("-machine %s,kernel-irqchip=split",
+			   c->dom->machine ? c->dom->machine : "q35");
+	return strdup("<ioapic driver='qemu'/>");
+}
+
+/* QEMU realizes VFIO devices in command-line order: a vIOMMU given after
+ * one cannot translate for it. */
+static void rule_viommu_order(struct ctx *c)
+{
+	const struct vh_resolved *first = NULL;
+
+	if (!c->dom->iommu_after_vfio)
+		return;
+	for (size_t i = 0; i < c->rep->n_devs && !first; i++)
+		if (c->rep->devs[i].hd->addr_ok)
+			first = &c->rep->devs[i];
+	add(c, "viommu-order", VH_ERROR, first ? &first->hd->addr : NULL,
+	    first ? one_device(&first->hd->addr) : NULL,
+	    fmt("%s gives -device %s-iommu after %s: QEMU needs the vIOMMU "
+		"before any VFIO device, or refuses to start.",
+		c->subj, c->dom->iommu_model ? c->dom->iommu_model : "intel",
+		first ? first->hd->origin : "a -device vfio-pci"),
+	    NULL,
+	    strdup("the command line: move the -device intel-iommu before "
+		   "the first -device vfio-pci"),
+	    iommu_xml(c));
 }
 
 static void rule_ioapic(struct ctx *c)
@@ -600,23 +679,23 @@ static void rule_ioapic(struct ctx *c)
 	collect(c, need_ioapic, &nd);
 	if (nd.n)
 		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("The domain '%s' has %s, but %s need%s a split I/O "
+		    fmt("%s has %s, but %s need%s a split I/O "
 			"APIC: interrupt remapping works only when QEMU "
 			"emulates the I/O APIC (kernel_irqchip=split).",
-			d->name ? d->name : "?",
-			d->ioapic_driver ? "<ioapic driver='kvm'>"
-					 : "no <ioapic driver='qemu'/>",
+			c->subj,
+			qemu(c) ? "KVM's in-kernel I/O APIC (no "
+				  "kernel-irqchip=split)"
+			: d->ioapic_driver ? "<ioapic driver='kvm'>"
+					   : "no <ioapic driver='qemu'/>",
 			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys), strdup("<features>"),
-		    strdup("<ioapic driver='qemu'/>"));
+		    vh_buf_steal(&nd.whys), ioapic_where(c), ioapic_fix(c));
 	else if (intel_iommu(d) && d->intremap == VH_ON && any_usable(c))
 		add(c, "ioapic-split", VH_ERROR, NULL, NULL,
-		    fmt("The domain '%s' enables interrupt remapping on its "
+		    fmt("%s enables interrupt remapping on its "
 			"emulated IOMMU without a split I/O APIC: libvirt "
 			"refuses to start it.",
-			d->name ? d->name : "?"),
-		    NULL, strdup("<features>"),
-		    strdup("<ioapic driver='qemu'/>"));
+			c->subj),
+		    NULL, ioapic_where(c), ioapic_fix(c));
 	needers_done(&nd);
 }
 
@@ -697,14 +776,19 @@ static void rule_groups(struct ctx *c)
 				all_same_slot = false;
 			vh_buf_printf(&list, "%s%s (driver %s)",
 				      list.len ? ", " : "", md.name, md.driver);
-			vh_buf_printf(
-			    &fix,
-			    "%s<hostdev mode='subsystem' type='pci' "
-			    "managed='yes'>\n  <source>\n    <address "
-			    "domain='0x%04x' bus='0x%02x' slot='0x%02x' "
-			    "function='0x%x'/>\n  </source>\n</hostdev>",
-			    fix.len ? "\n" : "", m->domain, m->bus, m->slot,
-			    m->function);
+			if (qemu(c))
+				vh_buf_printf(&fix, "%s-device vfio-pci,host=%s",
+					      fix.len ? "\n" : "", md.name);
+			else
+				vh_buf_printf(
+					&fix,
+					"%s<hostdev mode='subsystem' type='pci' "
+					"managed='yes'>\n  <source>\n    <address "
+					"domain='0x%04x' bus='0x%02x' "
+					"slot='0x%02x' function='0x%x'/>\n  "
+					"</source>\n</hostdev>",
+					fix.len ? "\n" : "", m->domain, m->bus,
+					m->slot, m->function);
 		}
 		if (n == 0) {
 			vh_buf_done(&list);
@@ -751,11 +835,16 @@ static void rule_groups(struct ctx *c)
 				    ? " (other functions of the same "
 				      "device only)"
 				    : ""),
-			    strdup(
-				"<devices>, one <hostdev> per companion (or "
-				"move the card to a slot with its own group, "
-				"or set companions = any in "
-				"vfio-hooks.conf)"),
+			    strdup(qemu(c)
+					   ? "the command line, one -device "
+					     "vfio-pci per companion (or move "
+					     "the card to a slot with its own "
+					     "group)"
+					   : "<devices>, one <hostdev> per "
+					     "companion (or move the card to a "
+					     "slot with its own group, or set "
+					     "companions = any in "
+					     "vfio-hooks.conf)"),
 			    vh_buf_steal(&fix));
 		vh_buf_done(&list);
 		vh_buf_done(&fix);
@@ -763,8 +852,8 @@ static void rule_groups(struct ctx *c)
 }
 
 static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses, rule_presence, rule_machine, rule_viommu_misplaced,
-    rule_viommu,    rule_ioapic,   rule_groups,
+    rule_addresses, rule_presence, rule_machine,      rule_viommu_misplaced,
+    rule_viommu,    rule_ioapic,   rule_viommu_order, rule_groups,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
@@ -784,6 +873,20 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	    .rep = &rep,
 	};
 	int r;
+
+	if (dom->dialect == VH_DIALECT_QEMU) {
+		snprintf(c.obj, sizeof(c.obj), "the QEMU command line%s%s%s",
+			 dom->name && !streq(dom->name, "(unnamed)") ? " of '" : "",
+			 dom->name && !streq(dom->name, "(unnamed)") ? dom->name : "",
+			 dom->name && !streq(dom->name, "(unnamed)") ? "'" : "");
+	} else {
+		snprintf(c.obj, sizeof(c.obj), "domain '%s'",
+			 dom->name ? dom->name : "?");
+	}
+	if (dom->dialect == VH_DIALECT_QEMU)
+		snprintf(c.subj, sizeof(c.subj), "T%s", c.obj + 1);
+	else
+		snprintf(c.subj, sizeof(c.subj), "The %s", c.obj);
 
 	r = resolve(&c);
 	for (size_t i = 0; r == 0 && i < ELEMENTSOF(rule_fns) && !c.err; i++)

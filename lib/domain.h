@@ -28,6 +28,10 @@ enum vh_mode { VH_MODE_UNSET = 0, VH_MODE_ENFORCE, VH_MODE_WARN, VH_MODE_OFF };
 const char *vh_mode_name(enum vh_mode m);
 int vh_mode_parse(const char *s, enum vh_mode *ret);
 
+/* Where a domain came from: libvirt XML or a QEMU command line.  Fixes are
+ * written in the same language. */
+enum vh_dialect { VH_DIALECT_XML = 0, VH_DIALECT_QEMU };
+
 struct vh_hostdev {
 	struct vh_pci_addr addr;
 	bool addr_ok;
@@ -35,7 +39,8 @@ struct vh_hostdev {
 	char addr_error[192]; /* why it is not a usable address */
 	bool managed;
 	bool is_interface; /* <interface type='hostdev'> */
-	int line;	   /* line in the XML */
+	int line;	   /* line in the XML (argument index on a command line) */
+	char origin[64];   /* "the <hostdev> at line 15", for messages */
 	char driver[16];   /* <driver name='vfio'/> when given */
 };
 
@@ -61,6 +66,9 @@ struct vh_domain {
 	char *iommu_model;
 	enum vh_switch intremap, caching_mode, eim, iotlb;
 	unsigned aw_bits;
+	bool iommu_after_vfio; /* QEMU: the vIOMMU comes after a vfio device */
+	char irqchip[16];      /* QEMU: kernel-irqchip as given */
+	enum vh_dialect dialect;
 	unsigned vcpus;
 	unsigned long long memory_kib, hard_limit_kib; /* 0: not given */
 	struct vh_hostdev *hostdevs;
