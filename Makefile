@@ -60,7 +60,9 @@ FK_AUTO  := $(BUILD)/tests/fk-auto.o
 HOOK_FK  := $(BUILD)/tests/qemu-hook-fk
 CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 
-PROGS := $(CLI) $(HOOK)
+WRAP     := $(BUILD)/vfio-qemu-wrapper
+
+PROGS := $(CLI) $(HOOK) $(WRAP)
 
 .PHONY: all install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
@@ -77,6 +79,9 @@ $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
 $(HOOK): $(BUILD)/hooks/qemu-hook.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+
+$(WRAP): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
@@ -118,6 +123,7 @@ install: all install-files
 install-files:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vfio-hooks
+	install -m 0755 $(WRAP) $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
@@ -130,6 +136,7 @@ install-files:
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-hooks $(DESTDIR)$(DATADIR)/profile.rng
+	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
@@ -137,10 +144,10 @@ uninstall:
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
 
 format:
-	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c tests/*.[ch] tests/unit/*.c
+	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c tests/*.[ch] tests/unit/*.c
+	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
 
 clean:
 	rm -rf build

@@ -56,8 +56,9 @@ struct ctx {
 	const struct vh_check_opts *opts;
 	struct vh_report *rep;
 	int err; /* -ENOMEM, sticky */
-	char subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
-	char obj[160];	/* the same, mid-sentence */
+	char
+	    subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
+	char obj[160]; /* the same, mid-sentence */
 };
 
 static bool qemu(const struct ctx *c)
@@ -147,7 +148,6 @@ static char **one_device(const struct vh_pci_addr *a)
 	vh_pci_addr_format(a, v[0]);
 	return v;
 }
-
 
 /* --- Resolution: read each hostdev, match its profile, derive needs. --- */
 
@@ -508,8 +508,7 @@ static void rule_machine(struct ctx *c)
 			"q35 machine: only q35 has the PCI Express topology "
 			"and the emulated Intel IOMMU with interrupt "
 			"remapping.",
-			c->subj,
-			d->machine ? d->machine : "(default: pc)",
+			c->subj, d->machine ? d->machine : "(default: pc)",
 			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)",
 			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys),
@@ -570,8 +569,7 @@ static void rule_viommu(struct ctx *c)
 		    d->has_iommu
 			? fmt("%s has an emulated %s IOMMU, but "
 			      "%s need%s an emulated Intel IOMMU.",
-			      c->subj,
-			      d->iommu_model ? d->iommu_model : "",
+			      c->subj, d->iommu_model ? d->iommu_model : "",
 			      vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s")
 			: fmt("%s has no emulated IOMMU, but "
 			      "%s need%s an emulated Intel IOMMU.",
@@ -590,12 +588,9 @@ static void rule_viommu(struct ctx *c)
 		    TAKE_PTR(nd.addrs),
 		    fmt("The emulated IOMMU of %s has interrupt "
 			"remapping %s, but %s need%s it.",
-			c->obj,
-			d->intremap == VH_OFF ? "off" : "not enabled",
+			c->obj, d->intremap == VH_OFF ? "off" : "not enabled",
 			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys),
-		    iommu_where(c, true),
-		    iommu_xml(c));
+		    vh_buf_steal(&nd.whys), iommu_where(c, true), iommu_xml(c));
 	needers_done(&nd);
 
 	/* QEMU refuses an intel-iommu without caching-mode as soon as any
@@ -612,11 +607,9 @@ static void rule_viommu(struct ctx *c)
 			"caching_mode %s, but the domain passes through %s: "
 			"QEMU refuses to start a VFIO device behind an Intel "
 			"IOMMU without caching mode.",
-			c->obj,
-			d->caching_mode == VH_OFF ? "off" : "not set",
+			c->obj, d->caching_mode == VH_OFF ? "off" : "not set",
 			first->label),
-		    nd.n ? vh_buf_steal(&nd.whys) : NULL,
-		    iommu_where(c, true),
+		    nd.n ? vh_buf_steal(&nd.whys) : NULL, iommu_where(c, true),
 		    iommu_xml(c));
 		needers_done(&nd);
 	}
@@ -628,8 +621,7 @@ static void rule_viommu(struct ctx *c)
 			"but not extended interrupt mode: vCPUs above 255 "
 			"cannot receive interrupts.",
 			c->subj, d->vcpus),
-		    NULL, iommu_where(c, true),
-		    iommu_xml(c));
+		    NULL, iommu_where(c, true), iommu_xml(c));
 }
 
 static char *ioapic_where(const struct ctx *c)
@@ -640,8 +632,11 @@ static char *ioapic_where(const struct ctx *c)
 static char *ioapic_fix(const struct ctx *c)
 {
 	if (qemu(c))
-		return fmt("-machine %s,kernel-irqchip=split",
-			   c->dom->machine ? c->dom->machine : "q35");
+				return fmt("-machine %s,kernel-irqchip=split",
+			   c->dom->machine_kind == VH_MACHINE_Q35 &&
+				   c->dom->machine
+			       ? c->dom->machine
+			       : "q35");
 	return strdup("<ioapic driver='qemu'/>");
 }
 
@@ -683,8 +678,8 @@ static void rule_ioapic(struct ctx *c)
 			"APIC: interrupt remapping works only when QEMU "
 			"emulates the I/O APIC (kernel_irqchip=split).",
 			c->subj,
-			qemu(c) ? "KVM's in-kernel I/O APIC (no "
-				  "kernel-irqchip=split)"
+			qemu(c)		   ? "KVM's in-kernel I/O APIC (no "
+					     "kernel-irqchip=split)"
 			: d->ioapic_driver ? "<ioapic driver='kvm'>"
 					   : "no <ioapic driver='qemu'/>",
 			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
@@ -777,18 +772,19 @@ static void rule_groups(struct ctx *c)
 			vh_buf_printf(&list, "%s%s (driver %s)",
 				      list.len ? ", " : "", md.name, md.driver);
 			if (qemu(c))
-				vh_buf_printf(&fix, "%s-device vfio-pci,host=%s",
+				vh_buf_printf(&fix,
+					      "%s-device vfio-pci,host=%s",
 					      fix.len ? "\n" : "", md.name);
 			else
 				vh_buf_printf(
-					&fix,
-					"%s<hostdev mode='subsystem' type='pci' "
-					"managed='yes'>\n  <source>\n    <address "
-					"domain='0x%04x' bus='0x%02x' "
-					"slot='0x%02x' function='0x%x'/>\n  "
-					"</source>\n</hostdev>",
-					fix.len ? "\n" : "", m->domain, m->bus,
-					m->slot, m->function);
+				    &fix,
+				    "%s<hostdev mode='subsystem' type='pci' "
+				    "managed='yes'>\n  <source>\n    <address "
+				    "domain='0x%04x' bus='0x%02x' "
+				    "slot='0x%02x' function='0x%x'/>\n  "
+				    "</source>\n</hostdev>",
+				    fix.len ? "\n" : "", m->domain, m->bus,
+				    m->slot, m->function);
 		}
 		if (n == 0) {
 			vh_buf_done(&list);
@@ -835,8 +831,7 @@ static void rule_groups(struct ctx *c)
 				    ? " (other functions of the same "
 				      "device only)"
 				    : ""),
-			    strdup(qemu(c)
-					   ? "the command line, one -device "
+			    strdup(qemu(c) ? "the command line, one -device "
 					     "vfio-pci per companion (or move "
 					     "the card to a slot with its own "
 					     "group)"
@@ -875,10 +870,12 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	int r;
 
 	if (dom->dialect == VH_DIALECT_QEMU) {
-		snprintf(c.obj, sizeof(c.obj), "the QEMU command line%s%s%s",
-			 dom->name && !streq(dom->name, "(unnamed)") ? " of '" : "",
-			 dom->name && !streq(dom->name, "(unnamed)") ? dom->name : "",
-			 dom->name && !streq(dom->name, "(unnamed)") ? "'" : "");
+		snprintf(
+		    c.obj, sizeof(c.obj), "the QEMU command line%s%s%s",
+		    dom->name && !streq(dom->name, "(unnamed)") ? " of '" : "",
+		    dom->name && !streq(dom->name, "(unnamed)") ? dom->name
+								: "",
+		    dom->name && !streq(dom->name, "(unnamed)") ? "'" : "");
 	} else {
 		snprintf(c.obj, sizeof(c.obj), "domain '%s'",
 			 dom->name ? dom->name : "?");
@@ -936,7 +933,10 @@ static void indent(struct vh_buf *out, const char *text, const char *pfx)
 
 void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 {
-	const char *name = r->dom->name ? r->dom->name : "(unnamed)";
+		const char *name = r->dom->name ? r->dom->name : "(unnamed)";
+
+	if (r->dom->dialect == VH_DIALECT_QEMU)
+		name = "QEMU command line";
 	size_t checked = 0;
 
 	for (size_t i = 0; i < r->n_devs; i++)

@@ -27,6 +27,7 @@ void vh_config_done(struct vh_config *c)
 	for (size_t i = 0; i < ELEMENTSOF(c->profiles); i++)
 		free(c->profiles[i]);
 	free(c->root);
+	free(c->qemu_dir);
 	free(c->path);
 	vh_config_init(c);
 }
@@ -81,7 +82,8 @@ enum key {
 	K_LOCK,
 	K_PROFILES,
 	K_LOG,
-	K_ROOT
+	K_ROOT,
+	K_QEMU_DIR
 };
 static const struct {
 	const char *key;
@@ -97,6 +99,7 @@ static const struct {
      "absolute directories separated by ':' (at most 8)"},
     {"log_level", K_LOG, "error, warning, info or debug"},
     {"root", K_ROOT, "an absolute directory"},
+    {"qemu_dir", K_QEMU_DIR, "an absolute directory"},
 };
 
 static int set_key(struct vh_config *c, enum key k, const char *v)
@@ -120,11 +123,14 @@ static int set_key(struct vh_config *c, enum key k, const char *v)
 			}
 		return -EINVAL;
 	case K_ROOT:
+	case K_QEMU_DIR: {
+		char **dst = k == K_ROOT ? &c->root : &c->qemu_dir;
 		if (v[0] != '/')
 			return -EINVAL;
-		free(c->root);
-		c->root = strdup(v);
-		return c->root ? 0 : -ENOMEM;
+		free(*dst);
+		*dst = strdup(v);
+		return *dst ? 0 : -ENOMEM;
+	}
 	case K_PROFILES: {
 		_cleanup_free_ char *copy = strdup(v);
 		char *save = NULL, *tok, *list[ELEMENTSOF(c->profiles)] = {0};

@@ -27,6 +27,7 @@ struct vh_config {
 	char *profiles[9];	       /* NULL: the default search path */
 	enum vh_log_level log_level;   /* info */
 	char *root;		       /* sysroot; NULL: the real system */
+	char *qemu_dir;		       /* where the wrapper finds QEMU */
 	char *path;		       /* the file read, for messages */
 };
 

@@ -192,7 +192,8 @@ static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
 	h->is_interface = is_iface;
 	h->line = vh_xml_line(n);
 	snprintf(h->origin, sizeof(h->origin), "the %s at line %d",
-		 is_iface ? "<interface type='hostdev'>" : "<hostdev>", h->line);
+		 is_iface ? "<interface type='hostdev'>" : "<hostdev>",
+		 h->line);
 	h->managed = streq(managed, "yes");
 	{
 		_cleanup_free_ char *drv =

@@ -39,9 +39,9 @@ struct vh_hostdev {
 	char addr_error[192]; /* why it is not a usable address */
 	bool managed;
 	bool is_interface; /* <interface type='hostdev'> */
-	int line;	   /* line in the XML (argument index on a command line) */
-	char origin[64];   /* "the <hostdev> at line 15", for messages */
-	char driver[16];   /* <driver name='vfio'/> when given */
+	int line; /* line in the XML (argument index on a command line) */
+	char origin[64]; /* "the <hostdev> at line 15", for messages */
+	char driver[16]; /* <driver name='vfio'/> when given */
 };
 
 struct vh_domain_meta {

@@ -333,11 +333,12 @@ static int add_device(struct qstate *q, const char *arg, int argi)
 	if (*ws(arg) == '{') {
 		r = vh_json_object_each(arg, dev_prop, d, &off);
 		if (r == -EINVAL)
-			return vh_err_set(q->e, r,
-					  "Argument %d: the JSON -device is not "
-					  "a valid JSON object (at character "
-					  "%zu): %.80s",
-					  argi, off + 1, arg);
+			return vh_err_set(
+			    q->e, r,
+			    "Argument %d: the JSON -device is not "
+			    "a valid JSON object (at character "
+			    "%zu): %.80s",
+			    argi, off + 1, arg);
 		return r;
 	}
 	return keyval_each(arg, "driver", dev_prop, d);
@@ -522,9 +523,10 @@ static int read_config(struct qstate *q, const char *path, int argi)
 		}
 		eq = strchr(p, '=');
 		if (!eq)
-			return vh_err_set(q->e, -EINVAL,
-					  "%s:%d: '%s' is not 'key = \"value\"'.",
-					  path, ln, p);
+			return vh_err_set(
+			    q->e, -EINVAL,
+			    "%s:%d: '%s' is not 'key = \"value\"'.", path, ln,
+			    p);
 		*eq = '\0';
 		k = p;
 		vh_strip_trailing(k);
@@ -551,19 +553,83 @@ static int read_config(struct qstate *q, const char *path, int argi)
 /* Options that take a value: we must skip their value, or a value that
  * looks like an option would be misread. */
 static const char *const with_value[] = {
-	"M",	  "machine", "accel",	"device",  "global", "set",
-	"readconfig", "smp", "m",	"name",	   "cpu",    "drive",
-	"netdev", "chardev", "object",	"serial",  "monitor", "mon",
-	"kernel", "initrd",  "append",	"bios",	   "boot",   "display",
-	"vga",	  "qmp",     "pidfile", "runas",   "chroot", "L",
-	"blockdev", "nic",   "net",	"cdrom",   "hda",    "hdb",
-	"hdc",	  "hdd",     "fda",	"fdb",	   "rtc",    "vnc",
-	"spice",  "audiodev", "usbdevice", "mem-path", "numa", "incoming",
-	"loadvm", "trace",   "D",	"d",	   "sandbox", "msg",
-	"add-fd", "fsdev",   "virtfs",	"iscsi",   "k",	     "smbios",
-	"fw_cfg", "tpmdev",  "icount",	"overcommit", "action", "parallel",
-	"debugcon", "watchdog-action", "plugin", "compat", "semihosting-config",
-	"uuid",	  "dtb",     "option-rom", "mtdblock", "sd", "pflash",
+    "M",
+    "machine",
+    "accel",
+    "device",
+    "global",
+    "set",
+    "readconfig",
+    "smp",
+    "m",
+    "name",
+    "cpu",
+    "drive",
+    "netdev",
+    "chardev",
+    "object",
+    "serial",
+    "monitor",
+    "mon",
+    "kernel",
+    "initrd",
+    "append",
+    "bios",
+    "boot",
+    "display",
+    "vga",
+    "qmp",
+    "pidfile",
+    "runas",
+    "chroot",
+    "L",
+    "blockdev",
+    "nic",
+    "net",
+    "cdrom",
+    "hda",
+    "hdb",
+    "hdc",
+    "hdd",
+    "fda",
+    "fdb",
+    "rtc",
+    "vnc",
+    "spice",
+    "audiodev",
+    "usbdevice",
+    "mem-path",
+    "numa",
+    "incoming",
+    "loadvm",
+    "trace",
+    "D",
+    "d",
+    "sandbox",
+    "msg",
+    "add-fd",
+    "fsdev",
+    "virtfs",
+    "iscsi",
+    "k",
+    "smbios",
+    "fw_cfg",
+    "tpmdev",
+    "icount",
+    "overcommit",
+    "action",
+    "parallel",
+    "debugcon",
+    "watchdog-action",
+    "plugin",
+    "compat",
+    "semihosting-config",
+    "uuid",
+    "dtb",
+    "option-rom",
+    "mtdblock",
+    "sd",
+    "pflash",
 };
 
 static bool takes_value(const char *opt)
@@ -622,8 +688,7 @@ static const char *prop(const struct qstate *q, const struct qdev *d,
 	return kv_get(q->globals, q->n_globals, key);
 }
 
-static int build_model(struct qstate *q, const char *argv0,
-		       struct vh_domain *d)
+static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 {
 	const char *mt = kv_get(q->machine, q->n_machine, "type");
 	const char *irq = kv_get(q->machine, q->n_machine, "kernel-irqchip");
@@ -648,7 +713,8 @@ static int build_model(struct qstate *q, const char *argv0,
 	d->name = strdup(q->name ? q->name : "(unnamed)");
 	d->virt_type = strdup(kvm ? "kvm" : "qemu");
 	d->os_type = strdup("hvm");
-	d->arch = arch && !streq(arch, "x86_64") ? strdup(arch) : strdup("x86_64");
+	d->arch =
+	    arch && !streq(arch, "x86_64") ? strdup(arch) : strdup("x86_64");
 	/* QEMU's default x86 machine is pc (i440fx). */
 	d->machine = strdup(mt ? mt : "pc");
 	if (!d->name || !d->virt_type || !d->os_type || !d->arch || !d->machine)
@@ -676,11 +742,10 @@ static int build_model(struct qstate *q, const char *argv0,
 			unsigned long long v;
 			d->has_iommu = true;
 			free(d->iommu_model);
-			d->iommu_model = strdup(streq(x->driver, "intel-iommu")
-							? "intel"
-						: streq(x->driver, "amd-iommu")
-							? "amd"
-							: "virtio");
+			d->iommu_model =
+			    strdup(streq(x->driver, "intel-iommu") ? "intel"
+				   : streq(x->driver, "amd-iommu") ? "amd"
+								   : "virtio");
 			d->intremap = switch_of(prop(q, x, "intremap"));
 			if (d->intremap == VH_ABSENT)
 				d->intremap = irq_all_kernel ? VH_OFF : VH_ON;
@@ -711,7 +776,9 @@ static int build_model(struct qstate *q, const char *argv0,
 			}
 			snprintf(h->addr_text, sizeof(h->addr_text), "%s=%.64s",
 				 sysfs ? "sysfsdev" : "host",
-				 sysfs ? sysfs : host ? host : "");
+				 sysfs	? sysfs
+				 : host ? host
+					: "");
 			if (!host) {
 				snprintf(h->addr_error, sizeof(h->addr_error),
 					 "it has neither host= nor sysfsdev=");
@@ -733,8 +800,8 @@ static int build_model(struct qstate *q, const char *argv0,
 				first_vfio = x->argi;
 		}
 	}
-	d->iommu_after_vfio = iommu_at >= 0 && first_vfio >= 0 &&
-			      iommu_at > first_vfio;
+	d->iommu_after_vfio =
+	    iommu_at >= 0 && first_vfio >= 0 && iommu_at > first_vfio;
 	return 0;
 }
 
@@ -797,7 +864,8 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 	}
 	if (r < 0) {
 		if (!e->code)
-			vh_err_set(e, r, "Cannot read the QEMU command line: %s.",
+			vh_err_set(e, r,
+				   "Cannot read the QEMU command line: %s.",
 				   strerror(-r));
 		state_free(&q);
 		return r;

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfio-qemu-wrapper: the hook's checks for QEMU started by hand.
+ *
+ *   vfio-qemu-wrapper [--check] [--warn] [--root DIR] [--json]
+ *                     [--profiles DIR] QEMU_BINARY ARGS...
+ *   qemu-system-x86_64 ARGS...     (a link to this program, earlier in PATH)
+ *
+ * Reads the command line, finds every vfio-pci device, applies the same
+ * rules and profiles as the libvirt hook, and refuses (exit 1, QEMU not
+ * started) or warns, with the options to add.  Otherwise it execs the real
+ * QEMU with argv and environment exactly as given, never through a shell.
+ * A command line without a vfio device is passed through untouched.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../lib/check.h"
+#include "../lib/config.h"
+#include "../lib/paths.h"
+#include "../lib/qemuargs.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FINDINGS = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOEXEC = 126,
+	EXIT_NOTFOUND = 127
+};
+
+struct opts {
+	bool check, warn, json;
+	const char *root;
+	const char *profiles[9];
+	int n_profiles;
+};
+
+static const char *base(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b ? b + 1 : p;
+}
+
+static bool same_file(const char *a, const struct stat *self)
+{
+	struct stat st;
+
+	return stat(a, &st) == 0 && st.st_dev == self->st_dev &&
+	       st.st_ino == self->st_ino;
+}
+
+/* @name in PATH (or @dir first), skipping this very program: as a link
+ * named qemu-system-* earlier in PATH, the real QEMU is the next one. */
+static int find_binary(const char *name, const char *dir, char *out, size_t n)
+{
+	struct stat self;
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL, *d;
+	bool have_self = stat("/proc/self/exe", &self) == 0;
+
+	if (strchr(name, '/')) {
+		if (access(name, F_OK) < 0)
+			return -errno;
+		snprintf(out, n, "%s", name);
+		return 0;
+	}
+	if (dir) {
+		snprintf(out, n, "%s/%s", dir, name);
+		if (access(out, X_OK) == 0 &&
+		    (!have_self || !same_file(out, &self)))
+			return 0;
+	}
+	copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	if (!copy)
+		return -ENOMEM;
+	for (d = strtok_r(copy, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, n, "%s/%s", *d ? d : ".", name);
+		if (access(out, X_OK) < 0)
+			continue;
+		if (have_self && same_file(out, &self))
+			continue;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: vfio-qemu-wrapper [--check] [--warn] [--root DIR] "
+	      "[--json]\n"
+	      "                         [--profiles DIR] QEMU_BINARY ARGS...\n"
+	      "  or, as a link named qemu-system-ARCH earlier in PATH than "
+	      "QEMU:\n"
+	      "       qemu-system-ARCH ARGS...\n\n"
+	      "Checks the vfio-pci devices of a QEMU command line as the "
+	      "vfio-hooks\nlibvirt hook does, then runs QEMU.  --check: "
+	      "only check (exit 0, 1\nerror findings, 2 bad input).  --warn: "
+	      "start QEMU despite error findings.\n",
+	      f);
+}
+
+static int run_exec(const char *bin, char **argv)
+{
+	execv(bin, argv);
+	fprintf(stderr, "vfio-qemu-wrapper: cannot run %s: %s\n", bin,
+		strerror(errno));
+	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct vh_config cfg;
+	struct vh_err e = {0};
+	char bin[PATH_MAX];
+	char **qargv;
+	int qargc, i = 1, r;
+	bool linked = strncmp(base(argv[0]), "qemu-system-", 12) == 0;
+
+	if (!linked) {
+		for (; i < argc && argv[i][0] == '-'; i++) {
+			const char *a = argv[i];
+			if (streq(a, "--check"))
+				o.check = true;
+			else if (streq(a, "--warn"))
+				o.warn = true;
+			else if (streq(a, "--json"))
+				o.json = true;
+			else if (streq(a, "--root") && i + 1 < argc)
+				o.root = argv[++i];
+			else if (streq(a, "--profiles") && i + 1 < argc &&
+				 o.n_profiles + 1 < (int)ELEMENTSOF(o.profiles))
+				o.profiles[o.n_profiles++] = argv[++i];
+			else if (streq(a, "--help") || streq(a, "-h")) {
+				usage(stdout);
+				return EXIT_OK;
+			} else if (streq(a, "--")) {
+				i++;
+				break;
+			} else {
+				fprintf(
+				    stderr,
+				    "vfio-qemu-wrapper: unknown option '%s'\n",
+				    a);
+				usage(stderr);
+				return EXIT_USAGE;
+			}
+		}
+		if (i >= argc) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	} else {
+		i = 0;
+	}
+	/* QEMU's own argv: argv[0] as the user gave it. */
+	qargv = argv + i;
+	qargc = argc - i;
+
+	vh_config_init(&cfg);
+	r = vh_config_load(&cfg, vh_config_path(), &e);
+	r = find_binary(linked ? base(qargv[0]) : qargv[0],
+			r == 0 ? cfg.qemu_dir : NULL, bin, sizeof(bin));
+	if (r < 0 && !o.check) {
+		fprintf(stderr, "vfio-qemu-wrapper: cannot find %s%s: %s\n",
+			linked ? base(qargv[0]) : qargv[0],
+			linked ? " (other than this wrapper) in PATH" : "",
+			strerror(-r));
+		vh_config_done(&cfg);
+		return EXIT_NOTFOUND;
+	}
+	if (!o.check &&
+	    (cfg.mode == VH_MODE_OFF || !vh_qemu_mentions_vfio(qargc, qargv))) {
+		vh_config_done(&cfg);
+		return run_exec(bin, qargv);
+	}
+	if (e.code) {
+		fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
+		vh_config_done(&cfg);
+		return EXIT_USAGE;
+	}
+
+	{
+		_cleanup_domain_ struct vh_domain *dom = NULL;
+		_cleanup_sys_ struct vh_sys *sys = NULL;
+		struct vh_profiles ps = {0};
+		struct vh_check_opts co = {.companions = cfg.companions};
+		struct vh_report rep = {0};
+		struct vh_buf out = {0};
+		const char *const *dirs = NULL;
+		bool warn = o.warn || cfg.mode == VH_MODE_WARN;
+		int status;
+
+		r = vh_qemu_parse(qargc, qargv, &dom, &e);
+		if (r < 0) {
+			fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
+			vh_config_done(&cfg);
+			return EXIT_USAGE;
+		}
+		if (o.n_profiles)
+			dirs = o.profiles;
+		else if (cfg.profiles[0])
+			dirs = (const char *const *)cfg.profiles;
+		if (vh_sys_new(o.root ? o.root
+			       : secure_getenv("VFIO_HOOKS_ROOT")
+				   ? secure_getenv("VFIO_HOOKS_ROOT")
+				   : cfg.root,
+			       &sys) < 0 ||
+		    vh_profiles_load_default(dirs, &ps, &e) < 0) {
+			fprintf(stderr, "vfio-qemu-wrapper: %s\n",
+				e.code ? e.msg : "out of memory");
+			vh_profiles_done(&ps);
+			vh_config_done(&cfg);
+			return EXIT_USAGE;
+		}
+		r = vh_check_domain(sys, &ps, dom, &co, &rep);
+		vh_profiles_done(&ps);
+		vh_config_done(&cfg);
+		if (r < 0) {
+			fprintf(stderr, "vfio-qemu-wrapper: %s\n",
+				strerror(-r));
+			return EXIT_USAGE;
+		}
+		if (o.json)
+			vh_report_json(&rep, &out);
+		else
+			vh_report_text(&rep, &out);
+		status = rep.n_error ? EXIT_FINDINGS : EXIT_OK;
+		/* With QEMU to follow, its stdout is not ours. */
+		if (o.check || rep.n_findings)
+			fputs(vh_buf_str(&out), o.check ? stdout : stderr);
+		vh_buf_done(&out);
+		vh_report_done(&rep);
+		if (o.check)
+			return status;
+		if (status != EXIT_OK && !warn) {
+			fprintf(stderr, "vfio-qemu-wrapper: QEMU not started; "
+					"fix the above, or run with --warn.\n");
+			return status;
+		}
+	}
+	fflush(NULL);
+	return run_exec(bin, qargv);
+}
