@@ -41,6 +41,8 @@ const struct vh_rule_info vh_rules[] = {
      "more than 255 vCPUs with interrupt remapping need eim='on'"},
     {"viommu-order", VH_ERROR,
      "on a QEMU command line, the vIOMMU comes after a VFIO device"},
+    {"device-not-bound", VH_ERROR,
+     "a device for a QEMU started by hand is not on a vfio driver"},
     {"group-not-viable", VH_ERROR,
      "another endpoint of the IOMMU group is on a host driver"},
     {"group-companions-bind", VH_WARNING,
@@ -604,7 +606,7 @@ static void rule_viommu(struct ctx *c)
 		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
 		    one_device(&first->dev.addr),
 		    fmt("The emulated Intel IOMMU of %s has "
-			"caching_mode %s, but the domain passes through %s: "
+			"caching_mode %s, but it passes through %s: "
 			"QEMU refuses to start a VFIO device behind an Intel "
 			"IOMMU without caching mode.",
 			c->obj, d->caching_mode == VH_OFF ? "off" : "not set",
@@ -632,7 +634,7 @@ static char *ioapic_where(const struct ctx *c)
 static char *ioapic_fix(const struct ctx *c)
 {
 	if (qemu(c))
-				return fmt("-machine %s,kernel-irqchip=split",
+		return fmt("-machine %s,kernel-irqchip=split",
 			   c->dom->machine_kind == VH_MACHINE_Q35 &&
 				   c->dom->machine
 			       ? c->dom->machine
@@ -713,6 +715,36 @@ static bool driver_viable(const char *drv)
 	return !drv[0] || strncmp(drv, "vfio", 4) == 0 ||
 	       strstr(drv, "-vfio-pci") || strstr(drv, "_vfio_pci") ||
 	       streq(drv, "pci-stub");
+}
+
+/* QEMU started by hand opens /dev/vfio/N itself: the device must already
+ * be on a vfio driver. */
+static void rule_bound(struct ctx *c)
+{
+	if (!c->opts->require_bound)
+		return;
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		const char *drv = rd->dev.driver;
+		if (!usable(rd) || strstr(drv, "vfio"))
+			continue;
+		add(c, "device-not-bound", VH_ERROR, &rd->dev.addr,
+		    one_device(&rd->dev.addr),
+		    fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.",
+			rd->label, drv[0] ? "driver " : "",
+			drv[0] ? drv : "no driver"),
+		    NULL, strdup("the host, before starting QEMU"),
+		    drv[0] ? fmt("echo vfio-pci > /sys/bus/pci/devices/%s/"
+				 "driver_override\necho %s > /sys/bus/pci/"
+				 "devices/%s/driver/unbind\necho %s > "
+				 "/sys/bus/pci/drivers_probe",
+				 rd->dev.name, rd->dev.name, rd->dev.name,
+				 rd->dev.name)
+			   : fmt("echo vfio-pci > /sys/bus/pci/devices/%s/"
+				 "driver_override\necho %s > "
+				 "/sys/bus/pci/drivers_probe",
+				 rd->dev.name, rd->dev.name));
+	}
 }
 
 static void rule_groups(struct ctx *c)
@@ -847,8 +879,9 @@ static void rule_groups(struct ctx *c)
 }
 
 static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses, rule_presence, rule_machine,      rule_viommu_misplaced,
-    rule_viommu,    rule_ioapic,   rule_viommu_order, rule_groups,
+    rule_addresses,	   rule_presence, rule_machine,
+    rule_viommu_misplaced, rule_viommu,	  rule_ioapic,
+    rule_viommu_order,	   rule_bound,	  rule_groups,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
@@ -933,7 +966,7 @@ static void indent(struct vh_buf *out, const char *text, const char *pfx)
 
 void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 {
-		const char *name = r->dom->name ? r->dom->name : "(unnamed)";
+	const char *name = r->dom->name ? r->dom->name : "(unnamed)";
 
 	if (r->dom->dialect == VH_DIALECT_QEMU)
 		name = "QEMU command line";

@@ -59,6 +59,9 @@ struct vh_resolved {
 struct vh_check_opts {
 	/* Companion policy when the device's profile has none. */
 	enum vh_companions companions;
+	/* Nobody will bind the devices for the VM (a QEMU started by hand):
+	 * each must already be on a vfio driver. */
+	bool require_bound;
 };
 
 struct vh_report {

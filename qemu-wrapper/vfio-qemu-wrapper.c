@@ -135,6 +135,8 @@ int main(int argc, char **argv)
 				o.warn = true;
 			else if (streq(a, "--json"))
 				o.json = true;
+			else if (streq(a, "--numeric") || streq(a, "-n"))
+				vh_pci_names_disable(true);
 			else if (streq(a, "--root") && i + 1 < argc)
 				o.root = argv[++i];
 			else if (streq(a, "--profiles") && i + 1 < argc &&
@@ -193,7 +195,8 @@ int main(int argc, char **argv)
 		_cleanup_domain_ struct vh_domain *dom = NULL;
 		_cleanup_sys_ struct vh_sys *sys = NULL;
 		struct vh_profiles ps = {0};
-		struct vh_check_opts co = {.companions = cfg.companions};
+		struct vh_check_opts co = {.companions = cfg.companions,
+					   .require_bound = true};
 		struct vh_report rep = {0};
 		struct vh_buf out = {0};
 		const char *const *dirs = NULL;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Golden tests of the real vfio-hooks binary: for each case directory, build
+# Golden tests of the real vfio-hooks binary (or the one a case's `prog`
+# file names, such as vfio-qemu-wrapper): for each case directory, build
 # the fake sysroot (the case's sysfs.spec, else host.spec), run the command in
 # the case's `cmd` file (default: check domain.xml), and diff stdout, stderr
 # and the exit status against expected.{out,err,rc}.  UPDATE=1 rewrites them.
@@ -26,8 +27,9 @@ for dir in "$here"/cases/*/; do
 		echo "FAIL golden/$name: cannot build the sysroot"; fail=$((fail + 1)); continue
 	fi
 	cmd="check domain.xml"; [ -f "$dir/cmd" ] && cmd=$(cat "$dir/cmd")
+	prog=$bin; [ -f "$dir/prog" ] && prog="$build/$(cat "$dir/prog")"
 	stdin=/dev/null; [ -f "$dir/stdin" ] && stdin="$dir/stdin"
-	(cd "$dir" && eval "\"$bin\" --numeric --root \"$root\" $cmd" <"$stdin" \
+	(cd "$dir" && eval "\"$prog\" --numeric --root \"$root\" $cmd" <"$stdin" \
 		>"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc")
 	norm "$root" <"$tmp/out" >"$tmp/out.n"
 	norm "$root" <"$tmp/err" | grep -v '^    #' >"$tmp/err.n"
