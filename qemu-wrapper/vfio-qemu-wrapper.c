@@ -226,9 +226,9 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		r = vh_check_domain(sys, &ps, dom, &co, &rep);
-		vh_profiles_done(&ps);
 		vh_config_done(&cfg);
 		if (r < 0) {
+			vh_profiles_done(&ps);
 			fprintf(stderr, "vfio-qemu-wrapper: %s\n",
 				strerror(-r));
 			return EXIT_USAGE;
@@ -242,7 +242,9 @@ int main(int argc, char **argv)
 		if (o.check || rep.n_findings)
 			fputs(vh_buf_str(&out), o.check ? stdout : stderr);
 		vh_buf_done(&out);
+		/* The report points into the profiles: free them after it. */
 		vh_report_done(&rep);
+		vh_profiles_done(&ps);
 		if (o.check)
 			return status;
 		if (status != EXIT_OK && !warn) {
