@@ -2,24 +2,27 @@
 # vfio-hooks installer.
 #
 #   sudo ./install.sh [--prefix DIR] [--no-deps] [--no-build] [--no-reload]
+#                     [--wrap-qemu]
 #   sudo ./install.sh --uninstall [--force]
 #
 # Installs the build dependencies with the system's package manager, builds,
 # installs the vfio-hooks command, the libvirt hook, the device profiles and
 # a default configuration (an edited one is never overwritten), places the
 # hook where libvirt runs it, and makes the running libvirt daemon pick it
-# up.  Every path it creates is listed in a manifest, so --uninstall removes
-# exactly that.  Running it again is safe.
+# up.  --wrap-qemu also puts links named qemu-system-ARCH to
+# vfio-qemu-wrapper in PREFIX/bin (before /usr/bin in PATH), so QEMU run by
+# hand is checked too.  Every path it creates is listed in a manifest, so
+# --uninstall removes exactly that.  Running it again is safe.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-prefix=/usr/local deps=1 build=1 reload=1 uninstall=0 force=0
+prefix=/usr/local deps=1 build=1 reload=1 uninstall=0 force=0 wrap=0
 MANIFEST=/var/lib/vfio-hooks/install-manifest
 HOOKS_DIR=/etc/libvirt/hooks
 SYSCONFDIR=/etc/vfio-hooks
 STATE_DIR=/run/vfio-hooks
 
-usage() { sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prefix) prefix=$2; shift 2 ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--no-reload) reload=0; shift ;;
 	--uninstall) uninstall=1; shift ;;
 	--force) force=1; shift ;;
+	--wrap-qemu) wrap=1; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "install.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -208,6 +212,21 @@ install.sh: this libvirt ($ver) runs only $HOOKS_DIR/qemu, and you have one.
   and give your own logic the XML from "\$xml".  Then reload the daemon.
 EOF
 	exit 1
+fi
+if [ $wrap = 1 ]; then
+	# The real binaries stay where they are; the wrapper finds the next
+	# one in PATH that is not itself.
+	for q in /usr/bin/qemu-system-*; do
+		[ -x "$q" ] || continue
+		link=$prefix/bin/$(basename "$q")
+		if [ -e "$link" ] && [ "$(readlink "$link" || true)" != "$prefix/bin/vfio-qemu-wrapper" ]; then
+			say "not wrapping $(basename "$q"): $link exists and is not ours"
+			continue
+		fi
+		ln -sfn "$prefix/bin/vfio-qemu-wrapper" "$link"
+		record "$link"
+		say "wrapped: $link -> vfio-qemu-wrapper (then $q)"
+	done
 fi
 sort -u "$new_manifest" >"$MANIFEST"
 rm -f "$new_manifest"
