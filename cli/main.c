@@ -17,6 +17,12 @@ static const struct {
 } commands[] = {
     {"check", cmd_check,
      "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
+    {"list", cmd_list,
+     "list [--all]                             the devices that matter for "
+     "passthrough"},
+    {"doctor", cmd_doctor,
+     "doctor [DEVICE...]                       is the host ready? PASS, WARN, "
+     "FAIL with fixes"},
     {"recover", cmd_recover,
      "recover                                  finish every undo left in "
      "the journals"},

@@ -479,3 +479,19 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n)
 	*ret_fd = fd;
 	return 0;
 }
+
+int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
+		 ...)
+{
+	struct stat st;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	if (lstat(full, &st) < 0)
+		return -errno;
+	*ret = st;
+	return 0;
+}

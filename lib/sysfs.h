@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -95,3 +96,7 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
  * Returns an O_PATH-free directory fd (caller closes). */
 int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
 		     size_t n);
+
+/* lstat(2) of a path under the root. */
+int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
+		 ...) _printf_(3, 4);
