@@ -33,6 +33,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_recover(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
+int cmd_snapshot(struct cli *cli, int argc, char **argv);
 
 /* Fetch domain XMLs over the libvirt API.  The only place the project
  * talks to libvirt.  @name NULL: every defined domain.  Calls @fn for each

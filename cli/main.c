@@ -23,6 +23,9 @@ static const struct {
     {"doctor", cmd_doctor,
      "doctor [DEVICE...]                       is the host ready? PASS, WARN, "
      "FAIL with fixes"},
+    {"snapshot", cmd_snapshot,
+     "snapshot -o FILE.tar                     capture what vfio-hooks reads, "
+     "for --root"},
     {"recover", cmd_recover,
      "recover                                  finish every undo left in "
      "the journals"},

@@ -495,3 +495,21 @@ int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
 	*ret = st;
 	return 0;
 }
+
+int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
+		    const char *fmt, ...)
+{
+	char target[PATH_MAX];
+	ssize_t k;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return r;
+	k = readlink(full, target, sizeof(target) - 1);
+	if (k < 0)
+		return -errno;
+	target[k] = '\0';
+	return vh_strlcpy(buf, target, n) < 0 ? -EFBIG : 0;
+}

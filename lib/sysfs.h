@@ -100,3 +100,7 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
 /* lstat(2) of a path under the root. */
 int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
 		 ...) _printf_(3, 4);
+
+/* The target of a symlink, as stored (relative targets stay relative). */
+int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
+		    const char *fmt, ...) _printf_(4, 5);
