@@ -203,7 +203,11 @@ static void check_iommu(struct dctx *c)
 	_cleanup_free_ char *cmd = slurp(c->sys, "/proc/cmdline");
 	_cleanup_free_ char *irq = slurp(c->sys, "/proc/interrupts");
 	_cleanup_free_ char *cpu = slurp(c->sys, "/proc/cpuinfo");
-	bool amd = cpu && strstr(cpu, "AuthenticAMD");
+	/* The IOMMU's vendor: its ACPI table, else the CPU's vendor. */
+	bool amd =
+	    vh_sys_exists(c->sys, "/sys/firmware/acpi/tables/IVRS") > 0 ||
+	    (vh_sys_exists(c->sys, "/sys/firmware/acpi/tables/DMAR") <= 0 &&
+	     cpu && strstr(cpu, "AuthenticAMD"));
 	const char *param = amd ? "amd_iommu=on" : "intel_iommu=on";
 
 	c->iommu_on = units > 0 && groups > 0;
@@ -243,7 +247,8 @@ static void check_iommu(struct dctx *c)
 				   : VH_FAIL,
 		     amd ? "Kernel parameter for the AMD IOMMU"
 			 : "Kernel parameter intel_iommu=on",
-		     on ? strdup(param)
+		     has_word(cmd, param) ? strdup(param)
+		     : on ? strdup("the AMD IOMMU is on unless amd_iommu=off")
 		     : c->iommu_on
 			 ? fmtd("%s is not on the command line; this kernel "
 				"enables the IOMMU by default",

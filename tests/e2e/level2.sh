@@ -13,14 +13,29 @@ cp "$top/build/qemu-hook" "$top/build/vfio-hooks" "$p/bin/"
 cp -r "$top/xml/profiles" "$top/xml/profile.rng" "$p/xml/"
 cp "$here/level2/test-e1000e.xml" "$p/test-profiles/"
 cp "$here/level2/bad-profiles/"*.xml "$p/bad-profiles/"
-cp "$here/level2/run" "$here/level2/"*.xml "$p/"
+cp "$here/level2/run" "$here/level2/run-noiommu" "$here/level2/"*.xml "$p/"
 log=$top/build/e2e-logs/level2.log
-"$here/guest.sh" --timeout 300 --out "$log" --payload "$p" -- /payload/run >"$tmp/console" 2>&1
+"$here/guest.sh" --timeout 300 --out "$log" --export "$tmp/export" --payload "$p" \
+	-- /payload/run >"$tmp/console" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL) ' "$tmp/console"
+# The snapshot of the guest's real /sys becomes the host-side fixture when
+# asked (UPDATE_FIXTURES=1) or when there is none yet.
+fixture=$top/tests/fixtures/guest-sysfs.tar
+if [ -s "$tmp/export/guest-sysfs.tar" ] && { [ "${UPDATE_FIXTURES:-0}" = 1 ] || [ ! -e "$fixture" ]; }; then
+	mkdir -p "$(dirname "$fixture")"
+	cp "$tmp/export/guest-sysfs.tar" "$fixture"
+	echo "level2: wrote $fixture"
+fi
+# Booted without an IOMMU, the doctor says FAIL with the fix.
+"$here/guest.sh" --no-iommu --timeout 300 --out "$log.noiommu" --payload "$p" \
+	-- /payload/run-noiommu >"$tmp/console2" 2>&1
+rc2=$?
+grep -E '^(PASS|FAIL) ' "$tmp/console2" || echo "FAIL e2e/level2/doctor-no-iommu-fails: guest exit $rc2"
+[ $rc2 = 0 ] || rc=1
 if [ $rc != 0 ]; then
 	echo "level2: guest exit $rc; console kept in $log"
-	grep -q '^FAIL ' "$tmp/console" || echo "FAIL e2e/level2/guest: exit $rc"
+	cat "$tmp/console" "$tmp/console2" | grep -q "^FAIL " || echo "FAIL e2e/level2/guest: exit $rc"
 	tail -20 "$tmp/console" | sed 's/^/    /'
 	exit 1
 fi
