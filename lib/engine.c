@@ -284,12 +284,30 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 	}
 	if (o->has_reset_method && cur.has_reset_method &&
 	    !streq(cur.reset_method, o->reset_method)) {
-		r = write_reset_method(en, name, o->reset_method, e);
-		if (r < 0)
+		struct vh_err re = {0};
+		r = write_reset_method(en, name, o->reset_method, &re);
+		if (r == -EINVAL &&
+		    vh_sys_write(en->sys, "default", 0, DEV "reset_method",
+				 name) == 0) {
+			/* The kernel re-probes the methods on every write: one
+			 * that worked at boot (a bus reset before a sibling
+			 * function appeared) can be refused now.  Its default
+			 * is the closest state there is. */
+			char now[128] = "";
+			vh_sys_read_str(en->sys, now, sizeof(now),
+					DEV "reset_method", name);
+			logf_(en, LOG_WARNING,
+			      "%s: the kernel no longer accepts reset_method "
+			      "'%s'; "
+			      "restored its default '%s' instead",
+			      name, o->reset_method, now);
+		} else if (r < 0) {
+			vh_err_set(e, r, "%s", re.msg);
 			first = first ? first : r;
-		else
+		} else {
 			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'",
 			      name, o->reset_method);
+		}
 	}
 	if (!streq(cur.driver, o->driver) ||
 	    !streq(cur.override, o->override)) {

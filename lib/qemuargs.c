@@ -29,6 +29,7 @@ struct qstate {
 	unsigned vcpus;
 	unsigned long long mem_kib;
 	char *name;
+	char *uuid;
 	struct vh_err *e;
 };
 
@@ -711,6 +712,8 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	irq_all_kernel = kvm && (!irq || streq(irq, "on"));
 
 	d->name = strdup(q->name ? q->name : "(unnamed)");
+	if (q->uuid && !(d->uuid = strdup(q->uuid)))
+		return -ENOMEM;
 	d->virt_type = strdup(kvm ? "kvm" : "qemu");
 	d->os_type = strdup("hvm");
 	d->arch =
@@ -817,6 +820,7 @@ static void state_free(struct qstate *q)
 	kv_free(q->globals, q->n_globals);
 	kv_free(q->sets, q->n_sets);
 	free(q->name);
+	free(q->uuid);
 }
 
 int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
@@ -861,6 +865,11 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 			r = keyval_each(val, "size", mem_prop, &q);
 		else if (streq(opt, "name"))
 			r = keyval_each(val, "guest", name_prop, &q);
+		else if (streq(opt, "uuid")) {
+			free(q.uuid);
+			q.uuid = strdup(val);
+			r = q.uuid ? 0 : -ENOMEM;
+		}
 	}
 	if (r < 0) {
 		if (!e->code)

@@ -24,6 +24,7 @@
 #include "../lib/check.h"
 #include "../lib/config.h"
 #include "../lib/paths.h"
+#include "../lib/journal.h"
 #include "../lib/qemuargs.h"
 
 enum {
@@ -209,16 +210,34 @@ int main(int argc, char **argv)
 			vh_config_done(&cfg);
 			return EXIT_USAGE;
 		}
-		if (o.n_profiles)
-			dirs = o.profiles;
-		else if (cfg.profiles[0])
-			dirs = (const char *const *)cfg.profiles;
 		if (vh_sys_new(o.root ? o.root
 			       : secure_getenv("VFIO_HOOKS_ROOT")
 				   ? secure_getenv("VFIO_HOOKS_ROOT")
 				   : cfg.root,
-			       &sys) < 0 ||
-		    vh_profiles_load_default(dirs, &ps, &e) < 0) {
+			       &sys) < 0) {
+			vh_config_done(&cfg);
+			return EXIT_USAGE;
+		}
+		/* Started by libvirt for a domain the hook has prepared: the
+		 * hook has judged it, with the domain's own settings (a
+		 * per-domain mode warn, say); do not judge it again. */
+		if (!o.check && dom->uuid && vh_uuid_valid(dom->uuid) &&
+		    vh_sys_exists(sys, "/run/vfio-hooks/%s.journal",
+				  dom->uuid) > 0) {
+			fprintf(
+			    stderr,
+			    "vfio-qemu-wrapper: domain %s was prepared by the "
+			    "vfio-hooks libvirt hook; its checks stand\n",
+			    dom->uuid);
+			vh_config_done(&cfg);
+			fflush(NULL);
+			return run_exec(bin, qargv);
+		}
+		if (o.n_profiles)
+			dirs = o.profiles;
+		else if (cfg.profiles[0])
+			dirs = (const char *const *)cfg.profiles;
+		if (vh_profiles_load_default(dirs, &ps, &e) < 0) {
 			fprintf(stderr, "vfio-qemu-wrapper: %s\n",
 				e.code ? e.msg : "out of memory");
 			vh_profiles_done(&ps);

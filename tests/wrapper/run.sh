@@ -78,6 +78,19 @@ rm -f "$T/started"
 VFIO_HOOKS_CONF="$T/warn.conf" "$W" "$T/fake-qemu" "${BAD_LINE[@]}" >/dev/null 2>&1; rc=$?
 check config-warn-starts "$([ $rc = 7 ] && [ -e "$T/started" ]; echo $?)" "rc=$rc"
 
+# A domain the libvirt hook has prepared (its journal exists): the hook's
+# judgement, with the domain's own settings, stands.
+u=5d0c2e8a-3b71-4f0e-8c6d-0000000000aa
+mkdir -p "$T/root/run/vfio-hooks"; chmod 700 "$T/root/run/vfio-hooks"
+printf 'vfio-hooks-journal 1\ndomain x\nuuid %s\n' "$u" >"$T/root/run/vfio-hooks/$u.journal"
+rm -f "$T/started"
+"$W" "$T/fake-qemu" -uuid "$u" "${BAD_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check hook-prepared-domain-passes "$([ $rc = 7 ] && [ -e "$T/started" ] && grep -q 'checks stand' "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+rm -f "$T/started"
+"$W" "$T/fake-qemu" -uuid 5d0c2e8a-3b71-4f0e-8c6d-0000000000bb "${BAD_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check unprepared-domain-judged "$([ $rc = 1 ] && [ ! -e "$T/started" ]; echo $?)" "rc=$rc"
+rm -rf "$T/root/run/vfio-hooks"
+
 # 5. argv and environment exactly as given, never through a shell.
 args=("${OK_LINE[@]}" "two words" "" "quote'\"" '$HOME;`id`' "new
 line" "-name" "vm,debug-threads=on")
