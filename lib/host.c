@@ -196,6 +196,27 @@ static void check_cpu(struct dctx *c)
 		    "did not load"));
 }
 
+static bool iommu_vendor_amd(const struct vh_sys *sys, const char *cpu)
+{
+	char **units = NULL;
+	int n = vh_sys_list(sys, &units, "/sys/class/iommu");
+	int amd = -1;
+
+	for (int i = 0; i < n && amd < 0; i++)
+		if (strncmp(units[i], "dmar", 4) == 0)
+			amd = 0;
+		else if (strncmp(units[i], "ivhd", 4) == 0)
+			amd = 1;
+	vh_strv_free(units);
+	if (amd >= 0)
+		return amd;
+	if (vh_sys_exists(sys, "/sys/firmware/acpi/tables/IVRS") > 0)
+		return true;
+	if (vh_sys_exists(sys, "/sys/firmware/acpi/tables/DMAR") > 0)
+		return false;
+	return cpu && strstr(cpu, "AuthenticAMD");
+}
+
 static void check_iommu(struct dctx *c)
 {
 	int units = count_entries(c->sys, "/sys/class/iommu");
@@ -203,11 +224,9 @@ static void check_iommu(struct dctx *c)
 	_cleanup_free_ char *cmd = slurp(c->sys, "/proc/cmdline");
 	_cleanup_free_ char *irq = slurp(c->sys, "/proc/interrupts");
 	_cleanup_free_ char *cpu = slurp(c->sys, "/proc/cpuinfo");
-	/* The IOMMU's vendor: its ACPI table, else the CPU's vendor. */
-	bool amd =
-	    vh_sys_exists(c->sys, "/sys/firmware/acpi/tables/IVRS") > 0 ||
-	    (vh_sys_exists(c->sys, "/sys/firmware/acpi/tables/DMAR") <= 0 &&
-	     cpu && strstr(cpu, "AuthenticAMD"));
+		/* The IOMMU's vendor: its units' names (dmarN, ivhdN), its ACPI
+	 * table, else the CPU's vendor. */
+	bool amd = iommu_vendor_amd(c->sys, cpu);
 	const char *param = amd ? "amd_iommu=on" : "intel_iommu=on";
 
 	c->iommu_on = units > 0 && groups > 0;
