@@ -224,7 +224,7 @@ static void check_iommu(struct dctx *c)
 	_cleanup_free_ char *cmd = slurp(c->sys, "/proc/cmdline");
 	_cleanup_free_ char *irq = slurp(c->sys, "/proc/interrupts");
 	_cleanup_free_ char *cpu = slurp(c->sys, "/proc/cpuinfo");
-		/* The IOMMU's vendor: its units' names (dmarN, ivhdN), its ACPI
+	/* The IOMMU's vendor: its units' names (dmarN, ivhdN), its ACPI
 	 * table, else the CPU's vendor. */
 	bool amd = iommu_vendor_amd(c->sys, cpu);
 	const char *param = amd ? "amd_iommu=on" : "intel_iommu=on";
