@@ -46,7 +46,8 @@ enum vh_machine vh_machine_classify(const char *m)
 
 bool vh_domain_is_x86(const struct vh_domain *d)
 {
-	return !d->arch || streq(d->arch, "x86_64") || streq(d->arch, "i686");
+	return !d->arch || streq(d->arch, "x86_64") || streq(d->arch, "i686") ||
+	       streq(d->arch, "i386");
 }
 
 bool vh_domain_is_qemu_hvm(const struct vh_domain *d)

@@ -16,7 +16,10 @@ struct qdev {
 	char *driver, *id;
 	struct kv *props;
 	size_t n_props;
-	int argi; /* position on the command line: order matters to QEMU */
+	int argi; /* position on the command line, for messages */
+	/* The order QEMU creates devices in: every legacy and -readconfig
+	 * device first, then the JSON ones, each in command-line order. */
+	long order;
 };
 
 struct qstate {
@@ -26,20 +29,25 @@ struct qstate {
 	size_t n_machine, n_globals, n_sets;
 	char accel[32];
 	bool enable_kvm;
-	unsigned vcpus;
+	unsigned vcpus, topo;
 	unsigned long long mem_kib;
 	char *name;
 	char *uuid;
+	long seq;
 	struct vh_err *e;
 };
 
 static int kv_add(struct kv **v, size_t *n, const char *k, const char *val)
 {
-	struct kv *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
+	/* Capacity doubles at powers of two: linear over huge command lines
+	 * even where realloc copies every time. */
+	if (*n == 0 || (*n >= 4 && !(*n & (*n - 1)))) {
+		struct kv *nv = realloc(*v, (*n ? *n * 2 : 4) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
+	struct kv *nv = *v;
 	nv[*n].k = strdup(k);
 	nv[*n].v = strdup(val);
 	if (!nv[*n].k || !nv[*n].v) {
@@ -150,6 +158,20 @@ static const char *json_string(const char *p, char *out, size_t n)
 			case 't':
 				c = '\t';
 				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case '"':
+			case '\\':
+			case '/':
+				c = *p;
+				break;
 			case 'u':
 				/* Only ASCII escapes matter to us. */
 				if (!isxdigit((unsigned char)p[1]) ||
@@ -164,10 +186,8 @@ static const char *json_string(const char *p, char *out, size_t n)
 				}
 				p += 4;
 				break;
-			case '\0':
+			default: /* an invalid escape, or the end */
 				return NULL;
-			default:
-				c = *p;
 			}
 		} else if ((unsigned char)c < 0x20) {
 			return NULL;
@@ -222,8 +242,9 @@ int vh_json_object_each(const char *s,
 			*ret_off = (size_t)(p ? p - s : 0);                    \
 		return -EINVAL;                                                \
 	} while (0)
-	if (*p++ != '{')
+	if (*p != '{')
 		BAD();
+	p++;
 	p = ws(p);
 	if (*p == '}') {
 		if (*ws(p + 1))
@@ -239,8 +260,9 @@ int vh_json_object_each(const char *s,
 		if (!q)
 			BAD();
 		p = ws(q);
-		if (*p++ != ':')
+		if (*p != ':')
 			BAD();
+		p++;
 		p = ws(p);
 		if (*p == '"') {
 			q = json_string(p + 1, val, n);
@@ -319,7 +341,7 @@ static struct qdev *new_dev(struct qstate *q, int argi)
 		q->devs = nv;
 		q->cap_devs = cap;
 	}
-	q->devs[q->n_devs] = (struct qdev){.argi = argi};
+	q->devs[q->n_devs] = (struct qdev){.argi = argi, .order = q->seq++};
 	return &q->devs[q->n_devs++];
 }
 
@@ -332,6 +354,7 @@ static int add_device(struct qstate *q, const char *arg, int argi)
 	if (!d)
 		return -ENOMEM;
 	if (*ws(arg) == '{') {
+		d->order += 1L << 40;
 		r = vh_json_object_each(arg, dev_prop, d, &off);
 		if (r == -EINVAL)
 			return vh_err_set(
@@ -357,7 +380,9 @@ static int accel_prop(void *ud, const char *k, const char *v)
 	struct qstate *q = ud;
 
 	if (streq(k, "accel")) {
-		snprintf(q->accel, sizeof(q->accel), "%s", v);
+		/* QEMU tries repeated -accel in order: the first counts. */
+		if (!q->accel[0])
+			snprintf(q->accel, sizeof(q->accel), "%s", v);
 		return 0;
 	}
 	/* -accel kvm,kernel-irqchip=split sets the machine's irqchip. */
@@ -454,10 +479,19 @@ static int smp_prop(void *ud, const char *k, const char *v)
 {
 	struct qstate *q = ud;
 	unsigned long long n;
+	static const char *const topo[] = {"sockets", "dies", "clusters",
+					   "cores", "threads"};
 
-	if ((streq(k, "cpus") || streq(k, "smp")) &&
-	    vh_parse_uint(v, 10, 1u << 20, &n) == 0)
+	if (vh_parse_uint(v, 10, 1u << 20, &n) < 0)
+		return 0;
+	if (streq(k, "cpus") || streq(k, "smp")) {
 		q->vcpus = (unsigned)n;
+		return 0;
+	}
+	/* Without a count, QEMU multiplies the topology out. */
+	for (size_t i = 0; i < ELEMENTSOF(topo); i++)
+		if (streq(k, topo[i]))
+			q->topo = (q->topo ? q->topo : 1) * (unsigned)n;
 	return 0;
 }
 
@@ -651,6 +685,19 @@ static const char *arch_of(const char *argv0)
 	return NULL;
 }
 
+/* 8-4-4-4-12 hex digits, as mdev devices are named. */
+static bool vh_uuid_like(const char *s)
+{
+	if (strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
 static bool is_vfio_driver(const char *d)
 {
 	return streq(d, "vfio-pci") || streq(d, "vfio-pci-nohotplug");
@@ -697,7 +744,7 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	const char *arch = arch_of(argv0);
 	char accel[32];
 	bool kvm, irq_all_kernel;
-	int first_vfio = -1, iommu_at = -1;
+	long first_vfio = -1, iommu_at = -1;
 
 	/* -accel wins over -machine accel= (a ':'-list: the first counts). */
 	if (q->accel[0])
@@ -730,9 +777,18 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	if (!d->ioapic_driver)
 		return -ENOMEM;
 	snprintf(d->irqchip, sizeof(d->irqchip), "%s", irq ? irq : "");
-	d->vcpus = q->vcpus ? q->vcpus : 1;
+	d->vcpus = q->vcpus ? q->vcpus : q->topo ? q->topo : 1;
 	d->memory_kib = q->mem_kib ? q->mem_kib : 128 * 1024;
 
+	{
+		size_t nv = 0;
+		for (size_t i = 0; i < q->n_devs; i++)
+			nv += q->devs[i].driver &&
+			      is_vfio_driver(q->devs[i].driver);
+		d->hostdevs = calloc(nv ? nv : 1, sizeof(*d->hostdevs));
+		if (!d->hostdevs)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < q->n_devs; i++) {
 		const struct qdev *x = &q->devs[i];
 		if (!x->driver)
@@ -757,26 +813,35 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 			d->iotlb = switch_of(prop(q, x, "device-iotlb"));
 			if (aw && vh_parse_uint(aw, 10, 64, &v) == 0)
 				d->aw_bits = (unsigned)v;
-			if (iommu_at < 0)
-				iommu_at = x->argi;
+			if (iommu_at < 0 || x->order < iommu_at)
+				iommu_at = x->order;
 		} else if (is_vfio_driver(x->driver)) {
 			const char *host = prop(q, x, "host");
 			const char *sysfs = prop(q, x, "sysfsdev");
-			struct vh_hostdev *nh, *h;
-			nh = realloc(d->hostdevs,
-				     (d->n_hostdevs + 1) * sizeof(*nh));
-			if (!nh)
-				return -ENOMEM;
-			d->hostdevs = nh;
+			char sysbase[128] = "";
+			struct vh_hostdev *h;
+
+			if (sysfs) {
+				/* QEMU ignores a trailing '/'. */
+				size_t l = strlen(sysfs);
+				while (l > 1 && sysfs[l - 1] == '/')
+					l--;
+				const char *b = memrchr(sysfs, '/', l);
+				b = b ? b + 1 : sysfs;
+				snprintf(sysbase, sizeof(sysbase), "%.*s",
+					 (int)(l - (size_t)(b - sysfs)), b);
+				/* A mediated device (a vGPU) is not a PCI
+				 * function of the host: not ours to judge. */
+				if (strstr(sysfs, "/bus/mdev/") ||
+				    vh_uuid_like(sysbase))
+					continue;
+				host = sysbase;
+			}
 			h = &d->hostdevs[d->n_hostdevs++];
 			*h = (struct vh_hostdev){.line = x->argi};
 			snprintf(h->origin, sizeof(h->origin),
 				 "-device %s at argument %d", x->driver,
 				 x->argi);
-			if (sysfs) {
-				const char *b = strrchr(sysfs, '/');
-				host = b ? b + 1 : sysfs;
-			}
 			snprintf(h->addr_text, sizeof(h->addr_text), "%s=%.64s",
 				 sysfs ? "sysfsdev" : "host",
 				 sysfs	? sysfs
@@ -799,8 +864,8 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 				else
 					h->addr_ok = true;
 			}
-			if (first_vfio < 0)
-				first_vfio = x->argi;
+			if (first_vfio < 0 || x->order < first_vfio)
+				first_vfio = x->order;
 		}
 	}
 	d->iommu_after_vfio =
@@ -836,7 +901,9 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 			continue;
 		opt = a + 1 + (a[1] == '-');
 		if (streq(opt, "enable-kvm")) {
+			/* The same as -machine accel=kvm, in argument order. */
 			q.enable_kvm = true;
+			r = kv_add(&q.machine, &q.n_machine, "accel", "kvm");
 			continue;
 		}
 		if (!takes_value(opt))
@@ -872,7 +939,7 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 		}
 	}
 	if (r < 0) {
-		if (!e->code)
+		if (!e || !e->code)
 			vh_err_set(e, r,
 				   "Cannot read the QEMU command line: %s.",
 				   strerror(-r));
@@ -897,8 +964,10 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 bool vh_qemu_mentions_vfio(int argc, char *const *argv)
 {
 	for (int i = 1; i < argc; i++)
+		/* A JSON \u escape can spell "vfio" too. */
 		if (strstr(argv[i], "vfio") || streq(argv[i], "-readconfig") ||
-		    streq(argv[i], "--readconfig"))
+		    streq(argv[i], "--readconfig") ||
+		    (argv[i][0] == '{' && strstr(argv[i], "\\u")))
 			return true;
 	return false;
 }
