@@ -34,7 +34,7 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-format-nonliteral -Wno-format-truncation \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
 	-DVH_VERSION='"$(VERSION)"' -DVH_DATADIR='"$(DATADIR)"' \
-	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' -DVH_LIBEXECDIR='"$(LIBEXECDIR)/vfio-hooks"' \
 	$(XML_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
@@ -52,8 +52,10 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/vfio-hooks-fk
 
-HOOK_SRC := hooks/qemu-hook.c
+# The hook is a libc-only front end (what libvirt runs) and the engine it
+# hands real work to.
 HOOK     := $(BUILD)/qemu-hook
+ENGINE   := $(BUILD)/qemu-hook-engine
 # The same front ends linked with the fake kernel, for tests only.
 FK_OBJ   := $(BUILD)/tests/fakekernel.o
 FK_AUTO  := $(BUILD)/tests/fk-auto.o
@@ -62,7 +64,7 @@ CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 
 WRAP     := $(BUILD)/vfio-qemu-wrapper
 
-PROGS := $(CLI) $(HOOK) $(WRAP)
+PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP)
 
 .PHONY: all install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
@@ -78,13 +80,16 @@ $(LIB): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
-$(HOOK): $(BUILD)/hooks/qemu-hook.o $(LIB)
+$(HOOK): $(BUILD)/hooks/qemu-hook-front.o $(BUILD)/hooks/fast.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(ENGINE): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 $(WRAP): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
-$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
+$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
@@ -126,6 +131,7 @@ install-files:
 	install -m 0755 $(WRAP) $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	install -m 0755 $(ENGINE) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
 	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
 	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
@@ -139,6 +145,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)

@@ -22,6 +22,7 @@
 #include "../lib/engine.h"
 #include "../lib/paths.h"
 #include "../lib/xml.h"
+#include "fast.h"
 
 struct hook {
 	const char *domain_arg;
@@ -33,7 +34,7 @@ struct hook {
 	struct vh_domain *dom;
 	struct vh_profiles profiles;
 	bool log_stderr;
-	char uuid[64];
+	char uuid[64]; /* at least 37 */
 };
 
 static void hook_log(void *ud, int level, const char *msg)
@@ -61,35 +62,14 @@ static void logmsg(struct hook *h, int level, const char *fmt, ...)
 	hook_log(h, level, m);
 }
 
-/* Without parsing: is there anything for us in this XML?  Most VMs of a
- * host have no PCI hostdev, and they must pay nothing for this hook. */
 static bool mentions_hostdev(const struct hook *h)
 {
-	return memmem(h->xml, h->len, "hostdev", 7) != NULL;
+	return vh_hook_mentions_hostdev(h->xml, h->len);
 }
 
-/* The UUID by a plain scan, for the release fast path. */
 static void scan_uuid(struct hook *h)
 {
-	const char *p = memmem(h->xml, h->len, "<uuid>", 6), *q;
-	size_t n;
-
-	h->uuid[0] = '\0';
-	if (!p)
-		return;
-	p += 6;
-	while (p < h->xml + h->len && (*p == ' ' || *p == '\n' || *p == '\t'))
-		p++;
-	q = p;
-	while (q < h->xml + h->len && *q != '<' && *q != ' ' && *q != '\n')
-		q++;
-	n = (size_t)(q - p);
-	if (n < sizeof(h->uuid)) {
-		memcpy(h->uuid, p, n);
-		h->uuid[n] = '\0';
-	}
-	if (!vh_uuid_valid(h->uuid))
-		h->uuid[0] = '\0';
+	vh_hook_scan_uuid(h->xml, h->len, h->uuid);
 }
 
 static bool journal_exists(struct hook *h)
@@ -308,20 +288,16 @@ static int op_nothing(struct hook *h)
 	return 0;
 }
 
-enum { NEEDS_HOSTDEV = 1, NEEDS_JOURNAL = 2 };
+/* Which operations have work is fast.c's table (shared with the front
+ * end); this one says what each does. */
 static const struct {
 	const char *op;
 	int (*fn)(struct hook *);
-	int fast; /* when the hook has nothing to do for this VM */
 } ops[] = {
-    {"prepare", op_prepare, NEEDS_HOSTDEV},
-    {"start", op_start, NEEDS_HOSTDEV},
-    {"started", op_nothing, 0},
-    {"stopped", op_nothing, 0},
-    {"release", op_release, NEEDS_JOURNAL},
-    {"reconnect", op_reconnect, NEEDS_JOURNAL},
-    {"migrate", op_validate, NEEDS_HOSTDEV},
-    {"restore", op_validate, NEEDS_HOSTDEV},
+    {"prepare", op_prepare},  {"start", op_start},
+    {"started", op_nothing},  {"stopped", op_nothing},
+    {"release", op_release},  {"reconnect", op_reconnect},
+    {"migrate", op_validate}, {"restore", op_validate},
 };
 
 int main(int argc, char **argv)
@@ -351,13 +327,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < ELEMENTSOF(ops); i++)
 		if (streq(ops[i].op, h.op))
 			break;
-	if (i == ELEMENTSOF(ops) || !ops[i].fast)
+	if (i == ELEMENTSOF(ops) || vh_hook_need(h.op) == VH_NEED_NOTHING)
 		return 0;
 	h.log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
 	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input",
 			      VH_XML_MAX_BYTES, &h.xml, &h.len, &e) < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
-		return ops[i].fast == NEEDS_HOSTDEV ? 1 : 0;
+		return vh_hook_need(h.op) == VH_NEED_HOSTDEV ? 1 : 0;
 	}
 
 	vh_config_init(&h.cfg);
@@ -365,7 +341,8 @@ int main(int argc, char **argv)
 	if (vh_config_load(&h.cfg, conf, &e) < 0) {
 		/* A broken configuration must not stop VMs that have nothing
 		 * to do with us, nor a stop. */
-		if (ops[i].fast == NEEDS_HOSTDEV && mentions_hostdev(&h)) {
+		if (vh_hook_need(h.op) == VH_NEED_HOSTDEV &&
+		    mentions_hostdev(&h)) {
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			r = 1;
 			goto out;
@@ -376,14 +353,14 @@ int main(int argc, char **argv)
 	if (!h.cfg.root && secure_getenv("VFIO_HOOKS_ROOT"))
 		h.cfg.root = strdup(secure_getenv("VFIO_HOOKS_ROOT"));
 	if (vh_sys_new(h.cfg.root, &h.sys) < 0) {
-		r = ops[i].fast == NEEDS_HOSTDEV ? 1 : 0;
+		r = vh_hook_need(h.op) == VH_NEED_HOSTDEV ? 1 : 0;
 		goto out;
 	}
 	vh_sys_set_timeout_ms(h.sys, h.cfg.timeout_ms);
 
-	if (ops[i].fast == NEEDS_HOSTDEV && !mentions_hostdev(&h))
+	if (vh_hook_need(h.op) == VH_NEED_HOSTDEV && !mentions_hostdev(&h))
 		goto out;
-	if (ops[i].fast == NEEDS_JOURNAL) {
+	if (vh_hook_need(h.op) == VH_NEED_JOURNAL) {
 		scan_uuid(&h);
 		if (!journal_exists(&h))
 			goto out;

@@ -9,28 +9,6 @@
 
 #include "xml.h"
 
-static const char *const mode_names[] = {
-    [VH_MODE_UNSET] = "unset",
-    [VH_MODE_ENFORCE] = "enforce",
-    [VH_MODE_WARN] = "warn",
-    [VH_MODE_OFF] = "off",
-};
-
-const char *vh_mode_name(enum vh_mode m)
-{
-	return (size_t)m < ELEMENTSOF(mode_names) ? mode_names[m] : "?";
-}
-
-int vh_mode_parse(const char *s, enum vh_mode *ret)
-{
-	for (size_t i = VH_MODE_ENFORCE; i < ELEMENTSOF(mode_names); i++)
-		if (streq(s, mode_names[i])) {
-			*ret = (enum vh_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 enum vh_machine vh_machine_classify(const char *m)
 {
 	if (!m || !*m)

@@ -15,18 +15,6 @@
 #define MAGIC "vfio-hooks-journal 1"
 #define SUFFIX ".journal"
 
-bool vh_uuid_valid(const char *u)
-{
-	if (!u || strlen(u) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
-			return false;
-	}
-	return true;
-}
-
 static void esc(struct vh_buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)

@@ -47,10 +47,6 @@ struct vh_journal {
 	char file[128]; /* name within the state directory */
 };
 
-/* A UUID as libvirt writes it: 36 characters of hex and dashes.  Nothing
- * else ever becomes a file name. */
-bool vh_uuid_valid(const char *uuid);
-
 /* Create (truncating) the journal of @uuid in @dirfd and write its header,
  * synced. */
 int vh_journal_create(int dirfd, const char *uuid, const char *domain,

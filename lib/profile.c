@@ -11,30 +11,6 @@
 
 #include "xml.h"
 
-static const char *const companion_names[] = {
-    [VH_COMPANIONS_DEFAULT] = "default",
-    [VH_COMPANIONS_REFUSE] = "refuse",
-    [VH_COMPANIONS_SAME_DEVICE] = "same-device",
-    [VH_COMPANIONS_ANY] = "any",
-};
-
-const char *vh_companions_name(enum vh_companions c)
-{
-	return (size_t)c < ELEMENTSOF(companion_names) ? companion_names[c]
-						       : "?";
-}
-
-int vh_companions_parse(const char *s, enum vh_companions *ret)
-{
-	for (size_t i = VH_COMPANIONS_REFUSE; i < ELEMENTSOF(companion_names);
-	     i++)
-		if (streq(s, companion_names[i])) {
-			*ret = (enum vh_companions)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 static void profile_clear(struct vh_profile *p)
 {
 	free(p->id);

@@ -2,6 +2,8 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <string.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,4 +199,87 @@ int vh_err_set(struct vh_err *e, int code, const char *fmt, ...)
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
+		      size_t *ret_len, struct vh_err *e)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return vh_err_set(e, -ENOMEM, "Out of memory reading %s.",
+				  what);
+	for (;;) {
+		ssize_t k;
+		if (len == cap) {
+			char *nb;
+			if (cap > max) {
+				free(buf);
+				return vh_err_set(
+				    e, -EFBIG,
+				    "%s is larger than %zu MiB: refusing to "
+				    "parse it (no libvirt domain XML is "
+				    "that large).",
+				    what, max >> 20);
+			}
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return vh_err_set(e, -ENOMEM,
+						  "Out of memory reading %s.",
+						  what);
+			}
+			buf = nb;
+		}
+		k = read(fd, buf + len, cap - len);
+		if (k < 0) {
+			int r = -errno;
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return vh_err_set(e, r, "Cannot read %s: %s.", what,
+					  strerror(-r));
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	if (len > max) {
+		free(buf);
+		return vh_err_set(
+		    e, -EFBIG,
+		    "%s is larger than %zu MiB: refusing to parse "
+		    "it (no libvirt domain XML is that large).",
+		    what, max >> 20);
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int vh_read_file_capped(const char *path, size_t max, char **ret,
+			size_t *ret_len, struct vh_err *e)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", path,
+				  strerror(errno));
+	return vh_read_fd_capped(fd, path, max, ret, ret_len, e);
+}
+
+bool vh_uuid_valid(const char *u)
+{
+	if (!u || strlen(u) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+			return false;
+	}
+	return true;
 }

@@ -100,3 +100,14 @@ struct vh_err {
 };
 /* Record an error (the first one wins) and return @code. */
 int vh_err_set(struct vh_err *e, int code, const char *fmt, ...) _printf_(3, 4);
+
+/* Read all of @fd, at most @max; -EFBIG when larger.  @what
+ * names the input in messages ("standard input", a file name). */
+int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
+		      size_t *ret_len, struct vh_err *e);
+int vh_read_file_capped(const char *path, size_t max, char **ret,
+			size_t *ret_len, struct vh_err *e);
+
+/* A UUID as libvirt writes it: 36 characters of hex and dashes.  Nothing
+ * else ever becomes a file name. */
+bool vh_uuid_valid(const char *uuid);

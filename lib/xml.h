@@ -14,13 +14,6 @@
 
 #define VH_XML_MAX_BYTES (16u << 20)
 
-/* Read all of @fd, at most VH_XML_MAX_BYTES; -EFBIG when larger.  @what
- * names the input in messages ("standard input", a file name). */
-int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
-		      size_t *ret_len, struct vh_err *e);
-int vh_read_file_capped(const char *path, size_t max, char **ret,
-			size_t *ret_len, struct vh_err *e);
-
 /* Parse @len bytes.  On a syntax error the message has @what, the line and
  * the column. */
 int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDoc **ret,

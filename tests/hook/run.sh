@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BUILD:-build}
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
-HOOK="$build/tests/qemu-hook-fk"
+HOOK="$build/tests/qemu-hook-fk"   # the engine, on the fake kernel
 CLI="$build/tests/vfio-hooks-fk"
 MKFS="$build/tests/mkfakesys"
 export VFIO_HOOKS_DATADIR=$top/xml
@@ -250,6 +250,24 @@ check bad-config-refuses-hostdev-vm "$([ $rc = 1 ] && grep -q "conf.bad:2: mode 
 printf '<domain><name>x</name><devices><hostdev' >"$D/broken.xml"
 hook "$D" "$D/broken.xml" prepare
 check malformed-xml-refused "$([ $rc = 1 ] && grep -q 'malformed XML' "$D/stderr"; echo $?)" "rc=$rc" "$D/stderr"
+
+# The front end libvirt runs (libc only): nothing to do means no engine; work
+# goes to the engine beside it with the same argv and XML.
+FRONT="$build/qemu-hook"
+D=$T/s14; fresh "$D"
+domain plain-vm 14 >"$D/plain.xml"; domain aic-vm 14 dev=03 >"$D/aic.xml"
+VFIO_HOOKS_CONF="$D/conf" "$FRONT" plain-vm prepare begin - <"$D/plain.xml" >"$D/stdout" 2>"$D/stderr"; rc=$?
+check front-nothing-to-do "$([ $rc = 0 ] && [ ! -s "$D/stdout" ] && [ ! -s "$D/stderr" ]; echo $?)" "rc=$rc" "$D/stderr"
+VFIO_HOOKS_CONF="$D/conf" "$FRONT" aic-vm prepare begin - <"$D/aic.xml" >"$D/stdout" 2>"$D/stderr"; rc=$?
+snap "$D/root" >"$D/after"
+check front-hands-work-to-engine "$([ $rc = 1 ] && grep -q "refuses to start domain 'aic-vm'" "$D/stderr" && grep -q viommu-missing "$D/stderr" && [ ! -s "$D/stdout" ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "rc=$rc" "$D/stderr"
+VFIO_HOOKS_CONF="$D/conf" "$FRONT" aic-vm release end - <"$D/aic.xml" >"$D/stdout" 2>"$D/stderr"; rc=$?
+check front-release-no-journal "$([ $rc = 0 ] && [ ! -s "$D/stderr" ]; echo $?)" "rc=$rc" "$D/stderr"
+mkdir -p "$D/alone"; cp "$FRONT" "$D/alone/qemu-hook"
+if [ ! -e /usr/local/libexec/vfio-hooks/qemu-hook-engine ]; then
+	VFIO_HOOKS_CONF="$D/conf" "$D/alone/qemu-hook" aic-vm prepare begin - <"$D/aic.xml" >/dev/null 2>"$D/stderr"; rc=$?
+	check front-engine-missing "$([ $rc = 1 ] && grep -q 'cannot run .*qemu-hook-engine' "$D/stderr"; echo $?)" "rc=$rc" "$D/stderr"
+fi
 
 # ------------------------------------------------------------- fault matrix
 # Every mutating step of prepare, every error: the hook exits 1 naming the

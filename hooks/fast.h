@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the hook can decide without parsing anything: which operations can
+ * have work, and whether this VM gives them any.  Most VMs of a host have
+ * no PCI hostdev and must pay nothing for the hook; this part links only
+ * libc, so the front end that uses it starts as fast as a process can.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum vh_hook_need {
+	VH_NEED_NOTHING = 0,
+	VH_NEED_HOSTDEV,  /* prepare, start, migrate, restore */
+	VH_NEED_JOURNAL,  /* release, reconnect */
+};
+
+enum vh_hook_need vh_hook_need(const char *op);
+bool vh_hook_mentions_hostdev(const char *xml, size_t len);
+/* The domain's UUID by a plain scan; "" when there is none or it is not a
+ * UUID.  @out holds 37 bytes. */
+void vh_hook_scan_uuid(const char *xml, size_t len, char out[37]);
