@@ -367,18 +367,22 @@ void vh_pci_names_disable(bool off)
 void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 		  size_t vn, char *model_name, size_t mn)
 {
-	struct udev *udev;
-	struct udev_hwdb *hwdb;
+	/* One hardware database for the whole process: it is opened (and
+	 * mapped) once, not per device. */
+	static struct udev *udev;
+	static struct udev_hwdb *hwdb;
+	static bool tried;
 	struct udev_list_entry *e;
 	char modalias[64];
 
 	vendor_name[0] = model_name[0] = '\0';
 	if (names_off)
 		return;
-	udev = udev_new();
-	if (!udev)
-		return;
-	hwdb = udev_hwdb_new(udev);
+	if (!tried) {
+		tried = true;
+		udev = udev_new();
+		hwdb = udev ? udev_hwdb_new(udev) : NULL;
+	}
 	if (hwdb) {
 		snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor,
 			 device);
@@ -392,7 +396,5 @@ void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 			else if (streq(k, "ID_MODEL_FROM_DATABASE"))
 				vh_strlcpy(model_name, v, mn);
 		}
-		udev_hwdb_unref(hwdb);
 	}
-	udev_unref(udev);
 }

@@ -3,6 +3,7 @@
 #include "profile.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
 #include <stdio.h>
@@ -66,6 +67,11 @@ static void rng_error(void *ctx, xmlErrorPtr x)
 	vh_strip_trailing(r->msg);
 }
 
+/* The schema, parsed once per process and schema path: every profile is
+ * validated against it, and parsing it costs more than a profile does. */
+static xmlRelaxNG *cached_rng;
+static char cached_schema[PATH_MAX];
+
 static int validate(xmlDoc *doc, const char *path, const char *schema,
 		    struct vh_err *e)
 {
@@ -75,6 +81,10 @@ static int validate(xmlDoc *doc, const char *path, const char *schema,
 	struct rng_err re = {0};
 	int r;
 
+	if (cached_rng && streq(cached_schema, schema)) {
+		rng = cached_rng;
+		goto have_schema;
+	}
 	if (access(schema, R_OK) < 0)
 		return vh_err_set(e, -errno,
 				  "Cannot read the profile schema %s: %s. "
@@ -94,15 +104,17 @@ static int validate(xmlDoc *doc, const char *path, const char *schema,
 				  "Cannot load the profile schema %s: %s. "
 				  "Reinstall vfio-hooks.",
 				  schema, re.msg[0] ? re.msg : "unreadable");
+	if (cached_rng)
+		xmlRelaxNGFree(cached_rng);
+	cached_rng = rng;
+	vh_strlcpy(cached_schema, schema, sizeof(cached_schema));
+have_schema:
 	vc = xmlRelaxNGNewValidCtxt(rng);
-	if (!vc) {
-		xmlRelaxNGFree(rng);
+	if (!vc)
 		return -ENOMEM;
-	}
 	xmlRelaxNGSetValidStructuredErrors(vc, rng_error, &re);
 	r = xmlRelaxNGValidateDoc(vc, doc);
 	xmlRelaxNGFreeValidCtxt(vc);
-	xmlRelaxNGFree(rng);
 	if (r != 0)
 		return vh_err_set(
 		    e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
