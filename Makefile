@@ -66,7 +66,7 @@ WRAP     := $(BUILD)/vfio-qemu-wrapper
 
 PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP)
 
-.PHONY: all install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
+.PHONY: all bench install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -118,6 +118,11 @@ golden: $(PROGS) $(TOOL_BIN)
 
 hooktest: $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/hook/run.sh
+
+# Benchmarks (not part of check): optimised build, fake sysroots, the shell
+# baseline, the real-kernel guest; the report goes to docs/bench/.
+bench: all $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/mkfakesys
+	bench/run.sh
 
 e2e: all $(BUILD)/tests/mkfakesys
 	tests/e2e/run.sh

@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""bench/report.py: docs/bench/README.md and its plots from bench/run.sh's
+CSV files.  Every verdict is computed here from the numbers of this run;
+nothing is tuned to pass."""
+import argparse
+import csv
+import math
+import os
+import sys
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--results", required=True)
+ap.add_argument("--guest", default="")
+ap.add_argument("--machine", required=True)
+ap.add_argument("--doc", required=True)
+ap.add_argument("--fails", default="0")
+a = ap.parse_args()
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    HAVE_PLT = True
+except Exception:  # no matplotlib: tables only
+    HAVE_PLT = False
+
+M = {}
+with open(a.machine) as f:
+    for line in f:
+        if "=" in line:
+            k, v = line.rstrip("\n").split("=", 1)
+            M[k] = v
+
+R = {}
+with open(a.results) as f:
+    for r in csv.DictReader(f):
+        key = (r["suite"], r["impl"], r["op"], int(r["host"]), int(r["hostdevs"]))
+        for k in ("median_us", "p10_us", "p90_us", "q1_us", "q3_us", "min_us", "mean_us", "max_us"):
+            r[k] = float(r[k])
+        r["runs"] = int(r["runs"])
+        r["maxrss_kb"] = int(r["maxrss_kb"])
+        r["fails"] = int(r["fails"])
+        R[key] = r
+
+G = {}
+if a.guest and os.path.exists(a.guest):
+    with open(a.guest) as f:
+        for line in f:
+            p = line.strip().split(",")
+            if len(p) >= 4 and p[3]:
+                G[(p[0], p[1])] = {
+                    "n": int(p[2]),
+                    "median": float(p[3]),
+                    "p10": float(p[4]) if len(p) > 4 and p[4] else None,
+                    "p90": float(p[5]) if len(p) > 5 and p[5] else None,
+                }
+
+SIZES = sorted({k[3] for k in R if k[0] == "hook"})
+HOSTDEVS = sorted({k[4] for k in R if k[0] == "hook"})
+OPS = ["prepare", "start", "started", "stopped", "release"]
+WORK_OPS = ["prepare", "start", "release"]
+
+
+def get(suite, impl, op, h, d):
+    return R.get((suite, impl, op, h, d))
+
+
+def med(suite, impl, op, h, d):
+    r = get(suite, impl, op, h, d)
+    return r["median_us"] if r else None
+
+
+def floor(h=0, d=0):
+    """The floor: one step in every cycle of the plan that holds every
+    case, so measured side by side with all of them."""
+    return med("floor", "true", "run", 0, 0)
+
+
+def ours(op, h, d):
+    return get("check", "ours", "check", h, d) if op == "check" else get("hook", "ours", op, h, d)
+
+
+def base(op, h, d):
+    return get("check", "baseline", "check", h, d) if op == "check" else get("hook", "baseline", op, h, d)
+
+
+def ms(us):
+    if us is None:
+        return "–"
+    if us >= 100000:
+        return "%.0f" % (us / 1000)
+    if us >= 10000:
+        return "%.1f" % (us / 1000)
+    return "%.2f" % (us / 1000)
+
+
+def x(v):
+    if v is None:
+        return "–"
+    return ("%.1f×" % v) if v < 100 else ("%.0f×" % v)
+
+
+def verdict(ok):
+    return "**PASS**" if ok else "**MISS**"
+
+
+
+FLOOR = get("floor", "true", "run", 0, 0)
+
+# ------------------------------------------------------------------ targets
+targets = []  # (name, target, measured, verdict)
+
+# 1. No-hostdev domain: every operation within 1.3x the floor.
+worst = None
+for h in SIZES:
+    for op in OPS:
+        r = ours(op, h, 0)
+        if r and floor(h, 0):
+            q = r["median_us"] / floor(h, 0)
+            if worst is None or q > worst[0]:
+                worst = (q, op, h)
+if worst:
+    targets.append((
+        "Domain without PCI hostdev: each hook operation",
+        "≤ 1.3× the floor",
+        "worst %s (`%s`, %d-function host); all operations %s–%s" % (
+            x(worst[0]), worst[1], worst[2],
+            x(min(ours(op, h, 0)["median_us"] / floor(h, 0) for h in SIZES for op in OPS if ours(op, h, 0))),
+            x(worst[0])),
+        worst[0] <= 1.3))
+
+# 2. 16 hostdevs on the 4,096-function host.
+if 4096 in SIZES and 16 in HOSTDEVS:
+    qs = {op: ours(op, 4096, 16)["median_us"] / floor(4096, 16) for op in OPS if ours(op, 4096, 16)}
+    targets.append((
+        "16 hostdevs on a 4,096-function host: each hook operation",
+        "≤ 2.5× the floor",
+        ", ".join("%s %s" % (op, x(q)) for op, q in qs.items()),
+        all(q <= 2.5 for q in qs.values())))
+
+
+# 3. Growth: linear in hostdevs, independent of host size.
+def fit(points):
+    n = len(points)
+    if n < 3:
+        return None
+    mx = sum(p[0] for p in points) / n
+    my = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mx) ** 2 for p in points)
+    sxy = sum((p[0] - mx) * (p[1] - my) for p in points)
+    b = sxy / sxx
+    a0 = my - b * mx
+    ss_res = sum((p[1] - (a0 + b * p[0])) ** 2 for p in points)
+    ss_tot = sum((p[1] - my) ** 2 for p in points)
+    return a0, b, (1 - ss_res / ss_tot) if ss_tot else 1.0
+
+
+fits = {}
+for op in WORK_OPS + ["check"]:
+    for h in SIZES:
+        pts = [(d, ours(op, h, d)["median_us"]) for d in HOSTDEVS if ours(op, h, d)]
+        f = fit(pts)
+        if f:
+            m1 = m2 = None
+            t = {d: v for d, v in pts}
+            low = [p for p in pts if p[0] <= 64]
+            if len(low) >= 3 and 64 in t:
+                m1 = fit(low)[1]  # slope through 0-64 hostdevs
+            if 64 in t and 256 in t:
+                m2 = (t[256] - t[64]) / 192
+            fits[(op, h)] = f + (m1, m2)
+# Linear: the cost of a hostdev does not grow with their number, i.e. the
+# cost per added hostdev from 64 to 256 is at most 1.5x that from 1 to 64
+# (hook operations, hosts with 256 hostdevs measured).
+lin_ok = True
+lin_worst = None
+lin_r2 = min((f[2] for (op, h), f in fits.items() if op in WORK_OPS), default=1.0)
+for (op, h), (a0, b, r2, m1, m2) in fits.items():
+    if op not in WORK_OPS or m1 is None or m2 is None:
+        continue
+    q = m2 / m1 if m1 > 0 else float("inf")  # no growth measured up to 64
+    if lin_worst is None or q > lin_worst[0]:
+        lin_worst = (q, op, h)
+    if q > 1.5:
+        lin_ok = False
+host_ratios = {}
+for op in WORK_OPS + ["check"]:
+    for d in HOSTDEVS:
+        if d == 0:
+            continue
+        vals = [ours(op, h, d)["median_us"] for h in SIZES if ours(op, h, d)]
+        if len(vals) >= 2:
+            host_ratios[(op, d)] = max(vals) / min(vals)
+hr = {k: v for k, v in host_ratios.items() if k[0] in WORK_OPS}
+host_worst = max(hr.items(), key=lambda kv: kv[1]) if hr else None
+host_ok = host_worst is not None and host_worst[1] <= 1.25
+if lin_worst:
+    targets.append((
+        "Hook: growth linear in hostdevs",
+        "cost per added hostdev from 64 to 256 ≤ 1.5× the slope of a line through 0–64 hostdevs (prepare, start, release; every host size with 256 hostdevs)",
+        "at most %s (`%s`, %d functions); lowest R² of a straight line through 0–256 hostdevs %.3f" % ("%.2f×" % lin_worst[0] if lin_worst[0] != float("inf") else "∞ (no growth measured up to 64)", lin_worst[1], lin_worst[2], lin_r2),
+        lin_ok))
+if host_worst:
+    targets.append((
+        "Hook: independent of host size",
+        "at every hostdev count, slowest/fastest median across the host sizes (measured in the same cycles) ≤ 1.25 (prepare, start, release)",
+        "worst %.2f (`%s`, %d hostdevs: %s ms on %s functions)" % (
+            host_worst[1], host_worst[0][0], host_worst[0][1],
+            " / ".join(ms(ours(host_worst[0][0], h, host_worst[0][1])["median_us"]) for h in SIZES if ours(host_worst[0][0], h, host_worst[0][1])),
+            " / ".join(format(h, ",") for h in SIZES if ours(host_worst[0][0], h, host_worst[0][1]))),
+        host_ok))
+
+# 4. At least 10x faster than the shell baseline.
+speed = {}
+for op in OPS + ["check"]:
+    for h in SIZES:
+        for d in HOSTDEVS:
+            o, b = ours(op, h, d), base(op, h, d)
+            if o and b:
+                speed[(op, h, d)] = b["median_us"] / o["median_us"]
+val = {k: v for k, v in speed.items() if k[0] in ("prepare", "start", "check") and k[2] >= 1}
+if val:
+    w = min(val.items(), key=lambda kv: kv[1])
+    targets.append((
+        "Faster than the shell baseline, validation cases (prepare, start, check with ≥ 1 hostdev)",
+        "≥ 10× on every case",
+        "slowest %s (`%s`, %d functions, %d hostdevs); best %s" % (x(w[1]), w[0][0], w[0][1], w[0][2], x(max(val.values()))),
+        all(v >= 10 for v in val.values())))
+rel = {k: v for k, v in speed.items() if k[0] == "release" and k[2] >= 1}
+if rel:
+    w = min(rel.items(), key=lambda kv: kv[1])
+    targets.append((
+        "Faster than the shell baseline, release (≥ 1 hostdev)",
+        "≥ 10× on every case",
+        "slowest %s (%d functions, %d hostdevs)" % (x(w[1]), w[0][1], w[0][2]),
+        all(v >= 10 for v in rel.values())))
+zero = {k: v for k, v in speed.items() if k[2] == 0 or k[0] in ("started", "stopped")}
+if zero:
+    w = min(zero.items(), key=lambda kv: kv[1])
+    targets.append((
+        "Faster than the shell baseline, nothing-to-do cases (0 hostdevs; started, stopped)",
+        "≥ 10× on every case",
+        "slowest %s (`%s`, %d functions, %d hostdevs)" % (x(w[1]), w[0][0], w[0][1], w[0][2]),
+        all(v >= 10 for v in zero.values())))
+
+# 5. Wrapper overhead.
+for nd in (0, 64):
+    wr = get("wrapper", "wrapper", "exec", nd, nd)
+    di = get("wrapper", "direct", "exec", nd, nd)
+    if wr and di:
+        q = wr["median_us"] / di["median_us"]
+        targets.append((
+            "vfio-qemu-wrapper exec'ing a trivial target, %s" % (
+                "no vfio device (passed through)" if nd == 0 else "64 `-device vfio-pci` (checked, then exec)"),
+            "≤ 1.1× exec'ing it directly",
+            "%s (%s ms vs %s ms, +%s ms)" % (x(q), ms(wr["median_us"]), ms(di["median_us"]), ms(wr["median_us"] - di["median_us"])),
+            q <= 1.1))
+
+# 6. Peak RSS with 256 hostdevs.
+rss = [(r["maxrss_kb"], k) for k, r in R.items() if k[0] == "hook" and k[1] == "ours" and k[4] == 256]
+if rss:
+    top_rss = max(rss)
+    targets.append((
+        "Peak RSS of the hook, 256 hostdevs",
+        "≤ 8 MB (8,192 KiB)",
+        "%d KiB (`%s`, %d functions; ru_maxrss from wait4, which also counts the forked runner before exec: the floor's %s KiB)" % (
+            top_rss[0], top_rss[1][2], top_rss[1][3], FLOOR["maxrss_kb"] if FLOOR else "?"),
+        top_rss[0] <= 8192))
+
+# ------------------------------------------------------------------ plots
+plots = []
+COL = {64: "tab:green", 1024: "tab:blue", 4096: "tab:red"}
+if HAVE_PLT:
+    def xpos(ds):
+        return [math.log2(d + 1) for d in ds]
+
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2), sharey=False)
+    for ax, op in zip(axes, WORK_OPS + ["check"]):
+        for h in SIZES:
+            ds = [d for d in HOSTDEVS if ours(op, h, d)]
+            ys = [ours(op, h, d)["median_us"] / 1000 for d in ds]
+            lo = [(ours(op, h, d)["median_us"] - ours(op, h, d)["p10_us"]) / 1000 for d in ds]
+            hi = [(ours(op, h, d)["p90_us"] - ours(op, h, d)["median_us"]) / 1000 for d in ds]
+            ax.errorbar(xpos(ds), ys, yerr=[lo, hi], marker="o", capsize=3, color=COL.get(h), label="%d functions" % h)
+        if floor():
+            ax.axhline(floor() / 1000, color="gray", ls="--", label="floor")
+        ax.set_xticks(xpos(HOSTDEVS))
+        ax.set_xticklabels([str(d) for d in HOSTDEVS])
+        ax.set_xlabel("PCI hostdevs in the domain")
+        ax.set_title("vfio-hooks check" if op == "check" else "hook: %s" % op)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("ms (median, p10–p90)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.doc, "time-vs-hostdevs.png"), dpi=90)
+    plt.close(fig)
+    plots.append(("time-vs-hostdevs.png", "Time against the number of hostdevs (x axis log-scaled), per host size"))
+
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    DC = {1: "tab:green", 16: "tab:blue", 64: "tab:orange", 256: "tab:red"}
+    for ax, op in zip(axes, WORK_OPS + ["check"]):
+        for d in [d for d in HOSTDEVS if d > 0]:
+            hs = [h for h in SIZES if ours(op, h, d)]
+            ys = [ours(op, h, d)["median_us"] / 1000 for h in hs]
+            lo = [(ours(op, h, d)["median_us"] - ours(op, h, d)["p10_us"]) / 1000 for h in hs]
+            hi = [(ours(op, h, d)["p90_us"] - ours(op, h, d)["median_us"]) / 1000 for h in hs]
+            ax.errorbar(hs, ys, yerr=[lo, hi], marker="o", capsize=3, color=DC.get(d), label="%d hostdevs" % d)
+        ax.set_xscale("log")
+        ax.set_xticks(SIZES)
+        ax.set_xticklabels([str(h) for h in SIZES])
+        ax.set_xlabel("PCI functions on the host")
+        ax.set_title("vfio-hooks check" if op == "check" else "hook: %s" % op)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("ms (median, p10–p90)")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.doc, "time-vs-host.png"), dpi=90)
+    plt.close(fig)
+    plots.append(("time-vs-host.png", "Time against the size of the host (a flat line is independence)"))
+
+    hbig = max(SIZES) if SIZES else 0
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.6))
+    ax = axes[0]
+    OC = {"prepare": "tab:red", "start": "tab:blue", "release": "tab:green", "check": "tab:purple"}
+    for op in WORK_OPS + ["check"]:
+        ds = [d for d in HOSTDEVS if ours(op, hbig, d) and base(op, hbig, d)]
+        ax.plot(xpos(ds), [ours(op, hbig, d)["median_us"] / 1000 for d in ds], marker="o", color=OC[op], label="%s (vfio-hooks)" % op)
+        ax.plot(xpos(ds), [base(op, hbig, d)["median_us"] / 1000 for d in ds], marker="s", ls="--", color=OC[op], label="%s (shell)" % op)
+    ax.set_yscale("log")
+    ax.set_xticks(xpos(HOSTDEVS))
+    ax.set_xticklabels([str(d) for d in HOSTDEVS])
+    ax.set_xlabel("PCI hostdevs (%d-function host)" % hbig)
+    ax.set_ylabel("ms (median, log scale)")
+    ax.set_title("vfio-hooks against the shell baseline")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    ax = axes[1]
+    ops4 = WORK_OPS + ["check"]
+    w = 0.8 / len(HOSTDEVS)
+    for i, d in enumerate(HOSTDEVS):
+        vals = [speed.get((op, hbig, d), 0) for op in ops4]
+        ax.bar([j + i * w for j in range(len(ops4))], vals, width=w, label="%d hostdevs" % d)
+    ax.axhline(10, color="black", ls="--", label="target 10×")
+    ax.axhline(1, color="gray", ls=":")
+    ax.set_yscale("log")
+    ax.set_xticks([j + 0.4 - w / 2 for j in range(len(ops4))])
+    ax.set_xticklabels(ops4)
+    ax.set_ylabel("shell time / vfio-hooks time (log scale)")
+    ax.set_title("Speed-up over the shell baseline (%d-function host)" % hbig)
+    ax.grid(alpha=0.3, axis="y", which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(a.doc, "ours-vs-baseline.png"), dpi=90)
+    plt.close(fig)
+    plots.append(("ours-vs-baseline.png", "vfio-hooks against the shell baseline"))
+
+    st = [k for k in R if k[0] == "startup"]
+    if st:
+        order = ["true", "true+hook-libs", "hook-started", "hook-real-started", "bash-started",
+                 "migrate-1-noprofiles", "migrate-1-profiles", "true+cli-libs", "cli-version"]
+        keys = [k for o in order for k in st if k[2] == o]
+        fig, ax = plt.subplots(figsize=(10, 4))
+        ys = [R[k]["median_us"] / 1000 for k in keys]
+        ax.barh(range(len(keys)), ys, xerr=[[R[k]["median_us"] / 1000 - R[k]["p10_us"] / 1000 for k in keys],
+                                             [R[k]["p90_us"] / 1000 - R[k]["median_us"] / 1000 for k in keys]],
+                color=["gray" if k[1] == "floor" else "tab:orange" if k[1] == "baseline" else "tab:blue" for k in keys], capsize=3)
+        ax.set_yticks(range(len(keys)))
+        ax.set_yticklabels([k[2] for k in keys])
+        ax.invert_yaxis()
+        ax.set_xlabel("ms (median, p10–p90)")
+        ax.set_title("What starting a process costs")
+        ax.grid(alpha=0.3, axis="x")
+        fig.tight_layout()
+        fig.savefig(os.path.join(a.doc, "startup.png"), dpi=90)
+        plt.close(fig)
+        plots.append(("startup.png", "Start-up costs: the floor, the same program linked with the hook's and the CLI's libraries, the hook's no-op"))
+
+# ------------------------------------------------------------------ report
+L = []
+P = L.append
+P("# vfio-hooks benchmarks")
+P("")
+P("Generated by `make bench` (`bench/run.sh`%s) on %s; commit `%s`. Do not edit: run it again." % (
+    ", QUICK=1: few repetitions, a smoke run" if M.get("quick") == "1" else "", M.get("date", "?"), M.get("commit", "?")))
+P("")
+P("**Machine:** %s CPU%s, %s; `%s`; %s MB RAM. Load average %s at the start, %s at the end (the timings are only as quiet as the machine). Whole run: %s s." % (
+    M.get("nproc", "?"), "s" if M.get("nproc") != "1" else "", M.get("cpu", "?"), M.get("kernel", "?"),
+    M.get("mem_mb", "?"), M.get("load_start", "?"), M.get("load_end", "?"), M.get("seconds", "?")))
+P("")
+P("Toolchain: %s; libxml2 %s; bash %s; xmllint %s." % (M.get("cc", "?"), M.get("libxml2", "?"), M.get("bash", "?"), M.get("xmllint", "?")))
+P("")
+if a.fails != "0":
+    P("> **Some runs of this benchmark failed** (an unexpected exit status or state left behind); see the output of `make bench`.")
+    P("")
+P("## Targets")
+P("")
+P("Ratios are taken between medians measured side by side in one run (the floor, the hook and the baseline interleaved in the same cycles).")
+P("")
+P("| target | wanted | measured | verdict |")
+P("| --- | --- | --- | --- |")
+for name, want, got, ok in targets:
+    P("| %s | %s | %s | %s |" % (name, want, got, verdict(ok)))
+P("")
+if FLOOR:
+    P("The floor (a C program that only returns 0, `bench/true.c`, run the same way in every cycle): median **%s ms** (p10–p90 %s–%s ms, %d runs, peak RSS %d KiB)." % (
+        ms(FLOOR["median_us"]), ms(FLOOR["p10_us"]), ms(FLOOR["p90_us"]), FLOOR["runs"], FLOOR["maxrss_kb"]))
+P("")
+P("## Method")
+P("")
+P("- `bench/runner.c` runs each process as libvirt runs a hook: `fork`, `execve`, the domain XML written to a pipe on its standard input, `wait4`; the time is from before `fork` to after `wait4` (CLOCK_MONOTONIC), peak memory is `ru_maxrss` from `wait4`. A clean environment (`env -i`), stdout to /dev/null.")
+P("- One plan holds every case, and each *cycle* of it runs, for every host size and hostdev count, a VM's life: `prepare begin`, `start begin`, `started begin`, `stopped end`, `release end` of the hook, then `vfio-hooks check FILE`, then the same five of the shell baseline and its check; and the floor once. So every number of the report was measured interleaved with every other: drift and the load of the machine hit them alike. The expensive cases run only in every *k*-th cycle (the baseline with many hostdevs in every 16th); the number of runs is in the tables. Warm-up cycles are not recorded. Reported: the median and the 10th–90th percentiles.")
+P("- The hook is `build/tests/qemu-hook-fk`: the real hook linked with the fake kernel (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a write counter under `flock`, a log line, a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
+P("- Hosts: 64, 1,024 and 4,096 PCI functions, each an e1000e NIC (8086:10d3, class 0x020000) with MSI-X in its own IOMMU group. Domains: q35 with an Intel vIOMMU (intremap, caching_mode), a split I/O APIC, a disk, a network interface and 0, 1, 16, 64 or 256 `managed='no'` hostdevs (the first NICs of the host). Every check passes, every prepare binds.")
+P("- The baseline (`bench/baseline/`) is the same job in bash: a dispatcher hook that execs `prepare.sh`, `start.sh`, `release.sh`; one `xmllint --xpath` for the domain, the same sysfs attributes read (IDs, class, driver, driver_override, IOMMU group, reset_method, reset, config space through `od`, SR-IOV) and written (reset_method, driver_override, unbind, drivers_probe, reset on release), a synced journal, a lock, one `logger` per run. It is written to be fast (builtins for reads, `cd -P` instead of `readlink`), knows the profiles as a table instead of parsing them, and on the fake sysroot (no kernel behind it) takes the driver a real kernel would show where a decision depends on it (`BL_FAKE=1`): the same reads and writes as the hook (checked with strace and the fake kernel's log: per device, prepare writes driver_override, unbind, drivers_probe; release writes reset, driver_override, unbind, drivers_probe), plus two reads per device in release to find the profile.")
+P("- Nothing here writes to this machine's `/sys`: the sysroots are directories under a temporary directory, and the real (non-fake-kernel) hook runs only in the guest.")
+P("")
+for fn, title in plots:
+    P("![%s](%s)" % (title, fn))
+    P("")
+    P("*%s.*" % title)
+    P("")
+
+P("## The hook and `vfio-hooks check`, per host size")
+P("")
+P("Each cell: median ms (p10–p90), then the multiple of the floor (measured in the same cycles).")
+P("")
+for h in SIZES:
+    P("### %s PCI functions" % format(h, ","))
+    P("")
+    P("| hostdevs | " + " | ".join(OPS + ["check"]) + " | runs | peak RSS KiB |")
+    P("| ---: | " + " | ".join(["---:"] * (len(OPS) + 1)) + " | ---: | ---: |")
+    for d in HOSTDEVS:
+        if not ours("prepare", h, d):
+            continue
+        fl = floor(h, d)
+        cells = []
+        for op in OPS + ["check"]:
+            r = ours(op, h, d)
+            cells.append("%s (%s–%s) %s" % (ms(r["median_us"]), ms(r["p10_us"]), ms(r["p90_us"]), x(r["median_us"] / fl)) if r else "–")
+        rs = max(ours(op, h, d)["maxrss_kb"] for op in OPS)
+        P("| %d | %s | %d | %d |" % (d, " | ".join(cells), ours("prepare", h, d)["runs"], rs))
+    P("")
+
+P("### Growth with the number of hostdevs")
+P("")
+P("A least-squares line per operation and host size through all hostdev counts (`t = a + b·hostdevs`), the slope through 0–64 hostdevs, and the cost per added hostdev between 64 and 256.")
+P("")
+P("| operation | host functions | a (ms) | b (µs per hostdev) | R² | µs/hostdev, 0–64 | µs/hostdev, 64→256 |")
+P("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for (op, h), (a0, b, r2, m1, m2) in sorted(fits.items(), key=lambda kv: ((WORK_OPS + ["check"]).index(kv[0][0]), kv[0][1])):
+    P("| %s | %d | %s | %.0f | %.3f | %s | %s |" % (op, h, ms(a0), b, r2, "%.0f" % m1 if m1 is not None else "–", "%.0f" % m2 if m2 is not None else "–"))
+P("")
+P("Host size: slowest/fastest median across the host sizes, per operation and hostdev count:")
+P("")
+P("| operation | " + " | ".join("%d hostdevs" % d for d in HOSTDEVS if d) + " |")
+P("| --- | " + " | ".join(["---:"] * len([d for d in HOSTDEVS if d])) + " |")
+for op in WORK_OPS + ["check"]:
+    P("| %s | %s |" % (op, " | ".join("%.2f" % host_ratios[(op, d)] if (op, d) in host_ratios else "–" for d in HOSTDEVS if d)))
+P("")
+
+P("## Against the shell baseline")
+P("")
+P("Median ms of the baseline, and how many times slower it is than vfio-hooks (baseline ÷ vfio-hooks; below 1× the baseline is faster).")
+P("")
+for h in SIZES:
+    P("### %s PCI functions" % format(h, ","))
+    P("")
+    P("| hostdevs | " + " | ".join(OPS + ["check"]) + " | baseline runs |")
+    P("| ---: | " + " | ".join(["---:"] * (len(OPS) + 1)) + " | ---: |")
+    for d in HOSTDEVS:
+        if not base("prepare", h, d):
+            continue
+        cells = []
+        for op in OPS + ["check"]:
+            r = base(op, h, d)
+            cells.append("%s ms, %s" % (ms(r["median_us"]), x(speed.get((op, h, d)))) if r else "–")
+        P("| %d | %s | %d |" % (d, " | ".join(cells), base("prepare", h, d)["runs"]))
+    P("")
+
+st = {k[2]: R[k] for k in R if k[0] == "startup"}
+if st:
+    P("## What starting costs")
+    P("")
+    P("| process | median ms | p10–p90 ms | × floor | peak RSS KiB |")
+    P("| --- | ---: | ---: | ---: | ---: |")
+    f0 = st.get("true", {}).get("median_us")
+    desc = {
+        "true": "the floor: `int main(void){return 0;}`",
+        "true+hook-libs": "the same, linked with the hook's libraries (libxml2, libudev) and using none of them",
+        "true+cli-libs": "the same, linked with the CLI's libraries (libvirt, libxml2, libudev)",
+        "hook-started": "the hook, `started` (nothing to do), fake-kernel build",
+        "hook-real-started": "the hook, `started`, the installed build (`build/qemu-hook`)",
+        "bash-started": "the shell baseline's dispatcher, `started`",
+        "cli-version": "`vfio-hooks --version`",
+        "migrate-1-profiles": "the hook validating 1 hostdev (`migrate`), with the shipped profiles",
+        "migrate-1-noprofiles": "the same with an empty profile directory",
+    }
+    for k in ["true", "true+hook-libs", "hook-started", "hook-real-started", "bash-started", "true+cli-libs", "cli-version", "migrate-1-noprofiles", "migrate-1-profiles"]:
+        if k in st:
+            r = st[k]
+            P("| %s | %s | %s–%s | %s | %d |" % (desc.get(k, k), ms(r["median_us"]), ms(r["p10_us"]), ms(r["p90_us"]), x(r["median_us"] / f0) if f0 else "–", r["maxrss_kb"]))
+    P("")
+    if "hook-started" in st and "true+hook-libs" in st and f0:
+        P("The hook's libraries, on this machine: %s." % M.get("hook_libs", "?").strip())
+        P("")
+        P("Where the time of a small case goes, from the rows above (differences of medians):")
+        P("")
+        libs = st["true+hook-libs"]["median_us"] - f0
+        P("- loading the hook's libraries (the dynamic loader, libxml2 with ICU and libstdc++, libudev): **%s ms** per hook run (`true+hook-libs` − floor); the hook's no-op costs %s ms over the floor: the no-hostdev path is almost all library loading." % (
+            ms(libs), ms(st["hook-started"]["median_us"] - f0)))
+        if "migrate-1-profiles" in st and "migrate-1-noprofiles" in st:
+            P("- reading the 5 shipped profiles (each parsed and validated against `profile.rng`, which is parsed again for each): **%s ms** per `prepare`/`start`/`migrate` with a hostdev." % ms(st["migrate-1-profiles"]["median_us"] - st["migrate-1-noprofiles"]["median_us"]))
+        if "true+cli-libs" in st:
+            P("- loading the CLI's libraries (libvirt and %s libraries in all): **%s ms** per `vfio-hooks` run, whether it talks to libvirt or not." % (
+                M.get("cli_nlibs", "?"), ms(st["true+cli-libs"]["median_us"] - f0)))
+        P("- udev's hardware database (opened by the hook for every hostdev's name): %s on this machine%s." % (
+            M.get("hwdb", "?"), "; its cost is not in these numbers" if M.get("hwdb", "absent") == "absent" else ""))
+        P("")
+
+P("## vfio-qemu-wrapper")
+P("")
+P("| command line | direct ms | through the wrapper ms | ratio | added ms |")
+P("| --- | ---: | ---: | ---: | ---: |")
+for nd, label in ((0, "`TARGET -m 1G` (no vfio device: passed through)"), (64, "`TARGET -machine q35,… -device intel-iommu,… ` + 64 × `-device vfio-pci,host=…` (all on vfio-pci on the fake root: the check passes)")):
+    wr, di = get("wrapper", "wrapper", "exec", nd, nd), get("wrapper", "direct", "exec", nd, nd)
+    if wr and di:
+        P("| %s | %s (%s–%s) | %s (%s–%s) | %s | %s |" % (label, ms(di["median_us"]), ms(di["p10_us"]), ms(di["p90_us"]),
+                                                       ms(wr["median_us"]), ms(wr["p10_us"]), ms(wr["p90_us"]),
+                                                       x(wr["median_us"] / di["median_us"]), ms(wr["median_us"] - di["median_us"])))
+P("")
+
+P("## In a real kernel (guest)")
+P("")
+if G:
+    P("`tests/e2e/guest.sh` boots a Debian kernel under QEMU (TCG, no KVM: everything is slow, the ratios are what matters) with an emulated Intel IOMMU; `bench/guest/run` times, in one boot, the real hook (`build/qemu-hook`) binding the e1000e at 0000:01:00.0 to the real vfio-pci and giving it back, against the bare sysfs writes that do the same, from C (`bench/guest/timer.c`: driver_override, unbind, drivers_probe, and back), and as busybox `echo` builtins.")
+    P("")
+    P("| what | prepare ms | release ms | cycle ms | cycle × bare |")
+    P("| --- | ---: | ---: | ---: | ---: |")
+    bare = G.get(("bare", "cycle"), {}).get("median")
+    for lab, d in (("bare", "bare writes (C)"), ("bare+reset", "bare writes + the reset the hook's release does (C)"), ("hook", "the hook: `prepare begin` + `release end`")):
+        p_, r_, c_ = G.get((lab, "prepare")), G.get((lab, "release")), G.get((lab, "cycle"))
+        if c_:
+            P("| %s | %s | %s | %s (%s–%s) | %s |" % (d, ms(p_["median"]), ms(r_["median"]), ms(c_["median"]), ms(c_["p10"]), ms(c_["p90"]), x(c_["median"] / bare) if bare else "–"))
+    sh = G.get(("sh-bare", "cycle-mean"))
+    if sh:
+        P("| bare writes as busybox `echo` (mean of %d) | | | %s | %s |" % (sh["n"], ms(sh["median"]), x(sh["median"] / bare) if bare else "–"))
+    P("")
+    fl, no = G.get(("floor", "run")), G.get(("hook-noop", "run"))
+    if fl and no:
+        P("In the same guest: the floor (a process that does nothing) %s ms; the hook's `started` (nothing to do) %s ms (%s the floor). %d cycles each." % (
+            ms(fl["median"]), ms(no["median"]), x(no["median"] / fl["median"]), G.get(("hook", "cycle"), {}).get("n", 0)))
+    P("")
+else:
+    P("Not run (`GUEST=0`, not root, or the guest failed).")
+    P("")
+
+P("## Reproduce")
+P("")
+P("```sh\nmake bench            # builds, then bench/run.sh\nQUICK=1 bench/run.sh  # smoke run\nGUEST=0 bench/run.sh  # without the guest\n```")
+P("")
+P("Raw results: `build/bench/results.csv` (one line per step), `build/bench/raw.csv` (every sample), `build/bench/guest.csv`, `build/bench/machine.txt`.")
+P("")
+
+with open(os.path.join(a.doc, "README.md"), "w") as f:
+    f.write("\n".join(L))
+print("\n".join("%-8s %s: %s" % ("PASS" if ok else "MISS", name, got) for name, want, got, ok in targets))
