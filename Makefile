@@ -62,9 +62,12 @@ FK_AUTO  := $(BUILD)/tests/fk-auto.o
 HOOK_FK  := $(BUILD)/tests/qemu-hook-fk
 CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 
+# The wrapper likewise: a libc-only front end that passes command lines
+# without a vfio device straight to QEMU, and the checker.
 WRAP     := $(BUILD)/vfio-qemu-wrapper
+WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
-PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP)
+PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP) $(WRAPCHK)
 
 .PHONY: all bench install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
@@ -86,7 +89,14 @@ $(HOOK): $(BUILD)/hooks/qemu-hook-front.o $(BUILD)/hooks/fast.o $(LIB)
 $(ENGINE): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
-$(WRAP): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
+$(BUILD)/qemu-wrapper/front.o: qemu-wrapper/vfio-qemu-wrapper.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) -DVH_WRAPPER_FRONT -c -o $@ $<
+
+$(WRAP): $(BUILD)/qemu-wrapper/front.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(WRAPCHK): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
@@ -137,6 +147,7 @@ install-files:
 	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	install -m 0755 $(ENGINE) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
+	install -m 0755 $(WRAPCHK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
 	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
 	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
@@ -151,6 +162,7 @@ uninstall:
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)

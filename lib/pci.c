@@ -380,10 +380,11 @@ void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 		return;
 	if (!tried) {
 		tried = true;
-				udev = udev_new();
+		udev = udev_new();
 		hwdb = udev ? udev_hwdb_new(udev) : NULL;
 		if (!hwdb && udev)
-			udev = udev_unref(udev); /* no database: nothing to keep */
+			udev =
+			    udev_unref(udev); /* no database: nothing to keep */
 	}
 	if (hwdb) {
 		snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor,

@@ -960,14 +960,3 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 	*ret = d;
 	return 0;
 }
-
-bool vh_qemu_mentions_vfio(int argc, char *const *argv)
-{
-	for (int i = 1; i < argc; i++)
-		/* A JSON \u escape can spell "vfio" too. */
-		if (strstr(argv[i], "vfio") || streq(argv[i], "-readconfig") ||
-		    streq(argv[i], "--readconfig") ||
-		    (argv[i][0] == '{' && strstr(argv[i], "\\u")))
-			return true;
-	return false;
-}

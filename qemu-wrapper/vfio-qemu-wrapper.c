@@ -36,7 +36,7 @@ enum {
 };
 
 struct opts {
-	bool check, warn, json;
+	bool check, warn, json, numeric;
 	const char *root;
 	const char *profiles[9];
 	int n_profiles;
@@ -109,6 +109,33 @@ static void usage(FILE *f)
 	      f);
 }
 
+#define TARGET_ENV "VFIO_QEMU_WRAPPER_TARGET"
+
+#ifdef VH_WRAPPER_FRONT
+#ifndef VH_LIBEXECDIR
+#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
+#endif
+/* The checker beside this program, else where it is installed. */
+static void checker_path(char *out, size_t n)
+{
+	char self[PATH_MAX];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (k > 0) {
+		char *slash;
+		self[k] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, n, "%s/vfio-qemu-wrapper-check", self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, n, "%s/vfio-qemu-wrapper-check", VH_LIBEXECDIR);
+}
+#endif
+
 static int run_exec(const char *bin, char **argv)
 {
 	execv(bin, argv);
@@ -137,7 +164,7 @@ int main(int argc, char **argv)
 			else if (streq(a, "--json"))
 				o.json = true;
 			else if (streq(a, "--numeric") || streq(a, "-n"))
-				vh_pci_names_disable(true);
+				o.numeric = true;
 			else if (streq(a, "--root") && i + 1 < argc)
 				o.root = argv[++i];
 			else if (streq(a, "--profiles") && i + 1 < argc &&
@@ -171,8 +198,19 @@ int main(int argc, char **argv)
 
 	vh_config_init(&cfg);
 	r = vh_config_load(&cfg, vh_config_path(), &e);
-	r = find_binary(linked ? base(qargv[0]) : qargv[0],
-			r == 0 ? cfg.qemu_dir : NULL, bin, sizeof(bin));
+	{
+		/* Found already by the front end that ran us. */
+		const char *t = getenv(TARGET_ENV);
+		if (t && *t) {
+			snprintf(bin, sizeof(bin), "%s", t);
+			unsetenv(TARGET_ENV);
+			r = 0;
+		} else {
+			r = find_binary(linked ? base(qargv[0]) : qargv[0],
+					r == 0 ? cfg.qemu_dir : NULL, bin,
+					sizeof(bin));
+		}
+	}
 	if (r < 0 && !o.check) {
 		fprintf(stderr, "vfio-qemu-wrapper: cannot find %s%s: %s\n",
 			linked ? base(qargv[0]) : qargv[0],
@@ -186,6 +224,26 @@ int main(int argc, char **argv)
 		vh_config_done(&cfg);
 		return run_exec(bin, qargv);
 	}
+#ifdef VH_WRAPPER_FRONT
+	/* A vfio device to check: the checker, with the same argv; the QEMU
+	 * binary found here goes along in the environment, which the checker
+	 * clears before it runs QEMU. */
+	vh_config_done(&cfg);
+	{
+		char checker[PATH_MAX];
+		checker_path(checker, sizeof(checker));
+		if (!o.check)
+			setenv(TARGET_ENV, bin, 1);
+		execv(checker, argv);
+		fprintf(stderr,
+			"vfio-qemu-wrapper: cannot run %s: %s (reinstall "
+			"vfio-hooks)\n",
+			checker, strerror(errno));
+		return EXIT_USAGE;
+	}
+#else
+	if (o.numeric)
+		vh_pci_names_disable(true);
 	if (e.code) {
 		fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
 		vh_config_done(&cfg);
@@ -274,4 +332,5 @@ int main(int argc, char **argv)
 	}
 	fflush(NULL);
 	return run_exec(bin, qargv);
+#endif
 }
