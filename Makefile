@@ -81,7 +81,7 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LIBS) $(UDEV_LIBS) -ldl
 
 $(HOOK): $(BUILD)/hooks/qemu-hook-front.o $(BUILD)/hooks/fast.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
@@ -103,7 +103,7 @@ $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(VIRT_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS) -ldl
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)

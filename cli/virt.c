@@ -1,12 +1,65 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* libvirt is loaded only when a command talks to it (check --domain and
+ * --all): linking it costs every other command about twenty milliseconds
+ * and some fifty libraries. */
+static struct {
+	virConnectPtr (*ConnectOpenReadOnly)(const char *);
+	int (*ConnectClose)(virConnectPtr);
+	int (*ConnectListAllDomains)(virConnectPtr, virDomainPtr **,
+				     unsigned int);
+	virDomainPtr (*DomainLookupByName)(virConnectPtr, const char *);
+	const char *(*DomainGetName)(virDomainPtr);
+	char *(*DomainGetXMLDesc)(virDomainPtr, unsigned int);
+	int (*DomainIsPersistent)(virDomainPtr);
+	int (*DomainFree)(virDomainPtr);
+	virErrorPtr (*GetLastError)(void);
+	void (*SetErrorFunc)(void *, virErrorFunc);
+} V;
+
+static int load_libvirt(void)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+#define S(f) {"vir" #f, offsetof(__typeof__(V), f)}
+	    S(ConnectOpenReadOnly), S(ConnectClose),  S(ConnectListAllDomains),
+	    S(DomainLookupByName),  S(DomainGetName), S(DomainGetXMLDesc),
+	    S(DomainIsPersistent),  S(DomainFree),    S(GetLastError),
+	    S(SetErrorFunc),
+#undef S
+	};
+	void *h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		fprintf(stderr,
+			"vfio-hooks: cannot load libvirt (%s): install the "
+			"libvirt0 package\n",
+			dlerror());
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(*syms); i++) {
+		void *f = dlsym(h, syms[i].name);
+		if (!f) {
+			fprintf(stderr, "vfio-hooks: libvirt has no %s\n",
+				syms[i].name);
+			return -1;
+		}
+		memcpy((char *)&V + syms[i].off, &f, sizeof(f));
+	}
+	return 0;
+}
 
 static void quiet(void *ud, virErrorPtr e)
 {
@@ -16,15 +69,15 @@ static void quiet(void *ud, virErrorPtr e)
 
 static const char *last_error(void)
 {
-	virErrorPtr e = virGetLastError();
+	virErrorPtr e = V.GetLastError();
 
 	return e && e->message ? e->message : "unknown error";
 }
 
 static int by_name(const void *a, const void *b)
 {
-	const char *x = virDomainGetName(*(virDomainPtr const *)a);
-	const char *y = virDomainGetName(*(virDomainPtr const *)b);
+	const char *x = V.DomainGetName(*(virDomainPtr const *)a);
+	const char *y = V.DomainGetName(*(virDomainPtr const *)b);
 
 	return strcmp(x ? x : "", y ? y : "");
 }
@@ -32,14 +85,14 @@ static int by_name(const void *a, const void *b)
 static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *),
 	       void *ud)
 {
-	const char *name = virDomainGetName(d);
+	const char *name = V.DomainGetName(d);
 	char *xml, what[512];
-	int r, persistent = virDomainIsPersistent(d);
+	int r, persistent = V.DomainIsPersistent(d);
 
 	/* The persistent definition is what the next start uses; a transient
 	 * domain only has its live one. */
-	xml = virDomainGetXMLDesc(d, persistent == 1 ? VIR_DOMAIN_XML_INACTIVE
-						     : 0);
+	xml = V.DomainGetXMLDesc(d,
+				 persistent == 1 ? VIR_DOMAIN_XML_INACTIVE : 0);
 	if (!xml) {
 		fprintf(stderr,
 			"vfio-hooks: cannot get the XML of domain '%s': "
@@ -60,8 +113,10 @@ int virt_for_each_domain(const char *uri, const char *name,
 	virConnectPtr conn;
 	int worst = EXIT_OK;
 
-	virSetErrorFunc(NULL, quiet);
-	conn = virConnectOpenReadOnly(uri ? uri : "qemu:///system");
+	if (load_libvirt() < 0)
+		return EXIT_USAGE;
+	V.SetErrorFunc(NULL, quiet);
+	conn = V.ConnectOpenReadOnly(uri ? uri : "qemu:///system");
 	if (!conn) {
 		fprintf(
 		    stderr,
@@ -72,7 +127,7 @@ int virt_for_each_domain(const char *uri, const char *name,
 		return EXIT_USAGE;
 	}
 	if (name) {
-		virDomainPtr d = virDomainLookupByName(conn, name);
+		virDomainPtr d = V.DomainLookupByName(conn, name);
 		if (!d) {
 			fprintf(stderr,
 				"vfio-hooks: no domain '%s' at %s: %s\n", name,
@@ -80,11 +135,11 @@ int virt_for_each_domain(const char *uri, const char *name,
 			worst = EXIT_USAGE;
 		} else {
 			worst = one(d, fn, ud);
-			virDomainFree(d);
+			V.DomainFree(d);
 		}
 	} else {
 		virDomainPtr *doms = NULL;
-		int n = virConnectListAllDomains(conn, &doms, 0);
+		int n = V.ConnectListAllDomains(conn, &doms, 0);
 		if (n < 0) {
 			fprintf(stderr, "vfio-hooks: cannot list domains: %s\n",
 				last_error());
@@ -97,10 +152,10 @@ int virt_for_each_domain(const char *uri, const char *name,
 			int r = one(doms[i], fn, ud);
 			if (r > worst)
 				worst = r;
-			virDomainFree(doms[i]);
+			V.DomainFree(doms[i]);
 		}
 		free(doms);
 	}
-	virConnectClose(conn);
+	V.ConnectClose(conn);
 	return worst;
 }
