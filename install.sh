@@ -8,10 +8,10 @@
 # Installs the build dependencies with the system's package manager, builds,
 # installs the vfio-hooks command, the libvirt hook, the device profiles and
 # a default configuration (an edited one is never overwritten), places the
-# hook where libvirt runs it, and makes the running libvirt daemon pick it
-# up.  --wrap-qemu also puts links named qemu-system-ARCH to
-# vfio-qemu-wrapper in PREFIX/bin (before /usr/bin in PATH), so QEMU run by
-# hand is checked too.  Every path it creates is listed in a manifest, so
+# hook where libvirt runs it, makes the running libvirt daemon pick it up,
+# and shows the host checks of 'vfio-hooks doctor'.  --wrap-qemu also puts
+# links named qemu-system-ARCH to vfio-qemu-wrapper in PREFIX/bin (before
+# /usr/bin in PATH), so QEMU run by hand is checked too.  Every path it creates is listed in a manifest, so
 # --uninstall removes exactly that.  Running it again is safe.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -234,6 +234,9 @@ say "manifest: $MANIFEST ($(wc -l <"$MANIFEST") paths)"
 
 [ $reload = 1 ] && reload_daemons
 
+# Is the host ready?  (Read-only; a FAIL here does not fail the install.)
+say "host checks (vfio-hooks doctor):"
+timeout 60 "$prefix/bin/vfio-hooks" doctor 2>&1 | sed 's/^/  /' || true
 # What the domains defined so far look like to the hook.
 if [ -n "$(running_daemons)" ]; then
 	say "checking the defined domains (vfio-hooks check --all):"

@@ -97,7 +97,8 @@ trap 'rm -rf "$T"' EXIT
 # The binaries under test, copied: a concurrent rebuild of build/ cannot
 # change them in the middle of a run.
 mkdir -p "$T/bin"
-cp "$HOOK_FK" "$HOOK_REAL" "$top/build/qemu-hook-engine" "$CLI" "$WRAP" "$T/bin/"
+cp "$HOOK_FK" "$HOOK_REAL" "$top/build/qemu-hook-engine" "$CLI" "$WRAP" \
+	"$top/build/vfio-qemu-wrapper-check" "$T/bin/"
 HOOK_FK=$T/bin/qemu-hook-fk HOOK_REAL=$T/bin/qemu-hook CLI=$T/bin/vfio-hooks WRAP=$T/bin/vfio-qemu-wrapper
 # The hook as libvirt runs it is the front end (libc only), which hands work
 # to the engine; here the engine built with the fake kernel.

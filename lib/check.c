@@ -1005,29 +1005,15 @@ void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 		      checked, r->n_devs, r->n_devs == 1 ? "" : "s");
 }
 
-static void json_kv(struct vh_buf *o, const char *k, const char *v, bool comma)
-{
-	vh_buf_printf(o, "\"%s\":", k);
-	if (v) {
-		vh_buf_puts(o, "\"");
-		vh_buf_json_str(o, v);
-		vh_buf_puts(o, "\"");
-	} else {
-		vh_buf_puts(o, "null");
-	}
-	if (comma)
-		vh_buf_puts(o, ",");
-}
-
 void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 {
 	const struct vh_domain *d = r->dom;
 
 	vh_buf_puts(o, "{\"domain\":{");
-	json_kv(o, "name", d->name, true);
-	json_kv(o, "uuid", d->uuid, true);
-	json_kv(o, "machine", d->machine, true);
-	json_kv(o, "arch", d->arch, false);
+	vh_buf_json_kv(o, "name", d->name, true);
+	vh_buf_json_kv(o, "uuid", d->uuid, true);
+	vh_buf_json_kv(o, "machine", d->machine, true);
+	vh_buf_json_kv(o, "arch", d->arch, false);
 	vh_buf_puts(o, "},\"devices\":[");
 	for (size_t i = 0; i < r->n_devs; i++) {
 		const struct vh_resolved *rd = &r->devs[i];
@@ -1038,7 +1024,7 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		vh_buf_puts(o, "{");
 		if (rd->hd->addr_ok)
 			vh_pci_addr_format(&rd->hd->addr, a);
-		json_kv(o, "address", rd->hd->addr_ok ? a : NULL, true);
+		vh_buf_json_kv(o, "address", rd->hd->addr_ok ? a : NULL, true);
 		vh_buf_printf(o,
 			      "\"line\":%d,\"managed\":%s,\"interface\":%s,"
 			      "\"present\":%s,",
@@ -1050,14 +1036,16 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			vh_pci_names(dv->vendor, dv->device, vn, sizeof(vn), mn,
 				     sizeof(mn));
 			snprintf(id, sizeof(id), "%04x", dv->vendor);
-			json_kv(o, "vendor", id, true);
+			vh_buf_json_kv(o, "vendor", id, true);
 			snprintf(id, sizeof(id), "%04x", dv->device);
-			json_kv(o, "device", id, true);
+			vh_buf_json_kv(o, "device", id, true);
 			vh_buf_printf(o, "\"class\":\"%06x\",", dv->class);
-			json_kv(o, "vendor_name", vn[0] ? vn : NULL, true);
-			json_kv(o, "model_name", mn[0] ? mn : NULL, true);
-			json_kv(o, "driver", dv->driver[0] ? dv->driver : NULL,
-				true);
+			vh_buf_json_kv(o, "vendor_name", vn[0] ? vn : NULL,
+				       true);
+			vh_buf_json_kv(o, "model_name", mn[0] ? mn : NULL,
+				       true);
+			vh_buf_json_kv(o, "driver",
+				       dv->driver[0] ? dv->driver : NULL, true);
 			if (dv->iommu_group >= 0)
 				vh_buf_printf(o, "\"iommu_group\":%d,",
 					      dv->iommu_group);
@@ -1069,15 +1057,16 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 				vh_buf_printf(o, "%s\"%s\"", g ? "," : "", a);
 			}
 			vh_buf_puts(o, "],");
-			json_kv(o, "reset_method",
-				dv->has_reset_method ? dv->reset_method : NULL,
-				true);
+			vh_buf_json_kv(o, "reset_method",
+				       dv->has_reset_method ? dv->reset_method
+							    : NULL,
+				       true);
 			vh_buf_printf(
 			    o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",
 			    dv->caps.msi_vectors, dv->caps.msix_vectors);
 		}
-		json_kv(o, "profile", rd->profile ? rd->profile->id : NULL,
-			false);
+		vh_buf_json_kv(o, "profile",
+			       rd->profile ? rd->profile->id : NULL, false);
 		vh_buf_puts(o, "}");
 	}
 	vh_buf_puts(o, "],\"findings\":[");
@@ -1087,11 +1076,12 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		if (i)
 			vh_buf_puts(o, ",");
 		vh_buf_puts(o, "{");
-		json_kv(o, "rule", f->rule, true);
-		json_kv(o, "severity", vh_severity_name(f->severity), true);
+		vh_buf_json_kv(o, "rule", f->rule, true);
+		vh_buf_json_kv(o, "severity", vh_severity_name(f->severity),
+			       true);
 		if (f->has_addr)
 			vh_pci_addr_format(&f->addr, a);
-		json_kv(o, "address", f->has_addr ? a : NULL, true);
+		vh_buf_json_kv(o, "address", f->has_addr ? a : NULL, true);
 		vh_buf_puts(o, "\"devices\":[");
 		for (char **p = f->devices; p && *p; p++) {
 			vh_buf_printf(o, "%s\"", p == f->devices ? "" : ",");
@@ -1099,10 +1089,10 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			vh_buf_puts(o, "\"");
 		}
 		vh_buf_puts(o, "],");
-		json_kv(o, "message", f->message, true);
-		json_kv(o, "why", f->why, true);
-		json_kv(o, "fix_where", f->fix_where, true);
-		json_kv(o, "fix", f->fix, false);
+		vh_buf_json_kv(o, "message", f->message, true);
+		vh_buf_json_kv(o, "why", f->why, true);
+		vh_buf_json_kv(o, "fix_where", f->fix_where, true);
+		vh_buf_json_kv(o, "fix", f->fix, false);
 		vh_buf_puts(o, "}");
 	}
 	vh_buf_printf(

@@ -5,38 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int cmp_addr(const void *a, const void *b)
-{
-	const struct vh_pci_addr *x = a, *y = b;
-	uint64_t kx = (uint64_t)x->domain << 24 | x->bus << 16 | x->slot << 8 |
-		      x->function;
-	uint64_t ky = (uint64_t)y->domain << 24 | y->bus << 16 | y->slot << 8 |
-		      y->function;
-
-	return kx < ky ? -1 : kx > ky;
-}
-
 int vh_pci_list(const struct vh_sys *sys, struct vh_pci_addr **ret)
 {
-	char **names = NULL;
-	struct vh_pci_addr *v;
-	int n, k = 0;
-
-	n = vh_sys_list(sys, &names, "/sys/bus/pci/devices");
-	if (n < 0)
-		return n;
-	v = calloc((size_t)n + 1, sizeof(*v));
-	if (!v) {
-		vh_strv_free(names);
-		return -ENOMEM;
-	}
-	for (int i = 0; i < n; i++)
-		if (vh_pci_addr_parse(names[i], &v[k]) == 0)
-			k++;
-	vh_strv_free(names);
-	qsort(v, (size_t)k, sizeof(*v), cmp_addr);
-	*ret = v;
-	return k;
+	return vh_pci_addrs_in(sys, ret, "/sys/bus/pci/devices");
 }
 
 /* The classes people pass through, and the ones that show up beside them
@@ -567,31 +538,17 @@ void vh_hostreport_text(const struct vh_hostreport *r, struct vh_buf *out)
 		      r->n_warn, r->n_warn == 1 ? "" : "s", r->n);
 }
 
-static void jstr(struct vh_buf *o, const char *k, const char *v, bool comma)
-{
-	vh_buf_printf(o, "\"%s\":", k);
-	if (v) {
-		vh_buf_puts(o, "\"");
-		vh_buf_json_str(o, v);
-		vh_buf_puts(o, "\"");
-	} else {
-		vh_buf_puts(o, "null");
-	}
-	if (comma)
-		vh_buf_puts(o, ",");
-}
-
 void vh_hostreport_json(const struct vh_hostreport *r, struct vh_buf *o)
 {
 	vh_buf_puts(o, "{\"checks\":[");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct vh_hostcheck *h = &r->v[i];
 		vh_buf_puts(o, i ? ",{" : "{");
-		jstr(o, "id", h->id, true);
-		jstr(o, "verdict", vh_verdict_name(h->verdict), true);
-		jstr(o, "check", h->what, true);
-		jstr(o, "detail", h->detail, true);
-		jstr(o, "fix", h->fix, false);
+		vh_buf_json_kv(o, "id", h->id, true);
+		vh_buf_json_kv(o, "verdict", vh_verdict_name(h->verdict), true);
+		vh_buf_json_kv(o, "check", h->what, true);
+		vh_buf_json_kv(o, "detail", h->detail, true);
+		vh_buf_json_kv(o, "fix", h->fix, false);
 		vh_buf_puts(o, "}");
 	}
 	vh_buf_printf(

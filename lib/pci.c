@@ -332,15 +332,14 @@ static int cmp_addr(const void *a, const void *b)
 	return 0;
 }
 
-int vh_iommu_group_members(const struct vh_sys *sys, int group,
-			   struct vh_pci_addr **ret)
+int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,
+		    const char *dir)
 {
 	char **names = NULL;
 	struct vh_pci_addr *v;
 	int n, k = 0;
 
-	n = vh_sys_list(sys, &names, "/sys/kernel/iommu_groups/%d/devices",
-			group);
+	n = vh_sys_list(sys, &names, "%s", dir);
 	if (n < 0)
 		return n;
 	v = calloc((size_t)n + 1, sizeof(*v));
@@ -355,6 +354,16 @@ int vh_iommu_group_members(const struct vh_sys *sys, int group,
 	qsort(v, (size_t)k, sizeof(*v), cmp_addr);
 	*ret = v;
 	return k;
+}
+
+int vh_iommu_group_members(const struct vh_sys *sys, int group,
+			   struct vh_pci_addr **ret)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices",
+		 group);
+	return vh_pci_addrs_in(sys, ret, dir);
 }
 
 static bool names_off;

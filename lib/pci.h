@@ -90,6 +90,10 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 /* Whether the class is a bridge (0x06xx) or the header type is a bridge's. */
 bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d);
 
+/* The PCI addresses named in a directory (as /sys/bus/pci/devices has
+ * them), sorted.  Returns the count. */
+int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,
+		    const char *dir);
 /* Members of an IOMMU group, sorted.  Returns the count. */
 int vh_iommu_group_members(const struct vh_sys *sys, int group,
 			   struct vh_pci_addr **ret);

@@ -109,6 +109,20 @@ void vh_buf_json_str(struct vh_buf *b, const char *s)
 	}
 }
 
+void vh_buf_json_kv(struct vh_buf *b, const char *k, const char *v, bool comma)
+{
+	vh_buf_printf(b, "\"%s\":", k);
+	if (v) {
+		vh_buf_puts(b, "\"");
+		vh_buf_json_str(b, v);
+		vh_buf_puts(b, "\"");
+	} else {
+		vh_buf_puts(b, "null");
+	}
+	if (comma)
+		vh_buf_puts(b, ",");
+}
+
 void vh_buf_xml_str(struct vh_buf *b, const char *s)
 {
 	for (const char *p = s; p && *p; p++) {

@@ -70,6 +70,8 @@ void vh_buf_vprintf(struct vh_buf *b, const char *fmt, va_list ap);
 void vh_buf_puts(struct vh_buf *b, const char *s);
 /* Append @s as the body of a JSON string (no surrounding quotes). */
 void vh_buf_json_str(struct vh_buf *b, const char *s);
+/* Append "k":"v" (or "k":null) and a comma when @comma. */
+void vh_buf_json_kv(struct vh_buf *b, const char *k, const char *v, bool comma);
 /* Append @s with XML special characters escaped. */
 void vh_buf_xml_str(struct vh_buf *b, const char *s);
 static inline const char *vh_buf_str(const struct vh_buf *b)
