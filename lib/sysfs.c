@@ -218,22 +218,31 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
 	return 0;
 }
 
+/* readlink(2) of a rooted path into @target (PATH_MAX), NUL-terminated. */
+static int read_link(const char *full, char target[PATH_MAX])
+{
+	ssize_t k = readlink(full, target, PATH_MAX - 1);
+
+	if (k < 0)
+		return -errno;
+	target[k] = '\0';
+	return (int)k;
+}
+
 int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 		     const char *fmt, ...)
 {
 	char target[PATH_MAX];
 	const char *base;
-	ssize_t k;
-	int r;
+	int r, k;
 
 	WITH_PATHS(sys, fmt, r);
 	(void)kpath;
 	if (r < 0)
 		return r;
-	k = readlink(full, target, sizeof(target) - 1);
+	k = read_link(full, target);
 	if (k < 0)
-		return -errno;
-	target[k] = '\0';
+		return k;
 	while (k > 1 && target[k - 1] == '/')
 		target[--k] = '\0';
 	base = strrchr(target, '/');
@@ -500,16 +509,14 @@ int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
 		    const char *fmt, ...)
 {
 	char target[PATH_MAX];
-	ssize_t k;
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
 	(void)kpath;
 	if (r < 0)
 		return r;
-	k = readlink(full, target, sizeof(target) - 1);
-	if (k < 0)
-		return -errno;
-	target[k] = '\0';
+	r = read_link(full, target);
+	if (r < 0)
+		return r;
 	return vh_strlcpy(buf, target, n) < 0 ? -EFBIG : 0;
 }
