@@ -152,6 +152,12 @@ install-files:
 	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	install -d $(DESTDIR)$(SYSCONFDIR)/profiles.d
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/vfio-qemu-wrapper.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/vfio-hooks.conf.5 man/vfio-hooks-profile.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/vfio-hooks.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0644 completion/vfio-hooks.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
 	@# An admin's edited configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
 	  install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf
