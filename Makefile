@@ -69,7 +69,7 @@ WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
 PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP) $(WRAPCHK)
 
-.PHONY: all bench install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
+.PHONY: all bench fuzz install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -172,6 +172,21 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
+
+# Fuzzing with libFuzzer (clang; ASan+UBSan): make fuzz FUZZ_SECONDS=N runs
+# every target for N seconds from its seed corpus (the test inputs).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := domain qemu config journal profile
+FUZZ_SRC := $(LIB_SRC) tests/fakesys.c
+fuzz:
+	@mkdir -p build/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -DVH_DATADIR='"$(CURDIR)/xml"' -DVH_SYSCONFDIR='"/etc/vfio-hooks"' \
+	    $(XML_CFLAGS) -o build/fuzz/fuzz-$$t fuzz/fuzz-$$t.c $(FUZZ_SRC) \
+	    $(XML_LIBS) $(UDEV_LIBS) || exit 1; \
+	done
+	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
