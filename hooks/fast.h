@@ -21,3 +21,9 @@ bool vh_hook_mentions_hostdev(const char *xml, size_t len);
 /* The domain's UUID by a plain scan; "" when there is none or it is not a
  * UUID.  @out holds 37 bytes. */
 void vh_hook_scan_uuid(const char *xml, size_t len, char out[37]);
+
+/* What both the front end and the engine do first: send standard output
+ * to /dev/null (libvirt takes a hook's stdout as replacement XML, and no
+ * library may print there), and check the arguments.  Returns 0, or the
+ * exit status for a call that is not libvirt's. */
+int vh_hook_enter(int argc, char **argv);

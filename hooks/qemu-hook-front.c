@@ -29,30 +29,14 @@
 /* The engine beside this program, else where it is installed. */
 static void engine_path(char *out, size_t n)
 {
-	char self[PATH_MAX];
-	ssize_t k;
 	/* For tests and benchmarks (libvirt gives hooks a clean environment):
 	 * the engine built with the fake kernel. */
 	const char *env = secure_getenv("VFIO_HOOKS_ENGINE");
 
-	if (env && *env) {
+	if (env && *env)
 		snprintf(out, n, "%s", env);
-		return;
-	}
-	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (k > 0) {
-		char *slash;
-		self[k] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, n, "%s/qemu-hook-engine", self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, n, "%s/qemu-hook-engine", VH_LIBEXECDIR);
+	else
+		vh_sibling_path("qemu-hook-engine", VH_LIBEXECDIR, out, n);
 }
 
 static bool journal_exists(const char *xml, size_t len)
@@ -86,20 +70,11 @@ int main(int argc, char **argv)
 	struct vh_err e = {0};
 	char engine[PATH_MAX], *xml = NULL;
 	size_t len = 0;
-	int fd, nul;
+	int fd, r;
 
-	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (nul >= 0) {
-		dup2(nul, STDOUT_FILENO);
-		close(nul);
-	}
-	if (argc < 3) {
-		fprintf(stderr,
-			"usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA "
-			"< domain.xml\n(run by libvirt)\n",
-			argv[0]);
-		return 2;
-	}
+	r = vh_hook_enter(argc, argv);
+	if (r)
+		return r;
 	need = vh_hook_need(argv[2]);
 	if (need == VH_NEED_NOTHING)
 		return 0;

@@ -305,22 +305,12 @@ int main(int argc, char **argv)
 	struct hook h = {0};
 	struct vh_err e = {0};
 	const char *conf;
-	int nul, r = 0;
+	int r;
 	size_t i;
 
-	/* Nothing we or a library print may reach libvirt as XML. */
-	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (nul >= 0) {
-		dup2(nul, STDOUT_FILENO);
-		close(nul);
-	}
-	if (argc < 3) {
-		fprintf(stderr,
-			"usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA "
-			"< domain.xml\n(run by libvirt)\n",
-			argv[0]);
-		return 2;
-	}
+	r = vh_hook_enter(argc, argv);
+	if (r)
+		return r;
 	h.domain_arg = argv[1];
 	h.op = argv[2];
 	h.subop = argc > 3 ? argv[3] : "-";

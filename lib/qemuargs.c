@@ -685,19 +685,6 @@ static const char *arch_of(const char *argv0)
 	return NULL;
 }
 
-/* 8-4-4-4-12 hex digits, as mdev devices are named. */
-static bool vh_uuid_like(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
 static bool is_vfio_driver(const char *d)
 {
 	return streq(d, "vfio-pci") || streq(d, "vfio-pci-nohotplug");
@@ -833,7 +820,7 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 				/* A mediated device (a vGPU) is not a PCI
 				 * function of the host: not ours to judge. */
 				if (strstr(sysfs, "/bus/mdev/") ||
-				    vh_uuid_like(sysbase))
+				    vh_uuid_valid(sysbase))
 					continue;
 				host = sysbase;
 			}

@@ -297,3 +297,23 @@ bool vh_uuid_valid(const char *u)
 	}
 	return true;
 }
+
+void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
+		     size_t n)
+{
+	char self[4096];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (k > 0) {
+		char *slash;
+		self[k] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, n, "%s/%s", self, name);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, n, "%s/%s", fallback_dir, name);
+}

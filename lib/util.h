@@ -113,3 +113,8 @@ int vh_read_file_capped(const char *path, size_t max, char **ret,
 /* A UUID as libvirt writes it: 36 characters of hex and dashes.  Nothing
  * else ever becomes a file name. */
 bool vh_uuid_valid(const char *uuid);
+
+/* The program @name beside the running executable when it is there
+ * (a build tree, an installation), else in @fallback_dir. */
+void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
+		     size_t n);

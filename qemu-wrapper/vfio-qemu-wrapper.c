@@ -118,21 +118,7 @@ static void usage(FILE *f)
 /* The checker beside this program, else where it is installed. */
 static void checker_path(char *out, size_t n)
 {
-	char self[PATH_MAX];
-	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (k > 0) {
-		char *slash;
-		self[k] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, n, "%s/vfio-qemu-wrapper-check", self);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, n, "%s/vfio-qemu-wrapper-check", VH_LIBEXECDIR);
+	vh_sibling_path("vfio-qemu-wrapper-check", VH_LIBEXECDIR, out, n);
 }
 #endif
 
