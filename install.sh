@@ -95,6 +95,15 @@ if [ $uninstall = 1 ]; then
 		done
 		die "stop them first (their devices are given back when they stop), or use --force"
 	fi
+	# A persistent binding's udev rule runs vfio-hooks at every boot.
+	if ls /etc/udev/rules.d/90-vfio-hooks-*.rules >/dev/null 2>&1 && [ $force = 0 ]; then
+		say "devices bound at every boot by 'vfio-hooks bind --persist':"
+		for r in /etc/udev/rules.d/90-vfio-hooks-*.rules; do
+			r=${r##*/90-vfio-hooks-}
+			say "  ${r%.rules}: 'vfio-hooks unbind --persist ${r%.rules}' removes it"
+		done
+		die "unbind them first, or use --force (the rules stay and fail at boot)"
+	fi
 	# The configuration goes only if it is still as shipped.
 	conf=$SYSCONFDIR/vfio-hooks.conf keep_conf=0
 	example=$(grep '/vfio-hooks.conf.example$' "$MANIFEST" | head -1 || true)

@@ -34,6 +34,8 @@ int cmd_recover(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_snapshot(struct cli *cli, int argc, char **argv);
+int cmd_bind(struct cli *cli, int argc, char **argv);
+int cmd_unbind(struct cli *cli, int argc, char **argv);
 
 /* Fetch domain XMLs over the libvirt API.  The only place the project
  * talks to libvirt.  @name NULL: every defined domain.  Calls @fn for each

@@ -26,6 +26,12 @@ static const struct {
     {"snapshot", cmd_snapshot,
      "snapshot -o FILE.tar                     capture what vfio-hooks reads, "
      "for --root"},
+    {"bind", cmd_bind,
+     "bind [--persist] DEVICE...               to vfio now (and at every "
+     "boot)"},
+    {"unbind", cmd_unbind,
+     "unbind [--persist] DEVICE...             give devices back to the "
+     "host"},
     {"recover", cmd_recover,
      "recover                                  finish every undo left in "
      "the journals"},

@@ -382,8 +382,24 @@ static void close_state(struct state *s)
 	s->dirfd = s->lockfd = -1;
 }
 
+void vh_manual_uuid(const struct vh_pci_addr *a, char out[37])
+{
+	snprintf(out, 37, "00000000-0000-0000-0000-00%04x%02x%02x%02x",
+		 a->domain & 0xffff, a->bus & 0xff, a->slot & 0xff,
+		 a->function & 0xff);
+}
+
+bool vh_uuid_is_manual(const char *uuid)
+{
+	return uuid && vh_uuid_valid(uuid) &&
+	       strncmp(uuid, "00000000-0000-0000-0000-00", 26) == 0;
+}
+
+/* The journal holding @a other than @self's; bindings by `vfio-hooks bind`
+ * count only with @manual. */
 static int find_holder(struct vh_engine *en, int dirfd, const char *self,
-		       const struct vh_pci_addr *a, struct vh_journal *ret)
+		       bool manual, const struct vh_pci_addr *a,
+		       struct vh_journal *ret)
 {
 	char **uuids = NULL;
 	int n = vh_journal_list(dirfd, &uuids);
@@ -391,7 +407,8 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 	for (int i = 0; i < n; i++) {
 		struct vh_journal j;
 		struct vh_err e = {0};
-		if (self && streq(uuids[i], self))
+		if ((self && streq(uuids[i], self)) ||
+		    (!manual && vh_uuid_is_manual(uuids[i])))
 			continue;
 		if (vh_journal_load(dirfd, uuids[i], &j, &e) < 0) {
 			char name[VH_PCI_ADDR_LEN];
@@ -434,7 +451,7 @@ int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
 	r = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
 	if (r < 0)
 		return r;
-	r = find_holder(en, dirfd, NULL, addr, &j);
+	r = find_holder(en, dirfd, NULL, true, addr, &j);
 	close(dirfd);
 	if (r > 0) {
 		snprintf(name, n, "%s", j.domain ? j.domain : "");
@@ -498,6 +515,14 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 				  "keep a journal for it.",
 				  dname);
 	}
+	if (vh_uuid_is_manual(dom->uuid) != en->manual) {
+		free(p.v);
+		return vh_err_set(e, -EINVAL,
+				  "The domain '%s' has the UUID %s, which "
+				  "vfio-hooks reserves for 'vfio-hooks bind': "
+				  "give the domain another <uuid>.",
+				  dname, dom->uuid);
+	}
 	r = open_state(en, &s, e);
 	if (r < 0) {
 		free(p.v);
@@ -527,8 +552,8 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	}
 	for (size_t i = 0; i < p.n; i++) {
 		struct vh_journal other;
-		if (find_holder(en, s.dirfd, dom->uuid, &p.v[i].orig.addr,
-				&other) > 0) {
+		if (find_holder(en, s.dirfd, dom->uuid, false,
+				&p.v[i].orig.addr, &other) > 0) {
 			r = vh_err_set(
 			    e, -EBUSY,
 			    "[device-busy] %s%s is held by domain '%s' "
@@ -678,6 +703,123 @@ int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
 	return 0;
 }
 
+/* A complete journal of `vfio-hooks bind`: a binding, not a leftover. */
+static bool manual_complete(struct vh_engine *en, const char *uuid)
+{
+	struct vh_journal j = {.fd = -1};
+	char why[256];
+	bool ok = false;
+	int dirfd;
+
+	if (vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why)) < 0)
+		return false;
+	if (vh_journal_load(dirfd, uuid, &j, NULL) == 0 && j.prepared)
+		ok = true;
+	vh_journal_done(&j);
+	close(dirfd);
+	return ok;
+}
+
+int vh_engine_manual_bound(struct vh_engine *en, const struct vh_pci_addr *a)
+{
+	char uuid[37];
+
+	vh_manual_uuid(a, uuid);
+	return manual_complete(en, uuid) ? 1 : 0;
+}
+
+int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
+		     bool reset_default, struct vh_err *e)
+{
+	char name[VH_PCI_ADDR_LEN], uuid[37];
+	struct vh_journal other;
+	struct vh_jdev cur = {0};
+	struct state s;
+	int r;
+
+	vh_pci_addr_format(a, name);
+	vh_manual_uuid(a, uuid);
+	r = open_state(en, &s, e);
+	if (r < 0)
+		return r;
+	if (find_holder(en, s.dirfd, uuid, false, a, &other) > 0) {
+		r = vh_err_set(e, -EBUSY,
+			       "[device-busy] %s is held by domain '%s' "
+			       "(journal /run/vfio-hooks/%s): it goes back "
+			       "when that domain stops.",
+			       name, other.domain ? other.domain : "?",
+			       other.file);
+		vh_journal_done(&other);
+		close_state(&s);
+		return r;
+	}
+	r = vh_journal_load(s.dirfd, uuid, &other, NULL);
+	if (r == 0)
+		vh_journal_done(&other);
+	close_state(&s);
+	if (r == 0)
+		return vh_engine_release(en, uuid, e);
+	/* Nothing recorded (bound at boot by the udev rule, or by hand). */
+	if (vh_sys_exists(en->sys, DEV, name) <= 0)
+		return vh_err_set(e, -ENODEV,
+				  "%s: no such PCI device "
+				  "(/sys/bus/pci/devices/%s).",
+				  name, name);
+	r = read_state(en, &cur, name);
+	if (r < 0)
+		return vh_err_set(e, r, "%s: cannot read its state: %s.", name,
+				  strerror(-r));
+	if (reset_default && cur.has_reset_method) {
+		r = write_reset_method(en, name, "default", e);
+		if (r < 0)
+			return 1;
+	}
+	if (!strstr(cur.driver, "vfio") && !strstr(cur.override, "vfio"))
+		return 0;
+	r = move_driver(en, name, "", "", e);
+	if (r < 0)
+		return 1;
+	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
+			 "/sys/bus/pci/drivers_probe");
+	cur.driver[0] = '\0';
+	vh_sys_link_name(en->sys, cur.driver, sizeof(cur.driver), DEV "driver",
+			 name);
+	logf_(en, LOG_INFO, "%s: given back to the host: %s", name,
+	      cur.driver[0] ? cur.driver : "no driver took it");
+	return 0;
+}
+
+int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
+			const char *target, const char *reset_method,
+			struct vh_err *e)
+{
+	char name[VH_PCI_ADDR_LEN], cur[64] = "";
+	int r;
+
+	vh_pci_addr_format(a, name);
+	if (vh_sys_exists(en->sys, DEV, name) <= 0)
+		return vh_err_set(e, -ENODEV,
+				  "%s: no such PCI device "
+				  "(/sys/bus/pci/devices/%s).",
+				  name, name);
+	vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
+	r = move_driver(en, name, target, target, e);
+	if (r < 0)
+		return r;
+	logf_(en, LOG_INFO, "%s: on %s at boot%s%s", name, target,
+	      cur[0] && !streq(cur, target) ? ", taken from " : "",
+	      cur[0] && !streq(cur, target) ? cur : "");
+	if (reset_method &&
+	    vh_sys_exists(en->sys, DEV "reset_method", name) > 0) {
+		r = write_reset_method(en, name, reset_method, e);
+		if (r < 0)
+			return r;
+		logf_(en, LOG_INFO, "%s: reset_method '%s'", name,
+		      reset_method);
+	}
+	return 0;
+}
+
 int vh_engine_recover(struct vh_engine *en, struct vh_err *e)
 {
 	char **uuids = NULL, why[256];
@@ -690,7 +832,16 @@ int vh_engine_recover(struct vh_engine *en, struct vh_err *e)
 	n = vh_journal_list(dirfd, &uuids);
 	close(dirfd);
 	for (int i = 0; i < n; i++) {
-		int r = vh_engine_release(en, uuids[i], e);
+		int r;
+		if (vh_uuid_is_manual(uuids[i]) &&
+		    manual_complete(en, uuids[i])) {
+			logf_(en, LOG_INFO,
+			      "%s: kept: a binding made by 'vfio-hooks bind' "
+			      "('vfio-hooks unbind' gives it back)",
+			      uuids[i]);
+			continue;
+		}
+		r = vh_engine_release(en, uuids[i], e);
 		if (r > 0)
 			left += r;
 		else if (r < 0 && r != -ENOENT)

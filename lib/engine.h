@@ -19,7 +19,19 @@ struct vh_engine {
 	 * to syslog).  @level is a syslog level. */
 	void (*log)(void *ud, int level, const char *msg);
 	void *log_ud;
+	/* `vfio-hooks bind`: the domain is the reserved one of a device (see
+	 * vh_manual_uuid); only then may prepare use a reserved UUID. */
+	bool manual;
 };
+
+/* A binding made by `vfio-hooks bind` is journaled like a domain whose
+ * UUID is reserved to the device: 00000000-0000-0000-0000-00DDDDBBSSFF
+ * (hex: PCI domain, bus, slot, function).  Such a journal holds nothing
+ * against VMs (the device was bound for them), and `recover` leaves a
+ * complete one alone. */
+#define VH_MANUAL_DOMAIN "vfio-hooks bind"
+void vh_manual_uuid(const struct vh_pci_addr *a, char out[37]);
+bool vh_uuid_is_manual(const char *uuid);
 
 /* Prepare every device of a checked domain: record, apply reset_method,
  * bind unmanaged devices and group companions.  On failure everything done
@@ -40,6 +52,22 @@ int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
 			struct vh_err *e);
 /* Release every journal; returns the number of devices left. */
 int vh_engine_recover(struct vh_engine *en, struct vh_err *e);
-/* The domain (name) whose journal holds @addr, if any. */
+/* 1 when `vfio-hooks bind` bound @a and its journal is complete, else 0. */
+int vh_engine_manual_bound(struct vh_engine *en, const struct vh_pci_addr *a);
+/* Give @a back: refused (-EBUSY, "[device-busy] ...") while a domain holds
+ * it; what `vfio-hooks bind` recorded is undone exactly (returns the count
+ * of devices left, as release does); with no record, a device on a vfio
+ * driver goes to whatever host driver probes it, and @reset_default puts
+ * its reset_method back to the kernel's default. */
+int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
+		     bool reset_default, struct vh_err *e);
+/* At boot, from the udev rule `bind --persist` wrote: move @a to @target
+ * (off any driver that took it first) and set @reset_method (NULL: leave
+ * it).  Nothing is journaled: `unbind` gives it to the host driver. */
+int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
+			const char *target, const char *reset_method,
+			struct vh_err *e);
+/* The domain (name) whose journal holds @addr, if any (a binding by
+ * `vfio-hooks bind` included, named VH_MANUAL_DOMAIN). */
 int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
 		     char *name, size_t n, char *uuid, size_t un);

@@ -19,6 +19,7 @@ run() {
 run "$here/run-unit.sh" "$@"
 run "$here/golden/run.sh"
 run "$here/hook/run.sh"
+run "$here/hook/bind.sh"
 run "$here/wrapper/run.sh"
 run "$here/docs/run.sh"
 echo "check: $total_p passed, $total_f failed"
