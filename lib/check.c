@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "check.h"
+#include "sriov.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,14 @@ const struct vh_rule_info vh_rules[] = {
      "a hostdev's PCI address is not a number or out of range"},
     {"device-duplicate", VH_ERROR, "the same PCI device is listed twice"},
     {"device-missing", VH_ERROR, "no PCI device at the hostdev's address"},
+    {"sriov-vf-create", VH_INFO,
+     "an SR-IOV virtual function the hook creates on prepare"},
+    {"sriov-numvfs-busy", VH_ERROR,
+     "the virtual function needs sriov_numvfs changed while other VFs "
+     "exist"},
+    {"sriov-pf-assigned", VH_ERROR,
+     "a physical function given to a VM while its virtual functions are "
+     "needed"},
     {"device-unreadable", VH_WARNING,
      "a sysfs attribute of the device could not be read"},
     {"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through"},
@@ -235,6 +244,26 @@ static int resolve(struct ctx *c)
 		if (rd->duplicate)
 			continue;
 		(void)vh_pci_dev_read(c->sys, &rd->hd->addr, &rd->dev);
+		if (!rd->dev.present && rd->dev.err == 0) {
+			struct vh_pci_dev pf, vf = {0};
+			int r = vh_sriov_find_pf(c->sys, &rd->hd->addr, &pf,
+						 &rd->vf_n);
+			if (r == -ENOMEM)
+				return r;
+			if (r > 0) {
+				rd->vf_create = true;
+				rd->vf_pf = pf.addr;
+				rd->pf_numvfs = pf.sriov_numvfs;
+				/* What the VF will be, for its profile. */
+				vf.vendor = pf.vendor;
+				vf.device = (uint16_t)pf.caps.sriov_vf_device;
+				vf.class = pf.class;
+				vf.subsys_vendor = pf.subsys_vendor;
+				vf.is_vf = true;
+				rd->profile = vh_profiles_match(c->ps, &vf);
+				derive_needs(c, rd);
+			}
+		}
 		if (rd->dev.present) {
 			rd->profile = vh_profiles_match(c->ps, &rd->dev);
 			derive_needs(c, rd);
@@ -255,6 +284,14 @@ static int resolve(struct ctx *c)
 static bool usable(const struct vh_resolved *rd)
 {
 	return rd->hd->addr_ok && !rd->duplicate && rd->dev.present;
+}
+
+/* Devices whose needs of the VM are known: present, or a VF the hook will
+ * create. */
+static bool needs_known(const struct vh_resolved *rd)
+{
+	return usable(rd) ||
+	       (rd->hd->addr_ok && !rd->duplicate && rd->vf_create);
 }
 
 /* --- Rules about the hostdevs themselves. --- */
@@ -302,6 +339,42 @@ static void rule_presence(struct ctx *c)
 		const struct vh_pci_dev *d = &rd->dev;
 		if (!rd->hd->addr_ok || rd->duplicate)
 			continue;
+		if (!d->present && rd->vf_create && !c->opts->require_bound) {
+			char pf[VH_PCI_ADDR_LEN];
+			vh_pci_addr_format(&rd->vf_pf, pf);
+			if (rd->pf_numvfs <= 0)
+				add(c, "sriov-vf-create", VH_INFO, &d->addr,
+				    one_device(&d->addr),
+				    fmt("%s does not exist yet: it is virtual "
+					"function %u of %s. The hook creates "
+					"it on prepare (sriov_numvfs 0 -> "
+					"at least %u, sriov_drivers_autoprobe "
+					"0) and removes it on release once no "
+					"domain uses it.",
+					d->name, rd->vf_n, pf, rd->vf_n),
+				    NULL, NULL, NULL);
+			else
+				add(c, "sriov-numvfs-busy", VH_ERROR, &d->addr,
+				    one_device(&d->addr),
+				    fmt("%s would be virtual function %u of "
+					"%s, which has %d VFs now: the hook "
+					"changes sriov_numvfs only from 0, "
+					"never a count other domains may "
+					"depend on.",
+					d->name, rd->vf_n, pf, rd->pf_numvfs),
+				    NULL,
+				    qemu(c) ? fmt("host= of %s", rd->hd->origin)
+					    : fmt("<source><address/> of %s",
+						  rd->hd->origin),
+				    fmt("use one of the VFs that exist (see "
+					"'vfio-hooks list'), or, when no VM "
+					"uses a VF of %s: echo 0 > "
+					"/sys/bus/pci/devices/%s/sriov_numvfs; "
+					"echo %u > "
+					"/sys/bus/pci/devices/%s/sriov_numvfs",
+					pf, pf, rd->vf_n, pf));
+			continue;
+		}
 		if (!d->present) {
 			add(c, "device-missing", VH_ERROR, &d->addr,
 			    one_device(&d->addr),
@@ -419,7 +492,7 @@ static void collect(struct ctx *c, bool (*want)(const struct vh_needs *),
 	*nd = (struct needers){0};
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
-		if (usable(rd) && want(&rd->needs))
+		if (needs_known(rd) && want(&rd->needs))
 			needers_add(nd, rd);
 	}
 }
@@ -427,7 +500,7 @@ static void collect(struct ctx *c, bool (*want)(const struct vh_needs *),
 static bool any_usable(const struct ctx *c)
 {
 	for (size_t i = 0; i < c->rep->n_devs; i++)
-		if (usable(&c->rep->devs[i]))
+		if (needs_known(&c->rep->devs[i]))
 			return true;
 	return false;
 }
@@ -445,7 +518,8 @@ static char *iommu_xml(const struct ctx *c)
 	bool ir = d->intremap == VH_ON;
 
 	for (size_t i = 0; i < c->rep->n_devs; i++)
-		if (usable(&c->rep->devs[i]) && c->rep->devs[i].needs.intremap)
+		if (needs_known(&c->rep->devs[i]) &&
+		    c->rep->devs[i].needs.intremap)
 			ir = true;
 	struct vh_buf b = {0};
 
@@ -601,7 +675,7 @@ static void rule_viommu(struct ctx *c)
 		collect(c, need_viommu, &nd);
 		struct vh_resolved *first = NULL;
 		for (size_t i = 0; i < c->rep->n_devs && !first; i++)
-			if (usable(&c->rep->devs[i]))
+			if (needs_known(&c->rep->devs[i]))
 				first = &c->rep->devs[i];
 		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
 		    one_device(&first->dev.addr),
@@ -878,10 +952,52 @@ static void rule_groups(struct ctx *c)
 	}
 }
 
+/* A PF given to the VM while VFs of it are wanted (by this domain, or
+ * existing at all): its driver must stay to run them. */
+static void rule_sriov_pf(struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *pf = &c->rep->devs[i];
+		const struct vh_resolved *vf = NULL;
+		if (!usable(pf) || pf->dev.sriov_totalvfs <= 0)
+			continue;
+		for (size_t j = 0; j < c->rep->n_devs && !vf; j++) {
+			const struct vh_resolved *o = &c->rep->devs[j];
+			if ((o->vf_create &&
+			     vh_pci_addr_eq(&o->vf_pf, &pf->dev.addr)) ||
+			    (usable(o) && o->dev.is_vf &&
+			     vh_pci_addr_eq(&o->dev.physfn, &pf->dev.addr)))
+				vf = o;
+		}
+		if (!vf && pf->dev.sriov_numvfs <= 0)
+			continue;
+		add(c, "sriov-pf-assigned", VH_ERROR, &pf->dev.addr,
+		    one_device(&pf->dev.addr),
+		    vf ? fmt("%s is given to %s together with its own virtual "
+			     "function %s: the VF exists only while the PF "
+			     "stays on its host driver.",
+			     pf->label, c->obj, vf->dev.name)
+		       : fmt("%s has %d virtual functions: giving the PF "
+			     "itself to %s takes them from their users.",
+			     pf->label, pf->dev.sriov_numvfs, c->obj),
+		    pf->profile && pf->profile->sriov_pf_host
+			? fmt("profile '%s': the physical function stays on "
+			      "the host",
+			      pf->profile->id)
+			: NULL,
+		    strdup(qemu(c) ? "the command line" : "<devices>"),
+		    fmt("remove %s (the physical function) and give the VM "
+			"only virtual functions%s",
+			pf->hd->origin,
+			vf ? "" : ", or set sriov_numvfs to 0 first"));
+	}
+}
+
 static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses,	   rule_presence, rule_machine,
-    rule_viommu_misplaced, rule_viommu,	  rule_ioapic,
-    rule_viommu_order,	   rule_bound,	  rule_groups,
+    rule_addresses, rule_presence,	   rule_sriov_pf,
+    rule_machine,   rule_viommu_misplaced, rule_viommu,
+    rule_ioapic,    rule_viommu_order,	   rule_bound,
+    rule_groups,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,

@@ -48,6 +48,13 @@ struct vh_resolved {
 	struct vh_pci_addr *group;
 	int n_group;
 	bool duplicate; /* a later copy of an address already listed */
+	/* An SR-IOV VF that does not exist yet: VF @vf_n of @vf_pf, which
+	 * has @pf_numvfs VFs now.  Its profile and needs are those of the
+	 * VF's IDs (the PF's vendor, the capability's VF Device ID). */
+	bool vf_create;
+	struct vh_pci_addr vf_pf;
+	unsigned vf_n;
+	int pf_numvfs;
 	/* Endpoints of the device's group that are on a host driver and not
 	 * in the domain; companions_ok when the policy lets the hook bind
 	 * them.  Set on the first device of each group only. */

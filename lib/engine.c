@@ -32,10 +32,43 @@ struct action {
 	char reset_value[128];
 };
 
+/* Virtual functions to create: PF @pf gets at least @count VFs. */
+struct vfs {
+	struct vh_pci_addr pf;
+	unsigned count;
+};
+
 struct plan {
 	struct action *v;
 	size_t n;
+	struct vfs *vfs;
+	size_t n_vfs;
 };
+
+static void plan_done(struct plan *p)
+{
+	free(p->v);
+	free(p->vfs);
+	*p = (struct plan){0};
+}
+
+static int plan_vfs(struct plan *p, const struct vh_pci_addr *pf, unsigned n)
+{
+	struct vfs *nv;
+
+	for (size_t i = 0; i < p->n_vfs; i++)
+		if (vh_pci_addr_eq(&p->vfs[i].pf, pf)) {
+			if (p->vfs[i].count < n)
+				p->vfs[i].count = n;
+			return 0;
+		}
+	nv = realloc(p->vfs, (p->n_vfs + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	p->vfs = nv;
+	p->vfs[p->n_vfs++] = (struct vfs){.pf = *pf, .count = n};
+	return 0;
+}
 
 static int plan_add(struct plan *p, const struct action *a)
 {
@@ -72,9 +105,15 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 		const char *mr;
 		struct action a = {0};
 
-		if (!rd->hd->addr_ok || rd->duplicate || !rd->dev.present)
+		if (!rd->hd->addr_ok || rd->duplicate ||
+		    !(rd->dev.present || rd->vf_create))
 			continue;
-		a.orig.addr = rd->dev.addr;
+		if (!rd->dev.present) {
+			r = plan_vfs(p, &rd->vf_pf, rd->vf_n);
+			if (r < 0)
+				return r;
+		}
+		a.orig.addr = rd->hd->addr;
 		a.orig.role = VH_ROLE_HOSTDEV;
 		a.orig.managed = rd->hd->managed;
 		a.orig.reset_on_release = pr ? pr->reset_on_release : true;
@@ -83,7 +122,9 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 			 pr && pr->vfio_driver ? pr->vfio_driver : "vfio-pci");
 		a.bind = !rd->hd->managed && en->cfg->bind_unmanaged;
 		mr = meta_reset(dom, &a.orig.addr);
-		if (rd->dev.has_reset_method &&
+		/* A VF to create has no reset_method to read yet: its
+		 * profile's is applied when the file exists. */
+		if ((rd->dev.has_reset_method || rd->vf_create) &&
 		    (mr || (pr && pr->set_reset_method))) {
 			a.set_reset = true;
 			snprintf(a.reset_value, sizeof(a.reset_value), "%s",
@@ -321,9 +362,83 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 	return first;
 }
 
-/* Undo every device of @j in reverse order; failed ones are marked in the
- * journal.  Returns the count left. */
-static int undo(struct vh_engine *en, struct vh_journal *j, struct vh_err *e)
+static int find_holder(struct vh_engine *en, int dirfd, const char *self,
+		       bool manual, const struct vh_pci_addr *a,
+		       struct vh_journal *ret);
+
+/* The VFs @j created on @s->pf go away unless another journal holds one of
+ * them: then that journal takes over the record (its release removes
+ * them).  Returns 0 or -errno (with @e). */
+static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
+		    const struct vh_jsriov *s, struct vh_err *e)
+{
+	char pf[VH_PCI_ADDR_LEN], **links = NULL, num[16];
+	unsigned long long cur = 0;
+	int n, r;
+
+	vh_pci_addr_format(&s->pf, pf);
+	if (vh_sys_exists(en->sys, DEV, pf) <= 0)
+		return 0;
+	n = vh_sys_list(en->sys, &links, DEV, pf);
+	for (int i = 0; i < n; i++) {
+		char vf[VH_PCI_ADDR_LEN] = "";
+		struct vh_pci_addr a;
+		struct vh_journal other;
+		if (strncmp(links[i], "virtfn", 6) ||
+		    vh_sys_link_name(en->sys, vf, sizeof(vf), DEV "%s", pf,
+				     links[i]) < 0 ||
+		    vh_pci_addr_parse(vf, &a) < 0 ||
+		    find_holder(en, dirfd, j->uuid, true, &a, &other) <= 0)
+			continue;
+		vh_strv_free(links);
+		/* Hand the record over: appended under the state lock. */
+		if (other.fd < 0)
+			other.fd = openat(dirfd, other.file,
+					  O_WRONLY | O_APPEND | O_NOFOLLOW |
+					      O_CLOEXEC);
+		r = other.fd < 0 ? -errno : vh_journal_add_sriov(&other, s, e);
+		logf_(en, r < 0 ? LOG_ERR : LOG_INFO,
+		      "%s: its VFs stay: %s (domain '%s') uses one; %s", pf, vf,
+		      other.domain ? other.domain : "?",
+		      r < 0 ? "cannot record that in its journal"
+			    : "its release removes them");
+		vh_journal_done(&other);
+		return r < 0 ? vh_err_set(e, r,
+					  "%s: cannot hand its VFs over to the "
+					  "journal of the domain using %s.",
+					  pf, vf)
+			     : 0;
+	}
+	vh_strv_free(links);
+	r = vh_sys_read_uint(en->sys, &cur, DEV "sriov_numvfs", pf);
+	if (r == 0 && cur != s->numvfs) {
+		snprintf(num, sizeof(num), "%u", s->numvfs);
+		r = vh_sys_write(en->sys, num, VH_WRITE_BOUNDED,
+				 DEV "sriov_numvfs", pf);
+		if (r < 0)
+			return vh_err_set(e, r,
+					  "%s: cannot remove the VFs the hook "
+					  "created (sriov_numvfs %s: %s).",
+					  pf, num, errname(r));
+		logf_(en, LOG_INFO, "%s: VFs removed (sriov_numvfs %s)", pf,
+		      num);
+	}
+	if (s->autoprobe >= 0) {
+		r = vh_sys_write(en->sys, s->autoprobe ? "1" : "0", 0,
+				 DEV "sriov_drivers_autoprobe", pf);
+		if (r < 0)
+			return vh_err_set(e, r,
+					  "%s: cannot restore "
+					  "sriov_drivers_autoprobe: %s.",
+					  pf, errname(r));
+	}
+	return 0;
+}
+
+/* Undo every device of @j in reverse order, then the VFs it created;
+ * failed ones are marked in the journal.  Returns the count left. */
+static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
+		struct vh_err *e)
 {
 	int left = 0;
 
@@ -341,6 +456,14 @@ static int undo(struct vh_engine *en, struct vh_journal *j, struct vh_err *e)
 			snprintf(line, sizeof(line), "failed %s", name);
 			(void)vh_journal_mark(j, line, NULL);
 		}
+	}
+	for (size_t i = j->n_sriov; i-- > 0;) {
+		struct vh_err de = {0};
+		if (undo_vfs(en, dirfd, j, &j->sriov[i], &de) == 0)
+			continue;
+		left++;
+		logf_(en, LOG_ERR, "%s", de.msg);
+		vh_err_set(e, de.code, "%s", de.msg);
 	}
 	return left;
 }
@@ -476,7 +599,8 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 	r = vh_journal_add(j, &a->orig, e);
 	if (r < 0)
 		return r;
-	if (a->set_reset && !streq(a->orig.reset_method, a->reset_value)) {
+	if (a->set_reset && a->orig.has_reset_method &&
+	    !streq(a->orig.reset_method, a->reset_value)) {
 		r = write_reset_method(en, a->name, a->reset_value, e);
 		if (r < 0)
 			return r;
@@ -494,6 +618,60 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 	return 0;
 }
 
+/* Create the VFs of @v: journaled first, then sriov_drivers_autoprobe 0
+ * (no host driver grabs them) and sriov_numvfs, from 0 only. */
+static int create_vfs(struct vh_engine *en, struct vh_journal *j,
+		      const struct vfs *v, const char *dname, struct vh_err *e)
+{
+	char pf[VH_PCI_ADDR_LEN], num[16];
+	unsigned long long cur = 0, ap = 0;
+	struct vh_jsriov rec = {.pf = v->pf};
+	int r;
+
+	vh_pci_addr_format(&v->pf, pf);
+	r = vh_sys_read_uint(en->sys, &cur, DEV "sriov_numvfs", pf);
+	if (r < 0)
+		return vh_err_set(e, r, "%s: cannot read sriov_numvfs: %s.", pf,
+				  strerror(-r));
+	if (cur >= v->count)
+		return 0; /* created meanwhile (another domain): use them */
+	if (cur != 0)
+		return vh_err_set(
+		    e, -EBUSY,
+		    "[sriov-numvfs-busy] %s has %llu VFs and this "
+		    "domain needs VF %u: the hook changes "
+		    "sriov_numvfs only from 0.",
+		    pf, cur, v->count);
+	rec.numvfs = 0;
+	rec.autoprobe = vh_sys_read_uint(en->sys, &ap,
+					 DEV "sriov_drivers_autoprobe", pf) == 0
+			    ? (int)(ap != 0)
+			    : -1;
+	r = vh_journal_add_sriov(j, &rec, e);
+	if (r < 0)
+		return r;
+	if (rec.autoprobe == 1) {
+		r = vh_sys_write(en->sys, "0", 0, DEV "sriov_drivers_autoprobe",
+				 pf);
+		if (r < 0)
+			return vh_err_set(e, r,
+					  "%s: cannot write 0 to "
+					  "sriov_drivers_autoprobe: %s.",
+					  pf, errname(r));
+	}
+	snprintf(num, sizeof(num), "%u", v->count);
+	r = vh_sys_write(en->sys, num, VH_WRITE_BOUNDED, DEV "sriov_numvfs",
+			 pf);
+	if (r < 0)
+		return vh_err_set(e, r,
+				  "%s: cannot create %u VFs (sriov_numvfs: "
+				  "%s); see the kernel log (the PF driver "
+				  "decides).",
+				  pf, v->count, errname(r));
+	logf_(en, LOG_INFO, "%s: %s: created %u VFs", dname, pf, v->count);
+	return 0;
+}
+
 int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		      const struct vh_report *rep, struct vh_err *e)
 {
@@ -505,18 +683,18 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 
 	r = make_plan(en, dom, rep, &p);
 	if (r < 0 || p.n == 0) {
-		free(p.v);
+		plan_done(&p);
 		return r;
 	}
 	if (!vh_uuid_valid(dom->uuid)) {
-		free(p.v);
+		plan_done(&p);
 		return vh_err_set(e, -EINVAL,
 				  "The domain '%s' has no valid <uuid>; cannot "
 				  "keep a journal for it.",
 				  dname);
 	}
 	if (vh_uuid_is_manual(dom->uuid) != en->manual) {
-		free(p.v);
+		plan_done(&p);
 		return vh_err_set(e, -EINVAL,
 				  "The domain '%s' has the UUID %s, which "
 				  "vfio-hooks reserves for 'vfio-hooks bind': "
@@ -525,7 +703,7 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	}
 	r = open_state(en, &s, e);
 	if (r < 0) {
-		free(p.v);
+		plan_done(&p);
 		return r;
 	}
 	/* A journal of this domain left by a crash: put those devices back
@@ -542,7 +720,7 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		    "%s: a journal from an earlier start was left; undoing it "
 		    "first",
 		    dname);
-		if (undo(en, &j, e) == 0)
+		if (undo(en, s.dirfd, &j, e) == 0)
 			vh_journal_remove(s.dirfd, &j);
 		vh_journal_done(&j);
 		if (e->code) {
@@ -571,12 +749,14 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	r = vh_journal_create(s.dirfd, dom->uuid, dname, &j, e);
 	if (r < 0)
 		goto out;
+	for (size_t i = 0; i < p.n_vfs && r == 0; i++)
+		r = create_vfs(en, &j, &p.vfs[i], dname, e);
 	for (size_t i = 0; i < p.n && r == 0; i++)
 		r = prepare_one(en, &j, &p.v[i], dname, e);
 	if (r < 0) {
 		struct vh_err ue = {0};
 		logf_(en, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
-		if (undo(en, &j, &ue) == 0)
+		if (undo(en, s.dirfd, &j, &ue) == 0)
 			vh_journal_remove(s.dirfd, &j);
 		else
 			logf_(en, LOG_ERR,
@@ -589,7 +769,7 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 out:
 	vh_journal_done(&j);
 	close_state(&s);
-	free(p.v);
+	plan_done(&p);
 	return r;
 }
 
@@ -633,7 +813,7 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 				      a->reset_value);
 		}
 	}
-	free(p.v);
+	plan_done(&p);
 	return r;
 }
 
@@ -661,7 +841,7 @@ int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
 	/* Reopen for marking failures. */
 	j.fd = openat(s.dirfd, j.file,
 		      O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	left = undo(en, &j, e);
+	left = undo(en, s.dirfd, &j, e);
 	if (left == 0) {
 		vh_journal_remove(s.dirfd, &j);
 		logf_(en, LOG_INFO, "%s: every device restored",

@@ -173,6 +173,60 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 	return r;
 }
 
+static int remember_sriov(struct vh_journal *j, const struct vh_jsriov *s)
+{
+	struct vh_jsriov *nv;
+
+	for (size_t i = 0; i < j->n_sriov; i++)
+		if (vh_pci_addr_eq(&j->sriov[i].pf, &s->pf))
+			return 0;
+	nv = realloc(j->sriov, (j->n_sriov + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	j->sriov = nv;
+	j->sriov[j->n_sriov++] = *s;
+	return 0;
+}
+
+int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s,
+			 struct vh_err *e)
+{
+	char a[VH_PCI_ADDR_LEN], line[96];
+	int r;
+
+	vh_pci_addr_format(&s->pf, a);
+	if (s->autoprobe < 0)
+		snprintf(line, sizeof(line), "sriov %s numvfs=%u autoprobe=-\n",
+			 a, s->numvfs);
+	else
+		snprintf(line, sizeof(line),
+			 "sriov %s numvfs=%u autoprobe=%d\n", a, s->numvfs,
+			 s->autoprobe ? 1 : 0);
+	r = append(j, line, e);
+	if (r == 0)
+		r = remember_sriov(j, s);
+	return r;
+}
+
+static int parse_sriov(const char *rest, struct vh_jsriov *s)
+{
+	char a[16], ap[4];
+	int used = 0;
+
+	*s = (struct vh_jsriov){0};
+	if (sscanf(rest, "%15s numvfs=%u autoprobe=%3s%n", a, &s->numvfs, ap,
+		   &used) != 3 ||
+	    rest[used] || vh_pci_addr_parse(a, &s->pf) < 0 || s->numvfs > 65535)
+		return -EBADMSG;
+	if (streq(ap, "-"))
+		s->autoprobe = -1;
+	else if (streq(ap, "0") || streq(ap, "1"))
+		s->autoprobe = ap[0] - '0';
+	else
+		return -EBADMSG;
+	return 0;
+}
+
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e)
 {
 	struct vh_buf b = {0};
@@ -311,6 +365,11 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 			r = parse_dev(line + 4, &d);
 			if (r == 0)
 				r = remember(&j, &d);
+		} else if (strncmp(line, "sriov ", 6) == 0) {
+			struct vh_jsriov sr;
+			r = parse_sriov(line + 6, &sr);
+			if (r == 0)
+				r = remember_sriov(&j, &sr);
 		} else if (streq(line, "prepared")) {
 			j.prepared = true;
 			r = 0;
@@ -384,6 +443,7 @@ void vh_journal_done(struct vh_journal *j)
 		close(j->fd);
 	free(j->domain);
 	free(j->devs);
+	free(j->sriov);
 	*j = (struct vh_journal){.fd = -1};
 }
 

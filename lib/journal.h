@@ -12,6 +12,8 @@
  *   uuid UUID
  *   dev ADDR role=hostdev|companion managed=0|1 driver=D|- override=O|-
  *       reset_method=M|- reset=0|1
+ *   sriov PF numvfs=N autoprobe=0|1|-   (VFs the hook created on PF;
+ *       the values it had before)
  *   prepared
  *   failed ADDR REASON          (an undo that could not complete)
  */
@@ -37,8 +39,18 @@ struct vh_jdev {
 	bool failed;		/* a previous undo could not restore it */
 };
 
+/* Virtual functions created on a PF: undone by setting sriov_numvfs back
+ * to @numvfs (0) and sriov_drivers_autoprobe to @autoprobe. */
+struct vh_jsriov {
+	struct vh_pci_addr pf;
+	unsigned numvfs;
+	int autoprobe; /* -1: the file did not exist */
+};
+
 struct vh_journal {
 	char *domain;
+	struct vh_jsriov *sriov;
+	size_t n_sriov;
 	char uuid[64];
 	struct vh_jdev *devs;
 	size_t n_devs;
@@ -54,6 +66,9 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain,
 /* Append a device record and sync it. */
 int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 		   struct vh_err *e);
+/* Append an sriov record and sync it. */
+int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s,
+			 struct vh_err *e);
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e);
 /* Load the journal of @uuid.  -ENOENT when there is none; -EBADMSG with the
  * file and line in @e when it is corrupt. */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/sriov.h"
 #include "../lib/sysfs.h"
 #include "fakesys.h"
 
@@ -321,6 +322,9 @@ static void trim(char *s)
 		s[--l] = '\0';
 }
 
+static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
+		  const char *pfname, const char *v);
+
 static int fk_write(const struct vh_sys *sys, const char *path,
 		    const char *full, const char *value, size_t len,
 		    bool bounded)
@@ -416,13 +420,117 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 		snprintf(cur_line, sizeof(cur_line), "%s\n", v);
 		return fakesys_put(root, rel, cur_line);
 	}
+	if (!strcmp(op, "numvfs"))
+		return numvfs(sys, root, dd, addr, v);
 	if (!strcmp(op, "reset")) {
 		char rm[128];
 		read_attr(root, dd, "reset_method", rm, sizeof(rm));
 		return rm[0] ? 0 : -ENOTTY;
 	}
-	snprintf(rel, sizeof(rel), "%s/%s/%s", root, dd, attr);
-	return plain_write(rel, value, len);
+	/* Any other attribute: sysfs shows the value with a newline. */
+	snprintf(rel, sizeof(rel), "%s/%s", dd, attr);
+	snprintf(cur_line, sizeof(cur_line), "%s\n", v);
+	return fakesys_put(root, rel, cur_line);
+}
+
+/* Remove the device @addr (a VF) from the tree: its directory, its links
+ * from the bus, its driver and its IOMMU group. */
+static void remove_vf(const char *root, const char *addr)
+{
+	char dd[PATH_MAX], p[PATH_MAX + 96], drv[64], t[PATH_MAX];
+	ssize_t k;
+
+	if (dev_dir(root, addr, dd, sizeof(dd)) < 0)
+		return;
+	cur_driver(root, dd, drv, sizeof(drv));
+	if (drv[0]) {
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s/%s", root,
+			 drv, addr);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/%s/iommu_group", root, dd);
+	k = readlink(p, t, sizeof(t) - 1);
+	if (k > 0) {
+		t[k] = '\0';
+		const char *g = strrchr(t, '/');
+		if (g) {
+			snprintf(p, sizeof(p),
+				 "%s/sys/kernel/iommu_groups/%s/devices/%s",
+				 root, g + 1, addr);
+			unlink(p);
+			snprintf(p, sizeof(p),
+				 "%s/sys/kernel/iommu_groups/%s/devices", root,
+				 g + 1);
+			rmdir(p);
+			snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s",
+				 root, g + 1);
+			rmdir(p);
+		}
+	}
+	snprintf(p, sizeof(p), "%s/%s", root, dd);
+	fakesys_rmrf(p);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s", root, addr);
+	unlink(p);
+}
+
+/* sriov_numvfs: 0 removes every VF; N from 0 creates VFs 1..N at the
+ * addresses the PF's SR-IOV capability gives, each in its own IOMMU group,
+ * probed by the PF's driver only while sriov_drivers_autoprobe is 1.  A
+ * change between two non-zero counts is -EBUSY, as in the kernel. */
+static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
+		  const char *pfname, const char *v)
+{
+	struct vh_pci_addr pfa;
+	struct vh_pci_dev pf;
+	char cur[16], ap[8], drv[64], rel[PATH_MAX + 64], line[300];
+	unsigned long n;
+	char *end;
+
+	n = strtoul(v, &end, 10);
+	if (!v[0] || *end || vh_pci_addr_parse(pfname, &pfa) < 0 ||
+	    vh_pci_dev_read(sys, &pfa, &pf) < 0)
+		return -EINVAL;
+	read_attr(root, dd, "sriov_numvfs", cur, sizeof(cur));
+	if (n && atoi(cur))
+		return -EBUSY;
+	if (n > (unsigned long)pf.sriov_totalvfs)
+		return -ERANGE;
+	if (n == 0) {
+		for (int i = atoi(cur); i-- > 0;) {
+			char vf[32] = "", l[PATH_MAX + 64], t[PATH_MAX];
+			ssize_t k;
+			snprintf(l, sizeof(l), "%s/%s/virtfn%d", root, dd, i);
+			k = readlink(l, t, sizeof(t) - 1);
+			if (k > 0) {
+				t[k] = '\0';
+				snprintf(vf, sizeof(vf), "%s",
+					 strrchr(t, '/') + 1);
+				remove_vf(root, vf);
+			}
+			unlink(l);
+		}
+	}
+	read_attr(root, dd, "sriov_drivers_autoprobe", ap, sizeof(ap));
+	cur_driver(root, dd, drv, sizeof(drv));
+	for (unsigned long k = 1; k <= n; k++) {
+		struct vh_pci_addr va;
+		char vf[VH_PCI_ADDR_LEN], err[256];
+		if (vh_sriov_vf_addr(&pf, (unsigned)k, &va) < 0)
+			return -ERANGE;
+		vh_pci_addr_format(&va, vf);
+		snprintf(line, sizeof(line),
+			 "%s id=%04x:%04x class=0x%06x group=%u pcie "
+			 "physfn=%s%s%s\n",
+			 vf, pf.vendor, pf.caps.sriov_vf_device, pf.class,
+			 3000 + ((va.bus << 8) | (va.slot << 3) | va.function),
+			 pfname, atoi(ap) && drv[0] ? " driver=" : "",
+			 atoi(ap) && drv[0] ? drv : "");
+		if (fakesys_build(root, line, err, sizeof(err)) < 0)
+			return -EIO;
+	}
+	snprintf(rel, sizeof(rel), "%s/sriov_numvfs", dd);
+	snprintf(line, sizeof(line), "%lu\n", n);
+	return fakesys_put(root, rel, line);
 }
 
 static const struct vh_sys_backend fake = {.write = fk_write};

@@ -27,8 +27,9 @@ readonly SUITE=bookworm
 # The root file system. libxml2, libudev1 and libvirt0 are what the project's
 # programs (built on the host) link against; they come with libvirt anyway but
 # are named so that they stay if libvirt's dependencies change.
+# udev: the boot of a host, for the persistent bindings (bind --persist).
 readonly PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-	kmod busybox procps libxml2 libudev1 libvirt0 make)
+	kmod busybox procps libxml2 libudev1 libvirt0 make udev)
 # Loaded by the initramfs with insmod, in this order (their .modinfo
 # dependencies first): what it takes to mount the virtio-blk ext4 root.
 # crc32c_generic is no .modinfo dependency (jbd2/ext4 ask the crypto API for
@@ -42,6 +43,8 @@ readonly INITRD_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_leg
 # kernel version at hand are skipped (vfio_virqfd was merged into vfio in 6.2).
 readonly GUEST_MODULES=(irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio-pci pci-stub e1000e tun)
 readonly HARNESS_FAIL=125
+# A command exiting with this status asks for a reboot (see --reboots).
+readonly REBOOT_STATUS=100
 
 die() { echo "$PROG: $*" >&2; exit "$HARNESS_FAIL"; }
 note() { echo "$PROG: $*" >&2; }
@@ -49,14 +52,14 @@ note() { echo "$PROG: $*" >&2; }
 usage() {
 	cat >&2 <<EOF
 usage: $PROG [--timeout SECS] [--out FILE] [--export DIR] [--append ARGS]
-       --payload DIR -- [COMMAND ARGS...]
+       [--reboots N] --payload DIR -- [COMMAND ARGS...]
 (see tests/e2e/README.md, "Level 3")
 EOF
 	exit "$HARNESS_FAIL"
 }
 
 # ---------------------------------------------------------------- arguments
-append="" timeout_s=300 payload="" out_file="" export_dir=""
+append="" timeout_s=300 payload="" out_file="" export_dir="" reboots=0
 while (($#)); do
 	opt=$1
 	# Accept both "--opt VALUE" and "--opt=VALUE".
@@ -65,7 +68,7 @@ while (($#)); do
 		opt=$1
 	fi
 	case $opt in
-	--append | --timeout | --payload | --out | --export)
+	--append | --timeout | --payload | --out | --export | --reboots)
 		(($# >= 2)) || die "$opt needs a value"
 		case $opt in
 		--append) append=$2 ;;
@@ -73,6 +76,7 @@ while (($#)); do
 		--payload) payload=$2 ;;
 		--out) out_file=$2 ;;
 		--export) export_dir=$2 ;;
+		--reboots) reboots=$2 ;;
 		esac
 		shift 2
 		;;
@@ -82,6 +86,7 @@ while (($#)); do
 	esac
 done
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout wants whole seconds, got '$timeout_s'"
+[[ $reboots =~ ^[0-9]+$ ]] || die "--reboots wants a count, got '$reboots'"
 [[ -n $payload ]] || { note "--payload DIR is required"; usage; }
 [[ -d $payload ]] || die "payload '$payload' is not a directory"
 if (($# == 0)); then
@@ -472,6 +477,7 @@ EOF
 	for try in 1 2; do
 		note "probing libvirt's QEMU capabilities in the guest (once, ~40 s)"
 		build_image "$rootfs" "$dir" "$dir/payload" 1 /payload/run
+		: >"$log"
 		boot_guest "$dir/root.img" "$log" 0 300
 		status=$(guest_status "$log")
 		rm -rf "$dir/caps"
@@ -552,6 +558,16 @@ exec </dev/null >/dev/console 2>&1
 hostname e2e-guest
 busybox ip link set lo up 2>/dev/null
 
+# A payload that wants a host's boot (udev's coldplug: the rules of
+# /etc/udev/rules.d run and udev loads the drivers, as systemd-udev-trigger
+# does) leaves this file on the disk for the next boot.
+if [ -e /etc/e2e-boot-with-udev ]; then
+	/lib/systemd/systemd-udevd --daemon
+	udevadm trigger --type=subsystems --action=add
+	udevadm trigger --type=devices --action=add
+	udevadm settle --timeout=120 || echo "e2e-init: udevadm settle timed out"
+fi
+
 # modprobe reads MODULE.PARAM=VALUE (e.g. vfio-pci.ids=...) from the kernel
 # command line itself.
 # shellcheck disable=SC2046 # one module name per word
@@ -570,7 +586,8 @@ status=$?
 # The command's last line may lack its newline; the markers must start a line.
 echo
 
-if [ -e /e2e/export ]; then
+# A reboot asked for: the next boot exports.
+if [ -e /e2e/export ] && [ $status != 100 ]; then
 	if [ -d /payload/out ]; then
 		# Kernel messages in the middle of the base64 would corrupt it.
 		echo 1 >/proc/sys/kernel/printk
@@ -803,7 +820,6 @@ boot_guest() {
 	local img=$1 log=$2 show=$3 limit=$4 kcmdline
 	kcmdline="console=ttyS0 intel_iommu=on panic=-1 quiet loglevel=3 root=/dev/vda${append:+ $append}"
 	printf '\0\0' >"$work/sercon-port"
-	: >"$log"
 	local -a qemu=(
 		qemu-system-x86_64 -accel tcg -M q35,kernel-irqchip=split -cpu max -smp 2 -m 1536
 		-nodefaults -nographic -no-reboot -serial stdio -monitor none
@@ -821,9 +837,8 @@ boot_guest() {
 		# MSI with 16 vectors and no MSI-X: the shape of a device whose
 		# guest needs interrupt remapping.
 		-device nec-usb-xhci,msix=off,addr=0x7
-		# snapshot=on: the guest's writes go to a temporary overlay, the
-		# image stays as built.
-		-drive file="$img",if=none,id=d0,format=raw,snapshot=on
+		# See drive_fmt: an overlay thrown away, or one kept across boots.
+		-drive file="$img",if=none,id=d0,"${drive_fmt:-format=raw,snapshot=on}"
 		-device virtio-blk-pci,drive=d0
 		# Port 0 turns SeaBIOS's serial console off: else its banner and
 		# terminal resets come first on the console.
@@ -902,9 +917,26 @@ prepare_rootfs
 build_image "$rootfs" "$work" "$payload" "$([[ -n $export_dir ]] && echo 1 || echo 0)" "$@"
 
 log=${out_file:-$work/console.log}
-boot_guest "$work/root.img" "$log" 1 "$timeout_s"
-
-status=$(guest_status "$log")
+: >"$log"
+if ((reboots)); then
+	# The guest's writes stay across its boots, in an overlay of the image.
+	qemu-img create -q -f qcow2 -b "$work/root.img" -F raw "$work/disk.qcow2" ||
+		die "qemu-img create failed"
+	disk=$work/disk.qcow2 drive_fmt=format=qcow2
+else
+	# snapshot=on: the guest's writes go to a temporary overlay, the image
+	# stays as built.
+	disk=$work/root.img drive_fmt=format=raw,snapshot=on
+fi
+boot=0
+while :; do
+	boot_guest "$disk" "$log" 1 "$timeout_s"
+	status=$(guest_status "$log")
+	[[ $status == "$REBOOT_STATUS" ]] && ((boot < reboots)) || break
+	boot=$((boot + 1))
+	note "the guest asked for a reboot: boot $((boot + 1))"
+	echo "E2E-REBOOT" >>"$log"
+done
 if [[ -z $status ]]; then
 	if ((qemu_rc == 124 || qemu_rc == 137)); then
 		note "guest timed out after ${timeout_s}s without reporting an exit status"
