@@ -928,9 +928,15 @@ static void rule_memlock(struct ctx *c)
 		    fmt("%s: %s, so the memory VFIO must lock cannot be "
 			"checked.",
 			c->subj, d->mem_error),
-		    NULL, strdup("the element named"),
-		    strdup("a whole number with a libvirt unit, such as "
-			   "<memory unit='GiB'>16</memory>"));
+		    NULL,
+		    strdup(qemu(c) ? "the command line"
+				   : "the element named above"),
+		    strdup(qemu(c)
+			       ? "-m 16G  (a number of MiB, or with a "
+				 "suffix B, K, M, G, T, P or E)"
+			       : "a whole number of KiB, or with a libvirt "
+				 "unit (b, KB, KiB, MB, MiB, GB, GiB, TB, "
+				 "TiB, ...): <memory unit='GiB'>16</memory>"));
 		return;
 	}
 	if (!vh_domain_is_qemu_hvm(d))
