@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "memlock.h"
+
 static const char *const severity_names[] = {
     [VH_INFO] = "info",
     [VH_WARNING] = "warning",
@@ -56,6 +58,9 @@ const struct vh_rule_info vh_rules[] = {
      "another endpoint of the IOMMU group is on a host driver"},
     {"group-companions-bind", VH_WARNING,
      "the hook will bind the IOMMU group's other endpoints to vfio-pci"},
+    {"memlock-too-low", VH_ERROR,
+     "<memtune><hard_limit> is below the memory VFIO must lock (info: the "
+     "limit libvirt sets itself)"},
 };
 const size_t vh_n_rules = ELEMENTSOF(vh_rules);
 
@@ -993,11 +998,124 @@ static void rule_sriov_pf(struct ctx *c)
 	}
 }
 
+/* --- Locked memory: VFIO pins all guest memory. --- */
+
+/* What libvirt's formula needs from the host: the PCI hostdevs' distinct
+ * IOMMU groups (pSeries isolates each on its own PHB) and whether one is
+ * an NVLink2 GPU (only looked at for a ppc64 KVM guest). */
+static void memlock_host(struct ctx *c, struct vh_memlock_host *h)
+{
+	static const char *const nvlink2_props[] = {
+	    "ibm,gpu", "ibm,nvlink", "ibm,nvlink-speed", "memory-region"};
+	bool ppc64 = vh_memlock_is_ppc64_kvm(c->dom);
+
+	*h = (struct vh_memlock_host){0};
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		bool seen = false;
+		if (rd->duplicate)
+			continue;
+		for (size_t j = 0; j < i && rd->dev.iommu_group >= 0; j++)
+			seen |= usable(&c->rep->devs[j]) &&
+				c->rep->devs[j].dev.iommu_group ==
+				    rd->dev.iommu_group;
+		h->n_isolation_groups += !seen;
+		if (!ppc64 || !usable(rd) || h->nvlink2)
+			continue;
+		h->nvlink2 = true;
+		for (size_t k = 0; k < ELEMENTSOF(nvlink2_props); k++)
+			if (vh_sys_exists(c->sys,
+					  "/sys/bus/pci/devices/%s/of_node/%s",
+					  rd->dev.name, nvlink2_props[k]) != 1)
+				h->nvlink2 = false;
+	}
+}
+
+static void rule_memlock(struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+	struct vh_memlock_host host;
+	struct vh_memlock m;
+	int r;
+
+	if (d->mem_error[0]) {
+		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
+		    fmt("%s: %s, so the memory VFIO must lock cannot be "
+			"checked.",
+			c->subj, d->mem_error),
+		    NULL,
+		    strdup(qemu(c) ? "the command line"
+				   : "the element named above"),
+		    strdup(qemu(c)
+			       ? "-m 16G  (a number of MiB, or with a "
+				 "suffix B, K, M, G, T, P or E)"
+			       : "a whole number of KiB, or with a libvirt "
+				 "unit (b, KB, KiB, MB, MiB, GB, GiB, TB, "
+				 "TiB, ...): <memory unit='GiB'>16</memory>"));
+		return;
+	}
+	if (!vh_domain_is_qemu_hvm(d))
+		return;
+	memlock_host(c, &host);
+	r = vh_memlock_need(d, &host, &m);
+	if (r < 0) {
+		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
+		    fmt("%s has so much memory that the memory VFIO must lock "
+			"exceeds 2^64 KiB.",
+			c->subj),
+		    NULL, NULL, NULL);
+		return;
+	}
+	if (m.kib == 0)
+		return;
+	if (d->has_hard_limit) {
+		if (d->hard_limit_kib >= m.kib)
+			return;
+		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
+		    fmt("%s sets <memtune><hard_limit> to %llu KiB, below the "
+			"%llu KiB it must be able to lock: libvirt makes the "
+			"hard limit the QEMU process's locked-memory limit "
+			"(RLIMIT_MEMLOCK), and VFIO pins all guest memory, so "
+			"mapping it for the device fails (QEMU: \"VFIO_MAP_DMA "
+			"failed: Cannot allocate memory\").",
+			c->subj, d->hard_limit_kib, m.kib),
+		    fmt("%s", m.formula), strdup("<domain>"),
+		    fmt("<memtune><hard_limit unit='KiB'>%llu</hard_limit>"
+			"</memtune>\n(or remove <hard_limit>: libvirt then "
+			"sets this limit itself; the hard limit also caps all "
+			"of QEMU's memory)",
+			m.kib));
+		return;
+	}
+	if (d->mem_locked || !d->n_hostdevs)
+		return; /* <locked/>: libvirt lifts the limit altogether */
+	if (qemu(c)) {
+		add(c, "memlock-too-low", VH_INFO, NULL, NULL,
+		    fmt("%s passes %u device%s through VFIO, which pins all "
+			"guest memory: QEMU's locked-memory limit "
+			"(RLIMIT_MEMLOCK, inherited from the shell that starts "
+			"it) must be at least %llu KiB, what libvirt would "
+			"set.",
+			c->subj, m.n_vfio, m.n_vfio == 1 ? "" : "s", m.kib),
+		    fmt("%s", m.formula),
+		    strdup("the shell, before starting QEMU (raising the "
+			   "hard limit needs root or limits.conf)"),
+		    fmt("ulimit -l %llu", m.kib));
+		return;
+	}
+	add(c, "memlock-too-low", VH_INFO, NULL, NULL,
+	    fmt("%s has no <memtune><hard_limit>: libvirt sets the QEMU "
+		"process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB "
+		"itself, for the memory VFIO pins.",
+		c->subj, m.kib),
+	    fmt("%s", m.formula), NULL, NULL);
+}
+
 static void (*const rule_fns[])(struct ctx *) = {
     rule_addresses, rule_presence,	   rule_sriov_pf,
     rule_machine,   rule_viommu_misplaced, rule_viommu,
     rule_ioapic,    rule_viommu_order,	   rule_bound,
-    rule_groups,
+    rule_groups,    rule_memlock,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "domain.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static const struct {
 	unsigned long long bytes;
 } units[] = {
     {"b", 1},
+    {"byte", 1},
     {"bytes", 1},
     {"KB", 1000ULL},
     {"k", 1024ULL},
@@ -100,6 +102,51 @@ int vh_parse_memory_kib(const char *value, const char *unit,
 		return -ERANGE;
 	v *= mul;
 	*ret = v / 1024 + (v % 1024 != 0);
+	return 0;
+}
+
+int vh_parse_qemu_size_kib(const char *s, unsigned long long *ret)
+{
+	static const char suffixes[] = "BKMGTPE";
+	unsigned long long whole = 0, frac = 0, frac_den = 1, mul, bytes, part;
+	const char *p = s, *sfx;
+	bool digits = false;
+
+	if (!s)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++, digits = true) {
+		if (whole > (ULLONG_MAX - 9) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (unsigned long long)(*p - '0');
+	}
+	if (*p == '.') {
+		/* Up to 18 fraction digits are exact; more are dropped. */
+		for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
+			if (frac_den < 1000000000000000000ULL) {
+				frac =
+				    frac * 10 + (unsigned long long)(*p - '0');
+				frac_den *= 10;
+			}
+	}
+	if (!digits)
+		return -EINVAL;
+	mul = 1024ULL * 1024; /* MiB without a suffix */
+	if (*p) {
+		sfx = strchr(suffixes, toupper((unsigned char)*p));
+		if (!sfx || p[1])
+			return -EINVAL;
+		mul = 1ULL << (10 * (sfx - suffixes)); /* B=1 ... E=2^60 */
+	}
+	if (__builtin_mul_overflow(whole, mul, &bytes))
+		return -ERANGE;
+	/* frac/frac_den of @mul, rounded up; mul <= 2^60 and frac_den <=
+	 * 10^18 keep the product in 128 bits. */
+	part = (unsigned long long)(((unsigned __int128)frac * mul + frac_den -
+				     1) /
+				    frac_den);
+	if (__builtin_add_overflow(bytes, part, &bytes))
+		return -ERANGE;
+	*ret = bytes / 1024 + (bytes % 1024 != 0);
 	return 0;
 }
 
@@ -256,6 +303,96 @@ static char *child_prop(xmlNode *n, const char *child, const char *prop)
 	return vh_xml_prop(vh_xml_child(n, child), prop);
 }
 
+/* Read a libvirt memory size (@n's text, or its @attr) with its unit
+ * attribute (@unit_attr) into KiB.  A size libvirt would refuse records why
+ * in d->mem_error (the first one only) and gives false. */
+static bool read_size(struct vh_domain *d, xmlNode *n, const char *attr,
+		      const char *unit_attr, unsigned long long max_kib,
+		      unsigned long long *ret)
+{
+	_cleanup_free_ char *val = attr ? vh_xml_prop(n, attr) : vh_xml_text(n);
+	_cleanup_free_ char *unit = vh_xml_prop(n, unit_attr);
+	unsigned long long v;
+	const char *why = NULL;
+	int r;
+
+	if (!val)
+		return false;
+	r = vh_parse_memory_kib(val, unit, &v);
+	if (r == -EINVAL && unit && vh_parse_memory_kib(val, NULL, &v) == 0)
+		why =
+		    "an unknown unit (libvirt takes b, bytes, KB, k, KiB, MB, "
+		    "M, MiB, GB, G, GiB, TB, T, TiB, PB, P, PiB, EB, E, EiB)";
+	else if (r == -EINVAL)
+		why = "not a whole, non-negative decimal number";
+	else if (r < 0 || v > max_kib)
+		why = "too large: libvirt refuses it";
+	if (why) {
+		const char *name = (const char *)n->name;
+		char u[40] = "";
+		if (unit)
+			snprintf(u, sizeof(u), " unit='%.16s'", unit);
+		if (d->mem_error[0])
+			return false;
+		if (attr)
+			snprintf(d->mem_error, sizeof(d->mem_error),
+				 "<%s %s='%.32s'%s> at line %d is %s", name,
+				 attr, val, u, vh_xml_line(n), why);
+		else
+			snprintf(d->mem_error, sizeof(d->mem_error),
+				 "<%s%s>%.32s</%s> at line %d is %s", name, u,
+				 val, name, vh_xml_line(n), why);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+static void parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
+{
+	xmlNode *m, *numa;
+	unsigned long long v, cells = 0, dimms = 0;
+	bool have_cells = false;
+
+	(void)read_size(d, vh_xml_child(root, "memory"), NULL, "unit",
+			VH_MEMORY_MAX_KIB, &d->memory_kib);
+	(void)read_size(d, vh_xml_child(root, "maxMemory"), NULL, "unit",
+			VH_MEMORY_MAX_KIB, &d->max_memory_kib);
+	m = vh_xml_child(vh_xml_child(root, "memtune"), "hard_limit");
+	if (read_size(d, m, NULL, "unit", VH_MEMORY_UNLIMITED_KIB,
+		      &d->hard_limit_kib))
+		d->has_hard_limit = d->hard_limit_kib < VH_MEMORY_UNLIMITED_KIB;
+	d->mem_locked =
+	    vh_xml_child(vh_xml_child(root, "memoryBacking"), "locked") != NULL;
+
+	/* With NUMA cells libvirt replaces <memory> by the cells' sum plus
+	 * the memory devices. */
+	numa = vh_xml_child(vh_xml_child(root, "cpu"), "numa");
+	for (xmlNode *c = numa ? numa->children : NULL; c; c = c->next)
+		if (vh_xml_is(c, "cell") &&
+		    read_size(d, c, "memory", "unit", VH_MEMORY_MAX_KIB, &v)) {
+			have_cells = true;
+			if (__builtin_add_overflow(cells, v, &cells))
+				cells = ULLONG_MAX;
+		}
+	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next)
+		if (vh_xml_is(c, "memory") &&
+		    read_size(d,
+			      vh_xml_child(vh_xml_child(c, "target"), "size"),
+			      NULL, "unit", VH_MEMORY_MAX_KIB, &v) &&
+		    __builtin_add_overflow(dimms, v, &dimms))
+			dimms = ULLONG_MAX;
+	if (have_cells && (__builtin_add_overflow(cells, dimms, &v) ||
+			   v > VH_MEMORY_MAX_KIB)) {
+		if (!d->mem_error[0])
+			snprintf(d->mem_error, sizeof(d->mem_error),
+				 "the NUMA cells and memory devices add up "
+				 "to more memory than libvirt accepts");
+	} else if (have_cells) {
+		d->memory_kib = v;
+	}
+}
+
 int vh_domain_parse(const char *buf, size_t len, const char *what,
 		    struct vh_domain **ret, struct vh_err *e)
 {
@@ -319,21 +456,7 @@ int vh_domain_parse(const char *buf, size_t len, const char *what,
 		if (vcpu && vh_parse_uint(vcpu, 10, 1u << 20, &v) == 0)
 			d->vcpus = (unsigned)v;
 	}
-	{
-		xmlNode *m = vh_xml_child(root, "memory");
-		_cleanup_free_ char *val = vh_xml_text(m);
-		_cleanup_free_ char *unit = vh_xml_prop(m, "unit");
-		if (val)
-			(void)vh_parse_memory_kib(val, unit, &d->memory_kib);
-		m = vh_xml_child(vh_xml_child(root, "memtune"), "hard_limit");
-		free(val);
-		free(unit);
-		val = vh_xml_text(m);
-		unit = vh_xml_prop(m, "unit");
-		if (val)
-			(void)vh_parse_memory_kib(val, unit,
-						  &d->hard_limit_kib);
-	}
+	parse_memory(d, root, devices);
 
 	for (n = devices ? devices->children : NULL; n; n = n->next) {
 		if (vh_xml_is(n, "hostdev")) {
@@ -347,6 +470,19 @@ int vh_domain_parse(const char *buf, size_t len, const char *what,
 			_cleanup_free_ char *type = vh_xml_prop(n, "type");
 			if (streq(type, "hostdev"))
 				r = add_hostdev(d, n, true);
+			else if (streq(type, "vdpa"))
+				d->n_vdpa++;
+		} else if (vh_xml_is(n, "disk")) {
+			_cleanup_free_ char *type = vh_xml_prop(n, "type");
+			if (streq(type, "nvme"))
+				d->n_nvme_disks++;
+			else if (streq(type, "vhostvdpa"))
+				d->n_vdpa++;
+		} else if (vh_xml_is(n, "controller")) {
+			_cleanup_free_ char *type = vh_xml_prop(n, "type");
+			_cleanup_free_ char *model = vh_xml_prop(n, "model");
+			if (streq(type, "pci") && streq(model, "pci-root"))
+				d->n_phbs++;
 		}
 		if (r < 0)
 			return vh_err_set(e, r, "Out of memory parsing %s.",

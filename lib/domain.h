@@ -70,7 +70,17 @@ struct vh_domain {
 	char irqchip[16];      /* QEMU: kernel-irqchip as given */
 	enum vh_dialect dialect;
 	unsigned vcpus;
+	/* Memory as libvirt counts it: <memory>, or with NUMA cells their sum
+	 * plus the <memory> devices (DIMMs).  0: not given. */
 	unsigned long long memory_kib, hard_limit_kib; /* 0: not given */
+	unsigned long long max_memory_kib; /* <maxMemory>, -m maxmem= */
+	/* A <memtune><hard_limit> below libvirt's "unlimited". */
+	bool has_hard_limit;
+	bool mem_locked;       /* <memoryBacking><locked/> */
+	unsigned n_nvme_disks; /* <disk type='nvme'> */
+	unsigned n_vdpa;       /* <interface type='vdpa'>, vhostvdpa disks */
+	unsigned n_phbs;       /* <controller type='pci' model='pci-root'> */
+	char mem_error[256];   /* why a memory size could not be read */
 	struct vh_hostdev *hostdevs;
 	size_t n_hostdevs;
 	struct vh_domain_meta meta;
@@ -99,3 +109,14 @@ void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
 /* Memory with a libvirt unit ("KiB" default) in KiB; -EINVAL/-ERANGE. */
 int vh_parse_memory_kib(const char *value, const char *unit,
 			unsigned long long *ret);
+
+/* libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB: a <hard_limit> of
+ * this means no limit, and a larger one is refused. */
+#define VH_MEMORY_UNLIMITED_KIB 9007199254740991ULL
+/* The largest <memory> libvirt accepts (LLONG_MAX bytes), in KiB. */
+#define VH_MEMORY_MAX_KIB (9223372036854775807ULL / 1024 + 1)
+
+/* A QEMU size ("-m 4G", "4096", "1.5G"): MiB without a suffix, B K M G T P E
+ * in any case, a decimal fraction allowed; in KiB, rounded up.
+ * -EINVAL/-ERANGE. */
+int vh_parse_qemu_size_kib(const char *s, unsigned long long *ret);

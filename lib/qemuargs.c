@@ -30,7 +30,8 @@ struct qstate {
 	char accel[32];
 	bool enable_kvm;
 	unsigned vcpus, topo;
-	unsigned long long mem_kib;
+	unsigned long long mem_kib, maxmem_kib;
+	char mem_error[128];
 	char *name;
 	char *uuid;
 	long seq;
@@ -453,28 +454,6 @@ static int add_set(struct qstate *q, const char *arg)
 	return kv_add(&q->sets, &q->n_sets, key, eq + 1);
 }
 
-static unsigned long long parse_size_kib(const char *s)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10), mul = 1024; /* MiB */
-
-	switch (toupper((unsigned char)*end)) {
-	case 'K':
-		mul = 1;
-		break;
-	case 'M':
-		mul = 1024;
-		break;
-	case 'G':
-		mul = 1024 * 1024;
-		break;
-	case 'T':
-		mul = 1024ULL * 1024 * 1024;
-		break;
-	}
-	return v > ULLONG_MAX / mul ? 0 : v * mul;
-}
-
 static int smp_prop(void *ud, const char *k, const char *v)
 {
 	struct qstate *q = ud;
@@ -499,8 +478,20 @@ static int mem_prop(void *ud, const char *k, const char *v)
 {
 	struct qstate *q = ud;
 
-	if (streq(k, "size"))
-		q->mem_kib = parse_size_kib(v);
+	unsigned long long *dst = streq(k, "size")     ? &q->mem_kib
+				  : streq(k, "maxmem") ? &q->maxmem_kib
+						       : NULL;
+	int r;
+
+	if (!dst)
+		return 0;
+	r = vh_parse_qemu_size_kib(v, dst);
+	if (r < 0 && !q->mem_error[0])
+		snprintf(q->mem_error, sizeof(q->mem_error),
+			 "-m %s=%.32s is %s", k, v,
+			 r == -ERANGE ? "too large"
+				      : "not a size (a number of MiB, or with "
+					"a suffix B, K, M, G, T, P or E)");
 	return 0;
 }
 
@@ -766,6 +757,8 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	snprintf(d->irqchip, sizeof(d->irqchip), "%s", irq ? irq : "");
 	d->vcpus = q->vcpus ? q->vcpus : q->topo ? q->topo : 1;
 	d->memory_kib = q->mem_kib ? q->mem_kib : 128 * 1024;
+	d->max_memory_kib = q->maxmem_kib;
+	snprintf(d->mem_error, sizeof(d->mem_error), "%s", q->mem_error);
 
 	{
 		size_t nv = 0;

@@ -130,7 +130,7 @@ struct dev {
 	bool reset_none, reset_set;
 	int group;
 	unsigned msi, msix;
-	bool pcie, bridge, short_cfg;
+	bool pcie, bridge, short_cfg, nvlink2;
 	unsigned pcie_type;
 	bool sriov;
 	unsigned total, offset, stride, vfdev, numvfs;
@@ -263,6 +263,8 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			d->pcie_type = eq ? (unsigned)atoi(v) : 0;
 		} else if (!strcmp(k, "bridge")) {
 			d->bridge = true;
+		} else if (!strcmp(k, "nvlink2")) {
+			d->nvlink2 = true;
 		} else if (!strcmp(k, "cfg")) {
 			d->short_cfg = !strcmp(v, "64");
 		} else if (!strcmp(k, "sriov")) {
@@ -351,6 +353,14 @@ static int build_dev(const char *root, struct dev *d)
 	if (!d->reset_none) {
 		A("reset_method", "%s\n", d->reset);
 		A("reset", "%s", "");
+	}
+	if (d->nvlink2) {
+		/* The device-tree properties of a POWER9 GPU with NVLink2
+		 * bridges, which libvirt looks for. */
+		A("of_node/ibm,gpu", "%s", "");
+		A("of_node/ibm,nvlink", "%s", "");
+		A("of_node/ibm,nvlink-speed", "%s", "");
+		A("of_node/memory-region", "%s", "");
 	}
 	if (d->sriov) {
 		A("sriov_totalvfs", "%u\n", d->total);

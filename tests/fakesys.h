@@ -11,10 +11,14 @@
  *        [driver=NAME] [group=N] [reset=m1,m2 | reset= | reset=none]
  *        [override=NAME] [msi=N] [msix=N] [pcie[=TYPE]] [bridge]
  *        [sriov=total:N,offset:N,stride:N,vfdev:XXXX] [numvfs=N]
- *        [physfn=ADDR] [parent=ADDR] [cfg=64]
+ *        [physfn=ADDR] [parent=ADDR] [cfg=64] [nvlink2]
  *   driver NAME            an (empty) driver directory
  *   cmdline TEXT...        /proc/cmdline
  *   iommu NAME             /sys/class/iommu/NAME (a hardware IOMMU)
+ *
+ * nvlink2 gives the device an of_node with the device-tree properties of a
+ * POWER9 GPU with NVLink2 bridges (ibm,gpu, ibm,nvlink, ibm,nvlink-speed,
+ * memory-region).
  *
  * reset= defaults to "flr bus" (and a reset file); reset=none gives neither
  * reset_method nor reset, as for devices the kernel cannot reset.

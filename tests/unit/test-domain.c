@@ -373,6 +373,87 @@ static void memory_errors(void **state UNUSED)
 	expect_kib_err("99999999999999999999999", NULL, -ERANGE);
 }
 
+static void qemu_sizes(void **state UNUSED)
+{
+	static const struct {
+		const char *s;
+		int r;
+		unsigned long long kib;
+	} v[] = {
+	    {"4096", 0, 4194304},
+	    {"4G", 0, 4194304},
+	    {"4g", 0, 4194304},
+	    {"1.5G", 0, 1572864},
+	    {"512M", 0, 524288},
+	    {"1024K", 0, 1024},
+	    {"1025B", 0, 2},
+	    {"1T", 0, 1073741824ULL},
+	    {"0.5", 0, 512},
+	    {"", -EINVAL, 0},
+	    {"-4G", -EINVAL, 0},
+	    {"4GB", -EINVAL, 0},
+	    {"4X", -EINVAL, 0},
+	    {".", -EINVAL, 0},
+	    {"16E", -ERANGE, 0},
+	    {"99999999999999999999", -ERANGE, 0},
+	    {"17179869184G", -ERANGE, 0},
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		unsigned long long r = 7;
+		int k = vh_parse_qemu_size_kib(v[i].s, &r);
+		if (k != v[i].r || (k == 0 && r != v[i].kib) ||
+		    (k < 0 && r != 7))
+			fail_msg("%s: %d %llu, expected %d %llu", v[i].s, k, r,
+				 v[i].r, v[i].kib);
+	}
+}
+
+static void memory_numa_and_limits(void **state UNUSED)
+{
+	struct vh_domain *d;
+
+	/* NUMA cells replace <memory>: their sum plus the DIMMs. */
+	d = parse_ok("<domain type='kvm'><name>m</name>"
+		     "<maxMemory slots='4' unit='GiB'>64</maxMemory>"
+		     "<memory unit='GiB'>99</memory><cpu><numa>"
+		     "<cell id='0' cpus='0' memory='2' unit='GiB'/>"
+		     "<cell id='1' cpus='1' memory='2097152'/></numa></cpu>"
+		     "<devices><memory model='dimm'><target>"
+		     "<size unit='GiB'>1</size></target></memory></devices>"
+		     "<memoryBacking><locked/></memoryBacking></domain>");
+	assert_int_equal(d->memory_kib, 5242880);
+	assert_int_equal(d->max_memory_kib, 67108864);
+	assert_true(d->mem_locked);
+	assert_false(d->has_hard_limit);
+	assert_string_equal(d->mem_error, "");
+	vh_domain_free(d);
+	/* libvirt's "unlimited" hard limit is no limit; above it, refused */
+	d = parse_ok("<domain type='kvm'><name>m</name><memtune><hard_limit>"
+		     "9007199254740991</hard_limit></memtune></domain>");
+	assert_false(d->has_hard_limit);
+	assert_string_equal(d->mem_error, "");
+	vh_domain_free(d);
+	d = parse_ok("<domain type='kvm'><name>m</name><memtune><hard_limit>"
+		     "9007199254740992</hard_limit></memtune></domain>");
+	assert_false(d->has_hard_limit);
+	assert_non_null(strstr(d->mem_error, "too large"));
+	vh_domain_free(d);
+	d = parse_ok("<domain type='kvm'><name>m</name><memory unit='byte'>"
+		     "2048</memory><devices><disk type='nvme'/><interface "
+		     "type='vdpa'/><controller type='pci' model='pci-root'/>"
+		     "</devices></domain>");
+	assert_int_equal(d->memory_kib, 2);
+	assert_int_equal(d->n_nvme_disks, 1);
+	assert_int_equal(d->n_vdpa, 1);
+	assert_int_equal(d->n_phbs, 1);
+	vh_domain_free(d);
+	d = parse_ok("<domain type='kvm'><name>m</name>"
+		     "<memory unit='furlongs'>2</memory></domain>");
+	assert_non_null(strstr(d->mem_error, "unknown unit"));
+	assert_non_null(strstr(d->mem_error, "furlongs"));
+	vh_domain_free(d);
+}
+
 /* Regression (fixed): vh_parse_memory_kib rounds bytes up to KiB with (v +
  * 1023) / 1024, which wraps when v is within 1023 of ULLONG_MAX:
  * 18446744073709551615 bytes gives 0 KiB ("not given") instead of 2^54 KiB, and
@@ -1117,6 +1198,8 @@ int main(void)
 	    cmocka_unit_test(vcpus),
 	    cmocka_unit_test(memory_units),
 	    cmocka_unit_test(memory_errors),
+	    cmocka_unit_test(qemu_sizes),
+	    cmocka_unit_test(memory_numa_and_limits),
 	    cmocka_unit_test(memory_round_up_no_wrap),
 	    cmocka_unit_test(memory_from_xml),
 	    cmocka_unit_test(memtune_hard_limit),

@@ -1591,13 +1591,25 @@ static void expect_no_rule(const char *rule)
 	}
 }
 
+/* Findings other than the locked-memory info every VFIO line gets. */
+static size_t n_real(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < T.rep.n_findings; i++)
+		n += !(streq(T.rep.findings[i].rule, "memlock-too-low") &&
+		       T.rep.findings[i].severity == VH_INFO);
+	return n;
+}
+
 static void expect_clean(void)
 {
-	if (T.rep.n_findings) {
+	if (n_real()) {
 		dump();
 		fail_msg("expected no findings, got %zu (first: %s)",
 			 T.rep.n_findings, T.rep.findings[0].rule);
 	}
+	assert_int_equal(T.rep.n_error + T.rep.n_warning, 0);
 }
 
 /* No fix of the QEMU dialect is written in XML. */
@@ -1747,7 +1759,7 @@ static void check_viommu_order(void **state UNUSED)
 	assert_int_equal(f->severity, VH_ERROR);
 	assert_non_null(strstr(f->message, "-device vfio-pci at argument 5"));
 	assert_non_null(strstr(f->fix_where, "before"));
-	assert_int_equal(T.rep.n_findings, 1);
+	assert_int_equal(n_real(), 1);
 	expect_no_xml();
 	/* the same devices in the right order */
 	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, GOOD_VFIO);

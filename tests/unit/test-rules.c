@@ -20,6 +20,7 @@
 
 #include "../../lib/check.h"
 #include "../../lib/domain.h"
+#include "../../lib/memlock.h"
 #include "../../lib/profile.h"
 #include "../fakesys.h"
 
@@ -138,6 +139,9 @@ struct dom {
 	const char *devices;  /* inside <devices>, before the hostdevs */
 	const char *hostdevs;
 	unsigned vcpus; /* 0: 4 */
+	/* Inside <memtune>; NULL: a hard limit of 1 TiB, enough for every
+	 * test not about locked memory. */
+	const char *memtune;
 };
 
 #define AIC_FEATURES "<acpi/><apic/><ioapic driver='qemu'/>"
@@ -185,7 +189,7 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps,
 	    &T.xml,
 	    "<domain type='%s'>\n"
 	    "  <name>guest</name>\n"
-	    "  <memory unit='GiB'>16</memory>\n"
+	    "  <memory unit='GiB'>16</memory><memtune>%s</memtune>\n"
 	    "  <vcpu placement='static'>%u</vcpu>\n"
 	    "  <os>\n"
 	    "    <type arch='%s'%s%s%s>hvm</type>\n"
@@ -193,11 +197,12 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps,
 	    "  <features>%s</features>\n"
 	    "  <devices>\n%s\n%s  </devices>\n"
 	    "</domain>\n",
-	    d->type ? d->type : "kvm", d->vcpus ? d->vcpus : 4,
-	    d->arch ? d->arch : "x86_64", d->machine ? " machine='" : "",
-	    d->machine ? d->machine : "", d->machine ? "'" : "",
-	    d->features ? d->features : "", d->devices ? d->devices : "",
-	    d->hostdevs ? d->hostdevs : "");
+	    d->type ? d->type : "kvm",
+	    d->memtune ? d->memtune : "<hard_limit unit='TiB'>1</hard_limit>",
+	    d->vcpus ? d->vcpus : 4, d->arch ? d->arch : "x86_64",
+	    d->machine ? " machine='" : "", d->machine ? d->machine : "",
+	    d->machine ? "'" : "", d->features ? d->features : "",
+	    d->devices ? d->devices : "", d->hostdevs ? d->hostdevs : "");
 	assert_true(r > 0);
 	r = vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e);
 	if (r < 0)
@@ -337,6 +342,21 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
+    /* 16 GiB and two devices behind a vIOMMU: 2 * 16 GiB + 1 GiB. */
+    {"memlock-too-low",
+     VH_ERROR,
+     NULL,
+     "<memtune><hard_limit unit='KiB'>34603008</hard_limit></memtune>",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01 HOSTDEV("0x0a", "0x00", "0x0"),
+      .memtune = "<hard_limit unit='GiB'>32</hard_limit>"},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HD01 HOSTDEV("0x0a", "0x00", "0x0"),
+      .memtune = "<hard_limit unit='GiB'>33</hard_limit>"}},
     {"bad-address",
      VH_ERROR,
      NULL,
@@ -523,7 +543,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(vh_n_rules, 17);
+	assert_int_equal(vh_n_rules, 18);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
@@ -1396,6 +1416,259 @@ static void catalog(void **state UNUSED)
 	assert_string_equal(vh_severity_name((enum vh_severity)7), "?");
 }
 
+/* --- locked memory: libvirt's own tests (tests/qemumemlocktest.c and
+ * tests/qemumemlockdata/qemumemlock-*.xml), their numbers in bytes. --- */
+
+#define ML_HOST                                                                \
+	"0001:01:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                \
+	"driver=vfio-pci group=5\n"                                            \
+	"0001:02:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                \
+	"driver=vfio-pci group=6\n"                                            \
+	"0001:03:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                \
+	"driver=vfio-pci group=7 nvlink2\n"
+#define ML_HOSTDEV(bus)                                                        \
+	"<hostdev mode='subsystem' type='pci' managed='yes'>"                  \
+	"<driver name='vfio'/><source><address domain='0x0001' bus='" bus      \
+	"' slot='0x00' function='0x0'/></source></hostdev>"
+
+/* libvirt's test domain: 1 GiB, one vCPU. */
+static void run_ml(const char *type, const char *arch, const char *machine,
+		   const char *memtune, const char *devices)
+{
+	struct vh_err e = {0};
+	int r;
+
+	reset_check();
+	r = asprintf(&T.xml,
+		     "<domain type='%s'><name>guest</name>"
+		     "<memory unit='KiB'>1048576</memory>%s%s%s"
+		     "<vcpu placement='static'>1</vcpu><os>"
+		     "<type arch='%s' machine='%s'>hvm</type></os>"
+		     "<devices>%s</devices></domain>",
+		     type, memtune ? "<memtune>" : "", memtune ? memtune : "",
+		     memtune ? "</memtune>" : "", arch, machine, devices);
+	assert_true(r > 0);
+	r = vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e);
+	if (r < 0)
+		fail_msg("domain: %s\n%s", e.msg, T.xml);
+	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep),
+			 0);
+	T.have_rep = true;
+}
+
+/* The limit libvirt computes for the last domain, in bytes, with the
+ * host facts the check derived. */
+static unsigned long long ml_need_bytes(const struct vh_memlock_host *h)
+{
+	struct vh_memlock m;
+
+	assert_int_equal(vh_memlock_need(T.dom, h, &m), 0);
+	return m.kib * 1024;
+}
+
+static void expect_memlock_info(unsigned long long bytes)
+{
+	char want[64];
+	const struct vh_finding *f =
+	    expect_only("memlock-too-low", VH_INFO, NULL, NULL);
+
+	snprintf(want, sizeof(want), " %llu KiB ", bytes / 1024);
+	if (!strstr(f->message, want))
+		fail_msg("memlock info does not say%s: %s", want, f->message);
+}
+
+static void memlock_libvirt_pc(void **state UNUSED)
+{
+	static const struct vh_memlock_host one_group = {1, false};
+
+	host(ML_HOST);
+	/* pc-kvm, pc-tcg: 0, nothing locked, nothing said. */
+	run_ml("kvm", "x86_64", "pc", NULL, "");
+	assert_int_equal(ml_need_bytes(NULL), 0);
+	expect_none();
+	run_ml("qemu", "x86_64", "pc", NULL, "");
+	assert_int_equal(ml_need_bytes(NULL), 0);
+	expect_none();
+	/* pc-hostdev: 2147483648. */
+	run_ml("kvm", "x86_64", "pc", NULL, ML_HOSTDEV("0x01"));
+	assert_int_equal(ml_need_bytes(&one_group), 2147483648ULL);
+	expect_memlock_info(2147483648ULL);
+	/* pc-hostdev-nvme: 3221225472 (the NVMe disk counts on its own). */
+	run_ml("kvm", "x86_64", "pc", NULL,
+	       "<disk type='nvme' device='disk'><driver name='qemu' "
+	       "type='raw'/><source type='pci' managed='yes' namespace='1'>"
+	       "<address domain='0x0003' bus='0x02' slot='0x00' "
+	       "function='0x0'/></source><target dev='vda' bus='virtio'/>"
+	       "</disk>" ML_HOSTDEV("0x01"));
+	assert_int_equal(ml_need_bytes(&one_group), 3221225472ULL);
+	expect_memlock_info(3221225472ULL);
+	/* pc-hardlimit+hostdev: the hard limit, 2147483648, is just
+	 * enough. */
+	run_ml("kvm", "x86_64", "pc",
+	       "<hard_limit unit='KiB'>2097152</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_none();
+	/* One KiB less is not. */
+	run_ml("kvm", "x86_64", "pc",
+	       "<hard_limit unit='KiB'>2097151</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_only("memlock-too-low", VH_ERROR, NULL,
+		    "<memtune><hard_limit unit='KiB'>2097152</hard_limit>"
+		    "</memtune>");
+	/* pc-hardlimit (no hostdev): nothing to lock, nothing said. */
+	run_ml("kvm", "x86_64", "pc",
+	       "<hard_limit unit='KiB'>2097152</hard_limit>", "");
+	expect_none();
+}
+
+static void memlock_libvirt_locked(void **state UNUSED)
+{
+	host(ML_HOST);
+	/* pc-locked+hostdev, pseries-locked+hostdev: unlimited. */
+	reset_check();
+	T.xml = strdup("<domain type='kvm'><name>guest</name>"
+		       "<memory unit='KiB'>1048576</memory>"
+		       "<memoryBacking><locked/></memoryBacking>"
+		       "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+		       "<devices>" ML_HOSTDEV("0x01") "</devices></domain>");
+	{
+		struct vh_err e = {0};
+		assert_int_equal(
+		    vh_domain_parse(T.xml, strlen(T.xml), "g", &T.dom, &e), 0);
+		assert_true(T.dom->mem_locked);
+		assert_int_equal(
+		    vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep), 0);
+		T.have_rep = true;
+	}
+	expect_none();
+}
+
+static void memlock_viommu_per_device(void **state UNUSED)
+{
+	static const struct vh_memlock_host h = {2, false};
+
+	host(ML_HOST);
+	/* Without a vIOMMU two devices share one mapping: 2 GiB. */
+	run_ml("kvm", "x86_64", "q35", NULL,
+	       ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
+	assert_int_equal(ml_need_bytes(&h), 2147483648ULL);
+	expect_memlock_info(2147483648ULL);
+	/* With one each maps all memory: 2 * 1 GiB + 1 GiB. */
+	run_ml("kvm", "x86_64", "q35", NULL,
+	       "<iommu model='intel'><driver intremap='on' "
+	       "caching_mode='on'/></iommu>" ML_HOSTDEV("0x01")
+		   ML_HOSTDEV("0x02"));
+	assert_int_equal(ml_need_bytes(&h), 3221225472ULL);
+	expect_rule("memlock-too-low", VH_INFO, NULL, NULL);
+	assert_non_null(strstr(find("memlock-too-low")->message, "3145728"));
+}
+
+static void memlock_libvirt_pseries(void **state UNUSED)
+{
+	host(ML_HOST);
+	/* pseries-kvm: 20971520, the hash table and the default PHB's DMA
+	 * window; no device, so nothing said. */
+	run_ml("kvm", "ppc64", "pseries", NULL, "");
+	assert_int_equal(ml_need_bytes(NULL), 20971520ULL);
+	expect_none();
+	/* pseries-tcg: 0. */
+	run_ml("qemu", "ppc64", "pseries", NULL, "");
+	assert_int_equal(ml_need_bytes(NULL), 0);
+	/* pseries-hostdev: 4320133120 (the device isolated on a 2nd PHB). */
+	run_ml("kvm", "ppc64", "pseries", NULL, ML_HOSTDEV("0x01"));
+	expect_memlock_info(4320133120ULL);
+	/* pseries-hardlimit+hostdev: libvirt takes the 2 GiB hard limit as
+	 * it is, below the 4320133120 the device needs: an error here. */
+	run_ml("kvm", "ppc64", "pseries",
+	       "<hard_limit unit='KiB'>2097152</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_only("memlock-too-low", VH_ERROR, NULL,
+		    "<hard_limit unit='KiB'>4218880</hard_limit>");
+	/* pseries-hardlimit (no hostdev): 2 GiB covers 20971520. */
+	run_ml("kvm", "ppc64", "pseries",
+	       "<hard_limit unit='KiB'>2097152</hard_limit>", "");
+	expect_none();
+}
+
+static void memlock_pseries_nvlink2(void **state UNUSED)
+{
+	host(ML_HOST);
+	/* An NVLink2 GPU: the passthrough window covers the GPU RAM up to
+	 * 128 TiB: maxMemory + 2^28 KiB * PHBs + 8192, so with 2 PHBs
+	 * 24576 + 1048576 + 536870912 + 8192 KiB. */
+	run_ml("kvm", "ppc64", "pseries", NULL, ML_HOSTDEV("0x03"));
+	expect_memlock_info((24576ULL + 1048576 + 536870912 + 8192) * 1024);
+	/* The same device without the device-tree properties. */
+	run_ml("kvm", "ppc64le", "pseries", NULL, ML_HOSTDEV("0x02"));
+	expect_memlock_info(4320133120ULL);
+	/* Two groups: three PHBs.  base 8192+12288+8192, window 6 GiB. */
+	run_ml("kvm", "ppc64", "pseries", NULL,
+	       ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
+	expect_memlock_info((28672ULL + 6291456) * 1024);
+	/* Explicit PHBs count (libvirt's formula without isolation). */
+	{
+		struct vh_memlock m;
+		struct vh_domain d = {.arch = (char *)"ppc64",
+				      .virt_type = (char *)"kvm",
+				      .memory_kib = 1048576,
+				      .max_memory_kib = 4194304,
+				      .n_phbs = 4};
+		assert_int_equal(vh_memlock_need(&d, NULL, &m), 0);
+		/* 4194304/128 + 4*4096 + 8192, no device: no window. */
+		assert_int_equal(m.kib, 32768 + 16384 + 8192);
+	}
+}
+
+static void memlock_overflow_and_garbage(void **state UNUSED)
+{
+	struct vh_memlock m;
+	struct vh_domain d = {.arch = (char *)"x86_64",
+			      .virt_type = (char *)"kvm",
+			      .memory_kib = VH_MEMORY_MAX_KIB,
+			      .has_iommu = true,
+			      .n_hostdevs = 4096};
+
+	assert_int_equal(vh_memlock_need(&d, NULL, &m), -ERANGE);
+	d.arch = (char *)"ppc64";
+	d.max_memory_kib = ~0ULL;
+	d.n_phbs = ~0u;
+	assert_int_equal(vh_memlock_need(&d, NULL, &m), -ERANGE);
+
+	host(ML_HOST);
+	static const char *const bad[] = {
+	    "<hard_limit unit='KiB'>-1</hard_limit>",
+	    "<hard_limit unit='KiB'>lots</hard_limit>",
+	    "<hard_limit unit='parsecs'>1</hard_limit>",
+	    "<hard_limit>99999999999999999999999999</hard_limit>",
+	    "<hard_limit unit='EiB'>16</hard_limit>",
+	    /* above libvirt's "unlimited" (2^53 - 1 KiB): refused */
+	    "<hard_limit unit='KiB'>9007199254740992</hard_limit>",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		run_ml("kvm", "x86_64", "pc", bad[i], ML_HOSTDEV("0x01"));
+		expect_only("memlock-too-low", VH_ERROR, NULL, NULL);
+		if (!strstr(find("memlock-too-low")->message, "<hard_limit"))
+			fail_msg("%s: %s", bad[i],
+				 find("memlock-too-low")->message);
+	}
+	/* Exactly "unlimited": no limit, libvirt computes its own. */
+	run_ml("kvm", "x86_64", "pc",
+	       "<hard_limit unit='KiB'>9007199254740991</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_memlock_info(2147483648ULL);
+	/* Units as libvirt scales them. */
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='G'>2</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_none();
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='GB'>2</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_only("memlock-too-low", VH_ERROR, NULL, "2097152");
+	run_ml("kvm", "x86_64", "pc",
+	       "<hard_limit unit='bytes'>2147483648</hard_limit>",
+	       ML_HOSTDEV("0x01"));
+	expect_none();
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1436,6 +1709,12 @@ int main(void)
 	    T_(unrelated_broken_devices_ignored),
 	    T_(broken_group_member_is_read),
 	    T_(report_renderings),
+	    T_(memlock_libvirt_pc),
+	    T_(memlock_libvirt_locked),
+	    T_(memlock_viommu_per_device),
+	    T_(memlock_libvirt_pseries),
+	    T_(memlock_pseries_nvlink2),
+	    T_(memlock_overflow_and_garbage),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
