@@ -431,11 +431,13 @@ static void check_nvidia(struct dctx *c)
 {
 	char **pids = NULL, node[256], comm[64], id[64];
 	int n;
+	long persistenced = 0;
 
-	if (process_running(c->sys, "nvidia-persistenced", NULL))
+	if (process_running(c->sys, "nvidia-persistenced", &persistenced))
 		emit(c, "nvidia-persistenced", VH_WARN,
 		     "No process holds an NVIDIA GPU on the host",
-		     strdup("nvidia-persistenced is running"),
+		     fmtd("nvidia-persistenced is running (pid %ld)",
+			  persistenced),
 		     strdup("systemctl stop nvidia-persistenced (and disable "
 			    "it) before giving the GPU to a VM"));
 	/* Anything else with a /dev/nvidia* node open keeps the GPU's
@@ -450,19 +452,17 @@ static void check_nvidia(struct dctx *c)
 		if (vh_sys_read_str(c->sys, comm, sizeof(comm), "/proc/%s/comm",
 				    pids[i]) < 0)
 			vh_strlcpy(comm, "?", sizeof(comm));
+		if (streq(comm, "nvidia-persistenced"))
+			continue; /* reported above, with its fix */
 		if (count > 1)
 			snprintf(more, sizeof(more), " and %u more", count - 1);
 		snprintf(id, sizeof(id), "nvidia-device-open:%s", pids[i]);
 		emit(c, id, VH_WARN,
 		     "No process has an NVIDIA device node open on the host",
 		     fmtd("pid %s (%s) holds %s%s", pids[i], comm, node, more),
-		     streq(comm, "nvidia-persistenced")
-			 ? strdup("systemctl stop nvidia-persistenced (and "
-				  "disable it) before giving the GPU to a VM")
-			 : fmtd("stop it before giving the GPU to a VM: "
-				"systemctl stop the service that runs it, or "
-				"kill %s",
-				pids[i]));
+		     fmtd("stop it before giving the GPU to a VM: systemctl "
+			  "stop the service that runs it, or kill %s",
+			  pids[i]));
 	}
 	vh_strv_free(pids);
 }
