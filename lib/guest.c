@@ -52,24 +52,20 @@ static const struct hypervisor {
      "the VM"},
 };
 
+#define ANY_IOMMU_FIX                                                          \
+	"give the VM an emulated IOMMU with interrupt remapping (QEMU/KVM: "   \
+	"<iommu model='intel'><driver intremap='on' caching_mode='on'/>"       \
+	"</iommu> and <ioapic driver='qemu'/> in its domain XML)"
 /* A hypervisor the guest cannot name (only the CPU flag says there is
  * one), and no hypervisor at all. */
 static const struct hypervisor unknown = {
-    "unknown",
-    "an unidentified hypervisor",
-    NULL,
-    NULL,
-    "give the VM an emulated IOMMU with interrupt remapping (QEMU/KVM: "
-    "<iommu model='intel'><driver intremap='on' caching_mode='on'/>"
-    "</iommu> and <ioapic driver='qemu'/> in its domain XML)",
-    NULL,
-    "give the VM an emulated IOMMU with interrupt remapping (QEMU/KVM: "
-    "<iommu model='intel'><driver intremap='on' caching_mode='on'/>"
-    "</iommu> and <ioapic driver='qemu'/> in its domain XML)",
+    "unknown",	   "an unidentified hypervisor",
+    NULL,	   NULL,
+    ANY_IOMMU_FIX, NULL,
+    ANY_IOMMU_FIX,
 };
 static const struct hypervisor none = {
-    "none", "no hypervisor",   NULL, NULL, unknown.iommu_fix,
-    NULL,   unknown.iommu_fix,
+    "none", "no hypervisor", NULL, NULL, ANY_IOMMU_FIX, NULL, ANY_IOMMU_FIX,
 };
 
 static const struct hypervisor *xen_entry(void)
