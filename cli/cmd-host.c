@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../lib/engine.h"
+#include "../lib/guest.h"
 #include "../lib/host.h"
 #include "cli.h"
 
@@ -220,19 +221,25 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 	struct vh_pci_addr *devs = NULL;
 	struct vh_buf o = {0};
 	size_t n = 0;
+	bool guest = false;
 	int r;
 
 	for (int i = 1; i < argc; i++) {
 		struct vh_pci_addr a;
 		if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
 			fputs(
-			    "Usage: vfio-hooks doctor [DEVICE...]\nPASS, WARN "
-			    "or "
-			    "FAIL per check of the host, with the fix; exit 1 "
-			    "when any check fails.\n",
+			    "Usage: vfio-hooks doctor [--guest] [DEVICE...]\n"
+			    "PASS, WARN or FAIL per check of the host "
+			    "(--guest: "
+			    "of the VM it runs in), with the fix; exit 1 when "
+			    "any check fails.\n",
 			    stdout);
 			free(devs);
 			return EXIT_OK;
+		}
+		if (streq(argv[i], "--guest")) {
+			guest = true;
+			continue;
 		}
 		if (vh_pci_addr_parse(argv[i], &a) < 0) {
 			fprintf(stderr,
@@ -251,7 +258,8 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		free(devs);
 		return EXIT_USAGE;
 	}
-	r = vh_host_doctor(h.sys, &h.ps, devs, n, &rep);
+	r = guest ? vh_guest_doctor(h.sys, &h.ps, devs, n, &rep)
+		  : vh_host_doctor(h.sys, &h.ps, devs, n, &rep);
 	free(devs);
 	if (r < 0) {
 		close_host(&h);

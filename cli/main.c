@@ -21,8 +21,8 @@ static const struct {
      "list [--all]                             the devices that matter for "
      "passthrough"},
     {"doctor", cmd_doctor,
-     "doctor [DEVICE...]                       is the host ready? PASS, WARN, "
-     "FAIL with fixes"},
+     "doctor [--guest] [DEVICE...]             is the host (or this VM) "
+     "ready? PASS, WARN, FAIL"},
     {"snapshot", cmd_snapshot,
      "snapshot -o FILE.tar                     capture what vfio-hooks reads, "
      "for --root"},

@@ -21,7 +21,7 @@ _vfio_hooks()
 	check) COMPREPLY=($(compgen -W "--domain --all --connect -" -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")) ;;
 	list) COMPREPLY=($(compgen -W "--all" -- "$cur")) ;;
 	doctor)
-		COMPREPLY=($(compgen -W "$(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--guest $(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;
 	snapshot) COMPREPLY=($(compgen -W "-o" -- "$cur")) ;;
 	bind|unbind)
 		COMPREPLY=($(compgen -W "--persist $(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;

@@ -66,23 +66,26 @@ struct dctx {
 	bool iommu_on;
 };
 
-static void emit(struct dctx *c, const char *id, enum vh_verdict v,
-		 const char *what, char *detail, char *fix)
+int vh_hostreport_add(struct vh_hostreport *r, const char *id,
+		      enum vh_verdict v, const char *what, char *detail,
+		      char *fix)
 {
-	struct vh_hostreport *r = c->rep;
 	struct vh_hostcheck *nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
+	char *i = strdup(id), *w = strdup(what);
 
-	if (!nv) {
-		c->err = -ENOMEM;
+	if (!nv || !i || !w) {
+		r->v = nv ? nv : r->v;
+		free(i);
+		free(w);
 		free(detail);
 		free(fix);
-		return;
+		return -ENOMEM;
 	}
 	r->v = nv;
 	nv[r->n++] = (struct vh_hostcheck){
-	    .id = strdup(id),
+	    .id = i,
 	    .verdict = v,
-	    .what = strdup(what),
+	    .what = w,
 	    .detail = detail,
 	    .fix = v == VH_PASS ? (free(fix), NULL) : fix,
 	};
@@ -90,6 +93,14 @@ static void emit(struct dctx *c, const char *id, enum vh_verdict v,
 		r->n_fail++;
 	else if (v == VH_WARN)
 		r->n_warn++;
+	return 0;
+}
+
+static void emit(struct dctx *c, const char *id, enum vh_verdict v,
+		 const char *what, char *detail, char *fix)
+{
+	if (vh_hostreport_add(c->rep, id, v, what, detail, fix) < 0)
+		c->err = -ENOMEM;
 }
 
 static char *fmtd(const char *f, ...) _printf_(1, 2);
@@ -105,8 +116,7 @@ static char *fmtd(const char *f, ...)
 	return s;
 }
 
-/* Up to 64 KiB of a /proc file, NUL-terminated. */
-static char *slurp(const struct vh_sys *sys, const char *path)
+char *vh_host_slurp(const struct vh_sys *sys, const char *path)
 {
 	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap + 1);
@@ -121,7 +131,7 @@ static char *slurp(const struct vh_sys *sys, const char *path)
 	return buf;
 }
 
-static bool has_word(const char *text, const char *word)
+bool vh_has_word(const char *text, const char *word)
 {
 	size_t l = strlen(word);
 
@@ -146,9 +156,9 @@ static int count_entries(const struct vh_sys *sys, const char *dir)
 
 static void check_cpu(struct dctx *c)
 {
-	_cleanup_free_ char *cpu = slurp(c->sys, "/proc/cpuinfo");
-	bool vmx = cpu && has_word(cpu, "vmx"),
-	     svm = cpu && has_word(cpu, "svm");
+	_cleanup_free_ char *cpu = vh_host_slurp(c->sys, "/proc/cpuinfo");
+	bool vmx = cpu && vh_has_word(cpu, "vmx"),
+	     svm = cpu && vh_has_word(cpu, "svm");
 
 	emit(c, "cpu-virtualization",
 	     !cpu	  ? VH_WARN
@@ -192,9 +202,9 @@ static void check_iommu(struct dctx *c)
 {
 	int units = count_entries(c->sys, "/sys/class/iommu");
 	int groups = count_entries(c->sys, "/sys/kernel/iommu_groups");
-	_cleanup_free_ char *cmd = slurp(c->sys, "/proc/cmdline");
-	_cleanup_free_ char *irq = slurp(c->sys, "/proc/interrupts");
-	_cleanup_free_ char *cpu = slurp(c->sys, "/proc/cpuinfo");
+	_cleanup_free_ char *cmd = vh_host_slurp(c->sys, "/proc/cmdline");
+	_cleanup_free_ char *irq = vh_host_slurp(c->sys, "/proc/interrupts");
+	_cleanup_free_ char *cpu = vh_host_slurp(c->sys, "/proc/cpuinfo");
 	/* The IOMMU's vendor: its units' names (dmarN, ivhdN), its ACPI
 	 * table, else the CPU's vendor. */
 	bool amd = iommu_vendor_amd(c->sys, cpu);
@@ -229,7 +239,7 @@ static void check_iommu(struct dctx *c)
 		     strdup("/proc/interrupts cannot be read"),
 		     strdup("run as root"));
 	if (cmd) {
-		bool on = has_word(cmd, param) ||
+		bool on = vh_has_word(cmd, param) ||
 			  (amd && !strstr(cmd, "amd_iommu=off"));
 		emit(c, "cmdline-iommu",
 		     on		   ? VH_PASS
@@ -237,7 +247,7 @@ static void check_iommu(struct dctx *c)
 				   : VH_FAIL,
 		     amd ? "Kernel parameter for the AMD IOMMU"
 			 : "Kernel parameter intel_iommu=on",
-		     has_word(cmd, param) ? strdup(param)
+		     vh_has_word(cmd, param) ? strdup(param)
 		     : on ? strdup("the AMD IOMMU is on unless amd_iommu=off")
 		     : c->iommu_on
 			 ? fmtd("%s is not on the command line; this kernel "
@@ -249,7 +259,7 @@ static void check_iommu(struct dctx *c)
 			  param));
 		emit(
 		    c, "cmdline-iommu-pt",
-		    has_word(cmd, "iommu=pt") ? VH_PASS : VH_WARN,
+		    vh_has_word(cmd, "iommu=pt") ? VH_PASS : VH_WARN,
 		    "Kernel parameter iommu=pt (the vendor pages recommend it)",
 		    NULL,
 		    strdup("add iommu=pt to GRUB_CMDLINE_LINUX in "
@@ -276,7 +286,7 @@ static void check_params(struct dctx *c, const struct vh_pci_dev *d,
 	if (!p || !p->n_kernel_params || !cmd)
 		return;
 	for (size_t i = 0; i < p->n_kernel_params; i++)
-		if (!has_word(cmd, p->kernel_params[i]))
+		if (!vh_has_word(cmd, p->kernel_params[i]))
 			vh_buf_printf(&miss, "%s%s", miss.len ? " " : "",
 				      p->kernel_params[i]);
 	snprintf(id, sizeof(id), "device-kernel-params:%s", d->name);
@@ -397,14 +407,64 @@ static bool process_running(const struct vh_sys *sys, const char *comm,
 	return found;
 }
 
+/* The first /dev/nvidia* node among a process's open files, from its
+ * /proc/PID/fd links (which name the real path, whatever the root).  A
+ * process whose fds cannot be read (another user's, or gone) is skipped. */
+static bool holds_nvidia(const struct vh_sys *sys, const char *pid, char *node,
+			 size_t n, unsigned *ret_count)
+{
+	char **fds = NULL, target[256];
+	unsigned count = 0;
+	int k = vh_sys_list(sys, &fds, "/proc/%s/fd", pid);
+
+	for (int i = 0; i < k; i++)
+		if (vh_sys_readlink(sys, target, sizeof(target),
+				    "/proc/%s/fd/%s", pid, fds[i]) == 0 &&
+		    strncmp(target, "/dev/nvidia", 11) == 0 && count++ == 0)
+			vh_strlcpy(node, target, n);
+	vh_strv_free(fds);
+	*ret_count = count;
+	return count > 0;
+}
+
 static void check_nvidia(struct dctx *c)
 {
-	if (process_running(c->sys, "nvidia-persistenced", NULL))
+	char **pids = NULL, node[256], comm[64], id[64];
+	int n;
+	long persistenced = 0;
+
+	if (process_running(c->sys, "nvidia-persistenced", &persistenced))
 		emit(c, "nvidia-persistenced", VH_WARN,
 		     "No process holds an NVIDIA GPU on the host",
-		     strdup("nvidia-persistenced is running"),
+		     fmtd("nvidia-persistenced is running (pid %ld)",
+			  persistenced),
 		     strdup("systemctl stop nvidia-persistenced (and disable "
 			    "it) before giving the GPU to a VM"));
+	/* Anything else with a /dev/nvidia* node open keeps the GPU's
+	 * driver busy: unbinding it for vfio-pci then hangs or fails. */
+	n = vh_sys_list(c->sys, &pids, "/proc");
+	for (int i = 0; i < n; i++) {
+		unsigned count;
+		char more[48] = "";
+		if (pids[i][0] < '0' || pids[i][0] > '9' ||
+		    !holds_nvidia(c->sys, pids[i], node, sizeof(node), &count))
+			continue;
+		if (vh_sys_read_str(c->sys, comm, sizeof(comm), "/proc/%s/comm",
+				    pids[i]) < 0)
+			vh_strlcpy(comm, "?", sizeof(comm));
+		if (streq(comm, "nvidia-persistenced"))
+			continue; /* reported above, with its fix */
+		if (count > 1)
+			snprintf(more, sizeof(more), " and %u more", count - 1);
+		snprintf(id, sizeof(id), "nvidia-device-open:%s", pids[i]);
+		emit(c, id, VH_WARN,
+		     "No process has an NVIDIA device node open on the host",
+		     fmtd("pid %s (%s) holds %s%s", pids[i], comm, node, more),
+		     fmtd("stop it before giving the GPU to a VM: systemctl "
+			  "stop the service that runs it, or kill %s",
+			  pids[i]));
+	}
+	vh_strv_free(pids);
 }
 
 /* The daemon started before the hook was placed has not seen it: libvirt
@@ -441,7 +501,8 @@ static void check_hook(struct dctx *c)
 	}
 	{
 		char stat_line[1024];
-		_cleanup_free_ char *pstat = slurp(c->sys, "/proc/stat");
+		_cleanup_free_ char *pstat =
+		    vh_host_slurp(c->sys, "/proc/stat");
 		unsigned long long start_ticks = 0, btime = 0;
 		long hz = sysconf(_SC_CLK_TCK);
 		char *p, *b;
@@ -488,7 +549,7 @@ int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 
 	check_cpu(&c);
 	check_iommu(&c);
-	cmd = slurp(sys, "/proc/cmdline");
+	cmd = vh_host_slurp(sys, "/proc/cmdline");
 	if (devices) {
 		for (size_t i = 0; i < n_devices; i++)
 			check_device(&c, &devices[i], cmd);

@@ -36,6 +36,16 @@ struct vh_hostreport {
 	unsigned n_fail, n_warn;
 };
 
+/* Append a check; takes @detail and @fix (either may be NULL).  -ENOMEM. */
+int vh_hostreport_add(struct vh_hostreport *r, const char *id,
+		      enum vh_verdict v, const char *what, char *detail,
+		      char *fix);
+/* Up to 64 KiB of a /proc or /sys text file, NUL-terminated (free()), or
+ * NULL when it cannot be read. */
+char *vh_host_slurp(const struct vh_sys *sys, const char *path);
+/* @word as a whole blank-separated word of @text. */
+bool vh_has_word(const char *text, const char *word);
+
 /* Run the doctor's checks.  @devices (NULL-terminated addresses) limits the
  * device checks; NULL: every interesting device.  Fails only on ENOMEM. */
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,

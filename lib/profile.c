@@ -24,6 +24,17 @@ static void profile_clear(struct vh_profile *p)
 	for (size_t i = 0; i < p->n_kernel_params; i++)
 		free(p->kernel_params[i]);
 	free(p->kernel_params);
+	free(p->guest_driver);
+	for (size_t i = 0; i < p->n_guest_kernels; i++) {
+		struct vh_guest_kernel *k = &p->guest_kernels[i];
+		free(k->hypervisor);
+		free(k->min);
+		free(k->why);
+		for (size_t j = 0; j < k->n_commits; j++)
+			free(k->commits[j]);
+		free(k->commits);
+	}
+	free(p->guest_kernels);
 	*p = (struct vh_profile){0};
 }
 
@@ -119,6 +130,80 @@ have_schema:
 		return vh_err_set(
 		    e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
 		    re.line, re.msg[0] ? re.msg : "invalid", schema);
+	return 0;
+}
+
+int vh_kernel_version_parse(const char *s, unsigned ret[3])
+{
+	unsigned v[3] = {0, 0, 0};
+	int i = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	while (i < 3 && *s >= '0' && *s <= '9') {
+		unsigned long n = strtoul(s, (char **)&s, 10);
+		v[i++] = n > 99999 ? 99999 : (unsigned)n;
+		if (*s != '.' || s[1] < '0' || s[1] > '9')
+			break;
+		s++;
+	}
+	memcpy(ret, v, sizeof(v));
+	return 0;
+}
+
+int vh_kernel_version_cmp(const unsigned a[3], const unsigned b[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+static int parse_kernel(xmlNode *n, struct vh_guest_kernel *k)
+{
+	k->hypervisor = vh_xml_prop(n, "hypervisor");
+	k->min = vh_xml_prop(n, "min");
+	k->why = vh_xml_text(vh_xml_child(n, "why"));
+	if (!k->hypervisor || !k->min)
+		return -ENOMEM;
+	(void)vh_kernel_version_parse(k->min, k->min_v);
+	for (xmlNode *c = vh_xml_child(n, "commit"); c;
+	     c = vh_xml_next(c, "commit")) {
+		_cleanup_free_ char *id = vh_xml_prop(c, "id");
+		_cleanup_free_ char *title = vh_xml_text(c);
+		char **nc =
+		    realloc(k->commits, (k->n_commits + 1) * sizeof(*nc));
+		if (!nc || !id)
+			return -ENOMEM;
+		k->commits = nc;
+		if (asprintf(&k->commits[k->n_commits], "%.12s (\"%s\")", id,
+			     title ? title : "") < 0)
+			return -ENOMEM;
+		k->n_commits++;
+	}
+	return 0;
+}
+
+static int parse_guest(xmlNode *guest, struct vh_profile *p)
+{
+	xmlNode *n;
+
+	if ((n = vh_xml_child(guest, "driver")) &&
+	    !(p->guest_driver = vh_xml_prop(n, "name")))
+		return -ENOMEM;
+	for (n = vh_xml_child(guest, "kernel"); n;
+	     n = vh_xml_next(n, "kernel")) {
+		struct vh_guest_kernel *nk = realloc(
+		    p->guest_kernels, (p->n_guest_kernels + 1) * sizeof(*nk));
+		int r;
+		if (!nk)
+			return -ENOMEM;
+		p->guest_kernels = nk;
+		nk[p->n_guest_kernels] = (struct vh_guest_kernel){0};
+		r = parse_kernel(n, &nk[p->n_guest_kernels++]);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -223,7 +308,7 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 			return -ENOMEM;
 		p->n_kernel_params++;
 	}
-	return 0;
+	return parse_guest(vh_xml_child(root, "guest"), p);
 }
 
 /* A file anyone may change would let anyone change what a root hook does. */

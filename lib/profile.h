@@ -33,6 +33,16 @@ struct vh_needs {
 	unsigned min_msi;
 };
 
+/* A guest kernel a hypervisor needs for the device (doctor --guest). */
+struct vh_guest_kernel {
+	char *hypervisor; /* "kvm", "hyper-v", "xen", "vmware" */
+	char *min;	  /* "5.19": the release the fixes landed in */
+	unsigned min_v[3];
+	char **commits; /* "08e61e861a0e... PCI: hv: Fix ..." */
+	size_t n_commits;
+	char *why;
+};
+
 struct vh_profile {
 	char *id;
 	char *file; /* where it was loaded from */
@@ -57,6 +67,10 @@ struct vh_profile {
 	bool sriov_pf_host; /* the SR-IOV PF stays on its host driver */
 	char **kernel_params;
 	size_t n_kernel_params;
+	/* guest */
+	char *guest_driver; /* the driver the guest should bind, or NULL */
+	struct vh_guest_kernel *guest_kernels;
+	size_t n_guest_kernels;
 };
 
 struct vh_profiles {
@@ -78,6 +92,12 @@ void vh_profiles_done(struct vh_profiles *p);
 /* The most specific profile matching the device, or NULL. */
 const struct vh_profile *vh_profiles_match(const struct vh_profiles *p,
 					   const struct vh_pci_dev *d);
+/* "5.15.0-1019-azure" or "5.19" as major, minor, patch.  -EINVAL when it
+ * does not start with a number. */
+int vh_kernel_version_parse(const char *s, unsigned ret[3]);
+/* <0, 0, >0 as a is older than, the same as, newer than b. */
+int vh_kernel_version_cmp(const unsigned a[3], const unsigned b[3]);
+
 /* How specific a profile's match is (subsystem > device list > class >
  * vendor); ties go to the earlier id in sort order. */
 int vh_profile_specificity(const struct vh_profile *p);

@@ -207,6 +207,14 @@ static void copy_device(struct tar *t, const struct vh_sys *sys,
 		}
 	}
 	vh_strv_free(entries);
+	/* The vectors its driver enabled (doctor --guest counts them). */
+	entries = NULL;
+	n = vh_sys_list(sys, &entries, "/sys/%s/msi_irqs", devs);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "/sys/%s/msi_irqs/%s", devs, entries[i]);
+		copy_file(t, sys, p, 64);
+	}
+	vh_strv_free(entries);
 }
 
 static void copy_dir_links(struct tar *t, const struct vh_sys *sys,
@@ -268,6 +276,22 @@ int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 	copy_file(&t, sys, "/proc/cpuinfo", 1 << 20);
 	copy_file(&t, sys, "/proc/interrupts", 1 << 20);
 	copy_file(&t, sys, "/proc/sys/kernel/osrelease", 256);
+	/* What tells a guest its hypervisor. */
+	copy_file(&t, sys, "/sys/hypervisor/type", 64);
+	copy_file(&t, sys, "/sys/hypervisor/guest_type", 64);
+	copy_file(&t, sys, "/sys/class/dmi/id/sys_vendor", 256);
+	copy_file(&t, sys, "/sys/class/dmi/id/product_name", 256);
+	/* ACPI tables by name only (DMAR, IVRS): their presence counts. */
+	names = NULL;
+	n = vh_sys_list(sys, &names, "/sys/firmware/acpi/tables");
+	for (int i = 0; i < n && !t.err; i++) {
+		struct stat st;
+		snprintf(p, sizeof(p), "/sys/firmware/acpi/tables/%s",
+			 names[i]);
+		if (vh_sys_lstat(sys, &st, "%s", p) == 0 && S_ISREG(st.st_mode))
+			add_file(&t, p + 1, "", 0);
+	}
+	vh_strv_free(names);
 	/* Presence of the device nodes (empty files in the archive). */
 	if (vh_sys_exists(sys, "/dev/kvm") > 0)
 		add_file(&t, "dev/kvm", "", 0);

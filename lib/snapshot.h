@@ -2,7 +2,9 @@
 /*
  * A snapshot of what vfio-hooks reads from a host (PCI devices with their
  * attributes, config space and links, IOMMU groups, drivers, IOMMU units,
- * /proc/cmdline, cpuinfo, interrupts) as a tar archive that --root replays.
+ * /proc/cmdline, cpuinfo, interrupts; for doctor --guest the msi_irqs of
+ * each device, /sys/hypervisor, DMI vendor and product, ACPI table names,
+ * the kernel release) as a tar archive that --root replays.
  * For bug reports and as test fixtures taken from real machines.  Reads
  * only; links are kept as links.
  */

@@ -130,6 +130,7 @@ struct dev {
 	bool reset_none, reset_set;
 	int group;
 	unsigned msi, msix;
+	unsigned msi_irqs, msix_irqs; /* vectors a driver has enabled */
 	bool pcie, bridge, short_cfg, nvlink2;
 	unsigned pcie_type;
 	bool sriov;
@@ -258,6 +259,10 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			d->msi = (unsigned)atoi(v);
 		} else if (!strcmp(k, "msix")) {
 			d->msix = (unsigned)atoi(v);
+		} else if (!strcmp(k, "msi_irqs")) {
+			d->msi_irqs = (unsigned)atoi(v);
+		} else if (!strcmp(k, "msix_irqs")) {
+			d->msix_irqs = (unsigned)atoi(v);
 		} else if (!strcmp(k, "pcie")) {
 			d->pcie = true;
 			d->pcie_type = eq ? (unsigned)atoi(v) : 0;
@@ -366,6 +371,13 @@ static int build_dev(const char *root, struct dev *d)
 		A("sriov_totalvfs", "%u\n", d->total);
 		A("sriov_numvfs", "%u\n", d->numvfs);
 		A("sriov_drivers_autoprobe", "%s", "1\n");
+	}
+	/* msi_irqs/IRQ holds "msi" or "msix", as the kernel writes it. */
+	for (unsigned i = 0; i < d->msi_irqs + d->msix_irqs; i++) {
+		snprintf(rel, sizeof(rel), "%s/msi_irqs/%u", dp, 24 + i);
+		r = putf(root, rel, "%s\n", i < d->msi_irqs ? "msi" : "msix");
+		if (r < 0)
+			return r;
 	}
 	len = make_config(d, cfg);
 	snprintf(rel, sizeof(rel), "%s/%s/config", root, dp);
@@ -485,6 +497,28 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			r = mkdir_p(d);
 		} else if (!strncmp(p, "cmdline ", 8)) {
 			r = putf(root, "proc/cmdline", "%s\n", p + 8);
+		} else if (!strncmp(p, "file ", 5)) {
+			/* file PATH TEXT: any file, such as DMI or osrelease */
+			char *path = p + 5, *text = strchr(path, ' ');
+			if (text)
+				*text++ = '\0';
+			r = putf(root, path, "%s\n", text ? text : "");
+		} else if (!strncmp(p, "link ", 5)) {
+			/* link PATH TARGET: a symlink with the target as given,
+			 * such as /proc/PID/fd/N -> /dev/nvidia0 */
+			char *path = p + 5, *target = strchr(path, ' '),
+			     l[PATH_MAX];
+			if (!target) {
+				snprintf(err, n,
+					 "spec line %d: link PATH TARGET", ln);
+				r = -EINVAL;
+				continue;
+			}
+			*target++ = '\0';
+			r = fakesys_put(root, path, "");
+			snprintf(l, sizeof(l), "%s/%s", root, path);
+			if (r == 0 && (unlink(l) < 0 || symlink(target, l) < 0))
+				r = -errno;
 		} else if (!strncmp(p, "iommu ", 6)) {
 			char d[PATH_MAX];
 			snprintf(d, sizeof(d), "%s/sys/class/iommu/%s", root,

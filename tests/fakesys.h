@@ -10,11 +10,17 @@
  *   ADDR id=VVVV:DDDD [subsys=VVVV:DDDD] [class=0xCCCCCC] [rev=N]
  *        [driver=NAME] [group=N] [reset=m1,m2 | reset= | reset=none]
  *        [override=NAME] [msi=N] [msix=N] [pcie[=TYPE]] [bridge]
+ *        [msi_irqs=N] [msix_irqs=N]
  *        [sriov=total:N,offset:N,stride:N,vfdev:XXXX] [numvfs=N]
  *        [physfn=ADDR] [parent=ADDR] [cfg=64] [nvlink2]
  *   driver NAME            an (empty) driver directory
  *   cmdline TEXT...        /proc/cmdline
  *   iommu NAME             /sys/class/iommu/NAME (a hardware IOMMU)
+ *   file PATH TEXT...      any file under the root (DMI, osrelease, ...)
+ *   link PATH TARGET       a symlink to TARGET exactly as given
+ *
+ * msi_irqs=N and msix_irqs=N are the vectors a driver enabled: entries of
+ * the device's msi_irqs directory.
  *
  * nvlink2 gives the device an of_node with the device-tree properties of a
  * POWER9 GPU with NVLink2 bridges (ibm,gpu, ibm,nvlink, ibm,nvlink-speed,

@@ -164,7 +164,45 @@ static void shipped_aic100(void **state UNUSED)
 	assert_false(p->sriov_pf_host);
 	assert_string_equal(p->kernel_params[0], "intel_iommu=on");
 	assert_string_equal(p->kernel_params[1], "iommu=pt");
+	/* Inside the guest: qaic, and under Hyper-V 5.19 or the four
+	 * pci-hyperv fixes the vendor page lists. */
+	assert_string_equal(p->guest_driver, "qaic");
+	assert_int_equal(p->n_guest_kernels, 1);
+	assert_string_equal(p->guest_kernels[0].hypervisor, "hyper-v");
+	assert_string_equal(p->guest_kernels[0].min, "5.19");
+	assert_int_equal(p->guest_kernels[0].min_v[0], 5);
+	assert_int_equal(p->guest_kernels[0].min_v[1], 19);
+	assert_int_equal(p->guest_kernels[0].n_commits, 4);
+	assert_non_null(strstr(p->guest_kernels[0].commits[0], "08e61e861a0e"));
+	assert_non_null(strstr(p->guest_kernels[0].commits[3], "a2bad844a67b"));
 	vh_profiles_done(&ps);
+}
+
+static void kernel_versions(void **state UNUSED)
+{
+	unsigned a[3], b[3];
+
+	assert_int_equal(vh_kernel_version_parse("5.15.0-1019-azure", a), 0);
+	assert_int_equal(a[0], 5);
+	assert_int_equal(a[1], 15);
+	assert_int_equal(a[2], 0);
+	assert_int_equal(vh_kernel_version_parse("5.19", b), 0);
+	assert_int_equal(b[2], 0);
+	assert_true(vh_kernel_version_cmp(a, b) < 0);
+	assert_int_equal(vh_kernel_version_parse("5.19.0-rc7", a), 0);
+	assert_int_equal(vh_kernel_version_cmp(a, b), 0);
+	assert_int_equal(vh_kernel_version_parse("6.1.0-27-amd64", a), 0);
+	assert_true(vh_kernel_version_cmp(a, b) > 0);
+	assert_int_equal(vh_kernel_version_parse("5.4.208", a), 0);
+	assert_int_equal(a[2], 208);
+	assert_true(vh_kernel_version_cmp(a, b) < 0);
+	/* "10.0" is newer than "9.9": numbers, not text. */
+	assert_int_equal(vh_kernel_version_parse("10.0", a), 0);
+	assert_int_equal(vh_kernel_version_parse("9.9", b), 0);
+	assert_true(vh_kernel_version_cmp(a, b) > 0);
+	assert_int_equal(vh_kernel_version_parse("linux-5.19", a), -EINVAL);
+	assert_int_equal(vh_kernel_version_parse("", a), -EINVAL);
+	assert_int_equal(vh_kernel_version_parse(NULL, a), -EINVAL);
 }
 
 static void shipped_hailo(void **state UNUSED)
@@ -766,6 +804,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(shipped_profiles_load),
 	    cmocka_unit_test(shipped_aic100),
+	    cmocka_unit_test(kernel_versions),
 	    cmocka_unit_test(shipped_hailo),
 	    cmocka_unit_test(shipped_flex_rebellions_nvidia),
 	    cmocka_unit_test(match_shipped),
