@@ -290,8 +290,31 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 					continue;
 				}
 				m->devices = nd;
-				m->devices[m->n_devices].addr = pa;
-				m->devices[m->n_devices].reset_method = rm;
+				m->devices[m->n_devices] =
+				    (typeof(m->devices[0])){.addr = pa,
+							    .reset_method = rm};
+				for (xmlNode *k = c->children; k; k = k->next) {
+					_cleanup_free_ char *kn = NULL,
+							    *kv = NULL;
+					if (!vh_xml_is(k, "vf-setting"))
+						continue;
+					kn = vh_xml_prop(k, "name");
+					kv = vh_xml_prop(k, "value");
+					if (!vh_setting_ok(kn, kv)) {
+						snprintf(
+						    m->error, sizeof(m->error),
+						    "<vf-setting name='%.32s' "
+						    "value='%.32s'>: a name of "
+						    "a-z, 0-9 and _, a value "
+						    "of "
+						    "letters, digits and ._:-",
+						    kn ? kn : "", kv ? kv : "");
+						continue;
+					}
+					(void)vh_settings_set(
+					    &m->devices[m->n_devices].vf, kn,
+					    kv);
+				}
 				m->n_devices++;
 			}
 		}
@@ -506,8 +529,10 @@ struct vh_domain *vh_domain_free(struct vh_domain *d)
 	free(d->ioapic_driver);
 	free(d->iommu_model);
 	free(d->hostdevs);
-	for (size_t i = 0; i < d->meta.n_devices; i++)
+	for (size_t i = 0; i < d->meta.n_devices; i++) {
 		free(d->meta.devices[i].reset_method);
+		vh_settings_done(&d->meta.devices[i].vf);
+	}
 	free(d->meta.devices);
 	free(d);
 	return NULL;

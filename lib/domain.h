@@ -51,6 +51,9 @@ struct vh_domain_meta {
 	struct {
 		struct vh_pci_addr addr;
 		char *reset_method;
+		/* <vf-setting name='...' value='...'/> children: per-VF
+		 * resources, over the profile's. */
+		struct vh_settings vf;
 	} * devices;
 	size_t n_devices;
 	char error[256]; /* first problem found in our metadata */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "engine.h"
+#include "sriov.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -457,6 +458,24 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 			(void)vh_journal_mark(j, line, NULL);
 		}
 	}
+	for (size_t i = j->n_attrs; i-- > 0;) {
+		const struct vh_jattr *at = &j->attrs[i];
+		char now[128] = "";
+		int r;
+		if (vh_sys_read_str(en->sys, now, sizeof(now), "%s", at->path) <
+			0 ||
+		    streq(now, at->value))
+			continue; /* gone with its VF, or unchanged */
+		r = vh_sys_write(en->sys, at->value, VH_WRITE_BOUNDED, "%s",
+				 at->path);
+		if (r < 0) {
+			left++;
+			vh_err_set(e, r, "Cannot restore %s to '%s': %s.",
+				   at->path, at->value, errname(r));
+			logf_(en, LOG_ERR, "Cannot restore %s to '%s': %s",
+			      at->path, at->value, errname(r));
+		}
+	}
 	for (size_t i = j->n_sriov; i-- > 0;) {
 		struct vh_err de = {0};
 		if (undo_vfs(en, dirfd, j, &j->sriov[i], &de) == 0)
@@ -672,6 +691,146 @@ static int create_vfs(struct vh_engine *en, struct vh_journal *j,
 	return 0;
 }
 
+/* The directory of @tpl ({card}, {n} replaced) under @pf's device
+ * directory, as a kernel path; -ENOENT when the PF has no DRM card but the
+ * template wants one. */
+static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl,
+		  unsigned n, char *out, size_t len)
+{
+	char card[64] = "", **ents = NULL;
+	struct vh_buf b = {0};
+	int k;
+
+	if (strstr(tpl, "{card}")) {
+		k = vh_sys_list(en->sys, &ents, DEV "drm", pf);
+		for (int i = 0; i < k && !card[0]; i++)
+			if (strncmp(ents[i], "card", 4) == 0 &&
+			    ents[i][4] >= '0' && ents[i][4] <= '9' &&
+			    strspn(ents[i] + 4, "0123456789") ==
+				strlen(ents[i] + 4))
+				snprintf(card, sizeof(card), "%s", ents[i]);
+		vh_strv_free(ents);
+		if (!card[0])
+			return -ENOENT;
+	}
+	vh_buf_printf(&b, "/sys/bus/pci/devices/%s/", pf);
+	for (const char *p = tpl; *p;) {
+		if (strncmp(p, "{card}", 6) == 0) {
+			vh_buf_puts(&b, card);
+			p += 6;
+		} else if (strncmp(p, "{n}", 3) == 0) {
+			vh_buf_printf(&b, "%u", n);
+			p += 3;
+		} else {
+			vh_buf_printf(&b, "%c", *p++);
+		}
+	}
+	k = vh_buf_failed(&b)					   ? -ENOMEM
+	    : snprintf(out, len, "%s", vh_buf_str(&b)) >= (int)len ? -ERANGE
+								   : 0;
+	vh_buf_done(&b);
+	return k;
+}
+
+/* Per-VF resource settings (the profile's, then the domain metadata's for
+ * that address) of each VF hostdev, where the files exist: journaled, then
+ * written. */
+static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
+			     const struct vh_domain *dom,
+			     const struct vh_report *rep, const char *dname,
+			     struct vh_err *e)
+{
+	for (size_t i = 0; i < rep->n_devs; i++) {
+		const struct vh_resolved *rd = &rep->devs[i];
+		const struct vh_profile *pr = rd->profile;
+		struct vh_settings set = {0};
+		char pf[VH_PCI_ADDR_LEN], vf[VH_PCI_ADDR_LEN], dir[256];
+		struct vh_pci_dev pfd, vfd;
+		unsigned n = 0;
+		int r = 0;
+
+		if (!rd->hd->addr_ok || rd->duplicate ||
+		    !(rd->vf_create || rd->dev.is_vf))
+			continue;
+		for (size_t k = 0; pr && k < pr->vf_settings.n && r == 0; k++)
+			r = vh_settings_set(&set, pr->vf_settings.v[k].name,
+					    pr->vf_settings.v[k].value);
+		for (size_t m = 0; m < dom->meta.n_devices && r == 0; m++)
+			if (vh_pci_addr_eq(&dom->meta.devices[m].addr,
+					   &rd->hd->addr))
+				for (size_t k = 0;
+				     k < dom->meta.devices[m].vf.n && r == 0;
+				     k++)
+					r = vh_settings_set(
+					    &set,
+					    dom->meta.devices[m].vf.v[k].name,
+					    dom->meta.devices[m].vf.v[k].value);
+		if (r < 0 || !set.n) {
+			vh_settings_done(&set);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		vh_pci_addr_format(&rd->hd->addr, vf);
+		if (vh_pci_dev_read(en->sys, &rd->hd->addr, &vfd) < 0 ||
+		    !vfd.is_vf ||
+		    vh_pci_dev_read(en->sys, &vfd.physfn, &pfd) < 0 ||
+		    vh_sriov_vf_number(&pfd, &vfd.addr, &n) < 0 || !pr ||
+		    !pr->vf_dir ||
+		    vf_dir(en, pfd.name, pr->vf_dir, n, dir, sizeof(dir)) < 0) {
+			logf_(en, LOG_NOTICE,
+			      "%s: %s: %zu VF settings skipped: %s", dname, vf,
+			      set.n,
+			      !pr || !pr->vf_dir
+				  ? "its profile names no vf-settings directory"
+				  : "no such directory under its PF (another "
+				    "driver or driver version)");
+			vh_settings_done(&set);
+			continue;
+		}
+		snprintf(pf, sizeof(pf), "%s", pfd.name);
+		for (size_t k = 0; k < set.n && r == 0; k++) {
+			struct vh_jattr at = {0};
+			char path[300];
+			snprintf(path, sizeof(path), "%s/%s", dir,
+				 set.v[k].name);
+			if (vh_sys_exists(en->sys, "%s", path) <= 0) {
+				logf_(en, LOG_NOTICE,
+				      "%s: %s: VF setting %s skipped: no %s",
+				      dname, vf, set.v[k].name, path);
+				continue;
+			}
+			snprintf(at.path, sizeof(at.path), "%s", path);
+			r = vh_sys_read_str(en->sys, at.value, sizeof(at.value),
+					    "%s", path);
+			if (r < 0) {
+				vh_err_set(e, r, "%s: cannot read %s: %s.", vf,
+					   path, strerror(-r));
+				break;
+			}
+			r = vh_journal_add_attr(j, &at, e);
+			if (r < 0)
+				break;
+			r = vh_sys_write(en->sys, set.v[k].value,
+					 VH_WRITE_BOUNDED, "%s", path);
+			if (r < 0) {
+				vh_err_set(e, r,
+					   "%s: the PF driver refused %s = %s "
+					   "(%s): a value out of its range?",
+					   vf, path, set.v[k].value,
+					   errname(r));
+				break;
+			}
+			logf_(en, LOG_INFO, "%s: %s: %s = %s (was %s)", dname,
+			      vf, set.v[k].name, set.v[k].value, at.value);
+		}
+		vh_settings_done(&set);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		      const struct vh_report *rep, struct vh_err *e)
 {
@@ -753,6 +912,8 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		r = create_vfs(en, &j, &p.vfs[i], dname, e);
 	for (size_t i = 0; i < p.n && r == 0; i++)
 		r = prepare_one(en, &j, &p.v[i], dname, e);
+	if (r == 0)
+		r = apply_vf_settings(en, &j, dom, rep, dname, e);
 	if (r < 0) {
 		struct vh_err ue = {0};
 		logf_(en, LOG_ERR, "%s: %s; rolling back", dname, e->msg);

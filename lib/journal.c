@@ -227,6 +227,76 @@ static int parse_sriov(const char *rest, struct vh_jsriov *s)
 	return 0;
 }
 
+/* Attribute paths the journal may name: below a PCI device, no "." or
+ * ".." component. */
+static bool attr_path_ok(const char *p)
+{
+	static const char prefix[] = "/sys/bus/pci/devices/";
+
+	if (strncmp(p, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	for (const char *c = p + sizeof(prefix) - 1; *c;) {
+		size_t l = strcspn(c, "/");
+		if (l == 0 || (l == 1 && c[0] == '.') ||
+		    (l == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += l;
+		if (*c == '/')
+			c++;
+	}
+	return true;
+}
+
+static int remember_attr(struct vh_journal *j, const struct vh_jattr *a)
+{
+	struct vh_jattr *nv;
+
+	for (size_t i = 0; i < j->n_attrs; i++)
+		if (streq(j->attrs[i].path, a->path))
+			return 0;
+	nv = realloc(j->attrs, (j->n_attrs + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	j->attrs = nv;
+	j->attrs[j->n_attrs++] = *a;
+	return 0;
+}
+
+int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a,
+			struct vh_err *e)
+{
+	struct vh_buf b = {0};
+	int r;
+
+	if (!attr_path_ok(a->path))
+		return vh_err_set(e, -EINVAL, "Not a PCI device file: %s.",
+				  a->path);
+	vh_buf_puts(&b, "attr ");
+	esc(&b, a->path);
+	vh_buf_puts(&b, " ");
+	esc(&b, a->value);
+	vh_buf_puts(&b, "\n");
+	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
+	vh_buf_done(&b);
+	if (r == 0)
+		r = remember_attr(j, a);
+	return r;
+}
+
+static int parse_attr(char *rest, struct vh_jattr *a)
+{
+	char *v = strchr(rest, ' ');
+
+	*a = (struct vh_jattr){0};
+	if (!v)
+		return -EBADMSG;
+	*v++ = '\0';
+	if (unesc(rest, a->path, sizeof(a->path)) < 0 ||
+	    unesc(v, a->value, sizeof(a->value)) < 0 || !attr_path_ok(a->path))
+		return -EBADMSG;
+	return 0;
+}
+
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e)
 {
 	struct vh_buf b = {0};
@@ -365,6 +435,11 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 			r = parse_dev(line + 4, &d);
 			if (r == 0)
 				r = remember(&j, &d);
+		} else if (strncmp(line, "attr ", 5) == 0) {
+			struct vh_jattr at;
+			r = parse_attr(line + 5, &at);
+			if (r == 0)
+				r = remember_attr(&j, &at);
 		} else if (strncmp(line, "sriov ", 6) == 0) {
 			struct vh_jsriov sr;
 			r = parse_sriov(line + 6, &sr);
@@ -444,6 +519,7 @@ void vh_journal_done(struct vh_journal *j)
 	free(j->domain);
 	free(j->devs);
 	free(j->sriov);
+	free(j->attrs);
 	*j = (struct vh_journal){.fd = -1};
 }
 

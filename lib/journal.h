@@ -14,6 +14,8 @@
  *       reset_method=M|- reset=0|1
  *   sriov PF numvfs=N autoprobe=0|1|-   (VFs the hook created on PF;
  *       the values it had before)
+ *   attr PATH VALUE   (a per-VF resource file under /sys/bus/pci/devices
+ *       and the value it had)
  *   prepared
  *   failed ADDR REASON          (an undo that could not complete)
  */
@@ -47,8 +49,16 @@ struct vh_jsriov {
 	int autoprobe; /* -1: the file did not exist */
 };
 
+/* A sysfs attribute the hook changed (per-VF settings), with its value. */
+struct vh_jattr {
+	char path[256];
+	char value[128];
+};
+
 struct vh_journal {
 	char *domain;
+	struct vh_jattr *attrs;
+	size_t n_attrs;
 	struct vh_jsriov *sriov;
 	size_t n_sriov;
 	char uuid[64];
@@ -69,6 +79,9 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 /* Append an sriov record and sync it. */
 int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s,
 			 struct vh_err *e);
+/* Append an attr record and sync it: @path under /sys/bus/pci/devices/. */
+int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a,
+			struct vh_err *e);
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e);
 /* Load the journal of @uuid.  -ENOENT when there is none; -EBADMSG with the
  * file and line in @e when it is corrupt. */

@@ -21,6 +21,8 @@ static void profile_clear(struct vh_profile *p)
 	free(p->devices);
 	free(p->reset_method);
 	free(p->vfio_driver);
+	free(p->vf_dir);
+	vh_settings_done(&p->vf_settings);
 	for (size_t i = 0; i < p->n_kernel_params; i++)
 		free(p->kernel_params[i]);
 	free(p->kernel_params);
@@ -295,6 +297,21 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 	if ((n = vh_xml_child(host, "sriov"))) {
 		_cleanup_free_ char *v = vh_xml_prop(n, "pf");
 		p->sriov_pf_host = streq(v, "host");
+		xmlNode *vs = vh_xml_child(n, "vf-settings");
+		if (vs) {
+			p->vf_dir = vh_xml_prop(vs, "dir");
+			for (xmlNode *k = vh_xml_child(vs, "setting"); k;
+			     k = vh_xml_next(k, "setting")) {
+				_cleanup_free_ char *kn =
+				    vh_xml_prop(k, "name");
+				_cleanup_free_ char *kv =
+				    vh_xml_prop(k, "value");
+				if (!kn || !kv ||
+				    vh_settings_set(&p->vf_settings, kn, kv) <
+					0)
+					return -ENOMEM;
+			}
+		}
 	}
 	for (n = vh_xml_child(host, "kernel-parameter"); n;
 	     n = vh_xml_next(n, "kernel-parameter")) {

@@ -65,6 +65,11 @@ struct vh_profile {
 	char *vfio_driver;
 	enum vh_companions companions;
 	bool sriov_pf_host; /* the SR-IOV PF stays on its host driver */
+	/* Per-VF resource files, under the PF's device directory:
+	 * @vf_dir with {card} (the PF's DRM card) and {n} (the VF number)
+	 * replaced, e.g. "drm/{card}/prelim_iov/vf{n}/gt". */
+	char *vf_dir;
+	struct vh_settings vf_settings;
 	char **kernel_params;
 	size_t n_kernel_params;
 	/* guest */

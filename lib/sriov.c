@@ -34,6 +34,26 @@ int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n,
 	return 0;
 }
 
+int vh_sriov_vf_number(const struct vh_pci_dev *pf,
+		       const struct vh_pci_addr *vf, unsigned *ret)
+{
+	const struct vh_pci_caps *c = &pf->caps;
+	unsigned lo = rid(&pf->addr) + c->sriov_offset, hi = rid(vf), k;
+
+	if (!c->sriov || vf->domain != pf->addr.domain || hi < lo)
+		return -ENOENT;
+	if (!c->sriov_stride) /* one VF only */
+		k = hi == lo ? 1 : 0;
+	else if ((hi - lo) % c->sriov_stride)
+		k = 0;
+	else
+		k = (hi - lo) / c->sriov_stride + 1;
+	if (k == 0 || k > c->sriov_total)
+		return -ENOENT;
+	*ret = k;
+	return 0;
+}
+
 int vh_sriov_find_pf(const struct vh_sys *sys, const struct vh_pci_addr *vf,
 		     struct vh_pci_dev *ret_pf, unsigned *ret_n)
 {
@@ -45,7 +65,7 @@ int vh_sriov_find_pf(const struct vh_sys *sys, const struct vh_pci_addr *vf,
 		return n;
 	for (int i = 0; i < n && !found; i++) {
 		struct vh_pci_dev pf;
-		unsigned k, lo, hi;
+		unsigned k;
 		if (all[i].domain != vf->domain || all[i].bus > vf->bus ||
 		    vh_sys_exists(sys,
 				  "/sys/bus/pci/devices/%04x:%02x:%02x.%x/"
@@ -53,22 +73,9 @@ int vh_sriov_find_pf(const struct vh_sys *sys, const struct vh_pci_addr *vf,
 				  all[i].domain, all[i].bus, all[i].slot,
 				  all[i].function) <= 0)
 			continue;
-		if (vh_pci_dev_read(sys, &all[i], &pf) < 0 || !pf.caps.sriov)
-			continue;
 		/* Solve rid(vf) = rid(pf) + offset + (k - 1) * stride. */
-		lo = rid(&pf.addr) + pf.caps.sriov_offset;
-		hi = rid(vf);
-		if (hi < lo)
-			continue;
-		if (!pf.caps.sriov_stride) /* one VF only */
-			k = hi == lo ? 1 : 0;
-		else if ((hi - lo) % pf.caps.sriov_stride)
-			continue;
-		else
-			k = (hi - lo) / pf.caps.sriov_stride + 1;
-		if (k == 0)
-			continue;
-		if (k > pf.caps.sriov_total)
+		if (vh_pci_dev_read(sys, &all[i], &pf) < 0 ||
+		    vh_sriov_vf_number(&pf, vf, &k) < 0)
 			continue;
 		*ret_pf = pf;
 		*ret_n = k;

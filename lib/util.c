@@ -317,3 +317,66 @@ void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
 	}
 	snprintf(out, n, "%s/%s", fallback_dir, name);
 }
+
+int vh_settings_set(struct vh_settings *s, const char *name, const char *value)
+{
+	struct vh_setting *nv;
+	char *n, *v;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->v[i].name, name)) {
+			v = strdup(value);
+			if (!v)
+				return -ENOMEM;
+			free(s->v[i].value);
+			s->v[i].value = v;
+			return 0;
+		}
+	n = strdup(name);
+	v = strdup(value);
+	nv = n && v ? realloc(s->v, (s->n + 1) * sizeof(*nv)) : NULL;
+	if (!nv) {
+		free(n);
+		free(v);
+		return -ENOMEM;
+	}
+	s->v = nv;
+	s->v[s->n++] = (struct vh_setting){.name = n, .value = v};
+	return 0;
+}
+
+const char *vh_settings_get(const struct vh_settings *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (streq(s->v[i].name, name))
+			return s->v[i].value;
+	return NULL;
+}
+
+void vh_settings_done(struct vh_settings *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].value);
+	}
+	free(s->v);
+	*s = (struct vh_settings){0};
+}
+
+static bool chars_ok(const char *s, const char *extra, bool upper)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      (upper && *s >= 'A' && *s <= 'Z') || strchr(extra, *s)))
+			return false;
+	return true;
+}
+
+bool vh_setting_ok(const char *name, const char *value)
+{
+	return chars_ok(name, "_", false) && chars_ok(value, "_.:-", true);
+}

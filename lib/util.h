@@ -114,6 +114,22 @@ int vh_read_file_capped(const char *path, size_t max, char **ret,
  * else ever becomes a file name. */
 bool vh_uuid_valid(const char *uuid);
 
+/* A NAME=VALUE list (per-VF settings of profiles and domain metadata). */
+struct vh_setting {
+	char *name, *value;
+};
+struct vh_settings {
+	struct vh_setting *v;
+	size_t n;
+};
+/* Add or replace @name (copies both); -ENOMEM. */
+int vh_settings_set(struct vh_settings *s, const char *name, const char *value);
+const char *vh_settings_get(const struct vh_settings *s, const char *name);
+void vh_settings_done(struct vh_settings *s);
+/* A name of [a-z0-9_] and a value of [A-Za-z0-9_.:-], 1 to 64 each: what
+ * may become a sysfs file name and what is written to it. */
+bool vh_setting_ok(const char *name, const char *value);
+
 /* The program @name beside the running executable when it is there
  * (a build tree, an installation), else in @fallback_dir. */
 void vh_sibling_path(const char *name, const char *fallback_dir, char *out,

@@ -339,10 +339,12 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 	trim(v);
 	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]/%63s", addr, attr) ==
 	    2) {
+		/* A file deeper down (drm/card1/.../lmem_quota): its name. */
 		snprintf(op, sizeof(op), "%s",
 			 !strcmp(attr, "driver_override") ? "override"
 			 : !strcmp(attr, "sriov_numvfs")  ? "numvfs"
-							  : attr);
+			 : strrchr(attr, '/') ? strrchr(attr, '/') + 1
+					      : attr);
 	} else if (sscanf(path, "/sys/bus/pci/drivers/%63[^/]/%63s", drv,
 			  attr) == 2) {
 		snprintf(op, sizeof(op), "%s", attr);

@@ -21,7 +21,10 @@ SPEC='iommu dmar0
 driver vfio-pci
 0000:4d:00.0 id=8086:56c0 class=0x038000 driver=i915 group=40 pcie sriov=total:16,offset:1,stride:1,vfdev:56c0
 0000:5e:00.0 id=8086:56c0 class=0x038000 driver=i915 group=50 pcie sriov=total:4,offset:1,stride:1,vfdev:56c0 numvfs=1
-0000:5e:00.1 id=8086:56c0 class=0x038000 group=51 pcie physfn=0000:5e:00.0 reset=flr'
+0000:5e:00.1 id=8086:56c0 class=0x038000 group=51 pcie physfn=0000:5e:00.0 reset=flr
+file sys/devices/pci0000:4d/0000:4d:00.0/drm/card1/prelim_iov/vf2/gt/exec_quantum_ms 0
+file sys/devices/pci0000:4d/0000:4d:00.0/drm/card1/prelim_iov/vf2/gt/preempt_timeout_us 0
+file sys/devices/pci0000:4d/0000:4d:00.0/drm/card1/prelim_iov/vf2/gt/lmem_quota 0'
 PF=0000:4d:00.0
 numvfs_of() { cat "$1/root/sys/bus/pci/devices/$2/sriov_numvfs"; }
 autoprobe_of() { cat "$1/root/sys/bus/pci/devices/$2/sriov_drivers_autoprobe"; }
@@ -86,6 +89,39 @@ hook "$D" "$T/c/busy.xml" prepare
 check prepare-numvfs-busy-refused "$([ $rc = 1 ] && grep -q 'sriov-numvfs-busy' "$D/stderr" && pristine "$D" && no_journal "$D"; echo $?)" "rc=$rc" "$D/stderr"
 hook "$D" "$T/c/pf.xml" prepare
 check prepare-pf-assigned-refused "$([ $rc = 1 ] && grep -q 'sriov-pf-assigned' "$D/stderr" && pristine "$D" && no_journal "$D"; echo $?)" "rc=$rc" "$D/stderr"
+
+# Per-VF settings from the domain's metadata, where the profile's directory
+# has them (the Flex page's exec_quantum_ms, preempt_timeout_us,
+# lmem_quota); one the driver lacks is skipped.  Restored on release.
+D=$T/v; fresh "$D"
+GT=$D/root/sys/devices/pci0000:4d/0000:4d:00.0/drm/card1/prelim_iov/vf2/gt
+cat >"$D/vm.xml" <<XML
+<domain type='kvm'><name>flex-vm</name><uuid>$(uuid_of 7)</uuid><memory unit='MiB'>512</memory>
+<metadata><vh:settings xmlns:vh='urn:vfio-hooks:domain:1'><vh:device address='0000:4d:00.2'>
+<vh:vf-setting name='exec_quantum_ms' value='20'/><vh:vf-setting name='preempt_timeout_us' value='40000'/>
+<vh:vf-setting name='lmem_quota' value='4294967296'/><vh:vf-setting name='doorbells_quota' value='8'/>
+</vh:device></vh:settings></metadata>
+<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>
+<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x4d' slot='0x00' function='0x2'/></source></hostdev>
+</devices></domain>
+XML
+hook "$D" "$D/vm.xml" prepare
+check vf-settings-applied "$([ $rc = 0 ] && [ "$(cat "$GT/exec_quantum_ms")" = 20 ] && [ "$(cat "$GT/preempt_timeout_us")" = 40000 ] &&
+	[ "$(cat "$GT/lmem_quota")" = 4294967296 ] && [ "$(grep -c '^attr ' "$D/root/run/vfio-hooks/$(uuid_of 7).journal")" = 3 ]; echo $?)" 	"rc=$rc exec_quantum_ms=$(cat "$GT/exec_quantum_ms")" "$D/stderr"
+hook "$D" "$D/vm.xml" release end
+check vf-settings-restored "$([ $rc = 0 ] && pristine "$D" && no_journal "$D"; echo $?)" "rc=$rc $(diff "$D/before" "$D/after" | head -4)" "$D/stderr"
+echo "preempt_timeout_us EIO" >"$D/root/.fakekernel/inject"
+hook "$D" "$D/vm.xml" prepare
+rm -f "$D/root/.fakekernel/inject"
+check vf-setting-refused-rolls-back "$([ $rc = 1 ] && grep -q 'refused .*preempt_timeout_us = 40000' "$D/stderr" && pristine "$D" && no_journal "$D"; echo $?)" 	"rc=$rc $(diff "$D/before" "$D/after" | head -4)" "$D/stderr"
+sed -i "s/value='20'/value='2\\/..\\/x'/" "$D/vm.xml"
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/vm.xml" prepare
+# A bad value in the metadata is a warning, like any metadata problem: that
+# setting is left out, the others apply.
+check vf-setting-bad-value "$([ $rc = 0 ] && [ "$(cat "$GT/exec_quantum_ms")" = 0 ] && [ "$(cat "$GT/preempt_timeout_us")" = 40000 ] &&
+	grep -q "vf-setting name='exec_quantum_ms'" "$D/stderr"; echo $?)" "rc=$rc exec_quantum_ms=$(cat "$GT/exec_quantum_ms")" "$D/stderr"
+hook "$D" "$D/vm.xml" release end
+check vf-setting-bad-value-restored "$([ $rc = 0 ] && pristine "$D" && no_journal "$D"; echo $?)" "rc=$rc" "$D/stderr"
 
 # ---------------------------------------------------------------- faults
 faults=0 fault_fail=0
