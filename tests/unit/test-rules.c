@@ -331,7 +331,13 @@ static const char *const big_host =
     "0000:0b:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
     "group=10\n"
     "0000:0c:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
-    "driver=vfio-pci group=12\n";
+    "driver=vfio-pci group=12\n"
+    "0000:4d:00.0 id=8086:56c0 class=0x038000 pcie driver=i915 group=40 "
+    "sriov=total:16,offset:1,stride:1,vfdev:56c0\n"
+    "0000:5e:00.0 id=8086:56c0 class=0x038000 pcie driver=i915 group=50 "
+    "sriov=total:4,offset:1,stride:1,vfdev:56c0 numvfs=1\n"
+    "0000:5e:00.1 id=8086:56c0 class=0x038000 pcie group=51 "
+    "physfn=0000:5e:00.0\n";
 
 struct scenario {
 	const char *rule;
@@ -342,6 +348,28 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
+    /* SR-IOV: VF 1 of a PF without VFs; VF 3 of one with 1; a PF with
+     * its own VF. */
+    {"sriov-vf-create",
+     VH_INFO,
+     "0000:4d:00.1",
+     NULL,
+     {.machine = "q35", .hostdevs = HOSTDEV("0x4d", "0x00", "0x1")},
+     {.machine = "q35", .hostdevs = HOSTDEV("0x5e", "0x00", "0x1")}},
+    {"sriov-numvfs-busy",
+     VH_ERROR,
+     "0000:5e:00.3",
+     "echo 3 > /sys/bus/pci/devices/0000:5e:00.0/sriov_numvfs",
+     {.machine = "q35", .hostdevs = HOSTDEV("0x5e", "0x00", "0x3")},
+     {.machine = "q35", .hostdevs = HOSTDEV("0x5e", "0x00", "0x1")}},
+    {"sriov-pf-assigned",
+     VH_ERROR,
+     "0000:4d:00.0",
+     "give the VM only virtual functions",
+     {.machine = "q35",
+      .hostdevs =
+	  HOSTDEV("0x4d", "0x00", "0x0") HOSTDEV("0x4d", "0x00", "0x1")},
+     {.machine = "q35", .hostdevs = HOSTDEV("0x4d", "0x00", "0x1")}},
     /* 16 GiB and two devices behind a vIOMMU: 2 * 16 GiB + 1 GiB. */
     {"memlock-too-low",
      VH_ERROR,
@@ -543,7 +571,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(vh_n_rules, 18);
+	assert_int_equal(vh_n_rules, 21);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
