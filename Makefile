@@ -37,6 +37,15 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' -DVH_LIBEXECDIR='"$(LIBEXECDIR)/vfio-hooks"' \
 	$(XML_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
+# The libc-only front ends (what libvirt runs for every VM, what a QEMU
+# command line goes through) are linked statically: no dynamic loader, no
+# relocations, measured 0.15-0.2 ms less per run (docs/bench).  Not under
+# the sanitizers, whose runtimes are shared libraries.
+ifeq ($(SAN),1)
+  FRONT_LDFLAGS :=
+else
+  FRONT_LDFLAGS ?= -static
+endif
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -84,7 +93,7 @@ $(CLI): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LIBS) $(UDEV_LIBS) -ldl
 
 $(HOOK): $(BUILD)/hooks/qemu-hook-front.o $(BUILD)/hooks/fast.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(CC) $(LDFLAGS_ALL) $(FRONT_LDFLAGS) -o $@ $^
 
 $(ENGINE): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
@@ -94,7 +103,7 @@ $(BUILD)/qemu-wrapper/front.o: qemu-wrapper/vfio-qemu-wrapper.c $(wildcard lib/*
 	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) -DVH_WRAPPER_FRONT -c -o $@ $<
 
 $(WRAP): $(BUILD)/qemu-wrapper/front.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(CC) $(LDFLAGS_ALL) $(FRONT_LDFLAGS) -o $@ $^
 
 $(WRAPCHK): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)

@@ -139,7 +139,7 @@ if [ $deps = 1 ]; then
 			libvirt-dev >/dev/null
 	elif command -v dnf >/dev/null; then
 		say "installing build dependencies with dnf"
-		dnf install -y -q gcc make pkgconf-pkg-config libxml2-devel systemd-devel \
+		dnf install -y -q gcc glibc-static make pkgconf-pkg-config libxml2-devel systemd-devel \
 			libvirt-devel
 	else
 		say "no apt-get or dnf: install a C compiler, make, pkg-config and the"

@@ -86,7 +86,8 @@ static bool journal_exists(struct hook *h)
 static int load(struct hook *h, bool need_profiles)
 {
 	struct vh_err e = {0};
-	int r;
+	char why[128];
+	int r, dfd;
 
 	r = vh_domain_parse(h->xml, h->len, "the domain XML from libvirt",
 			    &h->dom, &e);
@@ -99,9 +100,17 @@ static int load(struct hook *h, bool need_profiles)
 		snprintf(h->uuid, sizeof(h->uuid), "%s", h->dom->uuid);
 	if (!need_profiles)
 		return 0;
+	/* Validated profiles are remembered in the root-only state
+	 * directory: the next run skips RelaxNG for unchanged files. */
+	if (vh_sys_state_dir(h->sys, &dfd, why, sizeof(why)) < 0)
+		dfd = -1;
+	vh_profiles_use_stamps(dfd);
 	r = vh_profiles_load_default(
 	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
 	    &h->profiles, &e);
+	vh_profiles_use_stamps(-1);
+	if (dfd >= 0)
+		close(dfd);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);

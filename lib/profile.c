@@ -3,6 +3,9 @@
 #include "profile.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <limits.h>
 #include <libxml/relaxng.h>
 #include <libxml/xmlerror.h>
@@ -84,6 +87,96 @@ static void rng_error(void *ctx, xmlErrorPtr x)
  * validated against it, and parsing it costs more than a profile does. */
 static xmlRelaxNG *cached_rng;
 static char cached_schema[PATH_MAX];
+
+/* --- Validation stamps (see vh_profiles_use_stamps). --- */
+
+#define STAMPS "profiles.validated"
+#define STAMPS_MAX (64 * 1024)
+
+static int stamp_dirfd = -1;
+static char *stamps;		 /* the file as read: one key a line */
+static struct vh_buf new_stamps; /* keys of this load */
+static bool stamps_read, validated_any;
+
+void vh_profiles_use_stamps(int dirfd)
+{
+	stamp_dirfd = dirfd;
+}
+
+static void stamp_key(char *out, size_t n, const char *path,
+		      const struct stat *st, const char *schema)
+{
+	struct stat ss = {0};
+
+	(void)stat(schema, &ss);
+	snprintf(out, n,
+		 "%jx:%jx:%jd:%jd.%09ld:%jd.%09ld %jx:%jx:%jd:%jd.%09ld %s %s",
+		 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+		 (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec,
+		 st->st_mtim.tv_nsec, (intmax_t)st->st_ctim.tv_sec,
+		 st->st_ctim.tv_nsec, (uintmax_t)ss.st_dev,
+		 (uintmax_t)ss.st_ino, (intmax_t)ss.st_size,
+		 (intmax_t)ss.st_ctim.tv_sec, ss.st_ctim.tv_nsec, schema, path);
+	for (char *c = out; *c; c++)
+		if (*c == '\n')
+			*c = '?';
+}
+
+static bool stamped(const char *key)
+{
+	size_t l = strlen(key);
+
+	if (stamp_dirfd < 0)
+		return false;
+	if (!stamps_read) {
+		int fd = openat(stamp_dirfd, STAMPS,
+				O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		size_t len = 0;
+		stamps_read = true;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && !(st.st_mode & 022))
+			(void)vh_read_fd_capped(fd, STAMPS, STAMPS_MAX, &stamps,
+						&len, NULL);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (const char *p = stamps; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t k = nl ? (size_t)(nl - p) : strlen(p);
+		if (k == l && memcmp(p, key, l) == 0)
+			return true;
+		p = nl ? nl + 1 : p + k;
+	}
+	return false;
+}
+
+/* After a load that validated something: the file is rewritten with the
+ * keys of this load only (stale ones go), atomically. */
+static void stamps_save(void)
+{
+	char tmp[64];
+	int fd;
+
+	if (stamp_dirfd < 0 || !validated_any || !new_stamps.len ||
+	    vh_buf_failed(&new_stamps) || new_stamps.len > STAMPS_MAX)
+		goto out;
+	snprintf(tmp, sizeof(tmp), STAMPS ".%d", (int)getpid());
+	fd = openat(stamp_dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (write(fd, new_stamps.s, new_stamps.len) !=
+		(ssize_t)new_stamps.len ||
+	    renameat(stamp_dirfd, tmp, stamp_dirfd, STAMPS) < 0)
+		unlinkat(stamp_dirfd, tmp, 0);
+	close(fd);
+out:
+	vh_buf_done(&new_stamps);
+	free(stamps);
+	stamps = NULL;
+	stamps_read = validated_any = false;
+}
 
 static int validate(xmlDoc *doc, const char *path, const char *schema,
 		    struct vh_err *e)
@@ -352,26 +445,39 @@ int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_doc_ xmlDoc *doc = NULL;
+	_cleanup_close_ int fd = -1;
 	struct vh_profile p = {0};
+	char key[PATH_MAX * 2 + 160];
 	struct stat st;
 	size_t len;
 	int r;
 
-	if (stat(path, &st) < 0)
+	/* One open file for the owner check, the stamp and the content. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return vh_err_set(e, -errno, "Cannot read profile %s: %s.",
 				  path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vh_err_set(e, -EINVAL,
+				  "Profile %s is not a regular file.", path);
 	r = check_owner(path, &st, e);
 	if (r < 0)
 		return r;
-	r = vh_read_file_capped(path, 1u << 20, &buf, &len, e);
+	r = vh_read_fd_capped(fd, path, 1u << 20, &buf, &len, e);
 	if (r < 0)
 		return r;
 	r = vh_xml_parse(buf, len, path, &doc, e);
 	if (r < 0)
 		return r;
-	r = validate(doc, path, schema, e);
-	if (r < 0)
-		return r;
+	stamp_key(key, sizeof(key), path, &st, schema);
+	if (!stamped(key)) {
+		r = validate(doc, path, schema, e);
+		if (r < 0)
+			return r;
+		validated_any = true;
+	}
+	if (stamp_dirfd >= 0)
+		vh_buf_printf(&new_stamps, "%s\n", key);
 	r = parse_profile(doc, path, &p);
 	if (r < 0) {
 		profile_clear(&p);
@@ -468,10 +574,14 @@ int vh_profiles_load(const char *const *dirs, const char *schema,
 	for (const char *const *d = dirs; d && *d; d++) {
 		r = load_dir(&ps, *d, schema, e);
 		if (r < 0) {
+			validated_any =
+			    false; /* nothing saved of a failed load */
+			stamps_save();
 			vh_profiles_done(&ps);
 			return r;
 		}
 	}
+	stamps_save();
 	*ret = ps;
 	return 0;
 }

@@ -87,6 +87,13 @@ struct vh_profiles {
  * override earlier ones by id), validating each against @schema.  A missing
  * directory is skipped; a broken file fails the load with its file and
  * line in @e. */
+/* Remember, in the file "profiles.validated" of @dirfd (the hook's
+ * root-only state directory), which profile files (by device, inode,
+ * size, mtime and ctime, with the schema's) passed validation, so that the
+ * next process skips validating them: RelaxNG costs more than everything
+ * else a hook run does.  -1: off (the default).  The directory must be
+ * writable only by the caller's user. */
+void vh_profiles_use_stamps(int dirfd);
 int vh_profiles_load(const char *const *dirs, const char *schema,
 		     struct vh_profiles *ret, struct vh_err *e);
 /* Load one file (validated) and append or replace by id. */

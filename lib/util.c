@@ -270,7 +270,8 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 	}
 	buf[len] = '\0';
 	*ret = buf;
-	*ret_len = len;
+	if (ret_len)
+		*ret_len = len;
 	return 0;
 }
 
