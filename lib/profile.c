@@ -98,9 +98,16 @@ static char *stamps;		 /* the file as read: one key a line */
 static struct vh_buf new_stamps; /* keys of this load */
 static bool stamps_read, validated_any;
 
+static unsigned n_validations;
+
 void vh_profiles_use_stamps(int dirfd)
 {
 	stamp_dirfd = dirfd;
+}
+
+unsigned vh_profiles_validations(void)
+{
+	return n_validations;
 }
 
 static void stamp_key(char *out, size_t n, const char *path,
@@ -471,6 +478,7 @@ int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
 		return r;
 	stamp_key(key, sizeof(key), path, &st, schema);
 	if (!stamped(key)) {
+		n_validations++;
 		r = validate(doc, path, schema, e);
 		if (r < 0)
 			return r;

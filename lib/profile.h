@@ -94,6 +94,8 @@ struct vh_profiles {
  * else a hook run does.  -1: off (the default).  The directory must be
  * writable only by the caller's user. */
 void vh_profiles_use_stamps(int dirfd);
+/* How many RelaxNG validations this process ran (for tests). */
+unsigned vh_profiles_validations(void);
 int vh_profiles_load(const char *const *dirs, const char *schema,
 		     struct vh_profiles *ret, struct vh_err *e);
 /* Load one file (validated) and append or replace by id. */

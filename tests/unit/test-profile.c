@@ -5,6 +5,7 @@
  * with file and line, and the ownership/permission checks.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -799,6 +800,56 @@ static void companions_names(void **state UNUSED)
 	assert_string_equal(vh_companions_name((enum vh_companions)9), "?");
 }
 
+/* Validation stamps: a stamped load skips RelaxNG for unchanged files;
+ * a changed file (its ctime moves) is validated again and refused; a
+ * stamp file anyone could have written is ignored. */
+static void validation_stamps(void **state UNUSED)
+{
+	_cleanup_free_ char *pdir = mkdir_tmp(), *sdir = mkdir_tmp();
+	const char *dirs[] = {pdir, NULL};
+	char path[4200], buf[8192];
+	struct vh_profiles ps;
+	struct vh_err e = {0};
+	unsigned before;
+	int sfd;
+
+	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", ""));
+	sfd = open(sdir, O_RDONLY | O_DIRECTORY);
+	assert_true(sfd >= 0);
+	assert_int_equal(chmod(sdir, 0700), 0);
+	vh_profiles_use_stamps(sfd);
+	before = vh_profiles_validations();
+	load_ok(dirs, &ps);
+	vh_profiles_done(&ps);
+	assert_int_equal(vh_profiles_validations(), before + 1);
+	snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
+	assert_int_equal(
+	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "/a.xml"));
+	/* Unchanged: no validation. */
+	load_ok(dirs, &ps);
+	vh_profiles_done(&ps);
+	assert_int_equal(vh_profiles_validations(), before + 1);
+	/* Changed to an invalid profile: validated again, refused. */
+	put(pdir, "a.xml",
+	    PROFILE("a", "<match vendor='0x1234'/>", "<bogus/>"));
+	assert_int_equal(vh_profiles_load(dirs, schema, &ps, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "invalid profile"));
+	assert_int_equal(vh_profiles_validations(), before + 2);
+	/* A stamp file others can write is not believed. */
+	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", ""));
+	load_ok(dirs, &ps);
+	vh_profiles_done(&ps);
+	assert_int_equal(chmod(path, 0666), 0);
+	load_ok(dirs, &ps);
+	vh_profiles_done(&ps);
+	assert_int_equal(vh_profiles_validations(), before + 4);
+	vh_profiles_use_stamps(-1);
+	close(sfd);
+	fakesys_rmrf(pdir);
+	fakesys_rmrf(sdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +876,7 @@ int main(void)
 	    cmocka_unit_test(broken_file_fails_whole_load),
 	    cmocka_unit_test(non_xml_and_hidden_ignored),
 	    cmocka_unit_test(missing_dir_skipped),
+	    cmocka_unit_test(validation_stamps),
 	    cmocka_unit_test(bad_schema_path),
 	    cmocka_unit_test(world_writable_dir_refused),
 	    cmocka_unit_test(world_writable_file_refused),
