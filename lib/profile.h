@@ -31,6 +31,7 @@ struct vh_needs {
 	bool caching_mode;
 	bool ioapic_split;
 	unsigned min_msi;
+	bool xen_hvm; /* on Xen, an HVM guest only (no PV, no PVH) */
 };
 
 struct vh_profile {
@@ -57,6 +58,9 @@ struct vh_profile {
 	bool sriov_pf_host; /* the SR-IOV PF stays on its host driver */
 	char **kernel_params;
 	size_t n_kernel_params;
+	/* Xen: pciback lets the guest write the device's whole config space
+	 * (xl.cfg pci=[...,permissive=1]); set by prepare. */
+	bool pciback_permissive;
 };
 
 struct vh_profiles {

@@ -12,7 +12,8 @@
  *        [override=NAME] [msi=N] [msix=N] [pcie[=TYPE]] [bridge]
  *        [sriov=total:N,offset:N,stride:N,vfdev:XXXX] [numvfs=N]
  *        [physfn=ADDR] [parent=ADDR] [cfg=64]
- *   driver NAME            an (empty) driver directory
+ *   driver NAME            an (empty) driver directory (pciback: with
+ *                          its empty slots and permissive lists)
  *   cmdline TEXT...        /proc/cmdline
  *   iommu NAME             /sys/class/iommu/NAME (a hardware IOMMU)
  *
