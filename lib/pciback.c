@@ -137,13 +137,24 @@ int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d,
 		if (r < 0)
 			return r;
 	}
-	if (d->pciback != VH_PCIBACK_ADDED)
-		return 0;
-	r = vh_pciback_has_slot(sys, name);
-	if (r == -ENOENT)
-		return 0; /* pciback unloaded: no slot list left */
-	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read %s/slots: %s.", name,
-				  DRV, strerror(-r));
-	return r > 0 ? write_drv(sys, name, "remove_slot", e) : 0;
+	if (d->pciback == VH_PCIBACK_ADDED) {
+		r = vh_pciback_has_slot(sys, name);
+		if (r < 0 && r != -ENOENT) /* -ENOENT: pciback unloaded */
+			return vh_err_set(e, r, "%s: cannot read %s/slots: %s.",
+					  name, DRV, strerror(-r));
+		if (r > 0) {
+			r = write_drv(sys, name, "remove_slot", e);
+			if (r < 0)
+				return r;
+		}
+	}
+	/* As libxl does, bind the original driver by name: drivers_probe
+	 * would give a slot that stays listed back to pciback.  When this
+	 * fails the caller's drivers_probe has its turn. */
+	r = current(sys, name, cur, sizeof(cur));
+	if (r == 0 && !cur[0] && d->driver[0] &&
+	    vh_sys_exists(sys, "/sys/bus/pci/drivers/%s", d->driver) > 0)
+		(void)vh_sys_write(sys, name, VH_WRITE_BOUNDED,
+				   "/sys/bus/pci/drivers/%s/bind", d->driver);
+	return 0;
 }
