@@ -43,11 +43,11 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 # --- the libvirt daemon ---------------------------------------------------
 
-# The running libvirt daemons that run QEMU hooks: libvirtd (monolithic) or
-# virtqemud (modular).
+# The running libvirt daemons that run our hooks: libvirtd (monolithic),
+# virtqemud and virtxend (modular: QEMU's and Xen's).
 running_daemons() {
 	local d
-	for d in virtqemud libvirtd; do
+	for d in virtqemud virtxend libvirtd; do
 		pgrep -x "$d" >/dev/null 2>&1 && echo "$d"
 	done
 	return 0
@@ -221,6 +221,30 @@ install.sh: this libvirt ($ver) runs only $HOOKS_DIR/qemu, and you have one.
   and give your own logic the XML from "\$xml".  Then reload the daemon.
 EOF
 	exit 1
+fi
+# Xen: the same program is libvirt's libxl hook (it knows which one from
+# the directory it runs from), where libvirt drives Xen: virtxend, or a
+# libvirtd with its libxl driver module.  libxl.d/ is libvirt 6.5 too.
+xen_daemon() {
+	local m
+	command -v virtxend >/dev/null 2>&1 && { echo virtxend; return 0; }
+	for m in /usr/lib/*/libvirt/connection-driver/libvirt_driver_libxl.so \
+		/usr/lib64/libvirt/connection-driver/libvirt_driver_libxl.so; do
+		[ -e "$m" ] && { echo libvirtd; return 0; }
+	done
+	return 0
+}
+xd=$(xen_daemon)
+if [ -n "$xd" ] && { [ -z "$ver" ] || [ "$ver" -ge 6005000 ]; }; then
+	link=$HOOKS_DIR/libxl.d/vfio-hooks
+	if [ -e "$link" ] && [ "$(readlink "$link" || true)" != "$hook_bin" ]; then
+		say "not placing the Xen hook: $link exists and is not ours"
+	else
+		record_dirs "$HOOKS_DIR/libxl.d"
+		ln -sfn "$hook_bin" "$link"
+		record "$link"
+		say "Xen hook ($xd): $link -> $hook_bin"
+	fi
 fi
 if [ $wrap = 1 ]; then
 	# The real binaries stay where they are; the wrapper finds the next

@@ -9,20 +9,53 @@
 
 #include "../lib/util.h"
 
-static const struct {
-	const char *op;
-	enum vh_hook_need need;
-} ops[] = {
+/* libvirt's hooks.html: qemu has prepare, start, started, stopped,
+ * release, migrate, restore, reconnect, attach; libxl (libxl_domain.c,
+ * libxl_driver.c, libxl_migration.c) the same but restore and attach.
+ * prepare runs before libvirt prepares the hostdevs (managed='yes' ones
+ * go to pciback there, as to vfio-pci for QEMU), release after it gave
+ * them back. */
+static const struct vh_hook_op qemu_ops[] = {
     {"prepare", VH_NEED_HOSTDEV}, {"start", VH_NEED_HOSTDEV},
     {"migrate", VH_NEED_HOSTDEV}, {"restore", VH_NEED_HOSTDEV},
     {"release", VH_NEED_JOURNAL}, {"reconnect", VH_NEED_JOURNAL},
 };
+static const struct vh_hook_op libxl_ops[] = {
+    {"prepare", VH_NEED_HOSTDEV},   {"start", VH_NEED_HOSTDEV},
+    {"migrate", VH_NEED_HOSTDEV},   {"release", VH_NEED_JOURNAL},
+    {"reconnect", VH_NEED_JOURNAL},
+};
+static const struct vh_hook_kind kinds[] = {
+    {"qemu", "vfio-pci", false, qemu_ops, ELEMENTSOF(qemu_ops)},
+    {"libxl", "pciback", true, libxl_ops, ELEMENTSOF(libxl_ops)},
+};
 
-enum vh_hook_need vh_hook_need(const char *op)
+/* "libxl" for .../libxl.d/NAME or a program named libxl. */
+static bool named(const char *argv0, const char *name)
 {
-	for (size_t i = 0; i < ELEMENTSOF(ops); i++)
-		if (streq(ops[i].op, op))
-			return ops[i].need;
+	size_t n = strlen(name);
+	const char *base = strrchr(argv0, '/');
+
+	for (const char *p = argv0; (p = strstr(p, name)); p += n)
+		if ((p == argv0 || p[-1] == '/') &&
+		    strncmp(p + n, ".d/", 3) == 0)
+			return true;
+	return streq(base ? base + 1 : argv0, name);
+}
+
+const struct vh_hook_kind *vh_hook_kind(const char *argv0)
+{
+	for (size_t i = 1; argv0 && i < ELEMENTSOF(kinds); i++)
+		if (named(argv0, kinds[i].name))
+			return &kinds[i];
+	return &kinds[0];
+}
+
+enum vh_hook_need vh_hook_need(const struct vh_hook_kind *k, const char *op)
+{
+	for (size_t i = 0; i < k->n_ops; i++)
+		if (streq(k->ops[i].op, op))
+			return k->ops[i].need;
 	return VH_NEED_NOTHING;
 }
 

@@ -16,7 +16,22 @@ enum vh_hook_need {
 	VH_NEED_JOURNAL,  /* release, reconnect */
 };
 
-enum vh_hook_need vh_hook_need(const char *op);
+/* One hypervisor's hook.  The same program is libvirt's qemu hook and
+ * its libxl hook; which one it is comes from where libvirt ran it
+ * (.../qemu.d/... or .../libxl.d/...), else the name it was run by. */
+struct vh_hook_op {
+	const char *op;
+	enum vh_hook_need need;
+};
+struct vh_hook_kind {
+	const char *name;   /* libvirt's: "qemu", "libxl" */
+	const char *target; /* the driver the hook binds devices to */
+	bool xen;	    /* Xen's rules, and pciback instead of vfio */
+	const struct vh_hook_op *ops; /* the operations that can have work */
+	size_t n_ops;
+};
+const struct vh_hook_kind *vh_hook_kind(const char *argv0);
+enum vh_hook_need vh_hook_need(const struct vh_hook_kind *k, const char *op);
 bool vh_hook_mentions_hostdev(const char *xml, size_t len);
 /* The domain's UUID by a plain scan; "" when there is none or it is not a
  * UUID.  @out holds 37 bytes. */

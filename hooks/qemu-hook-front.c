@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The libvirt QEMU hook's front end.  libvirt runs it five times in every
+ * The libvirt hook's front end (QEMU's and libxl's: see vh_hook_kind).
+ * libvirt runs it five times in every
  * VM's life; for the VMs that have nothing for vfio-hooks (no PCI hostdev,
  * no journal) it reads the XML and exits, linking nothing but libc.  When
  * there is work it hands the same argv and the same XML (in a memfd on
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
 	r = vh_hook_enter(argc, argv);
 	if (r)
 		return r;
-	need = vh_hook_need(argv[2]);
+	need = vh_hook_need(vh_hook_kind(argv[0]), argv[2]);
 	if (need == VH_NEED_NOTHING)
 		return 0;
 	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input",

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The libvirt QEMU hook: libvirt runs it as
+ * The libvirt QEMU hook, and the libxl (Xen) hook when run from libxl.d
+ * (see vh_hook_kind): libvirt runs it as
  *     HOOK DOMAIN OPERATION SUB-OPERATION EXTRA
  * with the domain XML on standard input, on every VM start and stop.
  *
@@ -25,6 +26,7 @@
 #include "fast.h"
 
 struct hook {
+	const struct vh_hook_kind *kind;
 	const char *domain_arg;
 	const char *op, *subop;
 	char *xml;
@@ -132,13 +134,20 @@ static struct vh_engine engine(struct hook *h)
 	    .cfg = &h->cfg,
 	    .log = hook_log,
 	    .log_ud = h,
+	    .pciback = h->kind->xen,
 	};
+}
+
+static enum vh_hypervisor hv(const struct hook *h)
+{
+	return h->kind->xen ? VH_HV_XEN : VH_HV_QEMU;
 }
 
 /* Evaluate the domain; refuse (1) in enforce mode when there are errors. */
 static int evaluate(struct hook *h, struct vh_report *rep)
 {
-	struct vh_check_opts o = {.companions = h->cfg.companions};
+	struct vh_check_opts o = {.companions = h->cfg.companions,
+				  .hypervisor = hv(h)};
 	struct vh_buf b = {0};
 	int r;
 
@@ -218,7 +227,8 @@ static int op_start(struct hook *h)
 {
 	struct vh_report rep = {0};
 	struct vh_engine en = engine(h);
-	struct vh_check_opts o = {.companions = h->cfg.companions};
+	struct vh_check_opts o = {.companions = h->cfg.companions,
+				  .hypervisor = hv(h)};
 	struct vh_err e = {0};
 	int r;
 
@@ -320,19 +330,21 @@ int main(int argc, char **argv)
 	r = vh_hook_enter(argc, argv);
 	if (r)
 		return r;
+	h.kind = vh_hook_kind(argv[0]);
 	h.domain_arg = argv[1];
 	h.op = argv[2];
 	h.subop = argc > 3 ? argv[3] : "-";
 	for (i = 0; i < ELEMENTSOF(ops); i++)
 		if (streq(ops[i].op, h.op))
 			break;
-	if (i == ELEMENTSOF(ops) || vh_hook_need(h.op) == VH_NEED_NOTHING)
+	if (i == ELEMENTSOF(ops) ||
+	    vh_hook_need(h.kind, h.op) == VH_NEED_NOTHING)
 		return 0;
 	h.log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
 	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input",
 			      VH_XML_MAX_BYTES, &h.xml, &h.len, &e) < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
-		return vh_hook_need(h.op) == VH_NEED_HOSTDEV ? 1 : 0;
+		return vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV ? 1 : 0;
 	}
 
 	vh_config_init(&h.cfg);
@@ -340,7 +352,7 @@ int main(int argc, char **argv)
 	if (vh_config_load(&h.cfg, conf, &e) < 0) {
 		/* A broken configuration must not stop VMs that have nothing
 		 * to do with us, nor a stop. */
-		if (vh_hook_need(h.op) == VH_NEED_HOSTDEV &&
+		if (vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV &&
 		    mentions_hostdev(&h)) {
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			r = 1;
@@ -352,14 +364,15 @@ int main(int argc, char **argv)
 	if (!h.cfg.root && secure_getenv("VFIO_HOOKS_ROOT"))
 		h.cfg.root = strdup(secure_getenv("VFIO_HOOKS_ROOT"));
 	if (vh_sys_new(h.cfg.root, &h.sys) < 0) {
-		r = vh_hook_need(h.op) == VH_NEED_HOSTDEV ? 1 : 0;
+		r = vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV ? 1 : 0;
 		goto out;
 	}
 	vh_sys_set_timeout_ms(h.sys, h.cfg.timeout_ms);
 
-	if (vh_hook_need(h.op) == VH_NEED_HOSTDEV && !mentions_hostdev(&h))
+	if (vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV &&
+	    !mentions_hostdev(&h))
 		goto out;
-	if (vh_hook_need(h.op) == VH_NEED_JOURNAL) {
+	if (vh_hook_need(h.kind, h.op) == VH_NEED_JOURNAL) {
 		scan_uuid(&h);
 		if (!journal_exists(&h))
 			goto out;

@@ -61,6 +61,8 @@ const struct vh_rule_info vh_rules[] = {
     {"memlock-too-low", VH_ERROR,
      "<memtune><hard_limit> is below the memory VFIO must lock (info: the "
      "limit libvirt sets itself)"},
+    {"xen-pv-unsupported", VH_ERROR,
+     "on Xen, the device works only in an HVM guest, not PV or PVH"},
 };
 const size_t vh_n_rules = ELEMENTSOF(vh_rules);
 
@@ -71,7 +73,8 @@ struct ctx {
 	const struct vh_domain *dom;
 	const struct vh_check_opts *opts;
 	struct vh_report *rep;
-	int err; /* -ENOMEM, sticky */
+	enum vh_hypervisor hv; /* resolved: QEMU or XEN */
+	int err;	       /* -ENOMEM, sticky */
 	char
 	    subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
 	char obj[160]; /* the same, mid-sentence */
@@ -200,6 +203,9 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 	(void)c;
 	if (p) {
 		rd->needs = p->needs;
+		/* Many MSI vectors: what Xen's PV PCI front end cannot give. */
+		if (p->needs.min_msi > 1)
+			rd->needs.xen_hvm = true;
 		w += (size_t)snprintf(rd->needs_why, sizeof(rd->needs_why),
 				      "profile '%s' (%s)%s%s", p->id, p->file,
 				      p->why ? ": " : "", p->why ? p->why : "");
@@ -419,7 +425,9 @@ static void rule_presence(struct ctx *c)
 			    strdup(qemu(c) ? "the command line" : "<devices>"),
 			    strdup("pass through the endpoint devices behind "
 				   "the bridge instead of the bridge"));
-		else if (d->iommu_group < 0)
+		else if (d->iommu_group < 0 && c->hv != VH_HV_XEN)
+			/* In a Xen dom0 the hypervisor owns the IOMMU: Linux
+			 * shows no groups. */
 			add(c, "host-iommu-off", VH_ERROR, &d->addr,
 			    one_device(&d->addr),
 			    fmt("%s has no IOMMU group (no "
@@ -572,7 +580,8 @@ static bool needs_apply(const struct ctx *c)
 {
 	/* q35, the Intel vIOMMU and the split I/O APIC are x86 QEMU/KVM
 	 * notions; other guests are judged by other rules. */
-	return vh_domain_is_x86(c->dom) && vh_domain_is_qemu_hvm(c->dom);
+	return c->hv == VH_HV_QEMU && vh_domain_is_x86(c->dom) &&
+	       vh_domain_is_qemu_hvm(c->dom);
 }
 
 static void rule_machine(struct ctx *c)
@@ -828,6 +837,8 @@ static void rule_bound(struct ctx *c)
 
 static void rule_groups(struct ctx *c)
 {
+	if (c->hv == VH_HV_XEN)
+		return;
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
 		enum vh_companions pol;
@@ -1111,11 +1122,60 @@ static void rule_memlock(struct ctx *c)
 	    fmt("%s", m.formula), NULL, NULL);
 }
 
+static bool need_xen_hvm(const struct vh_needs *n)
+{
+	return n->xen_hvm;
+}
+
+/* The AIC100 page's Xen section: "Only HVM type virtual machines are
+ * supported with Qualcomm Cloud AI products. PV type virtual machines are
+ * not supported." */
+static void rule_xen_pv(struct ctx *c)
+{
+	struct needers nd;
+	struct vh_buf why = {0};
+	const struct vh_domain *d = c->dom;
+
+	if (c->hv != VH_HV_XEN || !vh_domain_is_xen_pv(d))
+		return;
+	collect(c, need_xen_hvm, &nd);
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		const struct vh_profile *p = rd->profile;
+		if (!usable(rd) || !rd->needs.xen_hvm || !p)
+			continue;
+		vh_buf_printf(&why, "%s%s: profile '%s' (%s): %s",
+			      why.len ? "\n" : "", rd->dev.name, p->id, p->file,
+			      p->needs.xen_hvm
+				  ? "<xen guest='hvm'/>: its vendor supports "
+				    "the device in Xen HVM guests only"
+				  : "the device needs several MSI vectors, "
+				    "which vfio-hooks knows to work in HVM "
+				    "guests only");
+	}
+	if (nd.n)
+		add(c, "xen-pv-unsupported", VH_ERROR, &nd.first,
+		    TAKE_PTR(nd.addrs),
+		    fmt("%s is a Xen %s guest (<type>%s</type>), but %s "
+			"work%s only in an HVM guest.",
+			c->subj, streq(d->os_type, "xenpvh") ? "PVH" : "PV",
+			d->os_type ? d->os_type : "", vh_buf_str(&nd.labels),
+			nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&why), strdup("<os>"),
+		    fmt("<type arch='%s' machine='xenfv'>hvm</type>\n"
+			"(a PV guest boots the <kernel> the host gives it; "
+			"an HVM guest boots the bootloader of its own disk: "
+			"install one in the guest first)",
+			d->arch ? d->arch : "x86_64"));
+	vh_buf_done(&why);
+	needers_done(&nd);
+}
+
 static void (*const rule_fns[])(struct ctx *) = {
     rule_addresses, rule_presence,	   rule_sriov_pf,
     rule_machine,   rule_viommu_misplaced, rule_viommu,
     rule_ioapic,    rule_viommu_order,	   rule_bound,
-    rule_groups,    rule_memlock,
+    rule_groups,    rule_memlock,	   rule_xen_pv,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
@@ -1136,6 +1196,9 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	};
 	int r;
 
+	c.hv = c.opts->hypervisor;
+	if (c.hv == VH_HV_AUTO)
+		c.hv = vh_domain_is_xen(dom) ? VH_HV_XEN : VH_HV_QEMU;
 	if (dom->dialect == VH_DIALECT_QEMU) {
 		snprintf(
 		    c.obj, sizeof(c.obj), "the QEMU command line%s%s%s",

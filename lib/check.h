@@ -63,12 +63,23 @@ struct vh_resolved {
 	bool companions_ok;
 };
 
+/* Which hypervisor's rules apply: QEMU/KVM (q35, the vIOMMU, the I/O
+ * APIC) or Xen through libxl (HVM only where a profile says; no IOMMU
+ * groups in dom0: Xen owns the IOMMU). */
+enum vh_hypervisor {
+	VH_HV_AUTO = 0, /* from <domain type=...>: 'xen' is Xen */
+	VH_HV_QEMU,
+	VH_HV_XEN,
+};
+
 struct vh_check_opts {
 	/* Companion policy when the device's profile has none. */
 	enum vh_companions companions;
 	/* Nobody will bind the devices for the VM (a QEMU started by hand):
 	 * each must already be on a vfio driver. */
 	bool require_bound;
+	/* The libxl hook says Xen whatever the XML says. */
+	enum vh_hypervisor hypervisor;
 };
 
 struct vh_report {

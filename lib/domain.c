@@ -36,6 +36,16 @@ bool vh_domain_is_qemu_hvm(const struct vh_domain *d)
 	       (!d->os_type || streq(d->os_type, "hvm"));
 }
 
+bool vh_domain_is_xen(const struct vh_domain *d)
+{
+	return streq(d->virt_type, "xen");
+}
+
+bool vh_domain_is_xen_pv(const struct vh_domain *d)
+{
+	return vh_domain_is_xen(d) && !streq(d->os_type, "hvm");
+}
+
 static enum vh_switch parse_switch(const char *s)
 {
 	if (!s)

@@ -103,6 +103,11 @@ static inline void vh_domain_freep(struct vh_domain **d)
 bool vh_domain_is_x86(const struct vh_domain *d);
 /* A QEMU/KVM HVM guest, the kind the q35/vIOMMU rules are about. */
 bool vh_domain_is_qemu_hvm(const struct vh_domain *d);
+/* <domain type='xen'> (libvirt's libxl driver). */
+bool vh_domain_is_xen(const struct vh_domain *d);
+/* A Xen guest that is not HVM: PV (<type>xen</type> or <type>linux</type>)
+ * or PVH (<type>xenpvh</type>). */
+bool vh_domain_is_xen_pv(const struct vh_domain *d);
 enum vh_machine vh_machine_classify(const char *machine);
 
 /* Parse an address written in any form libvirt accepts into @h. */

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "engine.h"
 #include "sriov.h"
+#include "pciback.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct action {
 	char target[64];
 	bool set_reset;
 	char reset_value[128];
+	bool permissive; /* pciback only */
 };
 
 /* Virtual functions to create: PF @pf gets at least @count VFs. */
@@ -120,7 +122,10 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 		a.orig.reset_on_release = pr ? pr->reset_on_release : true;
 		vh_pci_addr_format(&a.orig.addr, a.name);
 		snprintf(a.target, sizeof(a.target), "%s",
-			 pr && pr->vfio_driver ? pr->vfio_driver : "vfio-pci");
+			 en->pciback		 ? VH_PCIBACK
+			 : pr && pr->vfio_driver ? pr->vfio_driver
+						 : "vfio-pci");
+		a.permissive = en->pciback && pr && pr->pciback_permissive;
 		a.bind = !rd->hd->managed && en->cfg->bind_unmanaged;
 		mr = meta_reset(dom, &a.orig.addr);
 		/* A VF to create has no reset_method to read yet: its
@@ -350,6 +355,18 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'",
 			      name, o->reset_method);
 		}
+	}
+	if (o->pciback && !streq(o->driver, VH_PCIBACK)) {
+		/* Off pciback and out of its slot list before the original
+		 * driver probes, or pciback would seize it again. */
+		r = vh_pciback_unassign(en->sys, o, e);
+		if (r < 0)
+			return r;
+		r = read_state(en, &cur, name);
+		if (r < 0)
+			return vh_err_set(e, r,
+					  "%s: cannot read its state: %s.",
+					  name, strerror(-r));
 	}
 	if (!streq(cur.driver, o->driver) ||
 	    !streq(cur.override, o->override)) {
@@ -614,6 +631,16 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 				  "%s: cannot read its driver, driver_override "
 				  "or reset_method: %s.",
 				  a->name, strerror(-r));
+	if (en->pciback && a->bind && !streq(a->orig.driver, a->target)) {
+		r = vh_pciback_has_slot(en->sys, a->name);
+		if (r < 0 && r != -ENOENT)
+			return vh_err_set(
+			    e, r,
+			    "%s: cannot read /sys/bus/pci/drivers/"
+			    "pciback/slots: %s.",
+			    a->name, strerror(-r));
+		a->orig.pciback = r > 0 ? VH_PCIBACK_KEPT : VH_PCIBACK_ADDED;
+	}
 	/* Recorded and synced before anything is touched. */
 	r = vh_journal_add(j, &a->orig, e);
 	if (r < 0)
@@ -627,7 +654,9 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 		      a->name, a->orig.reset_method, a->reset_value);
 	}
 	if (a->bind && !streq(a->orig.driver, a->target)) {
-		r = move_driver(en, a->name, a->target, a->target, e);
+		r = en->pciback
+			? vh_pciback_assign(en->sys, &a->orig, a->permissive, e)
+			: move_driver(en, a->name, a->target, a->target, e);
 		if (r < 0)
 			return r;
 		logf_(en, LOG_INFO, "%s: %s: %s %s -> %s", dname, a->name,
@@ -949,17 +978,23 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 				   a->name, strerror(-r));
 			break;
 		}
-		if (strncmp(cur.driver, "vfio", 4) != 0 &&
-		    !strstr(cur.driver, "vfio")) {
+		if (en->pciback ? !streq(cur.driver, VH_PCIBACK)
+				: !strstr(cur.driver, "vfio")) {
 			r = vh_err_set(
 			    e, -EBUSY,
-			    "%s is on driver %s, not on a vfio driver, "
-			    "as QEMU is about to open it%s.",
+			    "%s is on driver %s, not on %s, as %s is about to "
+			    "open it%s%s%s.",
 			    a->name, cur.driver[0] ? cur.driver : "(none)",
+			    en->pciback ? "pciback" : "a vfio driver",
+			    en->pciback ? "Xen" : "QEMU",
 			    a->orig.managed ? ""
-					    : " (managed='no': bind it to "
-					      "vfio-pci first, or let "
-					      "vfio-hooks do it with "
+					    : " (managed='no': bind it to ",
+			    a->orig.managed ? ""
+			    : en->pciback   ? "pciback first ('xl "
+					      "pci-assignable-add')"
+					    : "vfio-pci first",
+			    a->orig.managed ? ""
+					    : ", or let vfio-hooks do it with "
 					      "bind_unmanaged = yes)");
 			break;
 		}
@@ -1033,12 +1068,14 @@ int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
 		vh_pci_addr_format(&j.devs[i].addr, name);
 		if (vh_sys_link_name(en->sys, drv, sizeof(drv), DEV "driver",
 				     name) < 0 ||
-		    !strstr(drv, "vfio"))
+		    (j.devs[i].pciback ? !streq(drv, VH_PCIBACK)
+				       : !strstr(drv, "vfio")))
 			logf_(en, LOG_WARNING,
-			      "%s: %s is on %s, not on a vfio driver, while "
-			      "the domain runs",
+			      "%s: %s is on %s, not on %s, while the domain "
+			      "runs",
 			      j.domain ? j.domain : uuid, name,
-			      drv[0] ? drv : "no driver");
+			      drv[0] ? drv : "no driver",
+			      j.devs[i].pciback ? "pciback" : "a vfio driver");
 	}
 	vh_journal_done(&j);
 	return 0;

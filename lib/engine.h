@@ -22,6 +22,9 @@ struct vh_engine {
 	/* `vfio-hooks bind`: the domain is the reserved one of a device (see
 	 * vh_manual_uuid); only then may prepare use a reserved UUID. */
 	bool manual;
+	/* Xen (the libxl hook): devices go to pciback as `xl
+	 * pci-assignable-add` does (lib/pciback.c), not to a vfio driver. */
+	bool pciback;
 };
 
 /* A binding made by `vfio-hooks bind` is journaled like a domain whose

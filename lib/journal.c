@@ -165,7 +165,12 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 		esc(&b, d->reset_method);
 	else
 		vh_buf_puts(&b, "-");
-	vh_buf_printf(&b, " reset=%d\n", d->reset_on_release);
+	vh_buf_printf(&b, " reset=%d", d->reset_on_release);
+	if (d->pciback)
+		vh_buf_printf(&b, " pciback=%s",
+			      d->pciback == VH_PCIBACK_ADDED ? "added"
+							     : "kept");
+	vh_buf_puts(&b, "\n");
 	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
 	vh_buf_done(&b);
 	if (r == 0)
@@ -357,6 +362,13 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 				return -EBADMSG;
 			d->reset_on_release = v[0] == '1';
 			seen |= 32;
+		} else if (streq(tok, "pciback")) {
+			if (streq(v, "added"))
+				d->pciback = VH_PCIBACK_ADDED;
+			else if (streq(v, "kept"))
+				d->pciback = VH_PCIBACK_KEPT;
+			else
+				return -EBADMSG;
 		} else {
 			return -EBADMSG;
 		}

@@ -11,7 +11,7 @@
  *   domain NAME
  *   uuid UUID
  *   dev ADDR role=hostdev|companion managed=0|1 driver=D|- override=O|-
- *       reset_method=M|- reset=0|1
+ *       reset_method=M|- reset=0|1 [pciback=added|kept]
  *   sriov PF numvfs=N autoprobe=0|1|-   (VFs the hook created on PF;
  *       the values it had before)
  *   attr PATH VALUE   (a per-VF resource file under /sys/bus/pci/devices
@@ -29,6 +29,13 @@
 
 enum vh_role { VH_ROLE_HOSTDEV, VH_ROLE_COMPANION };
 
+/* Xen: the device goes to pciback, through its slot list. */
+enum vh_pciback_slot {
+	VH_PCIBACK_NONE = 0, /* not for pciback (vfio) */
+	VH_PCIBACK_ADDED,    /* the hook adds the slot; release removes it */
+	VH_PCIBACK_KEPT,     /* the slot was listed before; it stays */
+};
+
 struct vh_jdev {
 	struct vh_pci_addr addr;
 	enum vh_role role;
@@ -38,7 +45,8 @@ struct vh_jdev {
 	bool has_reset_method;	/* the file existed */
 	char reset_method[128]; /* original value */
 	bool reset_on_release;	/* the profile allows a reset on release */
-	bool failed;		/* a previous undo could not restore it */
+	enum vh_pciback_slot pciback;
+	bool failed; /* a previous undo could not restore it */
 };
 
 /* Virtual functions created on a PF: undone by setting sriov_numvfs back

@@ -371,6 +371,10 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 		free(s);
 		p->needs.min_msi = (unsigned)v;
 	}
+	if ((n = vh_xml_child(vm, "xen"))) {
+		_cleanup_free_ char *g = vh_xml_prop(n, "guest");
+		p->needs.xen_hvm = streq(g, "hvm");
+	}
 	p->why = vh_xml_text(vh_xml_child(vm, "why"));
 
 	host = vh_xml_child(root, "host");
@@ -412,6 +416,10 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 					return -ENOMEM;
 			}
 		}
+	}
+	if ((n = vh_xml_child(host, "pciback"))) {
+		_cleanup_free_ char *v = vh_xml_prop(n, "permissive");
+		p->pciback_permissive = streq(v, "yes");
 	}
 	for (n = vh_xml_child(host, "kernel-parameter"); n;
 	     n = vh_xml_next(n, "kernel-parameter")) {

@@ -31,6 +31,7 @@ struct vh_needs {
 	bool caching_mode;
 	bool ioapic_split;
 	unsigned min_msi;
+	bool xen_hvm; /* on Xen, an HVM guest only (no PV, no PVH) */
 };
 
 /* A guest kernel a hypervisor needs for the device (doctor --guest). */
@@ -72,6 +73,9 @@ struct vh_profile {
 	struct vh_settings vf_settings;
 	char **kernel_params;
 	size_t n_kernel_params;
+	/* Xen: pciback lets the guest write the device's whole config space
+	 * (xl.cfg pci=[...,permissive=1]); set by prepare. */
+	bool pciback_permissive;
 	/* guest */
 	char *guest_driver; /* the driver the guest should bind, or NULL */
 	struct vh_guest_kernel *guest_kernels;

@@ -224,6 +224,62 @@ static int group_of(const char *root, const char *dd)
 	return atoi(strrchr(t, '/') + 1);
 }
 
+/* --- xen-pciback: its seize list and its permissive list, each a file of
+ * addresses in the driver's directory, as the kernel shows them. --- */
+#define PCIBACK "sys/bus/pci/drivers/pciback"
+
+static bool list_has(const char *root, const char *file, const char *addr)
+{
+	char rel[PATH_MAX], buf[4096];
+
+	snprintf(rel, sizeof(rel), PCIBACK "/%s", file);
+	if (fakesys_get(root, rel, buf, sizeof(buf)) < 0)
+		return false;
+	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t;
+	     t = strtok_r(NULL, "\n", &s))
+		if (!strcmp(t, addr))
+			return true;
+	return false;
+}
+
+/* Add (once unless @dup) or remove @addr; -ENOENT removing a missing one. */
+static int list_edit(const char *root, const char *file, const char *addr,
+		     bool add, bool dup)
+{
+	char rel[PATH_MAX], buf[4096], out[4200] = "";
+	bool found = false;
+
+	snprintf(rel, sizeof(rel), PCIBACK "/%s", file);
+	if (fakesys_get(root, rel, buf, sizeof(buf)) < 0)
+		buf[0] = '\0';
+	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t;
+	     t = strtok_r(NULL, "\n", &s)) {
+		if (!strcmp(t, addr)) {
+			found = true;
+			if (!add)
+				continue;
+		}
+		strncat(out, t, sizeof(out) - strlen(out) - 2);
+		strcat(out, "\n");
+	}
+	if (!add && !found)
+		return -ENOENT;
+	if (add && (!found || dup)) {
+		strncat(out, addr, sizeof(out) - strlen(out) - 2);
+		strcat(out, "\n");
+	}
+	return fakesys_put(root, rel, out);
+}
+
+static bool valid_bdf(const char *a)
+{
+	unsigned d, b, s, f;
+	char end;
+
+	return sscanf(a, "%4x:%2x:%2x.%1u%c", &d, &b, &s, &f, &end) == 4 &&
+	       s < 32 && f < 8;
+}
+
 static int do_bind(const char *root, const char *addr, const char *drv)
 {
 	char dd[PATH_MAX], rel[PATH_MAX + 64], ddrv[PATH_MAX], cur[64], ov[64];
@@ -240,6 +296,11 @@ static int do_bind(const char *root, const char *addr, const char *drv)
 		return -EBUSY;
 	read_attr(root, dd, "driver_override", ov, sizeof(ov));
 	if (ov[0] && strcmp(ov, "(null)") && strcmp(ov, drv))
+		return -ENODEV;
+	/* pcistub_probe: pciback takes only the devices it was told to seize
+	 * (or one whose driver_override names it). */
+	if (!strcmp(drv, "pciback") && !list_has(root, "slots", addr) &&
+	    strcmp(ov, "pciback"))
 		return -ENODEV;
 	snprintf(rel, sizeof(rel), "%s/driver", dd);
 	snprintf(ddrv, sizeof(ddrv), "sys/bus/pci/drivers/%s", drv);
@@ -272,6 +333,9 @@ static int do_unbind(const char *root, const char *addr, const char *drv)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s/%s", root, drv, addr);
 	unlink(p);
+	/* pciback's per-device data, permissive included, goes with it. */
+	if (!strcmp(drv, "pciback") && list_has(root, "permissive", addr))
+		list_edit(root, "permissive", addr, false, false);
 	g = group_of(root, dd);
 	if (!strncmp(drv, "vfio", 4) && g >= 0) {
 		/* /dev/vfio/N goes when no member is on vfio any more. */
@@ -377,10 +441,29 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 		read_attr(root, dd, "driver_override", ov, sizeof(ov));
 		if (ov[0] && strcmp(ov, "(null)"))
 			snprintf(target, sizeof(target), "%s", ov);
+		else if (list_has(root, "slots", addr))
+			snprintf(target, sizeof(target), "pciback");
 		else if (!fk_native(root, addr, target, sizeof(target)))
 			return 0;
 		r = do_bind(root, addr, target);
 		return r == -ENOENT || r == -ENODEV ? 0 : r;
+	}
+	if (!strcmp(drv, "pciback") && !strcmp(op, "new_slot"))
+		return valid_bdf(addr)
+			   ? list_edit(root, "slots", addr, true, true)
+			   : -EINVAL;
+	if (!strcmp(drv, "pciback") && !strcmp(op, "remove_slot"))
+		return valid_bdf(addr)
+			   ? list_edit(root, "slots", addr, false, false)
+			   : -EINVAL;
+	if (!strcmp(drv, "pciback") && !strcmp(op, "permissive")) {
+		char cur[64];
+		if (dev_dir(root, addr, dd, sizeof(dd)) < 0)
+			return -ENODEV;
+		cur_driver(root, dd, cur, sizeof(cur));
+		if (strcmp(cur, "pciback"))
+			return -ENODEV;
+		return list_edit(root, "permissive", addr, true, false);
 	}
 	if (!strcmp(op, "bind"))
 		return do_bind(root, addr, drv);

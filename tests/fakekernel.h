@@ -10,15 +10,24 @@
  *   vfio-pci          creates /dev/vfio/<group> while a member is bound
  *   reset_method      "" disables, "default" restores, unknown -EINVAL
  *   reset             -ENOTTY while reset_method is empty
+ *   pciback           (xen-pciback, drivers/xen/xen-pciback/pci_stub.c)
+ *                     new_slot appends the address to pciback/slots (the
+ *                     seize list; -EINVAL for a bad address);
+ *                     remove_slot drops it (-ENOENT when not listed);
+ *                     bind to pciback only for a listed device (-ENODEV);
+ *                     drivers_probe gives a listed device without an
+ *                     override to pciback; permissive records a device
+ *                     pciback holds (-ENODEV otherwise) in
+ *                     pciback/permissive until it leaves pciback
  *
  * State kept beside the tree, in ROOT/.fakekernel/:
  *   native   "ADDR DRIVER" lines: what drivers_probe binds (from the spec)
  *   inject   failure injection, one rule a line:
  *              OP ERR [ADDR] [skip=N] [once]
  *            OP: override, unbind, bind, probe, reset_method, reset,
- *            numvfs or any; ERR: an errno name (EBUSY, ENODEV, EINVAL, EIO,
- *            ETIMEDOUT, ...), NOBIND (probe succeeds, nothing binds) or
- *            KILL (SIGKILL before the write); skip=N lets N matching
+ *            numvfs, new_slot, remove_slot, permissive or any; ERR: an errno
+ * name (EBUSY, ENODEV, EINVAL, EIO, ETIMEDOUT, ...), NOBIND (probe succeeds,
+ * nothing binds) or KILL (SIGKILL before the write); skip=N lets N matching
  *            writes through first; once: the rule fires one time only,
  *            else it fails every matching write from then on.
  *   count    the number of mutating writes so far (across processes)

@@ -495,6 +495,17 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			snprintf(d, sizeof(d), "%s/sys/bus/pci/drivers/%s",
 				 root, p + 7);
 			r = mkdir_p(d);
+			/* xen-pciback's lists (tests/fakekernel.c). */
+			if (r == 0 && !strcmp(p + 7, "pciback"))
+				r = fakesys_put(root,
+						"sys/bus/pci/drivers/pciback/"
+						"slots",
+						"");
+			if (r == 0 && !strcmp(p + 7, "pciback"))
+				r = fakesys_put(root,
+						"sys/bus/pci/drivers/pciback/"
+						"permissive",
+						"");
 		} else if (!strncmp(p, "cmdline ", 8)) {
 			r = putf(root, "proc/cmdline", "%s\n", p + 8);
 		} else if (!strncmp(p, "file ", 5)) {

@@ -13,7 +13,8 @@
  *        [msi_irqs=N] [msix_irqs=N]
  *        [sriov=total:N,offset:N,stride:N,vfdev:XXXX] [numvfs=N]
  *        [physfn=ADDR] [parent=ADDR] [cfg=64] [nvlink2]
- *   driver NAME            an (empty) driver directory
+ *   driver NAME            an (empty) driver directory (pciback: with
+ *                          its empty slots and permissive lists)
  *   cmdline TEXT...        /proc/cmdline
  *   iommu NAME             /sys/class/iommu/NAME (a hardware IOMMU)
  *   file PATH TEXT...      any file under the root (DMI, osrelease, ...)

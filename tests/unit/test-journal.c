@@ -157,6 +157,7 @@ static void assert_jdev_eq(const struct vh_jdev *got,
 	assert_int_equal(got->has_reset_method, want->has_reset_method);
 	assert_string_equal(got->reset_method, want->reset_method);
 	assert_int_equal(got->reset_on_release, want->reset_on_release);
+	assert_int_equal(got->pciback, want->pciback);
 	assert_int_equal(got->failed, want->failed);
 }
 
@@ -213,6 +214,35 @@ static void uuid_valid(void **state UNUSED)
 }
 
 /* --- round trip --- */
+
+/* Xen: how a device went to pciback survives the journal; a record
+ * without it (every journal before Xen) is a vfio one. */
+static void pciback_round_trip(void **state UNUSED)
+{
+	struct vh_journal j;
+	struct vh_err e = {0};
+	struct vh_jdev d[2];
+
+	d[0] = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "qaic", NULL, "flr",
+		    true);
+	d[0].pciback = VH_PCIBACK_ADDED;
+	d[1] = jdev("0000:02:00.0", VH_ROLE_HOSTDEV, false, "hailo", NULL,
+		    "flr bus", true);
+	d[1].pciback = VH_PCIBACK_KEPT;
+	assert_int_equal(vh_journal_create(T.dfd, U1, "xen", &j, &e), 0);
+	assert_int_equal(vh_journal_add(&j, &d[0], &e), 0);
+	assert_int_equal(vh_journal_add(&j, &d[1], &e), 0);
+	vh_journal_done(&j);
+	assert_int_equal(load(U1, &e), 0);
+	assert_int_equal(T.j.n_devs, 2);
+	assert_jdev_eq(&T.j.devs[0], &d[0]);
+	assert_jdev_eq(&T.j.devs[1], &d[1]);
+	put(U1 ".journal", "vfio-hooks-journal 1\ndomain x\nuuid " U1
+			   "\ndev 0000:01:00.0 role=hostdev managed=0 "
+			   "driver=qaic override=- reset_method=- reset=1 "
+			   "pciback=maybe\n");
+	assert_int_equal(load(U1, &e), -EBADMSG);
+}
 
 static void round_trip(void **state UNUSED)
 {
@@ -1087,6 +1117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T_(uuid_valid),
 	    T_(round_trip),
+	    T_(pciback_round_trip),
 	    T_(not_prepared_until_marked),
 	    T_(create_truncates_and_validates),
 	    T_(domain_name_escaping),

@@ -142,6 +142,7 @@ struct dom {
 	/* Inside <memtune>; NULL: a hard limit of 1 TiB, enough for every
 	 * test not about locked memory. */
 	const char *memtune;
+	const char *os; /* <os><type>: default hvm */
 };
 
 #define AIC_FEATURES "<acpi/><apic/><ioapic driver='qemu'/>"
@@ -192,7 +193,7 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps,
 	    "  <memory unit='GiB'>16</memory><memtune>%s</memtune>\n"
 	    "  <vcpu placement='static'>%u</vcpu>\n"
 	    "  <os>\n"
-	    "    <type arch='%s'%s%s%s>hvm</type>\n"
+	    "    <type arch='%s'%s%s%s>%s</type>\n"
 	    "  </os>\n"
 	    "  <features>%s</features>\n"
 	    "  <devices>\n%s\n%s  </devices>\n"
@@ -201,8 +202,9 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps,
 	    d->memtune ? d->memtune : "<hard_limit unit='TiB'>1</hard_limit>",
 	    d->vcpus ? d->vcpus : 4, d->arch ? d->arch : "x86_64",
 	    d->machine ? " machine='" : "", d->machine ? d->machine : "",
-	    d->machine ? "'" : "", d->features ? d->features : "",
-	    d->devices ? d->devices : "", d->hostdevs ? d->hostdevs : "");
+	    d->machine ? "'" : "", d->os ? d->os : "hvm",
+	    d->features ? d->features : "", d->devices ? d->devices : "",
+	    d->hostdevs ? d->hostdevs : "");
 	assert_true(r > 0);
 	r = vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e);
 	if (r < 0)
@@ -565,13 +567,19 @@ static const struct scenario scenarios[] = {
       .devices = AIC_IOMMU,
       .hostdevs =
 	  HOSTDEV("0x08", "0x00", "0x0") HOSTDEV("0x08", "0x00", "0x1")}},
+    {"xen-pv-unsupported",
+     VH_ERROR,
+     "0000:01:00.0",
+     "machine='xenfv'>hvm</type>",
+     {.type = "xen", .machine = "xenpv", .os = "linux", .hostdevs = HD01},
+     {.type = "xen", .machine = "xenfv", .hostdevs = HD01}},
 };
 
 static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(vh_n_rules, 21);
+	assert_int_equal(vh_n_rules, 22);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
@@ -1341,6 +1349,36 @@ static void xen_no_x86_rules(void **state UNUSED)
 	expect_rule("machine-q35", VH_ERROR, "0000:01:00.0", NULL);
 }
 
+static void xen_pv_details(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = {.type = "xen", .os = "xen", .hostdevs = HD01};
+
+	/* A dom0 shows no IOMMU groups: no host-iommu-off on Xen. */
+	host("0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
+	     "driver=qaic\n"
+	     "0000:02:00.0 id=8086:10d3 class=0x020000 msix=5 pcie "
+	     "driver=e1000e\n");
+	run(&d);
+	f = expect_only("xen-pv-unsupported", VH_ERROR, "0000:01:00.0",
+			"<type arch='x86_64' machine='xenfv'>hvm</type>");
+	assert_non_null(strstr(f->message, "Xen PV guest (<type>xen</type>)"));
+	assert_non_null(strstr(f->why, "<xen guest='hvm'/>"));
+	d.os = "xenpvh";
+	run(&d);
+	f = expect_only("xen-pv-unsupported", VH_ERROR, "0000:01:00.0", NULL);
+	assert_non_null(strstr(f->message, "Xen PVH guest"));
+	/* A device no profile restricts is fine in a PV guest. */
+	d.hostdevs = HOSTDEV("0x02", "0x00", "0x0");
+	run(&d);
+	expect_none();
+	/* The same PV domain under QEMU's rules is not judged by Xen's. */
+	d.type = "kvm";
+	d.hostdevs = HD01;
+	run(&d);
+	assert_null(find("xen-pv-unsupported"));
+}
+
 /* --- checking reads only what it needs --- */
 
 static void unrelated_broken_devices_ignored(void **state UNUSED)
@@ -1734,6 +1772,7 @@ int main(void)
 	    T_(aarch64_no_x86_rules),
 	    T_(aarch64_misplaced_iommu_not_intel),
 	    T_(xen_no_x86_rules),
+	    T_(xen_pv_details),
 	    T_(unrelated_broken_devices_ignored),
 	    T_(broken_group_member_is_read),
 	    T_(report_renderings),
