@@ -24,6 +24,9 @@ const struct vh_rule_info vh_rules[] = {
     {"device-unreadable", VH_WARNING,
      "a sysfs attribute of the device could not be read"},
     {"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through"},
+    {"device-pf-with-vf", VH_ERROR,
+     "an SR-IOV physical function is given together with its own virtual "
+     "function"},
     {"host-iommu-off", VH_ERROR,
      "the device has no IOMMU group: the host IOMMU is off"},
     {"machine-q35", VH_ERROR, "the device needs a q35 machine"},
@@ -354,6 +357,38 @@ static void rule_presence(struct ctx *c)
 				   "firmware setup, add intel_iommu=on (or "
 				   "amd_iommu=on) iommu=pt to the kernel "
 				   "command line, and reboot"));
+	}
+}
+
+/* Unbinding a physical function from its driver disables SR-IOV, which
+ * removes its virtual functions: the VM cannot have both. */
+static void rule_pf_with_vf(struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *vf = &c->rep->devs[i];
+		if (!usable(vf) || !vf->dev.is_vf)
+			continue;
+		for (size_t j = 0; j < c->rep->n_devs; j++) {
+			const struct vh_resolved *pf = &c->rep->devs[j];
+			char pa[VH_PCI_ADDR_LEN];
+			if (!usable(pf) ||
+			    !vh_pci_addr_eq(&pf->dev.addr, &vf->dev.physfn))
+				continue;
+			vh_pci_addr_format(&pf->dev.addr, pa);
+			add(c, "device-pf-with-vf", VH_ERROR, &vf->dev.addr,
+			    one_device(&vf->dev.addr),
+			    fmt("%s is a virtual function of %s, which is "
+				"given to the VM too: unbinding the physical "
+				"function from its driver removes its virtual "
+				"functions.",
+				vf->label, pa),
+			    NULL,
+			    strdup(qemu(c) ? "the command line" : "<devices>"),
+			    fmt("give the VM either the physical function %s "
+				"or its virtual functions, not both (remove "
+				"%s or %s)",
+				pa, vf->hd->origin, pf->hd->origin));
+		}
 	}
 }
 
@@ -879,9 +914,10 @@ static void rule_groups(struct ctx *c)
 }
 
 static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses,	   rule_presence, rule_machine,
-    rule_viommu_misplaced, rule_viommu,	  rule_ioapic,
-    rule_viommu_order,	   rule_bound,	  rule_groups,
+    rule_addresses, rule_presence,	   rule_pf_with_vf,
+    rule_machine,   rule_viommu_misplaced, rule_viommu,
+    rule_ioapic,    rule_viommu_order,	   rule_bound,
+    rule_groups,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,

@@ -326,7 +326,11 @@ static const char *const big_host =
     "0000:0b:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
     "group=10\n"
     "0000:0c:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
-    "driver=vfio-pci group=12\n";
+    "driver=vfio-pci group=12\n"
+    "0000:0d:00.0 id=8086:1521 class=0x020000 msix=10 pcie driver=vfio-pci "
+    "group=13 sriov=total:4,offset:128,stride:4,vfdev:1520 numvfs=1\n"
+    "0000:0d:10.0 id=8086:1520 class=0x020000 msix=3 pcie driver=vfio-pci "
+    "group=14 physfn=0000:0d:00.0\n";
 
 struct scenario {
 	const char *rule;
@@ -386,6 +390,19 @@ static const struct scenario scenarios[] = {
       .devices = AIC_IOMMU,
       .hostdevs =
 	  HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
+    {"device-pf-with-vf",
+     VH_ERROR,
+     "0000:0d:10.0",
+     "not both",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs =
+	  HOSTDEV("0x0d", "0x00", "0x0") HOSTDEV("0x0d", "0x10", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x0d", "0x10", "0x0")}},
     {"device-bridge",
      VH_ERROR,
      "0000:00:1c.0",
@@ -523,7 +540,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(vh_n_rules, 17);
+	assert_int_equal(vh_n_rules, 18);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
