@@ -69,7 +69,7 @@ WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
 PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP) $(WRAPCHK)
 
-.PHONY: all bench fuzz install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
+.PHONY: all bench fuzz install-files check check-run unit golden hooktest hostile e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -128,6 +128,10 @@ golden: $(PROGS) $(TOOL_BIN)
 
 hooktest: $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/hook/run.sh
+
+# Hostile input through the hook and `vfio-hooks check` (also in check).
+hostile: $(TOOL_BIN) $(PROGS)
+	@BUILD=$(BUILD) tests/hostile/run.sh
 
 # Benchmarks (not part of check): optimised build, fake sysroots, the shell
 # baseline, the real-kernel guest; the report goes to docs/bench/.

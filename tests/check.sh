@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, hook, wrapper, docs), then one closing
+# make check: every suite in turn (unit, golden, hook, hostile, wrapper, docs), then one closing
 # line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +19,7 @@ run() {
 run "$here/run-unit.sh" "$@"
 run "$here/golden/run.sh"
 run "$here/hook/run.sh"
+run "$here/hostile/run.sh"
 run "$here/wrapper/run.sh"
 run "$here/docs/run.sh"
 echo "check: $total_p passed, $total_f failed"
