@@ -138,10 +138,11 @@ if [ -x "$vgbuild/tests/qemu-hook-fk" ] && command -v valgrind >/dev/null; then
 		# shellcheck disable=SC2086
 		VFIO_HOOKS_CONF="$T/conf" valgrind -q --track-fds=yes --log-file="$T/vg.log" \
 			"$vgbuild/tests/qemu-hook-fk" vm0 $op - <"$T/vg.xml" >/dev/null 2>&1 || true
-		open=$(sed -n 's/.*FILE DESCRIPTORS: \([0-9]*\) open.*/\1/p' "$T/vg.log" | head -1)
-		# valgrind counts the three standard streams
-		if [ "${open:-3}" -gt 3 ]; then
-			fdleaks=$((fdleaks + open - 3))
+		# what the program opened itself and left open (the standard
+		# streams and what the shell passed down excluded)
+		open=$(awk '/Open file descriptor [0-9]+:/ { getline; if ($0 !~ /inherited from parent/) n++ } END { print n + 0 }' "$T/vg.log")
+		if [ "$open" -gt 0 ]; then
+			fdleaks=$((fdleaks + open))
 			{ echo "fds open at exit of $op:"; cat "$T/vg.log"; } >>"$T/failures"
 		fi
 	done
