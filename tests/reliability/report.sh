@@ -61,8 +61,8 @@ vg_fail=$(field "$L/valgrind.log" '^valgrind: [0-9]+ passed' 2)
 # --- soak
 make --no-print-directory soak SOAK_DOMAINS="$soak_d" SOAK_CYCLES="$soak_c" >"$L/soak.log" 2>&1 || true
 soak_line=$(grep '^soak: .* domains x' "$L/soak.log" | tail -1 || true)
-read -r soak_prepares soak_refusals soak_leftovers soak_failures < <(
-	sed -E 's/.* ([0-9]+) prepares, ([0-9]+) refusals, ([0-9]+) leftovers, ([0-9]+) failures.*/\1 \2 \3 \4/' <<<"${soak_line:-x -1 prepares, -1 refusals, -1 leftovers, -1 failures}")
+read -r soak_prepares soak_refusals soak_late soak_leftovers soak_failures < <(
+	sed -E 's/.* ([0-9]+) prepares, ([0-9]+) refusals, ([0-9]+) late refusals, ([0-9]+) leftovers, ([0-9]+) failures.*/\1 \2 \3 \4 \5/' <<<"${soak_line:-x -1 prepares, -1 refusals, -1 late refusals, -1 leftovers, -1 failures}")
 soak_fds=$(sed -nE 's/.*, ([0-9-]+) fd leaks$/\1/p' <<<"$soak_line")
 
 # --- fuzzing (last: the longest)
@@ -119,6 +119,13 @@ regress_total=$(find fuzz/regressions -type f 2>/dev/null | wc -l)
 	echo "IOMMU groups: $soak_prepares prepares, $soak_refusals device-busy refusals (expected), $soak_leftovers leftovers,"
 	echo "$soak_failures failures, ${soak_fds:-?} fds left open (valgrind --track-fds)."
 	echo
+	echo "Late refusals: $soak_late. A known race, not yet fixed: prepare evaluates the domain"
+	echo "(IOMMU group members, companions) before it takes /run/vfio-hooks/lock. When"
+	echo "another domain gives a member of the same group back in between, prepare"
+	echo "succeeds without that member on vfio-pci, and start's verification refuses the VM"
+	echo "(\"... is on driver nouveau, not on a vfio driver\"). Nothing is left on a wrong"
+	echo "driver (leftovers above); the fix is to evaluate under the lock."
+	echo
 	echo "## valgrind (\`make valgrind\`, build/vg, -O1 -g)"
 	echo
 	echo "$vg_runs runs (unit tests, hook and CLI), $vg_errors errors, $vg_fail failed."
@@ -144,6 +151,7 @@ hook_failed $hook_fail
 soak_domains $soak_d
 soak_cycles $soak_c
 soak_prepares $soak_prepares
+soak_late_refusals $soak_late
 soak_leftovers $soak_leftovers
 soak_failures $soak_failures
 soak_fd_leaks ${soak_fds:-?}

@@ -70,7 +70,7 @@ snap "$T/root" >"$T/before"
 # One domain's life, CYCLES times; counts go to $T/N.count as
 # "prepares refusals failures".
 life() {
-	local n=$1 c rc op prepares=0 refusals=0 failures=0
+	local n=$1 c rc op prepares=0 refusals=0 failures=0 late=0
 	domain "$n" >"$T/$n.xml"
 	hook() { # OP SUBOP
 		rc=0
@@ -87,7 +87,16 @@ life() {
 			for op in "start begin" "started begin" "stopped end"; do
 				# shellcheck disable=SC2086
 				hook $op
-				if [ "$rc" != 0 ]; then
+				if [ "$rc" != 0 ] && [ "$op" = "start begin" ] &&
+					grep -q 'not on a vfio driver, as QEMU is about to open it' "$T/$n.err"; then
+					# Known race (see docs/reliability.md): prepare
+					# checked the IOMMU group before taking the lock,
+					# another domain gave a member back since; start's
+					# verification refuses, nothing is left behind.
+					late=$((late + 1))
+					{ echo "vm$n late refusal at start:"; cat "$T/$n.err"; } >>"$T/late"
+					break
+				elif [ "$rc" != 0 ]; then
 					failures=$((failures + 1))
 					{ echo "vm$n $op: rc=$rc"; cat "$T/$n.err"; } >>"$T/failures"
 				fi
@@ -104,16 +113,16 @@ life() {
 			{ echo "vm$n release: rc=$rc"; cat "$T/$n.err"; } >>"$T/failures"
 		fi
 	done
-	echo "$prepares $refusals $failures" >"$T/$n.count"
+	echo "$prepares $refusals $failures $late" >"$T/$n.count"
 }
 
 start=$SECONDS
 for ((n = 0; n < NDOM; n++)); do life "$n" & done
 wait
-prepares=0 refusals=0 failures=0
+prepares=0 refusals=0 failures=0 late=0
 for ((n = 0; n < NDOM; n++)); do
-	read -r p r f <"$T/$n.count"
-	prepares=$((prepares + p)) refusals=$((refusals + r)) failures=$((failures + f))
+	read -r p r f l <"$T/$n.count"
+	prepares=$((prepares + p)) refusals=$((refusals + r)) failures=$((failures + f)) late=$((late + l))
 done
 
 # Leftovers: every difference from the pristine sysroot (a device on the
@@ -148,6 +157,7 @@ if [ -x "$vgbuild/tests/qemu-hook-fk" ] && command -v valgrind >/dev/null; then
 	done
 fi
 
-[ -s "$T/failures" ] && head -40 "$T/failures"
-echo "soak: $NDOM domains x $CYCLES cycles in $((SECONDS - start)) s, $prepares prepares, $refusals refusals, $leftovers leftovers, $failures failures, ${fdleaks} fd leaks"
+if [ -s "$T/late" ]; then head -4 "$T/late"; fi
+if [ -s "$T/failures" ]; then head -40 "$T/failures"; fi
+echo "soak: $NDOM domains x $CYCLES cycles in $((SECONDS - start)) s, $prepares prepares, $refusals refusals, $late late refusals, $leftovers leftovers, $failures failures, ${fdleaks} fd leaks"
 [ "$leftovers" = 0 ] && [ "$failures" = 0 ] && { [ "$fdleaks" = 0 ] || [ "$fdleaks" = - ]; } && [ "$prepares" -gt 0 ]
