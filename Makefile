@@ -78,7 +78,7 @@ WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
 PROGS := $(CLI) $(HOOK) $(ENGINE) $(WRAP) $(WRAPCHK)
 
-.PHONY: all bench fuzz install-files check check-run unit golden hooktest e2e install uninstall clean format format-check
+.PHONY: all bench fuzz install-files check check-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -137,6 +137,27 @@ golden: $(PROGS) $(TOOL_BIN)
 
 hooktest: $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/hook/run.sh
+
+# Hostile input through the hook and `vfio-hooks check` (also in check).
+hostile: $(TOOL_BIN) $(PROGS)
+	@BUILD=$(BUILD) tests/hostile/run.sh
+
+# valgrind (not part of check): a plain -O1 -g build in build/vg, its unit
+# tests and a subset of hook and CLI runs under valgrind.
+valgrind:
+	$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' valgrind-run
+
+valgrind-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
+	@BUILD=$(BUILD) tests/valgrind/run.sh $(UNIT_BIN)
+
+# Concurrency soak (not part of check): SOAK_DOMAINS domains in parallel,
+# SOAK_CYCLES cycles each, on the sanitizer build (fd check on build/vg).
+SOAK_DOMAINS ?= 16
+SOAK_CYCLES ?= 100
+soak:
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 $(addprefix build/asan/,qemu-hook tests/qemu-hook-fk tests/mkfakesys)
+	-$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' build/vg/tests/qemu-hook-fk
+	@BUILD=build/asan VG_BUILD=build/vg SOAK_DOMAINS=$(SOAK_DOMAINS) SOAK_CYCLES=$(SOAK_CYCLES) tests/soak/run.sh
 
 # Benchmarks (not part of check): optimised build, fake sysroots, the shell
 # baseline, the real-kernel guest; the report goes to docs/bench/.

@@ -166,6 +166,7 @@ int main(int argc, char **argv)
 		vh_config_init(&cli.cfg);
 		if (vh_config_load(&cli.cfg, vh_config_path(), &e) < 0) {
 			fprintf(stderr, "%s: %s\n", cli.prog, e.msg);
+			vh_config_done(&cli.cfg);
 			return EXIT_USAGE;
 		}
 		if (!cli.companions_set)

@@ -17,6 +17,12 @@ for t in "$@"; do
 	journal) printf 'vfio-hooks-journal 1\ndomain vm\nuuid 6f1c3a52-8d0e-4b7e-9a55-000000000001\ndev 0000:01:00.0 role=hostdev managed=0 driver=e1000e override=- reset_method=pm%%20bus reset=1\nprepared\n' >"$corpus/seed" ;;
 	esac
 	log=$out/fuzz-$t.log
+	# Every crash found so far, replayed first (fuzz/regressions/TARGET/).
+	if compgen -G "$top/fuzz/regressions/$t/*" >/dev/null; then
+		if ! VFIO_HOOKS_DATADIR=$top/xml "$out/fuzz-$t" "$top/fuzz/regressions/$t/"* >"$log" 2>&1; then
+			echo "FAIL fuzz/$t: a regression input crashes again, see $log"; tail -30 "$log"; fail=1; continue
+		fi
+	fi
 	VFIO_HOOKS_DATADIR=$top/xml "$out/fuzz-$t" -max_total_time="$secs" -max_len=65536 \
 		-artifact_prefix="$out/crash-$t-" "$corpus" >"$log" 2>&1
 	rc=$?

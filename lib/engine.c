@@ -866,9 +866,11 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	struct plan p = {0};
 	struct state s;
 	struct vh_journal j = {.fd = -1};
+	struct vh_report fresh = {0};
 	const char *dname = dom->name ? dom->name : "?";
 	int r;
 
+	/* Nothing to do as of the caller's check: no lock taken. */
 	r = make_plan(en, dom, rep, &p);
 	if (r < 0 || p.n == 0) {
 		plan_done(&p);
@@ -916,6 +918,17 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 			goto out;
 		}
 	}
+	/* What the host is now, under the lock: the plan from it. */
+	if (en->recheck) {
+		r = en->recheck(en->recheck_ud, &fresh, e);
+		if (r < 0)
+			goto out;
+		plan_done(&p);
+		r = make_plan(en, dom, &fresh, &p);
+		if (r < 0 || p.n == 0)
+			goto out;
+		rep = &fresh;
+	}
 	for (size_t i = 0; i < p.n; i++) {
 		struct vh_journal other;
 		if (find_holder(en, s.dirfd, dom->uuid, false,
@@ -957,6 +970,8 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	}
 	r = vh_journal_mark(&j, "prepared", e);
 out:
+	if (fresh.dom)
+		vh_report_done(&fresh);
 	vh_journal_done(&j);
 	close_state(&s);
 	plan_done(&p);

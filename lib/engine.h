@@ -22,6 +22,14 @@ struct vh_engine {
 	/* `vfio-hooks bind`: the domain is the reserved one of a device (see
 	 * vh_manual_uuid); only then may prepare use a reserved UUID. */
 	bool manual;
+	/* Called by prepare with the state lock held (and after undoing a
+	 * journal an earlier start left), before anything is planned: a
+	 * fresh check of the domain into @ret, since the host may have
+	 * changed since the caller's (another domain gave a group member
+	 * back).  Returns 0 to go on with @ret, or -errno with @e set to
+	 * refuse.  NULL: the caller's report is used. */
+	int (*recheck)(void *ud, struct vh_report *ret, struct vh_err *e);
+	void *recheck_ud;
 	/* Xen (the libxl hook): devices go to pciback as `xl
 	 * pci-assignable-add` does (lib/pciback.c), not to a vfio driver. */
 	bool pciback;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, hook, wrapper, docs), then one closing
+# make check: every suite in turn (unit, golden, hook, hostile, wrapper, docs), then one closing
 # line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +22,7 @@ run "$here/hook/run.sh"
 run "$here/hook/bind.sh"
 run "$here/hook/sriov.sh"
 run "$here/hook/xen.sh"
+run "$here/hostile/run.sh"
 run "$here/wrapper/run.sh"
 run "$here/docs/run.sh"
 echo "check: $total_p passed, $total_f failed"

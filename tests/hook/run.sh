@@ -337,6 +337,7 @@ for err in $errors; do
 done
 check fault-matrix "$([ $fm_ok = $fm_cases ]; echo $?)" "$fm_ok of $fm_cases cases clean"
 echo "fault matrix: $fm_cases cases ($steps steps x errors: $errors, once and persistent), $fm_ok clean"
+echo "faults: $fm_cases cases, $fm_ok passed"
 
 # Faults during release: the stop never fails, the journal keeps the rest,
 # and a later release (or recover) completes it.
@@ -360,6 +361,7 @@ for err in EBUSY EIO ETIMEDOUT; do
 done
 check release-fault-matrix "$([ $rf_ok = $rf_cases ]; echo $?)" "$rf_ok of $rf_cases"
 echo "release fault matrix: $rf_cases cases, $rf_ok clean"
+echo "release-faults: $rf_cases cases, $rf_ok passed"
 
 # ------------------------------------------------------------- crash matrix
 # SIGKILL before each mutating write of prepare, then release: everything
@@ -408,6 +410,7 @@ for k in 1 5; do
 done
 check crash-matrix "$([ $cm_ok = $cm_cases ]; echo $?)" "$cm_ok of $cm_cases"
 echo "crash matrix: $cm_cases cases, $cm_ok restored"
+echo "crashes: $cm_cases cases, $cm_ok passed"
 
 # -------------------------------------------------------------- concurrency
 # Domains started at once, two of them wanting the same device: exactly one
