@@ -282,6 +282,23 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 				char *rm = vh_xml_prop(c, "reset-method");
 				struct vh_pci_addr pa;
 				void *nd;
+				/* What the kernel's reset_method takes: names
+				 * of a-z and _, separated by spaces; ""
+				 * disables. */
+				if (rm &&
+				    (strlen(rm) > 120 ||
+				     strspn(rm,
+					    "abcdefghijklmnopqrstuvwxyz_ ") !=
+					 strlen(rm))) {
+					snprintf(
+					    m->error, sizeof(m->error),
+					    "<device reset-method='%.32s'> "
+					    "is not a list of reset "
+					    "methods (flr, bus, pm, ...)",
+					    rm);
+					free(rm);
+					rm = NULL;
+				}
 				if (!addr || vh_pci_addr_parse(addr, &pa) < 0) {
 					snprintf(
 					    m->error, sizeof(m->error),
@@ -329,6 +346,10 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 			}
 		}
 	}
+	/* It goes into logs and messages: no control characters. */
+	for (char *ch = m->error; *ch; ch++)
+		if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
+			*ch = '?';
 }
 
 static char *child_prop(xmlNode *n, const char *child, const char *prop)
