@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/paths.h"
 #include "cli.h"
@@ -81,13 +82,26 @@ int cli_profiles(struct cli *cli, struct vh_profiles *ret)
 {
 	struct vh_err e = {0};
 	const char *const *dirs = NULL;
-	int r;
+	struct vh_sys *sys = NULL;
+	char why[128];
+	int r, dfd = -1;
 
 	if (cli->n_profile_dirs)
 		dirs = cli->profile_dirs;
 	else if (cli->cfg.profiles[0])
 		dirs = (const char *const *)cli->cfg.profiles;
+	/* As root, the hook's validation stamps (its root-only state
+	 * directory, never created here) spare RelaxNG for unchanged
+	 * profiles, as in the hook. */
+	if (geteuid() == 0 && cli_sys(cli, &sys) == 0 &&
+	    vh_sys_exists(sys, "/run/vfio-hooks") > 0 &&
+	    vh_sys_state_dir(sys, &dfd, why, sizeof(why)) == 0)
+		vh_profiles_use_stamps(dfd);
 	r = vh_profiles_load_default(dirs, ret, &e);
+	vh_profiles_use_stamps(-1);
+	if (dfd >= 0)
+		close(dfd);
+	vh_sys_free(sys);
 	if (r < 0)
 		fprintf(stderr, "%s: %s\n", cli->prog, e.msg);
 	return r;
