@@ -148,6 +148,12 @@ regress_total=$(find fuzz/regressions -type f 2>/dev/null | wc -l || true)
 	echo "missed. Prepare now checks the domain again under the lock (lib/engine.h,"
 	echo "recheck); the figure must stay 0."
 	echo
+	echo "Through libvirt: the end-to-end suite's level 3 (\`make e2e\`, in CI after this"
+	echo "report) runs 50 start/destroy cycles through virsh in the guest, alternating"
+	echo "managed='no' and managed='yes', on a real kernel's vfio-pci (test"
+	echo "\`e2e/level3/cycles-50\`: every start succeeds, the device is back on its driver"
+	echo "and reset_method after each destroy, no journal left, no hook error logged)."
+	echo
 	echo "## valgrind (\`make valgrind\`, build/vg, -O1 -g)"
 	echo
 	echo "$vg_runs runs (unit tests, hook and CLI), $vg_errors errors, $vg_fail failed."
