@@ -18,7 +18,7 @@ cp -p "$top"/build/{vfio-hooks,qemu-hook,qemu-hook-engine,vfio-qemu-wrapper,vfio
 cp "$here/level3/"* "$p/level3/"
 cp "$here/level3/run" "$p/run"
 log=$top/build/e2e-logs/level3.log
-"$here/guest3.sh" --timeout 1500 --reboots 1 --out "$log" --export "$tmp/export" --payload "$p" \
+"$here/guest3.sh" --timeout 1800 --reboots 1 --out "$log" --export "$tmp/export" --payload "$p" \
 	-- /payload/run >"$tmp/console" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL) ' "$tmp/console"
