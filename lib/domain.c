@@ -285,17 +285,23 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 				/* What the kernel's reset_method takes: names
 				 * of a-z and _, separated by spaces; ""
 				 * disables. */
+				char bad[48] = "";
 				if (rm &&
 				    (strlen(rm) > 120 ||
 				     strspn(rm,
 					    "abcdefghijklmnopqrstuvwxyz_ ") !=
 					 strlen(rm))) {
+					snprintf(bad, sizeof(bad), "%.40s", rm);
+					for (char *ch = bad; *ch; ch++)
+						if ((unsigned char)*ch < 0x20 ||
+						    *ch == 0x7f)
+							*ch = '?';
 					snprintf(
 					    m->error, sizeof(m->error),
-					    "<device reset-method='%.32s'> "
-					    "is not a list of reset "
-					    "methods (flr, bus, pm, ...)",
-					    rm);
+					    "<device reset-method='%s'> is "
+					    "not a list of reset methods "
+					    "(flr, bus, pm, ...)",
+					    bad);
 					free(rm);
 					rm = NULL;
 				}
@@ -320,6 +326,8 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 				m->devices[m->n_devices] =
 				    (typeof(m->devices[0])){.addr = pa,
 							    .reset_method = rm};
+				snprintf(m->devices[m->n_devices].bad_reset,
+					 sizeof(bad), "%s", bad);
 				for (xmlNode *k = c->children; k; k = k->next) {
 					_cleanup_free_ char *kn = NULL,
 							    *kv = NULL;

@@ -54,6 +54,9 @@ struct vh_domain_meta {
 		/* <vf-setting name='...' value='...'/> children: per-VF
 		 * resources, over the profile's. */
 		struct vh_settings vf;
+		/* A reset-method the kernel would not take, shown with
+		 * control characters replaced: prepare refuses the domain. */
+		char bad_reset[48];
 	} * devices;
 	size_t n_devices;
 	char error[256]; /* first problem found in our metadata */

@@ -876,6 +876,22 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		plan_done(&p);
 		return r;
 	}
+	/* The domain asks for a reset_method no kernel takes: applying the
+	 * profile's instead could be the reset that freezes the host. */
+	for (size_t i = 0; i < dom->meta.n_devices; i++) {
+		char a[VH_PCI_ADDR_LEN];
+		if (!dom->meta.devices[i].bad_reset[0])
+			continue;
+		vh_pci_addr_format(&dom->meta.devices[i].addr, a);
+		plan_done(&p);
+		return vh_err_set(e, -EINVAL,
+				  "%s: the domain's metadata asks for "
+				  "reset-method '%s', which is not a list of "
+				  "reset methods (flr, bus, pm, ...): fix "
+				  "<vh:device reset-method> in its <metadata>, "
+				  "or remove it to use the profile's.",
+				  a, dom->meta.devices[i].bad_reset);
+	}
 	if (!vh_uuid_valid(dom->uuid)) {
 		plan_done(&p);
 		return vh_err_set(e, -EINVAL,

@@ -246,7 +246,7 @@ fi
 
 new metadata-reset-method-newline
 dom "$HD01" "<metadata><vh:settings xmlns:vh='urn:vfio-hooks:domain:1'><vh:device address='0000:01:00.0' reset-method='flr&#10;bus'/></vh:settings></metadata>" >"$D/x.xml"
-run_case metadata-reset-method-newline 1 '0000:01:00.0: cannot write .* to /sys/bus/pci/devices/0000:01:00.0/reset_method' 0 '0 errors'
+run_case metadata-reset-method-newline 1 "0000:01:00.0: the domain's metadata asks for reset-method 'flr.bus', which is not a list" 0 '0 errors'
 
 # A metadata address with path text is ignored with a warning: the domain
 # starts (its hostdev is fine), and release gives everything back.

@@ -828,13 +828,15 @@ static void metadata_bad_values(void **state UNUSED)
 	vh_domain_free(d);
 
 	/* A reset-method the kernel would not take, with a newline (the
-	 * error goes into logs): refused, printed without control
-	 * characters; the device keeps its profile's reset_method. */
+	 * error goes into logs): kept apart, printed without control
+	 * characters; prepare refuses the domain (tests/hostile). */
 	d = parse_parts(NULL, NULL, NULL,
 			META("<vh:device address='0000:01:00.0' "
 			     "reset-method='flr&#10;vfio-hooks: forged'/>"));
 	assert_int_equal(d->meta.n_devices, 1);
 	assert_null(d->meta.devices[0].reset_method);
+	assert_string_equal(d->meta.devices[0].bad_reset,
+			    "flr?vfio-hooks: forged");
 	assert_non_null(strstr(d->meta.error, "not a list of reset methods"));
 	assert_null(strchr(d->meta.error, '\n'));
 	assert_non_null(strstr(d->meta.error, "flr?vfio-hooks"));
