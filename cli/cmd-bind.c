@@ -144,6 +144,27 @@ static int persist_devs(const struct vh_sys *sys, const struct vh_report *rep,
 	return 0;
 }
 
+/* @arg as an address into @a, and the device's name and driver before
+ * into @res; -EINVAL (with @res->error) when @arg is no address. */
+static int begin_result(const struct vh_sys *sys, const char *arg,
+			struct vh_pci_addr *a, struct result *res)
+{
+	struct vh_pci_dev before;
+
+	if (parse_device(arg, a) < 0) {
+		snprintf(res->dev, sizeof(res->dev), "%.12s", arg);
+		snprintf(res->error, sizeof(res->error),
+			 "'%s' is not a PCI address (DDDD:BB:SS.F, or BB:SS.F; "
+			 "see 'vfio-hooks list').",
+			 arg);
+		return -EINVAL;
+	}
+	vh_pci_addr_format(a, res->dev);
+	vh_pci_dev_read(sys, a, &before);
+	snprintf(res->before, sizeof(res->before), "%s", before.driver);
+	return 0;
+}
+
 static int self_path(char *buf, size_t n)
 {
 	ssize_t l = readlink("/proc/self/exe", buf, n - 1);
@@ -167,20 +188,10 @@ static int bind_one(struct cli *cli, struct vh_sys *sys,
 	struct vh_err e = {0};
 	char uuid[37], name[] = VH_MANUAL_DOMAIN, kvm[] = "kvm";
 	struct vh_pci_addr a;
-	struct vh_pci_dev before;
 	int r, rc = EXIT_OK;
 
-	if (parse_device(arg, &a) < 0) {
-		snprintf(res->dev, sizeof(res->dev), "%.12s", arg);
-		snprintf(res->error, sizeof(res->error),
-			 "'%s' is not a PCI address (DDDD:BB:SS.F, or BB:SS.F; "
-			 "see 'vfio-hooks list').",
-			 arg);
+	if (begin_result(sys, arg, &a, res) < 0)
 		return EXIT_USAGE;
-	}
-	vh_pci_addr_format(&a, res->dev);
-	vh_pci_dev_read(sys, &a, &before);
-	snprintf(res->before, sizeof(res->before), "%s", before.driver);
 	hd.addr = a;
 	hd.addr_ok = true;
 	snprintf(hd.addr_text, sizeof(hd.addr_text), "%s", res->dev);
@@ -250,22 +261,12 @@ static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg,
 	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
 	_cleanup_free_ struct vh_persist_dev *pd = NULL;
 	struct vh_err e = {0}, pe = {0};
-	struct vh_pci_dev before;
 	struct vh_pci_addr a;
 	size_t n = 0;
 	int r, pr;
 
-	if (parse_device(arg, &a) < 0) {
-		snprintf(res->dev, sizeof(res->dev), "%.12s", arg);
-		snprintf(res->error, sizeof(res->error),
-			 "'%s' is not a PCI address (DDDD:BB:SS.F, or BB:SS.F; "
-			 "see 'vfio-hooks list').",
-			 arg);
+	if (begin_result(sys, arg, &a, res) < 0)
 		return EXIT_USAGE;
-	}
-	vh_pci_addr_format(&a, res->dev);
-	vh_pci_dev_read(sys, &a, &before);
-	snprintf(res->before, sizeof(res->before), "%s", before.driver);
 	/* The rule, when there is one, says what the boot did. */
 	pr = vh_persist_read(sys, &a, &pd, &n, &pe);
 	if (pr < 0 && pr != -ENOENT) {
