@@ -191,34 +191,18 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	return 1;
 }
 
-/* The engine's fresh check under the state lock (see vh_engine.recheck):
- * an error finding that was not there at the first check (the host
- * changed meanwhile) refuses, in enforce mode. */
-static int recheck(void *ud, struct vh_report *ret, struct vh_err *e)
+/* The check of prepare, run by the engine under the state lock (after it
+ * undid any journal an earlier start left): one look at the host from the
+ * check to the last write, so that a group member another domain gives
+ * back meanwhile cannot be missed.  1: refused, and said so. */
+static int check_locked(void *ud, struct vh_report *ret, struct vh_err *e)
 {
-	struct hook *h = ud;
-	struct vh_check_opts o = {.companions = h->cfg.companions,
-				  .hypervisor = hv(h)};
-	struct vh_buf b = {0};
-	int r;
-
-	r = vh_check_domain(h->sys, &h->profiles, h->dom, &o, ret);
-	if (r < 0)
-		return vh_err_set(e, r, "checking it again: %s.", strerror(-r));
-	if (!ret->n_error || mode(h) == VH_MODE_WARN)
-		return 0;
-	vh_report_oneline(ret, VH_ERROR, &b);
-	if (b.s)
-		vh_strip_trailing(b.s);
-	r = vh_err_set(e, -EBUSY, "the host changed since it was checked: %s",
-		       vh_buf_str(&b));
-	vh_buf_done(&b);
-	return r;
+	(void)e;
+	return evaluate(ud, ret);
 }
 
 static int op_prepare(struct hook *h)
 {
-	struct vh_report rep = {0};
 	struct vh_engine en = engine(h);
 	struct vh_err e = {0};
 	int r;
@@ -230,16 +214,11 @@ static int op_prepare(struct hook *h)
 		       h->domain_arg);
 		return 0;
 	}
-	r = evaluate(h, &rep);
-	if (r) {
-		if (rep.dom)
-			vh_report_done(&rep);
-		return r;
-	}
-	en.recheck = recheck;
+	en.recheck = check_locked;
 	en.recheck_ud = h;
-	r = vh_engine_prepare(&en, h->dom, &rep, &e);
-	vh_report_done(&rep);
+	r = vh_engine_prepare(&en, h->dom, NULL, &e);
+	if (r > 0)
+		return 1;
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: cannot prepare domain '%s': %s\n",
 			h->domain_arg, e.msg);

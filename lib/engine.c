@@ -870,11 +870,17 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	const char *dname = dom->name ? dom->name : "?";
 	int r;
 
-	/* Nothing to do as of the caller's check: no lock taken. */
-	r = make_plan(en, dom, rep, &p);
-	if (r < 0 || p.n == 0) {
-		plan_done(&p);
-		return r;
+	/* Without a report of the caller's, the check runs once, under the
+	 * lock (en->recheck).  With one: nothing to do as of that check, no
+	 * lock taken. */
+	if (!rep && !en->recheck)
+		return vh_err_set(e, -EINVAL, "No check of the domain.");
+	if (rep) {
+		r = make_plan(en, dom, rep, &p);
+		if (r < 0 || p.n == 0) {
+			plan_done(&p);
+			return r;
+		}
 	}
 	/* The domain asks for a reset_method no kernel takes: applying the
 	 * profile's instead could be the reset that freezes the host. */
@@ -937,7 +943,7 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	/* What the host is now, under the lock: the plan from it. */
 	if (en->recheck) {
 		r = en->recheck(en->recheck_ud, &fresh, e);
-		if (r < 0)
+		if (r != 0)
 			goto out;
 		plan_done(&p);
 		r = make_plan(en, dom, &fresh, &p);

@@ -26,8 +26,11 @@ struct vh_engine {
 	 * journal an earlier start left), before anything is planned: a
 	 * fresh check of the domain into @ret, since the host may have
 	 * changed since the caller's (another domain gave a group member
-	 * back).  Returns 0 to go on with @ret, or -errno with @e set to
-	 * refuse.  NULL: the caller's report is used. */
+	 * back).  Returns 0 to go on with @ret, -errno with @e set to
+	 * refuse, or 1 when it refused and said why itself (prepare then
+	 * returns 1).  NULL: the caller's report is used.  With no report of
+	 * the caller's (vh_engine_prepare's @rep NULL), this is the only
+	 * check: one look at the host from the check to the last write. */
 	int (*recheck)(void *ud, struct vh_report *ret, struct vh_err *e);
 	void *recheck_ud;
 	/* Xen (the libxl hook): devices go to pciback as `xl
@@ -47,7 +50,8 @@ bool vh_uuid_is_manual(const char *uuid);
 /* Prepare every device of a checked domain: record, apply reset_method,
  * bind unmanaged devices and group companions.  On failure everything done
  * is rolled back and @e says what failed ("[device-busy] ..." when another
- * domain holds a device). */
+ * domain holds a device).  @rep NULL: en->recheck checks the domain under
+ * the lock; 1 when it refused. */
 int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		      const struct vh_report *rep, struct vh_err *e);
 /* Before QEMU opens the devices: every hostdev on a vfio driver, reset

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -1575,11 +1576,81 @@ static void state_dir_refused(void **state UNUSED)
 	assert_int_equal(chmod(p, 0700), 0);
 }
 
+/* --- prepare's one check, under the state lock --- */
+
+static struct {
+	int calls, locked, refuse;
+} lc;
+
+/* The hook's check_locked: is the lock held (another open file cannot
+ * take it), then the check, or a refusal the callback reports itself. */
+static int check_cb(void *ud, struct vh_report *ret, struct vh_err *e)
+{
+	struct vh_check_opts o = {.companions = T.cfg.companions};
+	char p[4200];
+	int fd;
+
+	(void)e;
+	lc.calls++;
+	snprintf(p, sizeof(p), "%s/run/vfio-hooks/lock", T.root);
+	fd = open(p, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		lc.locked++;
+	if (fd >= 0)
+		close(fd);
+	if (lc.refuse)
+		return 1;
+	return vh_check_domain(T.sys, &profiles, T.dom[(intptr_t)ud], &o, ret);
+}
+
+static void check_once_under_lock(void **state UNUSED)
+{
+	memset(&lc, 0, sizeof(lc));
+	domain(0, "nic-vm", U1, "01:00.0", NULL);
+	T.en.recheck = check_cb;
+	T.en.recheck_ud = (void *)(intptr_t)0;
+	memset(&T.e, 0, sizeof(T.e));
+	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e), 0);
+	assert_int_equal(lc.calls, 1);
+	assert_int_equal(lc.locked, 1);
+	assert_string_equal(driver_of(NIC), "vfio-pci");
+	assert_true(journal_exists(U1));
+	T.en.recheck = NULL;
+	release_ok(U1);
+	assert_string_equal(driver_of(NIC), "e1000e");
+}
+
+static void check_under_lock_refuses(void **state UNUSED)
+{
+	memset(&lc, 0, sizeof(lc));
+	lc.refuse = 1;
+	domain(0, "nic-vm", U1, "01:00.0", NULL);
+	T.en.recheck = check_cb;
+	T.en.recheck_ud = (void *)(intptr_t)0;
+	memset(&T.e, 0, sizeof(T.e));
+	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e), 1);
+	assert_int_equal(lc.calls, 1);
+	assert_false(journal_exists(U1));
+	assert_string_equal(driver_of(NIC), "e1000e");
+	/* the lock is given back: a second prepare takes it */
+	lc.refuse = 0;
+	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e), 0);
+	assert_int_equal(lc.calls, 2);
+	T.en.recheck = NULL;
+	release_ok(U1);
+	assert_string_equal(driver_of(NIC), "e1000e");
+	/* no check at all: refused before anything */
+	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e),
+			 -EINVAL);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T_(unmanaged_bound_and_restored),
+	    T_(check_once_under_lock),
+	    T_(check_under_lock_refuses),
 	    T_(bind_unmanaged_off),
 	    T_(managed_hailo_reset_method),
 	    T_(managed_release_while_on_vfio),
