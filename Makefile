@@ -47,6 +47,32 @@ else
   FRONT_LDFLAGS ?= -static
 endif
 
+# libxml2 inside the programs instead of loaded (where the distribution
+# ships libxml2.a): loading libxml2.so brings ICU and the C++ runtime, and
+# relocating them cost about 3 M instructions, twice a process start, in
+# every hook run with a device (docs/bench).  lib/static/libxml2-trim.c
+# leaves out the parts never used (HTTP/FTP fetching, ICU converters), so
+# libxml2 needs only zlib and liblzma.  The engine and the wrapper's
+# checker, which need nothing else, are then static programs; the CLI keeps
+# libc and libudev shared.  XML_STATIC=0: all shared, as before.
+XML_A := $(foreach a,libxml2.a liblzma.a libz.a,$(shell $(CC) -print-file-name=$(a) 2>/dev/null))
+XML_STATIC ?= $(if $(filter-out /%,$(XML_A)),0,1)
+ifeq ($(XML_STATIC),1)
+  TRIM_OBJ := $(BUILD)/lib/static/libxml2-trim.o
+  XML_LINK := $(TRIM_OBJ) -Wl,-Bstatic -lxml2 -llzma -lz -Wl,-Bdynamic -lm
+  ENGINE_LDFLAGS := $(FRONT_LDFLAGS)
+  ifeq ($(ENGINE_LDFLAGS),-static)
+    ENGINE_XML_LINK := $(TRIM_OBJ) -lxml2 -llzma -lz -lm
+  else
+    ENGINE_XML_LINK := $(XML_LINK)
+  endif
+else
+  TRIM_OBJ :=
+  XML_LINK := $(XML_LIBS)
+  ENGINE_LDFLAGS :=
+  ENGINE_XML_LINK := $(XML_LIBS)
+endif
+
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libvfiohooks.a
@@ -89,14 +115,14 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(CLI): $(CLI_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LIBS) $(UDEV_LIBS) -ldl
+$(CLI): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) $(UDEV_LIBS) -ldl
 
 $(HOOK): $(BUILD)/hooks/qemu-hook-front.o $(BUILD)/hooks/fast.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) $(FRONT_LDFLAGS) -o $@ $^
 
-$(ENGINE): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+$(ENGINE): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
 
 $(BUILD)/qemu-wrapper/front.o: qemu-wrapper/vfio-qemu-wrapper.c $(wildcard lib/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -105,14 +131,14 @@ $(BUILD)/qemu-wrapper/front.o: qemu-wrapper/vfio-qemu-wrapper.c $(wildcard lib/*
 $(WRAP): $(BUILD)/qemu-wrapper/front.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) $(FRONT_LDFLAGS) -o $@ $^
 
-$(WRAPCHK): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+$(WRAPCHK): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
 
-$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
+$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
 
-$(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS) -ldl
+$(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XML_LINK) $(UDEV_LIBS) -ldl
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)

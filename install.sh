@@ -136,7 +136,7 @@ if [ $deps = 1 ]; then
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -qq
 		apt-get install -y -qq build-essential pkg-config libxml2-dev libudev-dev \
-			libvirt-dev >/dev/null
+			zlib1g-dev liblzma-dev libvirt-dev >/dev/null
 	elif command -v dnf >/dev/null; then
 		say "installing build dependencies with dnf"
 		dnf install -y -q gcc glibc-static make pkgconf-pkg-config libxml2-devel systemd-devel \

@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 		usage(stderr, cli.prog);
 		return EXIT_USAGE;
 	}
+	vh_pci_set_namer(vh_pci_names_udev);
 	vh_pci_names_disable(cli.numeric);
 	{
 		struct vh_err e = {0};

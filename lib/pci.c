@@ -3,7 +3,6 @@
 #include "pci.h"
 
 #include <ctype.h>
-#include <libudev.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -367,6 +366,12 @@ int vh_iommu_group_members(const struct vh_sys *sys, int group,
 }
 
 static bool names_off;
+static vh_pci_namer namer;
+
+void vh_pci_set_namer(vh_pci_namer fn)
+{
+	namer = fn;
+}
 
 void vh_pci_names_disable(bool off)
 {
@@ -376,37 +381,7 @@ void vh_pci_names_disable(bool off)
 void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 		  size_t vn, char *model_name, size_t mn)
 {
-	/* One hardware database for the whole process: it is opened (and
-	 * mapped) once, not per device. */
-	static struct udev *udev;
-	static struct udev_hwdb *hwdb;
-	static bool tried;
-	struct udev_list_entry *e;
-	char modalias[64];
-
 	vendor_name[0] = model_name[0] = '\0';
-	if (names_off)
-		return;
-	if (!tried) {
-		tried = true;
-		udev = udev_new();
-		hwdb = udev ? udev_hwdb_new(udev) : NULL;
-		if (!hwdb && udev)
-			udev =
-			    udev_unref(udev); /* no database: nothing to keep */
-	}
-	if (hwdb) {
-		snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor,
-			 device);
-		udev_list_entry_foreach(
-		    e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0))
-		{
-			const char *k = udev_list_entry_get_name(e);
-			const char *v = udev_list_entry_get_value(e);
-			if (streq(k, "ID_VENDOR_FROM_DATABASE"))
-				vh_strlcpy(vendor_name, v, vn);
-			else if (streq(k, "ID_MODEL_FROM_DATABASE"))
-				vh_strlcpy(model_name, v, mn);
-		}
-	}
+	if (!names_off && namer)
+		namer(vendor, device, vendor_name, vn, model_name, mn);
 }

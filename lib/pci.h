@@ -98,9 +98,19 @@ int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,
 int vh_iommu_group_members(const struct vh_sys *sys, int group,
 			   struct vh_pci_addr **ret);
 
-/* Vendor and model names from the udev hardware database, when it has them.
- * Writes "" when not known.  Never fails. */
+/* Vendor and model names, from the provider a front end installs (empty
+ * strings without one, or when disabled).  The CLI installs udev's
+ * hardware database (vh_pci_names_udev); the hook's engine installs none,
+ * so that it links neither libudev nor the dynamic loader: its messages
+ * name a device by address, IDs and profile, and `vfio-hooks check` adds
+ * the database's names. */
+typedef void (*vh_pci_namer)(uint16_t vendor, uint16_t device,
+			     char *vendor_name, size_t vn, char *model_name,
+			     size_t mn);
+void vh_pci_set_namer(vh_pci_namer fn);
 void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
 		  size_t vn, char *model_name, size_t mn);
-/* Disable hwdb lookups (numeric output, reproducible tests). */
 void vh_pci_names_disable(bool off);
+/* The udev hardware database (lib/udev-names.c; links libudev). */
+void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name,
+		       size_t vn, char *model_name, size_t mn);

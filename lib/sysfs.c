@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,32 +79,38 @@ int vh_sys_timeout_ms(const struct vh_sys *sys)
 	return sys->timeout_ms;
 }
 
-/* Format a kernel path into @kpath, and its rooted form into @full. */
-static int vpaths(const struct vh_sys *sys, char *kpath, char *full,
+/* Format the rooted path into @full (the root, then the kernel path) and
+ * point @kpath at its kernel part: one formatting per access. */
+static int vpaths(const struct vh_sys *sys, const char **kpath, char *full,
 		  const char *fmt, va_list ap)
 {
+	size_t rl = strlen(sys->root);
+	char *k = full + rl;
 	int n;
 
-	n = vsnprintf(kpath, PATH_MAX, fmt, ap);
-	if (n < 0 || n >= PATH_MAX || kpath[0] != '/')
-		return n < 0 || kpath[0] != '/' ? -EINVAL : -ENAMETOOLONG;
+	if (rl >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(full, sys->root, rl);
+	n = vsnprintf(k, PATH_MAX - rl, fmt, ap);
+	*kpath = k;
+	if (n < 0 || k[0] != '/')
+		return -EINVAL;
+	if ((size_t)n >= PATH_MAX - rl)
+		return -ENAMETOOLONG;
 	/* ".." never comes from our own formatting: refuse it outright so no
 	 * caller mistake can walk out of the root. */
-	if (strstr(kpath, "/../") ||
-	    strcmp(kpath + n - (n >= 3 ? 3 : n), "/..") == 0)
+	if (strstr(k, "/../") || strcmp(k + n - (n >= 3 ? 3 : n), "/..") == 0)
 		return -EINVAL;
-	n = snprintf(full, PATH_MAX, "%s%s", sys->root, kpath);
-	if (n < 0 || n >= PATH_MAX)
-		return -ENAMETOOLONG;
 	return 0;
 }
 
 #define WITH_PATHS(sys, fmt, r)                                                \
-	char kpath[PATH_MAX], full[PATH_MAX];                                  \
+	const char *kpath;                                                     \
+	char full[PATH_MAX];                                                   \
 	do {                                                                   \
 		va_list ap;                                                    \
 		va_start(ap, fmt);                                             \
-		r = vpaths(sys, kpath, full, fmt, ap);                         \
+		r = vpaths(sys, &kpath, full, fmt, ap);                        \
 		va_end(ap);                                                    \
 	} while (0)
 
@@ -118,7 +126,10 @@ int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt,
 	return vh_strlcpy(buf, full, n);
 }
 
-static int read_fd_all(int fd, char *buf, size_t n, size_t *ret_len)
+/* Read up to @n bytes.  @once: a short read is the end, as it is for a
+ * sysfs attribute (its whole value is rendered at the first read) and for
+ * a regular file, which saves the read(2) that would return 0. */
+static int read_fd_all(int fd, char *buf, size_t n, size_t *ret_len, bool once)
 {
 	size_t got = 0;
 
@@ -132,19 +143,28 @@ static int read_fd_all(int fd, char *buf, size_t n, size_t *ret_len)
 		if (k == 0)
 			break;
 		got += (size_t)k;
+		if (once)
+			break;
 	}
 	*ret_len = got;
 	return 0;
 }
 
-static int read_full(const char *full, void *buf, size_t n, size_t *ret_len)
+/* Under /sys only: /proc's files may read short before their end. */
+static bool single_read(const char *kpath)
+{
+	return strncmp(kpath, "/sys/", 5) == 0;
+}
+
+static int read_full(const char *full, void *buf, size_t n, size_t *ret_len,
+		     bool once)
 {
 	_cleanup_close_ int fd = -1;
 
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	return read_fd_all(fd, buf, n, ret_len);
+	return read_fd_all(fd, buf, n, ret_len, once);
 }
 
 int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
@@ -157,20 +177,21 @@ int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	r = read_full(full, buf, n, &len);
+	r = read_full(full, buf, n, &len, single_read(kpath));
 	if (r < 0)
 		return r;
 	*ret_len = len;
 	return 0;
 }
 
-static int read_str_full(const char *full, char *buf, size_t n)
+static int read_str_full(const char *kpath, const char *full, char *buf,
+			 size_t n)
 {
 	char tmp[4098];
 	size_t len;
 	int r;
 
-	r = read_full(full, tmp, sizeof(tmp) - 1, &len);
+	r = read_full(full, tmp, sizeof(tmp) - 1, &len, single_read(kpath));
 	if (r < 0)
 		return r;
 	if (len > 4096) /* sysfs values are at most a page */
@@ -194,7 +215,7 @@ int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	return read_str_full(full, buf, n);
+	return read_str_full(kpath, full, buf, n);
 }
 
 int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
@@ -208,7 +229,7 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	r = read_str_full(full, v, sizeof(v));
+	r = read_str_full(kpath, full, v, sizeof(v));
 	if (r < 0)
 		return r == -EFBIG ? -EBADMSG : r;
 	r = vh_parse_uint(v, 0, ULLONG_MAX, &x);
@@ -406,11 +427,122 @@ reaped:
 	return -WEXITSTATUS(status);
 }
 
+/* The bounded write runs in a child process, so that one stuck in the
+ * kernel (a driver's remove that never returns) costs us a timeout, not
+ * libvirt a hang: we stop waiting and go on, and the child is init's when
+ * it wakes.  Where we can, the child shares our memory (clone with
+ * CLONE_VM, no copy of the page tables and no copy-on-write faults after
+ * it, as posix_spawn does) and makes raw system calls only: it must not
+ * touch errno or anything else of ours in thread-local storage, which it
+ * shares.  Elsewhere, fork. */
+#if defined(__x86_64__) || defined(__aarch64__)
+static inline long raw_syscall3(long n, long a, long b, long c)
+{
+#if defined(__x86_64__)
+	long ret;
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return ret;
+#else
+	register long x8 __asm__("x8") = n;
+	register long x0 __asm__("x0") = a;
+	register long x1 __asm__("x1") = b;
+	register long x2 __asm__("x2") = c;
+	__asm__ volatile("svc 0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2)
+			 : "memory");
+	return x0;
+#endif
+}
+
+struct bounded {
+	const char *full;
+	const char *value;
+	size_t len;
+	volatile int result; /* -errno, or 0 */
+};
+
+/* The child: hold none of our descriptors (libvirt reads the hook's stdout
+ * and stderr until EOF, and a child stuck in the kernel must not keep them
+ * open), then open, write, close. */
+__attribute__((no_sanitize("address", "undefined"))) static int
+bounded_child(void *arg)
+{
+	struct bounded *b = arg;
+	long fd, k;
+
+	if (raw_syscall3(SYS_close_range, 0, ~0L, 0) < 0)
+		for (long i = 0; i < 1024; i++)
+			raw_syscall3(SYS_close, i, 0, 0);
+	fd = raw_syscall3(SYS_openat, AT_FDCWD, (long)b->full,
+			  O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0) {
+		b->result = (int)fd;
+		return 0;
+	}
+	k = raw_syscall3(SYS_write, fd, (long)b->value, (long)b->len);
+	raw_syscall3(SYS_close, fd, 0, 0);
+	b->result = k < 0 ? (int)k : (size_t)k != b->len ? -EIO : 0;
+	return 0;
+}
+
+#define BOUNDED_STACK (64 * 1024)
+
+static int write_bounded_vm(const char *full, const char *value, size_t len,
+			    int timeout_ms, bool *ran)
+{
+	struct bounded *b;
+	void *stack;
+	pid_t pid;
+	int r;
+
+	/* The child's stack, and what it writes back, in one mapping: when
+	 * it is left stuck, the mapping is left to it. */
+	stack = mmap(NULL, BOUNDED_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -errno; /* the caller forks instead */
+	b = stack;
+	*b = (struct bounded){
+	    .full = full, .value = value, .len = len, .result = -EIO};
+	pid = clone(bounded_child, (char *)stack + BOUNDED_STACK,
+		    CLONE_VM | SIGCHLD, b);
+	if (pid < 0) {
+		r = -errno;
+		munmap(stack, BOUNDED_STACK);
+		return r;
+	}
+	*ran = true;
+	r = wait_child(pid, timeout_ms);
+	if (r == -ETIMEDOUT)
+		return r; /* the stack stays the stuck child's */
+	if (r == 0)
+		r = b->result;
+	munmap(stack, BOUNDED_STACK);
+	return r;
+}
+#else
+static int write_bounded_vm(const char *full, const char *value, size_t len,
+			    int timeout_ms, bool *ran)
+{
+	(void)full, (void)value, (void)len, (void)timeout_ms, (void)ran;
+	return -ENOSYS;
+}
+#endif
+
 static int write_bounded(const char *full, const char *value, size_t len,
 			 int timeout_ms)
 {
+	bool ran = false;
 	pid_t pid;
+	int r;
 
+	r = write_bounded_vm(full, value, len, timeout_ms, &ran);
+	if (ran)
+		return r;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -419,7 +551,6 @@ static int write_bounded(const char *full, const char *value, size_t len,
 		 * hook's stdout and stderr until EOF, and a child stuck in the
 		 * kernel must not keep them open. */
 		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		int r;
 		if (nul >= 0) {
 			dup2(nul, 0);
 			dup2(nul, 1);

@@ -39,18 +39,22 @@ static void fk_path(const char *root, const char *rel, char *out, size_t n)
 static void fk_log(const char *root, const char *op, const char *addr,
 		   const char *value)
 {
-	char p[PATH_MAX], v[256];
-	FILE *f;
+	char p[PATH_MAX], v[256], line[512];
 	size_t k = 0;
+	int fd;
 
 	for (const char *s = value; *s && k + 1 < sizeof(v); s++)
 		v[k++] = *s == '\n' ? '|' : *s;
 	v[k] = '\0';
 	fk_path(root, "log", p, sizeof(p));
-	f = fopen(p, "ae");
-	if (f) {
-		fprintf(f, "%s %s %s\n", op, addr, v);
-		fclose(f);
+	/* One write(2) of the whole line to an O_APPEND file: lines of
+	 * concurrent processes never interleave. */
+	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (fd >= 0) {
+		int n = snprintf(line, sizeof(line), "%s %s %s\n", op, addr, v);
+		if (n > 0 && write(fd, line, (size_t)n) < 0)
+			n = 0;
+		close(fd);
 	}
 }
 
@@ -61,10 +65,14 @@ static long fk_count(const char *root)
 	long n;
 	int fd;
 
-	fk_path(root, "", p, sizeof(p));
-	mkdir(p, 0755);
 	fk_path(root, "count", p, sizeof(p));
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		fk_path(root, "", p, sizeof(p));
+		mkdir(p, 0755);
+		fk_path(root, "count", p, sizeof(p));
+		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	}
 	if (fd < 0)
 		return 0;
 	flock(fd, LOCK_EX);

@@ -22,6 +22,9 @@ static int mkdir_p(const char *path)
 
 	if (l >= sizeof(tmp))
 		return -ENAMETOOLONG;
+	/* Mostly there already: one system call then. */
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
 	memcpy(tmp, path, l + 1);
 	for (char *p = tmp + 1; *p; p++) {
 		if (*p != '/')
