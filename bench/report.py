@@ -361,8 +361,8 @@ if HAVE_PLT:
 
     st = [k for k in R if k[0] == "startup"]
     if st:
-        order = ["true", "true+hook-libs", "hook-started", "hook-real-started", "bash-started",
-                 "migrate-1-noprofiles", "migrate-1-profiles", "true+cli-libs", "cli-version"]
+        order = ["true", "true-static", "true+libxml2.so", "hook-started", "hook-real-started", "bash-started",
+                 "migrate-1-noprofiles", "migrate-1-profiles", "cli-version"]
         keys = [k for o in order for k in st if k[2] == o]
         fig, ax = plt.subplots(figsize=(10, 4))
         ys = [R[k]["median_us"] / 1000 for k in keys]
@@ -378,7 +378,7 @@ if HAVE_PLT:
         fig.tight_layout()
         fig.savefig(os.path.join(a.doc, "startup.png"), dpi=90)
         plt.close(fig)
-        plots.append(("startup.png", "Start-up costs: the floor, the same program linked with the hook's and the CLI's libraries, the hook's no-op"))
+        plots.append(("startup.png", "Start-up costs: the floor, the same program static and with the shared libxml2, the hook's no-op"))
 
 # ------------------------------------------------------------------ report
 L = []
@@ -414,7 +414,7 @@ P("## Method")
 P("")
 P("- `bench/runner.c` runs each process as libvirt runs a hook: `fork`, `execve`, the domain XML written to a pipe on its standard input, `wait4`; the time is from before `fork` to after `wait4` (CLOCK_MONOTONIC), peak memory is `ru_maxrss` from `wait4`. A clean environment (`env -i`), stdout to /dev/null.")
 P("- One plan holds every case, and each *cycle* of it runs, for every host size and hostdev count, a VM's life: `prepare begin`, `start begin`, `started begin`, `stopped end`, `release end` of the hook, then `vfio-hooks check FILE`, then the same five of the shell baseline and its check; and the floor once. So every number of the report was measured interleaved with every other: drift and the load of the machine hit them alike. The expensive cases run only in every *k*-th cycle (the baseline with many hostdevs in every 16th); the number of runs is in the tables. Warm-up cycles are not recorded. Reported: the median and the 10th–90th percentiles.")
-P("- The hook is what libvirt runs, `build/qemu-hook` (the libc-only front end, which returns at once when the VM has nothing for vfio-hooks), handing work to the engine `build/tests/qemu-hook-fk` (`VFIO_HOOKS_ENGINE`): the real engine linked with the fake kernel (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a write counter under `flock`, a log line, a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
+P("- The hook is the program libvirt runs (`build/qemu-hook`, one static program that returns at once when the VM has nothing for vfio-hooks), here built with the fake kernel, `build/tests/qemu-hook-fk` (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a write counter under `flock`, a log line, a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
 P("- Hosts: 64, 1,024 and 4,096 PCI functions, each an e1000e NIC (8086:10d3, class 0x020000) with MSI-X in its own IOMMU group. Domains: q35 with an Intel vIOMMU (intremap, caching_mode), a split I/O APIC, a disk, a network interface and 0, 1, 16, 64 or 256 `managed='no'` hostdevs (the first NICs of the host). Every check passes, every prepare binds.")
 P("- The baseline (`bench/baseline/`) is the same job in bash: a dispatcher hook that execs `prepare.sh`, `start.sh`, `release.sh`; one `xmllint --xpath` for the domain, the same sysfs attributes read (IDs, class, driver, driver_override, IOMMU group, reset_method, reset, config space through `od`, SR-IOV) and written (reset_method, driver_override, unbind, drivers_probe, reset on release), a synced journal, a lock, one `logger` per run. It is written to be fast (builtins for reads, `cd -P` instead of `readlink`), knows the profiles as a table instead of parsing them, and on the fake sysroot (no kernel behind it) takes the driver a real kernel would show where a decision depends on it (`BL_FAKE=1`): the same reads and writes as the hook (checked with strace and the fake kernel's log: per device, prepare writes driver_override, unbind, drivers_probe; release writes reset, driver_override, unbind, drivers_probe), plus two reads per device in release to find the profile.")
 P("- Nothing here writes to this machine's `/sys`: the sysroots are directories under a temporary directory, and the real (non-fake-kernel) hook runs only in the guest.")
@@ -491,8 +491,8 @@ if st:
     f0 = st.get("true", {}).get("median_us")
     desc = {
         "true": "the floor: `int main(void){return 0;}`",
-        "true+hook-libs": "the same, linked with the hook's libraries (libxml2, libudev) and using none of them",
-        "true+cli-libs": "the same, linked with the CLI's libraries (libvirt, libxml2, libudev)",
+        "true-static": "the same, linked statically (as the hook is)",
+        "true+libxml2.so": "the same, linked with the shared libxml2 and using none of it",
         "hook-started": "the hook, `started` (nothing to do), fake-kernel build",
         "hook-real-started": "the hook, `started`, the installed build (`build/qemu-hook`)",
         "bash-started": "the shell baseline's dispatcher, `started`",
@@ -500,26 +500,23 @@ if st:
         "migrate-1-profiles": "the hook validating 1 hostdev (`migrate`), with the shipped profiles",
         "migrate-1-noprofiles": "the same with an empty profile directory",
     }
-    for k in ["true", "true+hook-libs", "hook-started", "hook-real-started", "bash-started", "true+cli-libs", "cli-version", "migrate-1-noprofiles", "migrate-1-profiles"]:
+    for k in ["true", "true-static", "true+libxml2.so", "hook-started", "hook-real-started", "bash-started", "cli-version", "migrate-1-noprofiles", "migrate-1-profiles"]:
         if k in st:
             r = st[k]
             P("| %s | %s | %s–%s | %s | %d |" % (desc.get(k, k), ms(r["median_us"]), ms(r["p10_us"]), ms(r["p90_us"]), x(r["median_us"] / f0) if f0 else "–", r["maxrss_kb"]))
     P("")
-    if "hook-started" in st and "true+hook-libs" in st and f0:
-        P("The hook's libraries, on this machine: %s." % M.get("hook_libs", "?").strip())
+    if "hook-started" in st and "true+libxml2.so" in st and f0:
+        P("The hook's shared libraries, on this machine: %s (%s KiB); libxml2's, were it shared: %s." % (
+            M.get("hook_libs", "?").strip(), M.get("hook_kib", "?"), M.get("xml_libs", "?").strip()))
         P("")
         P("Where the time of a small case goes, from the rows above (differences of medians):")
         P("")
-        libs = st["true+hook-libs"]["median_us"] - f0
-        P("- loading the hook's libraries (the dynamic loader, libxml2 with ICU and libstdc++, libudev): **%s ms** per hook run (`true+hook-libs` − floor); the hook's no-op costs %s ms over the floor: the no-hostdev path is almost all library loading." % (
-            ms(libs), ms(st["hook-started"]["median_us"] - f0)))
+        P("- loading libxml2 as a shared library (the dynamic loader, libxml2 with ICU and the C++ runtime): **%s ms** a run (`true+libxml2.so` − floor). The hook does not pay it: it carries libxml2 inside, without its network and ICU parts (`lib/static/libxml2-trim.c`), and its no-op costs %s ms against the floor (%s ms for a static program that does nothing)." % (
+            ms(st["true+libxml2.so"]["median_us"] - f0), ms(st["hook-started"]["median_us"] - f0),
+            ms(st["true-static"]["median_us"] - f0) if "true-static" in st else "?"))
         if "migrate-1-profiles" in st and "migrate-1-noprofiles" in st:
-            P("- reading the 5 shipped profiles (each parsed and validated against `profile.rng`, which is parsed again for each): **%s ms** per `prepare`/`start`/`migrate` with a hostdev." % ms(st["migrate-1-profiles"]["median_us"] - st["migrate-1-noprofiles"]["median_us"]))
-        if "true+cli-libs" in st:
-            P("- loading the CLI's libraries (libvirt and %s libraries in all): **%s ms** per `vfio-hooks` run, whether it talks to libvirt or not." % (
-                M.get("cli_nlibs", "?"), ms(st["true+cli-libs"]["median_us"] - f0)))
-        P("- udev's hardware database (opened by the hook for every hostdev's name): %s on this machine%s." % (
-            M.get("hwdb", "?"), "; its cost is not in these numbers" if M.get("hwdb", "absent") == "absent" else ""))
+            P("- reading the 5 shipped profiles (parsed; their schema validation is skipped while `profiles.validated` in the state directory says they have not changed): **%s ms** per `prepare`/`start`/`migrate` with a hostdev." % ms(st["migrate-1-profiles"]["median_us"] - st["migrate-1-noprofiles"]["median_us"]))
+        P("- udev's hardware database: the hook never opens it (device names in its messages come from the profiles; `vfio-hooks check` adds the database's).")
         P("")
 
 P("## vfio-qemu-wrapper")

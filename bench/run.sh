@@ -51,12 +51,12 @@ mkdir -p "$OUT" "$DOC"
 CC=${CC:-cc}
 "$CC" -O2 -Wall -Wextra -o "$OUT/runner" "$here/runner.c"
 "$CC" -O2 -o "$OUT/true" "$here/true.c"
-# The hook's and the CLI's libraries, linked to a program that does
-# nothing: what loading them costs, measured beside the hook.
-"$CC" -O2 -o "$OUT/true-hooklibs" "$here/true.c" -Wl,--no-as-needed \
-	$(pkg-config --libs libxml-2.0 libudev)
-"$CC" -O2 -o "$OUT/true-clilibs" "$here/true.c" -Wl,--no-as-needed \
-	$(pkg-config --libs libvirt libxml-2.0 libudev 2>/dev/null)
+# The program that does nothing, linked statically (as the hook is), and
+# linked with the shared libxml2 (what the hook would load without
+# libxml2.a: ICU, the C++ runtime): measured beside the hook.
+"$CC" -O2 -static -o "$OUT/true-static" "$here/true.c"
+"$CC" -O2 -o "$OUT/true-xmllibs" "$here/true.c" -Wl,--no-as-needed \
+	$(pkg-config --libs libxml-2.0)
 RUNNER=$OUT/runner
 TRUE=$OUT/true
 
@@ -75,15 +75,13 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "libxml2=$(pkg-config --modversion libxml-2.0 2>/dev/null)"
 	echo "bash=${BASH_VERSION}"
 	echo "xmllint=$(xmllint --version 2>&1 | head -1 | sed 's/.*version //')"
-	echo "hook_libs=$(ldd "$HOOK_REAL" | awk '$1 !~ /vdso/ {sub(/.*\//, "", $1); print $1}' | tr '\n' ' ')"
-	echo "cli_nlibs=$(ldd "$CLI" | grep -vc vdso)"
-	# udev's hardware database, which the hook opens for every hostdev's
-	# name: absent here, that cost is not in these numbers.
-	hw=absent
-	for f in /etc/systemd/hwdb/hwdb.bin /etc/udev/hwdb.bin /lib/systemd/hwdb/hwdb.bin /lib/udev/hwdb.bin /usr/lib/udev/hwdb.bin; do
-		[[ -e $f ]] && hw="$f ($(($(stat -c %s "$f") / 1024)) KiB)" && break
-	done
-	echo "hwdb=$hw"
+	if ldd "$HOOK_REAL" >/dev/null 2>&1; then
+		echo "hook_libs=$(ldd "$HOOK_REAL" | awk '$1 !~ /vdso/ {sub(/.*\//, "", $1); print $1}' | tr '\n' ' ')"
+	else
+		echo "hook_libs=none (static)"
+	fi
+	echo "hook_kib=$(($(stat -c %s "$HOOK_REAL") / 1024))"
+	echo "xml_libs=$(ldd "$OUT/true-xmllibs" | awk '$1 !~ /vdso/ {sub(/.*\//, "", $1); print $1}' | tr '\n' ' ')"
 } >"$OUT/machine.txt"
 
 command -v xmllint >/dev/null || die "xmllint missing (apt-get install libxml2-utils): the baseline needs it"
@@ -97,13 +95,12 @@ trap 'rm -rf "$T"' EXIT
 # The binaries under test, copied: a concurrent rebuild of build/ cannot
 # change them in the middle of a run.
 mkdir -p "$T/bin"
-cp "$HOOK_FK" "$HOOK_REAL" "$top/build/qemu-hook-engine" "$CLI" "$WRAP" \
+cp "$HOOK_FK" "$HOOK_REAL" "$CLI" "$WRAP" \
 	"$top/build/vfio-qemu-wrapper-check" "$T/bin/"
 HOOK_FK=$T/bin/qemu-hook-fk HOOK_REAL=$T/bin/qemu-hook CLI=$T/bin/vfio-hooks WRAP=$T/bin/vfio-qemu-wrapper
-# The hook as libvirt runs it is the front end (libc only), which hands work
-# to the engine; here the engine built with the fake kernel.
-export VFIO_HOOKS_ENGINE=$HOOK_FK
-HOOK_UNDER_TEST=$HOOK_REAL
+# The hook as libvirt runs it, one program; here built with the fake
+# kernel (the installed build, $HOOK_REAL, would write plain files).
+HOOK_UNDER_TEST=$HOOK_FK
 SIZES=(64 1024 4096)
 HOSTDEVS=(0 1 16 64 256)
 
@@ -149,8 +146,7 @@ say "sysroots of ${SIZES[*]} functions built in $(awk -v a="$t0" -v b="$(date +%
 
 # The environment of every measured process: a clean one, as libvirt gives
 # hooks.  BL_FAKE tells the baseline the sysroot has no kernel behind it.
-ENV=(env -i PATH=/usr/bin:/bin LC_ALL=C VFIO_HOOKS_DATADIR="$top/xml" BL_FAKE=1
-	VFIO_HOOKS_ENGINE="$HOOK_FK")
+ENV=(env -i PATH=/usr/bin:/bin LC_ALL=C VFIO_HOOKS_DATADIR="$top/xml" BL_FAKE=1)
 
 # Repetitions.  One plan holds every case, so that all of them are measured
 # side by side, interleaved in the same cycles (drift and the load of the
@@ -208,16 +204,15 @@ done
 grep -q '^hook,ours,prepare,4096,256,' "$CSV" || fails=1
 
 # ---------------------------------------------------------------- start-up
-# What a process costs to start: the floor, the same program linked with
-# the hook's libraries (libxml2, libudev) and with the CLI's (libvirt), the
-# hook's no-op path and the CLI's --version.
+# What a process costs to start: the floor, the same program static and
+# with the shared libxml2, the hook's no-op path and the CLI's --version.
 plan=$T/plan-startup
 mkdir -p "$T/noprofiles/profiles"
 cp "$top/xml/profile.rng" "$T/noprofiles/"
 {
 	printf 'startup,floor,true,0,0\t0\t1\t-\t%s\n' "$TRUE"
-	printf 'startup,floor,true+hook-libs,0,0\t0\t1\t-\t%s\n' "$OUT/true-hooklibs"
-	printf 'startup,floor,true+cli-libs,0,0\t0\t1\t-\t%s\n' "$OUT/true-clilibs"
+	printf 'startup,floor,true-static,0,0\t0\t1\t-\t%s\n' "$OUT/true-static"
+	printf 'startup,floor,true+libxml2.so,0,0\t0\t1\t-\t%s\n' "$OUT/true-xmllibs"
 	printf 'startup,ours,hook-started,0,0\t0\t1\t%s\t%s\tbench-0\tstarted\tbegin\t-\n' "$T/dom0.xml" "$HOOK_UNDER_TEST"
 	printf 'startup,ours,hook-real-started,0,0\t0\t1\t%s\t%s\tbench-0\tstarted\tbegin\t-\n' "$T/dom0.xml" "$HOOK_REAL"
 	printf 'startup,ours,cli-version,0,0\t0\t1\t-\t%s\t--version\n' "$CLI"
@@ -262,7 +257,6 @@ if [[ $GUEST = 1 ]]; then
 		p=$T/guest
 		mkdir -p "$p/bin" "$p/xml"
 		cp "$HOOK_REAL" "$p/bin/qemu-hook"
-		cp "$(dirname "$HOOK_REAL")/qemu-hook-engine" "$p/bin/qemu-hook-engine"
 		cp "$TRUE" "$p/bin/true"
 		"$CC" -O2 -static -o "$p/bin/timer" "$here/guest/timer.c" 2>/dev/null ||
 			"$CC" -O2 -o "$p/bin/timer" "$here/guest/timer.c"

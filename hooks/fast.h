@@ -2,8 +2,9 @@
 /*
  * What the hook can decide without parsing anything: which operations can
  * have work, and whether this VM gives them any.  Most VMs of a host have
- * no PCI hostdev and must pay nothing for the hook; this part links only
- * libc, so the front end that uses it starts as fast as a process can.
+ * no PCI hostdev and must pay nothing for the hook: the hook (and the
+ * wrapper's libc-only front end) decide with this before any
+ * configuration, profile or XML parser is touched.
  */
 #pragma once
 
@@ -37,7 +38,7 @@ bool vh_hook_mentions_hostdev(const char *xml, size_t len);
  * UUID.  @out holds 37 bytes. */
 void vh_hook_scan_uuid(const char *xml, size_t len, char out[37]);
 
-/* What both the front end and the engine do first: send standard output
+/* What the hook does first: send standard output
  * to /dev/null (libvirt takes a hook's stdout as replacement XML, and no
  * library may print there), and check the arguments.  Returns 0, or the
  * exit status for a call that is not libvirt's. */

@@ -15,7 +15,7 @@
 struct vh_engine {
 	const struct vh_sys *sys;
 	const struct vh_config *cfg;
-	/* Where decisions and changes are reported (the front end sends them
+	/* Where decisions and changes are reported (the hook sends them
 	 * to syslog).  @level is a syslog level. */
 	void (*log)(void *ud, int level, const char *msg);
 	void *log_ud;

@@ -9,7 +9,7 @@ top=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 p=$tmp/payload
 mkdir -p "$p/bin" "$p/xml" "$p/test-profiles" "$p/bad-profiles" "$top/build/e2e-logs"
-cp "$top/build/qemu-hook" "$top/build/qemu-hook-engine" "$top/build/vfio-hooks" "$p/bin/"
+cp "$top/build/qemu-hook" "$top/build/vfio-hooks" "$p/bin/"
 cp -r "$top/xml/profiles" "$top/xml/profile.rng" "$p/xml/"
 cp "$here/level2/test-e1000e.xml" "$p/test-profiles/"
 cp "$here/level2/bad-profiles/"*.xml "$p/bad-profiles/"

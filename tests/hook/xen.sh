@@ -131,26 +131,26 @@ xvm aic-hvm 7 hvm 01 >"$D/vm.xml"
 hook "$D" "$D/vm.xml" prepare
 check pciback-not-loaded "$([ $rc = 1 ] && grep -q "xen-pciback is not loaded.*modprobe xen-pciback" "$D/stderr" && pristine "$D"; echo $?)" "rc=$rc" "$D/stderr"
 
-# ---------------------------------------------------------------- front end
-# The front end libvirt runs: a domain without hostdevs costs no engine
-# (a missing one would fail); one with hostdevs reaches the engine with
-# argv[0] as libvirt gave it, so the engine is the libxl hook too.
+# ------------------------------------------------------ installed as libxl.d
+# Installed as libxl.d/vfio-hooks (a link to the one hook program): the
+# name makes it the libxl hook; a domain without hostdevs is answered at
+# once, one with hostdevs goes to pciback.
 D=$T/x4; fresh "$D"
-mkdir -p "$D/hooks/libxl.d"; ln -s "$build/qemu-hook" "$D/hooks/libxl.d/vfio-hooks"
+mkdir -p "$D/hooks/libxl.d"; ln -s "$QEMU_HOOK" "$D/hooks/libxl.d/vfio-hooks"
 xvm plain 8 hvm >"$D/plain.xml"
-(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_ENGINE=/nonexistent "$D/hooks/libxl.d/vfio-hooks" plain prepare begin - <"$D/plain.xml" >"$D/stdout" 2>"$D/stderr")
+(VFIO_HOOKS_CONF="$D/conf" "$D/hooks/libxl.d/vfio-hooks" plain prepare begin - <"$D/plain.xml" >"$D/stdout" 2>"$D/stderr")
 rc=$?
-check front-fast-path "$([ $rc = 0 ] && [ ! -s "$D/stdout" ] && [ ! -s "$D/stderr" ]; echo $?)" "rc=$rc" "$D/stderr"
-(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_ENGINE=/nonexistent "$D/hooks/libxl.d/vfio-hooks" plain release end - <"$D/plain.xml" >"$D/stdout" 2>"$D/stderr")
+check libxl-d-fast-path "$([ $rc = 0 ] && [ ! -s "$D/stdout" ] && [ ! -s "$D/stderr" ] && pristine "$D"; echo $?)" "rc=$rc" "$D/stderr"
+(VFIO_HOOKS_CONF="$D/conf" "$D/hooks/libxl.d/vfio-hooks" plain release end - <"$D/plain.xml" >"$D/stdout" 2>"$D/stderr")
 rc=$?
-check front-fast-release "$([ $rc = 0 ] && [ ! -s "$D/stderr" ]; echo $?)" "rc=$rc" "$D/stderr"
+check libxl-d-fast-release "$([ $rc = 0 ] && [ ! -s "$D/stderr" ]; echo $?)" "rc=$rc" "$D/stderr"
 xvm aic-hvm 9 hvm 01 >"$D/vm.xml"
-(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_ENGINE=$QEMU_HOOK "$D/hooks/libxl.d/vfio-hooks" aic-hvm prepare begin - <"$D/vm.xml" >"$D/stdout" 2>"$D/stderr")
+(VFIO_HOOKS_CONF="$D/conf" "$D/hooks/libxl.d/vfio-hooks" aic-hvm prepare begin - <"$D/vm.xml" >"$D/stdout" 2>"$D/stderr")
 rc=$?
-check front-to-engine "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:01:00.0)" = pciback ] && [ ! -s "$D/stdout" ]; echo $?)" "rc=$rc" "$D/stderr"
-(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_ENGINE=$QEMU_HOOK "$D/hooks/libxl.d/vfio-hooks" aic-hvm release end - <"$D/vm.xml" >"$D/stdout" 2>"$D/stderr")
+check libxl-d-prepare "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:01:00.0)" = pciback ] && [ ! -s "$D/stdout" ]; echo $?)" "rc=$rc" "$D/stderr"
+(VFIO_HOOKS_CONF="$D/conf" "$D/hooks/libxl.d/vfio-hooks" aic-hvm release end - <"$D/vm.xml" >"$D/stdout" 2>"$D/stderr")
 rc=$?
-check front-release "$([ $rc = 0 ] && pristine "$D"; echo $?)" "rc=$rc" "$D/stderr"
+check libxl-d-release "$([ $rc = 0 ] && pristine "$D"; echo $?)" "rc=$rc" "$D/stderr"
 
 # ---------------------------------------------------------------- faults
 # Every write of a prepare (two devices: the AIC100, permissive, and the NIC

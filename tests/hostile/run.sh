@@ -11,9 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 build=${BUILD:-build}
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
-FK="$build/tests/qemu-hook-fk" # the engine, on the fake kernel
-FRONT="$build/qemu-hook"       # the libc front end libvirt runs, handing
-export VFIO_HOOKS_ENGINE=$FK   # work to the engine on the fake kernel
+FK="$build/tests/qemu-hook-fk" # the hook, on the fake kernel
 CLI="$build/vfio-hooks"
 MKFS="$build/tests/mkfakesys"
 export VFIO_HOOKS_DATADIR=$top/xml
@@ -70,12 +68,12 @@ new() {
 }
 
 # run_case NAME HOOK_RC HOOK_RE CHECK_RC CHECK_RE: the snapshot is taken
-# now (after the case planted its state); the hook (front end and engine)
-# runs prepare, `vfio-hooks check` checks; then everything is compared.
+# now (after the case planted its state); the hook runs prepare,
+# `vfio-hooks check` checks; then everything is compared.
 run_case() {
 	local name=$1 hrc=$2 hre=$3 crc=$4 cre=$5 why="" rc
 	snap "$D/root" >"$D/before"
-	for h in "$FRONT" "$FK"; do
+	for h in "$FK"; do
 		rc=0
 		VFIO_HOOKS_CONF="$D/conf" "$h" h prepare begin - <"$D/x.xml" \
 			>"$D/hook.out" 2>"$D/hook.err" || rc=$?

@@ -38,7 +38,7 @@ elif [ -n "${CHECK_LOG:-}" ]; then
 else
 	make -s --no-print-directory BUILD=build/asan SAN=1 build/asan/tests/qemu-hook-fk \
 		build/asan/tests/vfio-hooks-fk build/asan/tests/mkfakesys build/asan/qemu-hook \
-		build/asan/qemu-hook-engine build/asan/vfio-hooks >/dev/null
+		build/asan/vfio-hooks >/dev/null
 	{
 		for t in hook/run.sh hook/bind.sh hook/sriov.sh hook/xen.sh hostile/run.sh; do
 			BUILD=build/asan "tests/$t" || true
@@ -117,7 +117,7 @@ regress_total=$(find fuzz/regressions -type f 2>/dev/null | wc -l || true)
 	echo "## Hostile input (\`tests/hostile/run.sh\`, part of \`make check\`)"
 	echo
 	echo "$((hostile_pass + hostile_fail)) cases, $hostile_pass passed, $hostile_fail failed. Each goes through the hook"
-	echo "(front end and engine) and \`vfio-hooks check\`: exit status, a message naming the problem,"
+	echo "(as libvirt runs it) and \`vfio-hooks check\`: exit status, a message naming the problem,"
 	echo "the fake sysroot byte-identical, no journal left, no local file content in any output."
 	echo
 	echo "## Fault and crash matrices (\`tests/hook/run.sh\`, part of \`make check\`)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Concurrency soak (not part of make check): SOAK_DOMAINS domains in
 # parallel, each SOAK_CYCLES times through prepare, start, started, stopped
-# and release, through the hook as libvirt runs it (the front end, its
-# engine on the fake kernel), on one fake sysroot whose IOMMU groups the
+# and release, through the hook as libvirt runs it (built with the fake
+# kernel), on one fake sysroot whose IOMMU groups the
 # domains share: two domains want each device set, so device-busy refusals
 # are expected and counted.  A refused prepare is followed by release, as
 # libvirt does.  At the end every device must be on its original driver with
@@ -20,8 +20,7 @@ vgbuild=${VG_BUILD:-build/vg}
 case "$vgbuild" in /*) ;; *) vgbuild="$top/$vgbuild" ;; esac
 NDOM=${SOAK_DOMAINS:-16}
 CYCLES=${SOAK_CYCLES:-100}
-FRONT="$build/qemu-hook"
-export VFIO_HOOKS_ENGINE="$build/tests/qemu-hook-fk"
+FRONT="$build/tests/qemu-hook-fk" # the hook, on the fake kernel
 MKFS="$build/tests/mkfakesys"
 export VFIO_HOOKS_DATADIR=$top/xml
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
