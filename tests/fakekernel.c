@@ -155,25 +155,59 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 	return result;
 }
 
+/* The "native" file, read once a process while it does not change (it
+ * has a line per function: thousands on a big fake host). */
+static struct {
+	char path[PATH_MAX];
+	struct stat st;
+	char *text;
+} native;
+
 static bool fk_native(const char *root, const char *addr, char *drv, size_t n)
 {
-	char p[PATH_MAX], line[256];
-	bool found = false;
-	FILE *f;
+	char p[PATH_MAX], a[40];
+	struct stat st;
+	const char *l;
+	int fd;
 
 	fk_path(root, "native", p, sizeof(p));
-	f = fopen(p, "re");
-	if (!f)
+	if (stat(p, &st) < 0)
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char a[32], d[64];
-		if (sscanf(line, "%31s %63s", a, d) == 2 && !strcmp(a, addr)) {
-			snprintf(drv, n, "%s", strcmp(d, "-") ? d : "");
-			found = true;
+	if (!native.text || strcmp(native.path, p) ||
+	    st.st_ino != native.st.st_ino || st.st_dev != native.st.st_dev ||
+	    st.st_size != native.st.st_size ||
+	    st.st_mtim.tv_sec != native.st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != native.st.st_mtim.tv_nsec) {
+		char *t = malloc((size_t)st.st_size + 2);
+		ssize_t k = -1;
+		if (!t)
+			return false;
+		t[0] = '\n';
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			k = read(fd, t + 1, (size_t)st.st_size);
+			close(fd);
 		}
+		if (k < 0) {
+			free(t);
+			return false;
+		}
+		t[k + 1] = '\0';
+		free(native.text);
+		native.text = t;
+		native.st = st;
+		snprintf(native.path, sizeof(native.path), "%s", p);
 	}
-	fclose(f);
-	return found && drv[0];
+	/* The first line for the address, as a scan from the top finds. */
+	snprintf(a, sizeof(a), "\n%s ", addr);
+	l = strstr(native.text, a);
+	if (!l)
+		return false;
+	l += strlen(a);
+	snprintf(drv, n, "%.*s", (int)strcspn(l, " \n"), l);
+	if (!strcmp(drv, "-"))
+		drv[0] = '\0';
+	return drv[0] != '\0';
 }
 
 /* "sys/devices/..." of a device, from its bus link. */
