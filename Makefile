@@ -117,7 +117,7 @@ $(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 $(CLI): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) $(UDEV_LIBS) -ldl
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
 
 $(HOOK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
@@ -136,7 +136,7 @@ $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ
 	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
 
 $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XML_LINK) $(UDEV_LIBS) -ldl
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XML_LINK) -ldl
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
@@ -246,10 +246,10 @@ fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
-	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
+	clang-format -i lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
+	clang-format --dry-run --Werror lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
 
 clean:
 	rm -rf build

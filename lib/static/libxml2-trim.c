@@ -34,9 +34,8 @@ void *xmlNanoHTTPOpen(const char *URL, char **contentType)
 	return NULL;
 }
 
-void *xmlNanoHTTPMethod(const char *URL, const char *method,
-			const char *input, char **contentType,
-			const char *headers, int ilen)
+void *xmlNanoHTTPMethod(const char *URL, const char *method, const char *input,
+			char **contentType, const char *headers, int ilen)
 {
 	(void)URL, (void)method, (void)input, (void)headers, (void)ilen;
 	if (contentType)
@@ -121,12 +120,12 @@ void ucnv_close(UConverter *converter)
 	(void)converter;
 }
 
-void ucnv_convertEx(UConverter *targetCnv, UConverter *sourceCnv,
-		    char **target, const char *targetLimit,
-		    const char **source, const char *sourceLimit,
-		    UChar *pivotStart, UChar **pivotSource,
-		    UChar **pivotTarget, const UChar *pivotLimit, UBool reset,
-		    UBool flush, UErrorCode *pErrorCode)
+void ucnv_convertEx(UConverter *targetCnv, UConverter *sourceCnv, char **target,
+		    const char *targetLimit, const char **source,
+		    const char *sourceLimit, UChar *pivotStart,
+		    UChar **pivotSource, UChar **pivotTarget,
+		    const UChar *pivotLimit, UBool reset, UBool flush,
+		    UErrorCode *pErrorCode)
 {
 	(void)targetCnv, (void)sourceCnv, (void)target, (void)targetLimit;
 	(void)source, (void)sourceLimit, (void)pivotStart, (void)pivotSource;
@@ -135,8 +134,7 @@ void ucnv_convertEx(UConverter *targetCnv, UConverter *sourceCnv,
 		*pErrorCode = U_ILLEGAL_ARGUMENT_ERROR;
 }
 
-void ucnv_setToUCallBack(UConverter *converter,
-			 UConverterToUCallback newAction,
+void ucnv_setToUCallBack(UConverter *converter, UConverterToUCallback newAction,
 			 const void *newContext,
 			 UConverterToUCallback *oldAction,
 			 const void **oldContext, UErrorCode *err)
@@ -172,8 +170,7 @@ void UCNV_FROM_U_CALLBACK_STOP(const void *context,
 			       UConverterFromUnicodeArgs *fromUArgs,
 			       const UChar *codeUnits, int32_t length,
 			       UChar32 codePoint,
-			       UConverterCallbackReason reason,
-			       UErrorCode *err)
+			       UConverterCallbackReason reason, UErrorCode *err)
 {
 	(void)context, (void)fromUArgs, (void)codeUnits, (void)length;
 	(void)codePoint, (void)reason, (void)err;
