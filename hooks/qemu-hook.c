@@ -40,14 +40,16 @@ struct hook {
 	struct vh_domain *dom;
 	struct vh_profiles profiles;
 	bool log_stderr;
-	char uuid[64]; /* at least 37 */
+	bool syslog_ok; /* a syslog socket to send to */
+	char uuid[64];	/* at least 37 */
 };
 
 static void hook_log(void *ud, int level, const char *msg)
 {
 	struct hook *h = ud;
 
-	syslog(level, "%s", msg);
+	if (h->syslog_ok)
+		syslog(level, "%s", msg);
 	if (h->log_stderr)
 		fprintf(stderr, "vfio-hooks[%s]: %s\n", h->op ? h->op : "",
 			msg);
@@ -393,6 +395,10 @@ int main(int argc, char **argv)
 		if (!journal_exists(&h))
 			goto out;
 	}
+	/* Without a syslog socket (no journald or syslogd) every message
+	 * would try to connect again: skip them (stderr still has
+	 * VFIO_HOOKS_LOG=stderr). */
+	h.syslog_ok = access(_PATH_LOG, W_OK) == 0;
 	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
 	r = ops[i].fn(&h);
 	closelog();

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -501,6 +504,11 @@ static int write_bounded_vm(const char *full, const char *value, size_t len,
 
 	/* The child's stack, and what it writes back, in one mapping: when
 	 * it is left stuck, the mapping is left to it. */
+#ifdef RUNNING_ON_VALGRIND
+	/* valgrind runs only threads and fork-like children. */
+	if (RUNNING_ON_VALGRIND)
+		return -ENOSYS;
+#endif
 	stack = mmap(NULL, BOUNDED_STACK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)

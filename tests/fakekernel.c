@@ -36,54 +36,90 @@ static void fk_path(const char *root, const char *rel, char *out, size_t n)
 	snprintf(out, n, "%s/.fakekernel/%s", root, rel);
 }
 
+/* The log and the counter stay open for the process's next writes (a
+ * hook writes dozens); a file another process removed meanwhile is opened
+ * again. */
+struct fk_file {
+	char path[PATH_MAX];
+	int fd;
+};
+
+static int fk_open(struct fk_file *f, const char *root, const char *rel,
+		   int flags)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	fk_path(root, rel, p, sizeof(p));
+	if (f->fd > 0 && !strcmp(f->path, p) && fstat(f->fd, &st) == 0 &&
+	    st.st_nlink > 0)
+		return f->fd;
+	if (f->fd > 0)
+		close(f->fd);
+	f->fd = open(p, flags | O_CREAT | O_CLOEXEC, 0644);
+	if (f->fd < 0 && errno == ENOENT) {
+		char d[PATH_MAX];
+		fk_path(root, "", d, sizeof(d));
+		mkdir(d, 0755);
+		f->fd = open(p, flags | O_CREAT | O_CLOEXEC, 0644);
+	}
+	if (f->fd < 0)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s", p);
+	return f->fd;
+}
+
+static struct fk_file log_file, count_file;
+
+/* Nothing left open at exit (the fd-leak checks look at every program). */
+__attribute__((destructor)) static void fk_close_files(void)
+{
+	if (log_file.fd > 0)
+		close(log_file.fd);
+	if (count_file.fd > 0)
+		close(count_file.fd);
+	log_file.fd = count_file.fd = 0;
+}
+
 static void fk_log(const char *root, const char *op, const char *addr,
 		   const char *value)
 {
-	char p[PATH_MAX], v[256], line[512];
+	char v[256], line[512];
 	size_t k = 0;
-	int fd;
+	int fd, n;
 
 	for (const char *s = value; *s && k + 1 < sizeof(v); s++)
 		v[k++] = *s == '\n' ? '|' : *s;
 	v[k] = '\0';
-	fk_path(root, "log", p, sizeof(p));
 	/* One write(2) of the whole line to an O_APPEND file: lines of
 	 * concurrent processes never interleave. */
-	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd >= 0) {
-		int n = snprintf(line, sizeof(line), "%s %s %s\n", op, addr, v);
-		if (n > 0 && write(fd, line, (size_t)n) < 0)
-			n = 0;
+	fd = fk_open(&log_file, root, "log", O_WRONLY | O_APPEND);
+	n = snprintf(line, sizeof(line), "%s %s %s\n", op, addr, v);
+	if (fd >= 0 && n > 0 && write(fd, line, (size_t)n) < 0) {
 		close(fd);
+		log_file.fd = 0;
 	}
 }
 
 /* Bump the shared write counter; returns its new value. */
 static long fk_count(const char *root)
 {
-	char p[PATH_MAX], buf[32] = "0";
+	char buf[32] = "0";
+	ssize_t k;
 	long n;
 	int fd;
 
-	fk_path(root, "count", p, sizeof(p));
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		fk_path(root, "", p, sizeof(p));
-		mkdir(p, 0755);
-		fk_path(root, "count", p, sizeof(p));
-		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	}
+	fd = fk_open(&count_file, root, "count", O_RDWR);
 	if (fd < 0)
 		return 0;
 	flock(fd, LOCK_EX);
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '0';
+	k = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[k > 0 ? k : 0] = '\0';
 	n = atol(buf) + 1;
 	snprintf(buf, sizeof(buf), "%ld\n", n);
 	if (pwrite(fd, buf, strlen(buf), 0) < 0)
 		n = 0;
 	flock(fd, LOCK_UN);
-	close(fd);
 	return n;
 }
 
