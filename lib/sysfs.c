@@ -19,11 +19,84 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* Directories of PCI devices, opened once (O_PATH) for the reads under
+ * them: a read is then openat() of one name instead of a walk of the
+ * whole path (the root, /sys/bus/pci/devices, the device's link into
+ * /sys/devices): measured 1.7 against 2.9-3.9 us for an attribute.  Every
+ * write through the gateway empties it (a write to sriov_numvfs, remove or
+ * a fake kernel's can take a directory away or make a new one at the same
+ * path). */
+#define DEV_PREFIX "/sys/bus/pci/devices/"
+#define DEV_CACHE 8
+
+struct dev_dir {
+	char addr[16];
+	int fd; /* -1: empty */
+};
+
+struct dev_cache {
+	struct dev_dir v[DEV_CACHE];
+	unsigned next;
+};
+
 struct vh_sys {
 	char *root; /* "" for the real system */
 	int timeout_ms;
 	const struct vh_sys_backend *backend;
+	struct dev_cache *dirs;
 };
+
+static void dev_cache_clear(struct dev_cache *c)
+{
+	for (size_t i = 0; c && i < DEV_CACHE; i++) {
+		if (c->v[i].fd >= 0)
+			close(c->v[i].fd);
+		c->v[i].fd = -1;
+		c->v[i].addr[0] = '\0';
+	}
+}
+
+/* For a kernel path below a PCI device's directory: that directory's fd
+ * and, in @rest, the path under it.  -1 when the path is not one, or the
+ * directory cannot be opened (the caller then uses the whole path, which
+ * fails the same way). */
+static int dev_at(const struct vh_sys *sys, const char *kpath,
+		  const char **rest)
+{
+	struct dev_cache *c = sys->dirs;
+	const char *a = kpath + strlen(DEV_PREFIX), *slash;
+	char dir[PATH_MAX];
+	size_t n;
+	int fd;
+
+	if (!c || strncmp(kpath, DEV_PREFIX, strlen(DEV_PREFIX)))
+		return -1;
+	slash = strchr(a, '/');
+	n = slash ? (size_t)(slash - a) : 0;
+	if (!n || n >= sizeof(c->v[0].addr) || !slash[1] ||
+	    (n <= 2 && a[0] == '.'))
+		return -1;
+	*rest = slash + 1;
+	for (size_t i = 0; i < DEV_CACHE; i++)
+		if (c->v[i].fd >= 0 && !strncmp(c->v[i].addr, a, n) &&
+		    !c->v[i].addr[n])
+			return c->v[i].fd;
+	if (snprintf(dir, sizeof(dir), "%s%.*s", sys->root,
+		     (int)(slash - kpath), kpath) >= (int)sizeof(dir))
+		return -1;
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	{
+		struct dev_dir *d = &c->v[c->next++ % DEV_CACHE];
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = fd;
+		memcpy(d->addr, a, n);
+		d->addr[n] = '\0';
+	}
+	return fd;
+}
 
 static const struct vh_sys_backend *default_backend;
 
@@ -52,6 +125,13 @@ int vh_sys_new(const char *root, struct vh_sys **ret)
 		sys->root[--l] = '\0';
 	sys->timeout_ms = 20000;
 	sys->backend = default_backend;
+	/* Without it, every access walks its whole path. */
+	sys->dirs = malloc(sizeof(*sys->dirs));
+	if (sys->dirs) {
+		sys->dirs->next = 0;
+		for (size_t i = 0; i < DEV_CACHE; i++)
+			sys->dirs->v[i].fd = -1;
+	}
 	*ret = sys;
 	return 0;
 }
@@ -59,6 +139,8 @@ int vh_sys_new(const char *root, struct vh_sys **ret)
 struct vh_sys *vh_sys_free(struct vh_sys *sys)
 {
 	if (sys) {
+		dev_cache_clear(sys->dirs);
+		free(sys->dirs);
 		free(sys->root);
 		free(sys);
 	}
@@ -159,12 +241,16 @@ static bool single_read(const char *kpath)
 	return strncmp(kpath, "/sys/", 5) == 0;
 }
 
-static int read_full(const char *full, void *buf, size_t n, size_t *ret_len,
-		     bool once)
+static int read_full(const struct vh_sys *sys, const char *kpath,
+		     const char *full, void *buf, size_t n, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
+	const char *rest;
+	int dfd = dev_at(sys, kpath, &rest);
+	bool once = single_read(kpath);
 
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = dfd >= 0 ? openat(dfd, rest, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+		      : open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	return read_fd_all(fd, buf, n, ret_len, once);
@@ -180,21 +266,21 @@ int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	r = read_full(full, buf, n, &len, single_read(kpath));
+	r = read_full(sys, kpath, full, buf, n, &len);
 	if (r < 0)
 		return r;
 	*ret_len = len;
 	return 0;
 }
 
-static int read_str_full(const char *kpath, const char *full, char *buf,
-			 size_t n)
+static int read_str_full(const struct vh_sys *sys, const char *kpath,
+			 const char *full, char *buf, size_t n)
 {
 	char tmp[4098];
 	size_t len;
 	int r;
 
-	r = read_full(full, tmp, sizeof(tmp) - 1, &len, single_read(kpath));
+	r = read_full(sys, kpath, full, tmp, sizeof(tmp) - 1, &len);
 	if (r < 0)
 		return r;
 	if (len > 4096) /* sysfs values are at most a page */
@@ -218,7 +304,7 @@ int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	return read_str_full(kpath, full, buf, n);
+	return read_str_full(sys, kpath, full, buf, n);
 }
 
 int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
@@ -232,7 +318,7 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	r = read_str_full(kpath, full, v, sizeof(v));
+	r = read_str_full(sys, kpath, full, v, sizeof(v));
 	if (r < 0)
 		return r == -EFBIG ? -EBADMSG : r;
 	r = vh_parse_uint(v, 0, ULLONG_MAX, &x);
@@ -243,9 +329,13 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
 }
 
 /* readlink(2) of a rooted path into @target (PATH_MAX), NUL-terminated. */
-static int read_link(const char *full, char target[PATH_MAX])
+static int read_link(const struct vh_sys *sys, const char *kpath,
+		     const char *full, char target[PATH_MAX])
 {
-	ssize_t k = readlink(full, target, PATH_MAX - 1);
+	const char *rest;
+	int dfd = dev_at(sys, kpath, &rest);
+	ssize_t k = dfd >= 0 ? readlinkat(dfd, rest, target, PATH_MAX - 1)
+			     : readlink(full, target, PATH_MAX - 1);
 
 	if (k < 0)
 		return -errno;
@@ -264,7 +354,7 @@ int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	k = read_link(full, target);
+	k = read_link(sys, kpath, full, target);
 	if (k < 0)
 		return k;
 	while (k > 1 && target[k - 1] == '/')
@@ -285,8 +375,13 @@ int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 	(void)kpath;
 	if (r < 0)
 		return r;
-	if (stat(full, &st) == 0)
-		return 1;
+	{
+		const char *rest;
+		int dfd = dev_at(sys, kpath, &rest);
+		if ((dfd >= 0 ? fstatat(dfd, rest, &st, 0) : stat(full, &st)) ==
+		    0)
+			return 1;
+	}
 	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 }
 
@@ -581,6 +676,7 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
 	size_t len = strlen(value);
 	int r;
 
+	dev_cache_clear(sys->dirs);
 	WITH_PATHS(sys, fmt, r);
 	if (r < 0)
 		return r;
@@ -638,8 +734,13 @@ int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	if (lstat(full, &st) < 0)
-		return -errno;
+	{
+		const char *rest;
+		int dfd = dev_at(sys, kpath, &rest);
+		if ((dfd >= 0 ? fstatat(dfd, rest, &st, AT_SYMLINK_NOFOLLOW)
+			      : lstat(full, &st)) < 0)
+			return -errno;
+	}
 	*ret = st;
 	return 0;
 }
@@ -654,7 +755,7 @@ int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
 	(void)kpath;
 	if (r < 0)
 		return r;
-	r = read_link(full, target);
+	r = read_link(sys, kpath, full, target);
 	if (r < 0)
 		return r;
 	return vh_strlcpy(buf, target, n) < 0 ? -EFBIG : 0;

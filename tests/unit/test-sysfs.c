@@ -897,6 +897,111 @@ static void state_dir_symlink_or_file_refused(void **state UNUSED)
 	assert_int_equal(r2, -EPERM);
 }
 
+/* --- the device-directory cache --- */
+
+/* A device at sys/devices/pci0000:00/ADDR with its bus link, @vendor. */
+static void dev_at_root(const char *addr, const char *vendor)
+{
+	char rel[128], target[128];
+
+	struct stat st;
+	char p[4200];
+
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/vendor", addr);
+	put(rel, vendor);
+	put("sys/bus/pci/rescan", "");
+	put("sys/bus/pci/devices/.keep", "");
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", addr);
+	snprintf(p, sizeof(p), "%s/%s", T.root, rel);
+	if (lstat(p, &st) == 0)
+		return;
+	snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s",
+		 addr);
+	link_at(rel, target);
+}
+
+static int open_fds(void)
+{
+	char **v = NULL;
+	int n;
+	struct vh_sys *proc = NULL;
+
+	assert_int_equal(vh_sys_new("/", &proc), 0);
+	n = vh_sys_list(proc, &v, "/proc/self/fd");
+	vh_strv_free(v);
+	vh_sys_free(proc);
+	return n;
+}
+
+/* More devices than the cache holds, read round and round: every value is
+ * the device's own, and nothing stays open after vh_sys_free. */
+static void dev_cache_many_devices(void **state UNUSED)
+{
+	char a[16], v[16], got[16];
+	int before = open_fds();
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(a, sizeof(a), "0000:00:%02x.0", i);
+		snprintf(v, sizeof(v), "0x%04x", 0x1000 + i);
+		dev_at_root(a, v);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 20; i++) {
+			snprintf(a, sizeof(a), "0000:00:%02x.0", (i * 7) % 20);
+			snprintf(v, sizeof(v), "0x%04x", 0x1000 + (i * 7) % 20);
+			assert_int_equal(vh_sys_read_str(T.sys, got,
+							 sizeof(got),
+							 "/sys/bus/pci/devices/"
+							 "%s/vendor",
+							 a),
+					 0);
+			assert_string_equal(got, v);
+			assert_int_equal(vh_sys_exists(T.sys,
+						       "/sys/bus/pci/devices/"
+						       "%s/vendor",
+						       a),
+					 1);
+			assert_int_equal(vh_sys_exists(T.sys,
+						       "/sys/bus/pci/devices/"
+						       "%s/nothing",
+						       a),
+					 0);
+		}
+	/* a device that is not there: the error of the whole path */
+	assert_int_equal(vh_sys_read_str(T.sys, got, sizeof(got),
+					 "/sys/bus/pci/devices/0000:00:1f.0/"
+					 "vendor"),
+			 -ENOENT);
+	T.sys = vh_sys_free(T.sys);
+	assert_int_equal(open_fds(), before);
+	assert_int_equal(vh_sys_new(T.root, &T.sys), 0);
+}
+
+/* A device directory that goes and comes back at the same path (a VF when
+ * sriov_numvfs is written): after a write through the gateway, reads see
+ * the new one. */
+static void dev_cache_fresh_after_write(void **state UNUSED)
+{
+	char got[16], p[4200];
+
+	dev_at_root("0000:00:05.0", "0x1111");
+	assert_int_equal(vh_sys_read_str(T.sys, got, sizeof(got),
+					 "/sys/bus/pci/devices/0000:00:05.0/"
+					 "vendor"),
+			 0);
+	assert_string_equal(got, "0x1111");
+	snprintf(p, sizeof(p), "%s/sys/devices/pci0000:00/0000:00:05.0",
+		 T.root);
+	fakesys_rmrf(p);
+	dev_at_root("0000:00:05.0", "0x2222");
+	assert_int_equal(vh_sys_write(T.sys, "1", 0, "/sys/bus/pci/rescan"), 0);
+	assert_int_equal(vh_sys_read_str(T.sys, got, sizeof(got),
+					 "/sys/bus/pci/devices/0000:00:05.0/"
+					 "vendor"),
+			 0);
+	assert_string_equal(got, "0x2222");
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -913,6 +1018,8 @@ int main(void)
 	    T_(exists),
 	    T_(list_sorted),
 	    T_(write_plain),
+	    T_(dev_cache_many_devices),
+	    T_(dev_cache_fresh_after_write),
 	    T_(write_bounded_ok),
 	    T_(write_bounded_fifo_times_out),
 	    T_(write_unbounded_fifo_with_reader),
