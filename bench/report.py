@@ -613,9 +613,9 @@ if st:
         "bash-started": "the shell baseline's dispatcher, `started`",
         "cli-version": "`vfio-hooks --version`",
         "migrate-1-profiles": "the hook validating 1 hostdev (`migrate`), with the shipped profiles",
-        "migrate-1-noprofiles": "the same with an empty profile directory",
+        "migrate-1-noprofiles": "the hook validating 1 hostdev (`migrate`), with an empty profile directory",
     }
-    for k in ["true", "true-static", "true+libxml2.so", "hook-started", "hook-real-started", "bash-started", "cli-version", "migrate-1-noprofiles", "migrate-1-profiles"]:
+    for k in ["true", "true-static", "true+libxml2.so", "hook-started", "hook-real-started", "bash-started", "cli-version", "migrate-1-noprofiles", "migrate-1-profiles"]:  # noqa: E501
         if k in st:
             r = st[k]
             P("| %s | %s | %s–%s | %s | %d |" % (desc.get(k, k), ms(r["median_us"]), ms(r["p10_us"]), ms(r["p90_us"]), x(r["median_us"] / f0) if f0 else "–", r["maxrss_kb"]))

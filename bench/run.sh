@@ -75,7 +75,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "libxml2=$(pkg-config --modversion libxml-2.0 2>/dev/null)"
 	echo "bash=${BASH_VERSION}"
 	echo "xmllint=$(xmllint --version 2>&1 | head -1 | sed 's/.*version //')"
-	if ldd "$HOOK_REAL" >/dev/null 2>&1; then
+	if ldd "$HOOK_REAL" 2>/dev/null | grep -q '=>'; then
 		echo "hook_libs=$(ldd "$HOOK_REAL" | awk '$1 !~ /vdso/ {sub(/.*\//, "", $1); print $1}' | tr '\n' ' ')"
 	else
 		echo "hook_libs=none (static)"
