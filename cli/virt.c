@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../lib/dl.h"
 #include "cli.h"
 
 /* libvirt is loaded only when a command talks to it (check --domain and
@@ -29,10 +29,7 @@ static struct {
 
 static int load_libvirt(void)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} syms[] = {
+	static const struct vh_dl_sym syms[] = {
 #define S(f) {"vir" #f, offsetof(__typeof__(V), f)}
 	    S(ConnectOpenReadOnly), S(ConnectClose),  S(ConnectListAllDomains),
 	    S(DomainLookupByName),  S(DomainGetName), S(DomainGetXMLDesc),
@@ -40,23 +37,15 @@ static int load_libvirt(void)
 	    S(SetErrorFunc),
 #undef S
 	};
-	void *h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+	char why[256];
 
-	if (!h) {
+	if (vh_dl_load("libvirt.so.0", syms, ELEMENTSOF(syms), &V, why,
+		       sizeof(why)) < 0) {
 		fprintf(stderr,
 			"vfio-hooks: cannot load libvirt (%s): install the "
 			"libvirt0 package\n",
-			dlerror());
+			why);
 		return -1;
-	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(*syms); i++) {
-		void *f = dlsym(h, syms[i].name);
-		if (!f) {
-			fprintf(stderr, "vfio-hooks: libvirt has no %s\n",
-				syms[i].name);
-			return -1;
-		}
-		memcpy((char *)&V + syms[i].off, &f, sizeof(f));
 	}
 	return 0;
 }

@@ -5,7 +5,8 @@
  * talk to it), so that a run that names nothing does not pay for it. */
 #include "pci.h"
 
-#include <dlfcn.h>
+#include "dl.h"
+
 #include <libudev.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,30 +25,25 @@ static struct {
 
 static bool load_udev(void)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} syms[] = {
-	    {"udev_new", offsetof(__typeof__(U), new_)},
-	    {"udev_unref", offsetof(__typeof__(U), unref)},
-	    {"udev_hwdb_new", offsetof(__typeof__(U), hwdb_new)},
-	    {"udev_hwdb_get_properties_list_entry",
-	     offsetof(__typeof__(U), props)},
-	    {"udev_list_entry_get_next", offsetof(__typeof__(U), next)},
-	    {"udev_list_entry_get_name", offsetof(__typeof__(U), name)},
-	    {"udev_list_entry_get_value", offsetof(__typeof__(U), value)},
-	};
-	void *h = dlopen("libudev.so.1", RTLD_NOW | RTLD_LOCAL);
-
-	if (!h)
-		return false; /* no names: IDs only */
-	for (size_t i = 0; i < ELEMENTSOF(syms); i++) {
-		void *f = dlsym(h, syms[i].name);
-		if (!f)
-			return false;
-		memcpy((char *)&U + syms[i].off, &f, sizeof(f));
+#define S(f, m)                                                                \
+	{                                                                      \
+		f, offsetof(__typeof__(U), m)                                  \
 	}
-	return true;
+	static const struct vh_dl_sym syms[] = {
+	    S("udev_new", new_),
+	    S("udev_unref", unref),
+	    S("udev_hwdb_new", hwdb_new),
+	    S("udev_hwdb_get_properties_list_entry", props),
+	    S("udev_list_entry_get_next", next),
+	    S("udev_list_entry_get_name", name),
+	    S("udev_list_entry_get_value", value),
+	};
+#undef S
+	char why[256];
+
+	/* no libudev: IDs without names */
+	return vh_dl_load("libudev.so.1", syms, ELEMENTSOF(syms), &U, why,
+			  sizeof(why)) == 0;
 }
 
 void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name,
