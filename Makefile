@@ -55,9 +55,10 @@ endif
 # relocating them cost about 3 M instructions, twice a process start, in
 # every hook run with a device (docs/bench).  lib/static/libxml2-trim.c
 # leaves out the parts never used (HTTP/FTP fetching, ICU converters), so
-# libxml2 needs only zlib and liblzma.  The engine and the wrapper's
-# checker, which need nothing else, are then static programs; the CLI keeps
-# libc and libudev shared.  XML_STATIC=0: all shared, as before.
+# libxml2 needs only zlib and liblzma.  The hook and the wrapper's checker,
+# which need nothing else, are then static programs (XMLPROG_*); the CLI
+# keeps libc shared, for the libraries it loads on demand (libvirt,
+# libudev).  XML_STATIC=0: all shared, as before.
 # Decided by linking a program that parses a document that way: a
 # libxml2.a that needs anything the trim does not cover keeps the shared
 # library instead of failing the build.
@@ -73,17 +74,17 @@ STATIC_PIE := $(if $(filter /%,$(shell $(CC) -print-file-name=rcrt1.o 2>/dev/nul
 ifeq ($(XML_STATIC),1)
   TRIM_OBJ := $(BUILD)/lib/static/libxml2-trim.o
   XML_LINK := $(TRIM_OBJ) -Wl,-Bstatic -lxml2 -llzma -lz -Wl,-Bdynamic -lm
-  ENGINE_LDFLAGS := $(if $(FRONT_LDFLAGS),$(STATIC_PIE))
-  ifneq ($(ENGINE_LDFLAGS),)
-    ENGINE_XML_LINK := $(TRIM_OBJ) -lxml2 -llzma -lz -lm
+  XMLPROG_LDFLAGS := $(if $(FRONT_LDFLAGS),$(STATIC_PIE))
+  ifneq ($(XMLPROG_LDFLAGS),)
+    XMLPROG_LINK := $(TRIM_OBJ) -lxml2 -llzma -lz -lm
   else
-    ENGINE_XML_LINK := $(XML_LINK)
+    XMLPROG_LINK := $(XML_LINK)
   endif
 else
   TRIM_OBJ :=
   XML_LINK := $(XML_LIBS)
-  ENGINE_LDFLAGS :=
-  ENGINE_XML_LINK := $(XML_LIBS)
+  XMLPROG_LDFLAGS :=
+  XMLPROG_LINK := $(XML_LIBS)
 endif
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -134,7 +135,7 @@ $(CLI): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
 
 $(HOOK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
+	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
 
 $(BUILD)/qemu-wrapper/front.o: qemu-wrapper/vfio-qemu-wrapper.c $(wildcard lib/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -144,10 +145,10 @@ $(WRAP): $(BUILD)/qemu-wrapper/front.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) $(FRONT_LDFLAGS) -o $@ $^
 
 $(WRAPCHK): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
+	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
 
 $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(ENGINE_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(ENGINE_XML_LINK)
+	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
 
 $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XML_LINK) -ldl

@@ -335,6 +335,7 @@ int main(int argc, char **argv)
 {
 	struct hook h = {0};
 	struct vh_err e = {0};
+	enum vh_hook_need need;
 	const char *conf;
 	int r;
 	size_t i;
@@ -349,18 +350,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < ELEMENTSOF(ops); i++)
 		if (streq(ops[i].op, h.op))
 			break;
-	if (i == ELEMENTSOF(ops) ||
-	    vh_hook_need(h.kind, h.op) == VH_NEED_NOTHING)
+	need = vh_hook_need(h.kind, h.op);
+	if (i == ELEMENTSOF(ops) || need == VH_NEED_NOTHING)
 		return 0;
 	h.log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
 	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input",
 			      VH_XML_MAX_BYTES, &h.xml, &h.len, &e) < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
-		return vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV ? 1 : 0;
+		return need == VH_NEED_HOSTDEV ? 1 : 0;
 	}
 	/* Most VMs have no PCI hostdev: done before anything is read. */
-	if (vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV &&
-	    !mentions_hostdev(&h)) {
+	if (need == VH_NEED_HOSTDEV && !mentions_hostdev(&h)) {
 		free(h.xml);
 		return 0;
 	}
@@ -369,9 +369,8 @@ int main(int argc, char **argv)
 	conf = vh_config_path();
 	if (vh_config_load(&h.cfg, conf, &e) < 0) {
 		/* A broken configuration must not stop VMs that have nothing
-		 * to do with us, nor a stop. */
-		if (vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV &&
-		    mentions_hostdev(&h)) {
+		 * to do with us (answered above), nor a stop. */
+		if (need == VH_NEED_HOSTDEV) {
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			r = 1;
 			goto out;
@@ -382,15 +381,12 @@ int main(int argc, char **argv)
 	if (!h.cfg.root && secure_getenv("VFIO_HOOKS_ROOT"))
 		h.cfg.root = strdup(secure_getenv("VFIO_HOOKS_ROOT"));
 	if (vh_sys_new(h.cfg.root, &h.sys) < 0) {
-		r = vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV ? 1 : 0;
+		r = need == VH_NEED_HOSTDEV ? 1 : 0;
 		goto out;
 	}
 	vh_sys_set_timeout_ms(h.sys, h.cfg.timeout_ms);
 
-	if (vh_hook_need(h.kind, h.op) == VH_NEED_HOSTDEV &&
-	    !mentions_hostdev(&h))
-		goto out;
-	if (vh_hook_need(h.kind, h.op) == VH_NEED_JOURNAL) {
+	if (need == VH_NEED_JOURNAL) {
 		scan_uuid(&h);
 		if (!journal_exists(&h))
 			goto out;

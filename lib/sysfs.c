@@ -263,7 +263,6 @@ int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	r = read_full(sys, kpath, full, buf, n, &len);
@@ -301,7 +300,6 @@ int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	return read_str_full(sys, kpath, full, buf, n);
@@ -315,7 +313,6 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	r = read_str_full(sys, kpath, full, v, sizeof(v));
@@ -351,7 +348,6 @@ int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 	int r, k;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	k = read_link(sys, kpath, full, target);
@@ -372,7 +368,6 @@ int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	{
@@ -731,7 +726,6 @@ int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	{
@@ -752,7 +746,6 @@ int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
 	r = read_link(sys, kpath, full, target);

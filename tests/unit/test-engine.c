@@ -1603,14 +1603,22 @@ static int check_cb(void *ud, struct vh_report *ret, struct vh_err *e)
 	return vh_check_domain(T.sys, &profiles, T.dom[(intptr_t)ud], &o, ret);
 }
 
-static void check_once_under_lock(void **state UNUSED)
+/* The NIC domain in slot 0, prepared with no report of the caller's: the
+ * engine's only check is check_cb (@refuse: it refuses). */
+static int prepare_checked_locked(int refuse)
 {
 	memset(&lc, 0, sizeof(lc));
+	lc.refuse = refuse;
 	domain(0, "nic-vm", U1, "01:00.0", NULL);
 	T.en.recheck = check_cb;
 	T.en.recheck_ud = (void *)(intptr_t)0;
 	memset(&T.e, 0, sizeof(T.e));
-	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e), 0);
+	return vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e);
+}
+
+static void check_once_under_lock(void **state UNUSED)
+{
+	assert_int_equal(prepare_checked_locked(0), 0);
 	assert_int_equal(lc.calls, 1);
 	assert_int_equal(lc.locked, 1);
 	assert_string_equal(driver_of(NIC), "vfio-pci");
@@ -1622,13 +1630,7 @@ static void check_once_under_lock(void **state UNUSED)
 
 static void check_under_lock_refuses(void **state UNUSED)
 {
-	memset(&lc, 0, sizeof(lc));
-	lc.refuse = 1;
-	domain(0, "nic-vm", U1, "01:00.0", NULL);
-	T.en.recheck = check_cb;
-	T.en.recheck_ud = (void *)(intptr_t)0;
-	memset(&T.e, 0, sizeof(T.e));
-	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e), 1);
+	assert_int_equal(prepare_checked_locked(1), 1);
 	assert_int_equal(lc.calls, 1);
 	assert_false(journal_exists(U1));
 	assert_string_equal(driver_of(NIC), "e1000e");
