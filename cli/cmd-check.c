@@ -14,6 +14,8 @@ struct run {
 	struct cli *cli;
 	struct vh_sys *sys;
 	struct vh_profiles profiles;
+	bool loaded; /* the profiles */
+	bool one;    /* one document: its devices' vendors' profiles only */
 	struct vh_buf out; /* --all --json: the array being built */
 	size_t n_json;
 	bool array;
@@ -33,6 +35,19 @@ static int check_one(void *ud, const char *what, const char *xml)
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return EXIT_USAGE;
+	}
+	if (!run->loaded) {
+		_cleanup_free_ uint16_t *v = NULL;
+		size_t n = 0;
+		/* One document: the check matches its devices only, so the
+		 * other vendors' profiles need no parsing (as in the hook). */
+		if (run->one && vh_domain_vendors(run->sys, dom, &v, &n) > 0)
+			vh_profiles_want_vendors(v, n);
+		r = cli_profiles(run->cli, &run->profiles);
+		vh_profiles_want_vendors(NULL, 0);
+		if (r < 0)
+			return EXIT_USAGE;
+		run->loaded = true;
 	}
 	r = vh_check_domain(run->sys, &run->profiles, dom, &run->cli->check,
 			    &rep);
@@ -121,10 +136,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	r = cli_sys(cli, &run.sys);
 	if (r < 0)
 		return EXIT_USAGE;
-	r = cli_profiles(cli, &run.profiles);
-	if (r < 0) {
-		vh_sys_free(run.sys);
-		return EXIT_USAGE;
+	if (domain || all) {
+		r = cli_profiles(cli, &run.profiles);
+		if (r < 0) {
+			vh_sys_free(run.sys);
+			return EXIT_USAGE;
+		}
+		run.loaded = true;
+	} else {
+		run.one = true; /* loaded with the document's devices known */
 	}
 
 	if (domain || all) {

@@ -93,7 +93,9 @@ static bool journal_exists(struct hook *h)
 /* Configuration, sysroot, domain, profiles.  Returns 0 or 1 (exit code). */
 static int load(struct hook *h, bool need_profiles)
 {
+	_cleanup_free_ uint16_t *vendors = NULL;
 	struct vh_err e = {0};
+	size_t n_vendors = 0;
 	char why[128];
 	int r, dfd;
 
@@ -113,9 +115,19 @@ static int load(struct hook *h, bool need_profiles)
 	if (vh_sys_state_dir(h->sys, &dfd, why, sizeof(why)) < 0)
 		dfd = -1;
 	vh_profiles_use_stamps(dfd);
+	/* Only the profiles of the devices' vendors are parsed (the others
+	 * are skipped by their stamps): the check matches no other. */
+	r = vh_domain_vendors(h->sys, h->dom, &vendors, &n_vendors);
+	if (r < 0) {
+		fprintf(stderr, "vfio-hooks: out of memory\n");
+		return 1;
+	}
+	if (r > 0)
+		vh_profiles_want_vendors(vendors, n_vendors);
 	r = vh_profiles_load_default(
 	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
 	    &h->profiles, &e);
+	vh_profiles_want_vendors(NULL, 0);
 	vh_profiles_use_stamps(-1);
 	if (dfd >= 0)
 		close(dfd);

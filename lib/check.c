@@ -170,6 +170,9 @@ static char **one_device(const struct vh_pci_addr *a)
 
 /* --- Resolution: read each hostdev, match its profile, derive needs. --- */
 
+/* The device as messages name it, made on first use: the names may come
+ * from a database the front end loads on demand (vh_pci_set_namer), which
+ * a check that reports nothing about the device never needs. */
 static void make_label(struct vh_resolved *rd)
 {
 	char vn[96], mn[128];
@@ -192,6 +195,16 @@ static void make_label(struct vh_resolved *rd)
 		snprintf(rd->label, sizeof(rd->label),
 			 "the device at %s [%04x:%04x]", d->name, d->vendor,
 			 d->device);
+}
+
+static const char *label(const struct vh_resolved *rd)
+{
+	/* A cache of the resolved device, filled in place. */
+	struct vh_resolved *m = (struct vh_resolved *)rd;
+
+	if (!m->label[0])
+		make_label(m);
+	return m->label;
 }
 
 static void derive_needs(struct ctx *c, struct vh_resolved *rd)
@@ -286,9 +299,40 @@ static int resolve(struct ctx *c)
 				rd->n_group = n > 0 ? n : 0;
 			}
 		}
-		make_label(rd);
 	}
 	return 0;
+}
+
+int vh_domain_vendors(const struct vh_sys *sys, const struct vh_domain *dom,
+		      uint16_t **ret, size_t *ret_n)
+{
+	uint16_t *v = calloc(dom->n_hostdevs ? dom->n_hostdevs : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < dom->n_hostdevs; i++) {
+		const struct vh_hostdev *hd = &dom->hostdevs[i];
+		char name[VH_PCI_ADDR_LEN];
+		unsigned long long x;
+		size_t j;
+		if (!hd->addr_ok)
+			continue; /* a finding; no device to match */
+		vh_pci_addr_format(&hd->addr, name);
+		if (vh_sys_read_uint(sys, &x, "/sys/bus/pci/devices/%s/vendor",
+				     name) < 0 ||
+		    x > 0xffff) {
+			free(v);
+			return 0;
+		}
+		for (j = 0; j < n && v[j] != x; j++)
+			;
+		if (j == n)
+			v[n++] = (uint16_t)x;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 1;
 }
 
 /* Devices that can be checked further: valid, unique and present. */
@@ -411,7 +455,7 @@ static void rule_presence(struct ctx *c)
 			    one_device(&d->addr),
 			    fmt("%s: cannot read %s: %s; checks that need it "
 				"were skipped.",
-				rd->label, d->err_file, strerror(-d->err)),
+				label(rd), d->err_file, strerror(-d->err)),
 			    NULL, NULL,
 			    strdup("run as root, or check the kernel log for "
 				   "errors about this device"));
@@ -420,7 +464,7 @@ static void rule_presence(struct ctx *c)
 			    one_device(&d->addr),
 			    fmt("%s is a PCI bridge (class %06x, header type "
 				"%u): bridges cannot be passed through.",
-				rd->label, d->class, d->caps.header_type),
+				label(rd), d->class, d->caps.header_type),
 			    NULL,
 			    strdup(qemu(c) ? "the command line" : "<devices>"),
 			    strdup("pass through the endpoint devices behind "
@@ -434,7 +478,7 @@ static void rule_presence(struct ctx *c)
 				"/sys/bus/pci/devices/"
 				"%s/iommu_group): the host IOMMU is off, so "
 				"the device cannot be passed through.",
-				rd->label, d->name),
+				label(rd), d->name),
 			    NULL, strdup("the host"),
 			    strdup("enable VT-d (Intel) or AMD-Vi/IOMMU in the "
 				   "firmware setup, add intel_iommu=on (or "
@@ -470,7 +514,7 @@ static void needers_add(struct needers *nd, const struct vh_resolved *rd)
 		nd->first = rd->dev.addr;
 	nd->addrs[++nd->n] = NULL;
 	vh_buf_printf(&nd->labels, "%s%s", nd->labels.len ? ", " : "",
-		      rd->label);
+		      label(rd));
 	vh_buf_printf(&nd->whys, "%s%s: %s", nd->whys.len ? "\n" : "",
 		      rd->dev.name, rd->needs_why);
 }
@@ -698,7 +742,7 @@ static void rule_viommu(struct ctx *c)
 			"QEMU refuses to start a VFIO device behind an Intel "
 			"IOMMU without caching mode.",
 			c->obj, d->caching_mode == VH_OFF ? "off" : "not set",
-			first->label),
+			label(first)),
 		    nd.n ? vh_buf_steal(&nd.whys) : NULL, iommu_where(c, true),
 		    iommu_xml(c));
 		needers_done(&nd);
@@ -819,7 +863,7 @@ static void rule_bound(struct ctx *c)
 		add(c, "device-not-bound", VH_ERROR, &rd->dev.addr,
 		    one_device(&rd->dev.addr),
 		    fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.",
-			rd->label, drv[0] ? "driver " : "",
+			label(rd), drv[0] ? "driver " : "",
 			drv[0] ? drv : "no driver"),
 		    NULL, strdup("the host, before starting QEMU"),
 		    drv[0] ? fmt("echo vfio-pci > /sys/bus/pci/devices/%s/"
@@ -927,7 +971,7 @@ static void rule_groups(struct ctx *c)
 				"will bind %s to vfio-pci while the VM runs "
 				"and "
 				"give %s back afterwards.",
-				rd->dev.iommu_group, rd->label,
+				rd->dev.iommu_group, label(rd),
 				vh_buf_str(&list), n > 1 ? "them" : "it",
 				n > 1 ? "them" : "it"),
 			    fmt("companion policy '%s'%s",
@@ -945,7 +989,7 @@ static void rule_groups(struct ctx *c)
 				"VFIO "
 				"can only use a group whose every endpoint is "
 				"free.",
-				rd->dev.iommu_group, rd->label,
+				rd->dev.iommu_group, label(rd),
 				vh_buf_str(&list)),
 			    fmt("companion policy '%s'%s",
 				vh_companions_name(pol),
@@ -992,10 +1036,10 @@ static void rule_sriov_pf(struct ctx *c)
 		    vf ? fmt("%s is given to %s together with its own virtual "
 			     "function %s: the VF exists only while the PF "
 			     "stays on its host driver.",
-			     pf->label, c->obj, vf->dev.name)
+			     label(pf), c->obj, vf->dev.name)
 		       : fmt("%s has %d virtual functions: giving the PF "
 			     "itself to %s takes them from their users.",
-			     pf->label, pf->dev.sriov_numvfs, c->obj),
+			     label(pf), pf->dev.sriov_numvfs, c->obj),
 		    pf->profile && pf->profile->sriov_pf_host
 			? fmt("profile '%s': the physical function stays on "
 			      "the host",

@@ -98,6 +98,14 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_check_opts *opts, struct vh_report *ret);
 void vh_report_done(struct vh_report *r);
 
+/* The vendor ids of @dom's PCI hostdevs, for vh_profiles_want_vendors (a
+ * check matches profiles to these devices only): 1, with the distinct ids
+ * in @ret (caller frees) and their number in @ret_n; 0 when one cannot be
+ * read (an absent device, a VF still to be created, an unreadable file):
+ * then every profile is wanted.  <0 on out-of-memory. */
+int vh_domain_vendors(const struct vh_sys *sys, const struct vh_domain *dom,
+		      uint16_t **ret, size_t *ret_n);
+
 /* Render for people (one block per finding, then a summary line). */
 void vh_report_text(const struct vh_report *r, struct vh_buf *out);
 /* Render as one JSON object. */

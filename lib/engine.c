@@ -27,6 +27,7 @@ static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
 /* What to do to one device. */
 struct action {
 	struct vh_jdev orig; /* also: addr, role, managed, reset_on_release */
+	const struct vh_pci_dev *seen; /* the check's reading, if any */
 	char name[VH_PCI_ADDR_LEN];
 	bool bind;
 	char target[64];
@@ -120,6 +121,7 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 		a.orig.role = VH_ROLE_HOSTDEV;
 		a.orig.managed = rd->hd->managed;
 		a.orig.reset_on_release = pr ? pr->reset_on_release : true;
+		a.seen = rd->dev.present ? &rd->dev : NULL;
 		vh_pci_addr_format(&a.orig.addr, a.name);
 		snprintf(a.target, sizeof(a.target), "%s",
 			 en->pciback		 ? VH_PCIBACK
@@ -187,6 +189,23 @@ static int read_state(struct vh_engine *en, struct vh_jdev *st,
 	if (r < 0)
 		st->reset_method[0] = '\0';
 	return 0;
+}
+
+/* The check's reading of the device, when nothing was written through
+ * the gateway since: what read_state would read again (driver,
+ * driver_override, reset_method), three reads a device saved. */
+static bool state_seen(struct vh_engine *en, struct vh_jdev *st,
+		       const struct vh_pci_dev *d)
+{
+	if (!d || !d->present || d->err ||
+	    !vh_sys_unwritten_since(en->sys, d->read_by, d->sys_writes))
+		return false;
+	vh_strlcpy(st->driver, d->driver, sizeof(st->driver));
+	vh_strlcpy(st->override, d->driver_override, sizeof(st->override));
+	st->has_reset_method = d->has_reset_method;
+	vh_strlcpy(st->reset_method, d->has_reset_method ? d->reset_method : "",
+		   sizeof(st->reset_method));
+	return true;
 }
 
 static const char *errname(int r)
@@ -625,7 +644,9 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 {
 	int r;
 
-	r = read_state(en, &a->orig, a->name);
+	r = state_seen(en, &a->orig, a->seen)
+		? 0
+		: read_state(en, &a->orig, a->name);
 	if (r < 0)
 		return vh_err_set(e, r,
 				  "%s: cannot read its driver, driver_override "
@@ -1009,7 +1030,9 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 	for (size_t i = 0; r == 0 && i < p.n; i++) {
 		struct action *a = &p.v[i];
 		struct vh_jdev cur = {0};
-		r = read_state(en, &cur, a->name);
+		r = state_seen(en, &cur, a->seen)
+			? 0
+			: read_state(en, &cur, a->name);
 		if (r < 0) {
 			vh_err_set(e, r, "%s: cannot read its state: %s.",
 				   a->name, strerror(-r));

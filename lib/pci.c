@@ -65,8 +65,21 @@ const char *vh_pci_addr_invalid(const struct vh_pci_addr *a)
 
 void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN])
 {
-	snprintf(buf, VH_PCI_ADDR_LEN, "%04x:%02x:%02x.%x", a->domain & 0xffff,
-		 a->bus & 0xff, a->slot & 0x1f, a->function & 7);
+	/* "%04x:%02x:%02x.%x", by hand: formatted for every sysfs path. */
+	static const char hx[] = "0123456789abcdef";
+	unsigned v[] = {a->domain & 0xffff, a->bus & 0xff, a->slot & 0x1f};
+	char *p = buf;
+
+	for (int i = 3; i >= 0; i--)
+		*p++ = hx[(v[0] >> (4 * i)) & 0xf];
+	for (int f = 1; f < 3; f++) {
+		*p++ = ':';
+		*p++ = hx[v[f] >> 4];
+		*p++ = hx[v[f] & 0xf];
+	}
+	*p++ = '.';
+	*p++ = hx[a->function & 7];
+	*p = '\0';
 }
 
 bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b)
@@ -240,22 +253,33 @@ static int read_optional_int(const struct vh_sys *sys, struct vh_pci_dev *d,
 int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 		    struct vh_pci_dev *ret)
 {
-	struct vh_pci_dev d = {.addr = *addr, .iommu_group = -1};
+	struct vh_pci_dev d = {.addr = *addr,
+			       .iommu_group = -1,
+			       .read_by = sys,
+			       .sys_writes = vh_sys_writes(sys)};
 	uint8_t cfg[4096];
+	unsigned long long v = 0;
 	char grp[32];
 	size_t len;
 	int r;
 
 	vh_pci_addr_format(addr, d.name);
-	r = vh_sys_exists(sys, DEV, d.name);
-	if (r <= 0) {
-		*ret = d;
-		if (r < 0)
-			note_err(ret, r, DEV, d.name);
-		return r < 0 ? r : -ENODEV;
+	/* Its vendor first: a device that has one exists (one stat saved). */
+	r = vh_sys_read_uint(sys, &v, DEV "vendor", d.name);
+	if (r < 0) {
+		int x = vh_sys_exists(sys, DEV, d.name);
+		if (x <= 0) {
+			*ret = d;
+			if (x < 0)
+				note_err(ret, x, DEV, d.name);
+			return x < 0 ? x : -ENODEV;
+		}
 	}
 	d.present = true;
-	d.vendor = (uint16_t)read_id(sys, &d, "vendor", 0xffff);
+	if (r < 0 || v > 0xffff)
+		note_err(&d, r < 0 ? r : -EBADMSG, DEV "vendor", d.name);
+	else
+		d.vendor = (uint16_t)v;
 	d.device = (uint16_t)read_id(sys, &d, "device", 0xffff);
 	d.class = (uint32_t)read_id(sys, &d, "class", 0xffffff);
 	/* Optional on old kernels and some virtual devices. */
@@ -263,8 +287,6 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 	d.subsys_vendor = r > 0 ? (uint16_t)r : 0;
 	r = read_optional_int(sys, &d, "subsystem_device");
 	d.subsys_device = r > 0 ? (uint16_t)r : 0;
-	r = read_optional_int(sys, &d, "revision");
-	d.revision = r > 0 ? (uint8_t)r : 0;
 
 	r = vh_sys_link_name(sys, d.driver, sizeof(d.driver), DEV "driver",
 			     d.name);
@@ -302,6 +324,8 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 		r = vh_pci_caps_parse(cfg, len, &d.caps);
 	if (r < 0)
 		note_err(&d, r, DEV "config", d.name);
+	else /* what sysfs's revision shows, read from here at enumeration */
+		d.revision = cfg[8];
 
 	{
 		char pf[VH_PCI_ADDR_LEN + 8];
@@ -310,7 +334,10 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 			d.is_vf = true;
 	}
 	d.sriov_totalvfs = read_optional_int(sys, &d, "sriov_totalvfs");
-	d.sriov_numvfs = read_optional_int(sys, &d, "sriov_numvfs");
+	/* Both or neither (the SR-IOV capability's attributes). */
+	d.sriov_numvfs = d.sriov_totalvfs < 0
+			     ? -1
+			     : read_optional_int(sys, &d, "sriov_numvfs");
 
 	*ret = d;
 	return 0;

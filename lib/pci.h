@@ -77,8 +77,10 @@ struct vh_pci_dev {
 	bool is_vf;
 	struct vh_pci_addr physfn;
 	int sriov_totalvfs, sriov_numvfs; /* -1: no SR-IOV files */
-	int err;	   /* first read error (-errno), 0 if none */
-	char err_file[96]; /* the kernel path that failed */
+	int err;		      /* first read error (-errno), 0 if none */
+	char err_file[96];	      /* the kernel path that failed */
+	const struct vh_sys *read_by; /* the gateway it was read through */
+	unsigned long sys_writes;     /* vh_sys_writes() then */
 };
 
 /* Read everything about @addr.  Returns 0, or -ENODEV when the device does

@@ -96,7 +96,10 @@ static char cached_schema[PATH_MAX];
 static int stamp_dirfd = -1;
 static char *stamps;		 /* the file as read: one key a line */
 static struct vh_buf new_stamps; /* keys of this load */
-static bool stamps_read, validated_any;
+static bool stamps_read, stamps_dirty;
+/* vh_profiles_want_vendors: NULL is every vendor. */
+static const uint16_t *want_v;
+static size_t want_n;
 
 static unsigned n_validations;
 
@@ -105,17 +108,33 @@ void vh_profiles_use_stamps(int dirfd)
 	stamp_dirfd = dirfd;
 }
 
+void vh_profiles_want_vendors(const uint16_t *v, size_t n)
+{
+	want_v = v;
+	want_n = n;
+}
+
+static bool wanted(uint16_t vendor)
+{
+	if (!want_v)
+		return true;
+	for (size_t i = 0; i < want_n; i++)
+		if (want_v[i] == vendor)
+			return true;
+	return false;
+}
+
 unsigned vh_profiles_validations(void)
 {
 	return n_validations;
 }
 
 static void stamp_key(char *out, size_t n, const char *path,
-		      const struct stat *st, const char *schema)
+		      const struct stat *st, const char *schema,
+		      const struct stat *schema_st)
 {
-	struct stat ss = {0};
+	const struct stat ss = *schema_st;
 
-	(void)stat(schema, &ss);
 	snprintf(out, n,
 		 "%jx:%jx:%jd:%jd.%09ld:%jd.%09ld %jx:%jx:%jd:%jd.%09ld %s %s",
 		 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
@@ -125,16 +144,51 @@ static void stamp_key(char *out, size_t n, const char *path,
 		 (uintmax_t)ss.st_ino, (intmax_t)ss.st_size,
 		 (intmax_t)ss.st_ctim.tv_sec, ss.st_ctim.tv_nsec, schema, path);
 	for (char *c = out; *c; c++)
-		if (*c == '\n')
+		if (*c == '\n' || *c == '\t')
 			*c = '?';
 }
 
-static bool stamped(const char *key)
+/* What a stamp line remembers of a profile besides its key, so that a
+ * load wanting other vendors can skip the file without parsing it:
+ * "KEY\tVENDOR\tID" (older lines, KEY alone, only spare validation). */
+struct stamp_info {
+	bool known;
+	uint16_t vendor;
+	char id[72];
+};
+
+static void stamp_info_parse(const char *p, size_t k, struct stamp_info *si)
+{
+	unsigned long long v;
+	char vb[8];
+	const char *t = memchr(p, '\t', k), *t2;
+	size_t idl;
+
+	*si = (struct stamp_info){0};
+	if (!t || (size_t)(t - p) + 1 >= k)
+		return;
+	t2 = memchr(t + 1, '\t', k - (size_t)(t + 1 - p));
+	if (!t2 || t2 - t - 1 <= 0 || t2 - t - 1 >= (ptrdiff_t)sizeof(vb))
+		return;
+	memcpy(vb, t + 1, (size_t)(t2 - t - 1));
+	vb[t2 - t - 1] = '\0';
+	idl = k - (size_t)(t2 + 1 - p);
+	if (vh_parse_uint(vb, 16, 0xffff, &v) < 0 || idl == 0 ||
+	    idl >= sizeof(si->id))
+		return;
+	memcpy(si->id, t2 + 1, idl);
+	si->id[idl] = '\0';
+	si->vendor = (uint16_t)v;
+	si->known = true;
+}
+
+/* The stamp line for @key, or NULL; its length in @ret_len. */
+static const char *stamped(const char *key, size_t *ret_len)
 {
 	size_t l = strlen(key);
 
 	if (stamp_dirfd < 0)
-		return false;
+		return NULL;
 	if (!stamps_read) {
 		int fd = openat(stamp_dirfd, STAMPS,
 				O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -151,11 +205,14 @@ static bool stamped(const char *key)
 	for (const char *p = stamps; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t k = nl ? (size_t)(nl - p) : strlen(p);
-		if (k == l && memcmp(p, key, l) == 0)
-			return true;
+		if (k >= l && memcmp(p, key, l) == 0 &&
+		    (k == l || p[l] == '\t')) {
+			*ret_len = k;
+			return p;
+		}
 		p = nl ? nl + 1 : p + k;
 	}
-	return false;
+	return NULL;
 }
 
 /* After a load that validated something: the file is rewritten with the
@@ -165,7 +222,7 @@ static void stamps_save(void)
 	char tmp[64];
 	int fd;
 
-	if (stamp_dirfd < 0 || !validated_any || !new_stamps.len ||
+	if (stamp_dirfd < 0 || !stamps_dirty || !new_stamps.len ||
 	    vh_buf_failed(&new_stamps) || new_stamps.len > STAMPS_MAX)
 		goto out;
 	snprintf(tmp, sizeof(tmp), STAMPS ".%d", (int)getpid());
@@ -182,7 +239,7 @@ out:
 	vh_buf_done(&new_stamps);
 	free(stamps);
 	stamps = NULL;
-	stamps_read = validated_any = false;
+	stamps_read = stamps_dirty = false;
 }
 
 static int validate(xmlDoc *doc, const char *path, const char *schema,
@@ -455,16 +512,33 @@ static int check_owner(const char *path, const struct stat *st,
 	return 0;
 }
 
-int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
-			  const char *schema, struct vh_err *e)
+/* Drop the profile @id, if loaded: a later file of the same id replaces
+ * it even when that file is not parsed. */
+static void drop_id(struct vh_profiles *ps, const char *id)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (streq(ps->v[i].id, id)) {
+			profile_clear(&ps->v[i]);
+			memmove(&ps->v[i], &ps->v[i + 1],
+				(ps->n - i - 1) * sizeof(*ps->v));
+			ps->n--;
+			return;
+		}
+}
+
+static int load_file(struct vh_profiles *ps, const char *path,
+		     const char *schema, const struct stat *schema_st,
+		     struct vh_err *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_doc_ xmlDoc *doc = NULL;
 	_cleanup_close_ int fd = -1;
 	struct vh_profile p = {0};
 	char key[PATH_MAX * 2 + 160];
+	struct stamp_info si = {0};
+	const char *line;
 	struct stat st;
-	size_t len;
+	size_t len, ll = 0;
 	int r;
 
 	/* One open file for the owner check, the stamp and the content. */
@@ -478,33 +552,42 @@ int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
 	r = check_owner(path, &st, e);
 	if (r < 0)
 		return r;
+	stamp_key(key, sizeof(key), path, &st, schema, schema_st);
+	line = stamped(key, &ll);
+	if (line)
+		stamp_info_parse(line, ll, &si);
+	if (si.known && !wanted(si.vendor)) {
+		/* Valid and unchanged since it was stamped, and for a vendor
+		 * this load does not want: not parsed. */
+		drop_id(ps, si.id);
+		vh_buf_printf(&new_stamps, "%.*s\n", (int)ll, line);
+		return 0;
+	}
 	r = vh_read_fd_capped(fd, path, 1u << 20, &buf, &len, e);
 	if (r < 0)
 		return r;
 	r = vh_xml_parse(buf, len, path, &doc, e);
 	if (r < 0)
 		return r;
-	stamp_key(key, sizeof(key), path, &st, schema);
-	if (!stamped(key)) {
+	if (!line) {
 		n_validations++;
 		r = validate(doc, path, schema, e);
 		if (r < 0)
 			return r;
-		validated_any = true;
 	}
-	if (stamp_dirfd >= 0)
-		vh_buf_printf(&new_stamps, "%s\n", key);
 	r = parse_profile(doc, path, &p);
 	if (r < 0) {
 		profile_clear(&p);
 		return vh_err_set(e, r, "Out of memory loading %s.", path);
 	}
-	for (size_t i = 0; i < ps->n; i++)
-		if (streq(ps->v[i].id, p.id)) {
-			profile_clear(&ps->v[i]);
-			ps->v[i] = p;
-			return 0;
-		}
+	if (stamp_dirfd >= 0) {
+		/* The id is the schema's [a-z0-9._-]: no tab, no newline. */
+		vh_buf_printf(&new_stamps, "%s\t%04x\t%s\n", key, p.vendor,
+			      p.id);
+		if (!si.known)
+			stamps_dirty = true;
+	}
+	drop_id(ps, p.id);
 	{
 		struct vh_profile *nv =
 		    realloc(ps->v, (ps->n + 1) * sizeof(*nv));
@@ -518,13 +601,22 @@ int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
 	return 0;
 }
 
+int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
+			  const char *schema, struct vh_err *e)
+{
+	struct stat ss = {0};
+
+	(void)stat(schema, &ss);
+	return load_file(ps, path, schema, &ss, e);
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
-		    struct vh_err *e)
+		    const struct stat *schema_st, struct vh_err *e)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -574,7 +666,7 @@ static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
 		qsort(names, n, sizeof(*names), cmp_name);
 	}
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = vh_profiles_load_file(ps, names[i], schema, e);
+		r = load_file(ps, names[i], schema, schema_st, e);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
@@ -585,12 +677,14 @@ int vh_profiles_load(const char *const *dirs, const char *schema,
 		     struct vh_profiles *ret, struct vh_err *e)
 {
 	struct vh_profiles ps = {0};
+	struct stat ss = {0};
 	int r;
 
+	(void)stat(schema, &ss);
 	for (const char *const *d = dirs; d && *d; d++) {
-		r = load_dir(&ps, *d, schema, e);
+		r = load_dir(&ps, *d, schema, &ss, e);
 		if (r < 0) {
-			validated_any =
+			stamps_dirty =
 			    false; /* nothing saved of a failed load */
 			stamps_save();
 			vh_profiles_done(&ps);

@@ -46,6 +46,13 @@ static inline void vh_sys_freep(struct vh_sys **p)
 
 /* "" for the real system, else the root directory without trailing '/'. */
 const char *vh_sys_root(const struct vh_sys *sys);
+/* How many writes went through @sys so far; and whether a reading taken
+ * through @reader at that count is still what this process left: the
+ * same gateway, no write since (other processes aside, as for any
+ * reading). */
+unsigned long vh_sys_writes(const struct vh_sys *sys);
+bool vh_sys_unwritten_since(const struct vh_sys *sys,
+			    const struct vh_sys *reader, unsigned long writes);
 bool vh_sys_is_real(const struct vh_sys *sys);
 /* Bound for writes that can block in the kernel (unbind, bind, probe,
  * reset).  Default 20000 ms. */
