@@ -490,22 +490,38 @@ static void rule_presence(struct ctx *c)
 /* --- Rules about what the VM must provide. --- */
 
 /* Collect the usable devices with a given need into a list and a label
- * text; the first one's address becomes the finding's address. */
+ * text (made when a finding asks for it); the first one's address becomes
+ * the finding's address. */
 struct needers {
 	char **addrs;
+	const struct vh_resolved **rds;
 	size_t n;
 	struct vh_buf labels;
 	struct vh_buf whys;
 	struct vh_pci_addr first;
 };
 
+static const char *labels(struct needers *nd)
+{
+	for (size_t i = 0; !nd->labels.len && i < nd->n; i++)
+		vh_buf_printf(&nd->labels, "%s%s", i ? ", " : "",
+			      label(nd->rds[i]));
+	return vh_buf_str(&nd->labels);
+}
+
 static void needers_add(struct needers *nd, const struct vh_resolved *rd)
 {
 	char **nv = realloc(nd->addrs, (nd->n + 2) * sizeof(*nv));
+	const struct vh_resolved **nr;
 
 	if (!nv)
 		return;
 	nd->addrs = nv;
+	nr = realloc(nd->rds, (nd->n + 1) * sizeof(*nr));
+	if (!nr)
+		return;
+	nd->rds = nr;
+	nd->rds[nd->n] = rd;
 	nd->addrs[nd->n] = malloc(VH_PCI_ADDR_LEN);
 	if (!nd->addrs[nd->n])
 		return;
@@ -513,8 +529,6 @@ static void needers_add(struct needers *nd, const struct vh_resolved *rd)
 	if (nd->n == 0)
 		nd->first = rd->dev.addr;
 	nd->addrs[++nd->n] = NULL;
-	vh_buf_printf(&nd->labels, "%s%s", nd->labels.len ? ", " : "",
-		      label(rd));
 	vh_buf_printf(&nd->whys, "%s%s: %s", nd->whys.len ? "\n" : "",
 		      rd->dev.name, rd->needs_why);
 }
@@ -522,6 +536,7 @@ static void needers_add(struct needers *nd, const struct vh_resolved *rd)
 static void needers_done(struct needers *nd)
 {
 	vh_strv_free(nd->addrs);
+	free(nd->rds);
 	vh_buf_done(&nd->labels);
 	vh_buf_done(&nd->whys);
 }
@@ -644,7 +659,7 @@ static void rule_machine(struct ctx *c)
 			"remapping.",
 			c->subj, d->machine ? d->machine : "(default: pc)",
 			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)",
-			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+			labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys),
 		    strdup(qemu(c) ? "the -machine option" : "<os>"),
 		    qemu(c) ? fmt("-machine q35%s%s\n(an existing guest may "
@@ -681,8 +696,7 @@ static void rule_viommu_misplaced(struct ctx *c)
 	    fmt("%s has <iommu> under <features>; libvirt only "
 		"knows it under <devices>, so the guest gets no emulated "
 		"IOMMU%s%s%s.",
-		c->subj, nd.n ? ", which " : "",
-		nd.n ? vh_buf_str(&nd.labels) : "",
+		c->subj, nd.n ? ", which " : "", nd.n ? labels(&nd) : "",
 		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
 	    strdup("<devices> (and remove it from <features>)"), iommu_xml(c));
@@ -704,11 +718,10 @@ static void rule_viommu(struct ctx *c)
 			? fmt("%s has an emulated %s IOMMU, but "
 			      "%s need%s an emulated Intel IOMMU.",
 			      c->subj, d->iommu_model ? d->iommu_model : "",
-			      vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s")
+			      labels(&nd), nd.n > 1 ? "" : "s")
 			: fmt("%s has no emulated IOMMU, but "
 			      "%s need%s an emulated Intel IOMMU.",
-			      c->subj, vh_buf_str(&nd.labels),
-			      nd.n > 1 ? "" : "s"),
+			      c->subj, labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, c->dom->has_iommu),
 		    iommu_xml(c));
 	}
@@ -723,7 +736,7 @@ static void rule_viommu(struct ctx *c)
 		    fmt("The emulated IOMMU of %s has interrupt "
 			"remapping %s, but %s need%s it.",
 			c->obj, d->intremap == VH_OFF ? "off" : "not enabled",
-			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+			labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, true), iommu_xml(c));
 	needers_done(&nd);
 
@@ -816,7 +829,7 @@ static void rule_ioapic(struct ctx *c)
 					     "kernel-irqchip=split)"
 			: d->ioapic_driver ? "<ioapic driver='kvm'>"
 					   : "no <ioapic driver='qemu'/>",
-			vh_buf_str(&nd.labels), nd.n > 1 ? "" : "s"),
+			labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), ioapic_where(c), ioapic_fix(c));
 	else if (intel_iommu(d) && d->intremap == VH_ON && any_usable(c))
 		add(c, "ioapic-split", VH_ERROR, NULL, NULL,
@@ -1203,7 +1216,7 @@ static void rule_xen_pv(struct ctx *c)
 		    fmt("%s is a Xen %s guest (<type>%s</type>), but %s "
 			"work%s only in an HVM guest.",
 			c->subj, streq(d->os_type, "xenpvh") ? "PVH" : "PV",
-			d->os_type ? d->os_type : "", vh_buf_str(&nd.labels),
+			d->os_type ? d->os_type : "", labels(&nd),
 			nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&why), strdup("<os>"),
 		    fmt("<type arch='%s' machine='xenfv'>hvm</type>\n"

@@ -160,6 +160,19 @@ int vh_parse_qemu_size_kib(const char *s, unsigned long long *ret)
 	return 0;
 }
 
+/* Append at most @max bytes of @s to @t (@n bytes, @k used), cut to fit;
+ * returns the new length. */
+static size_t cat(char *t, size_t n, size_t k, const char *s, size_t max)
+{
+	size_t l = strnlen(s, max);
+
+	if (l > n - 1 - k)
+		l = n - 1 - k;
+	memcpy(t + k, s, l);
+	t[k + l] = '\0';
+	return k + l;
+}
+
 void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
 			    const char *bus, const char *slot,
 			    const char *function)
@@ -171,15 +184,21 @@ void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
 	const char *why;
 
 	{
-		struct vh_buf t = {0};
-		for (int i = 0; i < 4; i++)
-			if (vals[i])
-				vh_buf_printf(&t, "%s%s='%.16s'",
-					      t.len ? " " : "", names[i],
-					      vals[i]);
-		vh_strlcpy(h->addr_text, t.len ? vh_buf_str(&t) : "(empty)",
-			   sizeof(h->addr_text));
-		vh_buf_done(&t);
+		/* domain='0x0000' bus='0x01' ...: each value cut at 16. */
+		char *t = h->addr_text;
+		size_t k = 0, n = sizeof(h->addr_text);
+		for (int i = 0; i < 4; i++) {
+			if (!vals[i])
+				continue;
+			if (k)
+				k = cat(t, n, k, " ", 1);
+			k = cat(t, n, k, names[i], SIZE_MAX);
+			k = cat(t, n, k, "='", 2);
+			k = cat(t, n, k, vals[i], 16);
+			k = cat(t, n, k, "'", 1);
+		}
+		if (!k)
+			vh_strlcpy(t, "(empty)", n);
 	}
 	h->addr_ok = false;
 	for (int i = 0; i < 4; i++) {

@@ -850,6 +850,117 @@ static void validation_stamps(void **state UNUSED)
 	fakesys_rmrf(sdir);
 }
 
+/* Loads wanting some vendors: a stamped file of another vendor is not
+ * parsed (its id still replaces an earlier one), an unstamped one is
+ * (validated, then stamped with its vendor), and a stamp line of the older
+ * form (the key alone) gets the vendor on the next load. */
+static void wanted_vendors(void **state UNUSED)
+{
+	_cleanup_free_ char *pdir = mkdir_tmp(), *odir = mkdir_tmp(),
+			    *sdir = mkdir_tmp();
+	const char *dirs[] = {pdir, odir, NULL};
+	const uint16_t want[] = {0x1234};
+	char buf[16384], *old, *p;
+	struct vh_profiles ps;
+	unsigned before;
+	int sfd;
+
+	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", ""));
+	put(pdir, "b.xml", PROFILE("b", "<match vendor='0x5678'/>", ""));
+	put(pdir, "c.xml", PROFILE("c", "<match vendor='0x1234'/>", ""));
+	/* Later directory: replaces c with a profile of another vendor. */
+	put(odir, "c.xml", PROFILE("c", "<match vendor='0x9abc'/>", ""));
+	sfd = open(sdir, O_RDONLY | O_DIRECTORY);
+	assert_true(sfd >= 0);
+	assert_int_equal(chmod(sdir, 0700), 0);
+	vh_profiles_use_stamps(sfd);
+
+	/* Nothing stamped yet: every file parsed and validated, even with a
+	 * filter. */
+	before = vh_profiles_validations();
+	vh_profiles_want_vendors(want, 1);
+	load_ok(dirs, &ps);
+	vh_profiles_want_vendors(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 4);
+	assert_int_equal(ps.n, 3);
+	assert_non_null(by_id(&ps, "b"));
+	assert_int_equal(by_id(&ps, "c")->vendor, 0x9abc);
+	vh_profiles_done(&ps);
+	assert_int_equal(
+	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "/b.xml\t5678\tb\n"));
+	assert_non_null(strstr(buf, "/c.xml\t9abc\tc")); /* the last line */
+
+	/* Stamped: only vendor 0x1234's; c is the later file's, of another
+	 * vendor, so no c at all (not the earlier file's). */
+	vh_profiles_want_vendors(want, 1);
+	load_ok(dirs, &ps);
+	vh_profiles_want_vendors(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 4);
+	assert_int_equal(ps.n, 1);
+	assert_non_null(by_id(&ps, "a"));
+	assert_null(by_id(&ps, "b"));
+	assert_null(by_id(&ps, "c"));
+	vh_profiles_done(&ps);
+	/* The skipped files keep their stamps. */
+	assert_int_equal(
+	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "/b.xml\t5678\tb\n"));
+
+	/* Without a filter: everything, as ever. */
+	load_ok(dirs, &ps);
+	assert_int_equal(ps.n, 3);
+	vh_profiles_done(&ps);
+
+	/* A changed file is read again whatever its stamp said: b now
+	 * matches the wanted vendor. */
+	put(pdir, "b.xml", PROFILE("b", "<match vendor='0x1234'/>", ""));
+	vh_profiles_want_vendors(want, 1);
+	load_ok(dirs, &ps);
+	vh_profiles_want_vendors(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 5);
+	assert_non_null(by_id(&ps, "b"));
+	vh_profiles_done(&ps);
+
+	/* Older stamps (the key alone): validation is still skipped, and
+	 * the file is parsed (its vendor unknown) and stamped anew. */
+	assert_int_equal(
+	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	old = strdup(buf);
+	assert_non_null(old);
+	for (p = old; (p = strchr(p, '\t'));) {
+		char *nl = strchr(p, '\n');
+		if (!nl)
+			*p = '\0'; /* the last line */
+		else
+			memmove(p, nl, strlen(nl) + 1);
+	}
+	assert_null(strchr(old, '\t'));
+	put(sdir, "profiles.validated", old);
+	assert_int_equal(chmod(sdir, 0700), 0);
+	free(old);
+	{
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
+		assert_int_equal(chmod(path, 0600), 0);
+	}
+	vh_profiles_want_vendors(want, 1);
+	load_ok(dirs, &ps);
+	vh_profiles_want_vendors(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 5);
+	assert_int_equal(ps.n, 3); /* none skipped: no vendor known */
+	vh_profiles_done(&ps);
+	assert_int_equal(
+	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "/b.xml\t1234\tb\n"));
+
+	vh_profiles_use_stamps(-1);
+	close(sfd);
+	fakesys_rmrf(pdir);
+	fakesys_rmrf(odir);
+	fakesys_rmrf(sdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -877,6 +988,7 @@ int main(void)
 	    cmocka_unit_test(non_xml_and_hidden_ignored),
 	    cmocka_unit_test(missing_dir_skipped),
 	    cmocka_unit_test(validation_stamps),
+	    cmocka_unit_test(wanted_vendors),
 	    cmocka_unit_test(bad_schema_path),
 	    cmocka_unit_test(world_writable_dir_refused),
 	    cmocka_unit_test(world_writable_file_refused),

@@ -757,6 +757,44 @@ static void aic100_page_is_clean(void **state UNUSED)
 	expect_none();
 }
 
+static unsigned n_named;
+
+static void counting_namer(uint16_t vendor, uint16_t device, char *vn,
+			   size_t vnl, char *mn, size_t mnl)
+{
+	n_named++;
+	snprintf(vn, vnl, "Vendor%04x", vendor);
+	snprintf(mn, mnl, "Model%04x", device);
+}
+
+/* A device's names (the front end's database) are looked up only for a
+ * finding that names the device, once however many do. */
+static void names_looked_up_when_reported(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = aic(NULL);
+
+	host(AIC_HOST);
+	vh_pci_set_namer(counting_namer);
+	vh_pci_names_disable(false);
+	n_named = 0;
+	run(&d);
+	expect_none();
+	assert_int_equal(n_named, 0);
+
+	d.machine = "pc-i440fx-7.2";
+	d.devices = NULL; /* no vIOMMU either: several findings */
+	run(&d);
+	f = find("machine-q35");
+	assert_non_null(f);
+	assert_non_null(
+	    strstr(f->message, "Vendor17cb Modela100 at 0000:01:00.0"));
+	assert_true(T.rep.n_findings > 1);
+	assert_int_equal(n_named, 1);
+	vh_pci_names_disable(true);
+	vh_pci_set_namer(NULL);
+}
+
 static void aic100_without_q35(void **state UNUSED)
 {
 	const struct vh_finding *f;
@@ -1749,6 +1787,7 @@ int main(void)
 	    T_(bridge_details),
 	    T_(iommu_off_details),
 	    T_(aic100_page_is_clean),
+	    T_(names_looked_up_when_reported),
 	    T_(aic100_without_q35),
 	    T_(aic100_without_ioapic),
 	    T_(aic100_without_iommu),

@@ -1002,6 +1002,74 @@ static void dev_cache_fresh_after_write(void **state UNUSED)
 	assert_string_equal(got, "0x2222");
 }
 
+/* The write count a reading is stamped with: it moves with every write
+ * through the gateway (even a failed one), and a reading is current only
+ * for the gateway it was taken through. */
+static void writes_counted(void **state UNUSED)
+{
+	struct vh_pci_addr a = {0, 1, 0, 0};
+	struct vh_pci_dev d;
+	struct vh_sys *other;
+	unsigned long w;
+
+	build("0000:01:00.0 id=8086:10d3 class=0x020000 driver=e1000e\n");
+	put("sys/bus/pci/rescan", "");
+	w = vh_sys_writes(T.sys);
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+	assert_ptr_equal(d.read_by, T.sys);
+	assert_int_equal(d.sys_writes, w);
+	assert_true(vh_sys_unwritten_since(T.sys, d.read_by, d.sys_writes));
+	/* Reads move nothing. */
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+	assert_true(vh_sys_unwritten_since(T.sys, d.read_by, d.sys_writes));
+	assert_int_equal(vh_sys_write(T.sys, "1", 0, "/sys/bus/pci/rescan"), 0);
+	assert_int_equal(vh_sys_writes(T.sys), w + 1);
+	assert_false(vh_sys_unwritten_since(T.sys, d.read_by, d.sys_writes));
+	assert_true(vh_sys_write(T.sys, "1", 0, "/sys/no/such/file") < 0);
+	assert_int_equal(vh_sys_writes(T.sys), w + 2);
+	/* Another gateway at the same count is not the same history. */
+	assert_int_equal(vh_sys_new(T.root, &other), 0);
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+	assert_false(vh_sys_unwritten_since(other, d.read_by, d.sys_writes));
+	vh_sys_free(other);
+}
+
+/* The revision comes from config space (byte 8), as the kernel's
+ * attribute does; a device without SR-IOV attributes never has its
+ * sriov_numvfs read; a device whose vendor file is missing is present,
+ * with the error, and one whose directory is missing is absent. */
+static void pci_dev_read_lean(void **state UNUSED)
+{
+	struct vh_pci_addr a = {0, 1, 0, 0};
+	struct vh_pci_dev d;
+
+	build("0000:01:00.0 id=8086:10d3 class=0x020000 rev=0x2a\n");
+	put("sys/bus/pci/devices/0000:01:00.0/revision", "0x01\n");
+	put("sys/bus/pci/devices/0000:01:00.0/sriov_numvfs", "3\n");
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+	assert_int_equal(d.revision, 0x2a);
+	assert_int_equal(d.sriov_totalvfs, -1);
+	assert_int_equal(d.sriov_numvfs, -1);
+	assert_int_equal(d.err, 0);
+
+	{
+		char p[4200];
+		snprintf(p, sizeof(p),
+			 "%s/sys/bus/pci/devices/0000:01:00.0/vendor", T.root);
+		assert_int_equal(unlink(p), 0);
+	}
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+	assert_true(d.present);
+	assert_int_equal(d.err, -ENOENT);
+	assert_non_null(strstr(d.err_file, "0000:01:00.0/vendor"));
+	assert_int_equal(d.device, 0x10d3);
+
+	a.bus = 2;
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), -ENODEV);
+	assert_false(d.present);
+	assert_int_equal(d.err, 0);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1020,6 +1088,8 @@ int main(void)
 	    T_(write_plain),
 	    T_(dev_cache_many_devices),
 	    T_(dev_cache_fresh_after_write),
+	    T_(writes_counted),
+	    T_(pci_dev_read_lean),
 	    T_(write_bounded_ok),
 	    T_(write_bounded_fifo_times_out),
 	    T_(write_unbounded_fifo_with_reader),
