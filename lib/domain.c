@@ -192,7 +192,7 @@ void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
 				continue;
 			if (k)
 				k = cat(t, n, k, " ", 1);
-			k = cat(t, n, k, names[i], SIZE_MAX);
+			k = cat(t, n, k, names[i], 16);
 			k = cat(t, n, k, "='", 2);
 			k = cat(t, n, k, vals[i], 16);
 			k = cat(t, n, k, "'", 1);

@@ -361,6 +361,23 @@ static void hostdev_text_is_bounded(void **state UNUSED)
 	assert_non_null(strstr(h.addr_error, "not a number"));
 }
 
+/* The address as written, for messages: the parts given, each value cut
+ * at 16 characters. */
+static void hostdev_text_exact(void **state UNUSED)
+{
+	struct vh_hostdev h = {0};
+
+	vh_hostdev_set_address(&h, "0x0000", "0x01", "0x1f", "0x7");
+	assert_string_equal(h.addr_text, "domain='0x0000' bus='0x01' "
+					 "slot='0x1f' function='0x7'");
+	vh_hostdev_set_address(&h, NULL, "0x01", NULL, "0");
+	assert_string_equal(h.addr_text, "bus='0x01' function='0'");
+	vh_hostdev_set_address(&h, NULL, NULL, NULL, NULL);
+	assert_string_equal(h.addr_text, "(empty)");
+	vh_hostdev_set_address(&h, NULL, "0x000000000000000001", NULL, NULL);
+	assert_string_equal(h.addr_text, "bus='0x00000000000000'");
+}
+
 static void hostdev_reuse_clears_ok(void **state UNUSED)
 {
 	struct vh_hostdev h = {0};
@@ -393,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(hostdev_non_numeric),
 	    cmocka_unit_test(hostdev_negative),
 	    cmocka_unit_test(hostdev_text_is_bounded),
+	    cmocka_unit_test(hostdev_text_exact),
 	    cmocka_unit_test(hostdev_reuse_clears_ok),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
