@@ -14,18 +14,34 @@ struct run {
 	struct cli *cli;
 	struct vh_sys *sys;
 	struct vh_profiles profiles;
-	bool loaded; /* the profiles */
-	bool one;    /* one document: its devices' vendors' profiles only */
+	bool loaded;	   /* the profiles */
+	bool failed;	   /* loading them (said) */
 	struct vh_buf out; /* --all --json: the array being built */
 	size_t n_json;
 	bool array;
 };
+
+/* opts->load_profiles of a check of one document. */
+static int load_profiles(void *ud, const uint16_t *vendors, size_t n)
+{
+	struct run *run = ud;
+	int r;
+
+	if (vendors)
+		vh_profiles_want_vendors(vendors, n);
+	r = cli_profiles(run->cli, &run->profiles);
+	vh_profiles_want_vendors(NULL, 0);
+	run->failed = r < 0;
+	run->loaded = r == 0;
+	return r;
+}
 
 /* Check one document; returns the exit status it deserves. */
 static int check_one(void *ud, const char *what, const char *xml)
 {
 	struct run *run = ud;
 	_cleanup_domain_ struct vh_domain *dom = NULL;
+	struct vh_check_opts opts;
 	struct vh_report rep;
 	struct vh_err e = {0};
 	struct vh_buf out = {0};
@@ -36,21 +52,16 @@ static int check_one(void *ud, const char *what, const char *xml)
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
+	opts = run->cli->check;
 	if (!run->loaded) {
-		_cleanup_free_ uint16_t *v = NULL;
-		size_t n = 0;
 		/* One document: the check matches its devices only, so the
 		 * other vendors' profiles need no parsing (as in the hook). */
-		if (run->one && vh_domain_vendors(run->sys, dom, &v, &n) > 0)
-			vh_profiles_want_vendors(v, n);
-		r = cli_profiles(run->cli, &run->profiles);
-		vh_profiles_want_vendors(NULL, 0);
-		if (r < 0)
-			return EXIT_USAGE;
-		run->loaded = true;
+		opts.load_profiles = load_profiles;
+		opts.load_ud = run;
 	}
-	r = vh_check_domain(run->sys, &run->profiles, dom, &run->cli->check,
-			    &rep);
+	r = vh_check_domain(run->sys, &run->profiles, dom, &opts, &rep);
+	if (r < 0 && run->failed)
+		return EXIT_USAGE; /* said */
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: checking %s: %s\n", what,
 			strerror(-r));
@@ -143,9 +154,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		run.loaded = true;
-	} else {
-		run.one = true; /* loaded with the document's devices known */
-	}
+	} /* else loaded by the check, its devices known */
 
 	if (domain || all) {
 		run.array = all && cli->json;

@@ -39,6 +39,7 @@ struct hook {
 	struct vh_sys *sys;
 	struct vh_domain *dom;
 	struct vh_profiles profiles;
+	bool profiles_loaded, profiles_failed;
 	bool log_stderr;
 	bool syslog_ok; /* a syslog socket to send to */
 	char uuid[64];	/* at least 37 */
@@ -90,14 +91,11 @@ static bool journal_exists(struct hook *h)
 	return vh_sys_exists(h->sys, "%s", p) > 0;
 }
 
-/* Configuration, sysroot, domain, profiles.  Returns 0 or 1 (exit code). */
-static int load(struct hook *h, bool need_profiles)
+/* The domain.  Returns 0 or 1 (exit code). */
+static int load(struct hook *h)
 {
-	_cleanup_free_ uint16_t *vendors = NULL;
 	struct vh_err e = {0};
-	size_t n_vendors = 0;
-	char why[128];
-	int r, dfd;
+	int r;
 
 	r = vh_domain_parse(h->xml, h->len, "the domain XML from libvirt",
 			    &h->dom, &e);
@@ -108,22 +106,28 @@ static int load(struct hook *h, bool need_profiles)
 	}
 	if (h->dom->uuid && vh_uuid_valid(h->dom->uuid))
 		snprintf(h->uuid, sizeof(h->uuid), "%s", h->dom->uuid);
-	if (!need_profiles)
+	return 0;
+}
+
+/* The check's opts->load_profiles: the profiles of the devices' vendors
+ * only (the others are skipped by their validation stamps, unparsed), once
+ * a process.  A broken profile is said here; the check then fails. */
+static int load_profiles(void *ud, const uint16_t *vendors, size_t n)
+{
+	struct hook *h = ud;
+	struct vh_err e = {0};
+	char why[128];
+	int r, dfd;
+
+	if (h->profiles_loaded)
 		return 0;
 	/* Validated profiles are remembered in the root-only state
 	 * directory: the next run skips RelaxNG for unchanged files. */
 	if (vh_sys_state_dir(h->sys, &dfd, why, sizeof(why)) < 0)
 		dfd = -1;
 	vh_profiles_use_stamps(dfd);
-	/* Only the profiles of the devices' vendors are parsed (the others
-	 * are skipped by their stamps): the check matches no other. */
-	r = vh_domain_vendors(h->sys, h->dom, &vendors, &n_vendors);
-	if (r < 0) {
-		fprintf(stderr, "vfio-hooks: out of memory\n");
-		return 1;
-	}
-	if (r > 0)
-		vh_profiles_want_vendors(vendors, n_vendors);
+	if (vendors)
+		vh_profiles_want_vendors(vendors, n);
 	r = vh_profiles_load_default(
 	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
 	    &h->profiles, &e);
@@ -134,8 +138,10 @@ static int load(struct hook *h, bool need_profiles)
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
-		return 1;
+		h->profiles_failed = true;
+		return r;
 	}
+	h->profiles_loaded = true;
 	return 0;
 }
 
@@ -165,11 +171,15 @@ static enum vh_hypervisor hv(const struct hook *h)
 static int evaluate(struct hook *h, struct vh_report *rep)
 {
 	struct vh_check_opts o = {.companions = h->cfg.companions,
-				  .hypervisor = hv(h)};
+				  .hypervisor = hv(h),
+				  .load_profiles = load_profiles,
+				  .load_ud = h};
 	struct vh_buf b = {0};
 	int r;
 
 	r = vh_check_domain(h->sys, &h->profiles, h->dom, &o, rep);
+	if (r < 0 && h->profiles_failed)
+		return 1; /* said */
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: checking domain '%s': %s\n",
 			h->domain_arg, strerror(-r));
@@ -225,7 +235,7 @@ static int op_prepare(struct hook *h)
 	struct vh_err e = {0};
 	int r;
 
-	if (load(h, true))
+	if (load(h))
 		return 1;
 	if (mode(h) == VH_MODE_OFF) {
 		logmsg(h, LOG_INFO, "%s: mode off, nothing done",
@@ -252,11 +262,13 @@ static int op_start(struct hook *h)
 	struct vh_report rep = {0};
 	struct vh_engine en = engine(h);
 	struct vh_check_opts o = {.companions = h->cfg.companions,
-				  .hypervisor = hv(h)};
+				  .hypervisor = hv(h),
+				  .load_profiles = load_profiles,
+				  .load_ud = h};
 	struct vh_err e = {0};
 	int r;
 
-	if (load(h, true))
+	if (load(h))
 		return 1;
 	if (mode(h) == VH_MODE_OFF)
 		return 0;
@@ -282,7 +294,7 @@ static int op_release(struct hook *h)
 
 	/* Release never fails the stop: what cannot be restored is logged
 	 * and stays in the journal for 'vfio-hooks recover'. */
-	if (!h->uuid[0] && load(h, false))
+	if (!h->uuid[0] && load(h))
 		return 0;
 	r = vh_engine_release(&en, h->uuid, &e);
 	if (r < 0 && r != -ENOENT)
@@ -302,7 +314,7 @@ static int op_reconnect(struct hook *h)
 	int r;
 
 	/* Failing here kills a running VM: only log. */
-	if (!h->uuid[0] && load(h, false))
+	if (!h->uuid[0] && load(h))
 		return 0;
 	r = vh_engine_reconnect(&en, h->uuid, &e);
 	if (r < 0 && r != -ENOENT)
@@ -315,7 +327,7 @@ static int op_validate(struct hook *h)
 	struct vh_report rep = {0};
 	int r;
 
-	if (load(h, true))
+	if (load(h))
 		return 1;
 	if (mode(h) == VH_MODE_OFF)
 		return 0;

@@ -245,14 +245,43 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 	}
 }
 
+/* The vendors of the devices whose profiles the check will look up, for
+ * opts->load_profiles: 1 and the set, or 0 when one is unknown (a device
+ * whose vendor could not be read). */
+static int vendors_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
+		      uint16_t *v, size_t *ret_n)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->n_devs; i++) {
+		const struct vh_resolved *rd = &rep->devs[i];
+		const struct vh_pci_dev *d = rd->vf_create ? &vfm[i] : &rd->dev;
+		size_t j;
+		if (!rd->vf_create && !rd->dev.present)
+			continue;
+		if (d->err)
+			return 0;
+		for (j = 0; j < n && v[j] != d->vendor; j++)
+			;
+		if (j == n)
+			v[n++] = d->vendor;
+	}
+	*ret_n = n;
+	return 1;
+}
+
+/* Two passes: every device is read first, so that a caller loading
+ * profiles on demand (opts->load_profiles) learns the vendors before any
+ * is matched. */
 static int resolve(struct ctx *c)
 {
 	const struct vh_domain *dom = c->dom;
 	struct vh_report *rep = c->rep;
+	size_t nd = dom->n_hostdevs ? dom->n_hostdevs : 1;
+	_cleanup_free_ struct vh_pci_dev *vfm = calloc(nd, sizeof(*vfm));
 
-	rep->devs =
-	    calloc(dom->n_hostdevs ? dom->n_hostdevs : 1, sizeof(*rep->devs));
-	if (!rep->devs)
+	rep->devs = calloc(nd, sizeof(*rep->devs));
+	if (!rep->devs || !vfm)
 		return -ENOMEM;
 	rep->n_devs = dom->n_hostdevs;
 	for (size_t i = 0; i < dom->n_hostdevs; i++) {
@@ -269,7 +298,8 @@ static int resolve(struct ctx *c)
 			continue;
 		(void)vh_pci_dev_read(c->sys, &rd->hd->addr, &rd->dev);
 		if (!rd->dev.present && rd->dev.err == 0) {
-			struct vh_pci_dev pf, vf = {0};
+			struct vh_pci_dev pf;
+			struct vh_pci_dev *vf = &vfm[i];
 			int r = vh_sriov_find_pf(c->sys, &rd->hd->addr, &pf,
 						 &rd->vf_n);
 			if (r == -ENOMEM)
@@ -279,14 +309,32 @@ static int resolve(struct ctx *c)
 				rd->vf_pf = pf.addr;
 				rd->pf_numvfs = pf.sriov_numvfs;
 				/* What the VF will be, for its profile. */
-				vf.vendor = pf.vendor;
-				vf.device = (uint16_t)pf.caps.sriov_vf_device;
-				vf.class = pf.class;
-				vf.subsys_vendor = pf.subsys_vendor;
-				vf.is_vf = true;
-				rd->profile = vh_profiles_match(c->ps, &vf);
-				derive_needs(c, rd);
+				vf->vendor = pf.vendor;
+				vf->device = (uint16_t)pf.caps.sriov_vf_device;
+				vf->class = pf.class;
+				vf->subsys_vendor = pf.subsys_vendor;
+				vf->is_vf = true;
+				vf->err = pf.err;
 			}
+		}
+	}
+	if (c->opts->load_profiles) {
+		_cleanup_free_ uint16_t *v = calloc(nd, sizeof(*v));
+		size_t n = 0;
+		int r;
+		if (!v)
+			return -ENOMEM;
+		r = vendors_of(rep, vfm, v, &n) > 0
+			? c->opts->load_profiles(c->opts->load_ud, v, n)
+			: c->opts->load_profiles(c->opts->load_ud, NULL, 0);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < dom->n_hostdevs; i++) {
+		struct vh_resolved *rd = &rep->devs[i];
+		if (rd->vf_create) {
+			rd->profile = vh_profiles_match(c->ps, &vfm[i]);
+			derive_needs(c, rd);
 		}
 		if (rd->dev.present) {
 			rd->profile = vh_profiles_match(c->ps, &rd->dev);
@@ -301,38 +349,6 @@ static int resolve(struct ctx *c)
 		}
 	}
 	return 0;
-}
-
-int vh_domain_vendors(const struct vh_sys *sys, const struct vh_domain *dom,
-		      uint16_t **ret, size_t *ret_n)
-{
-	uint16_t *v = calloc(dom->n_hostdevs ? dom->n_hostdevs : 1, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < dom->n_hostdevs; i++) {
-		const struct vh_hostdev *hd = &dom->hostdevs[i];
-		char name[VH_PCI_ADDR_LEN];
-		unsigned long long x;
-		size_t j;
-		if (!hd->addr_ok)
-			continue; /* a finding; no device to match */
-		vh_pci_addr_format(&hd->addr, name);
-		if (vh_sys_read_uint(sys, &x, "/sys/bus/pci/devices/%s/vendor",
-				     name) < 0 ||
-		    x > 0xffff) {
-			free(v);
-			return 0;
-		}
-		for (j = 0; j < n && v[j] != x; j++)
-			;
-		if (j == n)
-			v[n++] = (uint16_t)x;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 1;
 }
 
 /* Devices that can be checked further: valid, unique and present. */

@@ -80,6 +80,14 @@ struct vh_check_opts {
 	bool require_bound;
 	/* The libxl hook says Xen whatever the XML says. */
 	enum vh_hypervisor hypervisor;
+	/* Profiles on demand: called once, after the devices are read and
+	 * before any is matched, with the vendors of the devices whose
+	 * profiles will be looked up (NULL, 0: one of them is unknown, so
+	 * every vendor), so that the caller can load just those into the
+	 * profiles given to vh_check_domain (vh_profiles_want_vendors).  A
+	 * negative return fails the check with it. */
+	int (*load_profiles)(void *ud, const uint16_t *vendors, size_t n);
+	void *load_ud;
 };
 
 struct vh_report {
@@ -97,14 +105,6 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_domain *dom,
 		    const struct vh_check_opts *opts, struct vh_report *ret);
 void vh_report_done(struct vh_report *r);
-
-/* The vendor ids of @dom's PCI hostdevs, for vh_profiles_want_vendors (a
- * check matches profiles to these devices only): 1, with the distinct ids
- * in @ret (caller frees) and their number in @ret_n; 0 when one cannot be
- * read (an absent device, a VF still to be created, an unreadable file):
- * then every profile is wanted.  <0 on out-of-memory. */
-int vh_domain_vendors(const struct vh_sys *sys, const struct vh_domain *dom,
-		      uint16_t **ret, size_t *ret_n);
 
 /* Render for people (one block per finding, then a summary line). */
 void vh_report_text(const struct vh_report *r, struct vh_buf *out);

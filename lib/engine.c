@@ -28,6 +28,7 @@ static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
 struct action {
 	struct vh_jdev orig; /* also: addr, role, managed, reset_on_release */
 	const struct vh_pci_dev *seen; /* the check's reading, if any */
+	bool have_orig; /* orig's driver and reset_method taken from it */
 	char name[VH_PCI_ADDR_LEN];
 	bool bind;
 	char target[64];
@@ -644,9 +645,7 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 {
 	int r;
 
-	r = state_seen(en, &a->orig, a->seen)
-		? 0
-		: read_state(en, &a->orig, a->name);
+	r = a->have_orig ? 0 : read_state(en, &a->orig, a->name);
 	if (r < 0)
 		return vh_err_set(e, r,
 				  "%s: cannot read its driver, driver_override "
@@ -993,6 +992,11 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	r = vh_journal_create(s.dirfd, dom->uuid, dname, &j, e);
 	if (r < 0)
 		goto out;
+	/* Every device's state as the check read it, before the first write:
+	 * no write of ours to one device changes another's driver,
+	 * driver_override or reset_method (VFs to be created have none). */
+	for (size_t i = 0; i < p.n; i++)
+		p.v[i].have_orig = state_seen(en, &p.v[i].orig, p.v[i].seen);
 	for (size_t i = 0; i < p.n_vfs && r == 0; i++)
 		r = create_vfs(en, &j, &p.vfs[i], dname, e);
 	for (size_t i = 0; i < p.n && r == 0; i++)

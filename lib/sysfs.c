@@ -27,10 +27,13 @@
  * a fake kernel's can take a directory away or make a new one at the same
  * path). */
 #define DEV_PREFIX "/sys/bus/pci/devices/"
-#define DEV_CACHE 8
+#define DEV_CACHE 64 /* a check reads its devices twice (vendors first) */
+/* A power of two: the ring's index wraps with the unsigned counter. */
+_Static_assert((DEV_CACHE & (DEV_CACHE - 1)) == 0, "DEV_CACHE: power of 2");
 
 struct dev_dir {
 	char addr[16];
+	size_t len;
 	int fd; /* -1: empty */
 };
 
@@ -78,10 +81,14 @@ static int dev_at(const struct vh_sys *sys, const char *kpath,
 	    (n <= 2 && a[0] == '.'))
 		return -1;
 	*rest = slash + 1;
-	for (size_t i = 0; i < DEV_CACHE; i++)
-		if (c->v[i].fd >= 0 && !strncmp(c->v[i].addr, a, n) &&
-		    !c->v[i].addr[n])
-			return c->v[i].fd;
+	/* Newest first: a device's reads come together. */
+	for (unsigned k = 1; k <= DEV_CACHE; k++) {
+		const struct dev_dir *d = &c->v[(c->next - k) % DEV_CACHE];
+		if (d->fd < 0)
+			break; /* filled in order: the rest are empty */
+		if (d->len == n && !memcmp(d->addr, a, n))
+			return d->fd;
+	}
 	/* @kpath is the tail of the whole path, after the root. */
 	dl = strlen(sys->root) + (size_t)(slash - kpath);
 	if (dl >= sizeof(dir))
@@ -98,6 +105,7 @@ static int dev_at(const struct vh_sys *sys, const char *kpath,
 		d->fd = fd;
 		memcpy(d->addr, a, n);
 		d->addr[n] = '\0';
+		d->len = n;
 	}
 	return fd;
 }
@@ -189,13 +197,16 @@ static int join_fmt(char *out, size_t n, const char *fmt, va_list ap)
 {
 	size_t k = 0;
 
-	for (const char *f = fmt; *f; f++) {
+	for (const char *f = fmt; *f;) {
 		const char *s = f;
-		size_t l = 1;
+		size_t l;
 		if (*f == '%') {
 			s = va_arg(ap, const char *);
 			l = strlen(s);
-			f++;
+			f += 2;
+		} else { /* the literal run up to the next conversion */
+			l = (size_t)(strchrnul(f, '%') - f);
+			f += l;
 		}
 		if (k + l < n)
 			memcpy(out + k, s, l);
