@@ -86,7 +86,7 @@ def ours(op, h, d):
 
 # The fake kernel's own time per hook run (FAKEKERNEL_TIME_LOG files, one
 # line of ns per run that wrote anything): the model of what the kernel
-# does on a write (links, the write counter under flock, its log, fault
+# does on a write (links, its log, fault
 # injection lookups), not the hook's work.  The shell baseline writes plain
 # files on the same root and pays none of it.
 FK = {}
@@ -511,7 +511,7 @@ P("## Method")
 P("")
 P("- `bench/runner.c` runs each process as libvirt runs a hook: `fork`, `execve`, the domain XML written to a pipe on its standard input, `wait4`; the time is from before `fork` to after `wait4` (CLOCK_MONOTONIC), peak memory is `ru_maxrss` from `wait4`. A clean environment (`env -i`), stdout to /dev/null.")
 P("- One plan holds every case, and each *cycle* of it runs, for every host size and hostdev count, a VM's life: `prepare begin`, `start begin`, `started begin`, `stopped end`, `release end` of the hook, then `vfio-hooks check FILE`, then the same five of the shell baseline and its check; and the floor once. So every number of the report was measured interleaved with every other: drift and the load of the machine hit them alike. The expensive cases run only in every *k*-th cycle (the baseline with many hostdevs in every 16th); the number of runs is in the tables. Warm-up cycles are not recorded. Reported: the median and the 10th–90th percentiles.")
-P("- The hook is the program libvirt runs (`build/qemu-hook`, one static program that returns at once when the VM has nothing for vfio-hooks), here built with the fake kernel, `build/tests/qemu-hook-fk` (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a write counter under `flock`, a log line, a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
+P("- The hook is the program libvirt runs (`build/qemu-hook`, one static program that returns at once when the VM has nothing for vfio-hooks), here built with the fake kernel, `build/tests/qemu-hook-fk` (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a log line and a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
 P("- Hosts: 64, 1,024 and 4,096 PCI functions, each an e1000e NIC (8086:10d3, class 0x020000) with MSI-X in its own IOMMU group. Domains: q35 with an Intel vIOMMU (intremap, caching_mode), a split I/O APIC, a disk, a network interface and 0, 1, 16, 64 or 256 `managed='no'` hostdevs (the first NICs of the host). Every check passes, every prepare binds.")
 P("- The baseline (`bench/baseline/`) is the same job in bash: a dispatcher hook that execs `prepare.sh`, `start.sh`, `release.sh`; one `xmllint --xpath` for the domain, the same sysfs attributes read (IDs, class, driver, driver_override, IOMMU group, reset_method, reset, config space through `od`, SR-IOV) and written (reset_method, driver_override, unbind, drivers_probe, reset on release), a synced journal, a lock, one `logger` per run. It is written to be fast (builtins for reads, `cd -P` instead of `readlink`), knows the profiles as a table instead of parsing them, and on the fake sysroot (no kernel behind it) takes the driver a real kernel would show where a decision depends on it (`BL_FAKE=1`): the same reads and writes as the hook (checked with strace and the fake kernel's log: per device, prepare writes driver_override, unbind, drivers_probe; release writes reset, driver_override, unbind, drivers_probe), plus two reads per device in release to find the profile.")
 P("- Nothing here writes to this machine's `/sys`: the sysroots are directories under a temporary directory, and the real (non-fake-kernel) hook runs only in the guest.")
@@ -563,7 +563,7 @@ P("")
 if FK:
     P("## The fake kernel's own share")
     P("")
-    P("The fake kernel (`tests/fakekernel.c`) models what Linux does on each write (driver links, `/dev/vfio`, a write counter under `flock`, a log line, a lookup of injected faults); it runs inside the hook's process and its time is part of every number above. Measured in the same runs (`FAKEKERNEL_TIME_LOG`), median ms per run on the 4,096-function host; the shell baseline writes plain files and pays none of it. The verdicts above use the totals.")
+    P("The fake kernel (`tests/fakekernel.c`) models what Linux does on each write (driver links, `/dev/vfio`, a log line, a lookup of injected faults); it runs inside the hook's process and its time is part of every number above. Measured in the same runs (`FAKEKERNEL_TIME_LOG`), median ms per run on the 4,096-function host; the shell baseline writes plain files and pays none of it. The verdicts above use the totals.")
     P("")
     P("| hostdevs | prepare: total / model / hook's own | start: total / model / hook's own | release: total / model / hook's own |")
     P("| ---: | ---: | ---: | ---: |")

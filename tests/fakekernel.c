@@ -37,7 +37,7 @@ static void fk_path(const char *root, const char *rel, char *out, size_t n)
 	snprintf(out, n, "%s/.fakekernel/%s", root, rel);
 }
 
-/* The log and the counter stay open for the process's next writes (a
+/* The log stays open for the process's next writes (a
  * hook writes dozens); a file another process removed meanwhile is opened
  * again. */
 struct fk_file {
@@ -70,16 +70,14 @@ static int fk_open(struct fk_file *f, const char *root, const char *rel,
 	return f->fd;
 }
 
-static struct fk_file log_file, count_file;
+static struct fk_file log_file;
 
 /* Nothing left open at exit (the fd-leak checks look at every program). */
 __attribute__((destructor)) static void fk_close_files(void)
 {
 	if (log_file.fd > 0)
 		close(log_file.fd);
-	if (count_file.fd > 0)
-		close(count_file.fd);
-	log_file.fd = count_file.fd = 0;
+	log_file.fd = 0;
 }
 
 static void fk_log(const char *root, const char *op, const char *addr,
@@ -100,28 +98,6 @@ static void fk_log(const char *root, const char *op, const char *addr,
 		close(fd);
 		log_file.fd = 0;
 	}
-}
-
-/* Bump the shared write counter; returns its new value. */
-static long fk_count(const char *root)
-{
-	char buf[32] = "0";
-	ssize_t k;
-	long n;
-	int fd;
-
-	fd = fk_open(&count_file, root, "count", O_RDWR);
-	if (fd < 0)
-		return 0;
-	flock(fd, LOCK_EX);
-	k = pread(fd, buf, sizeof(buf) - 1, 0);
-	buf[k > 0 ? k : 0] = '\0';
-	n = atol(buf) + 1;
-	snprintf(buf, sizeof(buf), "%ld\n", n);
-	if (pwrite(fd, buf, strlen(buf), 0) < 0)
-		n = 0;
-	flock(fd, LOCK_UN);
-	return n;
 }
 
 /* The injected error for this write, 0 for none.  A rule with skip=N is
@@ -498,8 +474,6 @@ static int fk_model(const struct vh_sys *sys, const char *path,
 	} else {
 		return plain_write(full, value, len);
 	}
-	if (fk_count(root) < 0)
-		return -EIO;
 	inj = fk_inject(root, op, addr);
 	if (inj == KILL) {
 		fk_log(root, "killed-before", addr, op);

@@ -30,7 +30,6 @@
  * nothing binds) or KILL (SIGKILL before the write); skip=N lets N matching
  *            writes through first; once: the rule fires one time only,
  *            else it fails every matching write from then on.
- *   count    the number of mutating writes so far (across processes)
  *   log      one line per write: "OP ADDR VALUE"
  */
 #pragma once
