@@ -757,6 +757,133 @@ static void aic100_page_is_clean(void **state UNUSED)
 	expect_none();
 }
 
+/* opts->load_profiles: what the check asked for, and a loader that puts
+ * the shipped profiles of those vendors only into its own set. */
+static struct {
+	unsigned calls;
+	bool every; /* asked with NULL */
+	uint16_t v[8];
+	size_t n;
+	int ret;
+	size_t matched_before; /* devices with a profile when it was called */
+	struct vh_profiles ps;
+} LP;
+
+static int lp_load(void *ud, const uint16_t *v, size_t n)
+{
+	LP.calls++;
+	LP.every = !v;
+	LP.n = n;
+	for (size_t i = 0; v && i < n && i < 8; i++)
+		LP.v[i] = v[i];
+	for (size_t i = 0; i < T.rep.n_devs; i++)
+		LP.matched_before += T.rep.devs[i].profile != NULL;
+	for (size_t i = 0; i < profiles.n && LP.ret == 0; i++) {
+		bool want = !v;
+		for (size_t j = 0; j < n && !want; j++)
+			want = profiles.v[i].vendor == v[j];
+		if (want) /* a shallow copy: the group's set owns it */
+			LP.ps.v[LP.ps.n++] = profiles.v[i];
+	}
+	(void)ud;
+	return LP.ret;
+}
+
+static bool lp_asked(uint16_t vendor)
+{
+	for (size_t i = 0; i < LP.n; i++)
+		if (LP.v[i] == vendor)
+			return true;
+	return false;
+}
+
+static void lp_check(const char *hostdevs)
+{
+	struct vh_check_opts o = {.companions = VH_COMPANIONS_SAME_DEVICE,
+				  .load_profiles = lp_load};
+	struct dom d = aic(hostdevs);
+	struct vh_err e = {0};
+	struct vh_profile slots[8];
+
+	int ret = LP.ret;
+
+	memset(&LP, 0, sizeof(LP));
+	LP.ret = ret;
+	LP.ps.v = slots;
+	reset_check();
+	assert_true(asprintf(&T.xml,
+			     "<domain type='kvm'><name>guest</name>"
+			     "<memory unit='GiB'>16</memory><memtune>"
+			     "<hard_limit unit='TiB'>1</hard_limit></memtune>"
+			     "<os><type arch='x86_64' machine='q35'>hvm</type>"
+			     "</os><features>%s</features><devices>%s%s"
+			     "</devices></domain>",
+			     d.features, d.devices, d.hostdevs) > 0);
+	assert_int_equal(
+	    vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e), 0);
+	T.have_rep = false;
+	assert_int_equal(vh_check_domain(T.sys, &LP.ps, T.dom, &o, &T.rep),
+			 LP.ret);
+	T.have_rep = LP.ret == 0;
+	if (!T.have_rep)
+		vh_report_done(&T.rep);
+	LP.ps.v = NULL; /* the slots are this frame's */
+}
+
+/* The check reads every device before it matches a profile, and asks its
+ * caller once for the vendors it will match: those of the present devices
+ * and of the VFs it will have created (their PF's), each once; every
+ * vendor when one could not be read; an error of the loader fails it. */
+static void profiles_loaded_by_vendor(void **state UNUSED)
+{
+	host(AIC_HOST "0000:02:00.0 id=1e60:2864 class=0x120000 msi=1 pcie "
+		      "driver=vfio-pci group=2\n"
+		      "0000:03:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
+		      "driver=vfio-pci group=3\n"
+		      "0000:5e:00.0 id=8086:56c0 class=0x038000 pcie "
+		      "driver=i915 group=50 "
+		      "sriov=total:4,offset:1,stride:1,vfdev:56c0\n");
+	lp_check(HD01 HOSTDEV("0x02", "0x00", "0x0") HOSTDEV(
+	    "0x03", "0x00", "0x0") HOSTDEV("0x09", "0x00", "0x0"));
+	assert_int_equal(LP.calls, 1);
+	assert_false(LP.every);
+	assert_int_equal(LP.n, 2); /* 0x17cb once; the absent one: none */
+	assert_true(lp_asked(0x17cb));
+	assert_true(lp_asked(0x1e60));
+	assert_int_equal(LP.matched_before, 0);
+	/* What it loaded is what the devices matched. */
+	assert_string_equal(T.rep.devs[0].profile->id, "qcom-aic100");
+	assert_string_equal(T.rep.devs[1].profile->id, "hailo-8");
+	assert_string_equal(T.rep.devs[2].profile->id, "qcom-aic100");
+	assert_null(T.rep.devs[3].profile);
+	assert_non_null(find("device-missing"));
+
+	/* A VF to be created: its PF's vendor, and its profile. */
+	lp_check(HOSTDEV("0x5e", "0x00", "0x1"));
+	assert_int_equal(LP.calls, 1);
+	assert_int_equal(LP.n, 1);
+	assert_true(lp_asked(0x8086));
+	assert_true(T.rep.devs[0].vf_create);
+	assert_string_equal(T.rep.devs[0].profile->id, "intel-flex");
+
+	/* A vendor that cannot be read: every vendor. */
+	host(AIC_HOST);
+	assert_int_equal(fakesys_put(T.root,
+				     "sys/bus/pci/devices/0000:01:00.0/vendor",
+				     "garbage\n"),
+			 0);
+	lp_check(HD01);
+	assert_int_equal(LP.calls, 1);
+	assert_true(LP.every);
+
+	/* The loader fails: so does the check, with its error. */
+	host(AIC_HOST);
+	LP.ret = -EPERM;
+	lp_check(HD01);
+	assert_int_equal(LP.calls, 1);
+	LP.ret = 0;
+}
+
 static unsigned n_named;
 
 static void counting_namer(uint16_t vendor, uint16_t device, char *vn,
@@ -1788,6 +1915,7 @@ int main(void)
 	    T_(iommu_off_details),
 	    T_(aic100_page_is_clean),
 	    T_(names_looked_up_when_reported),
+	    T_(profiles_loaded_by_vendor),
 	    T_(aic100_without_q35),
 	    T_(aic100_without_ioapic),
 	    T_(aic100_without_iommu),
