@@ -55,6 +55,8 @@ CC=${CC:-cc}
 # linked with the shared libxml2 (what the hook would load without
 # libxml2.a: ICU, the C++ runtime): measured beside the hook.
 "$CC" -O2 -static -o "$OUT/true-static" "$here/true.c"
+# The least a wrapper can be: a static "exec $@".
+"$CC" -O2 -static -o "$OUT/exec-static" "$here/exec.c"
 "$CC" -O2 -o "$OUT/true-xmllibs" "$here/true.c" -Wl,--no-as-needed \
 	$(pkg-config --libs libxml-2.0)
 RUNNER=$OUT/runner
@@ -245,6 +247,7 @@ plan=$T/plan-wrapper
 	printf 'wrapper,floor,run,0,0\t0\t1\t-\t%s\n' "$TRUE"
 	printf 'wrapper,direct,exec,0,0\t0\t1\t-\t%s\t-m\t1G\n' "$TRUE"
 	printf 'wrapper,wrapper,exec,0,0\t0\t1\t-\t%s\t%s\t-m\t1G\n' "$WRAP" "$TRUE"
+	printf 'wrapper,shim,exec,0,0\t0\t1\t-\t%s\t%s\t-m\t1G\n' "$OUT/exec-static" "$TRUE"
 	printf 'wrapper,direct,exec,64,64\t0\t1\t-\t%s' "$TRUE"; printf '\t%s' "${wargs[@]}"; printf '\n'
 	printf 'wrapper,wrapper,exec,64,64\t0\t1\t-\t%s\t%s' "$WRAP" "$TRUE"; printf '\t%s' "${wargs[@]}"; printf '\n'
 } >"$plan"
