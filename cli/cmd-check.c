@@ -22,15 +22,15 @@ struct run {
 };
 
 /* opts->load_profiles of a check of one document. */
-static int load_profiles(void *ud, const uint16_t *vendors, size_t n)
+static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 {
 	struct run *run = ud;
 	int r;
 
-	if (vendors)
-		vh_profiles_want_vendors(vendors, n);
+	if (ids)
+		vh_profiles_want(ids, n);
 	r = cli_profiles(run->cli, &run->profiles);
-	vh_profiles_want_vendors(NULL, 0);
+	vh_profiles_want(NULL, 0);
 	run->failed = r < 0;
 	run->loaded = r == 0;
 	return r;
@@ -55,7 +55,7 @@ static int check_one(void *ud, const char *what, const char *xml)
 	opts = run->cli->check;
 	if (!run->loaded) {
 		/* One document: the check matches its devices only, so the
-		 * other vendors' profiles need no parsing (as in the hook). */
+		 * other devices' profiles need no parsing (as in the hook). */
 		opts.load_profiles = load_profiles;
 		opts.load_ud = run;
 	}

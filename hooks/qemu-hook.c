@@ -109,10 +109,10 @@ static int load(struct hook *h)
 	return 0;
 }
 
-/* The check's opts->load_profiles: the profiles of the devices' vendors
- * only (the others are skipped by their validation stamps, unparsed), once
- * a process.  A broken profile is said here; the check then fails. */
-static int load_profiles(void *ud, const uint16_t *vendors, size_t n)
+/* The check's opts->load_profiles: only the profiles that can match the
+ * devices (the others are skipped by their validation stamps, unparsed),
+ * once a process.  A broken profile is said here; the check then fails. */
+static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 {
 	struct hook *h = ud;
 	struct vh_err e = {0};
@@ -126,12 +126,12 @@ static int load_profiles(void *ud, const uint16_t *vendors, size_t n)
 	if (vh_sys_state_dir(h->sys, &dfd, why, sizeof(why)) < 0)
 		dfd = -1;
 	vh_profiles_use_stamps(dfd);
-	if (vendors)
-		vh_profiles_want_vendors(vendors, n);
+	if (ids)
+		vh_profiles_want(ids, n);
 	r = vh_profiles_load_default(
 	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
 	    &h->profiles, &e);
-	vh_profiles_want_vendors(NULL, 0);
+	vh_profiles_want(NULL, 0);
 	vh_profiles_use_stamps(-1);
 	if (dfd >= 0)
 		close(dfd);

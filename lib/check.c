@@ -245,11 +245,11 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 	}
 }
 
-/* The vendors of the devices whose profiles the check will look up, for
- * opts->load_profiles: 1 and the set, or 0 when one is unknown (a device
- * whose vendor could not be read). */
-static int vendors_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
-		      uint16_t *v, size_t *ret_n)
+/* The devices whose profiles the check will look up, for
+ * opts->load_profiles: 1 and their distinct ids, or 0 when one is unknown
+ * (a device whose IDs could not be read). */
+static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
+		  struct vh_pci_id *v, size_t *ret_n)
 {
 	size_t n = 0;
 
@@ -261,17 +261,19 @@ static int vendors_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
 			continue;
 		if (d->err)
 			return 0;
-		for (j = 0; j < n && v[j] != d->vendor; j++)
+		for (j = 0; j < n && (v[j].vendor != d->vendor ||
+				      v[j].device != d->device);
+		     j++)
 			;
 		if (j == n)
-			v[n++] = d->vendor;
+			v[n++] = (struct vh_pci_id){d->vendor, d->device};
 	}
 	*ret_n = n;
 	return 1;
 }
 
 /* Two passes: every device is read first, so that a caller loading
- * profiles on demand (opts->load_profiles) learns the vendors before any
+ * profiles on demand (opts->load_profiles) learns the devices before any
  * is matched. */
 static int resolve(struct ctx *c)
 {
@@ -319,12 +321,12 @@ static int resolve(struct ctx *c)
 		}
 	}
 	if (c->opts->load_profiles) {
-		_cleanup_free_ uint16_t *v = calloc(nd, sizeof(*v));
+		_cleanup_free_ struct vh_pci_id *v = calloc(nd, sizeof(*v));
 		size_t n = 0;
 		int r;
 		if (!v)
 			return -ENOMEM;
-		r = vendors_of(rep, vfm, v, &n) > 0
+		r = ids_of(rep, vfm, v, &n) > 0
 			? c->opts->load_profiles(c->opts->load_ud, v, n)
 			: c->opts->load_profiles(c->opts->load_ud, NULL, 0);
 		if (r < 0)

@@ -81,12 +81,12 @@ struct vh_check_opts {
 	/* The libxl hook says Xen whatever the XML says. */
 	enum vh_hypervisor hypervisor;
 	/* Profiles on demand: called once, after the devices are read and
-	 * before any is matched, with the vendors of the devices whose
-	 * profiles will be looked up (NULL, 0: one of them is unknown, so
-	 * every vendor), so that the caller can load just those into the
-	 * profiles given to vh_check_domain (vh_profiles_want_vendors).  A
-	 * negative return fails the check with it. */
-	int (*load_profiles)(void *ud, const uint16_t *vendors, size_t n);
+	 * before any is matched, with the IDs of the devices whose profiles
+	 * will be looked up (NULL, 0: one of them is unknown, so every
+	 * device), so that the caller can load just those into the profiles
+	 * given to vh_check_domain (vh_profiles_want).  A negative return
+	 * fails the check with it. */
+	int (*load_profiles)(void *ud, const struct vh_pci_id *ids, size_t n);
 	void *load_ud;
 };
 

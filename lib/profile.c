@@ -97,8 +97,8 @@ static int stamp_dirfd = -1;
 static char *stamps;		 /* the file as read: one key a line */
 static struct vh_buf new_stamps; /* keys of this load */
 static bool stamps_read, stamps_dirty;
-/* vh_profiles_want_vendors: NULL is every vendor. */
-static const uint16_t *want_v;
+/* vh_profiles_want: NULL is every device. */
+static const struct vh_pci_id *want_ids;
 static size_t want_n;
 
 static unsigned n_validations;
@@ -108,20 +108,10 @@ void vh_profiles_use_stamps(int dirfd)
 	stamp_dirfd = dirfd;
 }
 
-void vh_profiles_want_vendors(const uint16_t *v, size_t n)
+void vh_profiles_want(const struct vh_pci_id *ids, size_t n)
 {
-	want_v = v;
+	want_ids = ids;
 	want_n = n;
-}
-
-static bool wanted(uint16_t vendor)
-{
-	if (!want_v)
-		return true;
-	for (size_t i = 0; i < want_n; i++)
-		if (want_v[i] == vendor)
-			return true;
-	return false;
 }
 
 unsigned vh_profiles_validations(void)
@@ -149,37 +139,94 @@ static void stamp_key(char *out, size_t n, const char *path,
 }
 
 /* What a stamp line remembers of a profile besides its key, so that a
- * load wanting other vendors can skip the file without parsing it:
- * "KEY\tVENDOR\tID" (older lines, KEY alone, only spare validation). */
+ * load wanting other devices can skip the file without parsing it:
+ * "KEY\tVENDOR\tID\tDEVICES", DEVICES "*" (any of the vendor's) or the
+ * profile's device list, "56c0,56c1".  A line with less (the key alone)
+ * only spares validation. */
+#define STAMP_DEVICES 32
+
 struct stamp_info {
 	bool known;
 	uint16_t vendor;
 	char id[72];
+	bool any_device; /* no list, or one too long to keep */
+	uint16_t devices[STAMP_DEVICES];
+	size_t n_devices;
 };
+
+/* The next TAB-separated field of [*p, end) into @out (@n bytes). */
+static bool field(const char **p, const char *end, char *out, size_t n)
+{
+	const char *t = memchr(*p, '\t', (size_t)(end - *p));
+	size_t l = (size_t)((t ? t : end) - *p);
+
+	if (!l || l >= n)
+		return false;
+	memcpy(out, *p, l);
+	out[l] = '\0';
+	*p = t ? t + 1 : end;
+	return true;
+}
 
 static void stamp_info_parse(const char *p, size_t k, struct stamp_info *si)
 {
+	const char *end = p + k, *t = memchr(p, '\t', k);
+	char vb[8], devs[STAMP_DEVICES * 5 + 8];
 	unsigned long long v;
-	char vb[8];
-	const char *t = memchr(p, '\t', k), *t2;
-	size_t idl;
 
 	*si = (struct stamp_info){0};
-	if (!t || (size_t)(t - p) + 1 >= k)
+	if (!t)
 		return;
-	t2 = memchr(t + 1, '\t', k - (size_t)(t + 1 - p));
-	if (!t2 || t2 - t - 1 <= 0 || t2 - t - 1 >= (ptrdiff_t)sizeof(vb))
+	t++;
+	if (!field(&t, end, vb, sizeof(vb)) ||
+	    vh_parse_uint(vb, 16, 0xffff, &v) < 0 ||
+	    !field(&t, end, si->id, sizeof(si->id)) ||
+	    !field(&t, end, devs, sizeof(devs)))
 		return;
-	memcpy(vb, t + 1, (size_t)(t2 - t - 1));
-	vb[t2 - t - 1] = '\0';
-	idl = k - (size_t)(t2 + 1 - p);
-	if (vh_parse_uint(vb, 16, 0xffff, &v) < 0 || idl == 0 ||
-	    idl >= sizeof(si->id))
-		return;
-	memcpy(si->id, t2 + 1, idl);
-	si->id[idl] = '\0';
 	si->vendor = (uint16_t)v;
+	si->any_device = streq(devs, "*");
+	for (char *d = devs, *c; !si->any_device && d; d = c) {
+		c = strchr(d, ',');
+		if (c)
+			*c++ = '\0';
+		if (vh_parse_uint(d, 16, 0xffff, &v) < 0)
+			return;
+		si->devices[si->n_devices++] = (uint16_t)v;
+		if (c && si->n_devices == STAMP_DEVICES)
+			return;
+	}
 	si->known = true;
+}
+
+/* Whether a load wants the profile a stamp line describes. */
+static bool wanted(const struct stamp_info *si)
+{
+	if (!want_ids)
+		return true;
+	for (size_t i = 0; i < want_n; i++) {
+		if (want_ids[i].vendor != si->vendor)
+			continue;
+		if (si->any_device)
+			return true;
+		for (size_t j = 0; j < si->n_devices; j++)
+			if (si->devices[j] == want_ids[i].device)
+				return true;
+	}
+	return false;
+}
+
+/* The stamp line of a profile: its key, vendor, id and devices. */
+static void stamp_line(struct vh_buf *b, const char *key,
+		       const struct vh_profile *p)
+{
+	/* The id is the schema's [a-z0-9._-]: no tab, no newline. */
+	vh_buf_printf(b, "%s\t%04x\t%s\t", key, p->vendor, p->id);
+	if (!p->n_devices || p->n_devices > STAMP_DEVICES)
+		vh_buf_puts(b, "*");
+	for (size_t i = 0; p->n_devices <= STAMP_DEVICES && i < p->n_devices;
+	     i++)
+		vh_buf_printf(b, "%s%04x", i ? "," : "", p->devices[i]);
+	vh_buf_puts(b, "\n");
 }
 
 /* The stamp line for @key, or NULL; its length in @ret_len. */
@@ -556,8 +603,8 @@ static int load_file(struct vh_profiles *ps, const char *path,
 	line = stamped(key, &ll);
 	if (line)
 		stamp_info_parse(line, ll, &si);
-	if (si.known && !wanted(si.vendor)) {
-		/* Valid and unchanged since it was stamped, and for a vendor
+	if (si.known && !wanted(&si)) {
+		/* Valid and unchanged since it was stamped, and for devices
 		 * this load does not want: not parsed. */
 		drop_id(ps, si.id);
 		vh_buf_printf(&new_stamps, "%.*s\n", (int)ll, line);
@@ -581,9 +628,7 @@ static int load_file(struct vh_profiles *ps, const char *path,
 		return vh_err_set(e, r, "Out of memory loading %s.", path);
 	}
 	if (stamp_dirfd >= 0) {
-		/* The id is the schema's [a-z0-9._-]: no tab, no newline. */
-		vh_buf_printf(&new_stamps, "%s\t%04x\t%s\n", key, p.vendor,
-			      p.id);
+		stamp_line(&new_stamps, key, &p);
 		if (!si.known)
 			stamps_dirty = true;
 	}

@@ -98,13 +98,16 @@ struct vh_profiles {
  * else a hook run does.  -1: off (the default).  The directory must be
  * writable only by the caller's user. */
 void vh_profiles_use_stamps(int dirfd);
-/* Loads with stamps may leave out profiles of other vendors: a file whose
- * stamp says it is valid, unchanged and for a vendor not in @v (@n
- * entries) is not read at all (its id still replaces an earlier profile
- * of the same id).  For a caller that matches only devices of known
- * vendors, as the hook does.  NULL: every vendor (the default).  @v must
- * live until the load returns. */
-void vh_profiles_want_vendors(const uint16_t *v, size_t n);
+/* Loads with stamps may leave out profiles no wanted device can match: a
+ * file whose stamp says it is valid, unchanged, and for another vendor or
+ * a device list without the device (@ids, @n entries) is not read at all
+ * (its id still replaces an earlier profile of the same id).  For a
+ * caller that matches only known devices, as the hook does.  NULL: every
+ * device (the default).  @ids must live until the load returns. */
+struct vh_pci_id {
+	uint16_t vendor, device;
+};
+void vh_profiles_want(const struct vh_pci_id *ids, size_t n);
 /* How many RelaxNG validations this process ran (for tests). */
 unsigned vh_profiles_validations(void);
 int vh_profiles_load(const char *const *dirs, const char *schema,

@@ -850,16 +850,18 @@ static void validation_stamps(void **state UNUSED)
 	fakesys_rmrf(sdir);
 }
 
-/* Loads wanting some vendors: a stamped file of another vendor is not
- * parsed (its id still replaces an earlier one), an unstamped one is
- * (validated, then stamped with its vendor), and a stamp line of the older
- * form (the key alone) gets the vendor on the next load. */
-static void wanted_vendors(void **state UNUSED)
+/* Loads wanting some devices: a stamped file that cannot match them
+ * (another vendor, or a device list without theirs) is not parsed (its id
+ * still replaces an earlier one), an unstamped one is (validated, then
+ * stamped with its vendor and devices), and a stamp line of the older form
+ * (the key alone) gets them on the next load. */
+static void wanted_devices(void **state UNUSED)
 {
 	_cleanup_free_ char *pdir = mkdir_tmp(), *odir = mkdir_tmp(),
 			    *sdir = mkdir_tmp();
 	const char *dirs[] = {pdir, odir, NULL};
-	const uint16_t want[] = {0x1234};
+	const struct vh_pci_id want[] = {{0x1234, 0x0001}},
+			       want_ff[] = {{0x1234, 0x00ff}};
 	char buf[16384], *old, *p;
 	struct vh_profiles ps;
 	unsigned before;
@@ -870,6 +872,12 @@ static void wanted_vendors(void **state UNUSED)
 	put(pdir, "c.xml", PROFILE("c", "<match vendor='0x1234'/>", ""));
 	/* Later directory: replaces c with a profile of another vendor. */
 	put(odir, "c.xml", PROFILE("c", "<match vendor='0x9abc'/>", ""));
+	/* The wanted vendor, other devices only. */
+	put(pdir, "d.xml",
+	    PROFILE("d",
+		    "<match vendor='0x1234'><device id='0x00ff'/>"
+		    "<device id='0x0100'/></match>",
+		    ""));
 	sfd = open(sdir, O_RDONLY | O_DIRECTORY);
 	assert_true(sfd >= 0);
 	assert_int_equal(chmod(sdir, 0700), 0);
@@ -878,47 +886,57 @@ static void wanted_vendors(void **state UNUSED)
 	/* Nothing stamped yet: every file parsed and validated, even with a
 	 * filter. */
 	before = vh_profiles_validations();
-	vh_profiles_want_vendors(want, 1);
+	vh_profiles_want(want, 1);
 	load_ok(dirs, &ps);
-	vh_profiles_want_vendors(NULL, 0);
-	assert_int_equal(vh_profiles_validations(), before + 4);
-	assert_int_equal(ps.n, 3);
+	vh_profiles_want(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 5);
+	assert_int_equal(ps.n, 4);
 	assert_non_null(by_id(&ps, "b"));
 	assert_int_equal(by_id(&ps, "c")->vendor, 0x9abc);
 	vh_profiles_done(&ps);
 	assert_int_equal(
 	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "/b.xml\t5678\tb\n"));
-	assert_non_null(strstr(buf, "/c.xml\t9abc\tc")); /* the last line */
+	assert_non_null(strstr(buf, "/b.xml\t5678\tb\t*\n"));
+	assert_non_null(strstr(buf, "/d.xml\t1234\td\t00ff,0100\n"));
+	assert_non_null(strstr(buf, "/c.xml\t9abc\tc\t*")); /* the last */
 
-	/* Stamped: only vendor 0x1234's; c is the later file's, of another
-	 * vendor, so no c at all (not the earlier file's). */
-	vh_profiles_want_vendors(want, 1);
+	/* Stamped: only what can match 1234:0001; c is the later file's, of
+	 * another vendor, so no c at all (not the earlier file's); d lists
+	 * other devices. */
+	vh_profiles_want(want, 1);
 	load_ok(dirs, &ps);
-	vh_profiles_want_vendors(NULL, 0);
-	assert_int_equal(vh_profiles_validations(), before + 4);
+	vh_profiles_want(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 5);
 	assert_int_equal(ps.n, 1);
 	assert_non_null(by_id(&ps, "a"));
 	assert_null(by_id(&ps, "b"));
 	assert_null(by_id(&ps, "c"));
+	assert_null(by_id(&ps, "d"));
+	vh_profiles_done(&ps);
+	/* A device d lists: d too. */
+	vh_profiles_want(want_ff, 1);
+	load_ok(dirs, &ps);
+	vh_profiles_want(NULL, 0);
+	assert_int_equal(ps.n, 2);
+	assert_non_null(by_id(&ps, "d"));
 	vh_profiles_done(&ps);
 	/* The skipped files keep their stamps. */
 	assert_int_equal(
 	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "/b.xml\t5678\tb\n"));
+	assert_non_null(strstr(buf, "/b.xml\t5678\tb\t*\n"));
 
 	/* Without a filter: everything, as ever. */
 	load_ok(dirs, &ps);
-	assert_int_equal(ps.n, 3);
+	assert_int_equal(ps.n, 4);
 	vh_profiles_done(&ps);
 
 	/* A changed file is read again whatever its stamp said: b now
 	 * matches the wanted vendor. */
 	put(pdir, "b.xml", PROFILE("b", "<match vendor='0x1234'/>", ""));
-	vh_profiles_want_vendors(want, 1);
+	vh_profiles_want(want, 1);
 	load_ok(dirs, &ps);
-	vh_profiles_want_vendors(NULL, 0);
-	assert_int_equal(vh_profiles_validations(), before + 5);
+	vh_profiles_want(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 6);
 	assert_non_null(by_id(&ps, "b"));
 	vh_profiles_done(&ps);
 
@@ -944,15 +962,15 @@ static void wanted_vendors(void **state UNUSED)
 		snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
 		assert_int_equal(chmod(path, 0600), 0);
 	}
-	vh_profiles_want_vendors(want, 1);
+	vh_profiles_want(want, 1);
 	load_ok(dirs, &ps);
-	vh_profiles_want_vendors(NULL, 0);
-	assert_int_equal(vh_profiles_validations(), before + 5);
-	assert_int_equal(ps.n, 3); /* none skipped: no vendor known */
+	vh_profiles_want(NULL, 0);
+	assert_int_equal(vh_profiles_validations(), before + 6);
+	assert_int_equal(ps.n, 4); /* none skipped: no vendor known */
 	vh_profiles_done(&ps);
 	assert_int_equal(
 	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
-	assert_non_null(strstr(buf, "/b.xml\t1234\tb\n"));
+	assert_non_null(strstr(buf, "/b.xml\t1234\tb\t*\n"));
 
 	vh_profiles_use_stamps(-1);
 	close(sfd);
@@ -988,7 +1006,7 @@ int main(void)
 	    cmocka_unit_test(non_xml_and_hidden_ignored),
 	    cmocka_unit_test(missing_dir_skipped),
 	    cmocka_unit_test(validation_stamps),
-	    cmocka_unit_test(wanted_vendors),
+	    cmocka_unit_test(wanted_devices),
 	    cmocka_unit_test(bad_schema_path),
 	    cmocka_unit_test(world_writable_dir_refused),
 	    cmocka_unit_test(world_writable_file_refused),

@@ -762,14 +762,14 @@ static void aic100_page_is_clean(void **state UNUSED)
 static struct {
 	unsigned calls;
 	bool every; /* asked with NULL */
-	uint16_t v[8];
+	struct vh_pci_id v[8];
 	size_t n;
 	int ret;
 	size_t matched_before; /* devices with a profile when it was called */
 	struct vh_profiles ps;
 } LP;
 
-static int lp_load(void *ud, const uint16_t *v, size_t n)
+static int lp_load(void *ud, const struct vh_pci_id *v, size_t n)
 {
 	LP.calls++;
 	LP.every = !v;
@@ -781,7 +781,7 @@ static int lp_load(void *ud, const uint16_t *v, size_t n)
 	for (size_t i = 0; i < profiles.n && LP.ret == 0; i++) {
 		bool want = !v;
 		for (size_t j = 0; j < n && !want; j++)
-			want = profiles.v[i].vendor == v[j];
+			want = profiles.v[i].vendor == v[j].vendor;
 		if (want) /* a shallow copy: the group's set owns it */
 			LP.ps.v[LP.ps.n++] = profiles.v[i];
 	}
@@ -789,10 +789,10 @@ static int lp_load(void *ud, const uint16_t *v, size_t n)
 	return LP.ret;
 }
 
-static bool lp_asked(uint16_t vendor)
+static bool lp_asked(uint16_t vendor, uint16_t device)
 {
 	for (size_t i = 0; i < LP.n; i++)
-		if (LP.v[i] == vendor)
+		if (LP.v[i].vendor == vendor && LP.v[i].device == device)
 			return true;
 	return false;
 }
@@ -831,10 +831,11 @@ static void lp_check(const char *hostdevs)
 }
 
 /* The check reads every device before it matches a profile, and asks its
- * caller once for the vendors it will match: those of the present devices
- * and of the VFs it will have created (their PF's), each once; every
- * vendor when one could not be read; an error of the loader fails it. */
-static void profiles_loaded_by_vendor(void **state UNUSED)
+ * caller once for the devices it will match: the present ones and the VFs
+ * it will have created (their PF's vendor, its VF device id), each once;
+ * every device when one could not be read; an error of the loader fails
+ * it. */
+static void profiles_loaded_by_device(void **state UNUSED)
 {
 	host(AIC_HOST "0000:02:00.0 id=1e60:2864 class=0x120000 msi=1 pcie "
 		      "driver=vfio-pci group=2\n"
@@ -847,9 +848,9 @@ static void profiles_loaded_by_vendor(void **state UNUSED)
 	    "0x03", "0x00", "0x0") HOSTDEV("0x09", "0x00", "0x0"));
 	assert_int_equal(LP.calls, 1);
 	assert_false(LP.every);
-	assert_int_equal(LP.n, 2); /* 0x17cb once; the absent one: none */
-	assert_true(lp_asked(0x17cb));
-	assert_true(lp_asked(0x1e60));
+	assert_int_equal(LP.n, 2); /* 17cb:a100 once; the absent one: none */
+	assert_true(lp_asked(0x17cb, 0xa100));
+	assert_true(lp_asked(0x1e60, 0x2864));
 	assert_int_equal(LP.matched_before, 0);
 	/* What it loaded is what the devices matched. */
 	assert_string_equal(T.rep.devs[0].profile->id, "qcom-aic100");
@@ -862,7 +863,7 @@ static void profiles_loaded_by_vendor(void **state UNUSED)
 	lp_check(HOSTDEV("0x5e", "0x00", "0x1"));
 	assert_int_equal(LP.calls, 1);
 	assert_int_equal(LP.n, 1);
-	assert_true(lp_asked(0x8086));
+	assert_true(lp_asked(0x8086, 0x56c0)); /* the PF's VF device id */
 	assert_true(T.rep.devs[0].vf_create);
 	assert_string_equal(T.rep.devs[0].profile->id, "intel-flex");
 
@@ -1915,7 +1916,7 @@ int main(void)
 	    T_(iommu_off_details),
 	    T_(aic100_page_is_clean),
 	    T_(names_looked_up_when_reported),
-	    T_(profiles_loaded_by_vendor),
+	    T_(profiles_loaded_by_device),
 	    T_(aic100_without_q35),
 	    T_(aic100_without_ioapic),
 	    T_(aic100_without_iommu),
