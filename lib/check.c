@@ -521,9 +521,10 @@ struct needers {
 
 static const char *labels(struct needers *nd)
 {
-	for (size_t i = 0; !nd->labels.len && i < nd->n; i++)
-		vh_buf_printf(&nd->labels, "%s%s", i ? ", " : "",
-			      label(nd->rds[i]));
+	if (!nd->labels.len)
+		for (size_t i = 0; i < nd->n; i++)
+			vh_buf_printf(&nd->labels, "%s%s", i ? ", " : "",
+				      label(nd->rds[i]));
 	return vh_buf_str(&nd->labels);
 }
 

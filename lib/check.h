@@ -44,7 +44,9 @@ struct vh_resolved {
 	const struct vh_profile *profile;
 	struct vh_needs needs;
 	char needs_why[512]; /* why the device has those needs */
-	char label[192];     /* "0000:01:00.0 (Name) [17cb:a100]" */
+	/* "0000:01:00.0 (Name) [17cb:a100]": made when a finding names the
+	 * device (check.c's label()), empty until then. */
+	char label[192];
 	struct vh_pci_addr *group;
 	int n_group;
 	bool duplicate; /* a later copy of an address already listed */

@@ -645,6 +645,10 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 {
 	int r;
 
+	/* A VF goes with its PF's driver: one unbound before it in this
+	 * plan leaves nothing to restore, which only a new reading says. */
+	if (a->have_orig && vh_sys_exists(en->sys, DEV, a->name) <= 0)
+		a->have_orig = false;
 	r = a->have_orig ? 0 : read_state(en, &a->orig, a->name);
 	if (r < 0)
 		return vh_err_set(e, r,
@@ -992,10 +996,13 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	r = vh_journal_create(s.dirfd, dom->uuid, dname, &j, e);
 	if (r < 0)
 		goto out;
-	/* Every device's state as the check read it, before the first write:
-	 * no write of ours to one device changes another's driver,
-	 * driver_override or reset_method (VFs to be created have none). */
-	for (size_t i = 0; i < p.n; i++)
+	/* Every device's state as the check under the lock read it, before
+	 * the first write: no write of ours to one device changes another's
+	 * driver, driver_override or reset_method (VFs to be created have
+	 * none; a device that vanishes meanwhile is read again).  Not a
+	 * caller's report: it was read before the lock, and another process
+	 * may have moved a device since. */
+	for (size_t i = 0; rep == &fresh && i < p.n; i++)
 		p.v[i].have_orig = state_seen(en, &p.v[i].orig, p.v[i].seen);
 	for (size_t i = 0; i < p.n_vfs && r == 0; i++)
 		r = create_vfs(en, &j, &p.vfs[i], dname, e);

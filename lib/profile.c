@@ -91,7 +91,7 @@ static char cached_schema[PATH_MAX];
 /* --- Validation stamps (see vh_profiles_use_stamps). --- */
 
 #define STAMPS "profiles.validated"
-#define STAMPS_MAX (64 * 1024)
+#define STAMPS_MAX (256 * 1024) /* about 600 profiles */
 
 static int stamp_dirfd = -1;
 static char *stamps;		 /* the file as read: one key a line */

@@ -27,7 +27,7 @@
  * a fake kernel's can take a directory away or make a new one at the same
  * path). */
 #define DEV_PREFIX "/sys/bus/pci/devices/"
-#define DEV_CACHE 64 /* a check reads its devices twice (vendors first) */
+#define DEV_CACHE 64 /* the devices of a domain, for its check and verify */
 /* A power of two: the ring's index wraps with the unsigned counter. */
 _Static_assert((DEV_CACHE & (DEV_CACHE - 1)) == 0, "DEV_CACHE: power of 2");
 
@@ -202,14 +202,16 @@ static int join_fmt(char *out, size_t n, const char *fmt, va_list ap)
 		size_t l;
 		if (*f == '%') {
 			s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)"; /* as vsnprintf shows it */
 			l = strlen(s);
 			f += 2;
 		} else { /* the literal run up to the next conversion */
 			l = (size_t)(strchrnul(f, '%') - f);
 			f += l;
 		}
-		if (k + l < n)
-			memcpy(out + k, s, l);
+		if (k + 1 < n) /* cut to fit, as vsnprintf does */
+			memcpy(out + k, s, l < n - 1 - k ? l : n - 1 - k);
 		k += l;
 	}
 	if (n)

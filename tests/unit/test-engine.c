@@ -639,6 +639,46 @@ static void unmanaged_bound_and_restored(void **state UNUSED)
 	assert_int_equal(release(U1), -ENOENT);
 }
 
+static void move_with(struct vh_sys *s, const char *dev, const char *from,
+		      const char *override)
+{
+	assert_int_equal(vh_sys_write(s, override, VH_WRITE_BOUNDED,
+				      "/sys/bus/pci/devices/%s/driver_override",
+				      dev),
+			 0);
+	assert_int_equal(vh_sys_write(s, dev, VH_WRITE_BOUNDED,
+				      "/sys/bus/pci/drivers/%s/unbind", from),
+			 0);
+	assert_int_equal(vh_sys_write(s, dev, VH_WRITE_BOUNDED,
+				      "/sys/bus/pci/drivers_probe"),
+			 0);
+}
+
+/* A report the caller took before the lock ('vfio-hooks bind'): another
+ * process may have moved a device since, so prepare reads each device
+ * again instead of taking the report's reading as its original state. */
+static void caller_report_read_again(void **state UNUSED)
+{
+	struct vh_sys *other;
+
+	assert_int_equal(vh_sys_new(T.root, &other), 0);
+	/* Another domain's hook holds the NIC on vfio-pci... */
+	move_with(other, NIC, "e1000e", "vfio-pci");
+	assert_string_equal(driver_of(NIC), "vfio-pci");
+	domain(0, "nic-vm", U1, "01:00.0", NULL);
+	assert_string_equal(T.rep[0].devs[0].dev.driver, "vfio-pci");
+	/* ...and gives it back before this prepare runs. */
+	move_with(other, NIC, "vfio-pci", "");
+	assert_string_equal(driver_of(NIC), "e1000e");
+	prepare_ok(0);
+	assert_string_equal(driver_of(NIC), "vfio-pci");
+	load_journal(U1);
+	assert_string_equal(T.j.devs[0].driver, "e1000e");
+	release_ok(U1);
+	assert_string_equal(driver_of(NIC), "e1000e");
+	vh_sys_free(other);
+}
+
 static void bind_unmanaged_off(void **state UNUSED)
 {
 	char *before = snapshot(), *after;
@@ -1654,6 +1694,7 @@ int main(void)
 	    T_(check_once_under_lock),
 	    T_(check_under_lock_refuses),
 	    T_(bind_unmanaged_off),
+	    T_(caller_report_read_again),
 	    T_(managed_hailo_reset_method),
 	    T_(managed_release_while_on_vfio),
 	    T_(unmanaged_hailo),

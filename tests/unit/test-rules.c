@@ -919,6 +919,18 @@ static void names_looked_up_when_reported(void **state UNUSED)
 	    strstr(f->message, "Vendor17cb Modela100 at 0000:01:00.0"));
 	assert_true(T.rep.n_findings > 1);
 	assert_int_equal(n_named, 1);
+
+	/* Two devices that need q35: one message names both. */
+	host(big_host);
+	n_named = 0;
+	d = aic(HD01 HOSTDEV("0x05", "0x00", "0x0"));
+	d.machine = "pc-i440fx-7.2";
+	run(&d);
+	f = find("machine-q35");
+	assert_non_null(f);
+	assert_non_null(strstr(f->message, "Modela100 at 0000:01:00.0"));
+	assert_non_null(strstr(f->message, "Modela100 at 0000:05:00.0"));
+	assert_int_equal(n_named, 2);
 	vh_pci_names_disable(true);
 	vh_pci_set_namer(NULL);
 }

@@ -143,6 +143,33 @@ static void path_prefixing(void **state UNUSED)
 			 -EINVAL);
 	assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "%s", ""),
 			 -EINVAL);
+	/* Formats of %s only are joined by hand: the same results as
+	 * vsnprintf, a component too long for PATH_MAX included, and other
+	 * conversions still work. */
+	{
+		static char big[5000];
+		memset(big, 'x', sizeof(big) - 1);
+		assert_int_equal(
+		    vh_sys_path(T.sys, buf, sizeof(buf), "/sys/%s/x", big),
+		    -ENAMETOOLONG);
+		assert_int_equal(
+		    vh_sys_path(T.sys, buf, sizeof(buf), "%s%s", big, "/x"),
+		    -EINVAL); /* not absolute */
+		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf),
+					     "/sys/kernel/iommu_groups/%d/%s",
+					     12, "devices"),
+				 0);
+		snprintf(want, sizeof(want),
+			 "%s/sys/kernel/iommu_groups/12/"
+			 "devices",
+			 T.root);
+		assert_string_equal(buf, want);
+		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf),
+					     "/%s/%s%s", "sys", "a", "b"),
+				 0);
+		snprintf(want, sizeof(want), "%s/sys/ab", T.root);
+		assert_string_equal(buf, want);
+	}
 }
 
 static void dotdot_refused(void **state UNUSED)
