@@ -617,6 +617,16 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 	"0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "                \
 	"driver=vfio-pci group=1\n"
 
+/* The AIC100 host with its vendor file holding @value. */
+static void aic_host_vendor(const char *value)
+{
+	host(AIC_HOST);
+	assert_int_equal(fakesys_put(T.root,
+				     "sys/bus/pci/devices/0000:01:00.0/vendor",
+				     value),
+			 0);
+}
+
 static void bad_address_details(void **state UNUSED)
 {
 	const struct vh_finding *f;
@@ -694,11 +704,7 @@ static void unreadable_details(void **state UNUSED)
 	assert_string_equal(T.rep.devs[0].profile->id, "qcom-aic100");
 
 	/* A garbage vendor file. */
-	host(AIC_HOST);
-	assert_int_equal(fakesys_put(T.root,
-				     "sys/bus/pci/devices/0000:01:00.0/vendor",
-				     "banana\n"),
-			 0);
+	aic_host_vendor("banana\n");
 	run(&d);
 	f = expect_rule("device-unreadable", VH_WARNING, "0000:01:00.0", NULL);
 	assert_non_null(strstr(f->message, "vendor"));
@@ -868,11 +874,7 @@ static void profiles_loaded_by_device(void **state UNUSED)
 	assert_string_equal(T.rep.devs[0].profile->id, "intel-flex");
 
 	/* A vendor that cannot be read: every vendor. */
-	host(AIC_HOST);
-	assert_int_equal(fakesys_put(T.root,
-				     "sys/bus/pci/devices/0000:01:00.0/vendor",
-				     "garbage\n"),
-			 0);
+	aic_host_vendor("garbage\n");
 	lp_check(HD01);
 	assert_int_equal(LP.calls, 1);
 	assert_true(LP.every);
