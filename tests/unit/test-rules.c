@@ -808,9 +808,10 @@ static void lp_check(const char *hostdevs)
 	struct vh_check_opts o = {.companions = VH_COMPANIONS_SAME_DEVICE,
 				  .load_profiles = lp_load};
 	struct dom d = aic(hostdevs);
+	/* Shallow copies of the group's profiles; the report points into
+	 * them after this returns. */
+	static struct vh_profile slots[8];
 	struct vh_err e = {0};
-	struct vh_profile slots[8];
-
 	int ret = LP.ret;
 
 	memset(&LP, 0, sizeof(LP));
@@ -833,7 +834,6 @@ static void lp_check(const char *hostdevs)
 	T.have_rep = LP.ret == 0;
 	if (!T.have_rep)
 		vh_report_done(&T.rep);
-	LP.ps.v = NULL; /* the slots are this frame's */
 }
 
 /* The check reads every device before it matches a profile, and asks its
