@@ -223,9 +223,9 @@ static void stamp_line(struct vh_buf *b, const char *key,
 	vh_buf_printf(b, "%s\t%04x\t%s\t", key, p->vendor, p->id);
 	if (!p->n_devices || p->n_devices > STAMP_DEVICES)
 		vh_buf_puts(b, "*");
-	for (size_t i = 0; p->n_devices <= STAMP_DEVICES && i < p->n_devices;
-	     i++)
-		vh_buf_printf(b, "%s%04x", i ? "," : "", p->devices[i]);
+	else
+		for (size_t i = 0; i < p->n_devices; i++)
+			vh_buf_printf(b, "%s%04x", i ? "," : "", p->devices[i]);
 	vh_buf_puts(b, "\n");
 }
 

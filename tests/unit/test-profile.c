@@ -850,6 +850,15 @@ static void validation_stamps(void **state UNUSED)
 	fakesys_rmrf(sdir);
 }
 
+/* A load wanting only the device @id. */
+static void load_wanting(const char *const *dirs, const struct vh_pci_id *id,
+			 struct vh_profiles *ps)
+{
+	vh_profiles_want(id, 1);
+	load_ok(dirs, ps);
+	vh_profiles_want(NULL, 0);
+}
+
 /* Loads wanting some devices: a stamped file that cannot match them
  * (another vendor, or a device list without theirs) is not parsed (its id
  * still replaces an earlier one), an unstamped one is (validated, then
@@ -886,9 +895,7 @@ static void wanted_devices(void **state UNUSED)
 	/* Nothing stamped yet: every file parsed and validated, even with a
 	 * filter. */
 	before = vh_profiles_validations();
-	vh_profiles_want(want, 1);
-	load_ok(dirs, &ps);
-	vh_profiles_want(NULL, 0);
+	load_wanting(dirs, want, &ps);
 	assert_int_equal(vh_profiles_validations(), before + 5);
 	assert_int_equal(ps.n, 4);
 	assert_non_null(by_id(&ps, "b"));
@@ -903,9 +910,7 @@ static void wanted_devices(void **state UNUSED)
 	/* Stamped: only what can match 1234:0001; c is the later file's, of
 	 * another vendor, so no c at all (not the earlier file's); d lists
 	 * other devices. */
-	vh_profiles_want(want, 1);
-	load_ok(dirs, &ps);
-	vh_profiles_want(NULL, 0);
+	load_wanting(dirs, want, &ps);
 	assert_int_equal(vh_profiles_validations(), before + 5);
 	assert_int_equal(ps.n, 1);
 	assert_non_null(by_id(&ps, "a"));
@@ -914,9 +919,7 @@ static void wanted_devices(void **state UNUSED)
 	assert_null(by_id(&ps, "d"));
 	vh_profiles_done(&ps);
 	/* A device d lists: d too. */
-	vh_profiles_want(want_ff, 1);
-	load_ok(dirs, &ps);
-	vh_profiles_want(NULL, 0);
+	load_wanting(dirs, want_ff, &ps);
 	assert_int_equal(ps.n, 2);
 	assert_non_null(by_id(&ps, "d"));
 	vh_profiles_done(&ps);
@@ -933,9 +936,7 @@ static void wanted_devices(void **state UNUSED)
 	/* A changed file is read again whatever its stamp said: b now
 	 * matches the wanted vendor. */
 	put(pdir, "b.xml", PROFILE("b", "<match vendor='0x1234'/>", ""));
-	vh_profiles_want(want, 1);
-	load_ok(dirs, &ps);
-	vh_profiles_want(NULL, 0);
+	load_wanting(dirs, want, &ps);
 	assert_int_equal(vh_profiles_validations(), before + 6);
 	assert_non_null(by_id(&ps, "b"));
 	vh_profiles_done(&ps);
@@ -962,9 +963,7 @@ static void wanted_devices(void **state UNUSED)
 		snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
 		assert_int_equal(chmod(path, 0600), 0);
 	}
-	vh_profiles_want(want, 1);
-	load_ok(dirs, &ps);
-	vh_profiles_want(NULL, 0);
+	load_wanting(dirs, want, &ps);
 	assert_int_equal(vh_profiles_validations(), before + 6);
 	assert_int_equal(ps.n, 4); /* none skipped: no vendor known */
 	vh_profiles_done(&ps);
