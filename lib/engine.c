@@ -401,7 +401,7 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 }
 
 static int find_holder(struct vh_engine *en, int dirfd, const char *self,
-		       bool manual, const struct vh_pci_addr *a,
+		       bool manual, const struct vh_pci_addr *a, size_t n,
 		       struct vh_journal *ret);
 
 /* The VFs @j created on @s->pf go away unless another journal holds one of
@@ -412,23 +412,36 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 {
 	char pf[VH_PCI_ADDR_LEN], **links = NULL, num[16];
 	unsigned long long cur = 0;
+	struct vh_pci_addr *vfs = NULL;
+	size_t k = 0;
 	int n, r;
 
 	vh_pci_addr_format(&s->pf, pf);
 	if (vh_sys_exists(en->sys, DEV, pf) <= 0)
 		return 0;
 	n = vh_sys_list(en->sys, &links, DEV, pf);
+	if (n > 0 && !(vfs = calloc((size_t)n, sizeof(*vfs)))) {
+		vh_strv_free(links);
+		return vh_err_set(e, -ENOMEM, "%s: out of memory.", pf);
+	}
 	for (int i = 0; i < n; i++) {
 		char vf[VH_PCI_ADDR_LEN] = "";
-		struct vh_pci_addr a;
-		struct vh_journal other;
-		if (strncmp(links[i], "virtfn", 6) ||
+		if (strncmp(links[i], "virtfn", 6) == 0 &&
 		    vh_sys_link_name(en->sys, vf, sizeof(vf), DEV "%s", pf,
-				     links[i]) < 0 ||
-		    vh_pci_addr_parse(vf, &a) < 0 ||
-		    find_holder(en, dirfd, j->uuid, true, &a, &other) <= 0)
-			continue;
-		vh_strv_free(links);
+				     links[i]) == 0 &&
+		    vh_pci_addr_parse(vf, &vfs[k]) == 0)
+			k++;
+	}
+	vh_strv_free(links);
+	/* One look at the other journals for all the VFs. */
+	if (k) {
+		char vf[VH_PCI_ADDR_LEN];
+		struct vh_journal other;
+		int i = find_holder(en, dirfd, j->uuid, true, vfs, k, &other);
+		if (i < 0)
+			goto remove;
+		vh_pci_addr_format(&vfs[i], vf);
+		free(vfs);
 		/* Hand the record over: appended under the state lock. */
 		if (other.fd < 0)
 			other.fd = openat(dirfd, other.file,
@@ -447,7 +460,8 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 					  pf, vf)
 			     : 0;
 	}
-	vh_strv_free(links);
+remove:
+	free(vfs);
 	r = vh_sys_read_uint(en->sys, &cur, DEV "sriov_numvfs", pf);
 	if (r == 0 && cur != s->numvfs) {
 		snprintf(num, sizeof(num), "%u", s->numvfs);
@@ -574,50 +588,72 @@ bool vh_uuid_is_manual(const char *uuid)
 	       strncmp(uuid, "00000000-0000-0000-0000-00", 26) == 0;
 }
 
-/* The journal holding @a other than @self's; bindings by `vfio-hooks bind`
- * count only with @manual. */
+/* Which of the @n addresses @a a journal other than @self's holds
+ * (bindings by `vfio-hooks bind` count only with @manual): the index of
+ * the first, with its holder in @ret (the first journal by name that holds
+ * it); -1 for none.  The state directory is listed and each journal read
+ * once, whatever the number of devices. */
 static int find_holder(struct vh_engine *en, int dirfd, const char *self,
-		       bool manual, const struct vh_pci_addr *a,
+		       bool manual, const struct vh_pci_addr *a, size_t n,
 		       struct vh_journal *ret)
 {
+	enum { SKIP, LOADED, UNREADABLE };
 	char **uuids = NULL;
-	int n = vh_journal_list(dirfd, &uuids);
+	struct vh_journal *js = NULL;
+	unsigned char *st = NULL;
+	int nj = vh_journal_list(dirfd, &uuids), found = -1, by = -1;
 
-	for (int i = 0; i < n; i++) {
-		struct vh_journal j;
+	if (nj > 0) {
+		js = calloc((size_t)nj, sizeof(*js));
+		st = calloc((size_t)nj, sizeof(*st));
+	}
+	for (int k = 0; js && st && k < nj; k++) {
 		struct vh_err e = {0};
-		if ((self && streq(uuids[i], self)) ||
-		    (!manual && vh_uuid_is_manual(uuids[i])))
+		if ((self && streq(uuids[k], self)) ||
+		    (!manual && vh_uuid_is_manual(uuids[k])))
 			continue;
-		if (vh_journal_load(dirfd, uuids[i], &j, &e) < 0) {
-			char name[VH_PCI_ADDR_LEN];
-			if (e.code)
-				logf_(en, LOG_WARNING, "%s", e.msg);
-			/* Unreadable: a device it names is still taken. */
-			vh_pci_addr_format(a, name);
-			if (vh_journal_mentions(dirfd, uuids[i], name)) {
-				*ret = (struct vh_journal){.fd = -1};
-				ret->domain = strdup("(unknown: its journal is "
-						     "corrupt)");
-				snprintf(ret->uuid, sizeof(ret->uuid), "%s",
-					 uuids[i]);
-				snprintf(ret->file, sizeof(ret->file),
-					 "%s.journal", uuids[i]);
-				vh_strv_free(uuids);
-				return 1;
-			}
+		if (vh_journal_load(dirfd, uuids[k], &js[k], &e) == 0) {
+			st[k] = LOADED;
 			continue;
 		}
-		for (size_t k = 0; k < j.n_devs; k++)
-			if (vh_pci_addr_eq(&j.devs[k].addr, a)) {
-				*ret = j;
-				vh_strv_free(uuids);
-				return 1;
-			}
-		vh_journal_done(&j);
+		if (e.code)
+			logf_(en, LOG_WARNING, "%s", e.msg);
+		/* Unreadable: a device it names is still taken. */
+		st[k] = UNREADABLE;
 	}
+	for (size_t i = 0; js && st && found < 0 && i < n; i++) {
+		char name[VH_PCI_ADDR_LEN];
+		vh_pci_addr_format(&a[i], name);
+		for (int k = 0; found < 0 && k < nj; k++) {
+			bool held = false;
+			if (st[k] == LOADED)
+				for (size_t d = 0; !held && d < js[k].n_devs;
+				     d++)
+					held = vh_pci_addr_eq(
+					    &js[k].devs[d].addr, &a[i]);
+			else if (st[k] == UNREADABLE)
+				held =
+				    vh_journal_mentions(dirfd, uuids[k], name);
+			if (held)
+				found = (int)i, by = k;
+		}
+	}
+	if (found >= 0 && st[by] == LOADED) {
+		*ret = js[by];
+		st[by] = SKIP;
+	} else if (found >= 0) {
+		*ret = (struct vh_journal){.fd = -1};
+		ret->domain = strdup("(unknown: its journal is corrupt)");
+		snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuids[by]);
+		snprintf(ret->file, sizeof(ret->file), "%s.journal", uuids[by]);
+	}
+	for (int k = 0; js && st && k < nj; k++)
+		if (st[k] == LOADED)
+			vh_journal_done(&js[k]);
+	free(js);
+	free(st);
 	vh_strv_free(uuids);
-	return 0;
+	return found;
 }
 
 int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
@@ -630,7 +666,7 @@ int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
 	r = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
 	if (r < 0)
 		return r;
-	r = find_holder(en, dirfd, NULL, true, addr, &j);
+	r = find_holder(en, dirfd, NULL, true, addr, 1, &j) >= 0;
 	close(dirfd);
 	if (r > 0) {
 		snprintf(name, n, "%s", j.domain ? j.domain : "");
@@ -975,10 +1011,22 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 			goto out;
 		rep = &fresh;
 	}
-	for (size_t i = 0; i < p.n; i++) {
+	{
+		/* Held by another domain: the other journals read once for
+		 * all the devices. */
+		struct vh_pci_addr *addrs = calloc(p.n, sizeof(*addrs));
 		struct vh_journal other;
-		if (find_holder(en, s.dirfd, dom->uuid, false,
-				&p.v[i].orig.addr, &other) > 0) {
+		int i;
+		if (!addrs) {
+			r = vh_err_set(e, -ENOMEM, "Out of memory.");
+			goto out;
+		}
+		for (size_t k = 0; k < p.n; k++)
+			addrs[k] = p.v[k].orig.addr;
+		i = find_holder(en, s.dirfd, dom->uuid, false, addrs, p.n,
+				&other);
+		free(addrs);
+		if (i >= 0) {
 			r = vh_err_set(
 			    e, -EBUSY,
 			    "[device-busy] %s%s is held by domain '%s' "
@@ -1191,7 +1239,7 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
 	r = open_state(en, &s, e);
 	if (r < 0)
 		return r;
-	if (find_holder(en, s.dirfd, uuid, false, a, &other) > 0) {
+	if (find_holder(en, s.dirfd, uuid, false, a, 1, &other) >= 0) {
 		r = vh_err_set(e, -EBUSY,
 			       "[device-busy] %s is held by domain '%s' "
 			       "(journal /run/vfio-hooks/%s): it goes back "

@@ -1051,6 +1051,65 @@ static void device_busy_companion(void **state UNUSED)
 	assert_string_equal(driver_of(GPU_AUDIO), "snd_hda_intel");
 }
 
+/* Several other journals, one of them corrupt: the first device of the
+ * plan that one of them holds is named, whichever journal holds it (the
+ * state directory is read once for all the devices, not per device). */
+static void device_busy_many_journals(void **state UNUSED)
+{
+#define U9 "6f1c3a52-8d0e-4b7e-9a55-000000000009"
+	static const char corrupt[] =
+	    "vfio-hooks-journal 1\ndomain lost-vm\nuuid " U9 "\n"
+	    "dev " GPU " role=hostdev managed=0 driver=nou/veau "
+	    "override=- reset_method=- reset=1\n";
+	const char *warn = "corrupt";
+	const char *log, *p;
+	int r, warnings = 0;
+
+	domain(0, "first", U1, "01:00.0", NULL);
+	prepare_ok(0);
+	domain(1, "second", U2, "07:00.0", NULL);
+	prepare_ok(1);
+
+	/* U1 comes first by name, but the plan's first held device is
+	 * BARE, held by U2 */
+	domain(2, "third", U3, "05:00.0 07:00.0 01:00.0", NULL);
+	r = prepare(2);
+	assert_int_equal(r, -EBUSY);
+	assert_contains(T.e.msg, "[device-busy] " BARE " is held");
+	assert_contains(T.e.msg, "'second'");
+	assert_contains(T.e.msg, U2 ".journal");
+	assert_false(journal_exists(U3));
+	assert_string_equal(driver_of(NIC_A), "e1000e");
+
+	/* a corrupt journal naming the GPU still holds it; one warning for
+	 * it, not one per device */
+	assert_int_equal(
+	    fakesys_put(T.root, "run/vfio-hooks/" U9 ".journal", corrupt), 0);
+	log_reset();
+	domain(2, "third", U3, "05:00.0 41:00.0", NULL);
+	r = prepare(2);
+	assert_int_equal(r, -EBUSY);
+	assert_contains(T.e.msg, "[device-busy] " GPU " is held");
+	assert_contains(T.e.msg, "'(unknown: its journal is corrupt)'");
+	assert_contains(T.e.msg, U9 ".journal");
+	assert_false(journal_exists(U3));
+	log = vh_buf_str(&T.log);
+	for (p = log; (p = strstr(p, warn)); p += strlen(warn))
+		warnings++;
+	assert_int_equal(warnings, 1);
+	assert_string_equal(driver_of(GPU), "nouveau");
+
+	{
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/run/vfio-hooks/" U9 ".journal",
+			 T.root);
+		assert_int_equal(unlink(path), 0);
+	}
+	release_ok(U1);
+	release_ok(U2);
+#undef U9
+}
+
 /* --- injected failures during prepare --- */
 
 struct fault {
@@ -1706,6 +1765,7 @@ int main(void)
 	    T_(metadata_unsupported_method),
 	    T_(device_busy),
 	    T_(device_busy_companion),
+	    T_(device_busy_many_journals),
 	    T_(prepare_failures_roll_back),
 	    T_(prepare_rollback_incomplete),
 	    T_(release_failure_then_retry),
