@@ -482,7 +482,7 @@ int vh_domain_parse(const char *buf, size_t len, const char *what,
 	xmlNode *root, *os, *features, *devices, *n;
 	int r;
 
-	r = vh_xml_parse(buf, len, what, &doc, e);
+	r = vh_xml_parse(buf, len, what, VH_XML_LEAN, &doc, e);
 	if (r < 0)
 		return r;
 	root = xmlDocGetRootElement(doc);

@@ -613,7 +613,7 @@ static int load_file(struct vh_profiles *ps, const char *path,
 	r = vh_read_fd_capped(fd, path, 1u << 20, &buf, &len, e);
 	if (r < 0)
 		return r;
-	r = vh_xml_parse(buf, len, path, &doc, e);
+	r = vh_xml_parse(buf, len, path, 0, &doc, e);
 	if (r < 0)
 		return r;
 	if (!line) {

@@ -64,8 +64,8 @@ int vh_xml_line(const xmlNode *n)
 	return n ? (int)xmlGetLineNo(n) : 0;
 }
 
-int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDoc **ret,
-		 struct vh_err *e)
+int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
+		 xmlDoc **ret, struct vh_err *e)
 {
 	struct guard g = {0};
 	xmlParserCtxt *c;
@@ -92,9 +92,12 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, xmlDoc **ret,
 	c->vctxt.error = silent;
 	c->vctxt.warning = silent;
 
-	doc = xmlCtxtReadMemory(c, buf, (int)len, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	doc = xmlCtxtReadMemory(
+	    c, buf, (int)len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+		XML_PARSE_NOCDATA |
+		(flags & VH_XML_LEAN ? XML_PARSE_NOBLANKS | XML_PARSE_COMPACT
+				     : 0));
 	if (g.doctype) {
 		r = vh_err_set(
 		    e, -EBADMSG,

@@ -230,7 +230,7 @@ static void read_capped(void **state UNUSED)
 	free(root);
 }
 
-static void xml_helpers(void **state UNUSED)
+static void xml_helpers_with(unsigned flags)
 {
 	const char *x = "<r a='1'><c>  text \n</c><d/><c>two</c>"
 			"<n:c xmlns:n='urn:x'>ns</n:c></r>";
@@ -239,7 +239,8 @@ static void xml_helpers(void **state UNUSED)
 	xmlNode *root, *c;
 	char *s;
 
-	assert_int_equal(vh_xml_parse(x, strlen(x), "h.xml", &doc, &e), 0);
+	assert_int_equal(vh_xml_parse(x, strlen(x), "h.xml", flags, &doc, &e),
+			 0);
 	root = xmlDocGetRootElement(doc);
 	assert_true(vh_xml_is(root, "r"));
 	assert_false(vh_xml_is(root, "c"));
@@ -267,6 +268,49 @@ static void xml_helpers(void **state UNUSED)
 	xmlFreeDoc(doc);
 }
 
+static void xml_helpers(void **state UNUSED)
+{
+	xml_helpers_with(0);
+	xml_helpers_with(VH_XML_LEAN);
+}
+
+/* A lean parse drops the whitespace-only text between elements, and only
+ * that: text in a leaf (blank or not), the line of every element and the
+ * text of mixed content stay. */
+static void xml_lean(void **state UNUSED)
+{
+	const char *x = "<r>\n  <a>\n    <b> </b>\n  </a>\n"
+			"  <m>x <i>y</i> z</m>\n</r>\n";
+	size_t texts[2] = {0, 0};
+
+	for (int lean = 0; lean < 2; lean++) {
+		xmlDoc *doc = NULL;
+		struct vh_err e = {0};
+		xmlNode *r, *a, *b, *m;
+		char *s;
+
+		assert_int_equal(vh_xml_parse(x, strlen(x), "l.xml",
+					      lean ? VH_XML_LEAN : 0, &doc, &e),
+				 0);
+		r = xmlDocGetRootElement(doc);
+		for (xmlNode *n = r->children; n; n = n->next)
+			texts[lean] += n->type == XML_TEXT_NODE;
+		a = vh_xml_child(r, "a");
+		b = vh_xml_child(a, "b");
+		m = vh_xml_child(r, "m");
+		assert_int_equal(vh_xml_line(a), 2);
+		assert_int_equal(vh_xml_line(b), 3);
+		assert_int_equal(vh_xml_line(m), 5);
+		assert_non_null(b->children); /* the blank leaf text */
+		s = (char *)xmlNodeGetContent(m);
+		assert_string_equal(s, "x y z");
+		xmlFree(s);
+		xmlFreeDoc(doc);
+	}
+	assert_int_equal(texts[0], 3);
+	assert_int_equal(texts[1], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(err_first_wins),
 	    cmocka_unit_test(read_capped),
 	    cmocka_unit_test(xml_helpers),
+	    cmocka_unit_test(xml_lean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
