@@ -317,15 +317,11 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 		d.has_reset_method = true;
 	else if (r != -ENOENT)
 		note_err(&d, r, DEV "reset_method", d.name);
-	d.has_reset = vh_sys_exists(sys, DEV "reset", d.name) > 0;
-
-	r = vh_sys_read_raw(sys, cfg, sizeof(cfg), &len, DEV "config", d.name);
-	if (r == 0)
-		r = vh_pci_caps_parse(cfg, len, &d.caps);
-	if (r < 0)
-		note_err(&d, r, DEV "config", d.name);
-	else /* what sysfs's revision shows, read from here at enumeration */
-		d.revision = cfg[8];
+	/* The kernel shows reset_method and reset together, for a device
+	 * with a reset method (sysfs-bus-pci): a method listed is a reset
+	 * file there, one stat saved.  Older kernels have reset alone. */
+	d.has_reset =
+	    d.reset_method[0] || vh_sys_exists(sys, DEV "reset", d.name) > 0;
 
 	{
 		char pf[VH_PCI_ADDR_LEN + 8];
@@ -338,6 +334,19 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 	d.sriov_numvfs = d.sriov_totalvfs < 0
 			     ? -1
 			     : read_optional_int(sys, &d, "sriov_numvfs");
+
+	/* The standard 256 bytes of config space hold every capability read
+	 * here but SR-IOV's, which is extended: all 4096 for a PF only.  On
+	 * a real host every 4 bytes is a read of the device: 64 instead of
+	 * 1,024 for each device that is not a PF. */
+	r = vh_sys_read_raw(sys, cfg, d.sriov_totalvfs >= 0 ? sizeof(cfg) : 256,
+			    &len, DEV "config", d.name);
+	if (r == 0)
+		r = vh_pci_caps_parse(cfg, len, &d.caps);
+	if (r < 0)
+		note_err(&d, r, DEV "config", d.name);
+	else /* what sysfs's revision shows, read from here at enumeration */
+		d.revision = cfg[8];
 
 	*ret = d;
 	return 0;

@@ -1101,6 +1101,66 @@ static void pci_dev_read_lean(void **state UNUSED)
 	assert_int_equal(d.err, 0);
 }
 
+/* Config space: 4096 bytes for a PF (its SR-IOV capability is extended),
+ * the standard 256 for any other device, even one whose image has an
+ * SR-IOV capability (a real read of the device per 4 bytes).  reset: known
+ * from reset_method when it lists a method, stat'ed otherwise. */
+static void pci_dev_read_config_extent(void **state UNUSED)
+{
+	struct vh_pci_addr ap = {0, 0x3b, 0, 0}, an = {0, 1, 0, 0};
+	struct vh_pci_dev pf, d;
+	uint8_t cfg[4096];
+	char p[4200];
+	int fd;
+	ssize_t k;
+
+	build("0000:3b:00.0 id=8086:56c0 class=0x038000 pcie "
+	      "sriov=total:7,offset:1,stride:1,vfdev:56c1 numvfs=0 driver=i915 "
+	      "group=20\n"
+	      "0000:01:00.0 id=8086:10d3 class=0x020000 pcie driver=e1000e "
+	      "group=1\n");
+	assert_int_equal(vh_pci_dev_read(T.sys, &ap, &pf), 0);
+	assert_true(pf.caps.ext_read);
+	assert_true(pf.caps.sriov);
+
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:3b:00.0/config",
+		 T.root);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	k = read(fd, cfg, sizeof(cfg));
+	close(fd);
+	assert_int_equal(k, 4096);
+	cfg[0] = 0x86, cfg[1] = 0x80, cfg[2] = 0xd3, cfg[3] = 0x10;
+	put_bytes("sys/bus/pci/devices/0000:01:00.0/config", cfg, sizeof(cfg));
+	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
+	assert_int_equal(d.err, 0);
+	assert_true(d.caps.pcie);
+	assert_false(d.caps.ext_read);
+	assert_false(d.caps.sriov);
+	assert_int_equal(d.sriov_totalvfs, -1);
+
+	/* reset_method lists a method: reset is there (not stat'ed) */
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/reset",
+		 T.root);
+	assert_int_equal(unlink(p), 0);
+	put("sys/bus/pci/devices/0000:01:00.0/reset_method", "flr\n");
+	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
+	assert_true(d.has_reset);
+	/* an empty one (all methods removed), or none: the file decides */
+	put("sys/bus/pci/devices/0000:01:00.0/reset_method", "\n");
+	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
+	assert_false(d.has_reset);
+	put("sys/bus/pci/devices/0000:01:00.0/reset", "");
+	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
+	assert_true(d.has_reset);
+	snprintf(p, sizeof(p),
+		 "%s/sys/bus/pci/devices/0000:01:00.0/reset_method", T.root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
+	assert_false(d.has_reset_method);
+	assert_true(d.has_reset);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1121,6 +1181,7 @@ int main(void)
 	    T_(dev_cache_fresh_after_write),
 	    T_(writes_counted),
 	    T_(pci_dev_read_lean),
+	    T_(pci_dev_read_config_extent),
 	    T_(write_bounded_ok),
 	    T_(write_bounded_fifo_times_out),
 	    T_(write_unbounded_fifo_with_reader),
