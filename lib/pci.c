@@ -6,44 +6,46 @@
 #include <stdio.h>
 #include <string.h>
 
-/* "xx..x" of exactly @n hex digits at @s. */
-static bool hexrun(const char *s, size_t n)
+/* The value of exactly @n hex digits at @s, or -1. */
+static long hexrun(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
+	long v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int x = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (x < 0)
+			return -1;
+		v = v * 16 + x;
+	}
+	return v;
 }
 
 int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 {
-	unsigned d = 0, b, sl, f;
-	int n = 0;
+	long d = 0, b, sl;
+	size_t len;
 
 	if (!s)
 		return -EINVAL;
-	/* The fixed layout first: sscanf alone takes signs, 0x and blanks. */
-	if (strlen(s) == 12
-		? !(hexrun(s, 4) && s[4] == ':' && hexrun(s + 5, 2) &&
-		    s[7] == ':' && hexrun(s + 8, 2) && s[10] == '.' &&
-		    isdigit((unsigned char)s[11]))
-	    : strlen(s) == 7
-		? !(hexrun(s, 2) && s[2] == ':' && hexrun(s + 3, 2) &&
-		    s[5] == '.' && isdigit((unsigned char)s[6]))
-		: true)
+	/* DDDD:BB:SS.F or BB:SS.F, nothing else (no sign, 0x or blank) */
+	len = strlen(s);
+	if (len == 12 && s[4] == ':') {
+		d = hexrun(s, 4);
+		s += 5;
+		len -= 5;
+	}
+	if (len != 7 || d < 0 || s[2] != ':' || s[5] != '.' ||
+	    (b = hexrun(s, 2)) < 0 || (sl = hexrun(s + 3, 2)) < 0 ||
+	    !isdigit((unsigned char)s[6]))
 		return -EINVAL;
-	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &sl, &f, &n) == 4 &&
-	    (size_t)n == strlen(s) && strlen(s) == 12)
-		goto ok;
-	d = 0;
-	if (sscanf(s, "%2x:%2x.%1u%n", &b, &sl, &f, &n) == 3 &&
-	    (size_t)n == strlen(s) && strlen(s) == 7)
-		goto ok;
-	return -EINVAL;
-ok:
-	if (sl > 0x1f || f > 7)
+	if (sl > 0x1f || s[6] > '7')
 		return -ERANGE;
-	*ret = (struct vh_pci_addr){d, b, sl, f};
+	*ret = (struct vh_pci_addr){(unsigned)d, (unsigned)b, (unsigned)sl,
+				    (unsigned)(s[6] - '0')};
 	return 0;
 }
 

@@ -89,6 +89,13 @@ static void parse_bad_forms(void **state UNUSED)
 	expect_parse_err("0000:01:00.a", -EINVAL);
 	expect_parse_err("../../../etc", -EINVAL);
 	expect_parse_err("0000:01:00.0/../..", -EINVAL);
+	/* what sscanf's %x would take */
+	expect_parse_err("0x00:01:00.0", -EINVAL);
+	expect_parse_err("0000:+1:00.0", -EINVAL);
+	expect_parse_err("0000:01:-1.0", -EINVAL);
+	expect_parse_err("0000: 1:00.0", -EINVAL);
+	expect_parse_err("+1:00.0", -EINVAL);
+	expect_parse_err("01:00.+", -EINVAL);
 }
 
 static void parse_out_of_range(void **state UNUSED)
