@@ -91,9 +91,17 @@ LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libvfiohooks.a
 
-CLI_SRC := $(wildcard cli/*.c)
+CLI_SRC := $(filter-out cli/twin.c,$(wildcard cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI     := $(BUILD)/vfio-hooks
+# Where the hook is static, the CLI is too, with its dynamically linked
+# twin for what needs libvirt or libudev (cli/twin.c); else one dynamic
+# program.
+ifneq ($(XMLPROG_LDFLAGS),)
+  CLI_DL := $(BUILD)/vfio-hooks-dl
+else
+  CLI_DL :=
+endif
 
 TEST_SUPPORT_SRC := tests/fakesys.c
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
@@ -118,7 +126,7 @@ CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 WRAP     := $(BUILD)/vfio-qemu-wrapper
 WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
-PROGS := $(CLI) $(HOOK) $(WRAP) $(WRAPCHK)
+PROGS := $(CLI) $(CLI_DL) $(HOOK) $(WRAP) $(WRAPCHK)
 
 .PHONY: all bench fuzz install-files check check-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
 all: $(PROGS)
@@ -131,8 +139,16 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+ifneq ($(CLI_DL),)
+$(CLI): $(CLI_OBJ) $(BUILD)/cli/twin.o $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/cli/twin.o $(LIB) $(XMLPROG_LINK)
+
+$(CLI_DL): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
+else
 $(CLI): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
+endif
 
 $(HOOK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
@@ -160,12 +176,14 @@ $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 # The tests run against the sanitizer build, from the source tree's data.
+# The release programs too: the static CLI is compared with its twin.
 check:
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 check-run
+	$(MAKE) --no-print-directory all build/tests/mkfakesys
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 RELEASE_BUILD=$(CURDIR)/build check-run
 
 check-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
-	  tests/check.sh $(UNIT_BIN)
+	  RELEASE_BUILD=$(RELEASE_BUILD) tests/check.sh $(UNIT_BIN)
 
 unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
@@ -217,6 +235,11 @@ install-files:
 	install -m 0755 $(WRAP) $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	@# The static CLI's dynamically linked twin, when built (install.sh
+	@# --no-build has no compiler to tell whether it would be).
+	if [ -x $(BUILD)/vfio-hooks-dl ]; then \
+	  install -m 0755 $(BUILD)/vfio-hooks-dl $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl; \
+	else rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl; fi
 	@# The separate engine of earlier versions (the hook is one program now).
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
 	install -m 0755 $(WRAPCHK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
@@ -239,6 +262,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks

@@ -26,6 +26,16 @@ int cli_sys(struct cli *cli, struct vh_sys **ret);
 /* Profiles: --profiles, then the configuration, then the default path. */
 int cli_profiles(struct cli *cli, struct vh_profiles *ret);
 
+/* The static vfio-hooks hands over to its dynamically linked twin
+ * (cli/twin.c): cli_twin_arm (main) makes the first library asked for run
+ * the twin with @argv; cli_twin_disarm, once output starts, stops that;
+ * cli_twin_now runs it at once.  No-ops in the dynamically linked program
+ * (weak definitions in cli/main.c); each returns only when the twin is not
+ * run. */
+void cli_twin_arm(char **argv);
+void cli_twin_disarm(void);
+void cli_twin_now(void);
+
 /* Exit codes, as documented in vfio-hooks(8). */
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 

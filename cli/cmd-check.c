@@ -60,6 +60,8 @@ static int check_one(void *ud, const char *what, const char *xml)
 		opts.load_ud = run;
 	}
 	r = vh_check_domain(run->sys, &run->profiles, dom, &opts, &rep);
+	/* What follows writes: no handing over to the twin after this. */
+	cli_twin_disarm();
 	if (r < 0 && run->failed)
 		return EXIT_USAGE; /* said */
 	if (r < 0) {
@@ -144,6 +146,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	/* Only a named file can be read again by the twin, and only one
+	 * document's check ends before anything is written. */
+	if (domain || all || !file || streq(file, "-"))
+		cli_twin_now();
 	r = cli_sys(cli, &run.sys);
 	if (r < 0)
 		return EXIT_USAGE;

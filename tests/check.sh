@@ -18,6 +18,11 @@ run() {
 }
 run "$here/run-unit.sh" "$@"
 run "$here/golden/run.sh"
+# The release build's static CLI against its dynamically linked twin (the
+# sanitizer build has one dynamic CLI).
+if [ -n "${RELEASE_BUILD:-}" ] && [ -x "$RELEASE_BUILD/vfio-hooks-dl" ]; then
+	run env BUILD="$RELEASE_BUILD" TWIN_ONLY=1 "$here/golden/run.sh"
+fi
 run "$here/hook/run.sh"
 run "$here/hook/bind.sh"
 run "$here/hook/sriov.sh"

@@ -10,6 +10,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 p=$tmp/payload
 mkdir -p "$p/bin" "$p/xml" "$p/test-profiles" "$p/bad-profiles" "$top/build/e2e-logs"
 cp "$top/build/qemu-hook" "$top/build/vfio-hooks" "$p/bin/"
+# The static CLI's dynamically linked twin, beside it as when installed.
+[ ! -x "$top/build/vfio-hooks-dl" ] || cp "$top/build/vfio-hooks-dl" "$p/bin/"
 # The hook the guest runs is what install.sh installs: where libxml2.a is,
 # one static program (no dynamic loader to start, no library to resolve),
 # without libxml2's HTTP/FTP code (nothing in it can open a socket to a

@@ -1051,6 +1051,23 @@ static void device_busy_companion(void **state UNUSED)
 	assert_string_equal(driver_of(GPU_AUDIO), "snd_hda_intel");
 }
 
+/* Domain "third" (U3) with @devs is refused: @dev is held by @holder
+ * (journal @uuid), and nothing of U3's was written. */
+static void third_busy(const char *devs, const char *dev, const char *holder,
+		       const char *uuid)
+{
+	char want[256];
+
+	domain(2, "third", U3, devs, NULL);
+	assert_int_equal(prepare(2), -EBUSY);
+	snprintf(want, sizeof(want), "[device-busy] %s is held", dev);
+	assert_contains(T.e.msg, want);
+	assert_contains(T.e.msg, holder);
+	snprintf(want, sizeof(want), "%s.journal", uuid);
+	assert_contains(T.e.msg, want);
+	assert_false(journal_exists(U3));
+}
+
 /* Several other journals, one of them corrupt: the first device of the
  * plan that one of them holds is named, whichever journal holds it (the
  * state directory is read once for all the devices, not per device). */
@@ -1063,7 +1080,7 @@ static void device_busy_many_journals(void **state UNUSED)
 	    "override=- reset_method=- reset=1\n";
 	const char *warn = "corrupt";
 	const char *log, *p;
-	int r, warnings = 0;
+	int warnings = 0;
 
 	domain(0, "first", U1, "01:00.0", NULL);
 	prepare_ok(0);
@@ -1072,13 +1089,7 @@ static void device_busy_many_journals(void **state UNUSED)
 
 	/* U1 comes first by name, but the plan's first held device is
 	 * BARE, held by U2 */
-	domain(2, "third", U3, "05:00.0 07:00.0 01:00.0", NULL);
-	r = prepare(2);
-	assert_int_equal(r, -EBUSY);
-	assert_contains(T.e.msg, "[device-busy] " BARE " is held");
-	assert_contains(T.e.msg, "'second'");
-	assert_contains(T.e.msg, U2 ".journal");
-	assert_false(journal_exists(U3));
+	third_busy("05:00.0 07:00.0 01:00.0", BARE, "'second'", U2);
 	assert_string_equal(driver_of(NIC_A), "e1000e");
 
 	/* a corrupt journal naming the GPU still holds it; one warning for
@@ -1086,13 +1097,8 @@ static void device_busy_many_journals(void **state UNUSED)
 	assert_int_equal(
 	    fakesys_put(T.root, "run/vfio-hooks/" U9 ".journal", corrupt), 0);
 	log_reset();
-	domain(2, "third", U3, "05:00.0 41:00.0", NULL);
-	r = prepare(2);
-	assert_int_equal(r, -EBUSY);
-	assert_contains(T.e.msg, "[device-busy] " GPU " is held");
-	assert_contains(T.e.msg, "'(unknown: its journal is corrupt)'");
-	assert_contains(T.e.msg, U9 ".journal");
-	assert_false(journal_exists(U3));
+	third_busy("05:00.0 41:00.0", GPU,
+		   "'(unknown: its journal is corrupt)'", U9);
 	log = vh_buf_str(&T.log);
 	for (p = log; (p = strstr(p, warn)); p += strlen(warn))
 		warnings++;
