@@ -99,6 +99,9 @@ trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/bin"
 cp "$HOOK_FK" "$HOOK_REAL" "$CLI" "$WRAP" \
 	"$top/build/vfio-qemu-wrapper-check" "$T/bin/"
+# The static CLI's twin, beside it as installed (a check that names a
+# device runs it).
+[[ ! -x $top/build/vfio-hooks-dl ]] || cp "$top/build/vfio-hooks-dl" "$T/bin/"
 HOOK_FK=$T/bin/qemu-hook-fk HOOK_REAL=$T/bin/qemu-hook CLI=$T/bin/vfio-hooks WRAP=$T/bin/vfio-qemu-wrapper
 # The hook as libvirt runs it, one program; here built with the fake
 # kernel (the installed build, $HOOK_REAL, would write plain files).
