@@ -172,14 +172,20 @@ $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
+# A stand-in libudev that names every device by its IDs (golden tests).
+FAKEUDEV := $(BUILD)/tests/fakeudev/libudev.so.1
+$(FAKEUDEV): tests/fakeudev.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -shared -Wl,-soname,libudev.so.1 -o $@ $<
+
 $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 # The tests run against the sanitizer build, from the source tree's data.
 # The release programs too: the static CLI is compared with its twin.
 check:
-	$(MAKE) --no-print-directory all build/tests/mkfakesys
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 RELEASE_BUILD=$(CURDIR)/build check-run
+	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(BUILD)/tests/fakeudev/libudev.so.1
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) check-run
 
 check-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \

@@ -33,6 +33,9 @@ int cli_profiles(struct cli *cli, struct vh_profiles *ret);
  * (weak definitions in cli/main.c); each returns only when the twin is not
  * run. */
 void cli_twin_arm(char **argv);
+/* Set for the twin: the path of the static vfio-hooks that ran it (what a
+ * udev rule of `bind --persist` runs). */
+#define CLI_FRONT_ENV "VFIO_HOOKS_FRONT"
 void cli_twin_disarm(void);
 void cli_twin_now(void);
 

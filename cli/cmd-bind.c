@@ -165,13 +165,20 @@ static int begin_result(const struct vh_sys *sys, const char *arg,
 	return 0;
 }
 
+/* The program the udev rule runs: this one; in the twin (vfio-hooks-dl,
+ * cli/twin.c), the vfio-hooks that ran it, which says where it is. */
 static int self_path(char *buf, size_t n)
 {
+	const char *front = secure_getenv(CLI_FRONT_ENV), *base;
 	ssize_t l = readlink("/proc/self/exe", buf, n - 1);
 
 	if (l <= 0)
 		return -errno;
 	buf[l] = '\0';
+	base = strrchr(buf, '/');
+	if (front && front[0] == '/' && base && streq(base, "/vfio-hooks-dl") &&
+	    access(front, X_OK) == 0)
+		snprintf(buf, n, "%s", front);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/paths.h"
@@ -60,17 +61,23 @@ static int check_one(void *ud, const char *what, const char *xml)
 		opts.load_ud = run;
 	}
 	r = vh_check_domain(run->sys, &run->profiles, dom, &opts, &rep);
-	/* What follows writes: no handing over to the twin after this. */
-	cli_twin_disarm();
 	if (r < 0 && run->failed)
 		return EXIT_USAGE; /* said */
 	if (r < 0) {
+		cli_twin_disarm();
 		fprintf(stderr, "vfio-hooks: checking %s: %s\n", what,
 			strerror(-r));
 		return EXIT_USAGE;
 	}
-	if (run->cli->json) {
+	/* The report names devices (the JSON one every device): made before
+	 * anything is written, a name it needs can still hand over to the
+	 * twin; not after. */
+	if (run->cli->json)
 		vh_report_json(&rep, &out);
+	else
+		vh_report_text(&rep, &out);
+	cli_twin_disarm();
+	if (run->cli->json) {
 		if (run->array) {
 			vh_buf_printf(&run->out, "%s%s",
 				      run->n_json++ ? "," : "",
@@ -79,7 +86,6 @@ static int check_one(void *ud, const char *what, const char *xml)
 			fputs(vh_buf_str(&out), stdout);
 		}
 	} else {
-		vh_report_text(&rep, &out);
 		fputs(vh_buf_str(&out), stdout);
 	}
 	r = rep.n_error ? EXIT_FINDINGS : EXIT_OK;
@@ -146,10 +152,15 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* Only a named file can be read again by the twin, and only one
-	 * document's check ends before anything is written. */
-	if (domain || all || !file || streq(file, "-"))
-		cli_twin_now();
+	/* Only a regular file can be read again by the twin (not standard
+	 * input, a pipe or a FIFO), and only one document's check ends
+	 * before anything is written. */
+	{
+		struct stat st;
+		if (domain || all || !file || streq(file, "-") ||
+		    stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+			cli_twin_now();
+	}
 	r = cli_sys(cli, &run.sys);
 	if (r < 0)
 		return EXIT_USAGE;

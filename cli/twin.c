@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,13 +41,24 @@ void cli_twin_disarm(void)
 /* Returns only when the twin could not be run (twin_errno says why). */
 static void run_twin(char *path, size_t n)
 {
+	char self[PATH_MAX];
+	ssize_t k;
+
 	vh_sibling_path("vfio-hooks-dl", VH_LIBEXECDIR, path, n);
 	if (!twin_argv)
 		return;
+	/* This program's path, for what names it (the udev rule of `bind
+	 * --persist` runs vfio-hooks, not its twin). */
+	k = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (k > 0) {
+		self[k] = '\0';
+		setenv(CLI_FRONT_ENV, self, 1);
+	}
 	fflush(NULL);
 	execv(path, twin_argv);
 	twin_errno = errno;
 	twin_argv = NULL; /* once */
+	unsetenv(CLI_FRONT_ENV);
 }
 
 void cli_twin_now(void)
@@ -65,7 +77,7 @@ int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n,
 	run_twin(path, sizeof(path));
 	snprintf(why, why_len,
 		 "%s: the static vfio-hooks loads no library, and its "
-		 "dynamically linked twin %s %s",
+		 "dynamically linked twin %s: %s",
 		 lib, path,
 		 twin_errno ? strerror(twin_errno) : "was not run here");
 	return -1;

@@ -438,8 +438,12 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 		char vf[VH_PCI_ADDR_LEN];
 		struct vh_journal other;
 		int i = find_holder(en, dirfd, j->uuid, true, vfs, k, &other);
-		if (i < 0)
+		if (i == -ENOENT)
 			goto remove;
+		if (i < 0) { /* keep them: another domain may use one */
+			free(vfs);
+			return vh_err_set(e, i, "%s: out of memory.", pf);
+		}
 		vh_pci_addr_format(&vfs[i], vf);
 		free(vfs);
 		/* Hand the record over: appended under the state lock. */
@@ -591,8 +595,9 @@ bool vh_uuid_is_manual(const char *uuid)
 /* Which of the @n addresses @a a journal other than @self's holds
  * (bindings by `vfio-hooks bind` count only with @manual): the index of
  * the first, with its holder in @ret (the first journal by name that holds
- * it); -1 for none.  The state directory is listed and each journal read
- * once, whatever the number of devices. */
+ * it); -ENOENT for none, -ENOMEM when it could not tell.  The state
+ * directory is listed and each journal read once, whatever the number of
+ * devices. */
 static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 		       bool manual, const struct vh_pci_addr *a, size_t n,
 		       struct vh_journal *ret)
@@ -601,13 +606,19 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 	char **uuids = NULL;
 	struct vh_journal *js = NULL;
 	unsigned char *st = NULL;
-	int nj = vh_journal_list(dirfd, &uuids), found = -1, by = -1;
+	int nj = vh_journal_list(dirfd, &uuids), found = -ENOENT, by = -1;
 
 	if (nj > 0) {
 		js = calloc((size_t)nj, sizeof(*js));
 		st = calloc((size_t)nj, sizeof(*st));
+		if (!js || !st) {
+			free(js);
+			free(st);
+			vh_strv_free(uuids);
+			return -ENOMEM; /* never "not held" */
+		}
 	}
-	for (int k = 0; js && st && k < nj; k++) {
+	for (int k = 0; k < nj; k++) {
 		struct vh_err e = {0};
 		if ((self && streq(uuids[k], self)) ||
 		    (!manual && vh_uuid_is_manual(uuids[k])))
@@ -621,7 +632,7 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 		/* Unreadable: a device it names is still taken. */
 		st[k] = UNREADABLE;
 	}
-	for (size_t i = 0; js && st && found < 0 && i < n; i++) {
+	for (size_t i = 0; nj > 0 && found < 0 && i < n; i++) {
 		char name[VH_PCI_ADDR_LEN];
 		vh_pci_addr_format(&a[i], name);
 		for (int k = 0; found < 0 && k < nj; k++) {
@@ -647,7 +658,7 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 		snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuids[by]);
 		snprintf(ret->file, sizeof(ret->file), "%s.journal", uuids[by]);
 	}
-	for (int k = 0; js && st && k < nj; k++)
+	for (int k = 0; k < nj; k++)
 		if (st[k] == LOADED)
 			vh_journal_done(&js[k]);
 	free(js);
@@ -666,14 +677,16 @@ int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
 	r = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
 	if (r < 0)
 		return r;
-	r = find_holder(en, dirfd, NULL, true, addr, 1, &j) >= 0;
+	r = find_holder(en, dirfd, NULL, true, addr, 1, &j);
 	close(dirfd);
-	if (r > 0) {
-		snprintf(name, n, "%s", j.domain ? j.domain : "");
-		snprintf(uuid, un, "%s", j.uuid);
-		vh_journal_done(&j);
-	}
-	return r;
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	snprintf(name, n, "%s", j.domain ? j.domain : "");
+	snprintf(uuid, un, "%s", j.uuid);
+	vh_journal_done(&j);
+	return 1;
 }
 
 static int prepare_one(struct vh_engine *en, struct vh_journal *j,
@@ -1026,6 +1039,10 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		i = find_holder(en, s.dirfd, dom->uuid, false, addrs, p.n,
 				&other);
 		free(addrs);
+		if (i == -ENOMEM) {
+			r = vh_err_set(e, i, "Out of memory.");
+			goto out;
+		}
 		if (i >= 0) {
 			r = vh_err_set(
 			    e, -EBUSY,
@@ -1239,7 +1256,12 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
 	r = open_state(en, &s, e);
 	if (r < 0)
 		return r;
-	if (find_holder(en, s.dirfd, uuid, false, a, 1, &other) >= 0) {
+	r = find_holder(en, s.dirfd, uuid, false, a, 1, &other);
+	if (r == -ENOMEM) {
+		close_state(&s);
+		return vh_err_set(e, r, "Out of memory.");
+	}
+	if (r >= 0) {
 		r = vh_err_set(e, -EBUSY,
 			       "[device-busy] %s is held by domain '%s' "
 			       "(journal /run/vfio-hooks/%s): it goes back "

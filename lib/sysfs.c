@@ -472,7 +472,8 @@ int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		ssize_t k = getdents64(fd, buf, sizeof(buf));
+		/* the system call: glibc has a wrapper only since 2.30 */
+		ssize_t k = syscall(SYS_getdents64, fd, buf, sizeof(buf));
 		if (k < 0) {
 			vh_strv_free(v);
 			return -errno;

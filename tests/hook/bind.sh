@@ -101,7 +101,7 @@ mkdir -p "$D/root/$RULES"; snap "$D/root" >"$D/before" # as on every host
 cli "$D" --companions any bind --persist 0000:05:00.0
 rule=$D/root/$RULES/90-vfio-hooks-0000:05:00.0.rules
 check persist-with-companion "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:05:00.0)" = vfio-pci ] && [ "$(driver_of "$D" 0000:06:00.0)" = vfio-pci ] &&
-	[ "$(grep -c '^ACTION=="add", SUBSYSTEM=="pci", KERNEL=="0000:0[56]:00.0", ATTR{vendor}=="0x[0-9a-f]*", ATTR{device}=="0x[0-9a-f]*", ATTR{driver_override}="vfio-pci", RUN{builtin}+="kmod load vfio-pci", RUN+="/[^ ]* bind --boot --driver vfio-pci 0000:0[56]:00.0"$' "$rule")" = 2 ] &&
+	[ "$(grep -c '^ACTION=="add", SUBSYSTEM=="pci", KERNEL=="0000:0[56]:00.0", ATTR{vendor}=="0x[0-9a-f]*", ATTR{device}=="0x[0-9a-f]*", ATTR{driver_override}="vfio-pci", RUN{builtin}+="kmod load vfio-pci", RUN+="'"$CLI"' bind --boot --driver vfio-pci 0000:0[56]:00.0"$' "$rule")" = 2 ] &&
 	[ "$(stat -c %a "$rule")" = 644 ]; echo $?)" "rc=$rc" "$rule"
 cli "$D" unbind --persist 0000:05:00.0
 check unpersist-restores "$([ $rc = 0 ] && pristine "$D" && [ ! -e "$rule" ]; echo $?)" "rc=$rc $(diff "$D/before" "$D/after" | head)" "$D/err"

@@ -449,17 +449,21 @@ static void list_sorted(void **state UNUSED)
 	assert_int_equal(vh_sys_list(T.sys, &v, "/sys/d/zeta"), -ENOTDIR);
 	assert_ptr_equal(v, (char **)0x1);
 
-	/* many entries (the array grows) */
+	/* many entries (the array grows; names long enough that the
+	 * directory takes several reads of the kernel's entries) */
 	mkdir_at("sys/many");
-	for (int i = 99; i >= 0; i--) {
-		snprintf(rel, sizeof(rel), "sys/many/n%03d", i);
+	for (int i = 399; i >= 0; i--) {
+		snprintf(rel, sizeof(rel),
+			 "sys/many/n%03d-a-name-of-forty-characters-", i);
 		put(rel, "");
 	}
 	v = NULL;
-	assert_int_equal(vh_sys_list(T.sys, &v, "/sys/many"), 100);
-	assert_string_equal(v[0], "n000");
-	assert_string_equal(v[99], "n099");
-	assert_null(v[100]);
+	assert_int_equal(vh_sys_list(T.sys, &v, "/sys/many"), 400);
+	assert_string_equal(v[0], "n000-a-name-of-forty-characters-");
+	assert_string_equal(v[399], "n399-a-name-of-forty-characters-");
+	for (int i = 1; i < 400; i++)
+		assert_true(strcmp(v[i - 1], v[i]) < 0);
+	assert_null(v[400]);
 	vh_strv_free(v);
 }
 
