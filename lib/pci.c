@@ -252,6 +252,37 @@ static int read_optional_int(const struct vh_sys *sys, struct vh_pci_dev *d,
 	return (int)v;
 }
 
+/* "pci:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdTTTTTTTTbcBBscSSiII" (hex digits of
+ * either case: kernels before 5.10 print the last two in lower case). */
+static int modalias_parse(const char *s, struct vh_pci_dev *d)
+{
+	static const struct {
+		const char *tag;
+		unsigned digits;
+	} f[] = {{"pci:v", 8}, {"d", 8},  {"sv", 8}, {"sd", 8},
+		 {"bc", 2},    {"sc", 2}, {"i", 2}};
+	long v[ELEMENTSOF(f)];
+
+	for (size_t i = 0; i < ELEMENTSOF(f); i++) {
+		size_t l = strlen(f[i].tag);
+		if (strncmp(s, f[i].tag, l) != 0)
+			return -EBADMSG;
+		s += l;
+		v[i] = hexrun(s, f[i].digits);
+		if (v[i] < 0 || (i < 4 && v[i] > 0xffff))
+			return -EBADMSG;
+		s += f[i].digits;
+	}
+	if (*s)
+		return -EBADMSG;
+	d->vendor = (uint16_t)v[0];
+	d->device = (uint16_t)v[1];
+	d->subsys_vendor = (uint16_t)v[2];
+	d->subsys_device = (uint16_t)v[3];
+	d->class = (uint32_t)(v[4] << 16 | v[5] << 8 | v[6]);
+	return 0;
+}
+
 int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 		    struct vh_pci_dev *ret)
 {
@@ -261,12 +292,23 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 			       .sys_writes = vh_sys_writes(sys)};
 	uint8_t cfg[4096];
 	unsigned long long v = 0;
-	char grp[32];
+	char grp[32], alias[80];
 	size_t len;
 	int r;
 
 	vh_pci_addr_format(addr, d.name);
-	/* Its vendor first: a device that has one exists (one stat saved). */
+	/* The IDs and the class in one read: modalias prints the same fields
+	 * of the kernel's pci_dev as vendor, device, subsystem_vendor,
+	 * subsystem_device and class (drivers/pci/pci-sysfs.c, since 2.6.12):
+	 * 3 system calls instead of 15.  A device that has one exists. */
+	if (vh_sys_read_str(sys, alias, sizeof(alias), DEV "modalias",
+			    d.name) == 0 &&
+	    modalias_parse(alias, &d) == 0) {
+		d.present = true;
+		goto ids_read;
+	}
+	/* Else the five files; its vendor first: a device that has one
+	 * exists (one stat saved). */
 	r = vh_sys_read_uint(sys, &v, DEV "vendor", d.name);
 	if (r < 0) {
 		int x = vh_sys_exists(sys, DEV, d.name);
@@ -289,6 +331,7 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 	d.subsys_vendor = r > 0 ? (uint16_t)r : 0;
 	r = read_optional_int(sys, &d, "subsystem_device");
 	d.subsys_device = r > 0 ? (uint16_t)r : 0;
+ids_read:
 
 	r = vh_sys_link_name(sys, d.driver, sizeof(d.driver), DEV "driver",
 			     d.name);

@@ -164,11 +164,22 @@ static void copy_link(struct tar *t, const struct vh_sys *sys,
 }
 
 static const char *const dev_files[] = {
-    "vendor",		"device",	   "subsystem_vendor",
-    "subsystem_device", "class",	   "revision",
-    "config",		"reset_method",	   "driver_override",
-    "sriov_totalvfs",	"sriov_numvfs",	   "sriov_offset",
-    "sriov_stride",	"sriov_vf_device", "sriov_drivers_autoprobe",
+    "vendor",
+    "device",
+    "subsystem_vendor",
+    "subsystem_device",
+    "class",
+    "modalias",
+    "revision",
+    "config",
+    "reset_method",
+    "driver_override",
+    "sriov_totalvfs",
+    "sriov_numvfs",
+    "sriov_offset",
+    "sriov_stride",
+    "sriov_vf_device",
+    "sriov_drivers_autoprobe",
     "numa_node",
 };
 

@@ -356,6 +356,9 @@ static int build_dev(const char *root, struct dev *d)
 	A("subsystem_vendor", "0x%04x\n", d->sv);
 	A("subsystem_device", "0x%04x\n", d->sd);
 	A("class", "0x%06x\n", d->cls);
+	A("modalias", "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n",
+	  d->vendor, d->device, d->sv, d->sd, (d->cls >> 16) & 0xff,
+	  (d->cls >> 8) & 0xff, d->cls & 0xff);
 	A("revision", "0x%02x\n", d->rev);
 	A("driver_override", "%s\n", d->override[0] ? d->override : "(null)");
 	if (!d->reset_none) {

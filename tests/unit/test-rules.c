@@ -617,7 +617,8 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 	"0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "                \
 	"driver=vfio-pci group=1\n"
 
-/* The AIC100 host with its vendor file holding @value. */
+/* The AIC100 host with its vendor file holding @value (and no modalias,
+ * which would give the IDs without it). */
 static void aic_host_vendor(const char *value)
 {
 	host(AIC_HOST);
@@ -625,6 +626,10 @@ static void aic_host_vendor(const char *value)
 				     "sys/bus/pci/devices/0000:01:00.0/vendor",
 				     value),
 			 0);
+	assert_int_equal(
+	    fakesys_put(T.root, "sys/bus/pci/devices/0000:01:00.0/modalias",
+			""),
+	    0);
 }
 
 static void bad_address_details(void **state UNUSED)
@@ -1573,12 +1578,16 @@ static void unrelated_broken_devices_ignored(void **state UNUSED)
 	     "group=4\n"
 	     "0000:05:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
 	     "group=5\n");
-	/* 03:00.0: config is a directory, vendor is garbage. */
+	/* 03:00.0: config is a directory, vendor (and modalias) garbage. */
 	break_config("0000:03:00.0");
 	assert_int_equal(fakesys_put(T.root,
 				     "sys/bus/pci/devices/0000:03:00.0/vendor",
 				     "\x01\x02garbage"),
 			 0);
+	assert_int_equal(
+	    fakesys_put(T.root, "sys/bus/pci/devices/0000:03:00.0/modalias",
+			"pci:garbage"),
+	    0);
 	/* 04:00.0: its sysfs link loops. */
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:04:00.0", T.root);
 	assert_int_equal(unlink(p), 0);

@@ -756,6 +756,9 @@ static void pci_dev_read_errors_recorded(void **state UNUSED)
 
 	build("0000:01:00.0 id=17cb:a100 class=0x120000 group=3\n");
 	put("sys/bus/pci/devices/0000:01:00.0/vendor", "0x117cb\n");
+	/* a vendor out of range in modalias too: the files are read */
+	put("sys/bus/pci/devices/0000:01:00.0/modalias",
+	    "pci:v000117CBd0000A100sv00000000sd00000000bc12sc00i00\n");
 	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
 	assert_true(d.present);
 	assert_int_equal(d.err, -EBADMSG);
@@ -1092,6 +1095,10 @@ static void pci_dev_read_lean(void **state UNUSED)
 		snprintf(p, sizeof(p),
 			 "%s/sys/bus/pci/devices/0000:01:00.0/vendor", T.root);
 		assert_int_equal(unlink(p), 0);
+		snprintf(p, sizeof(p),
+			 "%s/sys/bus/pci/devices/0000:01:00.0/modalias",
+			 T.root);
+		assert_int_equal(unlink(p), 0);
 	}
 	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
 	assert_true(d.present);
@@ -1103,6 +1110,61 @@ static void pci_dev_read_lean(void **state UNUSED)
 	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), -ENODEV);
 	assert_false(d.present);
 	assert_int_equal(d.err, 0);
+}
+
+/* modalias gives the IDs and the class in one read (the five files are
+ * not needed); one not in the kernel's form sends the read to the files. */
+static void pci_dev_read_modalias(void **state UNUSED)
+{
+	static const char *const files[] = {"vendor", "device", "class",
+					    "subsystem_vendor",
+					    "subsystem_device"};
+	static const char *const bad[] = {
+	    "",
+	    "pci:v000017CBd0000A100sv000017CBsd00000100bc12sc00",
+	    "pci:v000017CBd0000A100sv000017CBsd00000100bc12sc00i00x",
+	    "pci:v000017CBd0001A100sv000017CBsd00000100bc12sc00i00",
+	    "pci:v000017CBd0000A100sv000017CBsd00000100bc12sc00i0g",
+	    "usb:v000017CBd0000A100sv000017CBsd00000100bc12sc00i00",
+	    "pci:v 00017CBd0000A100sv000017CBsd00000100bc12sc00i00",
+	};
+	struct vh_pci_addr a = {0, 1, 0, 0};
+	struct vh_pci_dev d;
+	char rel[128], p[4200];
+
+	build("0000:01:00.0 id=17cb:a100 subsys=17cb:0100 class=0x120000 "
+	      "group=3\n");
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/%s",
+			 T.root, files[i]);
+		assert_int_equal(unlink(p), 0);
+	}
+	/* the interface byte in lower case, as kernels before 5.10 */
+	put("sys/bus/pci/devices/0000:01:00.0/modalias",
+	    "pci:v000017CBd0000A100sv000017CBsd00000100bc12sc00i0a\n");
+	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+	assert_true(d.present);
+	assert_int_equal(d.err, 0);
+	assert_int_equal(d.vendor, 0x17cb);
+	assert_int_equal(d.device, 0xa100);
+	assert_int_equal(d.subsys_vendor, 0x17cb);
+	assert_int_equal(d.subsys_device, 0x0100);
+	assert_int_equal(d.class, 0x12000a);
+
+	/* not the kernel's form: the files, which say otherwise here */
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		snprintf(rel, sizeof(rel),
+			 "sys/bus/pci/devices/0000:01:00.0/%s", files[i]);
+		put(rel, i == 2 ? "0x020000\n" : "0x1234\n");
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		put("sys/bus/pci/devices/0000:01:00.0/modalias", bad[i]);
+		assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
+		if (d.vendor != 0x1234 || d.device != 0x1234 ||
+		    d.subsys_vendor != 0x1234 || d.class != 0x020000)
+			fail_msg("modalias '%s' was taken", bad[i]);
+		assert_int_equal(d.err, 0);
+	}
 }
 
 /* Config space: 4096 bytes for a PF (its SR-IOV capability is extended),
@@ -1186,6 +1248,7 @@ int main(void)
 	    T_(writes_counted),
 	    T_(pci_dev_read_lean),
 	    T_(pci_dev_read_config_extent),
+	    T_(pci_dev_read_modalias),
 	    T_(write_bounded_ok),
 	    T_(write_bounded_fifo_times_out),
 	    T_(write_unbounded_fifo_with_reader),
