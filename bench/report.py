@@ -488,7 +488,7 @@ if wr0 and di0 and sh0:
         ms(wr0["median_us"] - di0["median_us"]), x(wr0["median_us"] / di0["median_us"])))
 f16 = fits.get(("start", 4096))
 if f16 and floor():
-    bounds.append("16 hostdevs within 2.5× the floor (%s ms): `start` writes nothing (it checks the domain and verifies the devices), so it is the hook's own work: %s ms, of which %s µs per hostdev (the slope on the 4,096-function host: the sysfs reads of a device, 34 system calls, and its checks) and %s ms for the process, the profiles and the domain XML. `prepare` adds the writes: without the fake kernel's own time it is %s ms." % (
+    bounds.append("16 hostdevs within 2.5× the floor (%s ms): `start` writes nothing (it checks the domain and verifies the devices), so it is the hook's own work: %s ms, of which %s µs per hostdev (the slope on the 4,096-function host: the sysfs reads of a device, 22 system calls, and its checks) and %s ms for the process, the profiles and the domain XML. `prepare` adds the writes: without the fake kernel's own time it is %s ms." % (
         ms(2.5 * floor()), ms(ours("start", 4096, 16)["median_us"]), "%.0f" % f16[1], ms(f16[0]),
         ms(net("prepare", 4096, 16)) if ours("prepare", 4096, 16) else "–"))
 if cli_v:
