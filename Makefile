@@ -184,7 +184,7 @@ $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 # The tests run against the sanitizer build, from the source tree's data.
 # The release programs too: the static CLI is compared with its twin.
 check:
-	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(BUILD)/tests/fakeudev/libudev.so.1
+	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(FAKEUDEV)
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) check-run
 
 check-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
@@ -195,7 +195,7 @@ unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
 	  tests/run-unit.sh $(UNIT_BIN)
 
-golden: $(PROGS) $(TOOL_BIN)
+golden: $(PROGS) $(TOOL_BIN) $(if $(CLI_DL),$(FAKEUDEV))
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml BUILD=$(BUILD) tests/golden/run.sh
 
 hooktest: $(TOOL_BIN)

@@ -5,9 +5,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -165,6 +167,34 @@ static int begin_result(const struct vh_sys *sys, const char *arg,
 	return 0;
 }
 
+#ifndef VH_LIBEXECDIR
+#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
+#endif
+
+/* Whether @front, which says it ran this twin, is a vfio-hooks that runs
+ * this very program: owned by root (or whoever runs this), writable by no
+ * one else, and its twin (beside it, else in LIBEXECDIR) this file. */
+static bool front_of_self(const char *front)
+{
+	char dir[PATH_MAX], twin[PATH_MAX + 16];
+	const char *slash = strrchr(front, '/');
+	struct stat f, t, self;
+
+	if (front[0] != '/' || !slash || !streq(slash, "/vfio-hooks") ||
+	    (size_t)(slash - front) >= sizeof(dir) || stat(front, &f) < 0 ||
+	    !S_ISREG(f.st_mode) || (f.st_uid != 0 && f.st_uid != geteuid()) ||
+	    (f.st_mode & 022) || access(front, X_OK) < 0 ||
+	    stat("/proc/self/exe", &self) < 0)
+		return false;
+	memcpy(dir, front, (size_t)(slash - front));
+	dir[slash - front] = '\0';
+	snprintf(twin, sizeof(twin), "%s/vfio-hooks-dl", dir);
+	if (access(twin, X_OK) < 0)
+		snprintf(twin, sizeof(twin), "%s/vfio-hooks-dl", VH_LIBEXECDIR);
+	return stat(twin, &t) == 0 && t.st_dev == self.st_dev &&
+	       t.st_ino == self.st_ino;
+}
+
 /* The program the udev rule runs: this one; in the twin (vfio-hooks-dl,
  * cli/twin.c), the vfio-hooks that ran it, which says where it is. */
 static int self_path(char *buf, size_t n)
@@ -176,8 +206,8 @@ static int self_path(char *buf, size_t n)
 		return -errno;
 	buf[l] = '\0';
 	base = strrchr(buf, '/');
-	if (front && front[0] == '/' && base && streq(base, "/vfio-hooks-dl") &&
-	    access(front, X_OK) == 0)
+	if (front && base && streq(base, "/vfio-hooks-dl") &&
+	    front_of_self(front))
 		snprintf(buf, n, "%s", front);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vfio-hooks check: judge domain XMLs against their devices' needs. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,6 +122,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	const char *domain = NULL, *uri = NULL, *file = NULL;
 	bool all = false;
 	struct run run = {.cli = cli};
+	_cleanup_close_ int fd = -1;
 	struct vh_err e = {0};
 	int c, r;
 
@@ -153,13 +155,26 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 
 	/* Only a regular file can be read again by the twin (not standard
-	 * input, a pipe or a FIFO), and only one document's check ends
-	 * before anything is written. */
-	{
+	 * input, a pipe or a FIFO, which opening would consume), and only
+	 * one document's check ends before anything is written. */
+	if (file && !streq(file, "-") && !domain && !all) {
 		struct stat st;
-		if (domain || all || !file || streq(file, "-") ||
-		    stat(file, &st) < 0 || !S_ISREG(st.st_mode))
-			cli_twin_now();
+		if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+			cli_twin_now(); /* else read below, as it comes */
+		} else {
+			fd = open(file,
+				  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			/* Replaced by something else since: read below, no
+			 * hand-over (names as numbers, if needed). */
+			if (fd >= 0 &&
+			    (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+				close(fd);
+				fd = -1;
+				cli_twin_disarm();
+			}
+		}
+	} else {
+		cli_twin_now();
 	}
 	r = cli_sys(cli, &run.sys);
 	if (r < 0)
@@ -183,7 +198,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		size_t len;
 		const char *what =
 		    file && !streq(file, "-") ? file : "standard input";
-		if (what == file)
+		if (fd >= 0)
+			r = vh_read_fd_capped(fd, file, VH_XML_MAX_BYTES, &buf,
+					      &len, &e);
+		else if (what == file) /* and its error, if any */
 			r = vh_read_file_capped(file, VH_XML_MAX_BYTES, &buf,
 						&len, &e);
 		else

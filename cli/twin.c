@@ -53,6 +53,8 @@ static void run_twin(char *path, size_t n)
 	if (k > 0) {
 		self[k] = '\0';
 		setenv(CLI_FRONT_ENV, self, 1);
+	} else {
+		unsetenv(CLI_FRONT_ENV);
 	}
 	fflush(NULL);
 	execv(path, twin_argv);

@@ -442,7 +442,12 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 			goto remove;
 		if (i < 0) { /* keep them: another domain may use one */
 			free(vfs);
-			return vh_err_set(e, i, "%s: out of memory.", pf);
+			return vh_err_set(
+			    e, i,
+			    "%s: cannot tell whether another "
+			    "domain uses its VFs (the journals in "
+			    "/run/vfio-hooks: %s); they stay.",
+			    pf, strerror(-i));
 		}
 		vh_pci_addr_format(&vfs[i], vf);
 		free(vfs);
@@ -595,7 +600,7 @@ bool vh_uuid_is_manual(const char *uuid)
 /* Which of the @n addresses @a a journal other than @self's holds
  * (bindings by `vfio-hooks bind` count only with @manual): the index of
  * the first, with its holder in @ret (the first journal by name that holds
- * it); -ENOENT for none, -ENOMEM when it could not tell.  The state
+ * it); -ENOENT for none, another -errno when it could not tell.  The state
  * directory is listed and each journal read once, whatever the number of
  * devices. */
 static int find_holder(struct vh_engine *en, int dirfd, const char *self,
@@ -608,6 +613,8 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 	unsigned char *st = NULL;
 	int nj = vh_journal_list(dirfd, &uuids), found = -ENOENT, by = -1;
 
+	if (nj < 0) /* unknown is never "not held" */
+		return nj;
 	if (nj > 0) {
 		js = calloc((size_t)nj, sizeof(*js));
 		st = calloc((size_t)nj, sizeof(*st));
@@ -1039,8 +1046,12 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		i = find_holder(en, s.dirfd, dom->uuid, false, addrs, p.n,
 				&other);
 		free(addrs);
-		if (i == -ENOMEM) {
-			r = vh_err_set(e, i, "Out of memory.");
+		if (i < 0 && i != -ENOENT) {
+			r = vh_err_set(e, i,
+				       "Cannot tell whether another domain "
+				       "holds the devices (the journals in "
+				       "/run/vfio-hooks: %s).",
+				       strerror(-i));
 			goto out;
 		}
 		if (i >= 0) {
@@ -1257,9 +1268,12 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
 	if (r < 0)
 		return r;
 	r = find_holder(en, s.dirfd, uuid, false, a, 1, &other);
-	if (r == -ENOMEM) {
+	if (r < 0 && r != -ENOENT) {
 		close_state(&s);
-		return vh_err_set(e, r, "Out of memory.");
+		return vh_err_set(e, r,
+				  "%s: cannot tell whether a domain holds it "
+				  "(the journals in /run/vfio-hooks: %s).",
+				  name, strerror(-r));
 	}
 	if (r >= 0) {
 		r = vh_err_set(e, -EBUSY,

@@ -563,10 +563,12 @@ int vh_journal_list(int dirfd, char ***ret)
 			continue;
 		nv = realloc(v, (n + 2) * sizeof(*nv));
 		if (!nv)
-			break;
+			goto oom;
 		v = nv;
 		v[n] = strndup(de->d_name, 36);
-		if (!v[n] || !vh_uuid_valid(v[n])) {
+		if (!v[n])
+			goto oom;
+		if (!vh_uuid_valid(v[n])) {
 			free(v[n]);
 			v[n] = NULL;
 			continue;
@@ -581,6 +583,12 @@ int vh_journal_list(int dirfd, char ***ret)
 	qsort(v, n, sizeof(*v), cmp_str);
 	*ret = v;
 	return (int)n;
+oom: /* a list with a journal left out would say its devices are free */
+	closedir(d);
+	if (v)
+		v[n] = NULL;
+	vh_strv_free(v);
+	return -ENOMEM;
 }
 
 static void on_alarm(int sig)

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The value of exactly @n hex digits at @s, or -1. */
-static long hexrun(const char *s, size_t n)
+/* The value of exactly @n (at most 8) hex digits at @s, or -1. */
+static long long hexrun(const char *s, size_t n)
 {
-	long v = 0;
+	long long v = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -26,7 +26,7 @@ static long hexrun(const char *s, size_t n)
 
 int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 {
-	long d = 0, b, sl;
+	long long d = 0, b, sl;
 	size_t len;
 
 	if (!s)
@@ -253,7 +253,7 @@ static int read_optional_int(const struct vh_sys *sys, struct vh_pci_dev *d,
 }
 
 /* "pci:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdTTTTTTTTbcBBscSSiII" (hex digits of
- * either case: kernels before 5.10 print the last two in lower case). */
+ * either case: older kernels print the interface byte in lower case). */
 static int modalias_parse(const char *s, struct vh_pci_dev *d)
 {
 	static const struct {
@@ -261,7 +261,7 @@ static int modalias_parse(const char *s, struct vh_pci_dev *d)
 		unsigned digits;
 	} f[] = {{"pci:v", 8}, {"d", 8},  {"sv", 8}, {"sd", 8},
 		 {"bc", 2},    {"sc", 2}, {"i", 2}};
-	long v[ELEMENTSOF(f)];
+	long long v[ELEMENTSOF(f)];
 
 	for (size_t i = 0; i < ELEMENTSOF(f); i++) {
 		size_t l = strlen(f[i].tag);

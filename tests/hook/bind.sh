@@ -101,7 +101,7 @@ mkdir -p "$D/root/$RULES"; snap "$D/root" >"$D/before" # as on every host
 cli "$D" --companions any bind --persist 0000:05:00.0
 rule=$D/root/$RULES/90-vfio-hooks-0000:05:00.0.rules
 check persist-with-companion "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:05:00.0)" = vfio-pci ] && [ "$(driver_of "$D" 0000:06:00.0)" = vfio-pci ] &&
-	[ "$(grep -c '^ACTION=="add", SUBSYSTEM=="pci", KERNEL=="0000:0[56]:00.0", ATTR{vendor}=="0x[0-9a-f]*", ATTR{device}=="0x[0-9a-f]*", ATTR{driver_override}="vfio-pci", RUN{builtin}+="kmod load vfio-pci", RUN+="'"$CLI"' bind --boot --driver vfio-pci 0000:0[56]:00.0"$' "$rule")" = 2 ] &&
+	[ "$(grep -c '^ACTION=="add", SUBSYSTEM=="pci", KERNEL=="0000:0[56]:00.0", ATTR{vendor}=="0x[0-9a-f]*", ATTR{device}=="0x[0-9a-f]*", ATTR{driver_override}="vfio-pci", RUN{builtin}+="kmod load vfio-pci", RUN+="'"$(readlink -f "$CLI")"' bind --boot --driver vfio-pci 0000:0[56]:00.0"$' "$rule")" = 2 ] &&
 	[ "$(stat -c %a "$rule")" = 644 ]; echo $?)" "rc=$rc" "$rule"
 cli "$D" unbind --persist 0000:05:00.0
 check unpersist-restores "$([ $rc = 0 ] && pristine "$D" && [ ! -e "$rule" ]; echo $?)" "rc=$rc $(diff "$D/before" "$D/after" | head)" "$D/err"
@@ -128,6 +128,23 @@ check unbind-after-boot "$([ $rc = 0 ] && pristine "$D" && grep -q 'still bound 
 	"rc=$rc $(diff "$D/before" "$D/after" | head)" "$D/err"
 cli "$D" unbind --persist 0000:02:00.0
 check unpersist-after-boot "$([ $rc = 0 ] && [ ! -e "$rule" ] && grep -q 'persistent binding removed' "$D/out"; echo $?)" "rc=$rc" "$D/err"
+
+# Run as the dynamically linked twin (vfio-hooks-dl) of a static
+# vfio-hooks, the rule runs the front program, which the twin is told of
+# (VFIO_HOOKS_FRONT, cli/twin.c), when that program is one whose twin this
+# is; never a path the environment merely names.
+mkdir -p "$T/inst" "$T/other"
+cp "$CLI" "$T/inst/vfio-hooks-dl"; cp "$CLI" "$T/inst/vfio-hooks"; cp "$CLI" "$T/evil"
+cp "$CLI" "$T/other/vfio-hooks" # a vfio-hooks whose twin is not this one
+for front in "$T/inst/vfio-hooks" "$T/evil" "$T/other/vfio-hooks"; do
+	cli "$D" unbind --persist 0000:02:00.0
+	(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_FRONT=$front "$T/inst/vfio-hooks-dl" bind --persist 0000:02:00.0 \
+		>"$D/out" 2>"$D/err"); rc=$?
+	want=$T/inst/vfio-hooks-dl; [ "$front" = "$T/inst/vfio-hooks" ] && want=$front
+	check "persist-front-${front#"$T"/}" "$([ $rc = 0 ] && grep -qF "RUN+=\"$want bind --boot" "$rule"; echo $?)" \
+		"rc=$rc want $want" "$rule"
+done
+cli "$D" unbind --persist 0000:02:00.0
 cli "$D" --json bind --persist 0000:02:00.0
 check bind-json "$([ $rc = 0 ] && python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; sys.exit(not (r["device"]=="0000:02:00.0" and r["driver_before"]=="hailo" and r["driver"]=="vfio-pci" and r["reset_method"]=="" and r["persistent"]=="written" and r["error"] is None))' "$D/out"; echo $?)" "rc=$rc" "$D/out"
 cli "$D" unbind --persist 0000:02:00.0
