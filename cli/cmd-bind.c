@@ -167,30 +167,21 @@ static int begin_result(const struct vh_sys *sys, const char *arg,
 	return 0;
 }
 
-#ifndef VH_LIBEXECDIR
-#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
-#endif
-
 /* Whether @front, which says it ran this twin, is a vfio-hooks that runs
  * this very program: owned by root (or whoever runs this), writable by no
  * one else, and its twin (beside it, else in LIBEXECDIR) this file. */
 static bool front_of_self(const char *front)
 {
-	char dir[PATH_MAX], twin[PATH_MAX + 16];
+	char twin[PATH_MAX];
 	const char *slash = strrchr(front, '/');
 	struct stat f, t, self;
 
 	if (front[0] != '/' || !slash || !streq(slash, "/vfio-hooks") ||
-	    (size_t)(slash - front) >= sizeof(dir) || stat(front, &f) < 0 ||
-	    !S_ISREG(f.st_mode) || (f.st_uid != 0 && f.st_uid != geteuid()) ||
-	    (f.st_mode & 022) || access(front, X_OK) < 0 ||
-	    stat("/proc/self/exe", &self) < 0)
+	    stat(front, &f) < 0 || !S_ISREG(f.st_mode) ||
+	    (f.st_uid != 0 && f.st_uid != geteuid()) || (f.st_mode & 022) ||
+	    access(front, X_OK) < 0 || stat("/proc/self/exe", &self) < 0)
 		return false;
-	memcpy(dir, front, (size_t)(slash - front));
-	dir[slash - front] = '\0';
-	snprintf(twin, sizeof(twin), "%s/vfio-hooks-dl", dir);
-	if (access(twin, X_OK) < 0)
-		snprintf(twin, sizeof(twin), "%s/vfio-hooks-dl", VH_LIBEXECDIR);
+	cli_twin_path(front, twin, sizeof(twin));
 	return stat(twin, &t) == 0 && t.st_dev == self.st_dev &&
 	       t.st_ino == self.st_ino;
 }
@@ -206,8 +197,7 @@ static int self_path(char *buf, size_t n)
 		return -errno;
 	buf[l] = '\0';
 	base = strrchr(buf, '/');
-	if (front && base && streq(base, "/vfio-hooks-dl") &&
-	    front_of_self(front))
+	if (front && base && streq(base + 1, CLI_TWIN) && front_of_self(front))
 		snprintf(buf, n, "%s", front);
 	return 0;
 }

@@ -21,10 +21,6 @@
 #include "../lib/util.h"
 #include "cli.h"
 
-#ifndef VH_LIBEXECDIR
-#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
-#endif
-
 static char **twin_argv;
 static int twin_errno;
 
@@ -44,7 +40,7 @@ static void run_twin(char *path, size_t n)
 	char self[PATH_MAX];
 	ssize_t k;
 
-	vh_sibling_path("vfio-hooks-dl", VH_LIBEXECDIR, path, n);
+	cli_twin_path(NULL, path, n);
 	if (!twin_argv)
 		return;
 	/* This program's path, for what names it (the udev rule of `bind

@@ -299,24 +299,28 @@ bool vh_uuid_valid(const char *u)
 	return true;
 }
 
+void vh_sibling_path_of(const char *prog, const char *name,
+			const char *fallback_dir, char *out, size_t n)
+{
+	const char *slash = prog ? strrchr(prog, '/') : NULL;
+
+	if (slash) {
+		snprintf(out, n, "%.*s/%s", (int)(slash - prog), prog, name);
+		if (access(out, X_OK) == 0)
+			return;
+	}
+	snprintf(out, n, "%s/%s", fallback_dir, name);
+}
+
 void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
 		     size_t n)
 {
 	char self[4096];
 	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (k > 0) {
-		char *slash;
+	if (k > 0)
 		self[k] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, n, "%s/%s", self, name);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, n, "%s/%s", fallback_dir, name);
+	vh_sibling_path_of(k > 0 ? self : NULL, name, fallback_dir, out, n);
 }
 
 int vh_settings_set(struct vh_settings *s, const char *name, const char *value)

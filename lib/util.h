@@ -134,3 +134,6 @@ bool vh_setting_ok(const char *name, const char *value);
  * (a build tree, an installation), else in @fallback_dir. */
 void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
 		     size_t n);
+/* The same beside the program at @prog (an absolute path). */
+void vh_sibling_path_of(const char *prog, const char *name,
+			const char *fallback_dir, char *out, size_t n);

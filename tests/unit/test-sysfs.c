@@ -104,6 +104,17 @@ static void build(const char *spec)
 		fail_msg("fakesys_build: %s", err);
 }
 
+/* The IDs of the AIC100 the tests build (17cb:a100, subsystem 17cb:0100)
+ * and @class. */
+static void assert_aic_ids(const struct vh_pci_dev *d, uint32_t class)
+{
+	assert_int_equal(d->vendor, 0x17cb);
+	assert_int_equal(d->device, 0xa100);
+	assert_int_equal(d->subsys_vendor, 0x17cb);
+	assert_int_equal(d->subsys_device, 0x0100);
+	assert_int_equal(d->class, class);
+}
+
 /* --- the object --- */
 
 static void root_and_timeout(void **state UNUSED)
@@ -652,11 +663,7 @@ static void pci_dev_read_fields(void **state UNUSED)
 	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
 	assert_true(d.present);
 	assert_string_equal(d.name, "0000:01:00.0");
-	assert_int_equal(d.vendor, 0x17cb);
-	assert_int_equal(d.device, 0xa100);
-	assert_int_equal(d.subsys_vendor, 0x17cb);
-	assert_int_equal(d.subsys_device, 0x0100);
-	assert_int_equal(d.class, 0x120000);
+	assert_aic_ids(&d, 0x120000);
 	assert_int_equal(d.revision, 2);
 	assert_string_equal(d.driver, "qaic");
 	/* "(null)" in sysfs means no override */
@@ -1145,11 +1152,7 @@ static void pci_dev_read_modalias(void **state UNUSED)
 	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
 	assert_true(d.present);
 	assert_int_equal(d.err, 0);
-	assert_int_equal(d.vendor, 0x17cb);
-	assert_int_equal(d.device, 0xa100);
-	assert_int_equal(d.subsys_vendor, 0x17cb);
-	assert_int_equal(d.subsys_device, 0x0100);
-	assert_int_equal(d.class, 0x12000a);
+	assert_aic_ids(&d, 0x12000a);
 
 	/* not the kernel's form: the files, which say otherwise here */
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
