@@ -83,20 +83,18 @@ int cli_profiles(struct cli *cli, struct vh_profiles *ret)
 	struct vh_err e = {0};
 	const char *const *dirs = NULL;
 	struct vh_sys *sys = NULL;
-	char why[128];
 	int r, dfd = -1;
 
 	if (cli->n_profile_dirs)
 		dirs = cli->profile_dirs;
 	else if (cli->cfg.profiles[0])
 		dirs = (const char *const *)cli->cfg.profiles;
-	/* As root, the hook's validation stamps (its root-only state
-	 * directory, never created here) spare RelaxNG for unchanged
-	 * profiles, as in the hook. */
-	if (geteuid() == 0 && cli_sys(cli, &sys) == 0 &&
-	    vh_sys_exists(sys, "/run/vfio-hooks") > 0 &&
-	    vh_sys_state_dir(sys, &dfd, why, sizeof(why)) == 0)
-		vh_profiles_use_stamps(dfd);
+	/* Validation stamps spare RelaxNG for unchanged profiles, as in the
+	 * hook: as root the hook's state directory (never created by the
+	 * CLI), else the user's cache directory. */
+	if (cli_sys(cli, &sys) == 0)
+		dfd = vh_stamp_dir_open(sys, false);
+	vh_profiles_use_stamps(dfd);
 	r = vh_profiles_load_default(dirs, ret, &e);
 	vh_profiles_use_stamps(-1);
 	if (dfd >= 0)

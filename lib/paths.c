@@ -2,9 +2,13 @@
 #define _GNU_SOURCE
 #include "paths.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *vh_datadir(void)
 {
@@ -35,4 +39,57 @@ int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret,
 		dirs = def;
 	}
 	return vh_profiles_load(dirs, vh_schema_path(), ret, e);
+}
+
+/* @path (absolute), created 0700 if missing, opened only when it is a
+ * directory of the caller's, writable by nobody else. */
+static int own_dir(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
+{
+	const char *xdg, *home;
+	char base[PATH_MAX], dir[PATH_MAX];
+	char why[160];
+	int fd, k;
+
+	if (geteuid() == 0) {
+		if (!create && vh_sys_exists(sys, "/run/vfio-hooks") <= 0)
+			return -1;
+		return vh_sys_state_dir(sys, &fd, why, sizeof(why)) == 0 ? fd
+									 : -1;
+	}
+	/* The XDG base directory rule: a relative value is ignored. */
+	xdg = secure_getenv("XDG_CACHE_HOME");
+	home = secure_getenv("HOME");
+	if (xdg && xdg[0] == '/')
+		k = snprintf(base, sizeof(base), "%s", xdg);
+	else if (home && home[0] == '/')
+		k = snprintf(base, sizeof(base), "%s/.cache", home);
+	else
+		return -1;
+	if (k < 0 || (size_t)k >= sizeof(base) ||
+	    snprintf(dir, sizeof(dir), "%s/vfio-hooks", base) >=
+		(int)sizeof(dir))
+		return -1;
+	/* ~/.cache itself is the user's: made (0700) if missing, not
+	 * required to be private. */
+	if (mkdir(base, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return own_dir(dir);
 }

@@ -122,6 +122,39 @@ static void checker_path(char *out, size_t n)
 }
 #endif
 
+#ifndef VH_WRAPPER_FRONT
+/* What vh_check_domain needs to load the profiles on demand. */
+struct loader {
+	const struct vh_sys *sys;
+	const char *const *dirs;
+	struct vh_profiles *ps;
+	struct vh_err *e;
+};
+
+/* The check's opts->load_profiles: only the profiles that can match the
+ * devices, and none validated again while unchanged, with the stamps of
+ * vh_stamp_dir_open (as root the hook's state directory, made if missing,
+ * as the hook makes it). */
+static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
+{
+	struct loader *l = ud;
+	int r, dfd = vh_stamp_dir_open(l->sys, true);
+
+	vh_profiles_use_stamps(dfd);
+	if (ids)
+		vh_profiles_want(ids, n);
+	r = vh_profiles_load_default(l->dirs, l->ps, l->e);
+	vh_profiles_want(NULL, 0);
+	vh_profiles_use_stamps(-1);
+	if (dfd >= 0)
+		close(dfd);
+	if (r < 0)
+		fprintf(stderr, "vfio-qemu-wrapper: %s\n",
+			l->e->code ? l->e->msg : "out of memory");
+	return r;
+}
+#endif
+
 static int run_exec(const char *bin, char **argv)
 {
 	execv(bin, argv);
@@ -240,8 +273,11 @@ int main(int argc, char **argv)
 		_cleanup_domain_ struct vh_domain *dom = NULL;
 		_cleanup_sys_ struct vh_sys *sys = NULL;
 		struct vh_profiles ps = {0};
+		struct loader ld = {.ps = &ps, .e = &e};
 		struct vh_check_opts co = {.companions = cfg.companions,
-					   .require_bound = true};
+					   .require_bound = true,
+					   .load_profiles = load_profiles,
+					   .load_ud = &ld};
 		struct vh_report rep = {0};
 		struct vh_buf out = {0};
 		const char *const *dirs = NULL;
@@ -281,19 +317,16 @@ int main(int argc, char **argv)
 			dirs = o.profiles;
 		else if (cfg.profiles[0])
 			dirs = (const char *const *)cfg.profiles;
-		if (vh_profiles_load_default(dirs, &ps, &e) < 0) {
-			fprintf(stderr, "vfio-qemu-wrapper: %s\n",
-				e.code ? e.msg : "out of memory");
-			vh_profiles_done(&ps);
-			vh_config_done(&cfg);
-			return EXIT_USAGE;
-		}
+		ld.sys = sys;
+		ld.dirs = dirs;
 		r = vh_check_domain(sys, &ps, dom, &co, &rep);
 		vh_config_done(&cfg);
 		if (r < 0) {
+			/* A broken profile was said by load_profiles. */
+			if (!e.code)
+				fprintf(stderr, "vfio-qemu-wrapper: %s\n",
+					strerror(-r));
 			vh_profiles_done(&ps);
-			fprintf(stderr, "vfio-qemu-wrapper: %s\n",
-				strerror(-r));
 			return EXIT_USAGE;
 		}
 		if (o.json)

@@ -12,7 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -978,6 +980,108 @@ static void wanted_devices(void **state UNUSED)
 	fakesys_rmrf(sdir);
 }
 
+/* The user's side of stamp_dir_places, as a non-root user: 0 when every
+ * case holds, else the number of the first that does not (it may run in a
+ * child, where cmocka cannot assert). */
+static int stamp_dir_user_cases(const struct vh_sys *sys, const char *home)
+{
+	char p[4200], q[4200];
+	struct stat st;
+	int fd;
+
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CACHE_HOME");
+	/* ~/.cache made, then ~/.cache/vfio-hooks, private. */
+	fd = vh_stamp_dir_open(sys, false);
+	snprintf(p, sizeof(p), "%s/.cache/vfio-hooks", home);
+	if (fd < 0 || stat(p, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    (st.st_mode & 07777) != 0700 || st.st_uid != geteuid())
+		return 1;
+	close(fd);
+	/* A relative XDG_CACHE_HOME is ignored (the XDG rule). */
+	setenv("XDG_CACHE_HOME", "cache", 1);
+	fd = vh_stamp_dir_open(sys, true);
+	if (fd < 0 || access("cache", F_OK) == 0)
+		return 2;
+	close(fd);
+	/* An absolute one is used. */
+	snprintf(q, sizeof(q), "%s/xdg", home);
+	setenv("XDG_CACHE_HOME", q, 1);
+	fd = vh_stamp_dir_open(sys, false);
+	snprintf(q, sizeof(q), "%s/xdg/vfio-hooks", home);
+	if (fd < 0 || stat(q, &st) < 0 || (st.st_mode & 07777) != 0700)
+		return 3;
+	close(fd);
+	/* One anybody can write is not used; nor is a symlink. */
+	if (chmod(q, 0777) < 0 || vh_stamp_dir_open(sys, false) != -1)
+		return 4;
+	if (rmdir(q) < 0 || symlink(p, q) < 0 ||
+	    vh_stamp_dir_open(sys, false) != -1)
+		return 5;
+	/* No HOME and no XDG_CACHE_HOME: none. */
+	unsetenv("XDG_CACHE_HOME");
+	unsetenv("HOME");
+	if (vh_stamp_dir_open(sys, false) != -1)
+		return 6;
+	return 0;
+}
+
+/* Where front ends keep validation stamps (vh_stamp_dir_open): as root
+ * the sysroot's state directory, made only when asked; as another user
+ * that user's own cache directory, private, never one others can write. */
+static void stamp_dir_places(void **state UNUSED)
+{
+	_cleanup_free_ char *root = mkdir_tmp(), *home = mkdir_tmp();
+	const char *old_home = getenv("HOME");
+	_cleanup_free_ char *saved = old_home ? strdup(old_home) : NULL;
+	_cleanup_sys_ struct vh_sys *sys = NULL;
+	char p[4200];
+	struct stat st;
+	int fd, status;
+	pid_t pid;
+
+	snprintf(p, sizeof(p), "%s/run", root);
+	assert_int_equal(mkdir(p, 0755), 0);
+	assert_int_equal(vh_sys_new(root, &sys), 0);
+	if (geteuid() != 0) {
+		assert_int_equal(stamp_dir_user_cases(sys, home), 0);
+		goto out;
+	}
+	snprintf(p, sizeof(p), "%s/run/vfio-hooks", root);
+	assert_int_equal(vh_stamp_dir_open(sys, false), -1);
+	assert_int_equal(stat(p, &st), -1); /* not made when not asked */
+	fd = vh_stamp_dir_open(sys, true);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	fd = vh_stamp_dir_open(sys, false);
+	assert_true(fd >= 0);
+	close(fd);
+	/* Others write it: not used. */
+	assert_int_equal(chmod(p, 0733), 0);
+	assert_int_equal(vh_stamp_dir_open(sys, true), -1);
+	/* Any other user: in a child, as nobody. */
+	assert_int_equal(chown(home, 65534, 65534), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(90);
+		_exit(stamp_dir_user_cases(sys, home));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+out:
+	if (saved)
+		setenv("HOME", saved, 1);
+	else
+		unsetenv("HOME");
+	fakesys_rmrf(root);
+	fakesys_rmrf(home);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1005,6 +1109,7 @@ int main(void)
 	    cmocka_unit_test(non_xml_and_hidden_ignored),
 	    cmocka_unit_test(missing_dir_skipped),
 	    cmocka_unit_test(validation_stamps),
+	    cmocka_unit_test(stamp_dir_places),
 	    cmocka_unit_test(wanted_devices),
 	    cmocka_unit_test(bad_schema_path),
 	    cmocka_unit_test(world_writable_dir_refused),

@@ -91,6 +91,23 @@ rm -f "$T/started"
 check unprepared-domain-judged "$([ $rc = 1 ] && [ ! -e "$T/started" ]; echo $?)" "rc=$rc"
 rm -rf "$T/root/run/vfio-hooks"
 
+# 4b. Profiles are validated once while unchanged: the stamps go to the
+#     hook's state directory as root (made as the hook makes it), else to
+#     the user's cache directory; a changed profile is validated again.
+export XDG_CACHE_HOME=$T/cache
+stamps=$T/root/run/vfio-hooks/profiles.validated
+[ "$(id -u)" = 0 ] || stamps=$T/cache/vfio-hooks/profiles.validated
+"$W" --check "$QEMU" "${OK_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check stamps-written "$([ $rc = 0 ] && [ -f "$stamps" ] && [ "$(stat -c %a "$stamps")" = 600 ] && grep -q '/qcom-aic100.xml' "$stamps"; echo $?)" "rc=$rc $(ls -la "$(dirname "$stamps")" 2>&1) $(cat "$T/out")"
+mkdir -p "$T/prof"
+cp "$top/xml/profiles/qcom-aic100.xml" "$T/prof/"
+"$W" --check --profiles "$T/prof" "$QEMU" "${OK_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check stamps-own-profiles "$([ $rc = 0 ] && grep -q "$T/prof/qcom-aic100.xml" "$stamps"; echo $?)" "rc=$rc $(cat "$T/out")"
+sed -i 's|</profile>|<bogus/></profile>|' "$T/prof/qcom-aic100.xml"
+"$W" --check --profiles "$T/prof" "$QEMU" "${OK_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check stamps-changed-profile-revalidated "$([ $rc = 2 ] && grep -q "$T/prof/qcom-aic100.xml" "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+unset XDG_CACHE_HOME
+
 # 5. argv and environment exactly as given, never through a shell.
 args=("${OK_LINE[@]}" "two words" "" "quote'\"" '$HOME;`id`' "new
 line" "-name" "vm,debug-threads=on")
