@@ -34,18 +34,23 @@ static void close_host(struct hostrun *h)
 }
 
 /* The domain holding a device per the journals, without creating the state
- * directory when there is none. */
-static void holder(struct cli *cli, struct hostrun *h,
-		   const struct vh_pci_addr *a, char *name, size_t n)
+ * directory when there is none: 1 held (@name), 0 not, or -errno when the
+ * journals cannot be read (the state directory not private, a journal
+ * list cut short): then nobody can say, and the listing says so. */
+static int holder(struct cli *cli, struct hostrun *h,
+		  const struct vh_pci_addr *a, char *name, size_t n)
 {
 	struct vh_engine en = {.sys = h->sys, .cfg = &cli->cfg};
 	char uuid[64];
+	int r;
 
 	name[0] = '\0';
 	if (vh_sys_exists(h->sys, "/run/vfio-hooks") <= 0)
-		return;
-	if (vh_engine_holder(&en, a, name, n, uuid, sizeof(uuid)) <= 0)
+		return 0;
+	r = vh_engine_holder(&en, a, name, n, uuid, sizeof(uuid));
+	if (r <= 0)
 		name[0] = '\0';
+	return r;
 }
 
 static void json_s(struct vh_buf *o, const char *k, const char *v)
@@ -102,7 +107,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		const struct vh_profile *p;
 		struct vh_pci_addr *m = NULL;
 		char vn[96], mn[128], held[256], a[VH_PCI_ADDR_LEN];
-		int nm = 0;
+		char unknown[160] = "";
+		int nm = 0, hr;
 
 		if (vh_pci_dev_read(h.sys, &all[i], &d) < 0)
 			continue;
@@ -111,7 +117,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			continue;
 		vh_pci_names(d.vendor, d.device, vn, sizeof(vn), mn,
 			     sizeof(mn));
-		holder(cli, &h, &d.addr, held, sizeof(held));
+		hr = holder(cli, &h, &d.addr, held, sizeof(held));
+		if (hr < 0)
+			snprintf(unknown, sizeof(unknown),
+				 "cannot read the journals in /run/vfio-hooks: "
+				 "%s",
+				 strerror(-hr));
 		if (d.iommu_group >= 0)
 			nm = vh_iommu_group_members(h.sys, d.iommu_group, &m);
 		if (cli->json) {
@@ -154,6 +165,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			}
 			json_s(&o, "profile", p ? p->id : NULL);
 			json_s(&o, "held_by", held[0] ? held : NULL);
+			if (unknown[0])
+				json_s(&o, "held_by_error", unknown);
 			vh_buf_puts(&o, "}");
 		} else {
 			vh_buf_printf(&o, "%s %s [%04x]: %s%s%s [%04x:%04x]\n",
@@ -192,9 +205,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 				vh_pci_addr_format(&d.physfn, a);
 				vh_buf_printf(&o, "   VF of %s", a);
 			}
-			vh_buf_printf(&o, "\n\tProfile: %s   Held by: %s\n",
+			vh_buf_printf(&o, "\n\tProfile: %s   Held by: %s%s%s\n",
 				      p ? p->id : "(none)",
-				      held[0] ? held : "-");
+				      held[0]	   ? held
+				      : unknown[0] ? "unknown ("
+						   : "-",
+				      unknown, unknown[0] ? ")" : "");
 		}
 		free(m);
 		shown++;

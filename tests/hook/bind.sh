@@ -42,6 +42,14 @@ check bind-now "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:02:00.0)" = vfio-pci ]
 	"rc=$rc driver=$(driver_of "$D" 0000:02:00.0)" "$D/err"
 cli "$D" list
 check list-shows-bind "$(grep -A4 '^0000:02:00.0' "$D/out" | grep -q 'Held by: vfio-hooks bind'; echo $?)" "list" "$D/out"
+# Journals that cannot be trusted (a state directory others can write):
+# nobody can say who holds the device, and the listing says so.
+chmod 0777 "$D/root/run/vfio-hooks"
+cli "$D" list
+check list-holder-unknown "$([ $rc = 0 ] && grep -A4 '^0000:02:00.0' "$D/out" | grep -q 'Held by: unknown (cannot read the journals in /run/vfio-hooks: Operation not permitted)'; echo $?)" "list" "$D/out"
+cli "$D" --json list
+check list-holder-unknown-json "$([ $rc = 0 ] && python3 -c 'import json,sys; d=[x for x in json.load(open(sys.argv[1])) if x["address"]=="0000:02:00.0"][0]; sys.exit(not (d["held_by"] is None and "not permitted" in d["held_by_error"]))' "$D/out"; echo $?)" "--json list" "$D/out"
+chmod 0700 "$D/root/run/vfio-hooks"
 : >"$D/root/.fakekernel/log"
 cli "$D" bind 02:00.0
 check bind-again-no-writes "$([ $rc = 0 ] && [ ! -s "$D/root/.fakekernel/log" ] && [ "$(driver_of "$D" 0000:02:00.0)" = vfio-pci ]; echo $?)" \
