@@ -146,7 +146,10 @@ $(CLI): $(CLI_OBJ) $(BUILD)/cli/twin.o $(LIB) $(TRIM_OBJ)
 $(CLI_DL): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
 else
+# One dynamic program: a twin left by an earlier static build goes, so
+# that install-files does not install it.
 $(CLI): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
+	@rm -f $(BUILD)/vfio-hooks-dl
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
 endif
 
