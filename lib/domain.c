@@ -474,15 +474,50 @@ static void parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
 	}
 }
 
+/* Every element the code below reads, and nothing else: libvirt's domain
+ * XML is mostly other devices (disks, controllers, consoles, channels),
+ * and building them would be most of a hook run.  An element whose text
+ * is read takes its whole subtree ("/..."), as its text content would. */
+const char *const vh_domain_elements[] = {
+    "domain/name/...",
+    "domain/uuid/...",
+    "domain/vcpu/...",
+    "domain/memory/...",
+    "domain/maxMemory/...",
+    "domain/memtune/hard_limit/...",
+    "domain/memoryBacking/locked",
+    "domain/os/type/...",
+    "domain/features/ioapic",
+    "domain/features/iommu",
+    "domain/cpu/numa/cell",
+    "domain/devices/iommu/driver",
+    "domain/devices/hostdev/source/address",
+    "domain/devices/hostdev/driver",
+    "domain/devices/interface/source/address",
+    "domain/devices/interface/driver",
+    "domain/devices/disk",
+    "domain/devices/controller",
+    "domain/devices/memory/target/size/...",
+    "domain/metadata/...",
+    NULL,
+};
+
 int vh_domain_parse(const char *buf, size_t len, const char *what,
 		    struct vh_domain **ret, struct vh_err *e)
+{
+	return vh_domain_parse_keep(buf, len, what, vh_domain_elements, ret, e);
+}
+
+int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
+			 const char *const *keep, struct vh_domain **ret,
+			 struct vh_err *e)
 {
 	_cleanup_doc_ xmlDoc *doc = NULL;
 	_cleanup_domain_ struct vh_domain *d = NULL;
 	xmlNode *root, *os, *features, *devices, *n;
 	int r;
 
-	r = vh_xml_parse(buf, len, what, VH_XML_LEAN, &doc, e);
+	r = vh_xml_parse_keep(buf, len, what, VH_XML_LEAN, keep, &doc, e);
 	if (r < 0)
 		return r;
 	root = xmlDocGetRootElement(doc);

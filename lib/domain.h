@@ -95,6 +95,14 @@ struct vh_domain {
 /* Parse a domain XML document.  @what names it in messages. */
 int vh_domain_parse(const char *buf, size_t len, const char *what,
 		    struct vh_domain **ret, struct vh_err *e);
+/* The elements vh_domain_parse builds of the document (vh_xml_parse_keep):
+ * the paths it reads.  A new one read must be listed here; the tests hold
+ * the parse of every test domain to the same result as a whole tree's. */
+extern const char *const vh_domain_elements[];
+/* vh_domain_parse building only @keep (NULL: the whole tree). */
+int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
+			 const char *const *keep, struct vh_domain **ret,
+			 struct vh_err *e);
 struct vh_domain *vh_domain_free(struct vh_domain *d);
 static inline void vh_domain_freep(struct vh_domain **d)
 {

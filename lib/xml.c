@@ -6,12 +6,30 @@
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
+#include <stdint.h>
 #include <string.h>
+
+/* Pruning (vh_xml_parse_keep) follows at most this many keep entries, and
+ * paths of at most this many elements outside a "/..." subtree. */
+#define KEEP_MAX 64
+#define KEEP_DEPTH 32
 
 struct guard {
 	bool doctype;
 	int line, col;
 	char msg[256];
+	/* Pruning: the entries, each with its length without "/..." and
+	 * whether it had it; per depth of the element being built, the
+	 * entries its path is a prefix of (bit i: keep[i]) and the path's
+	 * length; the depth of the "/..." subtree being built whole (0:
+	 * none) and how deep inside it the parser is, and how deep inside a
+	 * subtree not built it is (0: building). */
+	const char *const *keep;
+	size_t n_keep, klen[KEEP_MAX];
+	uint64_t whole;
+	uint64_t mask[KEEP_DEPTH];
+	size_t plen[KEEP_DEPTH];
+	unsigned depth, all, inside, skip;
 };
 
 /* Keep the first error: later ones are usually consequences of it. */
@@ -42,6 +60,37 @@ static void reject_subset(void *ctx, const xmlChar *name _unused_,
 
 static void silent(void *ctx _unused_, const char *msg _unused_, ...) {}
 
+/* Whether the element @name, child of the one being built, is built too:
+ * the root always; else when its path is a keep entry, an ancestor of
+ * one (outside a "/..." subtree: start_element builds those whole).
+ * Called with g->depth already counting it.  Only the entries the parent's path
+ * matched are looked at: each is compared on the one name that follows. */
+static bool keep_child(struct guard *g, const char *name)
+{
+	unsigned d = g->depth - 1; /* this element's index in the stacks */
+	size_t l = strlen(name), at = d ? g->plen[d - 1] + 1 : 0;
+	uint64_t parent = d ? g->mask[d - 1] : ~0ULL, m = 0;
+
+	if (d >= KEEP_DEPTH)
+		return d == 0;
+	for (size_t i = 0; i < g->n_keep; i++) {
+		const char *k = g->keep[i];
+		if (!(parent >> i & 1) || g->klen[i] < at + l ||
+		    memcmp(k + at, name, l) != 0)
+			continue;
+		if (g->klen[i] == at + l) {
+			if (g->whole >> i & 1)
+				g->all = g->depth;
+			m |= 1ULL << i;
+		} else if (k[at + l] == '/') {
+			m |= 1ULL << i; /* an ancestor of the entry */
+		}
+	}
+	g->mask[d] = m;
+	g->plen[d] = at + l;
+	return m || d == 0;
+}
+
 /* libxml2 keeps an element's line in 16 bits; keep the whole number in the
  * node's application pointer. */
 static void start_element(void *ctx, const xmlChar *localname,
@@ -50,11 +99,87 @@ static void start_element(void *ctx, const xmlChar *localname,
 			  const xmlChar **attrs)
 {
 	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
 
+	if (g->keep) {
+		if (g->skip) {
+			g->skip++;
+			return;
+		}
+		if (g->all) {
+			g->inside++; /* within a "/..." subtree: built */
+		} else {
+			g->depth++;
+			if (!keep_child(g, (const char *)localname)) {
+				g->depth--;
+				g->skip = 1;
+				return;
+			}
+		}
+	}
 	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nns, nss, nattrs,
 			      ndefaulted, attrs);
 	if (c->node && c->input && c->input->line > 0)
 		c->node->_private = (void *)(intptr_t)c->input->line;
+}
+
+static void end_element(void *ctx, const xmlChar *localname,
+			const xmlChar *prefix, const xmlChar *uri)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
+
+	if (g->skip) {
+		g->skip--;
+		return;
+	}
+	if (g->inside) {
+		g->inside--;
+	} else {
+		if (g->all == g->depth)
+			g->all = 0;
+		if (g->depth)
+			g->depth--;
+	}
+	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+}
+
+/* Inside a subtree not built, nothing reaches the tree (it would land on
+ * the nearest element built). */
+static void characters(void *ctx, const xmlChar *ch, int len)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
+
+	if (!g->skip)
+		xmlSAX2Characters(ctx, ch, len);
+}
+
+static void comment(void *ctx, const xmlChar *value)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
+
+	if (!g->skip)
+		xmlSAX2Comment(ctx, value);
+}
+
+static void pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
+
+	if (!g->skip)
+		xmlSAX2ProcessingInstruction(ctx, target, data);
+}
+
+static void reference(void *ctx, const xmlChar *name)
+{
+	xmlParserCtxt *c = ctx;
+	struct guard *g = c->_private;
+
+	if (!g->skip)
+		xmlSAX2Reference(ctx, name);
 }
 
 int vh_xml_line(const xmlNode *n)
@@ -67,7 +192,14 @@ int vh_xml_line(const xmlNode *n)
 int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
 		 xmlDoc **ret, struct vh_err *e)
 {
-	struct guard g = {0};
+	return vh_xml_parse_keep(buf, len, what, flags, NULL, ret, e);
+}
+
+int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
+		      unsigned flags, const char *const *keep, xmlDoc **ret,
+		      struct vh_err *e)
+{
+	struct guard g = {.keep = keep};
 	xmlParserCtxt *c;
 	xmlDoc *doc;
 	int r = 0;
@@ -76,6 +208,17 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
 		return vh_err_set(e, -EFBIG, "%s is larger than 16 MiB.", what);
 	if (len > INT32_MAX)
 		return -EFBIG;
+	for (; keep && keep[g.n_keep]; g.n_keep++) {
+		size_t kl = strlen(keep[g.n_keep]);
+		if (g.n_keep == KEEP_MAX)
+			return vh_err_set(e, -E2BIG,
+					  "%s: too many paths to keep.", what);
+		if (kl >= 4 && streq(keep[g.n_keep] + kl - 4, "/...")) {
+			g.whole |= 1ULL << g.n_keep;
+			kl -= 4;
+		}
+		g.klen[g.n_keep] = kl;
+	}
 	c = xmlNewParserCtxt();
 	if (!c)
 		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.",
@@ -89,6 +232,16 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
 	c->sax->error = silent;
 	c->sax->serror = first_error;
 	c->sax->startElementNs = start_element;
+	if (keep) {
+		c->sax->endElementNs = end_element;
+		c->sax->characters = characters;
+		/* Blanks go unless the flags keep them (VH_XML_LEAN drops
+		 * them: the parser then replaces this). */
+		c->sax->ignorableWhitespace = characters;
+		c->sax->comment = comment;
+		c->sax->processingInstruction = pi;
+		c->sax->reference = reference;
+	}
 	c->vctxt.error = silent;
 	c->vctxt.warning = silent;
 

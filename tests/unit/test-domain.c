@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -19,6 +22,83 @@
 #include "../fakesys.h"
 
 #define UNUSED __attribute__((unused))
+
+static unsigned files_seen;
+
+/* Everything vh_domain_parse gives, as text: two parses agree when their
+ * dumps do. */
+static void dump(const struct vh_domain *d, struct vh_buf *b)
+{
+#define S(x) ((x) ? (x) : "(null)")
+	vh_buf_printf(b,
+		      "name=%s uuid=%s type=%s os=%s arch=%s machine=%s/%d\n",
+		      S(d->name), S(d->uuid), S(d->virt_type), S(d->os_type),
+		      S(d->arch), S(d->machine), (int)d->machine_kind);
+	vh_buf_printf(b,
+		      "ioapic=%s iommu_in_features=%d has_iommu=%d model=%s "
+		      "ir=%d cm=%d eim=%d iotlb=%d aw=%u\n",
+		      S(d->ioapic_driver), d->iommu_in_features, d->has_iommu,
+		      S(d->iommu_model), (int)d->intremap, (int)d->caching_mode,
+		      (int)d->eim, (int)d->iotlb, d->aw_bits);
+	vh_buf_printf(b,
+		      "vcpus=%u mem=%llu max=%llu hard=%llu/%d locked=%d "
+		      "nvme=%u vdpa=%u phbs=%u mem_error=%s\n",
+		      d->vcpus, d->memory_kib, d->max_memory_kib,
+		      d->hard_limit_kib, d->has_hard_limit, d->mem_locked,
+		      d->n_nvme_disks, d->n_vdpa, d->n_phbs, d->mem_error);
+	for (size_t i = 0; i < d->n_hostdevs; i++) {
+		const struct vh_hostdev *h = &d->hostdevs[i];
+		vh_buf_printf(b,
+			      "hostdev %x:%x:%x.%x ok=%d text=%s error=%s "
+			      "managed=%d iface=%d line=%d origin=%s "
+			      "driver=%s\n",
+			      h->addr.domain, h->addr.bus, h->addr.slot,
+			      h->addr.function, h->addr_ok, h->addr_text,
+			      h->addr_error, h->managed, h->is_interface,
+			      h->line, h->origin, h->driver);
+	}
+	vh_buf_printf(b, "meta mode=%d error=%s\n", (int)d->meta.mode,
+		      d->meta.error);
+	for (size_t i = 0; i < d->meta.n_devices; i++) {
+		const typeof(d->meta.devices[0]) *m = &d->meta.devices[i];
+		vh_buf_printf(b, "meta device %x:%x:%x.%x reset=%s bad=%s",
+			      m->addr.domain, m->addr.bus, m->addr.slot,
+			      m->addr.function, S(m->reset_method),
+			      m->bad_reset);
+		for (size_t k = 0; k < m->vf.n; k++)
+			vh_buf_printf(b, " %s=%s", m->vf.v[k].name,
+				      m->vf.v[k].value);
+		vh_buf_puts(b, "\n");
+	}
+#undef S
+}
+
+/* vh_domain_parse builds only vh_domain_elements of the document: hold it
+ * to the parse of the whole tree, result or error, on @len bytes. */
+static void assert_same_as_whole_tree(const char *xml, size_t len,
+				      const char *what)
+{
+	struct vh_domain *a = NULL, *b = NULL;
+	struct vh_err ea = {0}, eb = {0};
+	struct vh_buf da = {0}, db = {0};
+	int ra = vh_domain_parse(xml, len, what, &a, &ea);
+	int rb = vh_domain_parse_keep(xml, len, what, NULL, &b, &eb);
+
+	if (ra != rb || strcmp(ea.msg, eb.msg) != 0)
+		fail_msg("%s: pruned %d '%s', whole tree %d '%s'", what, ra,
+			 ea.msg, rb, eb.msg);
+	if (a && b) {
+		dump(a, &da);
+		dump(b, &db);
+		if (strcmp(vh_buf_str(&da), vh_buf_str(&db)) != 0)
+			fail_msg("%s: pruned parse\n%s\nwhole tree\n%s", what,
+				 vh_buf_str(&da), vh_buf_str(&db));
+	}
+	vh_buf_done(&da);
+	vh_buf_done(&db);
+	vh_domain_free(a);
+	vh_domain_free(b);
+}
 
 static struct vh_domain *parse_ok(const char *xml)
 {
@@ -30,6 +110,7 @@ static struct vh_domain *parse_ok(const char *xml)
 		fail_msg("vh_domain_parse failed (%d): %s", r, e.msg);
 	assert_non_null(d);
 	assert_int_equal(e.code, 0);
+	assert_same_as_whole_tree(xml, strlen(xml), "test.xml");
 	return d;
 }
 
@@ -47,6 +128,7 @@ static void parse_fail(const char *xml, size_t len, int err, struct vh_err *e)
 	assert_null(d);
 	assert_int_equal(e->code, err);
 	assert_true(e->msg[0] != '\0');
+	assert_same_as_whole_tree(xml, len, "test.xml");
 }
 
 /* A domain with @os_type inside <os>, @features, @devices and extra text
@@ -1200,6 +1282,124 @@ static void many_hostdevs(void **state UNUSED)
 	free(xml);
 }
 
+/* Documents where building part of the tree could go wrong: text with
+ * elements inside an element whose text is read, comments, processing
+ * instructions, CDATA and character references in kept and skipped
+ * elements, a skipped subtree deeper than the pruning's own stacks, our
+ * metadata beside another application's, interfaces and disks of every
+ * kind, NUMA cells and memory devices. */
+static void pruned_same_as_whole_tree(void **state UNUSED)
+{
+	static const char *const docs[] = {
+	    "<domain type='kvm'><name>a<x>b</x>c<!-- n --></name>"
+	    "<uuid><![CDATA[6f1c3a52-8d0e-4b7e-9a55-000000000001]]></uuid>"
+	    "<vcpu>&#52;</vcpu><memory unit='GiB'>8<?pi x?></memory>"
+	    "<os><type arch='x86_64' machine='q35'>h<b/>vm</type>"
+	    "<loader>/x</loader></os><devices><!-- c -->"
+	    "<hostdev mode='subsystem' type='pci' managed='yes'><?p q?>"
+	    "<source><!-- s --><address domain='0' bus='1' slot='2' "
+	    "function='3'/><address bus='9'/></source>"
+	    "<driver name='vfio'/><alias name='hostdev0'/>"
+	    "<address type='pci' bus='7'/>text</hostdev>"
+	    "<interface type='hostdev' managed='yes'><mac address='x'/>"
+	    "<source><address type='pci' domain='0' bus='4' slot='0' "
+	    "function='1'/></source><driver name='vfio'/></interface>"
+	    "<interface type='hostdev'><source><address type='usb' bus='1' "
+	    "port='2'/></source></interface>"
+	    "<interface type='vdpa'><source dev='/dev/vhost-vdpa-0'/>"
+	    "</interface><interface type='network'><source "
+	    "network='default'/><model type='virtio'/></interface>"
+	    "<disk type='nvme' device='disk'><source type='pci' "
+	    "managed='yes'><address domain='0' bus='5' slot='0' "
+	    "function='0'/></source></disk><disk type='vhostvdpa'/>"
+	    "<controller type='pci' model='pci-root'><target/></controller>"
+	    "<memory model='dimm'><target><size unit='MiB'>512<x/></size>"
+	    "<node>0</node></target></memory>"
+	    "<iommu model='intel'><driver intremap='on' caching_mode='on' "
+	    "eim='off' iotlb='on' aw_bits='48'/><alias name='i'/></iommu>"
+	    "</devices><features><acpi/><ioapic driver='qemu'/><iommu/>"
+	    "</features><cpu mode='host-passthrough'><topology sockets='1'/>"
+	    "<numa><cell id='0' cpus='0' memory='2' unit='GiB'/>"
+	    "<cell id='1' memory='3' unit='GiB'><distances/></cell></numa>"
+	    "</cpu><memtune><hard_limit unit='G'>20</hard_limit>"
+	    "<soft_limit>1</soft_limit></memtune><memoryBacking><locked/>"
+	    "</memoryBacking><maxMemory slots='2' unit='GiB'>64</maxMemory>"
+	    "<metadata><app:x xmlns:app='urn:other'><app:mode>off</app:mode>"
+	    "</app:x><v:vfio-hooks xmlns:v='urn:vfio-hooks:domain:1'>"
+	    "<v:mode>warn</v:mode><v:device address='0000:01:02.3' "
+	    "reset-method='bus'><v:vf-setting name='lmem' value='1G'/>"
+	    "</v:device></v:vfio-hooks></metadata></domain>",
+	    /* The second <os>, <devices>, ... are not read: the first are. */
+	    "<domain><os><type>hvm</type></os><os><type>xen</type></os>"
+	    "<devices/><devices><hostdev type='pci'><source><address "
+	    "bus='1'/></source></hostdev></devices><name/><name>b</name>"
+	    "</domain>",
+	    /* Not a domain: refused the same way. */
+	    "<other><name>x</name><devices><hostdev type='pci'/></devices>"
+	    "</other>",
+	    /* Malformed inside a skipped subtree: the same error. */
+	    "<domain><devices><disk type='file'><driver name='q'>"
+	    "</disk></devices></domain>",
+	    "<domain><clock><timer name='rtc' name='x'/></clock></domain>",
+	};
+	char deep[8192];
+	size_t k = 0;
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++)
+		assert_same_as_whole_tree(docs[i], strlen(docs[i]), docs[i]);
+	/* 40 levels inside a skipped element and inside <metadata>. */
+	k += (size_t)snprintf(deep + k, sizeof(deep) - k,
+			      "<domain><name>d</name><clock>");
+	for (int i = 0; i < 40; i++)
+		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "<c%d>", i);
+	for (int i = 39; i >= 0; i--)
+		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "</c%d>", i);
+	k += (size_t)snprintf(deep + k, sizeof(deep) - k,
+			      "</clock><metadata><v:x "
+			      "xmlns:v='urn:vfio-hooks:domain:1'>");
+	for (int i = 0; i < 40; i++)
+		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "<v:c>");
+	k += (size_t)snprintf(deep + k, sizeof(deep) - k,
+			      "<v:mode>off</v:mode>");
+	for (int i = 0; i < 40; i++)
+		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "</v:c>");
+	k +=
+	    (size_t)snprintf(deep + k, sizeof(deep) - k,
+			     "<v:mode>warn</v:mode></v:x></metadata></domain>");
+	assert_true(k < sizeof(deep));
+	assert_same_as_whole_tree(deep, k, "deep.xml");
+}
+
+/* Every domain XML of the test suite (golden cases, end-to-end domains,
+ * hostile documents): the pruned parse gives what the whole tree gives. */
+static int same_file(const char *path, const struct stat *st UNUSED, int type,
+		     struct FTW *f UNUSED)
+{
+	size_t l = strlen(path), len = 0;
+	char *buf = NULL;
+
+	if (type != FTW_F || l < 4 || strcmp(path + l - 4, ".xml") != 0)
+		return 0;
+	assert_int_equal(vh_read_file_capped(path, 64u << 20, &buf, &len, NULL),
+			 0);
+	assert_same_as_whole_tree(buf, len, path);
+	free(buf);
+	files_seen++;
+	return 0;
+}
+
+static void pruned_same_on_test_files(void **state UNUSED)
+{
+	const char *src = getenv("SRCDIR");
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s/tests", src && *src ? src : ".");
+	files_seen = 0;
+	assert_int_equal(nftw(dir, same_file, 16, FTW_PHYS), 0);
+	/* The suite has dozens: a wrong directory is not a pass. */
+	assert_true(files_seen >= 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1243,6 +1443,8 @@ int main(void)
 	    cmocka_unit_test(deep_nesting_in_devices),
 	    cmocka_unit_test(too_large),
 	    cmocka_unit_test(many_hostdevs),
+	    cmocka_unit_test(pruned_same_as_whole_tree),
+	    cmocka_unit_test(pruned_same_on_test_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -311,6 +311,53 @@ static void xml_lean(void **state UNUSED)
 	assert_int_equal(texts[1], 0);
 }
 
+/* vh_xml_parse_keep builds the listed paths, their ancestors and "/..."
+ * subtrees, nothing else; lines stay right; too many entries is an error. */
+static void xml_keep(void **state UNUSED)
+{
+	const char *x = "<r>\n <a>\n  <b>t</b>\n  <c><b/></c>\n </a>\n"
+			" <d>\n  <e><f>g</f></e>\n </d>\n <a><b/></a>\n</r>\n";
+	const char *keep[] = {"r/a/b", "r/d/...", NULL};
+	const char *many[66];
+	struct vh_err e = {0};
+	xmlDoc *doc = NULL;
+	xmlNode *r, *a, *d, *f;
+	char *s;
+	int n = 0;
+
+	assert_int_equal(vh_xml_parse_keep(x, strlen(x), "k.xml", VH_XML_LEAN,
+					   keep, &doc, &e),
+			 0);
+	r = xmlDocGetRootElement(doc);
+	for (xmlNode *c = r->children; c; c = c->next)
+		n += c->type == XML_ELEMENT_NODE;
+	assert_int_equal(n, 3); /* a, d, a */
+	a = vh_xml_child(r, "a");
+	assert_non_null(vh_xml_child(a, "b"));
+	assert_null(vh_xml_child(a, "c")); /* not listed: not built */
+	assert_int_equal(vh_xml_line(vh_xml_child(a, "b")), 3);
+	s = vh_xml_text(vh_xml_child(a, "b"));
+	assert_string_equal(s, "t");
+	free(s);
+	d = vh_xml_child(r, "d");
+	f = vh_xml_child(vh_xml_child(d, "e"), "f"); /* the whole subtree */
+	assert_non_null(f);
+	assert_int_equal(vh_xml_line(f), 7);
+	s = vh_xml_text(d);
+	assert_string_equal(s, "g");
+	free(s);
+	assert_non_null(vh_xml_child(vh_xml_next(a, "a"), "b"));
+	xmlFreeDoc(doc);
+	doc = NULL;
+	for (int i = 0; i < 65; i++)
+		many[i] = "r/a";
+	many[65] = NULL;
+	assert_int_equal(
+	    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, many, &doc, &e),
+	    -E2BIG);
+	assert_null(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +370,7 @@ int main(void)
 	    cmocka_unit_test(read_capped),
 	    cmocka_unit_test(xml_helpers),
 	    cmocka_unit_test(xml_lean),
+	    cmocka_unit_test(xml_keep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
