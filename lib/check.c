@@ -1484,14 +1484,14 @@ void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
 			continue;
 		vh_buf_printf(out, "[%s] ", f->rule);
 		for (const char *p = f->message; *p; p++)
-			vh_buf_printf(out, "%c", *p == '\n' ? ' ' : *p);
+			vh_buf_putc(out, *p == '\n' ? ' ' : *p);
 		if (f->fix) {
 			vh_buf_printf(out, " Fix, in %s: ",
 				      f->fix_where ? f->fix_where
 						   : "the domain");
 			for (const char *p = f->fix; *p; p++) {
 				if (*p != '\n') {
-					vh_buf_printf(out, "%c", *p);
+					vh_buf_putc(out, *p);
 					continue;
 				}
 				/* A line break and its indent become one

@@ -831,7 +831,7 @@ static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl,
 			vh_buf_printf(&b, "%u", n);
 			p += 3;
 		} else {
-			vh_buf_printf(&b, "%c", *p++);
+			vh_buf_putc(&b, *p++);
 		}
 	}
 	k = vh_buf_failed(&b)					   ? -ENOMEM

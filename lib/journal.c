@@ -19,7 +19,7 @@ static void esc(struct vh_buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (isalnum(*p) || strchr("_.:-", *p))
-			vh_buf_printf(b, "%c", *p);
+			vh_buf_putc(b, (char)*p);
 		else
 			vh_buf_printf(b, "%%%02X", *p);
 }

@@ -51,18 +51,37 @@ static bool buf_grow(struct vh_buf *b, size_t extra)
 	return true;
 }
 
+/* Formatted once into the room there is; a second time only when it did
+ * not fit. */
 void vh_buf_vprintf(struct vh_buf *b, const char *fmt, va_list ap)
 {
 	va_list aq;
+	size_t room;
 	int n;
 
+	if (!buf_grow(b, 0))
+		return;
+	room = b->cap - b->len;
 	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
+	n = vsnprintf(b->s + b->len, room, fmt, aq);
 	va_end(aq);
+	if (n >= 0 && (size_t)n < room) {
+		b->len += (size_t)n;
+		return;
+	}
+	b->s[b->len] = '\0'; /* what did not fit goes */
 	if (n < 0 || !buf_grow(b, (size_t)n))
 		return;
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
+}
+
+void vh_buf_putc(struct vh_buf *b, char c)
+{
+	if (!buf_grow(b, 1))
+		return;
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
 }
 
 void vh_buf_printf(struct vh_buf *b, const char *fmt, ...)
@@ -104,7 +123,7 @@ void vh_buf_json_str(struct vh_buf *b, const char *s)
 			if (*p < 0x20)
 				vh_buf_printf(b, "\\u%04x", *p);
 			else
-				vh_buf_printf(b, "%c", *p);
+				vh_buf_putc(b, (char)*p);
 		}
 	}
 }
@@ -143,7 +162,7 @@ void vh_buf_xml_str(struct vh_buf *b, const char *s)
 			vh_buf_puts(b, "&quot;");
 			break;
 		default:
-			vh_buf_printf(b, "%c", *p);
+			vh_buf_putc(b, *p);
 		}
 	}
 }

@@ -68,6 +68,7 @@ struct vh_buf {
 void vh_buf_printf(struct vh_buf *b, const char *fmt, ...) _printf_(2, 3);
 void vh_buf_vprintf(struct vh_buf *b, const char *fmt, va_list ap);
 void vh_buf_puts(struct vh_buf *b, const char *s);
+void vh_buf_putc(struct vh_buf *b, char c);
 /* Append @s as the body of a JSON string (no surrounding quotes). */
 void vh_buf_json_str(struct vh_buf *b, const char *s);
 /* Append "k":"v" (or "k":null) and a comma when @comma. */

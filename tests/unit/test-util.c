@@ -91,6 +91,26 @@ static void buf_grows(void **state UNUSED)
 	assert_string_equal(s, "");
 	free(s);
 	vh_buf_done(&b);
+
+	/* Formatted into the room there is, or again after growing: at
+	 * every length around a capacity (256, 512), the text is whole and
+	 * terminated. */
+	for (int len = 250; len < 520; len++) {
+		char want[600];
+		memset(want, 'x', (size_t)len);
+		want[len] = '\0';
+		vh_buf_putc(&b, 'a');
+		vh_buf_printf(&b, "%s|%d", want, len);
+		vh_buf_putc(&b, 'z');
+		assert_int_equal(b.len, strlen(vh_buf_str(&b)));
+		assert_int_equal(b.s[0], 'a');
+		assert_memory_equal(b.s + 1, want, (size_t)len);
+		assert_int_equal(b.len,
+				 (size_t)(1 + len + 1 + 3 + 1)); /* |NNN z */
+		assert_int_equal(b.s[b.len - 1], 'z');
+		vh_buf_done(&b);
+		b = (struct vh_buf){0};
+	}
 }
 
 static void buf_json(void **state UNUSED)
