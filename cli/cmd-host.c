@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vfio-hooks list and doctor: the host as passthrough sees it. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/engine.h"
 #include "../lib/guest.h"
@@ -50,6 +52,8 @@ static int holder(struct cli *cli, struct hostrun *h,
 	r = vh_engine_holder(&en, a, name, n, uuid, sizeof(uuid));
 	if (r <= 0)
 		name[0] = '\0';
+	else if (!name[0]) /* a journal without a domain name */
+		snprintf(name, n, "domain %s", uuid[0] ? uuid : "(unnamed)");
 	return r;
 }
 
@@ -118,7 +122,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		vh_pci_names(d.vendor, d.device, vn, sizeof(vn), mn,
 			     sizeof(mn));
 		hr = holder(cli, &h, &d.addr, held, sizeof(held));
-		if (hr < 0)
+		if (hr == -EACCES && geteuid() != 0)
+			snprintf(unknown, sizeof(unknown),
+				 "only root can read the journals in "
+				 "/run/vfio-hooks");
+		else if (hr < 0)
 			snprintf(unknown, sizeof(unknown),
 				 "cannot read the journals in /run/vfio-hooks: "
 				 "%s",

@@ -213,10 +213,19 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
 		if (g.n_keep == KEEP_MAX)
 			return vh_err_set(e, -E2BIG,
 					  "%s: too many paths to keep.", what);
+		unsigned names = 1;
 		if (kl >= 4 && streq(keep[g.n_keep] + kl - 4, "/...")) {
 			g.whole |= 1ULL << g.n_keep;
 			kl -= 4;
 		}
+		for (size_t i = 0; i < kl; i++)
+			names += keep[g.n_keep][i] == '/';
+		if (names > KEEP_DEPTH)
+			return vh_err_set(
+			    e, -E2BIG,
+			    "%s: a path to keep is deeper than %d "
+			    "elements.",
+			    what, KEEP_DEPTH);
 		g.klen[g.n_keep] = kl;
 	}
 	c = xmlNewParserCtxt();

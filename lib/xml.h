@@ -29,13 +29,18 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
 		 xmlDoc **ret, struct vh_err *e);
 /* The same, building only some elements: @keep lists paths of element
  * names from the root ("domain/devices/hostdev/source/address": that
- * element and its ancestors, with all their attributes and text), an entry
- * ending in "/..." a whole subtree ("domain/metadata/..."); NULL-terminated.
- * The root is always built.  Everything else is parsed, and must be as
- * well-formed, but not built: a reader that only looks along the listed
- * paths sees the same tree, for a fraction of the work when the document
- * has much else (a libvirt domain's disks, controllers, consoles).  NULL:
- * the whole tree. */
+ * element and its ancestors, with all their attributes), an entry ending
+ * in "/..." a whole subtree with its text ("domain/metadata/...");
+ * NULL-terminated, at most 64 entries of at most 32 names.  The root is
+ * always built.  Everything else is parsed, and must be as well-formed,
+ * but not built.  A reader that looks only at the listed elements, their
+ * attributes and the text of "/..." subtrees sees what the whole tree
+ * shows (other text differs: an element whose children were not built
+ * may keep blank text), for a fraction of the work when the document has
+ * much else (a libvirt domain's disks, controllers, consoles).  A
+ * malformed document fails as with the whole tree, though the message
+ * can differ where only building finds the problem (a duplicate xml:id
+ * in a part not built).  NULL: the whole tree. */
 int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
 		      unsigned flags, const char *const *keep, xmlDoc **ret,
 		      struct vh_err *e);

@@ -129,6 +129,7 @@ struct loader {
 	const char *const *dirs;
 	struct vh_profiles *ps;
 	struct vh_err *e;
+	bool said; /* the failure, on stderr */
 };
 
 /* The check's opts->load_profiles: only the profiles that can match the
@@ -148,9 +149,11 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 	vh_profiles_use_stamps(-1);
 	if (dfd >= 0)
 		close(dfd);
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "vfio-qemu-wrapper: %s\n",
 			l->e->code ? l->e->msg : "out of memory");
+		l->said = true;
+	}
 	return r;
 }
 #endif
@@ -322,8 +325,7 @@ int main(int argc, char **argv)
 		r = vh_check_domain(sys, &ps, dom, &co, &rep);
 		vh_config_done(&cfg);
 		if (r < 0) {
-			/* A broken profile was said by load_profiles. */
-			if (!e.code)
+			if (!ld.said)
 				fprintf(stderr, "vfio-qemu-wrapper: %s\n",
 					strerror(-r));
 			vh_profiles_done(&ps);

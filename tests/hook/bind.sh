@@ -50,6 +50,13 @@ check list-holder-unknown "$([ $rc = 0 ] && grep -A4 '^0000:02:00.0' "$D/out" | 
 cli "$D" --json list
 check list-holder-unknown-json "$([ $rc = 0 ] && python3 -c 'import json,sys; d=[x for x in json.load(open(sys.argv[1])) if x["address"]=="0000:02:00.0"][0]; sys.exit(not (d["held_by"] is None and "not permitted" in d["held_by_error"]))' "$D/out"; echo $?)" "--json list" "$D/out"
 chmod 0700 "$D/root/run/vfio-hooks"
+# A journal that names no domain still holds its devices: shown by UUID.
+E=$T/b-unnamed; fresh "$E"
+vm hailo-vm 5 02 >"$E/vm.xml"
+hook "$E" "$E/vm.xml" prepare
+sed -i '/^domain /d' "$E/root/run/vfio-hooks/$(uuid_of 5).journal"
+cli "$E" list
+check list-holder-unnamed "$([ $rc = 0 ] && grep -A4 '^0000:02:00.0' "$E/out" | grep -q "Held by: domain $(uuid_of 5)"; echo $?)" "list" "$E/out"
 : >"$D/root/.fakekernel/log"
 cli "$D" bind 02:00.0
 check bind-again-no-writes "$([ $rc = 0 ] && [ ! -s "$D/root/.fakekernel/log" ] && [ "$(driver_of "$D" 0000:02:00.0)" = vfio-pci ]; echo $?)" \

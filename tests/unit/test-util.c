@@ -376,6 +376,22 @@ static void xml_keep(void **state UNUSED)
 	    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, many, &doc, &e),
 	    -E2BIG);
 	assert_null(doc);
+	{
+		/* A path deeper than the pruning follows: refused, not
+		 * silently never matched. */
+		char deep[128] = "r";
+		const char *one[] = {deep, NULL};
+		for (int i = 0; i < 32; i++)
+			strcat(deep, "/a");
+		assert_int_equal(
+		    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, one, &doc, &e),
+		    -E2BIG);
+		deep[strlen(deep) - 2] = '\0'; /* 32 names: followed */
+		assert_int_equal(
+		    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, one, &doc, &e),
+		    0);
+		xmlFreeDoc(doc);
+	}
 }
 
 int main(void)
