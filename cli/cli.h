@@ -23,8 +23,10 @@ struct cli {
 
 /* The sysroot in force: --root, VFIO_HOOKS_ROOT, then the configuration. */
 int cli_sys(struct cli *cli, struct vh_sys **ret);
-/* Profiles: --profiles, then the configuration, then the default path. */
-int cli_profiles(struct cli *cli, struct vh_profiles *ret);
+/* Profiles: --profiles, then the configuration, then the default path;
+ * with @ids, only those that can match the devices. */
+int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n,
+		 struct vh_profiles *ret);
 
 /* The static vfio-hooks hands over to its dynamically linked twin
  * (cli/twin.c): cli_twin_arm (main) makes the first library asked for run

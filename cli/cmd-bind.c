@@ -426,7 +426,7 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 		closelog();
 		return c;
 	}
-	if (bind && cli_profiles(cli, &ps) < 0) {
+	if (bind && cli_profiles(cli, NULL, 0, &ps) < 0) {
 		closelog();
 		return EXIT_USAGE;
 	}

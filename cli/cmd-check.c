@@ -29,10 +29,7 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 	struct run *run = ud;
 	int r;
 
-	if (ids)
-		vh_profiles_want(ids, n);
-	r = cli_profiles(run->cli, &run->profiles);
-	vh_profiles_want(NULL, 0);
+	r = cli_profiles(run->cli, ids, n, &run->profiles);
 	run->failed = r < 0;
 	run->loaded = r == 0;
 	return r;
@@ -180,7 +177,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (r < 0)
 		return EXIT_USAGE;
 	if (domain || all) {
-		r = cli_profiles(cli, &run.profiles);
+		r = cli_profiles(cli, NULL, 0, &run.profiles);
 		if (r < 0) {
 			vh_sys_free(run.sys);
 			return EXIT_USAGE;

@@ -22,7 +22,7 @@ static int open_host(struct cli *cli, struct hostrun *h)
 {
 	if (cli_sys(cli, &h->sys) < 0)
 		return EXIT_USAGE;
-	if (cli_profiles(cli, &h->ps) < 0) {
+	if (cli_profiles(cli, NULL, 0, &h->ps) < 0) {
 		vh_sys_free(h->sys);
 		return EXIT_USAGE;
 	}

@@ -78,7 +78,8 @@ int cli_sys(struct cli *cli, struct vh_sys **ret)
 	return 0;
 }
 
-int cli_profiles(struct cli *cli, struct vh_profiles *ret)
+int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n,
+		 struct vh_profiles *ret)
 {
 	struct vh_err e = {0};
 	const char *const *dirs = NULL;
@@ -94,11 +95,7 @@ int cli_profiles(struct cli *cli, struct vh_profiles *ret)
 	 * CLI), else the user's cache directory. */
 	if (cli_sys(cli, &sys) == 0)
 		dfd = vh_stamp_dir_open(sys, false);
-	vh_profiles_use_stamps(dfd);
-	r = vh_profiles_load_default(dirs, ret, &e);
-	vh_profiles_use_stamps(-1);
-	if (dfd >= 0)
-		close(dfd);
+	r = vh_profiles_load_stamped(dirs, dfd, ids, n, ret, &e);
 	vh_sys_free(sys);
 	if (r < 0)
 		fprintf(stderr, "%s: %s\n", cli->prog, e.msg);

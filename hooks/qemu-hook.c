@@ -125,16 +125,9 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 	 * directory: the next run skips RelaxNG for unchanged files. */
 	if (vh_sys_state_dir(h->sys, &dfd, why, sizeof(why)) < 0)
 		dfd = -1;
-	vh_profiles_use_stamps(dfd);
-	if (ids)
-		vh_profiles_want(ids, n);
-	r = vh_profiles_load_default(
+	r = vh_profiles_load_stamped(
 	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
-	    &h->profiles, &e);
-	vh_profiles_want(NULL, 0);
-	vh_profiles_use_stamps(-1);
-	if (dfd >= 0)
-		close(dfd);
+	    dfd, ids, n, &h->profiles, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);

@@ -3,7 +3,6 @@
 #include "paths.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,26 +40,6 @@ int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret,
 	return vh_profiles_load(dirs, vh_schema_path(), ret, e);
 }
 
-/* @path (absolute), created 0700 if missing, opened only when it is a
- * directory of the caller's, writable by nobody else. */
-static int own_dir(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -1;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
 {
 	const char *xdg, *home;
@@ -91,5 +70,24 @@ int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
 	 * required to be private. */
 	if (mkdir(base, 0700) < 0 && errno != EEXIST)
 		return -1;
-	return own_dir(dir);
+	fd = vh_private_dir_open(dir, "keep validation stamps", why,
+				 sizeof(why));
+	return fd >= 0 ? fd : -1;
+}
+
+int vh_profiles_load_stamped(const char *const *dirs, int stamp_dirfd,
+			     const struct vh_pci_id *ids, size_t n,
+			     struct vh_profiles *ret, struct vh_err *e)
+{
+	int r;
+
+	vh_profiles_use_stamps(stamp_dirfd);
+	if (ids)
+		vh_profiles_want(ids, n);
+	r = vh_profiles_load_default(dirs, ret, e);
+	vh_profiles_want(NULL, 0);
+	vh_profiles_use_stamps(-1);
+	if (stamp_dirfd >= 0)
+		close(stamp_dirfd);
+	return r;
 }

@@ -756,36 +756,13 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
 
 int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n)
 {
-	char run[PATH_MAX], dir[PATH_MAX];
-	struct stat st;
+	char dir[PATH_MAX];
 	int fd;
 
-	snprintf(run, sizeof(run), "%s/run", sys->root);
 	snprintf(dir, sizeof(dir), "%s/run/vfio-hooks", sys->root);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(why, n, "cannot create %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int r = errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
-		snprintf(why, n, "cannot open %s: %s%s", dir, strerror(errno),
-			 errno == ELOOP || errno == ENOTDIR
-			     ? " (it is a symlink or not a directory: "
-			       "remove it)"
-			     : "");
-		return r;
-	}
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(why, n,
-			 "%s is not owned by uid %u or is writable by others: "
-			 "refusing to keep device state there (remove it)",
-			 dir, (unsigned)geteuid());
-		close(fd);
-		return -EPERM;
-	}
-	(void)run;
+	fd = vh_private_dir_open(dir, "keep device state", why, n);
+	if (fd < 0)
+		return fd;
 	*ret_fd = fd;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int vh_parse_uint(const char *s, int base, unsigned long long max,
 		  unsigned long long *ret)
@@ -329,6 +330,37 @@ void vh_sibling_path_of(const char *prog, const char *name,
 			return;
 	}
 	snprintf(out, n, "%s/%s", fallback_dir, name);
+}
+
+int vh_private_dir_open(const char *path, const char *use, char *why, size_t n)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, n, "cannot create %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int r = errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+		snprintf(why, n, "cannot open %s: %s%s", path, strerror(errno),
+			 errno == ELOOP || errno == ENOTDIR
+			     ? " (it is a symlink or not a directory: "
+			       "remove it)"
+			     : "");
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(why, n,
+			 "%s is not owned by uid %u or is writable by others: "
+			 "refusing to %s there (remove it)",
+			 path, (unsigned)geteuid(), use);
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 void vh_sibling_path(const char *name, const char *fallback_dir, char *out,

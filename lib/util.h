@@ -135,6 +135,11 @@ bool vh_setting_ok(const char *name, const char *value);
  * (a build tree, an installation), else in @fallback_dir. */
 void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
 		     size_t n);
+/* @path, a directory made 0700 when missing, opened (O_NOFOLLOW) only
+ * when the caller owns it and nobody else can write it: the fd, or -errno
+ * with why in @why (@use says what the directory is for: "keep device
+ * state"). */
+int vh_private_dir_open(const char *path, const char *use, char *why, size_t n);
 /* The same beside the program at @prog (an absolute path). */
 void vh_sibling_path_of(const char *prog, const char *name,
 			const char *fallback_dir, char *out, size_t n);

@@ -146,39 +146,32 @@ static void end_element(void *ctx, const xmlChar *localname,
 
 /* Inside a subtree not built, nothing reaches the tree (it would land on
  * the nearest element built). */
+static bool skipping(void *ctx)
+{
+	return ((struct guard *)((xmlParserCtxt *)ctx)->_private)->skip;
+}
+
 static void characters(void *ctx, const xmlChar *ch, int len)
 {
-	xmlParserCtxt *c = ctx;
-	struct guard *g = c->_private;
-
-	if (!g->skip)
+	if (!skipping(ctx))
 		xmlSAX2Characters(ctx, ch, len);
 }
 
 static void comment(void *ctx, const xmlChar *value)
 {
-	xmlParserCtxt *c = ctx;
-	struct guard *g = c->_private;
-
-	if (!g->skip)
+	if (!skipping(ctx))
 		xmlSAX2Comment(ctx, value);
 }
 
 static void pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
-	xmlParserCtxt *c = ctx;
-	struct guard *g = c->_private;
-
-	if (!g->skip)
+	if (!skipping(ctx))
 		xmlSAX2ProcessingInstruction(ctx, target, data);
 }
 
 static void reference(void *ctx, const xmlChar *name)
 {
-	xmlParserCtxt *c = ctx;
-	struct guard *g = c->_private;
-
-	if (!g->skip)
+	if (!skipping(ctx))
 		xmlSAX2Reference(ctx, name);
 }
 

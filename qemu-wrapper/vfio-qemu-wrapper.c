@@ -139,16 +139,9 @@ struct loader {
 static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 {
 	struct loader *l = ud;
-	int r, dfd = vh_stamp_dir_open(l->sys, true);
+	int r = vh_profiles_load_stamped(
+	    l->dirs, vh_stamp_dir_open(l->sys, true), ids, n, l->ps, l->e);
 
-	vh_profiles_use_stamps(dfd);
-	if (ids)
-		vh_profiles_want(ids, n);
-	r = vh_profiles_load_default(l->dirs, l->ps, l->e);
-	vh_profiles_want(NULL, 0);
-	vh_profiles_use_stamps(-1);
-	if (dfd >= 0)
-		close(dfd);
 	if (r < 0) {
 		fprintf(stderr, "vfio-qemu-wrapper: %s\n",
 			l->e->code ? l->e->msg : "out of memory");
