@@ -3,31 +3,37 @@
 #
 #   sudo ./install.sh [--prefix DIR] [--no-deps] [--no-build] [--no-reload]
 #                     [--wrap-qemu]
+#   sudo ./install.sh --deps-only
 #   sudo ./install.sh --uninstall [--force]
 #
-# Installs the build dependencies with the system's package manager, builds,
-# installs the vfio-hooks command, the libvirt hook, the device profiles and
-# a default configuration (an edited one is never overwritten), places the
-# hook where libvirt runs it, makes the running libvirt daemon pick it up,
-# and shows the host checks of 'vfio-hooks doctor'.  --wrap-qemu also puts
-# links named qemu-system-ARCH to vfio-qemu-wrapper in PREFIX/bin (before
-# /usr/bin in PATH), so QEMU run by hand is checked too.  Every path it creates is listed in a manifest, so
-# --uninstall removes exactly that.  Running it again is safe.
+# Installs the build and test dependencies with the system's package
+# manager (what 'make check' needs too), builds, installs the vfio-hooks
+# command, the libvirt hook, the device profiles and a default
+# configuration (an edited one is never overwritten), places the hook where
+# libvirt runs it (a file, not a link: AppArmor lets a confined libvirtd
+# execute hooks only under /etc/libvirt/hooks), makes the running libvirt
+# daemon pick it up, and shows the host checks of 'vfio-hooks doctor'.
+# --wrap-qemu also puts links named qemu-system-ARCH to vfio-qemu-wrapper in
+# PREFIX/bin (before /usr/bin in PATH), so QEMU run by hand is checked too,
+# and adds the wrapper's rules to libvirt's local AppArmor files.  Every
+# path it creates is listed in a manifest, so --uninstall removes exactly
+# that.  Running it again is safe, and replaces what an older version placed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-prefix=/usr/local deps=1 build=1 reload=1 uninstall=0 force=0 wrap=0
+prefix=/usr/local deps=1 build=1 reload=1 uninstall=0 force=0 wrap=0 deps_only=0
 MANIFEST=/var/lib/vfio-hooks/install-manifest
 HOOKS_DIR=/etc/libvirt/hooks
 SYSCONFDIR=/etc/vfio-hooks
 STATE_DIR=/run/vfio-hooks
 
-usage() { sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prefix) prefix=$2; shift 2 ;;
 	--prefix=*) prefix=${1#*=}; shift ;;
 	--no-deps) deps=0; shift ;;
+	--deps-only) deps_only=1; shift ;;
 	--no-build) build=0; shift ;;
 	--no-reload) reload=0; shift ;;
 	--uninstall) uninstall=1; shift ;;
@@ -84,6 +90,73 @@ libvirt_version() { # prints e.g. 9000000 for 9.0.0, or nothing
 	done
 }
 
+# --- AppArmor (Debian, Ubuntu) ----------------------------------------------
+
+# libvirt's profiles include these files for local additions; vfio-hooks
+# adds one marked block to each, only for the wrapper (--wrap-qemu): the
+# hook needs no rule, as it is placed under /etc/libvirt/hooks.
+AA_LIBVIRTD=/etc/apparmor.d/local/usr.sbin.libvirtd
+AA_QEMU=/etc/apparmor.d/local/abstractions/libvirt-qemu
+AA_BEGIN="# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh --uninstall)"
+AA_END="# END vfio-hooks"
+
+apparmor_enabled() {
+	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
+		command -v apparmor_parser >/dev/null 2>&1
+}
+
+# Replaces (or with no RULES removes) our block in FILE.  Usage: FILE [RULES]
+apparmor_block() {
+	local file=$1 rules=${2:-} tmp
+	[ -f "$file" ] || return 0
+	tmp=$(mktemp "$file.XXXXXX")
+	awk -v b="$AA_BEGIN" -v e="$AA_END" '$0 == b { skip = 1; next } skip && $0 == e { skip = 0; next } !skip' "$file" >"$tmp"
+	[ -z "$rules" ] || printf '%s\n%s\n%s\n' "$AA_BEGIN" "$rules" "$AA_END" >>"$tmp"
+	if cmp -s "$tmp" "$file"; then rm -f "$tmp"; return 1; fi
+	chmod --reference="$file" "$tmp" && mv -f "$tmp" "$file"
+}
+
+# Reloads libvirtd's profile so that the running daemon has the new rules.
+# The domains' profiles are made at each start from the abstraction; a
+# running VM keeps the one it has.
+apparmor_reload() {
+	[ $reload = 1 ] && apparmor_enabled || return 0
+	[ -f /etc/apparmor.d/usr.sbin.libvirtd ] || return 0
+	say "reloading libvirtd's AppArmor profile (apparmor_parser -r)"
+	apparmor_parser -r -T -W /etc/apparmor.d/usr.sbin.libvirtd ||
+		say "warning: apparmor_parser -r /etc/apparmor.d/usr.sbin.libvirtd failed; run it by hand"
+}
+
+# The wrapper as a domain's <emulator>: libvirtd executes it to probe
+# QEMU's capabilities (PUx, as for /usr/bin/*), and the domain's profile
+# (virt-aa-helper, from abstractions/libvirt-qemu) lets it run, read its
+# configuration, profiles and the sysfs of the devices it checks, and run
+# the checker.  The real QEMU it then executes is in the stock rules.
+apparmor_add() {
+	local changed=0
+	[ -f "$AA_LIBVIRTD" ] || [ -f "$AA_QEMU" ] || return 0
+	apparmor_block "$AA_LIBVIRTD" "  $prefix/bin/vfio-qemu-wrapper PUx," && changed=1
+	apparmor_block "$AA_QEMU" "  $prefix/bin/vfio-qemu-wrapper rmix,
+  $prefix/libexec/vfio-hooks/vfio-qemu-wrapper-check rmix,
+  $SYSCONFDIR/ r,
+  $SYSCONFDIR/** r,
+  $prefix/share/vfio-hooks/ r,
+  $prefix/share/vfio-hooks/** r,
+  /sys/bus/pci/devices/ r,
+  /sys/devices/pci[0-9]*/** r,
+  /sys/kernel/iommu_groups/ r,
+  /sys/kernel/iommu_groups/** r," || true
+	say "AppArmor: the wrapper's rules in $AA_LIBVIRTD and $AA_QEMU"
+	[ $changed = 0 ] || apparmor_reload
+}
+
+apparmor_remove() {
+	local changed=0
+	apparmor_block "$AA_LIBVIRTD" && changed=1
+	apparmor_block "$AA_QEMU" || true
+	[ $changed = 0 ] || apparmor_reload
+}
+
 # --- uninstall ------------------------------------------------------------
 
 if [ $uninstall = 1 ]; then
@@ -123,6 +196,7 @@ if [ $uninstall = 1 ]; then
 	done
 	rm -f "$MANIFEST"
 	rmdir "$(dirname "$MANIFEST")" 2>/dev/null || true
+	apparmor_remove
 	[ $reload = 1 ] && reload_daemons
 	say "uninstalled"
 	exit 0
@@ -130,23 +204,32 @@ fi
 
 # --- dependencies and build -----------------------------------------------
 
-if [ $deps = 1 ]; then
+# What the build needs, then what 'make check' needs on top (cmocka for the
+# unit tests, python3 for the JSON checks, man for the manual pages).
+APT_BUILD=(build-essential pkg-config libxml2-dev libudev-dev zlib1g-dev liblzma-dev libvirt-dev)
+APT_TEST=(libcmocka-dev python3 man-db)
+DNF_BUILD=(gcc glibc-static make pkgconf-pkg-config libxml2-devel systemd-devel libvirt-devel)
+DNF_TEST=(libcmocka-devel python3 man-db)
+if [ $deps = 1 ] || [ $deps_only = 1 ]; then
 	if command -v apt-get >/dev/null; then
-		say "installing build dependencies with apt-get"
+		say "installing the build and test dependencies with apt-get"
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -qq
-		apt-get install -y -qq build-essential pkg-config libxml2-dev libudev-dev \
-			zlib1g-dev liblzma-dev libvirt-dev >/dev/null
+		apt-get install -y -qq --no-install-recommends "${APT_BUILD[@]}" "${APT_TEST[@]}" >/dev/null
 	elif command -v dnf >/dev/null; then
-		say "installing build dependencies with dnf"
-		dnf install -y -q gcc glibc-static make pkgconf-pkg-config libxml2-devel systemd-devel \
-			libvirt-devel
+		say "installing the build and test dependencies with dnf"
+		dnf install -y -q "${DNF_BUILD[@]}" "${DNF_TEST[@]}"
 	else
-		say "no apt-get or dnf: install a C compiler, make, pkg-config and the"
-		say "development files of libxml2, libudev and libvirt, then use --no-deps"
+		say "no apt-get or dnf: install a C compiler, make, pkg-config, the"
+		say "development files of libxml2, libudev, libvirt and cmocka, and"
+		say "python3, then use --no-deps"
 		exit 1
 	fi
 fi
+[ $deps_only = 0 ] || { say "dependencies installed"; exit 0; }
+# The user who ran sudo keeps the build tree: 'make check' then runs as
+# that user without "Permission denied" on build/.
+owner=$(stat -c %u:%g .)
 if [ $build = 1 ]; then
 	say "building"
 	make -s -j"$(nproc)" PREFIX="$prefix" >/dev/null
@@ -158,6 +241,7 @@ fi
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 make -s "$([ $build = 1 ] && echo install || echo install-files)" DESTDIR="$stage" PREFIX="$prefix" SYSCONFDIR="$SYSCONFDIR" >/dev/null
+[ $build = 0 ] || [ "$owner" = 0:0 ] || chown -R "$owner" build
 mkdir -p "$(dirname "$MANIFEST")"
 new_manifest=$(mktemp)
 record() { printf '%s\n' "$1" >>"$new_manifest"; }
@@ -192,22 +276,36 @@ say "installed $prefix/bin/vfio-hooks, $prefix/libexec/vfio-hooks/qemu-hook, pro
 
 # --- the hook where libvirt runs it ----------------------------------------
 
+# The hook is placed as a copy of the program, not a link to it: AppArmor
+# judges an exec by the path a link resolves to, and Debian's and Ubuntu's
+# profile lets libvirtd execute hooks only under /etc/libvirt/hooks/ (a link
+# to PREFIX/libexec was denied, and every VM failed to start).  Written
+# beside the hooks' directories and renamed into place, so that libvirt
+# never sees a half-written executable; a link an older version placed is
+# replaced the same way.
 hook_bin=$prefix/libexec/vfio-hooks/qemu-hook
+place_hook() { # DEST
+	local tmp
+	record_dirs "$(dirname "$1")"
+	tmp=$(mktemp "$HOOKS_DIR/.vfio-hooks.XXXXXX")
+	install -m 0755 "$hook_bin" "$tmp" && mv -f "$tmp" "$1" || { rm -f "$tmp"; die "cannot place the hook at $1"; }
+	record "$1"
+}
+# Whether DEST was placed by vfio-hooks: listed in the manifest, or a link
+# to our program (older versions).
+ours() {
+	{ [ -f "$MANIFEST" ] && grep -qxF "$1" "$MANIFEST"; } ||
+		[ "$(readlink "$1" 2>/dev/null || true)" = "$hook_bin" ]
+}
 ver=$(libvirt_version || true)
 if [ -z "$ver" ] || [ "$ver" -ge 6005000 ]; then
 	# libvirt 6.5 and later run every executable in hooks/qemu.d/.
 	[ -n "$ver" ] || say "libvirt is not installed; placing the hook for libvirt 6.5 and later"
-	record_dirs "$HOOKS_DIR/qemu.d"
-	ln -sfn "$hook_bin" "$HOOKS_DIR/qemu.d/vfio-hooks"
-	record "$HOOKS_DIR/qemu.d/vfio-hooks"
-	say "hook: $HOOKS_DIR/qemu.d/vfio-hooks -> $hook_bin"
-elif [ ! -e "$HOOKS_DIR/qemu" ]; then
-	record_dirs "$HOOKS_DIR"
-	ln -sfn "$hook_bin" "$HOOKS_DIR/qemu"
-	record "$HOOKS_DIR/qemu"
-	say "hook: $HOOKS_DIR/qemu -> $hook_bin (libvirt before 6.5 runs only this file)"
-elif [ "$(readlink "$HOOKS_DIR/qemu" || true)" = "$hook_bin" ]; then
-	record "$HOOKS_DIR/qemu"
+	place_hook "$HOOKS_DIR/qemu.d/vfio-hooks"
+	say "hook: $HOOKS_DIR/qemu.d/vfio-hooks (a copy of $hook_bin)"
+elif [ ! -e "$HOOKS_DIR/qemu" ] || ours "$HOOKS_DIR/qemu"; then
+	place_hook "$HOOKS_DIR/qemu"
+	say "hook: $HOOKS_DIR/qemu (a copy of $hook_bin; libvirt before 6.5 runs only this file)"
 else
 	sort -u "$new_manifest" >"$MANIFEST"
 	cat >&2 <<EOF
@@ -237,13 +335,11 @@ xen_daemon() {
 xd=$(xen_daemon)
 if [ -n "$xd" ] && { [ -z "$ver" ] || [ "$ver" -ge 6005000 ]; }; then
 	link=$HOOKS_DIR/libxl.d/vfio-hooks
-	if [ -e "$link" ] && [ "$(readlink "$link" || true)" != "$hook_bin" ]; then
+	if { [ -e "$link" ] || [ -L "$link" ]; } && ! ours "$link"; then
 		say "not placing the Xen hook: $link exists and is not ours"
 	else
-		record_dirs "$HOOKS_DIR/libxl.d"
-		ln -sfn "$hook_bin" "$link"
-		record "$link"
-		say "Xen hook ($xd): $link -> $hook_bin"
+		place_hook "$link"
+		say "Xen hook ($xd): $link (a copy of $hook_bin)"
 	fi
 fi
 if [ $wrap = 1 ]; then
@@ -260,6 +356,7 @@ if [ $wrap = 1 ]; then
 		record "$link"
 		say "wrapped: $link -> vfio-qemu-wrapper (then $q)"
 	done
+	apparmor_add
 fi
 sort -u "$new_manifest" >"$MANIFEST"
 rm -f "$new_manifest"
