@@ -35,6 +35,7 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
 	-DVH_VERSION='"$(VERSION)"' -DVH_DATADIR='"$(DATADIR)"' \
 	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' -DVH_LIBEXECDIR='"$(LIBEXECDIR)/vfio-hooks"' \
+	-DVH_BINDIR='"$(BINDIR)"' \
 	$(XML_CFLAGS) $(CFLAGS)
 # Relative relocations packed (DT_RELR) where the linker and C library
 # can: the start-up of every PIE applies fewer of them.

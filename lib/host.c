@@ -2,8 +2,16 @@
 #define _GNU_SOURCE
 #include "host.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+
+#ifndef VH_LIBEXECDIR
+#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
+#endif
+#ifndef VH_BINDIR
+#define VH_BINDIR "/usr/local/bin"
+#endif
 
 int vh_pci_list(const struct vh_sys *sys, struct vh_pci_addr **ret)
 {
@@ -116,9 +124,9 @@ static char *fmtd(const char *f, ...)
 	return s;
 }
 
-char *vh_host_slurp(const struct vh_sys *sys, const char *path)
+static char *slurp_max(const struct vh_sys *sys, const char *path, size_t cap)
 {
-	size_t cap = 65536, len = 0;
+	size_t len = 0;
 	char *buf = malloc(cap + 1);
 
 	if (!buf)
@@ -129,6 +137,11 @@ char *vh_host_slurp(const struct vh_sys *sys, const char *path)
 	}
 	buf[len] = '\0';
 	return buf;
+}
+
+char *vh_host_slurp(const struct vh_sys *sys, const char *path)
+{
+	return slurp_max(sys, path, 65536);
 }
 
 bool vh_has_word(const char *text, const char *word)
@@ -467,31 +480,82 @@ static void check_nvidia(struct dctx *c)
 	vh_strv_free(pids);
 }
 
+/* The daemons that run the qemu hook, in the order a running one is
+ * looked for. */
+static const char *const daemons[] = {"virtqemud", "libvirtd"};
+
+static const char *running_daemon(const struct vh_sys *sys, long *ret_pid)
+{
+	for (size_t i = 0; i < ELEMENTSOF(daemons); i++)
+		if (process_running(sys, daemons[i], ret_pid))
+			return daemons[i];
+	return NULL;
+}
+
 /* The daemon started before the hook was placed has not seen it: libvirt
  * looks for hooks at start-up and on reload only. */
-static void check_hook(struct dctx *c)
+static void check_picked_up(struct dctx *c, const char *daemon, long pid,
+			    const struct stat *st)
+{
+	char stat_line[1024];
+	_cleanup_free_ char *pstat = vh_host_slurp(c->sys, "/proc/stat");
+	unsigned long long start_ticks = 0, btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	char *p, *b;
+
+	if (vh_sys_read_str(c->sys, stat_line, sizeof(stat_line),
+			    "/proc/%ld/stat", pid) == 0 &&
+	    (p = strrchr(stat_line, ')'))) {
+		/* Field 22, counted from after the command name. */
+		int field = 2;
+		for (p++; *p && field < 22; p++)
+			if (*p == ' ')
+				field++;
+		start_ticks = strtoull(p, NULL, 10);
+	}
+	if (pstat && (b = strstr(pstat, "btime ")))
+		btime = strtoull(b + 6, NULL, 10);
+	if (start_ticks && btime && hz > 0) {
+		unsigned long long started =
+		    btime + start_ticks / (unsigned long long)hz;
+		bool later = (unsigned long long)st->st_mtime > started;
+		emit(c, "hook-picked-up", later ? VH_WARN : VH_PASS,
+		     "The libvirt daemon has picked the hook up",
+		     later ? fmtd("%s (pid %ld) started before the hook was "
+				  "placed",
+				  daemon, pid)
+			   : fmtd("%s (pid %ld) started after the hook was "
+				  "placed",
+				  daemon, pid),
+		     fmtd("systemctl reload %s (or kill -HUP %ld); ignore this "
+			  "if it was reloaded since",
+			  daemon, pid));
+	}
+}
+
+#define HOOKS_DIR "/etc/libvirt/hooks/"
+
+/* hook-installed and hook-picked-up.  *ret_hook: where the hook is, or
+ * NULL when it is not installed. */
+static void check_hook(struct dctx *c, const char *daemon, long pid,
+		       const char **ret_hook)
 {
 	struct stat st;
-	bool in_d = vh_sys_lstat(c->sys, &st,
-				 "/etc/libvirt/hooks/qemu.d/vfio-hooks") == 0;
-	bool legacy =
-	    !in_d && vh_sys_lstat(c->sys, &st, "/etc/libvirt/hooks/qemu") == 0;
-	const char *daemons[] = {"virtqemud", "libvirtd"};
-	long pid = 0;
-	size_t i;
+	bool in_d =
+	    vh_sys_lstat(c->sys, &st, HOOKS_DIR "qemu.d/vfio-hooks") == 0;
+	bool legacy = !in_d && vh_sys_lstat(c->sys, &st, HOOKS_DIR "qemu") == 0;
 
-	emit(c, "hook-installed", in_d || legacy ? VH_PASS : VH_WARN,
+	*ret_hook = in_d     ? HOOKS_DIR "qemu.d/vfio-hooks"
+		    : legacy ? HOOKS_DIR "qemu"
+			     : NULL;
+	emit(c, "hook-installed", *ret_hook ? VH_PASS : VH_WARN,
 	     "The vfio-hooks libvirt hook is installed",
-	     in_d     ? strdup("/etc/libvirt/hooks/qemu.d/vfio-hooks")
-	     : legacy ? strdup("/etc/libvirt/hooks/qemu")
-		      : strdup("not in /etc/libvirt/hooks/qemu.d"),
+	     *ret_hook ? strdup(*ret_hook)
+		       : strdup("not in /etc/libvirt/hooks/qemu.d"),
 	     strdup("sudo ./install.sh"));
-	if (!in_d && !legacy)
+	if (!*ret_hook)
 		return;
-	for (i = 0; i < ELEMENTSOF(daemons); i++)
-		if (process_running(c->sys, daemons[i], &pid))
-			break;
-	if (i == ELEMENTSOF(daemons)) {
+	if (!daemon) {
 		emit(c, "hook-picked-up", VH_INFO_V,
 		     "The libvirt daemon has picked the hook up",
 		     strdup("no libvirtd or virtqemud running: the next one to "
@@ -499,43 +563,605 @@ static void check_hook(struct dctx *c)
 		     strdup("nothing to do"));
 		return;
 	}
-	{
-		char stat_line[1024];
-		_cleanup_free_ char *pstat =
-		    vh_host_slurp(c->sys, "/proc/stat");
-		unsigned long long start_ticks = 0, btime = 0;
-		long hz = sysconf(_SC_CLK_TCK);
-		char *p, *b;
-		if (vh_sys_read_str(c->sys, stat_line, sizeof(stat_line),
-				    "/proc/%ld/stat", pid) == 0 &&
-		    (p = strrchr(stat_line, ')'))) {
-			/* Field 22, counted from after the command name. */
-			int field = 2;
-			for (p++; *p && field < 22; p++)
-				if (*p == ' ')
-					field++;
-			start_ticks = strtoull(p, NULL, 10);
+	check_picked_up(c, daemon, pid, &st);
+}
+
+/* Bounds on what the confinement checks follow and read. */
+enum {
+	LINK_HOPS_MAX = 40, /* the kernel's MAXSYMLINKS */
+	HOOK_SIZE_MAX = 64 << 20,
+	AA_PROFILES_MAX = 1 << 20, /* a profile a line; snaps bring hundreds */
+};
+
+#define AA_PROFILES "/sys/kernel/security/apparmor/profiles"
+#define AA_LOCAL "/etc/apparmor.d/local/"
+#define AA_QEMU_LOCAL AA_LOCAL "abstractions/libvirt-qemu"
+#define AA_BEGIN                                                               \
+	"# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh "   \
+	"--uninstall)"
+#define AA_END "# END vfio-hooks"
+
+enum lsm { LSM_NONE, LSM_APPARMOR, LSM_SELINUX, LSM_UNKNOWN };
+enum aa_mode { AA_UNCONFINED, AA_ENFORCE, AA_COMPLAIN };
+
+static const char *aa_mode_name(enum aa_mode m)
+{
+	return m == AA_COMPLAIN	    ? "complain"
+	       : m == AA_UNCONFINED ? "unconfined"
+				    : "enforce";
+}
+
+/* Who confines the libvirt daemon, and how: the running daemon's own
+ * label, else the loaded policy (Debian's libvirtd is socket-activated and
+ * exits when idle, so often none runs). */
+struct confinement {
+	enum lsm lsm;
+	enum aa_mode mode; /* LSM_APPARMOR */
+	bool aa_present, selinux_enforcing;
+	/* The running daemon, else the one whose profile is loaded, else
+	 * "libvirtd". */
+	const char *daemon;
+	long pid;	 /* 0: none running */
+	char label[256]; /* the AppArmor profile, or the SELinux type */
+};
+
+/* "NAME (MODE)", as AppArmor shows a confined task and a loaded profile,
+ * or "unconfined".  False for anything else (an SELinux context). */
+static bool aa_label_parse(const char *label, char *name, size_t n,
+			   enum aa_mode *ret_mode)
+{
+	const char *open = NULL, *mode;
+	size_t l = strlen(label);
+
+	if (streq(label, "unconfined")) {
+		vh_strlcpy(name, label, n);
+		*ret_mode = AA_UNCONFINED;
+		return true;
+	}
+	for (const char *p = strstr(label, " ("); p; p = strstr(p + 1, " ("))
+		open = p;
+	if (!open || l < 2 || label[l - 1] != ')' || open == label)
+		return false;
+	mode = open + 2;
+	snprintf(name, n, "%.*s", (int)(open - label), label);
+	/* kill, user and prompt deny as enforce does */
+	*ret_mode = !strncmp(mode, "complain)", 9)	? AA_COMPLAIN
+		    : !strncmp(mode, "unconfined)", 11) ? AA_UNCONFINED
+							: AA_ENFORCE;
+	return true;
+}
+
+/* The type of an SELinux context "user:role:type:level". */
+static bool selinux_type(const char *context, char *type, size_t n)
+{
+	const char *t = strchr(context, ':');
+	const char *e;
+
+	if (!t || !(t = strchr(t + 1, ':')))
+		return false;
+	t++;
+	e = strchrnul(t, ':');
+	if (e == t || !*e)
+		return false;
+	snprintf(type, n, "%.*s", (int)(e - t), t);
+	return true;
+}
+
+/* @daemon's profile among the loaded ones ("libvirtd (enforce)", or named
+ * by its path: "/usr/sbin/libvirtd (enforce)"). */
+static bool aa_profile_find(const char *profiles, const char *daemon,
+			    struct confinement *cf)
+{
+	char line[512], name[256], path[64];
+	enum aa_mode mode;
+
+	snprintf(path, sizeof(path), "/usr/sbin/%s", daemon);
+	for (const char *p = profiles; *p;) {
+		const char *e = strchrnul(p, '\n');
+		snprintf(line, sizeof(line), "%.*s", (int)(e - p), p);
+		p = *e ? e + 1 : e;
+		if (!aa_label_parse(line, name, sizeof(name), &mode) ||
+		    (!streq(name, daemon) && !streq(name, path)))
+			continue;
+		vh_strlcpy(cf->label, name, sizeof(cf->label));
+		cf->mode = mode;
+		cf->daemon = daemon;
+		return true;
+	}
+	return false;
+}
+
+static void read_confinement(const struct vh_sys *sys, const char *daemon,
+			     long pid, struct confinement *ret)
+{
+	struct confinement cf = {.daemon = daemon ? daemon : "libvirtd",
+				 .pid = daemon ? pid : 0};
+	char v[16], label[256];
+	bool aa_enabled =
+	    vh_sys_read_str(sys, v, sizeof(v),
+			    "/sys/module/apparmor/parameters/enabled") == 0 &&
+	    v[0] == 'Y';
+	bool labelled =
+	    daemon &&
+	    (vh_sys_read_str(sys, label, sizeof(label),
+			     "/proc/%ld/attr/apparmor/current", pid) == 0 ||
+	     vh_sys_read_str(sys, label, sizeof(label),
+			     "/proc/%ld/attr/current", pid) == 0);
+
+	cf.aa_present = vh_sys_exists(sys, "/sys/module/apparmor") > 0;
+	cf.selinux_enforcing =
+	    vh_sys_read_str(sys, v, sizeof(v), "/sys/fs/selinux/enforce") ==
+		0 &&
+	    streq(v, "1");
+	if (labelled && aa_enabled &&
+	    aa_label_parse(label, cf.label, sizeof(cf.label), &cf.mode))
+		cf.lsm = LSM_APPARMOR;
+	else if (labelled && selinux_type(label, cf.label, sizeof(cf.label)))
+		cf.lsm = LSM_SELINUX;
+	else if (aa_enabled) {
+		_cleanup_free_ char *profiles =
+		    slurp_max(sys, AA_PROFILES, AA_PROFILES_MAX);
+		cf.lsm = profiles ? LSM_APPARMOR : LSM_UNKNOWN;
+		cf.mode = AA_UNCONFINED;
+		for (size_t i = ELEMENTSOF(daemons); profiles && i-- > 0;)
+			if ((!daemon || streq(daemon, daemons[i])) &&
+			    aa_profile_find(profiles, daemons[i], &cf))
+				break;
+	} else if (cf.selinux_enforcing)
+		cf.lsm = LSM_SELINUX;
+	*ret = cf;
+}
+
+static void report_confinement(struct dctx *c, const struct confinement *cf)
+{
+	const char *what =
+	    "What confines the libvirt daemon (AppArmor, SELinux)";
+	const char *mode = aa_mode_name(cf->mode);
+
+	switch (cf->lsm) {
+	case LSM_APPARMOR:
+		emit(c, "daemon-confinement", VH_PASS, what,
+		     cf->pid && cf->mode == AA_UNCONFINED
+			 ? fmtd("%s (pid %ld) runs unconfined by AppArmor",
+				cf->daemon, cf->pid)
+		     : cf->pid ? fmtd("%s (pid %ld) runs under AppArmor "
+				      "profile '%s' in %s mode",
+				      cf->daemon, cf->pid, cf->label, mode)
+		     : cf->label[0]
+			 ? fmtd("AppArmor profile '%s' is loaded in %s mode "
+				"(no daemon running)",
+				cf->label, mode)
+			 : strdup("AppArmor is enabled and has no libvirtd or "
+				  "virtqemud profile loaded (no daemon "
+				  "running)"),
+		     NULL);
+		break;
+	case LSM_SELINUX:
+		emit(c, "daemon-confinement", VH_INFO_V, what,
+		     cf->pid ? fmtd("%s (pid %ld) runs in the SELinux domain "
+				    "%s (%s)",
+				    cf->daemon, cf->pid, cf->label,
+				    cf->selinux_enforcing ? "enforcing"
+							  : "not enforcing")
+			     : strdup("SELinux is enforcing (no daemon "
+				      "running)"),
+		     NULL);
+		break;
+	case LSM_UNKNOWN:
+		emit(c, "daemon-confinement", VH_INFO_V, what,
+		     strdup("AppArmor is enabled, but "
+			    "/sys/kernel/security/apparmor/profiles cannot be "
+			    "read (not root?), so whether a profile confines "
+			    "libvirtd is unknown (no daemon running)"),
+		     strdup("run vfio-hooks doctor as root"));
+		break;
+	case LSM_NONE:
+		emit(c, "daemon-confinement", VH_PASS, what,
+		     cf->aa_present
+			 ? strdup("nothing confines libvirtd: AppArmor is "
+				  "disabled (/sys/module/apparmor/parameters/"
+				  "enabled is not Y)")
+			 : strdup("nothing confines libvirtd: AppArmor is not "
+				  "in this kernel (no /sys/module/apparmor)"),
+		     NULL);
+		break;
+	}
+}
+
+/* @path with every symlink resolved inside the root, as for a process
+ * chrooted there: an absolute target starts again at the root, ".." stops
+ * at it.  -ELOOP after LINK_HOPS_MAX links; lstat's error when a component
+ * is missing. */
+static int resolve_in_root(const struct vh_sys *sys, const char *path,
+			   char *ret, size_t n)
+{
+	char done[PATH_MAX] = "", todo[PATH_MAX], target[PATH_MAX],
+	     next[PATH_MAX];
+	unsigned hops = 0;
+	size_t dl = 0;
+	const char *p = todo;
+
+	if (vh_strlcpy(todo, path, sizeof(todo)) < 0)
+		return -ENAMETOOLONG;
+	while (*p) {
+		const char *e;
+		size_t l;
+		struct stat st;
+		int r;
+
+		p += strspn(p, "/");
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		l = (size_t)(e - p);
+		if (l == 1 && p[0] == '.') {
+			p = e;
+			continue;
 		}
-		if (pstat && (b = strstr(pstat, "btime ")))
-			btime = strtoull(b + 6, NULL, 10);
-		if (start_ticks && btime && hz > 0) {
-			unsigned long long started =
-			    btime + start_ticks / (unsigned long long)hz;
-			bool later = (unsigned long long)st.st_mtime > started;
-			emit(c, "hook-picked-up", later ? VH_WARN : VH_PASS,
-			     "The libvirt daemon has picked the hook up",
-			     later
-				 ? fmtd("%s (pid %ld) started before the hook "
-					"was placed",
-					daemons[i], pid)
-				 : fmtd("%s (pid %ld) started after the hook "
-					"was placed",
-					daemons[i], pid),
-			     fmtd("systemctl reload %s (or kill -HUP %ld); "
-				  "ignore this if it was reloaded since",
-				  daemons[i], pid));
+		if (l == 2 && p[0] == '.' && p[1] == '.') {
+			while (dl > 0 && done[dl - 1] != '/')
+				dl--;
+			dl -= dl > 0;
+			done[dl] = '\0';
+			p = e;
+			continue;
+		}
+		if (dl + 1 + l >= sizeof(done))
+			return -ENAMETOOLONG;
+		done[dl] = '/';
+		memcpy(done + dl + 1, p, l);
+		done[dl + 1 + l] = '\0';
+		r = vh_sys_lstat(sys, &st, "%s", done);
+		if (r < 0)
+			return r;
+		if (!S_ISLNK(st.st_mode)) {
+			dl += 1 + l;
+			p = e;
+			continue;
+		}
+		if (++hops > LINK_HOPS_MAX)
+			return -ELOOP;
+		r = vh_sys_readlink(sys, target, sizeof(target), "%s", done);
+		if (r < 0)
+			return r;
+		if (vh_strlcpy(next, target, sizeof(next)) < 0 ||
+		    strlen(target) + strlen(e) >= sizeof(next))
+			return -ENAMETOOLONG;
+		strcat(next, e);
+		memcpy(todo, next, strlen(next) + 1);
+		p = todo;
+		if (target[0] == '/')
+			dl = 0;
+		done[dl] = '\0';
+	}
+	return vh_strlcpy(ret, dl ? done : "/", n);
+}
+
+/* 1 when two files under the root hold the same bytes, 0 when not,
+ * -errno when either cannot be read or is over HOOK_SIZE_MAX. */
+static int same_content(const struct vh_sys *sys, const char *a, const char *b)
+{
+	struct stat sa, sb;
+	_cleanup_free_ char *x = NULL, *y = NULL;
+	size_t n, lx, ly;
+	int r;
+
+	if ((r = vh_sys_lstat(sys, &sa, "%s", a)) < 0 ||
+	    (r = vh_sys_lstat(sys, &sb, "%s", b)) < 0)
+		return r;
+	if (!S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode))
+		return -EINVAL;
+	if (sa.st_size > HOOK_SIZE_MAX || sb.st_size > HOOK_SIZE_MAX)
+		return -EFBIG;
+	if (sa.st_size != sb.st_size)
+		return 0;
+	n = (size_t)sa.st_size;
+	x = malloc(n + 1);
+	y = malloc(n + 1);
+	if (!x || !y)
+		return -ENOMEM;
+	/* one byte more than the size: a file that grew differs */
+	if ((r = vh_sys_read_raw(sys, x, n + 1, &lx, "%s", a)) < 0 ||
+	    (r = vh_sys_read_raw(sys, y, n + 1, &ly, "%s", b)) < 0)
+		return r;
+	return lx == ly && memcmp(x, y, lx) == 0;
+}
+
+/* The first line of @text that is exactly @line, or NULL. */
+static const char *find_line(const char *text, const char *line)
+{
+	size_t l = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)); p += l)
+		if ((p == text || p[-1] == '\n') && (p[l] == '\n' || !p[l]))
+			return p;
+	return NULL;
+}
+
+/* Whether a rule (not a comment) of an AppArmor file names @path:
+ * "  /usr/local/libexec/vfio-hooks/qemu-hook rmix,". */
+static bool aa_names_path(const char *text, const char *path)
+{
+	size_t l = strlen(path);
+
+	for (const char *p = text; text && (p = strstr(p, path)); p += l) {
+		const char *s = p;
+		if (p[l] != ' ' && p[l] != '\t')
+			continue;
+		while (s > text && s[-1] != '\n')
+			s--;
+		if (s[strspn(s, " \t")] != '#')
+			return true;
+	}
+	return false;
+}
+
+static bool aa_block_in(const struct vh_sys *sys, const char *file)
+{
+	_cleanup_free_ char *text = vh_host_slurp(sys, file);
+	const char *b = text ? find_line(text, AA_BEGIN) : NULL;
+
+	return b && find_line(b + strlen(AA_BEGIN), AA_END);
+}
+
+static void check_hook_exec(struct dctx *c, const struct confinement *cf,
+			    const char *hook, const char *real,
+			    const struct stat *st, uid_t root_uid)
+{
+	const char *what = "The libvirt daemon can execute the hook";
+	char local[128], shown[2 * PATH_MAX + 8];
+	_cleanup_free_ char *rules = NULL;
+	bool aa = cf->lsm == LSM_APPARMOR && cf->mode != AA_UNCONFINED;
+	bool inside = strncmp(real, HOOKS_DIR, strlen(HOOKS_DIR)) == 0;
+	bool allowed;
+	unsigned mode = st->st_mode & 07777;
+
+	snprintf(local, sizeof(local), AA_LOCAL "usr.sbin.%s", cf->daemon);
+	rules = vh_host_slurp(c->sys, local);
+	allowed = inside || aa_names_path(rules, real);
+	if (streq(hook, real))
+		vh_strlcpy(shown, hook, sizeof(shown));
+	else
+		snprintf(shown, sizeof(shown), "%s (-> %s)", hook, real);
+
+	if (aa && !allowed && cf->mode == AA_ENFORCE)
+		emit(c, "hook-executable", VH_FAIL, what,
+		     fmtd("%s's AppArmor profile executes hooks only under "
+			  "/etc/libvirt/hooks/; %s resolves to %s, so every VM "
+			  "start fails with 'Permission denied'",
+			  cf->daemon, hook, real),
+		     fmtd("sudo ./install.sh (it places the hook as a file), "
+			  "or: sudo cp --remove-destination %s %s",
+			  real, hook));
+	else if (!(st->st_mode & S_IXUSR))
+		emit(c, "hook-executable", VH_FAIL, what,
+		     fmtd("%s is not executable (mode %04o): libvirt cannot "
+			  "run the hook",
+			  shown, mode),
+		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real,
+			  real));
+	else if (st->st_uid != root_uid)
+		emit(c, "hook-executable", VH_FAIL, what,
+		     fmtd("%s is owned by uid %u, not root: the hook runs as "
+			  "root for every VM, so its owner can run anything as "
+			  "root",
+			  shown, (unsigned)st->st_uid),
+		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real,
+			  real));
+	else if (st->st_mode & (S_IWGRP | S_IWOTH))
+		emit(c, "hook-executable", VH_FAIL, what,
+		     fmtd("%s is writable by group or others (mode %04o): the "
+			  "hook runs as root for every VM, so they can run "
+			  "anything as root",
+			  shown, mode),
+		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real,
+			  real));
+	else if (aa && !allowed)
+		emit(c, "hook-executable", VH_WARN, what,
+		     fmtd("%s's AppArmor profile is in complain mode and "
+			  "executes hooks only under /etc/libvirt/hooks/; %s "
+			  "resolves to %s, which enforce mode denies (every VM "
+			  "start would fail with 'Permission denied')",
+			  cf->daemon, hook, real),
+		     fmtd("sudo ./install.sh (it places the hook as a file), "
+			  "or: sudo cp --remove-destination %s %s",
+			  real, hook));
+	else if (cf->lsm == LSM_UNKNOWN && !allowed)
+		emit(c, "hook-executable", VH_WARN, what,
+		     fmtd("AppArmor is enabled and %s resolves to %s, outside "
+			  "/etc/libvirt/hooks/: if libvirtd's profile is "
+			  "loaded, every VM start fails with 'Permission "
+			  "denied' (run as root to tell)",
+			  hook, real),
+		     fmtd("sudo ./install.sh (it places the hook as a file), "
+			  "or: sudo cp --remove-destination %s %s",
+			  real, hook));
+	else if (cf->lsm == LSM_SELINUX && cf->selinux_enforcing && cf->pid &&
+		 streq(cf->label, "virtd_t"))
+		emit(c, "hook-executable", VH_INFO_V, what,
+		     fmtd("%s is a root-owned executable; under SELinux hooks "
+			  "run in virtd_t: if AVC denials (ausearch -m avc) "
+			  "name the hook, 'setsebool -P virt_hooks_unconfined "
+			  "on' lets it run unconfined",
+			  shown),
+		     strdup("only if AVC denials name the hook: setsebool -P "
+			    "virt_hooks_unconfined on"));
+	else if (aa)
+		emit(c, "hook-executable", VH_PASS, what,
+		     inside
+			 ? fmtd("%s is a root-owned executable under "
+				"/etc/libvirt/hooks/, where %s's AppArmor "
+				"profile executes hooks",
+				shown, cf->daemon)
+			 : fmtd("%s is a root-owned executable that %s names "
+				"for %s's AppArmor profile",
+				shown, local, cf->daemon),
+		     NULL);
+	else
+		emit(c, "hook-executable", VH_PASS, what,
+		     fmtd("%s is a root-owned executable (mode %04o)", shown,
+			  mode),
+		     NULL);
+}
+
+/* A copy left by an older install.sh keeps running the old program. */
+static void check_hook_current(struct dctx *c, const char *hook,
+			       const char *real)
+{
+	const char *installed = VH_LIBEXECDIR "/qemu-hook";
+	char prog[PATH_MAX];
+	struct stat st;
+	int same;
+
+	if (vh_sys_lstat(c->sys, &st, "%s", hook) < 0 || !S_ISREG(st.st_mode) ||
+	    resolve_in_root(c->sys, installed, prog, sizeof(prog)) < 0 ||
+	    (same = same_content(c->sys, real, prog)) < 0)
+		return;
+	emit(c, "hook-current", same ? VH_PASS : VH_WARN,
+	     "The hook is the installed program",
+	     same ? fmtd("%s is a copy of %s", hook, installed)
+		  : fmtd("the hook in qemu.d is not the installed program (an "
+			 "older copy?): %s differs from %s",
+			 hook, installed),
+	     strdup("sudo ./install.sh"));
+}
+
+/* The links PREFIX/bin/qemu-system-* to vfio-qemu-wrapper (install.sh
+ * --wrap-qemu), as " PATH PATH..." in @links; the first one's name in
+ * @first.  Returns the count. */
+static unsigned wrapper_links(const struct vh_sys *sys, struct vh_buf *links,
+			      char *first, size_t n)
+{
+	char **names = NULL, target[PATH_MAX];
+	unsigned count = 0;
+	int k = vh_sys_list(sys, &names, "%s", VH_BINDIR);
+
+	for (int i = 0; i < k; i++) {
+		const char *base;
+		if (strncmp(names[i], "qemu-system-", 12) != 0 ||
+		    vh_sys_readlink(sys, target, sizeof(target), "%s/%s",
+				    VH_BINDIR, names[i]) < 0)
+			continue;
+		base = strrchr(target, '/');
+		if (!streq(base ? base + 1 : target, "vfio-qemu-wrapper"))
+			continue;
+		if (count++ == 0)
+			vh_strlcpy(first, names[i], n);
+		vh_buf_printf(links, " %s/%s", VH_BINDIR, names[i]);
+	}
+	vh_strv_free(names);
+	return count;
+}
+
+/* The wrapper's links are libvirtd's default emulators (its PATH starts
+ * with /usr/local/bin): AppArmor must let it execute them, which the
+ * block install.sh --wrap-qemu adds to the local files does. */
+static void check_wrapper(struct dctx *c, const struct confinement *cf,
+			  const char *first, const char *links)
+{
+	const char *what = "The libvirt daemon can execute the QEMU wrapper "
+			   "(vfio-qemu-wrapper)";
+	const char *arch = first + strlen("qemu-system-"), *missing;
+	char local[128];
+	bool aa = cf->lsm == LSM_APPARMOR && cf->mode != AA_UNCONFINED;
+
+	if (!aa && cf->lsm != LSM_UNKNOWN)
+		return;
+	snprintf(local, sizeof(local), AA_LOCAL "usr.sbin.%s", cf->daemon);
+	missing = !aa_block_in(c->sys, local)		? local
+		  : !aa_block_in(c->sys, AA_QEMU_LOCAL) ? AA_QEMU_LOCAL
+							: NULL;
+	if (!missing)
+		emit(c, "wrapper-confinement", VH_PASS, what,
+		     fmtd("the vfio-hooks block is in %s and %s", local,
+			  AA_QEMU_LOCAL),
+		     NULL);
+	else if (cf->lsm == LSM_UNKNOWN)
+		emit(c, "wrapper-confinement", VH_WARN, what,
+		     fmtd("AppArmor is enabled and %s has no vfio-hooks block: "
+			  "if libvirtd's profile is loaded, it cannot execute "
+			  "%s/%s (-> vfio-qemu-wrapper) and `virsh "
+			  "capabilities` offers no %s guest (run as root to "
+			  "tell)",
+			  missing, VH_BINDIR, first, arch),
+		     fmtd("sudo ./install.sh --wrap-qemu (adds the wrapper's "
+			  "AppArmor rules), or remove the links: sudo "
+			  "./install.sh without --wrap-qemu does not remove "
+			  "them; sudo rm%s",
+			  links));
+	else
+		emit(
+		    c, "wrapper-confinement",
+		    cf->mode == AA_ENFORCE ? VH_FAIL : VH_WARN, what,
+		    cf->mode == AA_ENFORCE
+			? fmtd("%s cannot execute %s/%s (-> vfio-qemu-wrapper) "
+			       "under AppArmor: `virsh capabilities` offers "
+			       "no %s guest and domains using it fail at "
+			       "define (%s has no vfio-hooks block)",
+			       cf->daemon, VH_BINDIR, first, arch, missing)
+			: fmtd("%s's AppArmor profile is in complain mode; in "
+			       "enforce mode it cannot execute %s/%s (-> "
+			       "vfio-qemu-wrapper): `virsh capabilities` "
+			       "would offer no %s guest and domains using it "
+			       "would fail at define (%s has no vfio-hooks "
+			       "block)",
+			       cf->daemon, VH_BINDIR, first, arch, missing),
+		    fmtd("sudo ./install.sh --wrap-qemu (adds the wrapper's "
+			 "AppArmor rules), or remove the links: sudo "
+			 "./install.sh without --wrap-qemu does not remove "
+			 "them; sudo rm%s",
+			 links));
+}
+
+/* daemon-confinement, hook-executable, hook-current, wrapper-confinement:
+ * whether the daemon, as its security module confines it, can execute
+ * what vfio-hooks placed.  Nothing when nothing was placed. */
+static void check_confinement(struct dctx *c, const char *daemon, long pid,
+			      const char *hook)
+{
+	struct confinement cf;
+	struct stat st, rootst;
+	char real[PATH_MAX], first[NAME_MAX + 1];
+	struct vh_buf links = {0};
+	unsigned wrapped = wrapper_links(c->sys, &links, first, sizeof(first));
+	int r;
+
+	if (!hook && !wrapped) {
+		vh_buf_done(&links);
+		return;
+	}
+	read_confinement(c->sys, daemon, pid, &cf);
+	report_confinement(c, &cf);
+	if (hook) {
+		/* root on a real host; in a tree a test built or a snapshot
+		 * unpacked, whoever made it */
+		uid_t root_uid =
+		    vh_sys_lstat(c->sys, &rootst, "/") == 0 ? rootst.st_uid : 0;
+		r = resolve_in_root(c->sys, hook, real, sizeof(real));
+		if (r >= 0)
+			r = vh_sys_lstat(c->sys, &st, "%s", real);
+		if (r < 0)
+			emit(c, "hook-executable", VH_FAIL,
+			     "The libvirt daemon can execute the hook",
+			     fmtd("%s cannot be resolved to a file (%s): "
+				  "libvirt cannot run the hook",
+				  hook, strerror(-r)),
+			     strdup("sudo ./install.sh"));
+		else if (!S_ISREG(st.st_mode))
+			emit(c, "hook-executable", VH_FAIL,
+			     "The libvirt daemon can execute the hook",
+			     fmtd("%s resolves to %s, which is not a regular "
+				  "file: libvirt cannot run the hook",
+				  hook, real),
+			     strdup("sudo ./install.sh"));
+		else {
+			check_hook_exec(c, &cf, hook, real, &st, root_uid);
+			check_hook_current(c, hook, real);
 		}
 	}
+	if (wrapped)
+		check_wrapper(c, &cf, first, vh_buf_str(&links));
+	vh_buf_done(&links);
 }
 
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
@@ -546,6 +1172,8 @@ int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 	struct dctx c = {.sys = sys, .ps = ps, .rep = &rep};
 	_cleanup_free_ char *cmd = NULL;
 	struct vh_pci_addr *all = NULL;
+	const char *daemon, *hook;
+	long pid = 0;
 
 	check_cpu(&c);
 	check_iommu(&c);
@@ -564,7 +1192,9 @@ int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 		free(all);
 	}
 	check_nvidia(&c);
-	check_hook(&c);
+	daemon = running_daemon(sys, &pid);
+	check_hook(&c, daemon, pid, &hook);
+	check_confinement(&c, daemon, pid, hook);
 	if (c.err) {
 		vh_hostreport_done(&rep);
 		return c.err;
