@@ -297,10 +297,12 @@ static int read_fd_all(int fd, char *buf, size_t n, size_t *ret_len, bool once)
 	return 0;
 }
 
-/* Under /sys only: /proc's files may read short before their end. */
+/* Under /sys only: /proc's files may read short before their end, and so
+ * may securityfs's (AppArmor's profiles list is a seq_file: a page a read). */
 static bool single_read(const char *kpath)
 {
-	return strncmp(kpath, "/sys/", 5) == 0;
+	return strncmp(kpath, "/sys/", 5) == 0 &&
+	       strncmp(kpath, "/sys/kernel/security/", 21) != 0;
 }
 
 static int read_full(const struct vh_sys *sys, const char *kpath,
