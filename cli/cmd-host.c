@@ -273,9 +273,15 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 			free(devs);
 			return EXIT_USAGE;
 		}
-		devs = realloc(devs, (n + 1) * sizeof(*devs));
-		if (!devs)
-			return EXIT_USAGE;
+		{
+			struct vh_pci_addr *more =
+			    realloc(devs, (n + 1) * sizeof(*devs));
+			if (!more) {
+				free(devs);
+				return EXIT_USAGE;
+			}
+			devs = more;
+		}
 		devs[n++] = a;
 	}
 	if (open_host(cli, &h)) {
