@@ -205,11 +205,12 @@ fi
 # --- dependencies and build -----------------------------------------------
 
 # What the build needs, then what 'make check' needs on top (cmocka for the
-# unit tests, python3 for the JSON checks, man for the manual pages).
+# unit tests, python3 for the JSON checks, man for the manual pages, QEMU
+# for the wrapper's tests in front of the real QEMU; a KVM host has it).
 APT_BUILD=(build-essential pkg-config libxml2-dev libudev-dev zlib1g-dev liblzma-dev libvirt-dev)
-APT_TEST=(libcmocka-dev python3 man-db)
+APT_TEST=(libcmocka-dev python3 man-db qemu-system-x86)
 DNF_BUILD=(gcc glibc-static make pkgconf-pkg-config libxml2-devel systemd-devel libvirt-devel)
-DNF_TEST=(libcmocka-devel python3 man-db)
+DNF_TEST=(libcmocka-devel python3 man-db qemu-system-x86-core)
 if [ $deps = 1 ] || [ $deps_only = 1 ]; then
 	if command -v apt-get >/dev/null; then
 		say "installing the build and test dependencies with apt-get"

@@ -345,7 +345,7 @@ i=0
 while [ ! -b "$root" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 mkdir -p /newroot
 mount -t ext4 "$root" /newroot || fail "cannot mount $root"
-[ -x "/newroot$init" ] || fail "no $init on $root"
+[ -x "/newroot$init" ] || [ -L "/newroot$init" ] || fail "no $init on $root"
 # The root's init finds them mounted already.
 mount --move /dev /newroot/dev
 mount --move /sys /newroot/sys
