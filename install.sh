@@ -60,18 +60,24 @@ running_daemons() {
 }
 
 # libvirt decides at start-up whether a hook exists and looks again only on
-# reload; a reload (SIGHUP) does not touch running VMs.
+# reload; a reload (SIGHUP) does not touch running VMs.  With STAMP, each
+# daemon reloaded is noted there as "DAEMON PID EPOCH": the doctor cannot
+# tell a reload from the daemon's start time.
 reload_daemons() {
-	local d pid any=0
+	local d pid any=0 stamp=${1:-}
+	[ -z "$stamp" ] || : >"$stamp"
 	for d in $(running_daemons); do
 		any=1
 		if [ -d /run/systemd/system ] && systemctl is-active --quiet "$d" 2>/dev/null; then
 			say "reloading $d (systemctl reload $d)"
 			systemctl reload "$d" || die "systemctl reload $d failed; run it by hand"
+			pid=$(systemctl show -p MainPID --value "$d" 2>/dev/null || true)
+			[ -z "$stamp" ] || [ -z "$pid" ] || echo "$d $pid $(date +%s)" >>"$stamp"
 		else
 			for pid in $(pgrep -x "$d"); do
 				say "reloading $d (SIGHUP to pid $pid)"
 				kill -HUP "$pid"
+				[ -z "$stamp" ] || echo "$d $pid $(date +%s)" >>"$stamp"
 			done
 		fi
 	done
@@ -359,11 +365,13 @@ if [ $wrap = 1 ]; then
 	done
 	apparmor_add
 fi
+RELOAD_STAMP=$(dirname "$MANIFEST")/reloaded
+record "$RELOAD_STAMP"
 sort -u "$new_manifest" >"$MANIFEST"
 rm -f "$new_manifest"
 say "manifest: $MANIFEST ($(wc -l <"$MANIFEST") paths)"
 
-[ $reload = 1 ] && reload_daemons
+if [ $reload = 1 ]; then reload_daemons "$RELOAD_STAMP"; else : >"$RELOAD_STAMP"; fi
 
 # Is the host ready?  (Read-only; a FAIL here does not fail the install.)
 say "host checks (vfio-hooks doctor):"

@@ -492,6 +492,32 @@ static const char *running_daemon(const struct vh_sys *sys, long *ret_pid)
 	return NULL;
 }
 
+/* install.sh reloads the running daemon after placing the hook and
+ * notes it in RELOAD_STAMP, a line "DAEMON PID EPOCH" per daemon: a reload
+ * does not change the daemon's start time, which alone would say it never
+ * saw the hook.  Whether @daemon with @pid was reloaded at or after
+ * @placed. */
+#define RELOAD_STAMP "/var/lib/vfio-hooks/reloaded"
+static bool reloaded_since(struct dctx *c, const char *daemon, long pid,
+			   time_t placed)
+{
+	_cleanup_free_ char *text = vh_host_slurp(c->sys, RELOAD_STAMP);
+	char *save = NULL;
+
+	if (!text)
+		return false;
+	for (char *l = strtok_r(text, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char name[32];
+		long p;
+		long long when;
+		if (sscanf(l, "%31s %ld %lld", name, &p, &when) == 3 &&
+		    streq(name, daemon) && p == pid && when >= placed)
+			return true;
+	}
+	return false;
+}
+
 /* The daemon started before the hook was placed has not seen it: libvirt
  * looks for hooks at start-up and on reload only. */
 static void check_picked_up(struct dctx *c, const char *daemon, long pid,
@@ -519,6 +545,15 @@ static void check_picked_up(struct dctx *c, const char *daemon, long pid,
 		unsigned long long started =
 		    btime + start_ticks / (unsigned long long)hz;
 		bool later = (unsigned long long)st->st_mtime > started;
+		if (later && reloaded_since(c, daemon, pid, st->st_mtime)) {
+			emit(c, "hook-picked-up", VH_PASS,
+			     "The libvirt daemon has picked the hook up",
+			     fmtd("%s (pid %ld) was reloaded by install.sh "
+				  "after the hook was placed",
+				  daemon, pid),
+			     NULL);
+			return;
+		}
 		emit(c, "hook-picked-up", later ? VH_WARN : VH_PASS,
 		     "The libvirt daemon has picked the hook up",
 		     later ? fmtd("%s (pid %ld) started before the hook was "

@@ -4,7 +4,7 @@
 # libvirt-clients and qemu-system-x86 with their recommends; Debian's
 # qemu.conf untouched), booted under QEMU (TCG) on Debian's kernel with
 # systemd as PID 1 and AppArmor on, the emulated IOMMU and PCI devices of
-# level 3. The source tree of the payload is built and installed in the root
+# level 3. The project is built, installed and uninstalled in the root
 # before the boot with its own ./install.sh (--no-deps: the dependencies are
 # in the cached root, installed by the same install.sh --deps-only; no
 # daemon runs there), and the payload's command runs as a systemd service
@@ -16,7 +16,8 @@
 #                       --payload DIR -- [COMMAND ARGS...]
 #
 # --src DIR: the project's source tree, copied to /root/vfio-hooks in the
-# root and installed there with `./install.sh --no-deps --no-reload`.
+# root, built and installed there with `./install.sh --no-deps --no-reload`,
+# then uninstalled (the payload installs it again with the daemon running).
 # Exit status: the command's status (`E2E-EXIT <n>` on the console), or 125
 # when the harness failed. See tests/e2e/README.md, "Level 4".
 # shellcheck disable=SC2054 # commas inside QEMU arguments, not array separators
@@ -242,8 +243,10 @@ EOF
 
 # ---------------------------------------------------------------- per-run image
 # DIR/root.img: the cached root as hard links (only new files are written
-# into it: see put), the kernel's modules, the project built and installed
-# by its install.sh in a chroot, and the payload.
+# into it: see put), the kernel's modules, the project built, installed and
+# uninstalled by its install.sh in a chroot (what is left is the source tree
+# with build/, for the payload to install with the daemon running), and
+# the payload.
 build_image() {
 	local src_root=$1 dir=$2 pdir=$3 want_export=$4
 	shift 4
@@ -264,7 +267,7 @@ build_image() {
 		rm -rf "$root/root/vfio-hooks/build"
 	fi
 	local t0=$SECONDS
-	if ! in_root "$root" 'cd /root/vfio-hooks && ./install.sh --no-deps --no-reload' >"$dir/install.log" 2>&1; then
+	if ! in_root "$root" 'cd /root/vfio-hooks && ./install.sh --no-deps --no-reload && ./install.sh --uninstall --no-reload' >"$dir/install.log" 2>&1; then
 		tail -n 30 "$dir/install.log" >&2
 		die "install.sh in the $SUITE root failed"
 	fi

@@ -697,6 +697,47 @@ static void json_ids(void **state UNUSED)
 	vh_buf_done(&o);
 }
 
+/* --- hook-picked-up after install.sh's reload --- */
+
+/* libvirtd (pid 812) started at 1001 (btime 1000 + 100 ticks / 100 Hz at
+ * most), long before the hook (placed now): only a reload noted by
+ * install.sh after the hook's mtime says it picked the hook up. */
+static void reload_noted(void **state UNUSED)
+{
+	char stamp[128];
+	struct stat st;
+	char p[4200];
+
+	daemon_label("libvirtd", "unconfined");
+	put("proc/stat", "cpu 0 0 0 0\nbtime 1000\n");
+	put("proc/812/stat", "812 (libvirtd) S 1 812 812 0 -1 4194560 0 0 0 0 "
+			     "0 0 0 0 20 0 1 0 100 0 0\n");
+	hook_file(0755);
+	snprintf(p, sizeof(p), "%s/%s", T.root, HOOK);
+	assert_int_equal(stat(p, &st), 0);
+
+	doctor();
+	expect("hook-picked-up", VH_WARN, "started before the hook", NULL);
+
+	snprintf(stamp, sizeof(stamp), "virtqemud 9 %lld\nlibvirtd 812 %lld\n",
+		 (long long)st.st_mtime + 5, (long long)st.st_mtime + 5);
+	put("var/lib/vfio-hooks/reloaded", stamp);
+	doctor();
+	expect("hook-picked-up", VH_PASS, "reloaded by install.sh", NULL);
+
+	/* Another daemon's reload, or one before the hook was placed. */
+	snprintf(stamp, sizeof(stamp), "libvirtd 813 %lld\n",
+		 (long long)st.st_mtime + 5);
+	put("var/lib/vfio-hooks/reloaded", stamp);
+	doctor();
+	expect("hook-picked-up", VH_WARN, "started before the hook", NULL);
+	snprintf(stamp, sizeof(stamp), "libvirtd 812 %lld\n",
+		 (long long)st.st_mtime - 5);
+	put("var/lib/vfio-hooks/reloaded", stamp);
+	doctor();
+	expect("hook-picked-up", VH_WARN, "started before the hook", NULL);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -730,6 +771,7 @@ int main(void)
 	    T_(wrapper_not_judged),
 	    T_(selinux_virtd_t),
 	    T_(json_ids),
+	    T_(reload_noted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
