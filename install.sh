@@ -98,11 +98,17 @@ libvirt_version() { # prints e.g. 9000000 for 9.0.0, or nothing
 
 # --- AppArmor (Debian, Ubuntu) ----------------------------------------------
 
-# libvirt's profiles include these files for local additions; vfio-hooks
-# adds one marked block to each, only for the wrapper (--wrap-qemu): the
-# hook needs no rule, as it is placed under /etc/libvirt/hooks.
-AA_LIBVIRTD=/etc/apparmor.d/local/usr.sbin.libvirtd
-AA_QEMU=/etc/apparmor.d/local/abstractions/libvirt-qemu
+# Only the wrapper (--wrap-qemu) needs rules; the hook needs none, as it is
+# placed under /etc/libvirt/hooks.  libvirtd's profile includes
+# local/usr.sbin.libvirtd for local additions: one marked block goes there.
+# A domain's profile includes abstractions/libvirt-qemu, which includes
+# abstractions/libvirt-qemu.d/ where libvirt has it (10.x and later: Debian
+# 13; a file of ours there), else local/abstractions/libvirt-qemu (Debian
+# 12, Ubuntu 24.04: a marked block).
+AA=/etc/apparmor.d
+AA_LIBVIRTD=$AA/local/usr.sbin.libvirtd
+AA_QEMU_LOCAL=$AA/local/abstractions/libvirt-qemu
+AA_QEMU_D=$AA/abstractions/libvirt-qemu.d
 AA_BEGIN="# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh --uninstall)"
 AA_END="# END vfio-hooks"
 
@@ -111,10 +117,11 @@ apparmor_enabled() {
 		command -v apparmor_parser >/dev/null 2>&1
 }
 
-# Replaces (or with no RULES removes) our block in FILE.  Usage: FILE [RULES]
+# Replaces (or with no RULES removes) our block in FILE.  Returns 1 when
+# nothing changed.  Usage: FILE [RULES]
 apparmor_block() {
 	local file=$1 rules=${2:-} tmp
-	[ -f "$file" ] || return 0
+	[ -f "$file" ] || return 1
 	tmp=$(mktemp "$file.XXXXXX")
 	awk -v b="$AA_BEGIN" -v e="$AA_END" '$0 == b { skip = 1; next } skip && $0 == e { skip = 0; next } !skip' "$file" >"$tmp"
 	[ -z "$rules" ] || printf '%s\n%s\n%s\n' "$AA_BEGIN" "$rules" "$AA_END" >>"$tmp"
@@ -127,10 +134,10 @@ apparmor_block() {
 # running VM keeps the one it has.
 apparmor_reload() {
 	[ $reload = 1 ] && apparmor_enabled || return 0
-	[ -f /etc/apparmor.d/usr.sbin.libvirtd ] || return 0
+	[ -f $AA/usr.sbin.libvirtd ] || return 0
 	say "reloading libvirtd's AppArmor profile (apparmor_parser -r)"
-	apparmor_parser -r -T -W /etc/apparmor.d/usr.sbin.libvirtd ||
-		say "warning: apparmor_parser -r /etc/apparmor.d/usr.sbin.libvirtd failed; run it by hand"
+	apparmor_parser -r -T -W $AA/usr.sbin.libvirtd ||
+		say "warning: apparmor_parser -r $AA/usr.sbin.libvirtd failed; run it by hand"
 }
 
 # The wrapper as a domain's <emulator>: libvirtd executes it to probe
@@ -139,10 +146,9 @@ apparmor_reload() {
 # configuration, profiles and the sysfs of the devices it checks, and run
 # the checker.  The real QEMU it then executes is in the stock rules.
 apparmor_add() {
-	local changed=0
-	[ -f "$AA_LIBVIRTD" ] || [ -f "$AA_QEMU" ] || return 0
-	apparmor_block "$AA_LIBVIRTD" "  $prefix/bin/vfio-qemu-wrapper PUx," && changed=1
-	apparmor_block "$AA_QEMU" "  $prefix/bin/vfio-qemu-wrapper rmix,
+	local changed=0 rules qemu_file
+	[ -f $AA/usr.sbin.libvirtd ] || [ -f $AA/abstractions/libvirt-qemu ] || return 0
+	rules="  $prefix/bin/vfio-qemu-wrapper rmix,
   $prefix/libexec/vfio-hooks/vfio-qemu-wrapper-check rmix,
   $SYSCONFDIR/ r,
   $SYSCONFDIR/** r,
@@ -151,15 +157,30 @@ apparmor_add() {
   /sys/bus/pci/devices/ r,
   /sys/devices/pci[0-9]*/** r,
   /sys/kernel/iommu_groups/ r,
-  /sys/kernel/iommu_groups/** r," || true
-	say "AppArmor: the wrapper's rules in $AA_LIBVIRTD and $AA_QEMU"
+  /sys/kernel/iommu_groups/** r,"
+	if [ -f $AA/usr.sbin.libvirtd ]; then
+		[ -e "$AA_LIBVIRTD" ] || install -D -m 0644 /dev/null "$AA_LIBVIRTD"
+		apparmor_block "$AA_LIBVIRTD" "  $prefix/bin/vfio-qemu-wrapper PUx," && changed=1
+	fi
+	if grep -qs '^ *include if exists <abstractions/libvirt-qemu.d>' $AA/abstractions/libvirt-qemu; then
+		qemu_file=$AA_QEMU_D/vfio-hooks
+		record_dirs "$AA_QEMU_D"
+		printf '%s\n%s\n%s\n' "$AA_BEGIN" "$rules" "$AA_END" >"$qemu_file"
+		record "$qemu_file"
+	elif [ -f $AA/abstractions/libvirt-qemu ]; then
+		qemu_file=$AA_QEMU_LOCAL
+		[ -e "$qemu_file" ] || install -D -m 0644 /dev/null "$qemu_file"
+		apparmor_block "$qemu_file" "$rules" || true
+	fi
+	say "AppArmor: the wrapper's rules in $AA_LIBVIRTD${qemu_file:+ and $qemu_file}"
 	[ $changed = 0 ] || apparmor_reload
 }
 
 apparmor_remove() {
 	local changed=0
 	apparmor_block "$AA_LIBVIRTD" && changed=1
-	apparmor_block "$AA_QEMU" || true
+	apparmor_block "$AA_QEMU_LOCAL" || true
+	rm -f "$AA_QEMU_D/vfio-hooks"
 	[ $changed = 0 ] || apparmor_reload
 }
 

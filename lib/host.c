@@ -610,7 +610,9 @@ enum {
 
 #define AA_PROFILES "/sys/kernel/security/apparmor/profiles"
 #define AA_LOCAL "/etc/apparmor.d/local/"
+#define AA_QEMU "/etc/apparmor.d/abstractions/libvirt-qemu"
 #define AA_QEMU_LOCAL AA_LOCAL "abstractions/libvirt-qemu"
+#define AA_QEMU_D_FILE AA_QEMU ".d/vfio-hooks"
 #define AA_BEGIN                                                               \
 	"# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh "   \
 	"--uninstall)"
@@ -1099,18 +1101,39 @@ static void check_wrapper(struct dctx *c, const struct confinement *cf,
 	const char *arch = first + strlen("qemu-system-"), *missing;
 	char local[128];
 	bool aa = cf->lsm == LSM_APPARMOR && cf->mode != AA_UNCONFINED;
+	_cleanup_free_ char *abstraction = vh_host_slurp(c->sys, AA_QEMU);
+	/* libvirt 10.x and later include abstractions/libvirt-qemu.d/ (where
+	 * install.sh puts the domains' rules), and the local file only as
+	 * deprecated: the file that counts is the one install.sh writes. */
+	const char *qemu_rules =
+	    abstraction && strstr(abstraction, "<abstractions/libvirt-qemu.d>")
+		? AA_QEMU_D_FILE
+		: AA_QEMU_LOCAL;
 
 	if (!aa && cf->lsm != LSM_UNKNOWN)
 		return;
 	snprintf(local, sizeof(local), AA_LOCAL "usr.sbin.%s", cf->daemon);
-	missing = !aa_block_in(c->sys, local)		? local
-		  : !aa_block_in(c->sys, AA_QEMU_LOCAL) ? AA_QEMU_LOCAL
-							: NULL;
+	missing = !aa_block_in(c->sys, local)	     ? local
+		  : !aa_block_in(c->sys, qemu_rules) ? qemu_rules
+						     : NULL;
 	if (!missing)
 		emit(c, "wrapper-confinement", VH_PASS, what,
 		     fmtd("the vfio-hooks block is in %s and %s", local,
-			  AA_QEMU_LOCAL),
+			  qemu_rules),
 		     NULL);
+	else if (cf->lsm == LSM_APPARMOR && cf->mode == AA_ENFORCE &&
+		 missing == qemu_rules)
+		emit(c, "wrapper-confinement", VH_FAIL, what,
+		     fmtd("a domain whose <emulator> is %s/%s cannot start: "
+			  "its AppArmor profile (made from %s) does not let "
+			  "QEMU's process execute vfio-qemu-wrapper, and "
+			  "`virsh start` fails with 'cannot execute binary "
+			  "%s/%s: Permission denied' (%s has no vfio-hooks "
+			  "block)",
+			  VH_BINDIR, first, AA_QEMU, VH_BINDIR, first, missing),
+		     fmtd("sudo ./install.sh --wrap-qemu (adds the wrapper's "
+			  "AppArmor rules), or remove the links: sudo rm%s",
+			  links));
 	else if (cf->lsm == LSM_UNKNOWN)
 		emit(c, "wrapper-confinement", VH_WARN, what,
 		     fmtd("AppArmor is enabled and %s has no vfio-hooks block: "

@@ -614,6 +614,34 @@ static void wrapper_with_block_passes(void **state UNUSED)
 	expect_no_fail();
 }
 
+/* libvirt 10.x and later (Debian 13): the abstraction includes
+ * abstractions/libvirt-qemu.d/, where install.sh writes the domains' rules;
+ * a block left in the deprecated local file does not count there. */
+static void wrapper_rules_in_abstraction_dir(void **state UNUSED)
+{
+	apparmor("Y");
+	daemon_label("libvirtd", "libvirtd (enforce)");
+	wrapper_links();
+	put("etc/apparmor.d/abstractions/libvirt-qemu",
+	    "  include if exists <abstractions/libvirt-qemu.d>\n"
+	    "  include if exists <local/abstractions/libvirt-qemu>\n");
+	put(AA_LIBVIRTD, BLOCK);
+	put(AA_QEMU, BLOCK);
+	doctor();
+	expect("wrapper-confinement", VH_FAIL,
+	       "a domain whose <emulator> is " VH_BINDIR
+	       "/qemu-system-aarch64 cannot start",
+	       "sudo ./install.sh --wrap-qemu");
+	expect("wrapper-confinement", VH_FAIL,
+	       "(/etc/apparmor.d/abstractions/libvirt-qemu.d/vfio-hooks has no "
+	       "vfio-hooks block)",
+	       NULL);
+	put("etc/apparmor.d/abstractions/libvirt-qemu.d/vfio-hooks", BLOCK);
+	doctor();
+	expect("wrapper-confinement", VH_PASS,
+	       "/etc/apparmor.d/abstractions/libvirt-qemu.d/vfio-hooks", NULL);
+}
+
 static void wrapper_complain_warns(void **state UNUSED)
 {
 	apparmor("Y");
@@ -772,6 +800,7 @@ int main(void)
 	    T_(selinux_virtd_t),
 	    T_(json_ids),
 	    T_(reload_noted),
+	    T_(wrapper_rules_in_abstraction_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
