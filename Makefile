@@ -129,7 +129,7 @@ WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
 PROGS := $(CLI) $(CLI_DL) $(HOOK) $(WRAP) $(WRAPCHK)
 
-.PHONY: all bench fuzz install-files check check-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
+.PHONY: all bench fuzz install-files check check-deps check-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -187,9 +187,18 @@ $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 
 # The tests run against the sanitizer build, from the source tree's data.
 # The release programs too: the static CLI is compared with its twin.
-check:
+check: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(FAKEUDEV)
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) check-run
+
+# What the tests need beyond the build, said once, before anything builds.
+check-deps:
+	@missing=""; \
+	$(PKG_CONFIG) --exists cmocka 2>/dev/null || missing="$$missing cmocka (libcmocka-dev)"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing QEMU (qemu-system-x86)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "make check needs:$$missing; 'sudo ./install.sh --deps-only' installs them"; exit 1; fi
 
 check-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \

@@ -242,25 +242,9 @@ mkdir -p /run/libvirt /run/lock /var/log/libvirt/qemu /var/lib/libvirt/qemu \
 cd /payload || exit 1
 "$@"
 status=$?
-# The command's last line may lack its newline; the markers must start a line.
-echo
-
-# A reboot asked for: the next boot exports.
-if [ -e /e2e/export ] && [ $status != 100 ]; then
-	if [ -d /payload/out ]; then
-		# Kernel messages in the middle of the base64 would corrupt it.
-		echo 1 >/proc/sys/kernel/printk
-		tar -C /payload/out -czf /tmp/e2e-export.tgz . &&
-			echo "E2E-EXPORT-BEGIN $(sha256sum </tmp/e2e-export.tgz | cut -d' ' -f1)" &&
-			base64 /tmp/e2e-export.tgz &&
-			echo "E2E-EXPORT-END"
-	else
-		echo "E2E-EXPORT-NONE"
-	fi
-fi
-
-echo "E2E-EXIT $status"
-sync
+EOF
+	guest_exit_sh
+	cat <<'EOF'
 busybox poweroff -f
 echo o >/proc/sysrq-trigger
 EOF

@@ -405,6 +405,34 @@ copy_missing_libs() {
 	done
 }
 
+# The end of the guest's init (its shell code, on stdout): after the
+# command has set $status, export /payload/out over the console when
+# /e2e/export asks for it (not on a reboot, status 100: the next boot
+# exports), print E2E-EXIT and sync. The caller powers off.
+guest_exit_sh() {
+	cat <<'EOF'
+# The command's last line may lack its newline; the markers must start a line.
+echo
+
+# A reboot asked for: the next boot exports.
+if [ -e /e2e/export ] && [ $status != 100 ]; then
+	if [ -d /payload/out ]; then
+		# Kernel messages in the middle of the base64 would corrupt it.
+		echo 1 >/proc/sys/kernel/printk
+		tar -C /payload/out -czf /tmp/e2e-export.tgz . &&
+			echo "E2E-EXPORT-BEGIN $(sha256sum </tmp/e2e-export.tgz | cut -d' ' -f1)" &&
+			base64 /tmp/e2e-export.tgz &&
+			echo "E2E-EXPORT-END"
+	else
+		echo "E2E-EXPORT-NONE"
+	fi
+fi
+
+echo "E2E-EXIT $status"
+sync
+EOF
+}
+
 # Writes the cpio (newc) archive of directory $1 to stdout.
 cpio_of() {
 	(cd "$1" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet)

@@ -25,13 +25,6 @@
 
 #define UNUSED __attribute__((unused))
 
-#ifndef VH_LIBEXECDIR
-#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
-#endif
-#ifndef VH_BINDIR
-#define VH_BINDIR "/usr/local/bin"
-#endif
-
 #define HOOK "etc/libvirt/hooks/qemu.d/vfio-hooks"
 #define PROG VH_LIBEXECDIR "/qemu-hook"
 #define AA_LIBVIRTD "etc/apparmor.d/local/usr.sbin.libvirtd"
