@@ -15,7 +15,7 @@
 # daemon pick it up, and shows the host checks of 'vfio-hooks doctor'.
 # --wrap-qemu also puts links named qemu-system-ARCH to vfio-qemu-wrapper in
 # PREFIX/bin (before /usr/bin in PATH), so QEMU run by hand is checked too,
-# and adds the wrapper's rules to libvirt's local AppArmor files.  Every
+# and adds the wrapper's rules to libvirt's AppArmor files.  Every
 # path it creates is listed in a manifest, so --uninstall removes exactly
 # that.  Running it again is safe, and replaces what an older version placed.
 set -euo pipefail
@@ -27,7 +27,7 @@ HOOKS_DIR=/etc/libvirt/hooks
 SYSCONFDIR=/etc/vfio-hooks
 STATE_DIR=/run/vfio-hooks
 
-usage() { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prefix) prefix=$2; shift 2 ;;
