@@ -3,9 +3,14 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "paths.h"
 #include "xml.h"
@@ -234,9 +239,27 @@ int vh_config_load(struct vh_config *c, const char *path, struct vh_err *e)
 	size_t len;
 	int r;
 
-	if (access(path, F_OK) < 0 && errno == ENOENT)
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	r = vh_read_file_capped(path, 1u << 20, &buf, &len, e);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", path,
+				  strerror(errno));
+	/* /dev/null: no configuration (tests, and a way to say "defaults"). */
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+		return 0;
+	if (!S_ISREG(st.st_mode))
+		return vh_err_set(e, -EINVAL,
+				  "%s is not a regular file: refusing to read "
+				  "the configuration from it.",
+				  path);
+	/* It can turn the checks off (mode = off) for every VM. */
+	r = vh_check_trusted(path, &st, "the configuration", e);
+	if (r < 0)
+		return r;
+	r = vh_read_fd_capped(fd, path, 1u << 20, &buf, &len, e);
 	if (r < 0)
 		return r;
 	if (strlen(buf) != len)

@@ -540,25 +540,6 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 	return parse_guest(vh_xml_child(root, "guest"), p);
 }
 
-/* A file anyone may change would let anyone change what a root hook does. */
-static int check_owner(const char *path, const struct stat *st,
-		       struct vh_err *e)
-{
-	if ((st->st_mode & S_IWOTH) && !(st->st_mode & S_ISVTX))
-		return vh_err_set(e, -EPERM,
-				  "%s is writable by every user: refusing to "
-				  "load device profiles from it (fix: chmod "
-				  "o-w %s).",
-				  path, path);
-	if (geteuid() == 0 && st->st_uid != 0)
-		return vh_err_set(e, -EPERM,
-				  "%s is not owned by root: refusing to load "
-				  "device profiles from it as root (fix: chown "
-				  "root: %s).",
-				  path, path);
-	return 0;
-}
-
 /* Drop the profile @id, if loaded: a later file of the same id replaces
  * it even when that file is not parsed. */
 static void drop_id(struct vh_profiles *ps, const char *id)
@@ -596,7 +577,7 @@ static int load_file(struct vh_profiles *ps, const char *path,
 	if (!S_ISREG(st.st_mode))
 		return vh_err_set(e, -EINVAL,
 				  "Profile %s is not a regular file.", path);
-	r = check_owner(path, &st, e);
+	r = vh_check_trusted(path, &st, "device profiles", e);
 	if (r < 0)
 		return r;
 	stamp_key(key, sizeof(key), path, &st, schema, schema_st);
@@ -676,7 +657,7 @@ static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
 						    "Cannot read profile "
 						    "directory %s: %s.",
 						    dir, strerror(errno));
-	r = check_owner(dir, &st, e);
+	r = vh_check_trusted(dir, &st, "device profiles", e);
 	if (r < 0)
 		return r;
 	d = opendir(dir);

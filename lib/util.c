@@ -295,6 +295,28 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 	return 0;
 }
 
+int vh_check_trusted(const char *path, const struct stat *st, const char *what,
+		     struct vh_err *e)
+{
+	if (st->st_mode & S_IWOTH)
+		return vh_err_set(e, -EPERM,
+				  "%s is writable by every user: refusing to "
+				  "read %s from it (fix: chmod o-w %s).",
+				  path, what, path);
+	if (st->st_mode & S_IWGRP)
+		return vh_err_set(e, -EPERM,
+				  "%s is writable by its group: refusing to "
+				  "read %s from it (fix: chmod g-w %s).",
+				  path, what, path);
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return vh_err_set(e, -EPERM,
+				  "%s is owned by uid %u, neither root nor "
+				  "this user: refusing to read %s from it "
+				  "(fix: chown root: %s).",
+				  path, (unsigned)st->st_uid, what, path);
+	return 0;
+}
+
 int vh_read_file_capped(const char *path, size_t max, char **ret,
 			size_t *ret_len, struct vh_err *e)
 {

@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -108,6 +110,13 @@ int vh_err_set(struct vh_err *e, int code, const char *fmt, ...) _printf_(3, 4);
  * names the input in messages ("standard input", a file name). */
 int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 		      size_t *ret_len, struct vh_err *e);
+/* Whether a file or directory that steers what vfio-hooks does (as root:
+ * what the hook does on every VM) may be trusted: nobody but its owner can
+ * change it (no group or world write, sticky or not), and its owner is
+ * root or the caller.  @what says what is read from it ("device
+ * profiles"); -EPERM with a message naming the path and the fix. */
+int vh_check_trusted(const char *path, const struct stat *st, const char *what,
+		     struct vh_err *e);
 int vh_read_file_capped(const char *path, size_t max, char **ret,
 			size_t *ret_len, struct vh_err *e);
 

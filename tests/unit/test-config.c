@@ -532,6 +532,52 @@ static void load_unreadable(void **state UNUSED)
 	defaults_are(&T.c);
 }
 
+/* The configuration can turn every check off (mode = off): a file its
+ * group or every user may write is refused, whatever it says; so is one
+ * owned by another user, and anything but a regular file (except
+ * /dev/null, "no configuration"). */
+static void load_untrusted_refused(void **state UNUSED)
+{
+	static const char text[] = "mode = off\n";
+	char *p = write_file("vfio-hooks.conf", text, strlen(text));
+	struct vh_err e = {0};
+
+	assert_int_equal(chmod(p, 0666), 0);
+	assert_int_equal(vh_config_load(&T.c, p, &e), -EPERM);
+	assert_contains(e.msg, p);
+	assert_contains(e.msg, "writable by every user");
+	assert_contains(e.msg, "chmod o-w");
+	assert_int_equal(T.c.mode, VH_MODE_ENFORCE);
+
+	e = (struct vh_err){0};
+	assert_int_equal(chmod(p, 0664), 0);
+	assert_int_equal(vh_config_load(&T.c, p, &e), -EPERM);
+	assert_contains(e.msg, "writable by its group");
+	assert_contains(e.msg, "chmod g-w");
+	assert_int_equal(T.c.mode, VH_MODE_ENFORCE);
+
+	if (geteuid() == 0) {
+		e = (struct vh_err){0};
+		assert_int_equal(chmod(p, 0644), 0);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		assert_int_equal(vh_config_load(&T.c, p, &e), -EPERM);
+		assert_contains(e.msg, "owned by uid 65534");
+		assert_contains(e.msg, "chown root:");
+		assert_int_equal(chown(p, 0, 0), 0);
+	}
+
+	e = (struct vh_err){0};
+	assert_int_equal(chmod(p, 0644), 0);
+	assert_int_equal(vh_config_load(&T.c, p, &e), 0);
+	assert_int_equal(T.c.mode, VH_MODE_OFF);
+	free(p);
+
+	/* /dev/null: the defaults */
+	vh_config_done(&T.c);
+	assert_int_equal(vh_config_load(&T.c, "/dev/null", &e), 0);
+	defaults_are(&T.c);
+}
+
 static void config_path_env(void **state UNUSED)
 {
 	char *saved = getenv("VFIO_HOOKS_CONF");
@@ -579,6 +625,7 @@ int main(void)
 	    T_(load_missing_keeps_defaults),
 	    T_(load_nul_byte),
 	    T_(load_unreadable),
+	    T_(load_untrusted_refused),
 	    T_(config_path_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -680,16 +680,23 @@ static void world_writable_dir_refused(void **state UNUSED)
 	assert_non_null(strstr(e.msg, "writable"));
 	assert_non_null(strstr(e.msg, "chmod o-w"));
 
-	/* With the sticky bit (as /tmp) it is accepted. */
+	/* The sticky bit (as /tmp: --profiles /tmp) changes nothing: anyone
+	 * may add a profile there. */
 	e = (struct vh_err){0};
 	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(vh_profiles_load(dirs, schema, &ps, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "writable by every user"));
+
+	/* Group-writable: the group may change what root's hook does. */
+	e = (struct vh_err){0};
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(vh_profiles_load(dirs, schema, &ps, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "writable by its group"));
+	assert_non_null(strstr(e.msg, "chmod g-w"));
+
+	assert_int_equal(chmod(dir, 0755), 0);
 	load_ok(dirs, &ps);
 	assert_int_equal(ps.n, 1);
-	vh_profiles_done(&ps);
-
-	/* Group-writable is the owner's business. */
-	assert_int_equal(chmod(dir, 0775), 0);
-	load_ok(dirs, &ps);
 	vh_profiles_done(&ps);
 	fakesys_rmrf(dir);
 	free(dir);
