@@ -371,8 +371,8 @@ if [ -n "$xd" ] && { [ -z "$ver" ] || [ "$ver" -ge 6005000 ]; }; then
 	fi
 fi
 if [ $wrap = 1 ]; then
-	# The real binaries stay where they are; the wrapper finds the next
-	# one in PATH that is not itself.
+	# The real binaries stay where they are; the wrapper finds them in
+	# qemu_dir or a fixed list of directories, skipping wrappers.
 	for q in /usr/bin/qemu-system-*; do
 		[ -x "$q" ] || continue
 		link=$prefix/bin/$(basename "$q")

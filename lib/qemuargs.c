@@ -551,8 +551,9 @@ static int read_config(struct qstate *q, const char *path, int argi)
 		if (!eq)
 			return vh_err_set(
 			    q->e, -EINVAL,
-			    "%s:%d: '%s' is not 'key = \"value\"'.", path, ln,
-			    p);
+			    "%s:%d: not a 'key = \"value\"' line (not shown "
+			    "here: -readconfig echoes nothing of a file).",
+			    path, ln);
 		*eq = '\0';
 		k = p;
 		vh_strip_trailing(k);

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,20 +51,49 @@ static const char *base(const char *p)
 	return b ? b + 1 : p;
 }
 
-static bool same_file(const char *a, const struct stat *self)
+/* Where a link named qemu-system-* finds the real QEMU when no qemu_dir is
+ * configured: fixed, not the caller's PATH. */
+#define QEMU_SEARCH "/usr/local/bin:/usr/bin:/bin:/usr/libexec"
+
+/* Whether @path is a vfio-qemu-wrapper (this program, a link to one, or a
+ * copy of this build): executing it would run the checks again, or loop
+ * forever between two of them. */
+static bool is_wrapper(const char *path, const struct stat *self)
 {
+	char real[PATH_MAX];
 	struct stat st;
 
-	return stat(a, &st) == 0 && st.st_dev == self->st_dev &&
-	       st.st_ino == self->st_ino;
+	if (stat(path, &st) < 0)
+		return false;
+	if (self && st.st_dev == self->st_dev && st.st_ino == self->st_ino)
+		return true;
+	if (realpath(path, real) &&
+	    strncmp(base(real), "vfio-qemu-wrapper", 17) == 0)
+		return true;
+	if (self && st.st_size == self->st_size) {
+		_cleanup_close_ int a = open(path, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int b =
+		    open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		char x[65536], y[65536];
+		ssize_t n;
+
+		if (a < 0 || b < 0)
+			return false;
+		while ((n = read(a, x, sizeof(x))) > 0)
+			if (read(b, y, (size_t)n) != n ||
+			    memcmp(x, y, (size_t)n))
+				return false;
+		return n == 0;
+	}
+	return false;
 }
 
-/* @name in PATH (or @dir first), skipping this very program: as a link
- * named qemu-system-* earlier in PATH, the real QEMU is the next one. */
+/* @name as given (with a slash), else in @dir, else in QEMU_SEARCH,
+ * skipping any vfio-qemu-wrapper: as a link named qemu-system-* the real
+ * QEMU is found there, never through the environment. */
 static int find_binary(const char *name, const char *dir, char *out, size_t n)
 {
 	struct stat self;
-	const char *path = getenv("PATH");
 	_cleanup_free_ char *copy = NULL;
 	char *save = NULL, *d;
 	bool have_self = stat("/proc/self/exe", &self) == 0;
@@ -71,25 +102,23 @@ static int find_binary(const char *name, const char *dir, char *out, size_t n)
 		if (access(name, F_OK) < 0)
 			return -errno;
 		snprintf(out, n, "%s", name);
-		return 0;
+		return is_wrapper(out, have_self ? &self : NULL) ? -ELOOP : 0;
 	}
 	if (dir) {
 		snprintf(out, n, "%s/%s", dir, name);
 		if (access(out, X_OK) == 0 &&
-		    (!have_self || !same_file(out, &self)))
+		    !is_wrapper(out, have_self ? &self : NULL))
 			return 0;
 	}
-	copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	copy = strdup(QEMU_SEARCH);
 	if (!copy)
 		return -ENOMEM;
 	for (d = strtok_r(copy, ":", &save); d;
 	     d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, n, "%s/%s", *d ? d : ".", name);
-		if (access(out, X_OK) < 0)
-			continue;
-		if (have_self && same_file(out, &self))
-			continue;
-		return 0;
+		snprintf(out, n, "%s/%s", d, name);
+		if (access(out, X_OK) == 0 &&
+		    !is_wrapper(out, have_self ? &self : NULL))
+			return 0;
 	}
 	return -ENOENT;
 }
@@ -108,8 +137,6 @@ static void usage(FILE *f)
 	      "start QEMU despite error findings.\n",
 	      f);
 }
-
-#define TARGET_ENV "VFIO_QEMU_WRAPPER_TARGET"
 
 #ifdef VH_WRAPPER_FRONT
 #ifndef VH_LIBEXECDIR
@@ -169,6 +196,14 @@ int main(int argc, char **argv)
 	int qargc, i = 1, r;
 	bool linked = strncmp(base(argv[0]), "qemu-system-", 12) == 0;
 
+	/* Setuid or setgid, it would run what an unprivileged caller names
+	 * (--root, --profiles, the QEMU binary) with privileges it lacks. */
+	if (getauxval(AT_SECURE)) {
+		fputs("vfio-qemu-wrapper: refusing to run setuid or setgid "
+		      "(fix: chmod u-s,g-s on this program)\n",
+		      stderr);
+		return EXIT_USAGE;
+	}
 	if (!linked) {
 		for (; i < argc && argv[i][0] == '-'; i++) {
 			const char *a = argv[i];
@@ -213,23 +248,23 @@ int main(int argc, char **argv)
 
 	vh_config_init(&cfg);
 	r = vh_config_load(&cfg, vh_config_path(), &e);
-	{
-		/* Found already by the front end that ran us. */
-		const char *t = getenv(TARGET_ENV);
-		if (t && *t) {
-			snprintf(bin, sizeof(bin), "%s", t);
-			unsetenv(TARGET_ENV);
-			r = 0;
-		} else {
-			r = find_binary(linked ? base(qargv[0]) : qargv[0],
-					r == 0 ? cfg.qemu_dir : NULL, bin,
-					sizeof(bin));
-		}
+	r = find_binary(linked ? base(qargv[0]) : qargv[0],
+			r == 0 ? cfg.qemu_dir : NULL, bin, sizeof(bin));
+	if (r == -ELOOP && !o.check) {
+		fprintf(stderr,
+			"vfio-qemu-wrapper: %s is a vfio-qemu-wrapper too: "
+			"refusing to run it (give the real QEMU binary)\n",
+			qargv[0]);
+		vh_config_done(&cfg);
+		return EXIT_USAGE;
 	}
 	if (r < 0 && !o.check) {
 		fprintf(stderr, "vfio-qemu-wrapper: cannot find %s%s: %s\n",
 			linked ? base(qargv[0]) : qargv[0],
-			linked ? " (other than this wrapper) in PATH" : "",
+			linked
+			    ? " (other than a vfio-qemu-wrapper) in qemu_dir "
+			      "or " QEMU_SEARCH
+			    : "",
 			strerror(-r));
 		vh_config_done(&cfg);
 		return EXIT_NOTFOUND;
@@ -240,15 +275,12 @@ int main(int argc, char **argv)
 		return run_exec(bin, qargv);
 	}
 #ifdef VH_WRAPPER_FRONT
-	/* A vfio device to check: the checker, with the same argv; the QEMU
-	 * binary found here goes along in the environment, which the checker
-	 * clears before it runs QEMU. */
+	/* A vfio device to check: the checker, with the same argv (it finds
+	 * the same QEMU binary the same way). */
 	vh_config_done(&cfg);
 	{
 		char checker[PATH_MAX];
 		checker_path(checker, sizeof(checker));
-		if (!o.check)
-			setenv(TARGET_ENV, bin, 1);
 		execv(checker, argv);
 		fprintf(stderr,
 			"vfio-qemu-wrapper: cannot run %s: %s (reinstall "

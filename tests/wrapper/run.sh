@@ -108,6 +108,34 @@ sed -i 's|</profile>|<bogus/></profile>|' "$T/prof/qcom-aic100.xml"
 check stamps-changed-profile-revalidated "$([ $rc = 2 ] && grep -q "$T/prof/qcom-aic100.xml" "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
 unset XDG_CACHE_HOME
 
+# 4c. Hardening: the target is never taken from the environment, never a
+#     wrapper (itself, a link to one, or a copy: two of them would exec
+#     each other forever), and a setuid or setgid wrapper refuses to run.
+rm -f "$T/started"
+VFIO_QEMU_WRAPPER_TARGET=$T/fake-qemu PATH="$T/bin:$PATH" qemu-system-x86_64 "${RUN[@]}" >"$T/out" 2>&1; rc=$?
+check target-not-from-env "$([ $rc = 11 ] && [ ! -e "$T/started" ]; echo $?)" "rc=$rc $(cat "$T/out")"
+mkdir -p "$T/loop"
+cp "$W" "$T/loop/qemu-system-x86_64"
+printf 'qemu_dir = %s\n' "$T/loop" >"$T/loop.conf"
+VFIO_HOOKS_CONF="$T/loop.conf" timeout 60 "$T/bin/qemu-system-x86_64" "${RUN[@]}" >"$T/out" 2>&1; rc=$?
+check copy-in-qemu-dir-skipped "$([ $rc = 11 ]; echo $?)" "rc=$rc $(cat "$T/out")"
+timeout 60 "$W" "$T/loop/qemu-system-x86_64" "${RUN[@]}" >"$T/out" 2>&1; rc=$?
+check wrapper-as-target-refused "$([ $rc = 2 ] && grep -q 'is a vfio-qemu-wrapper too' "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	# Not under $T (0700) nor a nosuid /tmp: the build tree.
+	sd=$(mktemp -d "$build/suid.XXXXXX"); chmod 755 "$sd"
+	cp "$W" "$sd/w"; chmod 4755 "$sd/w"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$sd/w" "$QEMU" "${RUN[@]}" >"$T/out" 2>&1; rc=$?
+	if [ $rc = 2 ] && grep -q 'refusing to run setuid' "$T/out"; then r=0
+	elif findmnt -n -o OPTIONS --target "$sd" | grep -qw nosuid; then r=0; echo "SKIP wrapper/setuid-refused: $sd is on a nosuid mount"
+	else r=1; fi
+	check setuid-refused "$r" "rc=$rc $(cat "$T/out")"
+	rm -rf "$sd"
+fi
+printf '[device "x"]\n  driver = "vfio-pci"\nsecret-line-7f3a\n' >"$T/secret.cfg"
+"$W" --check "$QEMU" -readconfig "$T/secret.cfg" >"$T/out" 2>&1; rc=$?
+check readconfig-echoes-nothing "$([ $rc = 2 ] && grep -q "$T/secret.cfg:3" "$T/out" && ! grep -q secret-line "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+
 # 5. argv and environment exactly as given, never through a shell.
 args=("${OK_LINE[@]}" "two words" "" "quote'\"" '$HOME;`id`' "new
 line" "-name" "vm,debug-threads=on")
