@@ -27,6 +27,7 @@ static const struct {
     {"device-duplicate", NULL},
     {"device-missing", NULL},
     {"device-bridge", NULL},
+    {"device-in-use", NULL},
     {"host-iommu-off", NULL},
     {"device-unreadable", NULL},
     {"group-not-viable",

@@ -21,13 +21,16 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 	_cleanup_sys_ struct vh_sys *sys = NULL;
 	struct vh_engine en = {.cfg = &cli->cfg, .log = say};
 	struct vh_err e = {0};
+	bool force = argc == 2 && streq(argv[1], "--force");
+	unsigned kept = 0;
 	int r;
 
-	(void)argv;
-	if (argc > 1) {
-		fputs("Usage: vfio-hooks recover\n"
+	if (argc > 2 || (argc == 2 && !force)) {
+		fputs("Usage: vfio-hooks recover [--force]\n"
 		      "Put back every device that a journal in /run/vfio-hooks "
-		      "records.\n",
+		      "records, but those of\na domain still running (a "
+		      "process has its /dev/vfio group open).\n"
+		      "  --force   undo the journals of running domains too\n",
 		      stderr);
 		return EXIT_USAGE;
 	}
@@ -35,7 +38,7 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	en.sys = sys;
 	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
-	r = vh_engine_recover(&en, &e);
+	r = vh_engine_recover(&en, force, &kept, &e);
 	closelog();
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
@@ -48,6 +51,11 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 			r, r > 1 ? "s" : "", e.msg);
 		return EXIT_FINDINGS;
 	}
-	printf("Every journal recovered; nothing left.\n");
+	if (kept)
+		printf("Every journal recovered but %u of running domain%s "
+		       "(kept; each gives its devices back when it stops).\n",
+		       kept, kept > 1 ? "s" : "");
+	else
+		printf("Every journal recovered; nothing left.\n");
 	return EXIT_OK;
 }

@@ -192,7 +192,7 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	vh_buf_done(&b);
 	if (!rep->n_error)
 		return 0;
-	if (mode(h) == VH_MODE_WARN) {
+	if (mode(h) == VH_MODE_WARN && !vh_report_n_refusing_in_warn(rep)) {
 		logmsg(h, LOG_WARNING,
 		       "%s: %u error finding%s, starting anyway (mode warn)",
 		       h->domain_arg, rep->n_error,
@@ -202,10 +202,10 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	b = (struct vh_buf){0};
 	vh_buf_printf(&b,
 		      "vfio-hooks refuses to start domain '%s': %u problem%s "
-		      "with its PCI passthrough (mode enforce; check it with "
+		      "with its PCI passthrough (mode %s; check it with "
 		      "'vfio-hooks check --domain %s'):\n",
 		      h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "",
-		      h->domain_arg);
+		      vh_mode_name(mode(h)), h->domain_arg);
 	vh_report_oneline(rep, VH_ERROR, &b);
 	fputs(vh_buf_str(&b), stderr);
 	vh_buf_done(&b);
@@ -279,6 +279,21 @@ static int op_start(struct hook *h)
 	return 0;
 }
 
+/* A domain with a UUID of `vfio-hooks bind`'s (vh_manual_uuid): its
+ * journal would be the binding's, which only `vfio-hooks unbind` gives
+ * back.  Logged; true when the operation must do nothing. */
+static bool reserved(struct hook *h)
+{
+	if (!vh_uuid_is_manual(h->uuid))
+		return false;
+	logmsg(h, LOG_WARNING,
+	       "%s: [uuid-reserved] %s: nothing done: the domain's UUID %s is "
+	       "reserved for 'vfio-hooks bind', whose binding it names "
+	       "('vfio-hooks unbind' gives that device back)",
+	       h->domain_arg, h->op, h->uuid);
+	return true;
+}
+
 static int op_release(struct hook *h)
 {
 	struct vh_engine en = engine(h);
@@ -288,6 +303,8 @@ static int op_release(struct hook *h)
 	/* Release never fails the stop: what cannot be restored is logged
 	 * and stays in the journal for 'vfio-hooks recover'. */
 	if (!h->uuid[0] && load(h))
+		return 0;
+	if (reserved(h))
 		return 0;
 	r = vh_engine_release(&en, h->uuid, &e);
 	if (r < 0 && r != -ENOENT)
@@ -308,6 +325,8 @@ static int op_reconnect(struct hook *h)
 
 	/* Failing here kills a running VM: only log. */
 	if (!h->uuid[0] && load(h))
+		return 0;
+	if (reserved(h))
 		return 0;
 	r = vh_engine_reconnect(&en, h->uuid, &e);
 	if (r < 0 && r != -ENOENT)
@@ -375,6 +394,24 @@ int main(int argc, char **argv)
 			      VH_XML_MAX_BYTES, &h.xml, &h.len, &e) < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return need == VH_NEED_HOSTDEV ? 1 : 0;
+	}
+	/* The UUIDs of `vfio-hooks bind` are no domain's, with a hostdev or
+	 * without: its release would undo the binding (read from the XML
+	 * as release reads it). */
+	if (streq(h.op, "prepare")) {
+		scan_uuid(&h);
+		if (vh_uuid_is_manual(h.uuid)) {
+			fprintf(stderr,
+				"vfio-hooks: [uuid-reserved] The domain '%s' "
+				"has the UUID %s, which vfio-hooks reserves "
+				"for 'vfio-hooks bind' (00000000-0000-0000-"
+				"0000-00DDDDBBSSFF, one per bound device): "
+				"give the domain another <uuid> ('virsh "
+				"edit', a new one from 'uuidgen').\n",
+				h.domain_arg, h.uuid);
+			free(h.xml);
+			return 1;
+		}
 	}
 	/* Most VMs have no PCI hostdev: done before anything is read. */
 	if (need == VH_NEED_HOSTDEV && !mentions_hostdev(&h)) {

@@ -496,16 +496,96 @@ remove:
 	return 0;
 }
 
+/* The journals other than @self's (bindings by `vfio-hooks bind` only
+ * with @manual), each read once: which of them holds a device. */
+enum { OTHER_SKIP, OTHER_LOADED, OTHER_UNREADABLE };
+struct others {
+	char **uuids;
+	struct vh_journal *js;
+	unsigned char *st;
+	int n;
+};
+static int others_load(struct vh_engine *en, int dirfd, const char *self,
+		       bool manual, struct others *ret);
+static int others_find(const struct others *o, int dirfd,
+		       const struct vh_pci_addr *a);
+static void others_done(struct others *o);
+
+/* Every attribute path of @j is a file beneath its device, reached without
+ * a link (the journal's text was checked as text only): else the whole
+ * journal is refused before anything is written.  A path that is gone (a
+ * VF removed with its PF's VFs) is nothing to restore. */
+static int paths_ok(struct vh_engine *en, const struct vh_journal *j,
+		    struct vh_err *e)
+{
+	static const char prefix[] = "/sys/bus/pci/devices/";
+
+	for (size_t i = 0; i < j->n_attrs; i++) {
+		const char *p = j->attrs[i].path + sizeof(prefix) - 1;
+		char addr[VH_PCI_ADDR_LEN];
+		int r;
+		vh_strlcpy(addr, p, sizeof(addr));
+		r = vh_sys_beneath(en->sys, addr, p + VH_PCI_ADDR_LEN);
+		if (r == 0 || r == -ENOENT)
+			continue;
+		return vh_err_set(
+		    e, -EPERM,
+		    "The journal /run/vfio-hooks/%s names %s, which is not a "
+		    "file of device %s (%s): refusing to act on it. Inspect "
+		    "it, restore its devices by hand, then remove it.",
+		    j->file, j->attrs[i].path, addr,
+		    r == -ELOOP ? "a link on the way leads out of the device"
+				: strerror(-r));
+	}
+	return 0;
+}
+
 /* Undo every device of @j in reverse order, then the VFs it created;
- * failed ones are marked in the journal.  Returns the count left. */
+ * failed ones are marked in the journal.  A device another journal holds
+ * (another domain's, or a binding of `vfio-hooks bind`) is left as it is:
+ * that journal gives it back.  Returns the count left. */
 static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 		struct vh_err *e)
 {
-	int left = 0;
+	struct others o;
+	int left = 0, r;
 
+	r = paths_ok(en, j, e);
+	if (r < 0) {
+		logf_(en, LOG_ERR, "%s", e->msg);
+		return (int)(j->n_devs + j->n_attrs + j->n_sriov) ?: 1;
+	}
+	r = others_load(en, dirfd, j->uuid, true, &o);
+	if (r < 0) {
+		vh_err_set(e, r,
+			   "Cannot tell whether another domain holds the "
+			   "devices of /run/vfio-hooks/%s (the journals in "
+			   "/run/vfio-hooks: %s); they stay as they are.",
+			   j->file, strerror(-r));
+		logf_(en, LOG_ERR, "%s", e->msg);
+		return (int)j->n_devs ?: 1;
+	}
 	for (size_t i = j->n_devs; i-- > 0;) {
 		struct vh_err de = {0};
 		char name[VH_PCI_ADDR_LEN];
+		int k = others_find(&o, dirfd, &j->devs[i].addr);
+		if (k >= 0) {
+			const char *who = o.st[k] == OTHER_LOADED &&
+						  o.js[k].domain &&
+						  o.js[k].domain[0]
+					      ? o.js[k].domain
+					      : o.uuids[k];
+			vh_pci_addr_format(&j->devs[i].addr, name);
+			logf_(
+			    en, LOG_NOTICE,
+			    "%s: left as it is: %s '%s' holds it too (journal "
+			    "/run/vfio-hooks/%s.journal) and gives it back",
+			    name,
+			    vh_uuid_is_manual(o.uuids[k]) ? "the binding"
+							  : "domain",
+			    who, o.uuids[k]);
+			continue;
+		}
 		if (restore_one(en, &j->devs[i], &de) == 0)
 			continue;
 		left++;
@@ -521,7 +601,6 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 	for (size_t i = j->n_attrs; i-- > 0;) {
 		const struct vh_jattr *at = &j->attrs[i];
 		char now[128] = "";
-		int r;
 		if (vh_sys_read_str(en->sys, now, sizeof(now), "%s", at->path) <
 			0 ||
 		    streq(now, at->value))
@@ -544,6 +623,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 		logf_(en, LOG_ERR, "%s", de.msg);
 		vh_err_set(e, de.code, "%s", de.msg);
 	}
+	others_done(&o);
 	return left;
 }
 
@@ -597,6 +677,91 @@ bool vh_uuid_is_manual(const char *uuid)
 	       strncmp(uuid, "00000000-0000-0000-0000-00", 26) == 0;
 }
 
+static void others_done(struct others *o)
+{
+	for (int k = 0; k < o->n; k++)
+		if (o->st[k] == OTHER_LOADED)
+			vh_journal_done(&o->js[k]);
+	free(o->js);
+	free(o->st);
+	vh_strv_free(o->uuids);
+	*o = (struct others){0};
+}
+
+/* -errno when the journals cannot be listed: unknown is never "not
+ * held". */
+static int others_load(struct vh_engine *en, int dirfd, const char *self,
+		       bool manual, struct others *ret)
+{
+	struct others o = {0};
+	int nj = vh_journal_list(dirfd, &o.uuids);
+
+	if (nj < 0)
+		return nj;
+	o.n = nj;
+	if (nj > 0) {
+		o.js = calloc((size_t)nj, sizeof(*o.js));
+		o.st = calloc((size_t)nj, sizeof(*o.st));
+		if (!o.js || !o.st) {
+			o.n = 0;
+			others_done(&o);
+			return -ENOMEM;
+		}
+	}
+	for (int k = 0; k < nj; k++) {
+		struct vh_err e = {0};
+		if ((self && streq(o.uuids[k], self)) ||
+		    (!manual && vh_uuid_is_manual(o.uuids[k])))
+			continue;
+		if (vh_journal_load(dirfd, o.uuids[k], &o.js[k], &e) == 0) {
+			o.st[k] = OTHER_LOADED;
+			continue;
+		}
+		if (e.code)
+			logf_(en, LOG_WARNING, "%s", e.msg);
+		/* Unreadable: a device it names is still taken. */
+		o.st[k] = OTHER_UNREADABLE;
+	}
+	*ret = o;
+	return 0;
+}
+
+/* The index in @o of the first journal that holds @a, or -1. */
+static int others_find(const struct others *o, int dirfd,
+		       const struct vh_pci_addr *a)
+{
+	char name[VH_PCI_ADDR_LEN];
+
+	vh_pci_addr_format(a, name);
+	for (int k = 0; k < o->n; k++) {
+		bool held = false;
+		if (o->st[k] == OTHER_LOADED)
+			for (size_t d = 0; !held && d < o->js[k].n_devs; d++)
+				held =
+				    vh_pci_addr_eq(&o->js[k].devs[d].addr, a);
+		else if (o->st[k] == OTHER_UNREADABLE)
+			held = vh_journal_mentions(dirfd, o->uuids[k], name);
+		if (held)
+			return k;
+	}
+	return -1;
+}
+
+/* The holder @k of @o, moved (or described, for an unreadable journal)
+ * into @ret. */
+static void others_take(struct others *o, int k, struct vh_journal *ret)
+{
+	if (o->st[k] == OTHER_LOADED) {
+		*ret = o->js[k];
+		o->st[k] = OTHER_SKIP;
+		return;
+	}
+	*ret = (struct vh_journal){.fd = -1};
+	ret->domain = strdup("(unknown: its journal is corrupt)");
+	snprintf(ret->uuid, sizeof(ret->uuid), "%s", o->uuids[k]);
+	snprintf(ret->file, sizeof(ret->file), "%s.journal", o->uuids[k]);
+}
+
 /* Which of the @n addresses @a a journal other than @self's holds
  * (bindings by `vfio-hooks bind` count only with @manual): the index of
  * the first, with its holder in @ret (the first journal by name that holds
@@ -607,71 +772,22 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 		       bool manual, const struct vh_pci_addr *a, size_t n,
 		       struct vh_journal *ret)
 {
-	enum { SKIP, LOADED, UNREADABLE };
-	char **uuids = NULL;
-	struct vh_journal *js = NULL;
-	unsigned char *st = NULL;
-	int nj = vh_journal_list(dirfd, &uuids), found = -ENOENT, by = -1;
+	struct others o;
+	int r = others_load(en, dirfd, self, manual, &o);
 
-	if (nj < 0) /* unknown is never "not held" */
-		return nj;
-	if (nj > 0) {
-		js = calloc((size_t)nj, sizeof(*js));
-		st = calloc((size_t)nj, sizeof(*st));
-		if (!js || !st) {
-			free(js);
-			free(st);
-			vh_strv_free(uuids);
-			return -ENOMEM; /* never "not held" */
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		int k = others_find(&o, dirfd, &a[i]);
+		if (k >= 0) {
+			others_take(&o, k, ret);
+			r = (int)i;
+			break;
 		}
 	}
-	for (int k = 0; k < nj; k++) {
-		struct vh_err e = {0};
-		if ((self && streq(uuids[k], self)) ||
-		    (!manual && vh_uuid_is_manual(uuids[k])))
-			continue;
-		if (vh_journal_load(dirfd, uuids[k], &js[k], &e) == 0) {
-			st[k] = LOADED;
-			continue;
-		}
-		if (e.code)
-			logf_(en, LOG_WARNING, "%s", e.msg);
-		/* Unreadable: a device it names is still taken. */
-		st[k] = UNREADABLE;
-	}
-	for (size_t i = 0; nj > 0 && found < 0 && i < n; i++) {
-		char name[VH_PCI_ADDR_LEN];
-		vh_pci_addr_format(&a[i], name);
-		for (int k = 0; found < 0 && k < nj; k++) {
-			bool held = false;
-			if (st[k] == LOADED)
-				for (size_t d = 0; !held && d < js[k].n_devs;
-				     d++)
-					held = vh_pci_addr_eq(
-					    &js[k].devs[d].addr, &a[i]);
-			else if (st[k] == UNREADABLE)
-				held =
-				    vh_journal_mentions(dirfd, uuids[k], name);
-			if (held)
-				found = (int)i, by = k;
-		}
-	}
-	if (found >= 0 && st[by] == LOADED) {
-		*ret = js[by];
-		st[by] = SKIP;
-	} else if (found >= 0) {
-		*ret = (struct vh_journal){.fd = -1};
-		ret->domain = strdup("(unknown: its journal is corrupt)");
-		snprintf(ret->uuid, sizeof(ret->uuid), "%s", uuids[by]);
-		snprintf(ret->file, sizeof(ret->file), "%s.journal", uuids[by]);
-	}
-	for (int k = 0; k < nj; k++)
-		if (st[k] == LOADED)
-			vh_journal_done(&js[k]);
-	free(js);
-	free(st);
-	vh_strv_free(uuids);
-	return found;
+	others_done(&o);
+	return r;
 }
 
 int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
@@ -988,9 +1104,10 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	if (vh_uuid_is_manual(dom->uuid) != en->manual) {
 		plan_done(&p);
 		return vh_err_set(e, -EINVAL,
-				  "The domain '%s' has the UUID %s, which "
-				  "vfio-hooks reserves for 'vfio-hooks bind': "
-				  "give the domain another <uuid>.",
+				  "[uuid-reserved] The domain '%s' has the "
+				  "UUID %s, which vfio-hooks reserves for "
+				  "'vfio-hooks bind': give the domain another "
+				  "<uuid>.",
 				  dname, dom->uuid);
 	}
 	r = open_state(en, &s, e);
@@ -1112,12 +1229,21 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 		     const struct vh_report *rep, struct vh_err *e)
 {
 	struct plan p = {0};
+	struct state s = {.dirfd = -1, .lockfd = -1};
+	bool writes = false;
 	int r = make_plan(en, dom, rep, &p);
 
+	/* A reset_method to put back is written under the state lock, read
+	 * again there: a release or an unbind of another process must not
+	 * interleave with it. */
+	for (size_t i = 0; r == 0 && i < p.n; i++)
+		writes |= p.v[i].set_reset;
+	if (r == 0 && writes)
+		r = open_state(en, &s, e);
 	for (size_t i = 0; r == 0 && i < p.n; i++) {
 		struct action *a = &p.v[i];
 		struct vh_jdev cur = {0};
-		r = state_seen(en, &cur, a->seen)
+		r = !writes && state_seen(en, &cur, a->seen)
 			? 0
 			: read_state(en, &cur, a->name);
 		if (r < 0) {
@@ -1156,16 +1282,39 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 				      a->reset_value);
 		}
 	}
+	close_state(&s);
 	plan_done(&p);
 	return r;
 }
 
-int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
+/* Release with the state lock held (@s open). */
+static int release_locked(struct vh_engine *en, struct state *s,
+			  const char *uuid, struct vh_err *e)
 {
 	struct vh_journal j = {.fd = -1};
+	int r, left;
+
+	r = vh_journal_load(s->dirfd, uuid, &j, e);
+	if (r < 0)
+		return r;
+	/* Reopen for marking failures. */
+	j.fd = openat(s->dirfd, j.file,
+		      O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	left = undo(en, s->dirfd, &j, e);
+	if (left == 0) {
+		vh_journal_remove(s->dirfd, &j);
+		logf_(en, LOG_INFO, "%s: every device restored",
+		      j.domain ? j.domain : uuid);
+	}
+	vh_journal_done(&j);
+	return left;
+}
+
+int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
+{
 	struct state s;
 	char why[256];
-	int r, left;
+	int r;
 
 	/* No state directory means nothing was ever prepared. */
 	r = vh_sys_state_dir(en->sys, &s.dirfd, why, sizeof(why));
@@ -1176,23 +1325,9 @@ int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
 	r = open_state(en, &s, e);
 	if (r < 0)
 		return r;
-	r = vh_journal_load(s.dirfd, uuid, &j, e);
-	if (r < 0) {
-		close_state(&s);
-		return r;
-	}
-	/* Reopen for marking failures. */
-	j.fd = openat(s.dirfd, j.file,
-		      O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	left = undo(en, s.dirfd, &j, e);
-	if (left == 0) {
-		vh_journal_remove(s.dirfd, &j);
-		logf_(en, LOG_INFO, "%s: every device restored",
-		      j.domain ? j.domain : uuid);
-	}
-	vh_journal_done(&j);
+	r = release_locked(en, &s, uuid, e);
 	close_state(&s);
-	return left;
+	return r;
 }
 
 int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
@@ -1253,28 +1388,24 @@ int vh_engine_manual_bound(struct vh_engine *en, const struct vh_pci_addr *a)
 	return manual_complete(en, uuid) ? 1 : 0;
 }
 
-int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
-		     bool reset_default, struct vh_err *e)
+/* unbind, the state lock held from the holder check to the last write. */
+static int unbind_locked(struct vh_engine *en, struct state *s,
+			 const struct vh_pci_addr *a, bool reset_default,
+			 struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN], uuid[37];
 	struct vh_journal other;
 	struct vh_jdev cur = {0};
-	struct state s;
 	int r;
 
 	vh_pci_addr_format(a, name);
 	vh_manual_uuid(a, uuid);
-	r = open_state(en, &s, e);
-	if (r < 0)
-		return r;
-	r = find_holder(en, s.dirfd, uuid, false, a, 1, &other);
-	if (r < 0 && r != -ENOENT) {
-		close_state(&s);
+	r = find_holder(en, s->dirfd, uuid, false, a, 1, &other);
+	if (r < 0 && r != -ENOENT)
 		return vh_err_set(e, r,
 				  "%s: cannot tell whether a domain holds it "
 				  "(the journals in /run/vfio-hooks: %s).",
 				  name, strerror(-r));
-	}
 	if (r >= 0) {
 		r = vh_err_set(e, -EBUSY,
 			       "[device-busy] %s is held by domain '%s' "
@@ -1283,15 +1414,13 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
 			       name, other.domain ? other.domain : "?",
 			       other.file);
 		vh_journal_done(&other);
-		close_state(&s);
 		return r;
 	}
-	r = vh_journal_load(s.dirfd, uuid, &other, NULL);
-	if (r == 0)
+	r = vh_journal_load(s->dirfd, uuid, &other, NULL);
+	if (r == 0) {
 		vh_journal_done(&other);
-	close_state(&s);
-	if (r == 0)
-		return vh_engine_release(en, uuid, e);
+		return release_locked(en, s, uuid, e);
+	}
 	/* Nothing recorded (bound at boot by the udev rule, or by hand). */
 	if (vh_sys_exists(en->sys, DEV, name) <= 0)
 		return vh_err_set(e, -ENODEV,
@@ -1320,6 +1449,20 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
 	logf_(en, LOG_INFO, "%s: given back to the host: %s", name,
 	      cur.driver[0] ? cur.driver : "no driver took it");
 	return 0;
+}
+
+int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
+		     bool reset_default, struct vh_err *e)
+{
+	struct state s;
+	int r;
+
+	r = open_state(en, &s, e);
+	if (r < 0)
+		return r;
+	r = unbind_locked(en, &s, a, reset_default, e);
+	close_state(&s);
+	return r;
 }
 
 int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
@@ -1353,9 +1496,107 @@ int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
 	return 0;
 }
 
-int vh_engine_recover(struct vh_engine *en, struct vh_err *e)
+/* A /dev/vfio node some process has open: a /proc/PID/fd link's target
+ * (the real path, whatever the root). */
+struct vfio_open {
+	char node[64];
+	char pid[16];
+};
+
+/* Every /dev/vfio/N and /dev/vfio/devices/vfioN open on the host, from
+ * /proc/PID/fd through the gateway.  A process whose fds cannot be read
+ * (gone meanwhile) is skipped; no /proc (a sysroot without one) is
+ * nothing open. */
+static int vfio_opens(struct vh_engine *en, struct vfio_open **ret,
+		      size_t *ret_n)
+{
+	char **pids = NULL;
+	struct vfio_open *v = NULL;
+	size_t n = 0;
+	int np = vh_sys_list(en->sys, &pids, "/proc");
+
+	for (int i = 0; i < np; i++) {
+		char **fds = NULL, target[64];
+		int nf;
+		if (strspn(pids[i], "0123456789") != strlen(pids[i]) ||
+		    strlen(pids[i]) >= sizeof(v->pid))
+			continue;
+		nf = vh_sys_list(en->sys, &fds, "/proc/%s/fd", pids[i]);
+		for (int k = 0; k < nf; k++) {
+			struct vfio_open *nv;
+			if (vh_sys_readlink(en->sys, target, sizeof(target),
+					    "/proc/%s/fd/%s", pids[i],
+					    fds[k]) < 0 ||
+			    strncmp(target, "/dev/vfio/", 10) != 0)
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				vh_strv_free(fds);
+				vh_strv_free(pids);
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			vh_strlcpy(v[n].node, target, sizeof(v[n].node));
+			vh_strlcpy(v[n].pid, pids[i], sizeof(v[n].pid));
+			n++;
+		}
+		vh_strv_free(fds);
+	}
+	vh_strv_free(pids);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* Whether a process has the VFIO group (or device) node of a device of @j
+ * open: its domain runs.  The reason goes to @why. */
+static bool journal_in_use(struct vh_engine *en, const struct vh_journal *j,
+			   const struct vfio_open *v, size_t n, char *why,
+			   size_t wn)
+{
+	for (size_t d = 0; d < j->n_devs; d++) {
+		char name[VH_PCI_ADDR_LEN], grp[32] = "", node[64],
+					    **ents = NULL;
+		int ne;
+		vh_pci_addr_format(&j->devs[d].addr, name);
+		if (vh_sys_link_name(en->sys, grp, sizeof(grp),
+				     DEV "iommu_group", name) < 0)
+			grp[0] = '\0';
+		ne = vh_sys_list(en->sys, &ents, DEV "vfio-dev", name);
+		for (size_t i = 0; i < n; i++) {
+			bool hit = false;
+			snprintf(node, sizeof(node), "/dev/vfio/%s", grp);
+			hit = grp[0] && streq(v[i].node, node);
+			for (int k = 0; !hit && k < ne; k++) {
+				snprintf(node, sizeof(node),
+					 "/dev/vfio/devices/%s", ents[k]);
+				hit = streq(v[i].node, node);
+			}
+			if (hit) {
+				char comm[32] = "";
+				vh_sys_read_str(en->sys, comm, sizeof(comm),
+						"/proc/%s/comm", v[i].pid);
+				snprintf(why, wn,
+					 "process %s%s%s%s holds %s of %s",
+					 v[i].pid, comm[0] ? " (" : "", comm,
+					 comm[0] ? ")" : "", v[i].node, name);
+				vh_strv_free(ents);
+				return true;
+			}
+		}
+		vh_strv_free(ents);
+	}
+	return false;
+}
+
+int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept,
+		      struct vh_err *e)
 {
 	char **uuids = NULL, why[256];
+	struct vfio_open *opens = NULL;
+	size_t n_opens = 0;
+	unsigned kept = 0;
 	int dirfd, n, left = 0;
 
 	n = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
@@ -1363,8 +1604,15 @@ int vh_engine_recover(struct vh_engine *en, struct vh_err *e)
 		return vh_err_set(e, n, "Cannot use the state directory: %s.",
 				  why);
 	n = vh_journal_list(dirfd, &uuids);
-	close(dirfd);
+	if (n > 0 && !force && vfio_opens(en, &opens, &n_opens) < 0) {
+		close(dirfd);
+		vh_strv_free(uuids);
+		return vh_err_set(e, -ENOMEM, "Out of memory.");
+	}
 	for (int i = 0; i < n; i++) {
+		struct vh_journal j = {.fd = -1};
+		char use[192];
+		bool running;
 		int r;
 		if (vh_uuid_is_manual(uuids[i]) &&
 		    manual_complete(en, uuids[i])) {
@@ -1374,12 +1622,34 @@ int vh_engine_recover(struct vh_engine *en, struct vh_err *e)
 			      uuids[i]);
 			continue;
 		}
+		/* A domain still running keeps its devices: its QEMU has
+		 * their VFIO group open. */
+		running =
+		    !force && vh_journal_load(dirfd, uuids[i], &j, NULL) == 0 &&
+		    journal_in_use(en, &j, opens, n_opens, use, sizeof(use));
+		if (running) {
+			kept++;
+			logf_(en, LOG_WARNING,
+			      "%s (journal /run/vfio-hooks/%s): kept: the "
+			      "domain is running (%s); it gives its devices "
+			      "back when it stops ('vfio-hooks recover "
+			      "--force' undoes it anyway)",
+			      j.domain && j.domain[0] ? j.domain : uuids[i],
+			      j.file, use);
+		}
+		vh_journal_done(&j);
+		if (running)
+			continue;
 		r = vh_engine_release(en, uuids[i], e);
 		if (r > 0)
 			left += r;
 		else if (r < 0 && r != -ENOENT)
 			left++;
 	}
+	close(dirfd);
+	free(opens);
 	vh_strv_free(uuids);
+	if (n >= 0 && ret_kept)
+		*ret_kept = kept;
 	return n < 0 ? n : left;
 }

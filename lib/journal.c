@@ -47,6 +47,68 @@ static int unesc(const char *s, char *out, size_t n)
 	return 0;
 }
 
+/* What the journal's writers produce, and nothing else is acted on: a
+ * planted or damaged journal must not name a driver outside
+ * /sys/bus/pci/drivers, bytes for the kernel to parse, or an address that
+ * is not one. */
+
+/* DDDD:BB:SS.F exactly as vh_pci_addr_format writes it. */
+static int addr_strict(const char *s, struct vh_pci_addr *ret)
+{
+	char back[VH_PCI_ADDR_LEN];
+	struct vh_pci_addr a;
+
+	if (!s || strlen(s) != 12 || vh_pci_addr_parse(s, &a) < 0)
+		return -EBADMSG;
+	vh_pci_addr_format(&a, back);
+	if (!streq(back, s))
+		return -EBADMSG;
+	*ret = a;
+	return 0;
+}
+
+/* A driver name (the driver and driver_override values): "" or
+ * [A-Za-z0-9_-], as every PCI driver is named. */
+static bool driver_name_ok(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_-") == strlen(s);
+}
+
+/* reset_method: "" or methods the kernel knows, separated by one space. */
+static bool reset_method_ok(const char *s)
+{
+	static const char *const known[] = {
+	    "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus",
+	};
+
+	for (const char *p = s; *p;) {
+		size_t l = strcspn(p, " ");
+		bool hit = false;
+		for (size_t i = 0; !hit && i < ELEMENTSOF(known); i++)
+			hit = strlen(known[i]) == l && !strncmp(known[i], p, l);
+		if (!hit)
+			return false;
+		p += l;
+		if (*p == ' ' && *++p == '\0')
+			return false;
+	}
+	return true;
+}
+
+/* A per-VF attribute's value as sysfs shows it: numbers, names. */
+static bool attr_value_ok(const char *s)
+{
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_.:,- ") == strlen(s);
+}
+
+static bool jdev_ok(const struct vh_jdev *d)
+{
+	return driver_name_ok(d->driver) && driver_name_ok(d->override) &&
+	       (!d->has_reset_method || reset_method_ok(d->reset_method));
+}
+
 static int append(struct vh_journal *j, const char *line, struct vh_err *e)
 {
 	size_t len = strlen(line), off = 0;
@@ -148,6 +210,14 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 	int r;
 
 	vh_pci_addr_format(&d->addr, a);
+	if (!jdev_ok(d))
+		return vh_err_set(
+		    e, -EINVAL,
+		    "%s: its driver '%s', driver_override '%s' or "
+		    "reset_method '%s' is not what the journal can record "
+		    "(driver names of A-Z, a-z, 0-9, _ and -; reset methods "
+		    "the kernel knows): not touching it.",
+		    a, d->driver, d->override, d->reset_method);
 	vh_buf_printf(&b, "dev %s role=%s managed=%d driver=", a,
 		      d->role == VH_ROLE_HOSTDEV ? "hostdev" : "companion",
 		      d->managed);
@@ -221,7 +291,7 @@ static int parse_sriov(const char *rest, struct vh_jsriov *s)
 	*s = (struct vh_jsriov){0};
 	if (sscanf(rest, "%15s numvfs=%u autoprobe=%3s%n", a, &s->numvfs, ap,
 		   &used) != 3 ||
-	    rest[used] || vh_pci_addr_parse(a, &s->pf) < 0 || s->numvfs > 65535)
+	    rest[used] || addr_strict(a, &s->pf) < 0 || s->numvfs > 65535)
 		return -EBADMSG;
 	if (streq(ap, "-"))
 		s->autoprobe = -1;
@@ -232,22 +302,39 @@ static int parse_sriov(const char *rest, struct vh_jsriov *s)
 	return 0;
 }
 
-/* Attribute paths the journal may name: below a PCI device, no "." or
- * ".." component. */
+/* Attribute paths the journal may name: a file below a PCI device's
+ * directory (/sys/bus/pci/devices/DDDD:BB:SS.F/...), names of
+ * [A-Za-z0-9_.:-], no "." or ".." component.  As text only: the engine
+ * also resolves it beneath the device without following links
+ * (vh_sys_beneath), since a link below a device (driver, physfn) leads
+ * out of it. */
 static bool attr_path_ok(const char *p)
 {
 	static const char prefix[] = "/sys/bus/pci/devices/";
+	char a[VH_PCI_ADDR_LEN + 1];
+	struct vh_pci_addr pa;
+	const char *c;
 
 	if (strncmp(p, prefix, sizeof(prefix) - 1) != 0)
 		return false;
-	for (const char *c = p + sizeof(prefix) - 1; *c;) {
+	c = p + sizeof(prefix) - 1;
+	if (strlen(c) < 14 || c[12] != '/')
+		return false;
+	memcpy(a, c, 12);
+	a[12] = '\0';
+	if (addr_strict(a, &pa) < 0)
+		return false;
+	for (c += 13; *c;) {
 		size_t l = strcspn(c, "/");
 		if (l == 0 || (l == 1 && c[0] == '.') ||
-		    (l == 2 && c[0] == '.' && c[1] == '.'))
+		    (l == 2 && c[0] == '.' && c[1] == '.') ||
+		    strspn(c,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+			   "XYZ0123456789_.:-") < l)
 			return false;
 		c += l;
-		if (*c == '/')
-			c++;
+		if (*c == '/' && !*++c)
+			return false;
 	}
 	return true;
 }
@@ -276,6 +363,12 @@ int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a,
 	if (!attr_path_ok(a->path))
 		return vh_err_set(e, -EINVAL, "Not a PCI device file: %s.",
 				  a->path);
+	if (!attr_value_ok(a->value))
+		return vh_err_set(e, -EINVAL,
+				  "%s holds '%s', which the journal cannot "
+				  "record (only letters, digits, spaces and "
+				  "_.:,-): not changing it.",
+				  a->path, a->value);
 	vh_buf_puts(&b, "attr ");
 	esc(&b, a->path);
 	vh_buf_puts(&b, " ");
@@ -297,7 +390,8 @@ static int parse_attr(char *rest, struct vh_jattr *a)
 		return -EBADMSG;
 	*v++ = '\0';
 	if (unesc(rest, a->path, sizeof(a->path)) < 0 ||
-	    unesc(v, a->value, sizeof(a->value)) < 0 || !attr_path_ok(a->path))
+	    unesc(v, a->value, sizeof(a->value)) < 0 ||
+	    !attr_path_ok(a->path) || !attr_value_ok(a->value))
 		return -EBADMSG;
 	return 0;
 }
@@ -320,7 +414,7 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 
 	*d = (struct vh_jdev){0};
 	tok = strtok_r(rest, " ", &save);
-	if (!tok || vh_pci_addr_parse(tok, &d->addr) < 0)
+	if (!tok || addr_strict(tok, &d->addr) < 0)
 		return -EBADMSG;
 	while ((tok = strtok_r(NULL, " ", &save))) {
 		char *v = strchr(tok, '=');
@@ -373,9 +467,8 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 			return -EBADMSG;
 		}
 	}
-	/* Driver names never contain '/': they become path components. */
-	if (strchr(d->driver, '/') || strchr(d->override, '/') ||
-	    streq(d->driver, "..") || streq(d->driver, "."))
+	/* Driver names become path components and kernel input. */
+	if (!jdev_ok(d))
 		return -EBADMSG;
 	return seen == 63 ? 0 : -EBADMSG;
 }
@@ -414,6 +507,26 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 		    "regular file of uid %u under 1 MiB: refusing "
 		    "to act on it (inspect and remove it).",
 		    j.file, (unsigned)geteuid());
+	/* Written only by root's vfio-hooks, 0600, one name: a journal
+	 * others could write, or one with a second name elsewhere, may say
+	 * anything. */
+	if (st.st_mode & 022)
+		return vh_err_set(
+		    e, -EPERM,
+		    "The journal /run/vfio-hooks/%s is writable by group or "
+		    "others (mode %04o): refusing to act on it. Inspect it; "
+		    "if it is vfio-hooks' own, 'chmod 600 "
+		    "/run/vfio-hooks/%s', else remove it.",
+		    j.file, (unsigned)(st.st_mode & 07777), j.file);
+	if (st.st_nlink != 1)
+		return vh_err_set(
+		    e, -EPERM,
+		    "The journal /run/vfio-hooks/%s has %lu hard links "
+		    "(another "
+		    "name could change it): refusing to act on it. Inspect "
+		    "it, remove its other names (find / -samefile "
+		    "/run/vfio-hooks/%s) or remove it.",
+		    j.file, (unsigned long)st.st_nlink, j.file);
 	buf = calloc(1, (size_t)st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -464,7 +577,7 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 			struct vh_pci_addr a;
 			char tok[VH_PCI_ADDR_LEN + 1] = "";
 			sscanf(line + 7, "%12s", tok);
-			r = vh_pci_addr_parse(tok, &a);
+			r = addr_strict(tok, &a);
 			for (size_t i = 0; r == 0 && i < j.n_devs; i++)
 				if (vh_pci_addr_eq(&j.devs[i].addr, &a))
 					j.devs[i].failed = true;

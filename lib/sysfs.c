@@ -13,6 +13,7 @@
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #endif
+#include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -767,6 +768,93 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n)
 		return fd;
 	*ret_fd = fd;
 	return 0;
+}
+
+/* The fallback of vh_sys_beneath without openat2 (Linux < 5.6, or a
+ * seccomp filter that refuses it): one O_NOFOLLOW open a component. */
+static int beneath_walk(int dfd, const char *rest)
+{
+	char name[NAME_MAX + 1];
+	int fd = dup(dfd);
+
+	if (fd < 0)
+		return -errno;
+	for (const char *c = rest; *c;) {
+		size_t l = strcspn(c, "/");
+		bool last = !c[l];
+		int nfd;
+		if (l == 0 || l > NAME_MAX || (l == 1 && c[0] == '.') ||
+		    (l == 2 && c[0] == '.' && c[1] == '.')) {
+			close(fd);
+			return -EXDEV;
+		}
+		memcpy(name, c, l);
+		name[l] = '\0';
+		nfd = openat(fd, name,
+			     O_PATH | O_NOFOLLOW | O_CLOEXEC |
+				 (last ? 0 : O_DIRECTORY));
+		if (nfd < 0) {
+			int r = -errno;
+			struct stat st;
+			/* A link where a directory should be: O_NOFOLLOW |
+			 * O_DIRECTORY says ENOTDIR. */
+			if (r == -ENOTDIR &&
+			    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
+				r = -ELOOP;
+			close(fd);
+			return r;
+		}
+		close(fd);
+		fd = nfd;
+		c += l + !last;
+	}
+	{
+		struct stat st;
+		int r = fstat(fd, &st) < 0     ? -errno
+			: S_ISLNK(st.st_mode)  ? -ELOOP
+			: S_ISDIR(st.st_mode)  ? -EISDIR
+			: !S_ISREG(st.st_mode) ? -EINVAL
+					       : 0;
+		close(fd);
+		return r;
+	}
+}
+
+int vh_sys_beneath(const struct vh_sys *sys, const char *addr, const char *rest)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC,
+	    .resolve =
+		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	_cleanup_close_ int dfd = -1;
+	struct stat st;
+	int fd, r;
+
+	if (!addr[0] || strchr(addr, '/') || streq(addr, ".") ||
+	    streq(addr, "..") || !rest[0] || rest[0] == '/')
+		return -EINVAL;
+	{
+		char full[PATH_MAX];
+		if (snprintf(full, sizeof(full), "%s" DEV_PREFIX "%s",
+			     sys->root, addr) >= (int)sizeof(full))
+			return -ENAMETOOLONG;
+		dfd = open(full, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (dfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, dfd, rest, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+		return beneath_walk(dfd, rest);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0	   ? -errno
+	    : S_ISDIR(st.st_mode)  ? -EISDIR
+	    : !S_ISREG(st.st_mode) ? -EINVAL
+				   : 0;
+	close(fd);
+	return r;
 }
 
 int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,

@@ -104,6 +104,18 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
 int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
 		     size_t n);
 
+/* Whether @rest (a relative path: "drm/card1/prelim_iov/vf1/lmem_quota")
+ * names a regular file beneath the directory of PCI device @addr
+ * (/sys/bus/pci/devices/@addr, whose own link is the kernel's), reached
+ * without following any link below it (a device's driver, physfn or
+ * subsystem links lead out of it) and without "..".  openat2(2) with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, else a walk of O_NOFOLLOW opens:
+ * the same on sysfs and on a fake sysroot's plain tree.  0 when it does,
+ * -ELOOP (a link on the way), -EXDEV (out of the device), -EISDIR /
+ * -EINVAL (not a regular file), -ENOENT, another -errno. */
+int vh_sys_beneath(const struct vh_sys *sys, const char *addr,
+		   const char *rest);
+
 /* lstat(2) of a path under the root. */
 int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
 		 ...) _printf_(3, 4);

@@ -1355,7 +1355,7 @@ static void recover_releases_every_journal(void **state UNUSED)
 
 	/* one device resists once: recover counts it and goes on */
 	inject("unbind EBUSY " GPU " once\n");
-	assert_int_equal(vh_engine_recover(&T.en, &e), 1);
+	assert_int_equal(vh_engine_recover(&T.en, false, NULL, &e), 1);
 	assert_false(journal_exists(U1));
 	assert_true(journal_exists(U2));
 	assert_false(journal_exists(U3));
@@ -1363,14 +1363,14 @@ static void recover_releases_every_journal(void **state UNUSED)
 	assert_string_equal(attr_of(HAILO, "reset_method"), "flr bus");
 
 	memset(&e, 0, sizeof(e));
-	assert_int_equal(vh_engine_recover(&T.en, &e), 0);
+	assert_int_equal(vh_engine_recover(&T.en, false, NULL, &e), 0);
 	assert_int_equal(e.code, 0);
 	assert_false(journal_exists(U2));
 	after = snapshot();
 	assert_same_tree(before, after);
 
 	/* nothing left: nothing to do */
-	assert_int_equal(vh_engine_recover(&T.en, &e), 0);
+	assert_int_equal(vh_engine_recover(&T.en, false, NULL, &e), 0);
 }
 
 /* --- leftovers of a crash --- */

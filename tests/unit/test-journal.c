@@ -411,11 +411,35 @@ static void domain_name_escaping(void **state UNUSED)
 	assert_int_equal(load(U2, &e), 0);
 	assert_string_equal(T.j.domain, name);
 
-	/* escaped odd characters in a driver and override come back too */
+	/* odd characters in a driver, an override or a reset_method are
+	 * never recorded: the device is not touched (the loader refuses
+	 * them too, bad_dev_fields) */
 	{
-		struct vh_jdev d =
-		    jdev("0000:03:00.0", VH_ROLE_HOSTDEV, false,
-			 "drv with space", "o%v", "a b\tc", false);
+		static const char *const odd[][3] = {
+		    {"drv with space", "", "flr"}, {"e1000e", "o%v", "flr"},
+		    {"e1000e", "", "a b\tc"},	   {"e1000e", "", "flr  bus"},
+		    {"e1000e", "", "reboot"},
+		};
+		for (size_t i = 0; i < ELEMENTSOF(odd); i++) {
+			struct vh_jdev d =
+			    jdev("0000:03:00.0", VH_ROLE_HOSTDEV, false,
+				 odd[i][0], odd[i][1], odd[i][2], false);
+			memset(&e, 0, sizeof(e));
+			assert_int_equal(
+			    vh_journal_create(T.dfd, U3, "", &j, &e), 0);
+			assert_int_equal(vh_journal_add(&j, &d, &e), -EINVAL);
+			assert_contains(e.msg, "0000:03:00.0");
+			assert_contains(e.msg, "not touching it");
+			assert_int_equal(j.n_devs, 0);
+			vh_journal_done(&j);
+		}
+	}
+	/* what the writers produce comes back */
+	{
+		struct vh_jdev d = jdev(
+		    "0000:03:00.0", VH_ROLE_HOSTDEV, false, "snd_hda_intel",
+		    "vfio-pci", "device_specific af_flr cxl_bus", false);
+		memset(&e, 0, sizeof(e));
 		assert_int_equal(vh_journal_create(T.dfd, U3, "", &j, &e), 0);
 		assert_int_equal(vh_journal_add(&j, &d, &e), 0);
 		vh_journal_done(&j);
@@ -590,6 +614,29 @@ static void bad_dev_fields(void **state UNUSED)
 	    "override=- reset_method=- reset=0",
 	    "dev 0000:01:00.0 role=hostdev managed=0 driver=- "
 	    "override=- reset_method=%2 reset=0",
+	    /* addresses exactly as written: DDDD:BB:SS.F, lower case */
+	    "dev 01:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=- reset=0",
+	    "dev 0000:0A:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=- reset=0",
+	    /* driver and override values: a driver name, nothing else */
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e "
+	    "override=vfio-pci%0Aevil reset_method=- reset=0",
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e "
+	    "override=a%20b reset_method=- reset=0",
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e.x "
+	    "override=- reset_method=- reset=0",
+	    /* reset_method: known methods, one space apart */
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=flr%0Abus reset=0",
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=flr%20%20bus reset=0",
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=flr%20 reset=0",
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=default reset=0",
+	    "dev 0000:01:00.0 role=hostdev managed=0 driver=- override=- "
+	    "reset_method=%FF reset=0",
 	    /* too long for the field */
 	    "dev 0000:01:00.0 role=hostdev managed=0 "
 	    "driver="
@@ -827,6 +874,74 @@ static void foreign_owner(void **state UNUSED)
 	assert_contains(e.msg, "uid");
 }
 
+/* Only a journal no one else can change is acted on: group or other
+ * write, or a second name, refuses it with the file and the fix. */
+static void mode_and_links(void **state UNUSED)
+{
+	struct vh_err e = {0};
+	char p[4200], q[4300];
+
+	put(U1 ".journal", HDR(U1) DEV_OK);
+	path_of(U1 ".journal", p, sizeof(p));
+	for (mode_t m = 0620; m <= 0622; m += 2) {
+		assert_int_equal(chmod(p, m), 0);
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(load(U1, &e), -EPERM);
+		assert_contains(e.msg, "/run/vfio-hooks/" U1 ".journal is "
+				       "writable by group or others");
+		assert_contains(e.msg, "chmod 600");
+	}
+	assert_int_equal(chmod(p, 0644), 0); /* read by others: fine */
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(load(U1, &e), 0);
+	vh_journal_done(&T.j);
+	T.have_j = false;
+	snprintf(q, sizeof(q), "%s.other", p);
+	assert_int_equal(link(p, q), 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(load(U1, &e), -EPERM);
+	assert_contains(e.msg, "/run/vfio-hooks/" U1 ".journal has 2 hard "
+			       "links");
+	assert_int_equal(unlink(q), 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(load(U1, &e), 0);
+}
+
+/* attr and sriov records: what the writers produce only. */
+static void bad_attr_sriov(void **state UNUSED)
+{
+	static const char *const bad[] = {
+	    "attr /sys/bus/pci/devices/0000:01:00.0 1",
+	    "attr /sys/bus/pci/devices/0000:01:00.0/ 1",
+	    "attr /sys/bus/pci/devices/1:00.0/x 1",
+	    "attr /sys/bus/pci/devices/0000:01:00.0/a//b 1",
+	    "attr /sys/bus/pci/devices/0000:01:00.0/../0000:02:00.0/x 1",
+	    "attr /sys/bus/pci/devices/0000:01:00.0/a%20b 1",
+	    "attr /sys/bus/pci/devices/0000:01:00.0/x 1%0A2",
+	    "attr /sys/bus/pci/devices/0000:01:00.0/x %2F",
+	    "attr /sys/bus/pci/drivers/e1000e/unbind 0000:01:00.0",
+	    "sriov 08:00.0 numvfs=0 autoprobe=1",
+	    "sriov 0000:08:00.0 numvfs=0 autoprobe=2",
+	};
+	struct vh_err e = {0};
+
+	put(U1 ".journal",
+	    HDR(U1) "attr /sys/bus/pci/devices/0000:08:00.0/drm/card1/"
+		    "prelim_iov/vf1/lmem_quota 0\n"
+		    "sriov 0000:08:00.0 numvfs=0 autoprobe=1\n");
+	assert_int_equal(load(U1, &e), 0);
+	assert_int_equal(T.j.n_attrs, 1);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), "%s%s\n", HDR(U1), bad[i]);
+		if (T.have_j) {
+			vh_journal_done(&T.j);
+			T.have_j = false;
+		}
+		expect_corrupt(text, 4);
+	}
+}
+
 static void another_uuid(void **state UNUSED)
 {
 	struct vh_err e = {0};
@@ -862,10 +977,8 @@ static void failed_marks(void **state UNUSED)
 	assert_true(T.j.devs[1].failed);
 	assert_true(T.j.prepared);
 
-	/* the short form of the address is the same device */
-	put(U1 ".journal", HDR(U1) DEV_OK "failed 01:00.0\n");
-	assert_int_equal(load(U1, &e), 0);
-	assert_true(T.j.devs[0].failed);
+	/* only the address as written: the short form is refused */
+	expect_corrupt(HDR(U1) DEV_OK "failed 01:00.0\n", 5);
 
 	/* written by vh_journal_mark, read back */
 	{
@@ -1136,6 +1249,8 @@ int main(void)
 	    T_(fifo_create_refused),
 	    T_(too_large),
 	    T_(foreign_owner),
+	    T_(mode_and_links),
+	    T_(bad_attr_sriov),
 	    T_(another_uuid),
 	    T_(failed_marks),
 	    T_(list_sorted),
