@@ -10,6 +10,7 @@
 #include "../lib/engine.h"
 #include "../lib/guest.h"
 #include "../lib/host.h"
+#include "../lib/inuse.h"
 #include "cli.h"
 
 struct hostrun {
@@ -112,6 +113,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		struct vh_pci_addr *m = NULL;
 		char vn[96], mn[128], held[256], a[VH_PCI_ADDR_LEN];
 		char unknown[160] = "";
+		struct vh_uses uses;
 		int nm = 0, hr;
 
 		if (vh_pci_dev_read(h.sys, &all[i], &d) < 0)
@@ -133,6 +135,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 				 strerror(-hr));
 		if (d.iommu_group >= 0)
 			nm = vh_iommu_group_members(h.sys, d.iommu_group, &m);
+		/* What the check's device-in-use rule would say of it. */
+		if (vh_pci_in_use(h.sys, &d, &uses) < 0)
+			uses = (struct vh_uses){0};
 		if (cli->json) {
 			vh_buf_printf(&o, "%s{\"address\":\"%s\"",
 				      shown ? "," : "", d.name);
@@ -173,6 +178,19 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			}
 			json_s(&o, "profile", p ? p->id : NULL);
 			json_s(&o, "held_by", held[0] ? held : NULL);
+			vh_buf_puts(&o, ",\"in_use\":[");
+			for (size_t k = 0; k < uses.n; k++) {
+				vh_buf_printf(&o, "%s{", k ? "," : "");
+				vh_buf_json_kv(&o, "severity",
+					       uses.v[k].error ? "error"
+							       : "warning",
+					       true);
+				vh_buf_json_kv(&o, "reason", uses.v[k].reason,
+					       true);
+				vh_buf_json_kv(&o, "fix", uses.v[k].fix, false);
+				vh_buf_puts(&o, "}");
+			}
+			vh_buf_puts(&o, "]");
 			if (unknown[0])
 				json_s(&o, "held_by_error", unknown);
 			vh_buf_puts(&o, "}");
@@ -219,7 +237,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 				      : unknown[0] ? "unknown ("
 						   : "-",
 				      unknown, unknown[0] ? ")" : "");
+			for (size_t k = 0; k < uses.n; k++)
+				vh_buf_printf(&o, "\tIn use by the host: %s\n",
+					      uses.v[k].reason);
 		}
+		vh_uses_done(&uses);
 		free(m);
 		shown++;
 	}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inuse.h"
 #include "memlock.h"
 
 static const char *const severity_names[] = {
@@ -21,50 +22,82 @@ const char *vh_severity_name(enum vh_severity s)
 
 const struct vh_rule_info vh_rules[] = {
     {"bad-address", VH_ERROR,
-     "a hostdev's PCI address is not a number or out of range"},
-    {"device-duplicate", VH_ERROR, "the same PCI device is listed twice"},
-    {"device-missing", VH_ERROR, "no PCI device at the hostdev's address"},
+     "a hostdev's PCI address is not a number or out of range", false},
+    {"device-duplicate", VH_ERROR, "the same PCI device is listed twice",
+     false},
+    {"device-missing", VH_ERROR, "no PCI device at the hostdev's address",
+     false},
     {"sriov-vf-create", VH_INFO,
-     "an SR-IOV virtual function the hook creates on prepare"},
+     "an SR-IOV virtual function the hook creates on prepare", false},
     {"sriov-numvfs-busy", VH_ERROR,
      "the virtual function needs sriov_numvfs changed while other VFs "
-     "exist"},
+     "exist",
+     false},
     {"sriov-pf-assigned", VH_ERROR,
      "a physical function given to a VM while its virtual functions are "
-     "needed"},
+     "needed",
+     false},
     {"device-unreadable", VH_WARNING,
-     "a sysfs attribute of the device could not be read"},
-    {"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through"},
+     "a sysfs attribute of the device could not be read", false},
+    {"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through", false},
+    {"device-in-use", VH_ERROR,
+     "the host uses the device (a mounted disk, swap, an md/dm member, its "
+     "network; warning: its console): taking it takes it from the host",
+     true},
     {"host-iommu-off", VH_ERROR,
-     "the device has no IOMMU group: the host IOMMU is off"},
-    {"machine-q35", VH_ERROR, "the device needs a q35 machine"},
+     "the device has no IOMMU group: the host IOMMU is off", false},
+    {"machine-q35", VH_ERROR, "the device needs a q35 machine", false},
     {"viommu-misplaced", VH_ERROR,
-     "<iommu> is under <features>, where libvirt ignores it"},
+     "<iommu> is under <features>, where libvirt ignores it", false},
     {"viommu-missing", VH_ERROR,
-     "the device needs an emulated Intel IOMMU (<iommu model='intel'>)"},
+     "the device needs an emulated Intel IOMMU (<iommu model='intel'>)", false},
     {"viommu-intremap", VH_ERROR,
-     "the emulated IOMMU needs interrupt remapping (intremap='on')"},
+     "the emulated IOMMU needs interrupt remapping (intremap='on')", false},
     {"viommu-caching-mode", VH_ERROR,
-     "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'"},
+     "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'",
+     false},
     {"ioapic-split", VH_ERROR,
-     "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)"},
+     "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)",
+     false},
     {"viommu-eim", VH_WARNING,
-     "more than 255 vCPUs with interrupt remapping need eim='on'"},
+     "more than 255 vCPUs with interrupt remapping need eim='on'", false},
     {"viommu-order", VH_ERROR,
-     "on a QEMU command line, the vIOMMU comes after a VFIO device"},
+     "on a QEMU command line, the vIOMMU comes after a VFIO device", false},
     {"device-not-bound", VH_ERROR,
-     "a device for a QEMU started by hand is not on a vfio driver"},
+     "a device for a QEMU started by hand is not on a vfio driver", false},
     {"group-not-viable", VH_ERROR,
-     "another endpoint of the IOMMU group is on a host driver"},
+     "another endpoint of the IOMMU group is on a host driver", false},
     {"group-companions-bind", VH_WARNING,
-     "the hook will bind the IOMMU group's other endpoints to vfio-pci"},
+     "the hook will bind the IOMMU group's other endpoints to vfio-pci", false},
     {"memlock-too-low", VH_ERROR,
      "<memtune><hard_limit> is below the memory VFIO must lock (info: the "
-     "limit libvirt sets itself)"},
+     "limit libvirt sets itself)",
+     false},
     {"xen-pv-unsupported", VH_ERROR,
-     "on Xen, the device works only in an HVM guest, not PV or PVH"},
+     "on Xen, the device works only in an HVM guest, not PV or PVH", false},
 };
 const size_t vh_n_rules = ELEMENTSOF(vh_rules);
+
+const struct vh_rule_info *vh_rule_lookup(const char *id)
+{
+	for (size_t i = 0; i < ELEMENTSOF(vh_rules); i++)
+		if (streq(vh_rules[i].id, id))
+			return &vh_rules[i];
+	return NULL;
+}
+
+unsigned vh_report_n_refusing_in_warn(const struct vh_report *r)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct vh_rule_info *ri =
+		    vh_rule_lookup(r->findings[i].rule);
+		n += r->findings[i].severity == VH_ERROR && ri &&
+		     ri->refuses_in_warn;
+	}
+	return n;
+}
 
 /* Evaluation context: the report being built, plus what rules share. */
 struct ctx {
@@ -505,6 +538,60 @@ static void rule_presence(struct ctx *c)
 	}
 }
 
+/* --- What the host is using. --- */
+
+/* A device-in-use finding for @d when the host uses it; @rd is the hostdev
+ * (NULL: @d is a group member the hook would bind with @of).  Returns
+ * whether it is an error (the device must not be taken). */
+static bool in_use(struct ctx *c, const struct vh_resolved *rd,
+		   const struct vh_pci_dev *d, const struct vh_resolved *of)
+{
+	struct vh_uses u;
+	bool err;
+	int r = vh_pci_in_use(c->sys, d, &u);
+
+	if (r < 0) {
+		c->err = r;
+		return true;
+	}
+	if (r == 0)
+		return false;
+	err = u.n_error > 0;
+	{
+		_cleanup_free_ char *reasons = vh_uses_reasons(&u, " ");
+		if (!reasons)
+			c->err = -ENOMEM;
+		else
+			add(c, "device-in-use", err ? VH_ERROR : VH_WARNING,
+			    &d->addr, one_device(&d->addr),
+			    rd ? fmt("%s is %s by the host: %s%s", label(rd),
+				     err ? "in use" : "used", reasons,
+				     err ? " Giving it to the VM takes it from "
+					   "the host."
+					 : "")
+			       : fmt("%s, in IOMMU group %d with %s, is in use "
+				     "by the host, so the hook cannot bind it "
+				     "to vfio-pci with it: %s",
+				     d->name, d->iommu_group, label(of),
+				     reasons),
+			    err ? strdup("mode warn does not start a VM over "
+					 "this: only mode off does")
+				: NULL,
+			    strdup("the host"), vh_uses_fixes(&u, "\n"));
+	}
+	vh_uses_done(&u);
+	return err;
+}
+
+static void rule_in_use(struct ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs && !c->err; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		if (usable(rd) && !vh_pci_dev_is_bridge(&rd->dev))
+			(void)in_use(c, rd, &rd->dev, NULL);
+	}
+}
+
 /* --- Rules about what the VM must provide. --- */
 
 /* Collect the usable devices with a given need into a list and a label
@@ -921,7 +1008,8 @@ static void rule_groups(struct ctx *c)
 		struct vh_buf list = {0}, fix = {0};
 		char **addrs = NULL;
 		size_t n = 0;
-		bool all_same_slot = true;
+		bool all_same_slot = true, same_slot, any_excluded = false;
+		const char *note;
 
 		if (!usable(rd) || rd->dev.iommu_group < 0)
 			continue;
@@ -933,6 +1021,9 @@ static void rule_groups(struct ctx *c)
 				   rd->dev.iommu_group;
 		if (seen)
 			continue;
+		pol = rd->profile && rd->profile->companions
+			  ? rd->profile->companions
+			  : c->opts->companions;
 		for (int g = 0; g < rd->n_group; g++) {
 			const struct vh_pci_addr *m = &rd->group[g];
 			struct vh_pci_dev md;
@@ -944,6 +1035,28 @@ static void rule_groups(struct ctx *c)
 			if (vh_pci_dev_is_bridge(&md) ||
 			    driver_viable(md.driver))
 				continue;
+			same_slot = m->domain == rd->dev.addr.domain &&
+				    m->bus == rd->dev.addr.bus &&
+				    m->slot == rd->dev.addr.slot;
+			/* What the hook never binds, whatever the policy: a
+			 * bridge of any class (host, ISA/LPC, ...), a
+			 * chipset function for same-device (slot 00:1f is
+			 * the chipset, not a card), what the host uses. */
+			note = NULL;
+			if (pol != VH_COMPANIONS_REFUSE) {
+				if ((md.class >> 16) == 0x06)
+					note = ", a bridge";
+				else if (pol == VH_COMPANIONS_SAME_DEVICE &&
+					 same_slot &&
+					 vh_pci_dev_is_chipset(c->sys, &md))
+					note = ", part of the chipset";
+				else if ((pol == VH_COMPANIONS_ANY ||
+					  same_slot) &&
+					 in_use(c, NULL, &md, rd))
+					note = ", in use by the host";
+			}
+			if (note || !same_slot)
+				all_same_slot = false;
 			nv = realloc(addrs, (n + 2) * sizeof(*nv));
 			if (!nv)
 				break;
@@ -963,12 +1076,11 @@ static void rule_groups(struct ctx *c)
 			}
 			addrs[n] = strdup(md.name);
 			addrs[++n] = NULL;
-			if (m->domain != rd->dev.addr.domain ||
-			    m->bus != rd->dev.addr.bus ||
-			    m->slot != rd->dev.addr.slot)
-				all_same_slot = false;
-			vh_buf_printf(&list, "%s%s (driver %s)",
-				      list.len ? ", " : "", md.name, md.driver);
+			if (note)
+				any_excluded = true;
+			vh_buf_printf(&list, "%s%s (driver %s%s)",
+				      list.len ? ", " : "", md.name, md.driver,
+				      note ? note : "");
 			if (qemu(c))
 				vh_buf_printf(&fix,
 					      "%s-device vfio-pci,host=%s",
@@ -990,12 +1102,10 @@ static void rule_groups(struct ctx *c)
 			free(addrs);
 			continue;
 		}
-		pol = rd->profile && rd->profile->companions
-			  ? rd->profile->companions
-			  : c->opts->companions;
 		c->rep->devs[i].companions_ok =
-		    pol == VH_COMPANIONS_ANY ||
-		    (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot);
+		    !any_excluded &&
+		    (pol == VH_COMPANIONS_ANY ||
+		     (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot));
 		if (c->rep->devs[i].companions_ok)
 			add(c, "group-companions-bind", VH_WARNING,
 			    &rd->dev.addr, addrs,
@@ -1029,15 +1139,21 @@ static void rule_groups(struct ctx *c)
 				    ? " (other functions of the same "
 				      "device only)"
 				    : ""),
-			    strdup(qemu(c) ? "the command line, one -device "
-					     "vfio-pci per companion (or move "
-					     "the card to a slot with its own "
-					     "group)"
-					   : "<devices>, one <hostdev> per "
-					     "companion (or move the card to a "
-					     "slot with its own group, or set "
-					     "companions = any in "
-					     "vfio-hooks.conf)"),
+			    strdup(qemu(c) || any_excluded
+				       ? (qemu(c) ? "the command line, one "
+						    "-device vfio-pci per "
+						    "companion (or move the "
+						    "card to a slot with its "
+						    "own group)"
+						  : "<devices>, one <hostdev> "
+						    "per companion (or move "
+						    "the card to a slot with "
+						    "its own group)")
+				       : "<devices>, one <hostdev> per "
+					 "companion (or move the card to a "
+					 "slot with its own group, or set "
+					 "companions = any in "
+					 "vfio-hooks.conf)"),
 			    vh_buf_steal(&fix));
 		vh_buf_done(&list);
 		vh_buf_done(&fix);
@@ -1248,10 +1364,11 @@ static void rule_xen_pv(struct ctx *c)
 }
 
 static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses, rule_presence,	   rule_sriov_pf,
-    rule_machine,   rule_viommu_misplaced, rule_viommu,
-    rule_ioapic,    rule_viommu_order,	   rule_bound,
-    rule_groups,    rule_memlock,	   rule_xen_pv,
+    rule_addresses, rule_presence, rule_in_use,
+    rule_sriov_pf,  rule_machine,  rule_viommu_misplaced,
+    rule_viommu,    rule_ioapic,   rule_viommu_order,
+    rule_bound,	    rule_groups,   rule_memlock,
+    rule_xen_pv,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,

@@ -21,9 +21,14 @@ struct vh_rule_info {
 	const char *id;
 	enum vh_severity severity;
 	const char *summary;
+	/* Its errors refuse the VM in mode warn too (only mode off lets it
+	 * start): what it guards is the host's, not the VM's. */
+	bool refuses_in_warn;
 };
 extern const struct vh_rule_info vh_rules[];
 extern const size_t vh_n_rules;
+/* The catalog's entry for @id, NULL when unknown. */
+const struct vh_rule_info *vh_rule_lookup(const char *id);
 
 struct vh_finding {
 	const char *rule; /* an id from vh_rules */
@@ -107,6 +112,9 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_domain *dom,
 		    const struct vh_check_opts *opts, struct vh_report *ret);
 void vh_report_done(struct vh_report *r);
+/* How many error findings refuse the VM even in mode warn
+ * (vh_rule_info.refuses_in_warn): device-in-use. */
+unsigned vh_report_n_refusing_in_warn(const struct vh_report *r);
 
 /* Render for people (one block per finding, then a summary line). */
 void vh_report_text(const struct vh_report *r, struct vh_buf *out);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "host.h"
+#include "inuse.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -316,6 +317,33 @@ static void check_params(struct dctx *c, const struct vh_pci_dev *d,
 	vh_buf_done(&miss);
 }
 
+/* The same verdict as the check's device-in-use rule. */
+static void check_in_use(struct dctx *c, const struct vh_pci_dev *d,
+			 const char *label)
+{
+	struct vh_uses u = {0};
+	_cleanup_free_ char *reasons = NULL;
+	char id[64];
+	int r = vh_pci_in_use(c->sys, d, &u);
+
+	if (r < 0) {
+		c->err = r;
+		return;
+	}
+	reasons = vh_uses_reasons(&u, " ");
+	snprintf(id, sizeof(id), "device-in-use:%s", d->name);
+	emit(c, id,
+	     r == 0	 ? VH_PASS
+	     : u.n_error ? VH_FAIL
+			 : VH_WARN,
+	     "Nothing of the host's on it (mounted disk, swap, network, "
+	     "console)",
+	     r == 0 ? fmtd("%s: free", label)
+		    : fmtd("%s: %s", label, reasons ? reasons : ""),
+	     r == 0 ? NULL : vh_uses_fixes(&u, "; "));
+	vh_uses_done(&u);
+}
+
 static void check_device(struct dctx *c, const struct vh_pci_addr *a,
 			 const char *cmd)
 {
@@ -354,13 +382,19 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a,
 			    strstr(m.driver, "vfio") ||
 			    streq(m.driver, "pci-stub"))
 				continue;
+			/* As the check judges companions: a bridge or a
+			 * chipset function shares the slot, not the card. */
+			bool same_slot = m.addr.bus == a->bus &&
+					 m.addr.slot == a->slot &&
+					 m.addr.domain == a->domain;
 			vh_buf_printf(&block, "%s%s (%s%s)",
 				      block.len ? ", " : "", m.name, m.driver,
-				      m.addr.bus == a->bus &&
-					      m.addr.slot == a->slot &&
-					      m.addr.domain == a->domain
-					  ? ", same card"
-					  : "");
+				      (m.class >> 16) == 0x06 ? ", a bridge"
+				      : same_slot &&
+					      vh_pci_dev_is_chipset(c->sys, &m)
+					  ? ", part of the chipset"
+				      : same_slot ? ", same card"
+						  : "");
 		}
 		free(members);
 		snprintf(id, sizeof(id), "device-group-viable:%s", d.name);
@@ -374,6 +408,7 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a,
 			    "the card to a slot with its own group"));
 		vh_buf_done(&block);
 	}
+	check_in_use(c, &d, label);
 	if (p && p->set_reset_method && d.has_reset_method) {
 		bool ok = streq(d.reset_method, p->reset_method);
 		snprintf(id, sizeof(id), "device-reset-method:%s", d.name);

@@ -3,6 +3,7 @@
 #include "pci.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -203,6 +204,28 @@ bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d)
 	if (d->caps.readable)
 		return d->caps.header_type != 0;
 	return (d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0609;
+}
+
+bool vh_pci_dev_is_chipset(const struct vh_sys *sys, const struct vh_pci_dev *d)
+{
+	char t[PATH_MAX];
+	const char *parent;
+	char *slash;
+
+	if (d->caps.pcie)
+		return d->caps.pcie_type == 9 || d->caps.pcie_type == 10;
+	/* ../../../devices/pci0000:00/0000:00:1f.3: the parent directory
+	 * is the root bus itself. */
+	if (vh_sys_readlink(sys, t, sizeof(t), "/sys/bus/pci/devices/%s",
+			    d->name) < 0)
+		return false;
+	slash = strrchr(t, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	parent = strrchr(t, '/');
+	parent = parent ? parent + 1 : t;
+	return strncmp(parent, "pci", 3) == 0;
 }
 
 static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)

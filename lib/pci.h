@@ -92,6 +92,15 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 /* Whether the class is a bridge (0x06xx) or the header type is a bridge's. */
 bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d);
 
+/* Whether the function is part of the chipset rather than of a card: a
+ * root-complex integrated endpoint (or event collector), or a conventional
+ * PCI function directly on a root bus (not behind a root port).  Such
+ * functions share slot 00:1f (LPC, SMBus, SATA, audio, onboard Ethernet)
+ * without being one device.  Reads the device's sysfs link when the config
+ * space shows no PCIe capability. */
+bool vh_pci_dev_is_chipset(const struct vh_sys *sys,
+			   const struct vh_pci_dev *d);
+
 /* The PCI addresses named in a directory (as /sys/bus/pci/devices has
  * them), sorted.  Returns the count. */
 int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,

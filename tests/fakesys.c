@@ -14,6 +14,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+
+static bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
 
 static int mkdir_p(const char *path)
 {
@@ -134,7 +140,7 @@ struct dev {
 	int group;
 	unsigned msi, msix;
 	unsigned msi_irqs, msix_irqs; /* vectors a driver has enabled */
-	bool pcie, bridge, short_cfg, nvlink2;
+	bool pcie, bridge, short_cfg, nvlink2, boot_vga;
 	unsigned pcie_type;
 	bool sriov;
 	unsigned total, offset, stride, vfdev, numvfs;
@@ -268,7 +274,13 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			d->msix_irqs = (unsigned)atoi(v);
 		} else if (!strcmp(k, "pcie")) {
 			d->pcie = true;
-			d->pcie_type = eq ? (unsigned)atoi(v) : 0;
+			/* rciep: a root-complex integrated endpoint (type 9) */
+			d->pcie_type = !eq ? 0
+				       : !strcmp(v, "rciep")
+					   ? 9
+					   : (unsigned)atoi(v);
+		} else if (!strcmp(k, "boot_vga")) {
+			d->boot_vga = true;
 		} else if (!strcmp(k, "bridge")) {
 			d->bridge = true;
 		} else if (!strcmp(k, "nvlink2")) {
@@ -365,6 +377,8 @@ static int build_dev(const char *root, struct dev *d)
 		A("reset_method", "%s\n", d->reset);
 		A("reset", "%s", "");
 	}
+	if (d->boot_vga)
+		A("boot_vga", "%s", "1\n");
 	if (d->nvlink2) {
 		/* The device-tree properties of a POWER9 GPU with NVLink2
 		 * bridges, which libvirt looks for. */
@@ -461,6 +475,373 @@ static int build_dev(const char *root, struct dev *d)
 	return r;
 }
 
+/* --- What the host uses below its devices: block devices, mounts, swap,
+ * network interfaces and routes, framebuffers (see fakesys.h). --- */
+
+/* The sys/devices/... directory a sys/class (or sys/bus) link points to. */
+static int link_dir(const char *root, const char *rel, char *out, size_t n)
+{
+	char link[PATH_MAX], t[PATH_MAX];
+	const char *d;
+	ssize_t k;
+
+	snprintf(link, sizeof(link), "%s/%s", root, rel);
+	k = readlink(link, t, sizeof(t) - 1);
+	if (k <= 0)
+		return -ENOENT;
+	t[k] = '\0';
+	d = strstr(t, "devices/");
+	if (!d)
+		return -EINVAL;
+	snprintf(out, n, "sys/%s", d);
+	return 0;
+}
+
+static int append(const char *root, const char *rel, const char *header,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int append(const char *root, const char *rel, const char *header,
+		  const char *fmt, ...)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	va_list ap;
+	FILE *f;
+	int r;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	if (stat(p, &st) < 0) {
+		r = fakesys_put(root, rel, header ? header : "");
+		if (r < 0)
+			return r;
+	}
+	f = fopen(p, "ae");
+	if (!f)
+		return -errno;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* "key=value" among the tokens after the first two words, or NULL. */
+static const char *opt(char **tok, int n, const char *key)
+{
+	size_t l = strlen(key);
+
+	for (int i = 0; i < n; i++)
+		if (!strncmp(tok[i], key, l) && tok[i][l] == '=')
+			return tok[i] + l + 1;
+	return NULL;
+}
+
+static bool flag(char **tok, int n, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(tok[i], key))
+			return true;
+	return false;
+}
+
+static int build_block(const char *root, char **tok, int n)
+{
+	char dir[PATH_MAX], rel[PATH_MAX + 64];
+	const char *name = tok[1], *pci = opt(tok, n, "pci"),
+		   *part = opt(tok, n, "part"), *dev = opt(tok, n, "dev"),
+		   *dm = opt(tok, n, "dm"), *slaves = opt(tok, n, "slaves");
+	int r;
+
+	if (pci) {
+		char pd[PATH_MAX];
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", pci);
+		r = link_dir(root, rel, pd, sizeof(pd));
+		if (r < 0)
+			return r;
+		snprintf(dir, sizeof(dir),
+			 "%s/ata1/host0/target0:0:0/0:0:0:0/block/%s", pd,
+			 name);
+	} else if (part) {
+		char dd[PATH_MAX];
+		snprintf(rel, sizeof(rel), "sys/class/block/%s", part);
+		r = link_dir(root, rel, dd, sizeof(dd));
+		if (r < 0)
+			return r;
+		snprintf(dir, sizeof(dir), "%s/%s", dd, name);
+	} else {
+		snprintf(dir, sizeof(dir), "sys/devices/virtual/block/%s",
+			 name);
+	}
+	snprintf(rel, sizeof(rel), "%s/dev", dir);
+	r = putf(root, rel, "%s\n", dev ? dev : "0:0");
+	if (r == 0 && dm) {
+		snprintf(rel, sizeof(rel), "%s/dm/name", dir);
+		r = putf(root, rel, "%s\n", dm);
+	}
+	for (const char *sub = "holders"; r == 0 && sub;
+	     sub = streq(sub, "holders") ? "slaves" : NULL) {
+		snprintf(rel, sizeof(rel), "%s/%s/%s", root, dir, sub);
+		r = mkdir_p(rel);
+	}
+	snprintf(rel, sizeof(rel), "sys/class/block/%s", name);
+	if (r == 0)
+		r = fakesys_link(root, rel, dir);
+	if (r == 0 && !part) {
+		snprintf(rel, sizeof(rel), "sys/block/%s", name);
+		r = fakesys_link(root, rel, dir);
+	}
+	if (slaves) {
+		char *copy = strdup(slaves), *save = NULL;
+		for (char *sl = strtok_r(copy, ",", &save); sl && r == 0;
+		     sl = strtok_r(NULL, ",", &save)) {
+			char sd[PATH_MAX];
+			snprintf(rel, sizeof(rel), "sys/class/block/%s", sl);
+			r = link_dir(root, rel, sd, sizeof(sd));
+			if (r < 0)
+				break;
+			snprintf(rel, sizeof(rel), "%s/holders/%s", sd, name);
+			r = fakesys_link(root, rel, dir);
+			snprintf(rel, sizeof(rel), "%s/slaves/%s", dir, sl);
+			if (r == 0)
+				r = fakesys_link(root, rel, sd);
+		}
+		free(copy);
+	}
+	return r;
+}
+
+static int build_mount(const char *root, char **tok, int n)
+{
+	char rel[PATH_MAX], dev[32], p[PATH_MAX];
+	int r, id = 20;
+	FILE *f;
+
+	if (n < 3)
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "sys/class/block/%s/dev", tok[1]);
+	r = fakesys_get(root, rel, dev, sizeof(dev));
+	if (r < 0)
+		return r;
+	snprintf(p, sizeof(p), "%s/proc/self/mountinfo", root);
+	f = fopen(p, "re");
+	if (f) {
+		int ch;
+		while ((ch = fgetc(f)) != EOF)
+			id += ch == '\n';
+		fclose(f);
+	}
+	return append(root, "proc/self/mountinfo", NULL,
+		      "%d 1 %s / %s rw,relatime shared:%d - %s /dev/%s rw\n",
+		      id, dev, tok[2], id, n > 3 ? tok[3] : "ext4", tok[1]);
+}
+
+static int build_net(const char *root, char **tok, int n)
+{
+	char dir[PATH_MAX], rel[PATH_MAX + 64];
+	const char *name = tok[1], *pci = opt(tok, n, "pci"),
+		   *master = opt(tok, n, "master");
+	bool up = flag(tok, n, "up");
+	static int ifindex = 2;
+	int r;
+
+	if (pci) {
+		char pd[PATH_MAX];
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", pci);
+		r = link_dir(root, rel, pd, sizeof(pd));
+		if (r < 0)
+			return r;
+		snprintf(dir, sizeof(dir), "%s/net/%s", pd, name);
+		snprintf(rel, sizeof(rel), "%s/device", dir);
+		r = fakesys_link(root, rel, pd);
+		if (r < 0)
+			return r;
+	} else {
+		snprintf(dir, sizeof(dir), "sys/devices/virtual/net/%s", name);
+	}
+	snprintf(rel, sizeof(rel), "%s/operstate", dir);
+	r = putf(root, rel, "%s\n", up ? "up" : "down");
+	snprintf(rel, sizeof(rel), "%s/flags", dir);
+	if (r == 0)
+		r = putf(root, rel, "%s\n", up ? "0x1003" : "0x1002");
+	snprintf(rel, sizeof(rel), "%s/ifindex", dir);
+	if (r == 0)
+		r = putf(root, rel, "%d\n", ifindex++);
+	snprintf(rel, sizeof(rel), "sys/class/net/%s", name);
+	if (r == 0)
+		r = fakesys_link(root, rel, dir);
+	if (r == 0 && master) {
+		char md[PATH_MAX];
+		snprintf(rel, sizeof(rel), "sys/class/net/%s", master);
+		r = link_dir(root, rel, md, sizeof(md));
+		snprintf(rel, sizeof(rel), "%s/master", dir);
+		if (r == 0)
+			r = fakesys_link(root, rel, md);
+		snprintf(rel, sizeof(rel), "%s/upper_%s", dir, master);
+		if (r == 0)
+			r = fakesys_link(root, rel, md);
+		snprintf(rel, sizeof(rel), "%s/lower_%s", md, name);
+		if (r == 0)
+			r = fakesys_link(root, rel, dir);
+	}
+	return r;
+}
+
+static int add_route6(const char *root, const char *ifname,
+		      const struct in6_addr *dest, unsigned plen,
+		      const struct in6_addr *gw)
+{
+	char d[33], g[33];
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(d + 2 * i, 3, "%02x", dest->s6_addr[i]);
+		snprintf(g + 2 * i, 3, "%02x", gw ? gw->s6_addr[i] : 0);
+	}
+	return append(root, "proc/net/ipv6_route", NULL,
+		      "%s %02x 00000000000000000000000000000000 00 %s "
+		      "00000100 00000001 00000000 %08x %8s\n",
+		      d, plen, g, gw ? 0x3u : 0x1u, ifname);
+}
+
+static int add_route4(const char *root, const char *ifname, uint32_t dest,
+		      uint32_t gw, unsigned plen)
+{
+	uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
+
+	return append(root, "proc/net/route",
+		      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\t"
+		      "Metric\tMask\t\tMTU\tWindow\tIRTT\n",
+		      "%s\t%08X\t%08X\t%04X\t0\t0\t%d\t%08X\t0\t0\t0\n", ifname,
+		      dest & mask, gw, gw ? 0x3 : 0x1, gw ? 100 : 0, mask);
+}
+
+/* route IF DEST/PLEN|default [via GW]; addr IF ADDR/PLEN: an IPv6 address
+ * in if_inet6, and for either family the link route the kernel adds. */
+static int build_route(const char *root, char **tok, int n, bool addr)
+{
+	char dst[64];
+	const char *via = n >= 5 && streq(tok[3], "via") ? tok[4] : NULL;
+	unsigned plen = 0;
+	char *slash;
+
+	if (n < 3)
+		return -EINVAL;
+	snprintf(dst, sizeof(dst), "%s", tok[2]);
+	slash = strchr(dst, '/');
+	if (slash) {
+		*slash = '\0';
+		plen = (unsigned)atoi(slash + 1);
+	}
+	if (streq(dst, "default"))
+		snprintf(dst, sizeof(dst), "%s",
+			 via && strchr(via, ':') ? "::" : "0.0.0.0");
+	if (strchr(dst, ':')) {
+		struct in6_addr d, g, net;
+		int r;
+		if (inet_pton(AF_INET6, dst, &d) != 1 ||
+		    (via && inet_pton(AF_INET6, via, &g) != 1))
+			return -EINVAL;
+		net = d;
+		for (unsigned i = plen; i < 128; i++)
+			net.s6_addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+		r = add_route6(root, tok[1], &net, plen, via ? &g : NULL);
+		if (r == 0 && addr) {
+			char h[33];
+			for (int i = 0; i < 16; i++)
+				snprintf(h + 2 * i, 3, "%02x", d.s6_addr[i]);
+			r = append(root, "proc/net/if_inet6", NULL,
+				   "%s %08x %02x %02x %02x %8s\n", h, 2, plen,
+				   d.s6_addr[0] == 0xfe ? 0x20 : 0, 0x80,
+				   tok[1]);
+		}
+		return r;
+	} else {
+		struct in_addr d, g = {0};
+		if (inet_pton(AF_INET, dst, &d) != 1 ||
+		    (via && inet_pton(AF_INET, via, &g) != 1))
+			return -EINVAL;
+		return add_route4(root, tok[1], d.s_addr, g.s_addr, plen);
+	}
+}
+
+static int build_fb(const char *root, char **tok, int n)
+{
+	char pd[PATH_MAX], rel[PATH_MAX + 64], dir[PATH_MAX + 32];
+	const char *pci = opt(tok, n, "pci");
+	int r;
+
+	if (!pci)
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", pci);
+	r = link_dir(root, rel, pd, sizeof(pd));
+	if (r < 0)
+		return r;
+	snprintf(dir, sizeof(dir), "%s/graphics/%s", pd, tok[1]);
+	snprintf(rel, sizeof(rel), "%s/dev", dir);
+	r = putf(root, rel, "29:%s\n", tok[1] + 2);
+	snprintf(rel, sizeof(rel), "sys/class/graphics/%s", tok[1]);
+	return r < 0 ? r : fakesys_link(root, rel, dir);
+}
+
+/* The console on the framebuffer: vtcon1 is fbcon, bound. */
+static int build_fbcon(const char *root)
+{
+	int r = fakesys_put(root, "sys/devices/virtual/vtconsole/vtcon0/name",
+			    "(S) dummy device\n");
+	if (r == 0)
+		r = fakesys_put(
+		    root, "sys/devices/virtual/vtconsole/vtcon0/bind", "0\n");
+	if (r == 0)
+		r = fakesys_put(root,
+				"sys/devices/virtual/vtconsole/vtcon1/name",
+				"(M) frame buffer device\n");
+	if (r == 0)
+		r = fakesys_put(
+		    root, "sys/devices/virtual/vtconsole/vtcon1/bind", "1\n");
+	if (r == 0)
+		r = fakesys_link(root, "sys/class/vtconsole/vtcon0",
+				 "sys/devices/virtual/vtconsole/vtcon0");
+	if (r == 0)
+		r = fakesys_link(root, "sys/class/vtconsole/vtcon1",
+				 "sys/devices/virtual/vtconsole/vtcon1");
+	return r;
+}
+
+/* One of the lines above: split into words, dispatched by the first. */
+static int build_use(const char *root, char *line, char *err, size_t en, int ln)
+{
+	char *tok[16] = {0}, *save = NULL;
+	int n = 0, r;
+
+	for (char *t = strtok_r(line, " \t", &save); t && n < 16;
+	     t = strtok_r(NULL, " \t", &save))
+		tok[n++] = t;
+	if (!n)
+		r = -EINVAL;
+	else if (streq(tok[0], "fbcon"))
+		r = build_fbcon(root);
+	else if (n < 2)
+		r = -EINVAL;
+	else if (streq(tok[0], "block"))
+		r = build_block(root, tok, n);
+	else if (streq(tok[0], "mount"))
+		r = build_mount(root, tok, n);
+	else if (streq(tok[0], "swap"))
+		r = append(root, "proc/swaps",
+			   "Filename\t\t\t\tType\t\tSize\t\tUsed\t\t"
+			   "Priority\n",
+			   "/dev/%s                               partition\t"
+			   "8388604\t\t0\t\t-2\n",
+			   tok[1]);
+	else if (streq(tok[0], "net"))
+		r = build_net(root, tok, n);
+	else if (streq(tok[0], "route") || streq(tok[0], "addr"))
+		r = build_route(root, tok, n, streq(tok[0], "addr"));
+	else
+		r = build_fb(root, tok, n);
+	if (r < 0)
+		snprintf(err, en, "spec line %d: %s: %s", ln, tok[0],
+			 strerror(-r));
+	return r;
+}
+
 int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 {
 	char *copy = strdup(spec), *save = NULL, *line;
@@ -536,6 +917,13 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			snprintf(l, sizeof(l), "%s/%s", root, path);
 			if (r == 0 && (unlink(l) < 0 || symlink(target, l) < 0))
 				r = -errno;
+		} else if (!strncmp(p, "block ", 6) ||
+			   !strncmp(p, "mount ", 6) ||
+			   !strncmp(p, "swap ", 5) || !strncmp(p, "net ", 4) ||
+			   !strncmp(p, "route ", 6) ||
+			   !strncmp(p, "addr ", 5) || !strncmp(p, "fb ", 3) ||
+			   !strcmp(p, "fbcon")) {
+			r = build_use(root, p, err, n, ln);
 		} else if (!strncmp(p, "iommu ", 6)) {
 			char d[PATH_MAX];
 			snprintf(d, sizeof(d), "%s/sys/class/iommu/%s", root,

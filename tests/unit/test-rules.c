@@ -339,7 +339,16 @@ static const char *const big_host =
     "0000:5e:00.0 id=8086:56c0 class=0x038000 pcie driver=i915 group=50 "
     "sriov=total:4,offset:1,stride:1,vfdev:56c0 numvfs=1\n"
     "0000:5e:00.1 id=8086:56c0 class=0x038000 pcie group=51 "
-    "physfn=0000:5e:00.0\n";
+    "physfn=0000:5e:00.0\n"
+    /* the host's network, and a NIC that is down */
+    "0000:0d:00.0 id=8086:10d3 class=0x020000 msix=5 pcie driver=e1000e "
+    "group=13\n"
+    "0000:0e:00.0 id=8086:10d3 class=0x020000 msix=5 pcie driver=e1000e "
+    "group=14\n"
+    "net eno1 pci=0000:0d:00.0 up\n"
+    "addr eno1 192.168.1.20/24\n"
+    "route eno1 default via 192.168.1.1\n"
+    "net eno2 pci=0000:0e:00.0\n";
 
 struct scenario {
 	const char *rule;
@@ -436,6 +445,18 @@ static const struct scenario scenarios[] = {
       .devices = AIC_IOMMU,
       .hostdevs =
 	  HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
+    {"device-in-use",
+     VH_ERROR,
+     "0000:0d:00.0",
+     "ip link set eno1 down",
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x0d", "0x00", "0x0")},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = HOSTDEV("0x0e", "0x00", "0x0")}},
     {"device-bridge",
      VH_ERROR,
      "0000:00:1c.0",
@@ -579,7 +600,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(vh_n_rules, 22);
+	assert_int_equal(vh_n_rules, 23);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
