@@ -1336,6 +1336,123 @@ static void gpu_audio_companion_bind(void **state UNUSED)
 	expect_none();
 }
 
+/* q35's slot 00:1f is the chipset: the SMBus function given alone, its
+ * group holding the LPC bridge and the SATA controller.  None of them is
+ * "the same device": nothing is bound, the group is not viable. */
+#define Q35_CHIPSET                                                            \
+	"0000:00:1f.0 id=8086:2918 class=0x060100 driver=lpc_ich group=9 "     \
+	"reset=none\n"                                                         \
+	"0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 msi=1 "  \
+	"reset=none\n"                                                         \
+	"0000:00:1f.3 id=8086:2930 class=0x0c0500 driver=i801_smbus group=9 "  \
+	"reset=none\n"
+
+static void chipset_no_companions(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = gpu_dom(HOSTDEV("0x00", "0x1f", "0x3"));
+
+	host(Q35_CHIPSET);
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
+	assert_true(has_device(f, "0000:00:1f.0"));
+	assert_true(has_device(f, "0000:00:1f.2"));
+	assert_non_null(strstr(f->message, "lpc_ich, a bridge"));
+	assert_non_null(strstr(f->message, "ahci, part of the chipset"));
+	assert_false(T.rep.devs[0].companions_ok);
+	/* 'any' still never takes the bridge */
+	run_with(&d, NULL, VH_COMPANIONS_ANY);
+	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
+	assert_non_null(strstr(f->message, "lpc_ich, a bridge"));
+	assert_false(T.rep.devs[0].companions_ok);
+
+	/* The same as root-complex integrated endpoints (PCIe type 9). */
+	host("0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 "
+	     "pcie=rciep\n"
+	     "0000:00:1f.3 id=8086:2930 class=0x0c0500 driver=i801_smbus "
+	     "group=9 pcie=rciep\n");
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
+	assert_non_null(strstr(f->message, "part of the chipset"));
+	/* 'any' binds a chipset endpoint the host does not use */
+	run_with(&d, NULL, VH_COMPANIONS_ANY);
+	expect_only("group-companions-bind", VH_WARNING, "0000:00:1f.3", NULL);
+	assert_true(T.rep.devs[0].companions_ok);
+
+	/* A card's functions behind a root port are one device. */
+	host(GPU_HOST GPU_AUDIO);
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	d = gpu_dom(NULL);
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0", NULL);
+}
+
+/* A would-be companion the host uses is never bound. */
+static void companion_in_use(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = gpu_dom(NULL);
+
+	host(GPU_HOST
+	     "0000:01:00.1 id=8086:2922 class=0x010601 pcie driver=ahci "
+	     "group=1\n"
+	     "block sda pci=0000:01:00.1 dev=8:0\n"
+	     "mount sda /data\n");
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	f = expect_rule("device-in-use", VH_ERROR, "0000:01:00.1",
+			"unmount /data");
+	assert_non_null(strstr(f->message, "/dev/sda is mounted on /data."));
+	assert_non_null(strstr(f->message, "IOMMU group 1"));
+	f = expect_rule("group-not-viable", VH_ERROR, "0000:01:00.0", NULL);
+	assert_non_null(strstr(f->message, "ahci, in use by the host"));
+	assert_false(T.rep.devs[0].companions_ok);
+	assert_int_equal(vh_report_n_refusing_in_warn(&T.rep), 1);
+	/* 'any' does not take it either */
+	run_with(&d, NULL, VH_COMPANIONS_ANY);
+	expect_rule("device-in-use", VH_ERROR, "0000:01:00.1", NULL);
+	expect_rule("group-not-viable", VH_ERROR, "0000:01:00.0", NULL);
+	assert_false(T.rep.devs[0].companions_ok);
+}
+
+/* The hostdev itself: a mounted disk's controller refused, in mode warn
+ * too; unmounted, accepted. */
+static void hostdev_in_use(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = gpu_dom(HOSTDEV("0x03", "0x00", "0x0"));
+	const char *ctl = "0000:03:00.0 id=1b4b:9215 class=0x010601 pcie "
+			  "driver=ahci group=3\n"
+			  "block sdb pci=0000:03:00.0 dev=8:16\n"
+			  "block sdb1 part=sdb dev=8:17\n";
+	char spec[512];
+
+	snprintf(spec, sizeof(spec), "%smount sdb1 /srv\n", ctl);
+	host(spec);
+	run(&d);
+	f = expect_only("device-in-use", VH_ERROR, "0000:03:00.0",
+			"unmount /srv, or pass another disk's controller");
+	assert_non_null(strstr(f->message, "/dev/sdb1 is mounted on /srv."));
+	assert_non_null(strstr(f->why, "mode warn"));
+	assert_int_equal(vh_report_n_refusing_in_warn(&T.rep), 1);
+	assert_true(vh_rule_lookup("device-in-use")->refuses_in_warn);
+	assert_false(vh_rule_lookup("group-not-viable")->refuses_in_warn);
+	assert_null(vh_rule_lookup("no-such-rule"));
+
+	host(ctl);
+	run(&d);
+	expect_none();
+	assert_int_equal(vh_report_n_refusing_in_warn(&T.rep), 0);
+
+	/* The boot GPU's console: a warning only, never refusing. */
+	host("0000:01:00.0 id=10de:2204 class=0x030000 msix=8 pcie "
+	     "driver=nouveau group=1 boot_vga\nfbcon\n");
+	d = gpu_dom(NULL);
+	run(&d);
+	f = expect_only("device-in-use", VH_WARNING, "0000:01:00.0",
+			"single-GPU passthrough");
+	assert_int_equal(vh_report_n_refusing_in_warn(&T.rep), 0);
+}
+
 static void unrelated_endpoint_not_viable(void **state UNUSED)
 {
 	const struct vh_finding *f;
@@ -1976,6 +2093,9 @@ int main(void)
 	    T_(msi_with_msix_needs_nothing),
 	    T_(gpu_audio_companion_bind),
 	    T_(unrelated_endpoint_not_viable),
+	    T_(chipset_no_companions),
+	    T_(companion_in_use),
+	    T_(hostdev_in_use),
 	    T_(harmless_group_members),
 	    T_(policy_any),
 	    T_(policy_refuse),
