@@ -444,6 +444,25 @@ static void trim(char *s)
 static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
 		  const char *pfname, const char *v);
 
+/* With FAKEKERNEL_ASSERT_LOCKED set, a write made without vfio-hooks'
+ * state lock (ROOT/run/vfio-hooks/lock) is logged "unlocked OP ADDR": a
+ * second open file of the lock takes it only when no one holds it (flock
+ * locks are per open file, so even the writing process conflicts). */
+static void fk_check_locked(const char *root, const char *op, const char *addr)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	if (!getenv("FAKEKERNEL_ASSERT_LOCKED"))
+		return;
+	snprintf(p, sizeof(p), "%s/run/vfio-hooks/lock", root);
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) == 0)
+		fk_log(root, "unlocked", addr, op);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int fk_model(const struct vh_sys *sys, const char *path,
 		    const char *full, const char *value, size_t len,
 		    bool bounded)
@@ -474,6 +493,7 @@ static int fk_model(const struct vh_sys *sys, const char *path,
 	} else {
 		return plain_write(full, value, len);
 	}
+	fk_check_locked(root, op, addr);
 	inj = fk_inject(root, op, addr);
 	if (inj == KILL) {
 		fk_log(root, "killed-before", addr, op);

@@ -30,7 +30,9 @@
  * nothing binds) or KILL (SIGKILL before the write); skip=N lets N matching
  *            writes through first; once: the rule fires one time only,
  *            else it fails every matching write from then on.
- *   log      one line per write: "OP ADDR VALUE"
+ *   log      one line per write: "OP ADDR VALUE"; with
+ *            FAKEKERNEL_ASSERT_LOCKED in the environment, "unlocked ADDR OP"
+ *            before a write made without vfio-hooks' state lock
  */
 #pragma once
 

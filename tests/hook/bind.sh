@@ -92,6 +92,45 @@ vm sneaky 3 01 00000000-0000-0000-0000-000000010000 >"$D/sneaky.xml"
 hook "$D" "$D/sneaky.xml" prepare
 check reserved-uuid-refused "$([ $rc = 1 ] && grep -q 'reserves for .vfio-hooks bind' "$D/stderr" && pristine "$D"; echo $?)" "rc=$rc" "$D/stderr"
 
+# The reserved UUIDs are no domain's, even one without a hostdev: its
+# prepare is refused, and its release and reconnect (libvirt releases a
+# failed start too) do nothing, while a domain runs on the bound device.
+E=$T/b-reserved; fresh "$E"
+cli "$E" bind 0000:02:00.0
+vm hailo-vm 1 02 >"$E/vm.xml"
+hook "$E" "$E/vm.xml" prepare; rc_vm=$rc
+printf "<domain type='kvm'><name>thief</name><uuid>00000000-0000-0000-0000-000000020000</uuid><memory unit='MiB'>512</memory><os><type arch='x86_64' machine='q35'>hvm</type></os><devices></devices></domain>\n" >"$E/thief.xml"
+hook "$E" "$E/thief.xml" prepare
+check reserved-uuid-no-hostdev-refused "$([ $rc_vm = 0 ] && [ $rc = 1 ] &&
+	grep -q "\[uuid-reserved\] The domain 'thief' has the UUID 00000000-0000-0000-0000-000000020000, which vfio-hooks reserves for 'vfio-hooks bind'" "$E/stderr"; echo $?)" \
+	"rc_vm=$rc_vm rc=$rc" "$E/stderr"
+: >"$E/root/.fakekernel/log"
+for op in release reconnect; do
+	VFIO_HOOKS_LOG=stderr hook "$E" "$E/thief.xml" $op end
+	check "reserved-uuid-$op-nothing" "$([ $rc = 0 ] && [ ! -s "$E/root/.fakekernel/log" ] && [ "$(driver_of "$E" 0000:02:00.0)" = vfio-pci ] &&
+		[ -z "$(reset_of "$E" 0000:02:00.0)" ] && [ -e "$E/root/run/vfio-hooks/$MANUAL" ] &&
+		grep -q "thief: \[uuid-reserved\] $op: nothing done" "$E/stderr"; echo $?)" \
+		"rc=$rc driver=$(driver_of "$E" 0000:02:00.0) writes: $(tr '\n' ';' <"$E/root/.fakekernel/log")" "$E/stderr"
+done
+hook "$E" "$E/vm.xml" release end
+cli "$E" unbind 0000:02:00.0
+check reserved-uuid-then-restored "$([ $rc = 0 ] && pristine "$E"; echo $?)" "rc=$rc" "$E/err"
+
+# unbind holds the state lock from its holder check to its last write:
+# with a journal (bind's) and without one (bound at boot).
+E=$T/b-lock; fresh "$E"
+cli "$E" bind 0000:02:00.0
+: >"$E/root/.fakekernel/log"
+FAKEKERNEL_ASSERT_LOCKED=1 cli "$E" unbind 0000:02:00.0
+check unbind-journal-locked "$([ $rc = 0 ] && pristine "$E" && grep -q . "$E/root/.fakekernel/log" && ! grep -q '^unlocked' "$E/root/.fakekernel/log"; echo $?)" \
+	"rc=$rc log: $(tr '\n' ';' <"$E/root/.fakekernel/log")" "$E/err"
+cli "$E" bind --boot --driver vfio-pci --reset-method none 0000:02:00.0
+: >"$E/root/.fakekernel/log"
+FAKEKERNEL_ASSERT_LOCKED=1 cli "$E" unbind 0000:02:00.0
+check unbind-boot-locked "$([ $rc = 0 ] && [ "$(driver_of "$E" 0000:02:00.0)" = hailo ] && grep -q . "$E/root/.fakekernel/log" &&
+	! grep -q '^unlocked' "$E/root/.fakekernel/log"; echo $?)" \
+	"rc=$rc log: $(tr '\n' ';' <"$E/root/.fakekernel/log")" "$E/err"
+
 # ---------------------------------------------------------------- refusals
 cli "$D" bind 0000:05:00.0
 check group-not-viable "$([ $rc = 1 ] && grep -q 'group-not-viable.*0000:06:00.0.*--companions any' "$D/err" && pristine "$D"; echo $?)" "rc=$rc" "$D/err"

@@ -102,6 +102,7 @@ hook() { # DIR XMLFILE OP [SUBOP] -> runs the hook as libvirt does; rc in $rc
 }
 
 driver_of() { basename "$(readlink "$1/root/sys/bus/pci/devices/$2/driver" 2>/dev/null)" 2>/dev/null; }
+reset_of() { cat "$1/root/sys/bus/pci/devices/$2/reset_method" 2>/dev/null; }
 
 # ---------------------------------------------------------------- scenarios
 D=$T/s1; fresh "$D"
@@ -267,6 +268,72 @@ snap "$D/root" >"$D/after"
 check hostdev-domain-checked "$([ $rc = 1 ] && grep -q "refuses to start domain 'aic-vm'" "$D/stderr" && grep -q viommu-missing "$D/stderr" && [ ! -s "$D/stdout" ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "rc=$rc" "$D/stderr"
 VFIO_HOOKS_CONF="$D/broken.conf" VFIO_HOOKS_ROOT="$D/root" "$HOOK" aic-vm release end - <"$D/aic.xml" >"$D/stdout" 2>"$D/stderr"; rc=$?
 check fast-release-no-journal "$([ $rc = 0 ] && [ ! -s "$D/stdout" ]; echo $?)" "rc=$rc" "$D/stderr"
+
+# Release never touches a device another journal holds: a journal that
+# also names a device a running domain holds (planted, or left by a bug)
+# gives back its own devices and leaves that one alone.
+D=$T/s15; fresh "$D"
+domain nic-vm 151 dev=01 >"$D/nic.xml"; domain hailo-vm 152 dev=02 >"$D/hailo.xml"
+hook "$D" "$D/nic.xml" prepare; rc_a=$rc
+hook "$D" "$D/hailo.xml" prepare; rc_b=$rc
+printf 'dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e override=- reset_method=pm%%20bus reset=1\n' \
+	>>"$D/root/run/vfio-hooks/$(uuid_of 152).journal"
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/hailo.xml" release end
+check release-skips-held-device "$([ $rc_a = 0 ] && [ $rc_b = 0 ] && [ $rc = 0 ] &&
+	[ "$(driver_of "$D" 0000:01:00.0)" = vfio-pci ] && [ "$(driver_of "$D" 0000:02:00.0)" = hailo ] &&
+	grep -q "0000:01:00.0: left as it is: domain 'nic-vm' holds it too (journal /run/vfio-hooks/$(uuid_of 151).journal)" "$D/stderr" &&
+	[ ! -e "$D/root/run/vfio-hooks/$(uuid_of 152).journal" ]; echo $?)" \
+	"rc=$rc_a/$rc_b/$rc 01 on $(driver_of "$D" 0000:01:00.0), 02 on $(driver_of "$D" 0000:02:00.0)" "$D/stderr"
+hook "$D" "$D/nic.xml" release end
+snap "$D/root" >"$D/after"
+check release-skips-held-then-restored "$([ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "sysroot differs" "$D/stderr"
+
+# recover leaves a running domain's journal alone: a process (its QEMU)
+# has the device's VFIO group open.  Once it is gone, recover restores.
+D=$T/s16; fresh "$D"
+domain nic-vm 16 dev=01 >"$D/x.xml"
+hook "$D" "$D/x.xml" prepare
+mkdir -p "$D/root/proc/4242/fd"; ln -s /dev/vfio/10 "$D/root/proc/4242/fd/23"; ln -s /dev/null "$D/root/proc/4242/fd/0"
+echo qemu-system-x86 >"$D/root/proc/4242/comm"
+: >"$D/root/.fakekernel/log"
+VFIO_HOOKS_CONF="$D/conf" "$CLI" recover >"$D/out" 2>"$D/err"; rc=$?
+check recover-keeps-running "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:01:00.0)" = vfio-pci ] && [ ! -s "$D/root/.fakekernel/log" ] &&
+	[ -e "$D/root/run/vfio-hooks/$(uuid_of 16).journal" ] &&
+	grep -q "nic-vm (journal /run/vfio-hooks/$(uuid_of 16).journal): kept: the domain is running (process 4242 (qemu-system-x86) holds /dev/vfio/10 of 0000:01:00.0)" "$D/err" &&
+	grep -q 'but 1 of running domain' "$D/out"; echo $?)" "rc=$rc driver=$(driver_of "$D" 0000:01:00.0)" "$D/err"
+rm -rf "$D/root/proc/4242"
+VFIO_HOOKS_CONF="$D/conf" "$CLI" recover >"$D/out" 2>"$D/err"; rc=$?
+snap "$D/root" >"$D/after"
+check recover-after-exit "$([ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null && grep -q 'nothing left' "$D/out" &&
+	[ ! -e "$D/root/run/vfio-hooks/$(uuid_of 16).journal" ]; echo $?)" "rc=$rc" "$D/err"
+hook "$D" "$D/x.xml" prepare
+mkdir -p "$D/root/proc/77/fd"; ln -s /dev/vfio/10 "$D/root/proc/77/fd/5"
+VFIO_HOOKS_CONF="$D/conf" "$CLI" recover --force >"$D/out" 2>"$D/err"; rc=$?
+rm -rf "$D/root/proc/77"
+snap "$D/root" >"$D/after"
+check recover-force "$([ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null && grep -q 'nothing left' "$D/out"; echo $?)" "rc=$rc" "$D/err"
+
+# start puts a reset_method back under the state lock: every write it makes
+# holds the lock, and while another holds it, start waits its lock_timeout,
+# then fails naming the lock, having written nothing.
+D=$T/s17; fresh "$D"
+domain hailo-vm 17 dev=02 >"$D/x.xml"
+hook "$D" "$D/x.xml" prepare
+echo 'flr bus' >"$D/root/sys/bus/pci/devices/0000:02:00.0/reset_method"
+: >"$D/root/.fakekernel/log"
+FAKEKERNEL_ASSERT_LOCKED=1 hook "$D" "$D/x.xml" start
+check start-writes-locked "$([ $rc = 0 ] && [ -z "$(reset_of "$D" 0000:02:00.0)" ] && grep -q '^reset_method 0000:02:00.0' "$D/root/.fakekernel/log" &&
+	! grep -q '^unlocked' "$D/root/.fakekernel/log"; echo $?)" "rc=$rc log: $(tr '\n' ';' <"$D/root/.fakekernel/log")" "$D/stderr"
+echo 'flr bus' >"$D/root/sys/bus/pci/devices/0000:02:00.0/reset_method"
+sed -i 's/^lock_timeout = .*/lock_timeout = 1/' "$D/conf"
+: >"$D/root/.fakekernel/log"
+flock "$D/root/run/vfio-hooks/lock" sleep 3 & holder=$!
+sleep 0.3
+hook "$D" "$D/x.xml" start
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+check start-waits-for-lock "$([ $rc = 1 ] && grep -q 'Cannot take /run/vfio-hooks/lock: still held after the lock timeout' "$D/stderr" &&
+	[ "$(reset_of "$D" 0000:02:00.0)" = 'flr bus' ] && [ ! -s "$D/root/.fakekernel/log" ]; echo $?)" "rc=$rc" "$D/stderr"
+hook "$D" "$D/x.xml" release end
 
 # ------------------------------------------------------------- fault matrix
 # Every mutating step of prepare, every error: the hook exits 1 naming the
