@@ -289,6 +289,81 @@ statedir; { printf 'vfio-hooks-journal 1\n'; head -c 2000000 /dev/zero | tr '\0'
 chmod 600 "$D/root/run/vfio-hooks/$J"
 KEEP_JOURNAL=1 run_case journal-huge 1 "journal /run/vfio-hooks/$J is not a regular file of uid [0-9]+ under 1 MiB" 0 '0 errors'
 
+# Planted journals: `vfio-hooks recover` and the hook's release refuse
+# each, naming the file, and write nothing.  Each would otherwise unbind
+# the NIC or write into its driver's directory.
+FKCLI="$build/tests/vfio-hooks-fk"
+planted() { # NAME RE: $D/root/run/vfio-hooks/$J planted by the caller
+	local name=$1 re=$2 why="" rc=0
+	snap "$D/root" >"$D/before"
+	: >"$D/root/.fakekernel/log"
+	VFIO_HOOKS_CONF="$D/conf" "$FKCLI" recover >"$D/rec.out" 2>"$D/rec.err" || rc=$?
+	[ "$rc" = 1 ] || why="$why recover exit $rc (want 1);"
+	tr '\n' ' ' <"$D/rec.err" | grep -Eq -- "$re" || why="$why recover stderr lacks /$re/;"
+	rc=0
+	VFIO_HOOKS_LOG=stderr VFIO_HOOKS_CONF="$D/conf" "$FK" h release end - <"$D/x.xml" >"$D/rel.out" 2>"$D/rel.err" || rc=$?
+	[ "$rc" = 0 ] || why="$why release exit $rc (want 0);"
+	[ ! -s "$D/rel.out" ] || why="$why release wrote to stdout;"
+	tr '\n' ' ' <"$D/rel.err" | grep -Eq -- "$re" || why="$why release stderr lacks /$re/;"
+	[ ! -s "$D/root/.fakekernel/log" ] || why="$why written: $(tr '\n' ';' <"$D/root/.fakekernel/log");"
+	snap "$D/root" >"$D/after"
+	diff -u "$D/before" "$D/after" >"$D/diff" || why="$why the sysroot changed;"
+	if [ -z "$why" ]; then
+		pass=$((pass + 1))
+		[ "${VERBOSE:-0}" = 1 ] && echo "PASS hostile/$name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL hostile/$name:$why"
+		cat "$D/rec.err" "$D/rel.err" | sed 's/^/    /' | head -10
+	fi
+	return 0
+}
+jhead() { printf 'vfio-hooks-journal 1\ndomain h\nuuid %s\n' "$UUID"; }
+JDEV='dev 0000:01:00.0 role=hostdev managed=0 driver=- override=- reset_method=- reset=0'
+CORRUPT="journal /run/vfio-hooks/$J is corrupt at line 4"
+
+new journal-link-below-device
+statedir; { jhead; echo 'attr /sys/bus/pci/devices/0000:01:00.0/driver/unbind 0000:01:00.0'; } >"$D/root/run/vfio-hooks/$J"
+planted journal-link-below-device "journal /run/vfio-hooks/$J names /sys/bus/pci/devices/0000:01:00.0/driver/unbind, which is not a file of device 0000:01:00.0 \(a link on the way leads out of the device\)"
+
+new journal-link-physfn
+statedir; { jhead; echo 'attr /sys/bus/pci/devices/0000:08:10.0/physfn/sriov_numvfs 0'; } >"$D/root/run/vfio-hooks/$J"
+planted journal-link-physfn "journal /run/vfio-hooks/$J names /sys/bus/pci/devices/0000:08:10.0/physfn/sriov_numvfs, which is not a file of device 0000:08:10.0"
+
+new journal-bad-address
+statedir; { jhead; echo "${JDEV/0000:01:00.0/01:00.0}"; } >"$D/root/run/vfio-hooks/$J"
+planted journal-bad-address "$CORRUPT"
+
+new journal-bad-override
+statedir; { jhead; echo 'dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e override=nvme%0Aevil reset_method=- reset=0'; } >"$D/root/run/vfio-hooks/$J"
+planted journal-bad-override "$CORRUPT"
+
+new journal-bad-reset-method
+statedir; { jhead; echo 'dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e override=- reset_method=flr%0A%FF reset=0'; } >"$D/root/run/vfio-hooks/$J"
+planted journal-bad-reset-method "$CORRUPT"
+
+new journal-world-writable
+statedir; { jhead; echo "$JDEV"; } >"$D/root/run/vfio-hooks/$J"; chmod 666 "$D/root/run/vfio-hooks/$J"
+planted journal-world-writable "journal /run/vfio-hooks/$J is writable by group or others \(mode 0666\).*chmod 600"
+
+new journal-group-writable
+statedir; { jhead; echo "$JDEV"; } >"$D/root/run/vfio-hooks/$J"; chmod 620 "$D/root/run/vfio-hooks/$J"
+planted journal-group-writable "journal /run/vfio-hooks/$J is writable by group or others \(mode 0620\)"
+
+new journal-hard-link
+statedir; { jhead; echo "$JDEV"; } >"$D/root/run/vfio-hooks/$J"; chmod 600 "$D/root/run/vfio-hooks/$J"
+ln "$D/root/run/vfio-hooks/$J" "$D/root/journal-twin"
+planted journal-hard-link "journal /run/vfio-hooks/$J has 2 hard links"
+
+if [ "$(id -u)" = 0 ]; then
+	new journal-other-user-recover
+	statedir; { jhead; echo "$JDEV"; } >"$D/root/run/vfio-hooks/$J"
+	chmod 600 "$D/root/run/vfio-hooks/$J"; chown 65534 "$D/root/run/vfio-hooks/$J"
+	planted journal-other-user-recover "journal /run/vfio-hooks/$J is not a regular file of uid 0"
+else
+	echo "SKIP hostile/journal-other-user-recover: needs root to chown"
+fi
+
 new state-dir-symlink
 mkdir -p "$D/root/run" "$D/elsewhere"; chmod 700 "$D/elsewhere"; ln -s "$D/elsewhere" "$D/root/run/vfio-hooks"
 run_case state-dir-symlink 1 'state directory.*/run/vfio-hooks.*symlink' 0 '0 errors'
