@@ -11,6 +11,9 @@
 ensure_host_tools() {
 	local -A need=()
 	command -v qemu-system-x86_64 >/dev/null || need[qemu-system-x86]=1
+	# qemu-img: the overlay a run with reboots boots from (a recommends of
+	# qemu-system-x86, which a machine without recommends lacks).
+	command -v qemu-img >/dev/null || need[qemu-utils]=1
 	command -v cpio >/dev/null || need[cpio]=1
 	command -v gzip >/dev/null || need[gzip]=1
 	command -v flock >/dev/null || need[util-linux]=1

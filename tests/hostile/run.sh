@@ -387,6 +387,31 @@ mkdir -p "$D/prof"; cp "$top"/xml/profiles/*.xml "$D/prof/"; chmod 666 "$D/prof/
 echo "profiles = $D/prof" >>"$D/conf"
 run_case profile-file-world-writable 1 "$D/prof/.* is writable by every user.*chmod o-w" 2 "is writable by every user"
 
+# Sticky (as /tmp) changes nothing: anyone may add a profile there.
+new profiles-dir-sticky
+mkdir -p "$D/prof"; chmod 1777 "$D/prof"; echo "profiles = $D/prof" >>"$D/conf"
+run_case profiles-dir-sticky 1 "$D/prof is writable by every user.*chmod o-w" 2 "$D/prof is writable by every user"
+
+new profiles-dir-group-writable
+mkdir -p "$D/prof"; chmod 775 "$D/prof"; echo "profiles = $D/prof" >>"$D/conf"
+run_case profiles-dir-group-writable 1 "$D/prof is writable by its group.*chmod g-w" 2 "$D/prof is writable by its group"
+
+# A configuration anyone may write could say mode = off: refused, not
+# obeyed (the hook would otherwise pass the domain's errors).
+new config-world-writable
+echo "mode = off" >>"$D/conf"; chmod 666 "$D/conf"
+run_case config-world-writable 1 "$D/conf is writable by every user: refusing to read the configuration.*chmod o-w" 2 "writable by every user"
+
+new config-group-writable
+echo "mode = off" >>"$D/conf"; chmod 664 "$D/conf"
+run_case config-group-writable 1 "$D/conf is writable by its group.*chmod g-w" 2 "writable by its group"
+
+if [ "$(id -u)" = 0 ]; then
+	new config-other-owner
+	echo "mode = off" >>"$D/conf"; chown 65534:65534 "$D/conf"
+	run_case config-other-owner 1 "$D/conf is owned by uid 65534.*chown root:" 2 "owned by uid 65534"
+fi
+
 new profile-with-entity
 mkdir -p "$D/prof"; chmod 755 "$D/prof"
 printf "<!DOCTYPE profile [ <!ENTITY x SYSTEM 'file://%s'> ]>\n<profile id='x'><name>&x;</name></profile>\n" "$T/secret" >"$D/prof/evil.xml"
