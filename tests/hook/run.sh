@@ -50,9 +50,9 @@ driver vfio-pci
 0000:06:00.0 id=1b21:1242 class=0x0c0330 driver=xhci_hcd group=60 msi=8 msix=8 pcie
 0000:07:00.0 id=8086:10d3 class=0x020000 group=70 msix=5 pcie reset=pm,bus'
 
-fresh() { # DIR: a new sysroot, its config, and its pristine snapshot
+fresh() { # DIR [SPEC]: a new sysroot, its config, and its pristine snapshot
 	rm -rf "$1"; mkdir -p "$1"
-	printf '%s\n' "$SPEC" | "$MKFS" "$1/root" - || exit 1
+	printf '%s\n' "${2:-$SPEC}" | "$MKFS" "$1/root" - || exit 1
 	printf 'root = %s\nlog_level = debug\ntimeout = 2\nlock_timeout = 30\n' "$1/root" >"$1/conf"
 	snap "$1/root" >"$1/before"
 }
@@ -171,6 +171,20 @@ domain aic-vm 6 dev=03 mode=off >"$D/x.xml"
 hook "$D" "$D/x.xml" prepare
 snap "$D/root" >"$D/after"
 check off-mode-nothing "$([ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "mode off changed something" "$D/stderr"
+
+# device-in-use refuses in mode warn too: a VM must never take the host's
+# mounted disk, whatever its mode says; nothing is written.
+D=$T/s6b; fresh "$D" "iommu dmar0
+driver vfio-pci
+0000:00:1c.0 id=8086:a338 class=0x060400 bridge pcie=4 driver=pcieport group=2 reset=none
+0000:03:00.0 id=1b4b:9215 class=0x010601 driver=ahci group=3 msi=1 pcie parent=0000:00:1c.0
+block sdb pci=0000:03:00.0 dev=8:16
+block sdb1 part=sdb dev=8:17
+mount sdb1 /data xfs"
+domain disk-vm 61 dev=03 mode=warn >"$D/x.xml"
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/x.xml" prepare
+check in-use-refused-in-warn-mode "$([ $rc = 1 ] && grep -q 'device-in-use' "$D/stderr" && grep -q '/dev/sdb1 is mounted on /data' "$D/stderr" && grep -q '(mode warn;' "$D/stderr" && snap "$D/root" | diff -q "$D/before" - >/dev/null; echo $?)" "rc=$rc" "$D/stderr"
+hook "$D" "$D/x.xml" release end
 
 # GPU + its audio function: the companion is bound and given back.
 D=$T/s7; fresh "$D"
