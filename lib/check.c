@@ -1008,7 +1008,8 @@ static void rule_groups(struct ctx *c)
 		struct vh_buf list = {0}, fix = {0};
 		char **addrs = NULL;
 		size_t n = 0;
-		bool all_same_slot = true, same_slot, any_excluded = false;
+		bool all_same_slot = true, same_slot, any_excluded = false,
+		     chipset;
 		const char *note;
 
 		if (!usable(rd) || rd->dev.iommu_group < 0)
@@ -1032,8 +1033,17 @@ static void rule_groups(struct ctx *c)
 				continue;
 			if (vh_pci_dev_read(c->sys, m, &md) < 0)
 				continue;
-			if (vh_pci_dev_is_bridge(&md) ||
-			    driver_viable(md.driver))
+			/* The chipset's host or ISA/LPC bridge in the group
+			 * (q35's and Intel's slot 00:1f): VFIO would take it
+			 * along with the group even without a driver, and the
+			 * host with it (measured: a guest lost its root disk
+			 * when a nested VM got 00:1f.3).  PCI-to-PCI bridges
+			 * and driverless functions (a switch's ports, the
+			 * SRAM beside a USB controller) are VFIO's business. */
+			chipset = (md.class >> 8) == 0x0600 ||
+				  (md.class >> 8) == 0x0601;
+			if (!chipset && (vh_pci_dev_is_bridge(&md) ||
+					 driver_viable(md.driver)))
 				continue;
 			same_slot = m->domain == rd->dev.addr.domain &&
 				    m->bus == rd->dev.addr.bus &&
@@ -1043,7 +1053,9 @@ static void rule_groups(struct ctx *c)
 			 * chipset function for same-device (slot 00:1f is
 			 * the chipset, not a card), what the host uses. */
 			note = NULL;
-			if (pol != VH_COMPANIONS_REFUSE) {
+			if (chipset)
+				note = ", the chipset's host or ISA/LPC bridge";
+			else if (pol != VH_COMPANIONS_REFUSE) {
 				if ((md.class >> 16) == 0x06)
 					note = ", a bridge";
 				else if (pol == VH_COMPANIONS_SAME_DEVICE &&
@@ -1079,7 +1091,8 @@ static void rule_groups(struct ctx *c)
 			if (note)
 				any_excluded = true;
 			vh_buf_printf(&list, "%s%s (driver %s%s)",
-				      list.len ? ", " : "", md.name, md.driver,
+				      list.len ? ", " : "", md.name,
+				      md.driver[0] ? md.driver : "none",
 				      note ? note : "");
 			if (qemu(c))
 				vh_buf_printf(&fix,
@@ -1125,10 +1138,8 @@ static void rule_groups(struct ctx *c)
 		else
 			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr,
 			    addrs,
-			    fmt("IOMMU group %d of %s also holds %s, bound to "
-				"a "
-				"host driver and not given to this domain: "
-				"VFIO "
+			    fmt("IOMMU group %d of %s also holds %s, which the "
+				"host keeps and this domain is not given: VFIO "
 				"can only use a group whose every endpoint is "
 				"free.",
 				rd->dev.iommu_group, label(rd),

@@ -1357,14 +1357,40 @@ static void chipset_no_companions(void **state UNUSED)
 	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
 	assert_true(has_device(f, "0000:00:1f.0"));
 	assert_true(has_device(f, "0000:00:1f.2"));
-	assert_non_null(strstr(f->message, "lpc_ich, a bridge"));
+	assert_non_null(strstr(
+	    f->message, "lpc_ich, the chipset's host or ISA/LPC bridge"));
 	assert_non_null(strstr(f->message, "ahci, part of the chipset"));
 	assert_false(T.rep.devs[0].companions_ok);
 	/* 'any' still never takes the bridge */
 	run_with(&d, NULL, VH_COMPANIONS_ANY);
 	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
-	assert_non_null(strstr(f->message, "lpc_ich, a bridge"));
+	assert_non_null(strstr(
+	    f->message, "lpc_ich, the chipset's host or ISA/LPC bridge"));
 	assert_false(T.rep.devs[0].companions_ok);
+
+	/* Without drivers too (as in a guest whose kernel lacks lpc_ich and
+	 * ahci): VFIO would take the LPC bridge with the group, and the
+	 * host with it. */
+	host("0000:00:1f.0 id=8086:2918 class=0x060100 group=9\n"
+	     "0000:00:1f.2 id=8086:2922 class=0x010601 group=9\n"
+	     "0000:00:1f.3 id=8086:2930 class=0x0c0500 group=9\n");
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
+	assert_true(has_device(f, "0000:00:1f.0"));
+	assert_non_null(strstr(f->message,
+			       "0000:00:1f.0 (driver none, the chipset's host "
+			       "or ISA/LPC bridge)"));
+	assert_false(T.rep.devs[0].companions_ok);
+
+	/* A driverless function that is no bridge (Intel's shared SRAM beside
+	 * the USB controller at 00:14.0) is VFIO's business: no finding. */
+	host("0000:00:14.0 id=8086:a36d class=0x0c0330 driver=xhci_hcd "
+	     "group=5\n"
+	     "0000:00:14.2 id=8086:a36f class=0x050000 group=5\n");
+	d = gpu_dom(HOSTDEV("0x00", "0x14", "0x0"));
+	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
+	expect_no_rule("group-not-viable");
+	d = gpu_dom(HOSTDEV("0x00", "0x1f", "0x3"));
 
 	/* The same as root-complex integrated endpoints (PCIe type 9). */
 	host("0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 "
