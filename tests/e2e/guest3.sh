@@ -412,6 +412,13 @@ else
 	# stays as built.
 	disk=$work/root.img drive_fmt=format=raw,snapshot=on
 fi
+# A second disk controller, not the root's: a virtio-blk at 00:08.0 with
+# a small ext2 file system that nothing mounts (the tests mount it when
+# they want the controller in use). Its writes are thrown away too.
+truncate -s 16M "$work/data.img"
+mke2fs -q -t ext2 -L e2e-data "$work/data.img" >/dev/null || die "mke2fs of the data disk failed"
+GUEST_QEMU_EXTRA=(-drive file="$work/data.img",if=none,id=d1,format=raw,snapshot=on
+	-device virtio-blk-pci,drive=d1,addr=0x8)
 boot=0
 while :; do
 	boot_guest "$disk" "$log" 1 "$timeout_s"
