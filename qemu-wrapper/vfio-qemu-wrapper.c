@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,8 +196,10 @@ int main(int argc, char **argv)
 	bool linked = strncmp(base(argv[0]), "qemu-system-", 12) == 0;
 
 	/* Setuid or setgid, it would run what an unprivileged caller names
-	 * (--root, --profiles, the QEMU binary) with privileges it lacks. */
-	if (getauxval(AT_SECURE)) {
+	 * (--root, --profiles, the QEMU binary) with privileges it lacks.
+	 * Not AT_SECURE: an AppArmor transition sets it too, as libvirtd's
+	 * PUx exec of the emulator does, with no privilege gained. */
+	if (getuid() != geteuid() || getgid() != getegid()) {
 		fputs("vfio-qemu-wrapper: refusing to run setuid or setgid "
 		      "(fix: chmod u-s,g-s on this program)\n",
 		      stderr);
