@@ -1,6 +1,7 @@
 # vfio-hooks: plain GNU make.  See README.md.
 #   make            build into build/
 #   make check      unit and golden tests under ASan+UBSan (build/asan/)
+#   make corpus     libvirt's own test corpus (tests/corpus/run.sh)
 #   make e2e        end-to-end tests against real libvirtd and a real kernel
 #   make install    DESTDIR=... PREFIX=/usr/local
 VERSION    := 0.1
@@ -129,7 +130,7 @@ WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
 PROGS := $(CLI) $(CLI_DL) $(HOOK) $(WRAP) $(WRAPCHK)
 
-.PHONY: all bench fuzz install-files check check-deps check-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
+.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
@@ -241,6 +242,16 @@ soak:
 # baseline, the real-kernel guest; the report goes to docs/bench/.
 bench: all $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/mkfakesys
 	bench/run.sh
+
+# libvirt's own test corpus (not part of check: it fetches Debian's libvirt
+# source package once, then runs from its cache; CI runs it): the sanitizer
+# build against every libvirt test domain with a PCI hostdev, a vIOMMU or an
+# I/O APIC, and the command line libvirt generates for it.
+corpus: check-deps
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 corpus-run
+
+corpus-run: $(PROGS) $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
+	@BUILD=$(BUILD) tests/corpus/run.sh
 
 e2e: all $(BUILD)/tests/mkfakesys
 	tests/e2e/run.sh

@@ -372,6 +372,7 @@ int main(int argc, char **argv)
 	struct hook h = {0};
 	struct vh_err e = {0};
 	enum vh_hook_need need;
+	bool maybe_pool = false;
 	const char *conf;
 	int r;
 	size_t i;
@@ -413,10 +414,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* Most VMs have no PCI hostdev: done before anything is read. */
+	/* Most VMs have no PCI hostdev: done before anything is read.  One
+	 * with an <interface type='network'> may get one from a <forward
+	 * mode='hostdev'> pool: only when libvirt has such a network. */
 	if (need == VH_NEED_HOSTDEV && !mentions_hostdev(&h)) {
-		free(h.xml);
-		return 0;
+		if (!memmem(h.xml, h.len, "network", 7)) {
+			free(h.xml);
+			return 0;
+		}
+		maybe_pool = true;
 	}
 
 	vh_config_init(&h.cfg);
@@ -424,7 +430,7 @@ int main(int argc, char **argv)
 	if (vh_config_load(&h.cfg, conf, &e) < 0) {
 		/* A broken configuration must not stop VMs that have nothing
 		 * to do with us (answered above), nor a stop. */
-		if (need == VH_NEED_HOSTDEV) {
+		if (need == VH_NEED_HOSTDEV && !maybe_pool) {
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			r = 1;
 			goto out;
@@ -439,6 +445,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	vh_sys_set_timeout_ms(h.sys, h.cfg.timeout_ms);
+	if (maybe_pool && !vh_hostdev_networks(h.sys))
+		goto out;
 
 	if (need == VH_NEED_JOURNAL) {
 		scan_uuid(&h);

@@ -8,6 +8,8 @@
 
 #include "inuse.h"
 #include "memlock.h"
+#include "qemucaps.h"
+#include "xml.h"
 
 static const char *const severity_names[] = {
     [VH_INFO] = "info",
@@ -73,6 +75,12 @@ const struct vh_rule_info vh_rules[] = {
      "<memtune><hard_limit> is below the memory VFIO must lock (info: the "
      "limit libvirt sets itself)",
      false},
+    {"network-hostdev", VH_INFO,
+     "an <interface type='network'> takes a device from a <forward "
+     "mode='hostdev'> pool, which libvirt picks after the prepare hook: the "
+     "VM is checked against the pool's devices (warning: the pool could not "
+     "be read)",
+     false},
     {"xen-pv-unsupported", VH_ERROR,
      "on Xen, the device works only in an HVM guest, not PV or PVH", false},
 };
@@ -108,6 +116,15 @@ struct ctx {
 	struct vh_report *rep;
 	enum vh_hypervisor hv; /* resolved: QEMU or XEN */
 	int err;	       /* -ENOMEM, sticky */
+	/* What QEMU makes of the vIOMMU's switches: known once asked. */
+	struct vh_viommu_eff eff;
+	unsigned qemu_version;
+	bool eff_known;
+	/* One device of each <forward mode='hostdev'> pool an <interface
+	 * type='network'> takes from: what the guest gets is alike. */
+	struct vh_resolved *pool;
+	struct vh_hostdev *pool_hd;
+	size_t n_pool;
 	char
 	    subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
 	char obj[160]; /* the same, mid-sentence */
@@ -305,6 +322,188 @@ static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
 	return 1;
 }
 
+/* The pool of network @name when it is a <forward mode='hostdev'> network:
+ * 1 and its PCI addresses, 0 when it is another kind, -errno (with @e) when
+ * its state cannot be read.  libvirt keeps an active network's definition,
+ * the VFs of a <pf dev='...'/> listed, in /run/libvirt/network. */
+static int network_pool(struct ctx *c, const char *name,
+			struct vh_pci_addr **ret, size_t *ret_n,
+			struct vh_err *e)
+{
+	_cleanup_free_ char *buf = NULL, *mode = NULL;
+	_cleanup_doc_ xmlDoc *doc = NULL;
+	_cleanup_free_ struct vh_pci_addr *v = NULL;
+	xmlNode *root, *net, *fwd;
+	size_t len, n = 0;
+	int r;
+
+	if (!name[0] || name[0] == '.' || strchr(name, '/'))
+		return vh_err_set(e, -EINVAL, "'%.64s' is not a network name",
+				  name);
+	r = vh_sys_read_trusted(c->sys, 1u << 20, &buf, &len, e,
+				"/run/libvirt/network/%s.xml", name);
+	if (r < 0)
+		return r;
+	r = vh_xml_parse(buf, len, name, VH_XML_LEAN, &doc, e);
+	if (r < 0)
+		return r;
+	root = xmlDocGetRootElement(doc);
+	net = vh_xml_is(root, "network") ? root : vh_xml_child(root, "network");
+	fwd = vh_xml_child(net, "forward");
+	mode = vh_xml_prop(fwd, "mode");
+	if (!streq(mode, "hostdev"))
+		return 0;
+	for (xmlNode *a = vh_xml_child(fwd, "address"); a;
+	     a = vh_xml_next(a, "address")) {
+		struct vh_hostdev h = {0};
+		_cleanup_free_ char *dm = vh_xml_prop(a, "domain");
+		_cleanup_free_ char *bus = vh_xml_prop(a, "bus");
+		_cleanup_free_ char *sl = vh_xml_prop(a, "slot");
+		_cleanup_free_ char *fn = vh_xml_prop(a, "function");
+		void *nv;
+		vh_hostdev_set_address(&h, dm, bus, sl, fn);
+		if (!h.addr_ok)
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv)
+			return -ENOMEM;
+		v = nv;
+		v[n++] = h.addr;
+	}
+	/* Not started yet, or an older libvirt: the PF's VFs from sysfs. */
+	if (!n) {
+		_cleanup_free_ char *pf =
+		    vh_xml_prop(vh_xml_child(fwd, "pf"), "dev");
+		char **names = NULL;
+		int k = pf && !strchr(pf, '/') && pf[0] != '.'
+			    ? vh_sys_list(c->sys, &names,
+					  "/sys/class/net/%s/device", pf)
+			    : 0;
+		for (int i = 0; i < k; i++) {
+			char link[32];
+			struct vh_pci_addr a;
+			void *nv;
+			if (strncmp(names[i], "virtfn", 6) ||
+			    vh_sys_link_name(c->sys, link, sizeof(link),
+					     "/sys/class/net/%s/device/%s", pf,
+					     names[i]) < 0 ||
+			    vh_pci_addr_parse(link, &a) < 0)
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				vh_strv_free(names);
+				return -ENOMEM;
+			}
+			v = nv;
+			v[n++] = a;
+		}
+		vh_strv_free(names);
+	}
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 1;
+}
+
+bool vh_hostdev_networks(const struct vh_sys *sys)
+{
+	char **names = NULL;
+	bool any = false;
+	int n = vh_sys_list(sys, &names, "/run/libvirt/network");
+
+	for (int i = 0; i < n && !any; i++) {
+		_cleanup_free_ char *buf = NULL;
+		struct vh_err e = {0};
+		size_t l = strlen(names[i]), len;
+		if (l < 5 || !streq(names[i] + l - 4, ".xml"))
+			continue;
+		/* Unreadable or untrusted: the check says so. */
+		if (vh_sys_read_trusted(sys, 1u << 20, &buf, &len, &e,
+					"/run/libvirt/network/%s",
+					names[i]) < 0) {
+			any = true;
+			break;
+		}
+		any = memmem(buf, len, "'hostdev'", 9) ||
+		      memmem(buf, len, "\"hostdev\"", 9);
+	}
+	vh_strv_free(names);
+	return any;
+}
+
+/* A device of each hostdev pool the domain's interfaces take from, in
+ * c->pool; a warning when a pool cannot be read. */
+static int resolve_pools(struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+
+	if (!d->n_netifs)
+		return 0;
+	c->pool = calloc(d->n_netifs, sizeof(*c->pool));
+	c->pool_hd = calloc(d->n_netifs, sizeof(*c->pool_hd));
+	if (!c->pool || !c->pool_hd)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_netifs; i++) {
+		const struct vh_netif *ni = &d->netifs[i];
+		_cleanup_free_ struct vh_pci_addr *v = NULL;
+		struct vh_err e = {0};
+		size_t n = 0, k;
+		int r = network_pool(c, ni->network, &v, &n, &e);
+		struct vh_hostdev *h = &c->pool_hd[c->n_pool];
+		struct vh_resolved *rd = &c->pool[c->n_pool];
+
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0 || (r < 0 && (r == -ENOENT || r == -EACCES)))
+			continue; /* another kind, or not active: libvirt says
+				   */
+		if (r < 0 || !n) {
+			add(c, "network-hostdev", VH_WARNING, NULL, NULL,
+			    fmt("The <interface type='network'> at line %d "
+				"takes a host device from network '%s', but "
+				"%s: the device libvirt gives the VM is not "
+				"checked.",
+				ni->line, ni->network,
+				r < 0 ? e.msg : "its pool lists none"),
+			    NULL, strdup("the host"),
+			    fmt("virsh net-dumpxml %s (its <forward "
+				"mode='hostdev'> must list the VFs, or name a "
+				"<pf dev='...'/> that has them)",
+				ni->network));
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			(void)vh_pci_dev_read(c->sys, &v[k], &rd->dev);
+			if (rd->dev.present)
+				break;
+		}
+		if (k == n)
+			continue; /* none present: libvirt says at start */
+		*h = (struct vh_hostdev){.addr = v[k],
+					 .addr_ok = true,
+					 .is_interface = true,
+					 .line = ni->line};
+		snprintf(h->origin, sizeof(h->origin),
+			 "the <interface type='network'> at line %d", ni->line);
+		rd->hd = h;
+		c->n_pool++;
+		{
+			char a[VH_PCI_ADDR_LEN];
+			vh_pci_addr_format(&v[k], a);
+			add(c, "network-hostdev", VH_INFO, &v[k],
+			    one_device(&v[k]),
+			    fmt("The <interface type='network'> at line %d "
+				"takes one of the %zu device%s of network "
+				"'%s' (<forward mode='hostdev'>), which "
+				"libvirt "
+				"picks after this check: the VM is checked "
+				"against %s.",
+				ni->line, n, n == 1 ? "" : "s", ni->network, a),
+			    NULL, NULL, NULL);
+		}
+	}
+	return 0;
+}
+
 /* Two passes: every device is read first, so that a caller loading
  * profiles on demand (opts->load_profiles) learns the devices before any
  * is matched. */
@@ -314,7 +513,10 @@ static int resolve(struct ctx *c)
 	struct vh_report *rep = c->rep;
 	size_t nd = dom->n_hostdevs ? dom->n_hostdevs : 1;
 	_cleanup_free_ struct vh_pci_dev *vfm = calloc(nd, sizeof(*vfm));
+	int r = resolve_pools(c);
 
+	if (r < 0)
+		return r;
 	rep->devs = calloc(nd, sizeof(*rep->devs));
 	if (!rep->devs || !vfm)
 		return -ENOMEM;
@@ -335,8 +537,8 @@ static int resolve(struct ctx *c)
 		if (!rd->dev.present && rd->dev.err == 0) {
 			struct vh_pci_dev pf;
 			struct vh_pci_dev *vf = &vfm[i];
-			int r = vh_sriov_find_pf(c->sys, &rd->hd->addr, &pf,
-						 &rd->vf_n);
+			r = vh_sriov_find_pf(c->sys, &rd->hd->addr, &pf,
+					     &rd->vf_n);
 			if (r == -ENOMEM)
 				return r;
 			if (r > 0) {
@@ -354,16 +556,23 @@ static int resolve(struct ctx *c)
 		}
 	}
 	if (c->opts->load_profiles) {
-		_cleanup_free_ struct vh_pci_id *v = calloc(nd, sizeof(*v));
+		_cleanup_free_ struct vh_pci_id *v =
+		    calloc(nd + c->n_pool, sizeof(*v));
 		size_t n = 0;
-		int r;
 		if (!v)
 			return -ENOMEM;
-		r = ids_of(rep, vfm, v, &n) > 0
-			? c->opts->load_profiles(c->opts->load_ud, v, n)
-			: c->opts->load_profiles(c->opts->load_ud, NULL, 0);
+		r = ids_of(rep, vfm, v, &n);
+		for (size_t i = 0; r > 0 && i < c->n_pool; i++)
+			v[n++] = (struct vh_pci_id){c->pool[i].dev.vendor,
+						    c->pool[i].dev.device};
+		r = r > 0 ? c->opts->load_profiles(c->opts->load_ud, v, n)
+			  : c->opts->load_profiles(c->opts->load_ud, NULL, 0);
 		if (r < 0)
 			return r;
+	}
+	for (size_t i = 0; i < c->n_pool; i++) {
+		c->pool[i].profile = vh_profiles_match(c->ps, &c->pool[i].dev);
+		derive_needs(c, &c->pool[i]);
 	}
 	for (size_t i = 0; i < dom->n_hostdevs; i++) {
 		struct vh_resolved *rd = &rep->devs[i];
@@ -393,11 +602,13 @@ static bool usable(const struct vh_resolved *rd)
 }
 
 /* Devices whose needs of the VM are known: present, or a VF the hook will
- * create. */
+ * create; and that the guest gets (libvirt gives an <address
+ * type='unassigned'/> hostdev to no guest: only the host-side rules apply). */
 static bool needs_known(const struct vh_resolved *rd)
 {
-	return usable(rd) ||
-	       (rd->hd->addr_ok && !rd->duplicate && rd->vf_create);
+	return !rd->hd->unassigned &&
+	       (usable(rd) ||
+		(rd->hd->addr_ok && !rd->duplicate && rd->vf_create));
 }
 
 /* --- Rules about the hostdevs themselves. --- */
@@ -664,28 +875,92 @@ static bool need_ioapic(const struct vh_needs *n)
 	return n->ioapic_split;
 }
 
+/* The devices the guest gets: the hostdevs, then one of each hostdev pool
+ * an interface takes from. */
+static size_t n_guest(const struct ctx *c)
+{
+	return c->rep->n_devs + c->n_pool;
+}
+
+static const struct vh_resolved *guest_dev(const struct ctx *c, size_t k)
+{
+	return k < c->rep->n_devs ? &c->rep->devs[k]
+				  : &c->pool[k - c->rep->n_devs];
+}
+
 static void collect(struct ctx *c, bool (*want)(const struct vh_needs *),
 		    struct needers *nd)
 {
 	*nd = (struct needers){0};
-	for (size_t i = 0; i < c->rep->n_devs; i++) {
-		const struct vh_resolved *rd = &c->rep->devs[i];
+	for (size_t i = 0; i < n_guest(c); i++) {
+		const struct vh_resolved *rd = guest_dev(c, i);
 		if (needs_known(rd) && want(&rd->needs))
 			needers_add(nd, rd);
 	}
 }
 
+/* The first device the guest gets whose needs are known, or NULL. */
+static const struct vh_resolved *first_known(const struct ctx *c)
+{
+	for (size_t i = 0; i < n_guest(c); i++)
+		if (needs_known(guest_dev(c, i)))
+			return guest_dev(c, i);
+	return NULL;
+}
+
 static bool any_usable(const struct ctx *c)
 {
-	for (size_t i = 0; i < c->rep->n_devs; i++)
-		if (needs_known(&c->rep->devs[i]))
-			return true;
-	return false;
+	return first_known(c) != NULL;
 }
 
 static bool intel_iommu(const struct vh_domain *d)
 {
 	return d->has_iommu && streq(d->iommu_model, "intel");
+}
+
+/* What QEMU makes of the vIOMMU: the domain's switches, and QEMU's
+ * defaults for those it leaves out (the version from libvirt's probe of the
+ * emulator, read only when a default matters). */
+static const struct vh_viommu_eff *eff(struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+
+	if (!c->eff_known) {
+		if ((d->intremap != VH_ON && d->intremap != VH_OFF) ||
+		    (d->eim != VH_ON && d->eim != VH_OFF))
+			c->qemu_version = vh_qemu_version(c->sys, d->emulator);
+		vh_viommu_effective(d, c->qemu_version, &c->eff);
+		c->eff_known = true;
+	}
+	return &c->eff;
+}
+
+/* What the emulated IOMMU does about interrupt remapping when it is not on,
+ * after "The emulated IOMMU of domain 'x' ". */
+static char *intremap_off_why(struct ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+	const struct vh_viommu_eff *x = eff(c);
+	unsigned v = c->qemu_version;
+
+	if (d->intremap == VH_OFF)
+		return strdup("has interrupt remapping off");
+	if (x->intremap == VH_OFF && v >= VH_QEMU_VERSION(4, 1, 0))
+		return fmt("leaves interrupt remapping to QEMU %u.%u.%u, which "
+			   "turns it off while KVM emulates the whole irqchip "
+			   "in the kernel (no split I/O APIC)",
+			   v / 1000000, v / 1000 % 1000, v % 1000);
+	if (x->intremap == VH_OFF)
+		return fmt("leaves interrupt remapping to QEMU %u.%u.%u, which "
+			   "keeps it off (only QEMU 4.1 and later turn it on "
+			   "by themselves)",
+			   v / 1000000, v / 1000 % 1000, v % 1000);
+	return fmt("leaves interrupt remapping to a QEMU of unknown version "
+		   "(libvirt keeps no probe of %s in /var/cache/libvirt/qemu/"
+		   "capabilities; QEMU turns it on by itself only from 4.1, "
+		   "and only without KVM's in-kernel irqchip), so it cannot "
+		   "be counted on",
+		   d->emulator ? d->emulator : "its QEMU binary");
 }
 
 /* The <iommu> element the domain should have: what it has, plus what the
@@ -695,9 +970,9 @@ static char *iommu_xml(const struct ctx *c)
 	const struct vh_domain *d = c->dom;
 	bool ir = d->intremap == VH_ON;
 
-	for (size_t i = 0; i < c->rep->n_devs; i++)
-		if (needs_known(&c->rep->devs[i]) &&
-		    c->rep->devs[i].needs.intremap)
+	for (size_t i = 0; i < n_guest(c); i++)
+		if (needs_known(guest_dev(c, i)) &&
+		    guest_dev(c, i)->needs.intremap)
 			ir = true;
 	struct vh_buf b = {0};
 
@@ -836,24 +1111,22 @@ static void rule_viommu(struct ctx *c)
 		return;
 
 	collect(c, need_intremap, &nd);
-	if (nd.n && d->intremap != VH_ON)
+	if (nd.n && eff(c)->intremap != VH_ON) {
+		_cleanup_free_ char *off = intremap_off_why(c);
 		add(c, "viommu-intremap", VH_ERROR, &nd.first,
 		    TAKE_PTR(nd.addrs),
-		    fmt("The emulated IOMMU of %s has interrupt "
-			"remapping %s, but %s need%s it.",
-			c->obj, d->intremap == VH_OFF ? "off" : "not enabled",
+		    fmt("The emulated IOMMU of %s %s, but %s need%s it.",
+			c->obj, off ? off : "has no interrupt remapping",
 			labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, true), iommu_xml(c));
+	}
 	needers_done(&nd);
 
 	/* QEMU refuses an intel-iommu without caching-mode as soon as any
 	 * VFIO device is present, whatever the device. */
 	if (any_usable(c) && d->caching_mode != VH_ON) {
 		collect(c, need_viommu, &nd);
-		struct vh_resolved *first = NULL;
-		for (size_t i = 0; i < c->rep->n_devs && !first; i++)
-			if (needs_known(&c->rep->devs[i]))
-				first = &c->rep->devs[i];
+		const struct vh_resolved *first = first_known(c);
 		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
 		    one_device(&first->dev.addr),
 		    fmt("The emulated Intel IOMMU of %s has "
@@ -867,8 +1140,8 @@ static void rule_viommu(struct ctx *c)
 		needers_done(&nd);
 	}
 
-	if (d->intremap == VH_ON && d->vcpus > 255 && d->eim != VH_ON &&
-	    any_usable(c))
+	if (eff(c)->intremap == VH_ON && d->vcpus > 255 &&
+	    eff(c)->eim != VH_ON && any_usable(c))
 		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
 		    fmt("%s has %u vCPUs and interrupt remapping "
 			"but not extended interrupt mode: vCPUs above 255 "
@@ -925,7 +1198,9 @@ static void rule_ioapic(struct ctx *c)
 	if (!needs_apply(c) || split)
 		return;
 	collect(c, need_ioapic, &nd);
-	if (nd.n)
+	/* Without KVM (TCG) QEMU emulates the I/O APIC anyway: what the
+	 * devices need is there. */
+	if (nd.n && eff(c)->irq_all_kernel)
 		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
 		    fmt("%s has %s, but %s need%s a split I/O "
 			"APIC: interrupt remapping works only when QEMU "
@@ -1424,6 +1699,12 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		rule_fns[i](&c);
 	if (r == 0)
 		r = c.err;
+	for (size_t i = 0; i < c.n_pool; i++) {
+		free(c.pool[i].group);
+		free(c.pool[i].companions);
+	}
+	free(c.pool);
+	free(c.pool_hd);
 	if (r < 0) {
 		vh_report_done(&rep);
 		return r;

@@ -112,6 +112,10 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_domain *dom,
 		    const struct vh_check_opts *opts, struct vh_report *ret);
 void vh_report_done(struct vh_report *r);
+/* Whether libvirt has an active <forward mode='hostdev'> network (its
+ * status in /run/libvirt/network says so), from which an <interface
+ * type='network'> can get a PCI device. */
+bool vh_hostdev_networks(const struct vh_sys *sys);
 /* How many error findings refuse the VM even in mode warn
  * (vh_rule_info.refuses_in_warn): device-in-use. */
 unsigned vh_report_n_refusing_in_warn(const struct vh_report *r);

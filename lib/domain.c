@@ -250,6 +250,11 @@ static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
 		 is_iface ? "<interface type='hostdev'>" : "<hostdev>",
 		 h->line);
 	h->managed = streq(managed, "yes");
+	if (!is_iface) {
+		_cleanup_free_ char *t =
+		    vh_xml_prop(vh_xml_child(n, "address"), "type");
+		h->unassigned = streq(t, "unassigned");
+	}
 	{
 		_cleanup_free_ char *drv =
 		    vh_xml_prop(vh_xml_child(n, "driver"), "name");
@@ -274,6 +279,24 @@ static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
 		}
 		vh_hostdev_set_address(h, dom, bus, slot, fn);
 	}
+	return 0;
+}
+
+static int add_netif(struct vh_domain *d, xmlNode *n)
+{
+	char *net = vh_xml_prop(vh_xml_child(n, "source"), "network");
+	struct vh_netif *nv;
+
+	if (!net)
+		return 0;
+	nv = realloc(d->netifs, (d->n_netifs + 1) * sizeof(*nv));
+	if (!nv) {
+		free(net);
+		return -ENOMEM;
+	}
+	d->netifs = nv;
+	d->netifs[d->n_netifs++] =
+	    (struct vh_netif){.network = net, .line = vh_xml_line(n)};
 	return 0;
 }
 
@@ -493,6 +516,8 @@ const char *const vh_domain_elements[] = {
     "domain/devices/iommu/driver",
     "domain/devices/hostdev/source/address",
     "domain/devices/hostdev/driver",
+    "domain/devices/hostdev/address",
+    "domain/devices/emulator/...",
     "domain/devices/interface/source/address",
     "domain/devices/interface/driver",
     "domain/devices/disk",
@@ -573,6 +598,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 			d->vcpus = (unsigned)v;
 	}
 	parse_memory(d, root, devices);
+	d->emulator = vh_xml_text(vh_xml_child(devices, "emulator"));
 
 	for (n = devices ? devices->children : NULL; n; n = n->next) {
 		if (vh_xml_is(n, "hostdev")) {
@@ -586,6 +612,8 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 			_cleanup_free_ char *type = vh_xml_prop(n, "type");
 			if (streq(type, "hostdev"))
 				r = add_hostdev(d, n, true);
+			else if (streq(type, "network"))
+				r = add_netif(d, n);
 			else if (streq(type, "vdpa"))
 				d->n_vdpa++;
 		} else if (vh_xml_is(n, "disk")) {
@@ -622,6 +650,10 @@ struct vh_domain *vh_domain_free(struct vh_domain *d)
 	free(d->ioapic_driver);
 	free(d->iommu_model);
 	free(d->hostdevs);
+	for (size_t i = 0; i < d->n_netifs; i++)
+		free(d->netifs[i].network);
+	free(d->netifs);
+	free(d->emulator);
 	for (size_t i = 0; i < d->meta.n_devices; i++) {
 		free(d->meta.devices[i].reset_method);
 		vh_settings_done(&d->meta.devices[i].vf);

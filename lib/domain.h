@@ -39,6 +39,9 @@ struct vh_hostdev {
 	char addr_error[192]; /* why it is not a usable address */
 	bool managed;
 	bool is_interface; /* <interface type='hostdev'> */
+	/* <address type='unassigned'/>: libvirt binds it to vfio and gives it
+	 * to no guest, so only what the host must provide applies. */
+	bool unassigned;
 	int line; /* line in the XML (argument index on a command line) */
 	char origin[64]; /* "the <hostdev> at line 15", for messages */
 	char driver[16]; /* <driver name='vfio'/> when given */
@@ -89,6 +92,15 @@ struct vh_domain {
 	char mem_error[256];   /* why a memory size could not be read */
 	struct vh_hostdev *hostdevs;
 	size_t n_hostdevs;
+	/* <interface type='network'>: libvirt may take a device for it from
+	 * a <forward mode='hostdev'> pool, after the prepare hook. */
+	struct vh_netif {
+		char *network;
+		int line;
+	} * netifs;
+	size_t n_netifs;
+	/* <devices><emulator>, or the QEMU binary of a command line. */
+	char *emulator;
 	struct vh_domain_meta meta;
 };
 

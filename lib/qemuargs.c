@@ -738,6 +738,8 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	irq_all_kernel = kvm && (!irq || streq(irq, "on"));
 
 	d->name = strdup(q->name ? q->name : "(unnamed)");
+	if (argv0 && argv0[0] == '/' && !(d->emulator = strdup(argv0)))
+		return -ENOMEM;
 	if (q->uuid && !(d->uuid = strdup(q->uuid)))
 		return -ENOMEM;
 	d->virt_type = strdup(kvm ? "kvm" : "qemu");
@@ -786,9 +788,9 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 			    strdup(streq(x->driver, "intel-iommu") ? "intel"
 				   : streq(x->driver, "amd-iommu") ? "amd"
 								   : "virtio");
+			/* Left out: QEMU's default, which depends on its
+			 * version (vh_viommu_effective). */
 			d->intremap = switch_of(prop(q, x, "intremap"));
-			if (d->intremap == VH_ABSENT)
-				d->intremap = irq_all_kernel ? VH_OFF : VH_ON;
 			d->caching_mode = switch_of(prop(q, x, "caching-mode"));
 			d->eim = switch_of(prop(q, x, "eim"));
 			d->iotlb = switch_of(prop(q, x, "device-iotlb"));

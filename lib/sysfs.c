@@ -427,6 +427,31 @@ int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 	return vh_strlcpy(buf, base, n) < 0 ? -EFBIG : 0;
 }
 
+int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret,
+			size_t *ret_len, struct vh_err *e, const char *fmt, ...)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	WITH_PATHS(sys, fmt, r);
+	(void)kpath;
+	if (r < 0)
+		return vh_err_set(e, r, "Cannot read %s: %s.", fmt,
+				  strerror(-r));
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", full,
+				  strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vh_err_set(e, -EINVAL, "%s is not a regular file.",
+				  full);
+	r = vh_check_trusted(full, &st, "libvirt's state", e);
+	if (r < 0)
+		return r;
+	return vh_read_fd_capped(fd, full, max, ret, ret_len, e);
+}
+
 int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 {
 	struct stat st;

@@ -81,6 +81,13 @@ int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 /* 1 when the path exists (following links), 0 when not, -errno else. */
 int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
     _printf_(2, 3);
+/* A whole file that steers a decision, as libvirt's own state (a network's
+ * status, a QEMU probe): a regular file, not a link, that nobody but root
+ * or the caller can change (vh_check_trusted), at most @max bytes.  The
+ * error in @e names the rooted path. */
+int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret,
+			size_t *ret_len, struct vh_err *e, const char *fmt, ...)
+    _printf_(6, 7);
 /* Sorted names in a directory (without "." and "..").  Returns the count;
  * free with vh_strv_free. */
 int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)

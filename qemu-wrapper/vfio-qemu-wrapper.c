@@ -190,7 +190,7 @@ int main(int argc, char **argv)
 	struct opts o = {0};
 	struct vh_config cfg;
 	struct vh_err e = {0};
-	char bin[PATH_MAX];
+	char bin[PATH_MAX] = "";
 	char **qargv;
 	int qargc, i = 1, r;
 	bool linked = strncmp(base(argv[0]), "qemu-system-", 12) == 0;
@@ -316,6 +316,13 @@ int main(int argc, char **argv)
 		r = vh_qemu_parse(qargc, qargv, &dom, &e);
 		if (r < 0) {
 			fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
+			vh_config_done(&cfg);
+			return EXIT_USAGE;
+		}
+		/* libvirt's probe of the QEMU (its version decides defaults)
+		 * is under the path libvirt runs, else the one found. */
+		if (!dom->emulator && bin[0] == '/' &&
+		    !(dom->emulator = strdup(bin))) {
 			vh_config_done(&cfg);
 			return EXIT_USAGE;
 		}

@@ -283,6 +283,29 @@ check hostdev-domain-checked "$([ $rc = 1 ] && grep -q "refuses to start domain 
 VFIO_HOOKS_CONF="$D/broken.conf" VFIO_HOOKS_ROOT="$D/root" "$HOOK" aic-vm release end - <"$D/aic.xml" >"$D/stdout" 2>"$D/stderr"; rc=$?
 check fast-release-no-journal "$([ $rc = 0 ] && [ ! -s "$D/stdout" ]; echo $?)" "rc=$rc" "$D/stderr"
 
+# An <interface type='network'> gets a PCI device only from a <forward
+# mode='hostdev'> network: with none active the fast path answers (a broken
+# configuration does not touch the domain); with one, the domain is checked
+# against the pool's devices, which libvirt picks after prepare.
+D=$T/s14n; fresh "$D"
+net_domain() { # NAME N NETWORK
+	echo "<domain type='kvm'><name>$1</name><uuid>$(uuid_of "$2")</uuid><memory unit='MiB'>512</memory><vcpu>1</vcpu>"
+	echo "<os><type arch='x86_64' machine='q35'>hvm</type></os><features><acpi/></features><devices>"
+	echo "<interface type='network'><source network='$3'/><model type='virtio'/></interface></devices></domain>"
+}
+net_domain nat-vm 141 default >"$D/nat.xml"; net_domain pool-vm 142 vfs >"$D/pool.xml"
+mkdir -p "$D/root/run/libvirt/network"
+printf "<networkstatus><network><name>default</name><forward mode='nat'/></network></networkstatus>\n" >"$D/root/run/libvirt/network/default.xml"
+echo 'mode = sometimes' >"$D/broken.conf"
+VFIO_HOOKS_CONF="$D/broken.conf" VFIO_HOOKS_ROOT="$D/root" "$HOOK" nat-vm prepare begin - <"$D/nat.xml" >"$D/stdout" 2>"$D/stderr"; rc=$?
+check fast-network-not-hostdev "$([ $rc = 0 ] && [ ! -s "$D/stdout" ] && [ ! -s "$D/stderr" ]; echo $?)" "rc=$rc" "$D/stderr"
+printf "<networkstatus><network><name>vfs</name><forward mode='hostdev' managed='yes'><address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></forward></network></networkstatus>\n" >"$D/root/run/libvirt/network/vfs.xml"
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/pool.xml" prepare
+check network-pool-checked "$([ $rc = 1 ] && grep -q "refuses to start domain 'pool-vm'" "$D/stderr" && grep -q viommu-missing "$D/stderr" &&
+	grep -q "network-hostdev" "$D/stderr" && [ ! -s "$D/stdout" ] && { snap "$D/root" >"$D/after"; diff -q "$D/before" "$D/after" >/dev/null; }; echo $?)" "rc=$rc" "$D/stderr"
+hook "$D" "$D/nat.xml" prepare
+check network-nat-untouched "$([ $rc = 0 ] && [ ! -s "$D/stdout" ] && { snap "$D/root" >"$D/after"; diff -q "$D/before" "$D/after" >/dev/null; }; echo $?)" "rc=$rc" "$D/stderr"
+
 # Release never touches a device another journal holds: a journal that
 # also names a device a running domain holds (planted, or left by a bug)
 # gives back its own devices and leaves that one alone.

@@ -588,6 +588,20 @@ static const struct scenario scenarios[] = {
       .devices = AIC_IOMMU,
       .hostdevs =
 	  HOSTDEV("0x08", "0x00", "0x0") HOSTDEV("0x08", "0x00", "0x1")}},
+    {"network-hostdev",
+     VH_INFO,
+     "0000:01:00.0",
+     NULL,
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = "<interface type='network'><source network='vfs'/>"
+		  "</interface>"},
+     {.machine = "q35",
+      .features = AIC_FEATURES,
+      .devices = AIC_IOMMU,
+      .hostdevs = "<interface type='network'><source network='default'/>"
+		  "</interface>"}},
     {"xen-pv-unsupported",
      VH_ERROR,
      "0000:01:00.0",
@@ -600,7 +614,14 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(vh_n_rules, 23);
+	assert_int_equal(
+	    fakesys_put(T.root, "run/libvirt/network/vfs.xml",
+			"<networkstatus><network><name>vfs</name>"
+			"<forward mode='hostdev'><address type='pci' "
+			"domain='0' bus='1' slot='0' function='0'/>"
+			"</forward></network></networkstatus>"),
+	    0);
+	assert_int_equal(vh_n_rules, 24);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
@@ -1061,7 +1082,8 @@ static void aic100_without_intremap(void **state UNUSED)
 	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
 			"intremap='on'");
 	assert_non_null(strstr(f->fix, "caching_mode='on'"));
-	assert_non_null(strstr(f->message, "not enabled"));
+	/* No probe of its QEMU: the version is unknown. */
+	assert_non_null(strstr(f->message, "unknown version"));
 
 	d.devices = "<iommu model='intel'><driver intremap='off' "
 		    "caching_mode='on' aw_bits='48'/></iommu>";
@@ -1071,6 +1093,176 @@ static void aic100_without_intremap(void **state UNUSED)
 	assert_non_null(strstr(f->message, "off"));
 	/* what the domain already has is kept in the fix */
 	assert_non_null(strstr(f->fix, "aw_bits='48'"));
+}
+
+/* libvirt's probe of the emulator, as it keeps it: @version 0 removes it. */
+static void qemu_probe(unsigned version, mode_t mode)
+{
+	const char *rel = "var/cache/libvirt/qemu/capabilities/0a1b.xml";
+	char p[4200], body[256];
+
+	snprintf(p, sizeof(p), "%s/%s", T.root, rel);
+	if (!version) {
+		(void)unlink(p);
+		return;
+	}
+	snprintf(body, sizeof(body),
+		 "<qemuCaps>\n  <emulator>/usr/bin/qemu-system-x86_64"
+		 "</emulator>\n  <flag name='kvm'/>\n  <version>%u</version>\n"
+		 "</qemuCaps>\n",
+		 version);
+	assert_int_equal(fakesys_put(T.root, rel, body), 0);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+#define EMULATOR "<emulator>/usr/bin/qemu-system-x86_64</emulator>"
+
+/* QEMU's intremap is OnOffAuto from 4.1: left out, it is on unless KVM
+ * emulates the whole irqchip; the version comes from libvirt's probe. */
+static void intremap_qemu_default(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = aic(NULL);
+
+	host(AIC_HOST);
+	d.devices =
+	    EMULATOR "<iommu model='intel'><driver caching_mode='on'/></iommu>";
+	qemu_probe(8002002, 0600);
+	run(&d);
+	expect_none();
+
+	/* KVM's in-kernel irqchip: QEMU turns it off, the I/O APIC too. */
+	d.features = "<acpi/><apic/>";
+	run(&d);
+	f = expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0",
+			"intremap='on'");
+	assert_non_null(strstr(f->message, "QEMU 8.2.2"));
+	expect_rule("ioapic-split", VH_ERROR, "0000:01:00.0",
+		    "<ioapic driver='qemu'/>");
+	assert_int_equal(T.rep.n_error, 2);
+
+	/* TCG: QEMU emulates the I/O APIC, and remapping is on. */
+	d.type = "qemu";
+	run(&d);
+	expect_none();
+	d.type = NULL;
+	d.features = AIC_FEATURES;
+
+	/* Before 4.1 it was off. */
+	qemu_probe(4000000, 0600);
+	run(&d);
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
+			"intremap='on'");
+	assert_non_null(strstr(f->message, "QEMU 4.0.0, which keeps it off"));
+
+	/* A probe another user could have written is not believed, nor
+	 * one of another emulator: the version is unknown. */
+	qemu_probe(8002002, 0666);
+	run(&d);
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
+			"intremap='on'");
+	assert_non_null(strstr(f->message, "unknown"));
+	qemu_probe(8002002, 0600);
+	d.devices = "<emulator>/usr/bin/qemu-kvm</emulator>"
+		    "<iommu model='intel'><driver caching_mode='on'/></iommu>";
+	run(&d);
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
+			"intremap='on'");
+	assert_non_null(strstr(f->message, "/usr/bin/qemu-kvm"));
+	qemu_probe(0, 0);
+}
+
+/* eim follows intremap with KVM; TCG leaves it off. */
+static void eim_qemu_default(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = aic(NULL);
+
+	host(AIC_HOST);
+	d.vcpus = 300;
+	d.devices = EMULATOR AIC_IOMMU;
+	qemu_probe(9002000, 0600);
+	run(&d);
+	expect_none();
+	d.type = "qemu";
+	run(&d);
+	f = expect_only("viommu-eim", VH_WARNING, NULL, "eim='on'");
+	assert_non_null(strstr(f->message, "300 vCPUs"));
+	d.type = NULL;
+	qemu_probe(0, 0);
+	run(&d);
+	expect_only("viommu-eim", VH_WARNING, NULL, "eim='on'");
+}
+
+/* <address type='unassigned'/>: bound, given to no guest. */
+static void unassigned_hostdev(void **state UNUSED)
+{
+	struct dom d = {
+	    .machine = "pc",
+	    .hostdevs = "<hostdev mode='subsystem' type='pci' managed='yes'>"
+			"<source><address domain='0x0000' bus='0x01' "
+			"slot='0x00' function='0x0'/></source>"
+			"<address type='unassigned'/></hostdev>"};
+
+	host(AIC_HOST "0000:02:00.0 id=8086:1521 class=0x020000 msix=8 pcie "
+		      "driver=igb group=1\n");
+	run(&d);
+	/* Only the host's side: its group-mate on a host driver. */
+	expect_no_rule("machine-q35");
+	expect_no_rule("viommu-missing");
+	expect_no_rule("ioapic-split");
+	expect_rule("group-not-viable", VH_ERROR, "0000:01:00.0", NULL);
+	/* The same hostdev given to the guest gets the guest's rules. */
+	d.hostdevs = HD01;
+	run(&d);
+	expect_rule("machine-q35", VH_ERROR, "0000:01:00.0", "q35");
+}
+
+/* An <interface type='network'> on a <forward mode='hostdev'> pool. */
+static void network_hostdev_pool(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = {
+	    .machine = "pc",
+	    .hostdevs = "<interface type='network'><source network='vfs'/>"
+			"</interface>\n"
+			"<interface type='network'><source network='default'/>"
+			"</interface>"};
+
+	host(AIC_HOST);
+	assert_int_equal(
+	    fakesys_put(T.root, "run/libvirt/network/vfs.xml",
+			"<networkstatus><network><name>vfs</name>"
+			"<forward mode='hostdev' managed='yes'>"
+			"<address type='pci' domain='0x0000' bus='0x01' "
+			"slot='0x00' function='0x0'/>"
+			"<address type='pci' domain='0x0000' bus='0x07' "
+			"slot='0x00' function='0x0'/>"
+			"</forward></network></networkstatus>"),
+	    0);
+	assert_int_equal(
+	    fakesys_put(T.root, "run/libvirt/network/default.xml",
+			"<networkstatus><network><name>default</name>"
+			"<forward mode='nat'/></network></networkstatus>"),
+	    0);
+	run(&d);
+	f = expect_rule("network-hostdev", VH_INFO, "0000:01:00.0", NULL);
+	assert_non_null(strstr(f->message, "network 'vfs'"));
+	assert_non_null(strstr(f->message, "2 devices"));
+	expect_rule("machine-q35", VH_ERROR, "0000:01:00.0", "q35");
+	assert_int_equal(count("network-hostdev"), 1);
+
+	/* A status file another user could have written: a warning, never
+	 * a silent pass. */
+	{
+		char p[4200];
+		snprintf(p, sizeof(p), "%s/run/libvirt/network/vfs.xml",
+			 T.root);
+		assert_int_equal(chmod(p, 0666), 0);
+	}
+	run(&d);
+	f = expect_only("network-hostdev", VH_WARNING, NULL, "net-dumpxml");
+	assert_non_null(strstr(f->message, "writable by every user"));
 }
 
 static void aic100_without_caching_mode(void **state UNUSED)
@@ -2108,6 +2300,10 @@ int main(void)
 	    T_(aic100_without_ioapic),
 	    T_(aic100_without_iommu),
 	    T_(aic100_without_intremap),
+	    T_(intremap_qemu_default),
+	    T_(eim_qemu_default),
+	    T_(unassigned_hostdev),
+	    T_(network_hostdev_pool),
 	    T_(aic100_without_caching_mode),
 	    T_(aic100_without_iommu_driver),
 	    T_(aic100_iommu_misplaced),
