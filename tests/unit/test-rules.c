@@ -1820,6 +1820,12 @@ static void report_renderings(void **state UNUSED)
 	assert_int_equal(strchr(vh_buf_str(&b), '\n') - vh_buf_str(&b) + 1,
 			 (long)b.len);
 	vh_buf_done(&b);
+
+	/* One finding: the same line, without its line break. */
+	vh_finding_oneline(find("machine-q35"), &b);
+	assert_non_null(strstr(vh_buf_str(&b), "[machine-q35] "));
+	assert_null(strchr(vh_buf_str(&b), '\n'));
+	vh_buf_done(&b);
 }
 
 static void catalog(void **state UNUSED)
