@@ -160,6 +160,15 @@ static enum vh_hypervisor hv(const struct hook *h)
 	return h->kind->xen ? VH_HV_XEN : VH_HV_QEMU;
 }
 
+/* Each finding is logged at its own severity: an info finding (libvirt
+ * sets the locked-memory limit itself) is no warning, whatever else the
+ * domain has. */
+static const int syslog_level[] = {
+    [VH_INFO] = LOG_INFO,
+    [VH_WARNING] = LOG_WARNING,
+    [VH_ERROR] = LOG_ERR,
+};
+
 /* Evaluate the domain; refuse (1) in enforce mode when there are errors. */
 static int evaluate(struct hook *h, struct vh_report *rep)
 {
@@ -181,15 +190,13 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	if (h->dom->meta.error[0])
 		logmsg(h, LOG_WARNING, "%s: vfio-hooks metadata: %s",
 		       h->domain_arg, h->dom->meta.error);
-	vh_report_oneline(rep, VH_INFO, &b);
-	for (char *line = b.s, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		logmsg(h, rep->n_error ? LOG_ERR : LOG_WARNING, "%s: %s",
-		       h->domain_arg, line);
+	for (size_t i = 0; i < rep->n_findings; i++) {
+		const struct vh_finding *f = &rep->findings[i];
+		vh_finding_oneline(f, &b);
+		logmsg(h, syslog_level[f->severity], "%s: %s", h->domain_arg,
+		       vh_buf_str(&b));
+		vh_buf_done(&b);
 	}
-	vh_buf_done(&b);
 	if (!rep->n_error)
 		return 0;
 	if (mode(h) == VH_MODE_WARN && !vh_report_n_refusing_in_warn(rep)) {

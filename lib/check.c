@@ -1884,32 +1884,34 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 	    r->n_error, r->n_warning, r->n_info);
 }
 
+void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out)
+{
+	vh_buf_printf(out, "[%s] ", f->rule);
+	for (const char *p = f->message; *p; p++)
+		vh_buf_putc(out, *p == '\n' ? ' ' : *p);
+	if (!f->fix)
+		return;
+	vh_buf_printf(
+	    out, " Fix, in %s: ", f->fix_where ? f->fix_where : "the domain");
+	for (const char *p = f->fix; *p; p++) {
+		if (*p != '\n') {
+			vh_buf_putc(out, *p);
+			continue;
+		}
+		/* A line break and its indent become one space. */
+		while (p[1] == ' ')
+			p++;
+		vh_buf_puts(out, " ");
+	}
+}
+
 void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
 		       struct vh_buf *out)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_finding *f = &r->findings[i];
-		if (f->severity < min)
+		if (r->findings[i].severity < min)
 			continue;
-		vh_buf_printf(out, "[%s] ", f->rule);
-		for (const char *p = f->message; *p; p++)
-			vh_buf_putc(out, *p == '\n' ? ' ' : *p);
-		if (f->fix) {
-			vh_buf_printf(out, " Fix, in %s: ",
-				      f->fix_where ? f->fix_where
-						   : "the domain");
-			for (const char *p = f->fix; *p; p++) {
-				if (*p != '\n') {
-					vh_buf_putc(out, *p);
-					continue;
-				}
-				/* A line break and its indent become one
-				 * space. */
-				while (p[1] == ' ')
-					p++;
-				vh_buf_puts(out, " ");
-			}
-		}
+		vh_finding_oneline(&r->findings[i], out);
 		vh_buf_puts(out, "\n");
 	}
 }

@@ -128,3 +128,6 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *out);
  * a hook's stderr into a single error message). */
 void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
 		       struct vh_buf *out);
+/* One finding folded into one line, without the line break: the hook logs
+ * each at its own severity. */
+void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out);

@@ -452,11 +452,11 @@ static bool read_size(struct vh_domain *d, xmlNode *n, const char *attr,
 	return true;
 }
 
-static void parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
+static int parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
 {
 	xmlNode *m, *numa;
 	unsigned long long v, cells = 0, dimms = 0;
-	bool have_cells = false;
+	size_t n_cells = 0, n_devices = 0;
 
 	(void)read_size(d, vh_xml_child(root, "memory"), NULL, "unit",
 			VH_MEMORY_MAX_KIB, &d->memory_kib);
@@ -469,32 +469,57 @@ static void parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
 	d->mem_locked =
 	    vh_xml_child(vh_xml_child(root, "memoryBacking"), "locked") != NULL;
 
-	/* With NUMA cells libvirt replaces <memory> by the cells' sum plus
-	 * the memory devices. */
 	numa = vh_xml_child(vh_xml_child(root, "cpu"), "numa");
+	for (xmlNode *c = numa ? numa->children : NULL; c; c = c->next)
+		n_cells += vh_xml_is(c, "cell");
+	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next)
+		n_devices += vh_xml_is(c, "memory");
+	if (n_cells) {
+		d->numa_cells_kib = calloc(n_cells, sizeof(*d->numa_cells_kib));
+		if (!d->numa_cells_kib)
+			return -ENOMEM;
+	}
+	if (n_devices) {
+		d->memory_devices =
+		    calloc(n_devices, sizeof(*d->memory_devices));
+		if (!d->memory_devices)
+			return -ENOMEM;
+	}
+
 	for (xmlNode *c = numa ? numa->children : NULL; c; c = c->next)
 		if (vh_xml_is(c, "cell") &&
 		    read_size(d, c, "memory", "unit", VH_MEMORY_MAX_KIB, &v)) {
-			have_cells = true;
+			d->numa_cells_kib[d->n_numa_cells++] = v;
 			if (__builtin_add_overflow(cells, v, &cells))
 				cells = ULLONG_MAX;
 		}
-	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next)
-		if (vh_xml_is(c, "memory") &&
-		    read_size(d,
-			      vh_xml_child(vh_xml_child(c, "target"), "size"),
-			      NULL, "unit", VH_MEMORY_MAX_KIB, &v) &&
-		    __builtin_add_overflow(dimms, v, &dimms))
+	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
+		_cleanup_free_ char *model = NULL;
+		if (!vh_xml_is(c, "memory") ||
+		    !read_size(d,
+			       vh_xml_child(vh_xml_child(c, "target"), "size"),
+			       NULL, "unit", VH_MEMORY_MAX_KIB, &v))
+			continue;
+		model = vh_xml_prop(c, "model");
+		d->memory_devices[d->n_memory_devices++] =
+		    (struct vh_memory_device){.size_kib = v,
+					      .nvdimm = streq(model, "nvdimm")};
+		if (__builtin_add_overflow(dimms, v, &dimms))
 			dimms = ULLONG_MAX;
-	if (have_cells && (__builtin_add_overflow(cells, dimms, &v) ||
-			   v > VH_MEMORY_MAX_KIB)) {
+	}
+
+	/* With NUMA cells libvirt replaces <memory> by the cells' sum plus
+	 * the memory devices; without, <memory> includes the devices. */
+	if (d->n_numa_cells && (__builtin_add_overflow(cells, dimms, &v) ||
+				v > VH_MEMORY_MAX_KIB)) {
 		if (!d->mem_error[0])
 			snprintf(d->mem_error, sizeof(d->mem_error),
 				 "the NUMA cells and memory devices add up "
 				 "to more memory than libvirt accepts");
-	} else if (have_cells) {
+	} else if (d->n_numa_cells) {
 		d->memory_kib = v;
 	}
+	return 0;
 }
 
 /* Every element the code below reads, and nothing else: libvirt's domain
@@ -597,7 +622,9 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 		if (vcpu && vh_parse_uint(vcpu, 10, 1u << 20, &v) == 0)
 			d->vcpus = (unsigned)v;
 	}
-	parse_memory(d, root, devices);
+	r = parse_memory(d, root, devices);
+	if (r < 0)
+		return vh_err_set(e, r, "Out of memory parsing %s.", what);
 	d->emulator = vh_xml_text(vh_xml_child(devices, "emulator"));
 
 	for (n = devices ? devices->children : NULL; n; n = n->next) {
@@ -649,6 +676,8 @@ struct vh_domain *vh_domain_free(struct vh_domain *d)
 	free(d->machine);
 	free(d->ioapic_driver);
 	free(d->iommu_model);
+	free(d->numa_cells_kib);
+	free(d->memory_devices);
 	free(d->hostdevs);
 	for (size_t i = 0; i < d->n_netifs; i++)
 		free(d->netifs[i].network);

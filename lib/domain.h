@@ -47,6 +47,13 @@ struct vh_hostdev {
 	char driver[16]; /* <driver name='vfio'/> when given */
 };
 
+/* A <memory> device (DIMM, NVDIMM, virtio-mem, ...): its target size as
+ * written, which libvirt aligns when it starts the domain. */
+struct vh_memory_device {
+	unsigned long long size_kib;
+	bool nvdimm; /* model='nvdimm' */
+};
+
 struct vh_domain_meta {
 	enum vh_mode mode;
 	/* Per-device reset_method while assigned, from
@@ -80,9 +87,17 @@ struct vh_domain {
 	enum vh_dialect dialect;
 	unsigned vcpus;
 	/* Memory as libvirt counts it: <memory>, or with NUMA cells their sum
-	 * plus the <memory> devices (DIMMs).  0: not given. */
+	 * plus the <memory> devices (DIMMs).  0: not given.  As written:
+	 * libvirt rounds its parts up when it starts the domain
+	 * (vh_memlock_need). */
 	unsigned long long memory_kib, hard_limit_kib; /* 0: not given */
 	unsigned long long max_memory_kib; /* <maxMemory>, -m maxmem= */
+	/* The parts of memory_kib: the NUMA cells' sizes (none: <memory> is
+	 * the initial memory plus the devices) and the memory devices. */
+	unsigned long long *numa_cells_kib;
+	size_t n_numa_cells;
+	struct vh_memory_device *memory_devices;
+	size_t n_memory_devices;
 	/* A <memtune><hard_limit> below libvirt's "unlimited". */
 	bool has_hard_limit;
 	bool mem_locked;       /* <memoryBacking><locked/> */

@@ -20,7 +20,19 @@
  *   else no limit is needed (0).
  *
  * memory is the guest's total memory, maxMemory <maxMemory> (memory when
- * not given); PHBs the pSeries PCI host bridges.
+ * not given), both as libvirt aligns them when it starts the domain
+ * (qemuDomainAlignMemorySizes), in KiB:
+ *     align = 262144 on ppc64 (pSeries wants 256 MiB blocks), else 1024
+ *     module_align = 262144 on ppc64, else 2048 (what DIMMs want)
+ *     initial = sum of roundup(cell, align) over the NUMA cells, or
+ *               without cells roundup(<memory> - modules, align)
+ *     memory = initial + sum of roundup(module, module_align) over the
+ *              <memory> devices (an NVDIMM on ppc64 as written: libvirt
+ *              aligned it down when it defined the domain)
+ *     maxMemory = roundup(<maxMemory>, align)
+ * so <memory>219100</memory> on x86 locks 219136 + 1048576 KiB.  A QEMU
+ * command line libvirt wrote carries aligned sizes already.  PHBs are the
+ * pSeries PCI host bridges.
  */
 #pragma once
 
@@ -41,8 +53,11 @@ struct vh_memlock_host {
 
 struct vh_memlock {
 	unsigned long long kib; /* 0: libvirt sets no limit */
+	/* The domain's memory and maxMemory (0: none) as libvirt aligns
+	 * them. */
+	unsigned long long memory_kib, max_memory_kib;
 	unsigned n_vfio, n_phbs;
-	char formula[384]; /* the formula with this domain's numbers */
+	char formula[640]; /* the formula with this domain's numbers */
 };
 
 /* ppc64 (or ppc64le) under KVM: libvirt's pSeries formula applies. */

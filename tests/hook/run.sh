@@ -172,6 +172,28 @@ hook "$D" "$D/x.xml" prepare
 snap "$D/root" >"$D/after"
 check off-mode-nothing "$([ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "mode off changed something" "$D/stderr"
 
+# Each finding is logged at its own severity: memlock-too-low is an info
+# (libvirt sets the locked-memory limit itself), so log_level = warning
+# hides it, and error findings beside it do not make it an error.
+D=$T/s6c; fresh "$D"
+loglevel() { sed -i "s/^log_level = .*/log_level = $2/" "$1/conf"; }
+domain nic-vm 62 dev=01 >"$D/x.xml"
+loglevel "$D" info
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/x.xml" prepare
+check log-info-finding-at-info "$([ $rc = 0 ] && grep -q 'nic-vm: \[memlock-too-low\] ' "$D/stderr"; echo $?)" "rc=$rc" "$D/stderr"
+hook "$D" "$D/x.xml" release end
+loglevel "$D" warning
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/x.xml" prepare
+check log-info-finding-not-warning "$([ $rc = 0 ] && ! grep -q 'memlock-too-low' "$D/stderr"; echo $?)" "rc=$rc" "$D/stderr"
+hook "$D" "$D/x.xml" release end
+domain aic-vm 63 dev=03 mode=warn >"$D/x.xml"
+loglevel "$D" error
+VFIO_HOOKS_LOG=stderr hook "$D" "$D/x.xml" prepare
+check log-info-finding-not-error "$([ $rc = 0 ] && grep -q 'aic-vm: \[viommu-missing\] ' "$D/stderr" && ! grep -q 'memlock-too-low' "$D/stderr"; echo $?)" "rc=$rc" "$D/stderr"
+hook "$D" "$D/x.xml" release end
+snap "$D/root" >"$D/after"
+check log-findings-restored "$([ $rc = 0 ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "sysroot differs" "$D/stderr"
+
 # device-in-use refuses in mode warn too: a VM must never take the host's
 # mounted disk, whatever its mode says; nothing is written.
 D=$T/s6b; fresh "$D" "iommu dmar0

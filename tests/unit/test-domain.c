@@ -46,6 +46,12 @@ static void dump(const struct vh_domain *d, struct vh_buf *b)
 		      d->vcpus, d->memory_kib, d->max_memory_kib,
 		      d->hard_limit_kib, d->has_hard_limit, d->mem_locked,
 		      d->n_nvme_disks, d->n_vdpa, d->n_phbs, d->mem_error);
+	for (size_t i = 0; i < d->n_numa_cells; i++)
+		vh_buf_printf(b, "numa cell %llu\n", d->numa_cells_kib[i]);
+	for (size_t i = 0; i < d->n_memory_devices; i++)
+		vh_buf_printf(b, "memory device %llu nvdimm=%d\n",
+			      d->memory_devices[i].size_kib,
+			      d->memory_devices[i].nvdimm);
 	for (size_t i = 0; i < d->n_hostdevs; i++) {
 		const struct vh_hostdev *h = &d->hostdevs[i];
 		vh_buf_printf(b,
@@ -507,6 +513,24 @@ static void memory_numa_and_limits(void **state UNUSED)
 	assert_int_equal(d->max_memory_kib, 67108864);
 	assert_true(d->mem_locked);
 	assert_false(d->has_hard_limit);
+	assert_string_equal(d->mem_error, "");
+	/* The parts, as written, for libvirt's alignment. */
+	assert_int_equal(d->n_numa_cells, 2);
+	assert_int_equal(d->numa_cells_kib[0], 2097152);
+	assert_int_equal(d->numa_cells_kib[1], 2097152);
+	assert_int_equal(d->n_memory_devices, 1);
+	assert_int_equal(d->memory_devices[0].size_kib, 1048576);
+	assert_false(d->memory_devices[0].nvdimm);
+	vh_domain_free(d);
+	/* Without cells <memory> is the total, devices included. */
+	d = parse_ok("<domain type='kvm'><name>m</name>"
+		     "<memory unit='KiB'>524416</memory><devices>"
+		     "<memory model='nvdimm'><target><size unit='KiB'>262272"
+		     "</size></target></memory></devices></domain>");
+	assert_int_equal(d->memory_kib, 524416);
+	assert_int_equal(d->n_numa_cells, 0);
+	assert_int_equal(d->n_memory_devices, 1);
+	assert_true(d->memory_devices[0].nvdimm);
 	assert_string_equal(d->mem_error, "");
 	vh_domain_free(d);
 	/* libvirt's "unlimited" hard limit is no limit; above it, refused */

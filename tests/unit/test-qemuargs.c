@@ -23,6 +23,7 @@
 
 #include "../../lib/check.h"
 #include "../../lib/domain.h"
+#include "../../lib/memlock.h"
 #include "../../lib/profile.h"
 #include "../../lib/qemuargs.h"
 #include "../../lib/qemucaps.h"
@@ -1298,6 +1299,32 @@ static void smp_topology_without_cpus(void **state UNUSED)
 	assert_int_equal(OK(QEMU, "-smp", "sockets=2,cores=160")->vcpus, 320);
 }
 
+/* libvirt writes -m with the sizes it aligned: the limit it computed
+ * comes out unchanged (219100 KiB in its XML is size=219136k). */
+static void memory_memlock_as_libvirt(void **state UNUSED)
+{
+	struct vh_memlock m;
+
+	assert_int_equal(vh_memlock_need(OK(QEMU, "-machine", "q35,accel=kvm",
+					    "-m", "size=219136k", GOOD_VFIO),
+					 NULL, &m),
+			 0);
+	assert_int_equal(m.kib, 219136 + 1048576);
+	assert_null(strstr(m.formula, "written"));
+	/* A size libvirt would not write: rounded up as libvirt would. */
+	assert_int_equal(
+	    vh_memlock_need(OK(QEMU, "-m", "219100k", GOOD_VFIO), NULL, &m), 0);
+	assert_int_equal(m.kib, 219136 + 1048576);
+	/* pSeries: 256 MiB blocks. */
+	assert_int_equal(vh_memlock_need(OK("qemu-system-ppc64", "-machine",
+					    "pseries,accel=kvm", "-m",
+					    "size=1048576k", GOOD_VFIO),
+					 NULL, &m),
+			 0);
+	assert_int_equal(m.memory_kib, 1048576);
+	assert_null(strstr(m.formula, "written"));
+}
+
 static void memory_forms(void **state UNUSED)
 {
 	assert_int_equal(OK(QEMU, "-m", "64G")->memory_kib,
@@ -1945,6 +1972,7 @@ int main(void)
 	    T_(smp_forms),
 	    T_(smp_topology_without_cpus),
 	    T_(memory_forms),
+	    T_(memory_memlock_as_libvirt),
 	    T_(name_forms),
 	    T_(option_without_value),
 	    T_(values_not_misread),

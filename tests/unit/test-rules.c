@@ -2012,6 +2012,12 @@ static void report_renderings(void **state UNUSED)
 	assert_int_equal(strchr(vh_buf_str(&b), '\n') - vh_buf_str(&b) + 1,
 			 (long)b.len);
 	vh_buf_done(&b);
+
+	/* One finding: the same line, without its line break. */
+	vh_finding_oneline(find("machine-q35"), &b);
+	assert_non_null(strstr(vh_buf_str(&b), "[machine-q35] "));
+	assert_null(strchr(vh_buf_str(&b), '\n'));
+	vh_buf_done(&b);
 }
 
 static void catalog(void **state UNUSED)
@@ -2230,6 +2236,120 @@ static void memlock_pseries_nvlink2(void **state UNUSED)
 	}
 }
 
+/* libvirt aligns the memory before it computes the limit
+ * (qemuDomainAlignMemorySizes): 1 MiB (DIMMs 2 MiB), 256 MiB on ppc64. */
+static void parse_ml(const char *xml)
+{
+	struct vh_err e = {0};
+
+	reset_check();
+	T.xml = strdup(xml);
+	assert_non_null(T.xml);
+	if (vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e) < 0)
+		fail_msg("domain: %s\n%s", e.msg, T.xml);
+	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep),
+			 0);
+	T.have_rep = true;
+}
+
+static void memlock_memory_alignment(void **state UNUSED)
+{
+	struct vh_memlock m;
+
+	host(ML_HOST);
+	/* 219100 KiB: libvirt locks 219136 + 1048576 KiB. */
+	parse_ml("<domain type='kvm'><name>guest</name>"
+		 "<memory>219100</memory><os><type arch='x86_64' "
+		 "machine='q35'>hvm</type></os><devices>" ML_HOSTDEV(
+		     "0x01") "</devices></domain>");
+	assert_int_equal(ml_need_bytes(NULL), 1267712ULL * 1024);
+	expect_memlock_info(1267712ULL * 1024);
+	assert_non_null(strstr(find("memlock-too-low")->why,
+			       "memory 219136 KiB + 1 GiB for MMIO (the 219100 "
+			       "KiB written, which libvirt rounds up to a "
+			       "multiple of 1 MiB)"));
+	/* NUMA: each cell rounded up to 1 MiB, each DIMM to 2 MiB, and
+	 * <memory> ignored: 219136 + 1024 + 2048 + 1048576 KiB. */
+	parse_ml("<domain type='kvm'><name>guest</name>"
+		 "<memory>99</memory><cpu><numa>"
+		 "<cell id='0' cpus='0' memory='219100'/>"
+		 "<cell id='1' cpus='1' memory='1000'/></numa></cpu>"
+		 "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+		 "<devices><memory model='dimm'><target><size unit='KiB'>1025"
+		 "</size><node>0</node></target></memory>" ML_HOSTDEV(
+		     "0x01") "</devices></domain>");
+	assert_int_equal(vh_memlock_need(T.dom, NULL, &m), 0);
+	assert_int_equal(m.memory_kib, 219136 + 1024 + 2048);
+	assert_int_equal(m.kib, 219136 + 1024 + 2048 + 1048576);
+	expect_memlock_info((219136ULL + 1024 + 2048 + 1048576) * 1024);
+	/* Without cells <memory> includes the DIMMs: the initial memory,
+	 * 1050001 - 1025 KiB, is rounded up on its own. */
+	parse_ml("<domain type='kvm'><name>guest</name>"
+		 "<memory>1050001</memory><os><type arch='x86_64' "
+		 "machine='q35'>hvm</type></os><devices><memory model='dimm'>"
+		 "<target><size unit='KiB'>1025</size><node>0</node></target>"
+		 "</memory>" ML_HOSTDEV("0x01") "</devices></domain>");
+	assert_int_equal(vh_memlock_need(T.dom, NULL, &m), 0);
+	assert_int_equal(m.memory_kib, 1049600 + 2048);
+	/* Aligned already (what libvirt gives a running domain): as is. */
+	parse_ml("<domain type='kvm'><name>guest</name>"
+		 "<memory>1051648</memory><os><type arch='x86_64' "
+		 "machine='q35'>hvm</type></os><devices><memory model='dimm'>"
+		 "<target><size unit='KiB'>2048</size><node>0</node></target>"
+		 "</memory>" ML_HOSTDEV("0x01") "</devices></domain>");
+	assert_int_equal(vh_memlock_need(T.dom, NULL, &m), 0);
+	assert_int_equal(m.memory_kib, 1051648);
+	assert_null(strstr(m.formula, "written"));
+	/* ppc64: 256 MiB.  1000000 KiB is libvirt's 1 GiB test domain
+	 * (pseries-hostdev, 4320133120 bytes) once aligned. */
+	parse_ml("<domain type='kvm'><name>guest</name>"
+		 "<memory>1000000</memory><os><type arch='ppc64' "
+		 "machine='pseries'>hvm</type></os><devices>" ML_HOSTDEV(
+		     "0x01") "</devices></domain>");
+	expect_memlock_info(4320133120ULL);
+	assert_non_null(strstr(find("memlock-too-low")->why,
+			       "rounds up to a multiple of 256 MiB"));
+	/* ppc64 NUMA cells, maxMemory and a DIMM: 256 MiB each; an NVDIMM
+	 * as written (libvirt aligns it down when it defines the domain). */
+	{
+		unsigned long long cells[] = {1, 262144};
+		struct vh_memory_device devs[] = {{1, false},
+						  {262144 + 128, true}};
+		struct vh_domain d = {.arch = (char *)"ppc64le",
+				      .virt_type = (char *)"kvm",
+				      .memory_kib = 1 + 262144 + 1 + 262272,
+				      .max_memory_kib = 4000000,
+				      .numa_cells_kib = cells,
+				      .n_numa_cells = 2,
+				      .memory_devices = devs,
+				      .n_memory_devices = 2};
+		assert_int_equal(vh_memlock_need(&d, NULL, &m), 0);
+		assert_int_equal(m.memory_kib, 3 * 262144 + 262272);
+		assert_int_equal(m.max_memory_kib, 4194304);
+		/* 4194304/128 + 4096 + 8192, no device: no window. */
+		assert_int_equal(m.kib, 32768 + 4096 + 8192);
+		assert_non_null(strstr(m.formula, "<maxMemory> 4000000 KiB "
+						  "written"));
+		/* The same on x86: 1 MiB, DIMMs (and NVDIMMs) 2 MiB. */
+		d.arch = (char *)"x86_64";
+		d.n_hostdevs = 1;
+		assert_int_equal(vh_memlock_need(&d, NULL, &m), 0);
+		assert_int_equal(m.memory_kib, 1024 + 262144 + 2048 + 264192);
+		assert_int_equal(m.kib, m.memory_kib + 1048576);
+	}
+	/* Rounding up past 2^64 KiB. */
+	{
+		unsigned long long cells[] = {~0ULL};
+		struct vh_domain d = {.arch = (char *)"x86_64",
+				      .virt_type = (char *)"kvm",
+				      .memory_kib = ~0ULL,
+				      .numa_cells_kib = cells,
+				      .n_numa_cells = 1,
+				      .n_hostdevs = 1};
+		assert_int_equal(vh_memlock_need(&d, NULL, &m), -ERANGE);
+	}
+}
+
 static void memlock_overflow_and_garbage(void **state UNUSED)
 {
 	struct vh_memlock m;
@@ -2334,6 +2454,7 @@ int main(void)
 	    T_(memlock_libvirt_locked),
 	    T_(memlock_viommu_per_device),
 	    T_(memlock_libvirt_pseries),
+	    T_(memlock_memory_alignment),
 	    T_(memlock_pseries_nvlink2),
 	    T_(memlock_overflow_and_garbage),
 	};
