@@ -47,9 +47,10 @@ fetch() { # SUITE DIR: unpack libvirt's tests/ data into DIR
 	apt-get -qq "${opts[@]}" update
 	# Some mirrors lack the .dsc's detached signature; the tarball is what
 	# counts, and apt checked it against the signed Sources index.
-	(cd "$dl" && apt-get -qq "${opts[@]}" source --download-only libvirt) || true
-	tarball=$(ls "$dl"/libvirt_*.orig.tar.* 2>/dev/null | head -n1)
-	[ -n "$tarball" ] || { echo "corpus: no libvirt source tarball from $uri $1"; return 1; }
+	(cd "$dl" && apt-get -qq "${opts[@]}" source --download-only libvirt) >"$2.log" 2>&1 || true
+	tarball=$(ls "$dl"/libvirt_*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -n1)
+	[ -n "$tarball" ] || { cat "$2.log"; echo "corpus: no libvirt source tarball from $uri $1"; return 1; }
+	rm -f "$2.log"
 	mkdir -p "$2.new"
 	tar -xf "$tarball" -C "$2.new" --strip-components=1 --wildcards \
 		'*/tests/qemuxmlconfdata/*' '*/tests/qemucapabilitiesdata/*'
