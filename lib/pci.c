@@ -60,9 +60,9 @@ const char *vh_pci_addr_invalid(const struct vh_pci_addr *a)
 		return "slot must be <= 0x1f";
 	if (a->function > 7)
 		return "function must be <= 7";
-	if (!a->domain && !a->bus && !a->slot)
-		return "0000:00:00 is not a device address: at least one of "
-		       "domain, bus or slot must be > 0";
+	/* No refusal of 0000:00:00.x: libvirt takes it as a hostdev source
+	 * (the first zPCI function on s390x); what is there is the host-side
+	 * rules' business. */
 	return NULL;
 }
 
@@ -204,6 +204,11 @@ bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d)
 	if (d->caps.readable)
 		return d->caps.header_type != 0;
 	return (d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0609;
+}
+
+bool vh_pci_dev_is_chipset_bridge(const struct vh_pci_dev *d)
+{
+	return (d->class >> 8) == 0x0600 || (d->class >> 8) == 0x0601;
 }
 
 bool vh_pci_dev_is_chipset(const struct vh_sys *sys, const struct vh_pci_dev *d)

@@ -56,8 +56,7 @@ static void parse_full_form(void **state UNUSED)
 	expect_addr("abcd:ef:1e.7", 0xabcd, 0xef, 0x1e, 7);
 	expect_addr("ABCD:EF:1E.7", 0xabcd, 0xef, 0x1e, 7);
 	expect_addr("ffff:ff:1f.7", 0xffff, 0xff, 0x1f, 7);
-	/* The host bridge is a real sysfs name, so the parser takes it
-	 * (only hostdev addresses reject 0000:00:00). */
+	/* The x86 host bridge, and s390x's first zPCI function. */
 	expect_addr("0000:00:00.0", 0, 0, 0, 0);
 }
 
@@ -162,11 +161,15 @@ static void addr_invalid_and_format(void **state UNUSED)
 	assert_non_null(strstr(vh_pci_addr_invalid(&a), "slot"));
 	a = (struct vh_pci_addr){0, 1, 0, 8};
 	assert_non_null(strstr(vh_pci_addr_invalid(&a), "function"));
-	a = (struct vh_pci_addr){0, 0, 0, 0};
-	assert_non_null(strstr(vh_pci_addr_invalid(&a), "0000:00:00"));
-	a = (struct vh_pci_addr){0, 0, 0, 5};
-	assert_non_null(vh_pci_addr_invalid(&a));
-	/* Any one of domain, bus, slot non-zero is enough. */
+	/* 0000:00:00.x is an address like any other (libvirt's
+	 * virPCIDeviceAddressParseXML takes it: s390x's first zPCI function
+	 * is 0000:00:00.0); only the ranges are checked. */
+	for (unsigned f = 0; f <= 7; f++) {
+		a = (struct vh_pci_addr){0, 0, 0, f};
+		assert_null(vh_pci_addr_invalid(&a));
+	}
+	a = (struct vh_pci_addr){0, 0, 0, 8};
+	assert_non_null(strstr(vh_pci_addr_invalid(&a), "function"));
 	a = (struct vh_pci_addr){1, 0, 0, 0};
 	assert_null(vh_pci_addr_invalid(&a));
 	a = (struct vh_pci_addr){0, 0, 1, 0};
@@ -283,16 +286,22 @@ static void hostdev_missing_parts(void **state UNUSED)
 	expect_hd(NULL, NULL, "0x03", NULL, 0, 0, 3, 0);
 	expect_hd("0x0001", NULL, NULL, "0x2", 1, 0, 0, 2);
 	expect_hd("0x0000", "0x01", "0x00", NULL, 0, 1, 0, 0);
-	/* Everything missing is 0000:00:00.0, which is no device. */
-	expect_hd_bad(NULL, NULL, NULL, NULL, "0000:00:00");
-	expect_hd_bad(NULL, NULL, NULL, "0x3", "0000:00:00");
+	/* Everything missing (<address/>) is 0000:00:00.0, as libvirt
+	 * reads it. */
+	expect_hd(NULL, NULL, NULL, NULL, 0, 0, 0, 0);
+	expect_hd(NULL, NULL, NULL, "0x3", 0, 0, 0, 3);
 }
 
+/* libvirt takes 0000:00:00.x as a hostdev source (s390x's first zPCI
+ * function is 0000:00:00.0): what is there is for the host-side rules to
+ * judge (device-bridge for x86's host bridge, device-missing). */
 static void hostdev_all_zero(void **state UNUSED)
 {
-	expect_hd_bad("0x0000", "0x00", "0x00", "0x0", "0000:00:00");
-	expect_hd_bad("0", "0", "0", "7", "0000:00:00");
-	expect_hd_bad("00", "0x0", "0", "0", "0000:00:00");
+	expect_hd("0x0000", "0x00", "0x00", "0x0", 0, 0, 0, 0);
+	expect_hd("0", "0", "0", "7", 0, 0, 0, 7);
+	expect_hd("00", "0x0", "0", "0", 0, 0, 0, 0);
+	/* Its function is still range-checked. */
+	expect_hd_bad("0", "0", "0", "8", "function='8' is out of range");
 }
 
 static void hostdev_out_of_range(void **state UNUSED)
