@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,42 @@ int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 		return -ERANGE;
 	*ret = (struct vh_pci_addr){(unsigned)d, (unsigned)b, (unsigned)sl,
 				    (unsigned)(s[6] - '0')};
+	return 0;
+}
+
+int vh_pci_addr_parse_qemu(const char *s, struct vh_pci_addr *ret)
+{
+	unsigned long v[3], fn;
+	const char *p = s;
+	char *e;
+	int n = 0;
+
+	if (!s)
+		return -EINVAL;
+	/* QEMU reads each field with strtoul and checks only that it took
+	 * something: the same calls take the same text (blanks, a sign, a 0x
+	 * prefix) and wrap it the same way ("-ffffffffffffffff" is 1).
+	 * Fields before the '.': two (bus:slot) or three (domain:bus:slot). */
+	for (;;) {
+		v[n++] = strtoul(p, &e, 16);
+		if (e == p)
+			return -EINVAL;
+		if (*e != ':' || n == 3)
+			break;
+		p = e + 1;
+	}
+	if (n < 2 || *e != '.')
+		return -EINVAL;
+	p = e + 1;
+	fn = strtoul(p, &e, 10); /* base 10: "0x7" and "a" are refused */
+	if (e == p || *e)
+		return -EINVAL;
+	if ((n == 3 && v[0] > 0xffff) || v[n - 2] > 0xff || v[n - 1] > 0x1f ||
+	    fn > 7)
+		return -ERANGE;
+	*ret = (struct vh_pci_addr){n == 3 ? (uint32_t)v[0] : 0,
+				    (uint32_t)v[n - 2], (uint32_t)v[n - 1],
+				    (uint32_t)fn};
 	return 0;
 }
 

@@ -22,6 +22,13 @@ struct vh_pci_addr {
 
 /* Parse "DDDD:BB:SS.F" or "BB:SS.F" (hex, as lspci and sysfs write it). */
 int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret);
+/* Parse a vfio-pci host= as QEMU does (set_pci_host_devaddr in
+ * hw/core/qdev-properties-system.c): "[domain:]bus:slot.function", domain,
+ * bus and slot hex and the function decimal, each as strtoul reads it, of
+ * any width ("6:12.5", "0000:06:12.5"); domain <= 0xffff, bus <= 0xff,
+ * slot <= 0x1f, function <= 7.  -EINVAL when QEMU refuses the form, -ERANGE
+ * a value; @ret untouched then. */
+int vh_pci_addr_parse_qemu(const char *s, struct vh_pci_addr *ret);
 /* Range check of a hostdev source address: domain <= 0xffff, bus <= 0xff,
  * slot <= 0x1f, function <= 7.  0000:00:00.x passes, as libvirt's
  * virPCIDeviceAddressParseXML passes it.  Returns a static reason or
