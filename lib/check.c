@@ -721,7 +721,22 @@ static void rule_presence(struct ctx *c)
 			    NULL, NULL,
 			    strdup("run as root, or check the kernel log for "
 				   "errors about this device"));
-		if (vh_pci_dev_is_bridge(d))
+		if (vh_pci_dev_is_chipset_bridge(d))
+			/* Header type 0: VFIO would take it. */
+			add(c, "device-bridge", VH_ERROR, &d->addr,
+			    one_device(&d->addr),
+			    fmt("%s is the chipset's %s bridge (class %06x): "
+				"the host cannot give it away, so it cannot "
+				"be passed through.",
+				label(rd),
+				(d->class >> 8) == 0x0600 ? "host" : "ISA/LPC",
+				d->class),
+			    NULL,
+			    strdup(qemu(c) ? "the command line" : "<devices>"),
+			    strdup("check the address against 'lspci -D' and "
+				   "pass through the device meant, not the "
+				   "chipset's bridge"));
+		else if (vh_pci_dev_is_bridge(d))
 			add(c, "device-bridge", VH_ERROR, &d->addr,
 			    one_device(&d->addr),
 			    fmt("%s is a PCI bridge (class %06x, header type "

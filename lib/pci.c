@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,42 @@ int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 	return 0;
 }
 
+int vh_pci_addr_parse_qemu(const char *s, struct vh_pci_addr *ret)
+{
+	unsigned long v[3], fn;
+	const char *p = s;
+	char *e;
+	int n = 0;
+
+	if (!s)
+		return -EINVAL;
+	/* QEMU reads each field with strtoul and checks only that it took
+	 * something: the same calls take the same text (blanks, a sign, a 0x
+	 * prefix) and wrap it the same way ("-ffffffffffffffff" is 1).
+	 * Fields before the '.': two (bus:slot) or three (domain:bus:slot). */
+	for (;;) {
+		v[n++] = strtoul(p, &e, 16);
+		if (e == p)
+			return -EINVAL;
+		if (*e != ':' || n == 3)
+			break;
+		p = e + 1;
+	}
+	if (n < 2 || *e != '.')
+		return -EINVAL;
+	p = e + 1;
+	fn = strtoul(p, &e, 10); /* base 10: "0x7" and "a" are refused */
+	if (e == p || *e)
+		return -EINVAL;
+	if ((n == 3 && v[0] > 0xffff) || v[n - 2] > 0xff || v[n - 1] > 0x1f ||
+	    fn > 7)
+		return -ERANGE;
+	*ret = (struct vh_pci_addr){n == 3 ? (uint32_t)v[0] : 0,
+				    (uint32_t)v[n - 2], (uint32_t)v[n - 1],
+				    (uint32_t)fn};
+	return 0;
+}
+
 const char *vh_pci_addr_invalid(const struct vh_pci_addr *a)
 {
 	if (a->domain > 0xffff)
@@ -60,9 +97,9 @@ const char *vh_pci_addr_invalid(const struct vh_pci_addr *a)
 		return "slot must be <= 0x1f";
 	if (a->function > 7)
 		return "function must be <= 7";
-	if (!a->domain && !a->bus && !a->slot)
-		return "0000:00:00 is not a device address: at least one of "
-		       "domain, bus or slot must be > 0";
+	/* No refusal of 0000:00:00.x: libvirt takes it as a hostdev source
+	 * (the first zPCI function on s390x); what is there is the host-side
+	 * rules' business. */
 	return NULL;
 }
 
@@ -204,6 +241,11 @@ bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d)
 	if (d->caps.readable)
 		return d->caps.header_type != 0;
 	return (d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0609;
+}
+
+bool vh_pci_dev_is_chipset_bridge(const struct vh_pci_dev *d)
+{
+	return (d->class >> 8) == 0x0600 || (d->class >> 8) == 0x0601;
 }
 
 bool vh_pci_dev_is_chipset(const struct vh_sys *sys, const struct vh_pci_dev *d)

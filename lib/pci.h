@@ -22,8 +22,17 @@ struct vh_pci_addr {
 
 /* Parse "DDDD:BB:SS.F" or "BB:SS.F" (hex, as lspci and sysfs write it). */
 int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret);
-/* Range check as libvirt does it: domain <= 0xffff, bus <= 0xff,
- * slot <= 0x1f, function <= 7.  Returns a static reason or NULL. */
+/* Parse a vfio-pci host= as QEMU does (set_pci_host_devaddr in
+ * hw/core/qdev-properties-system.c): "[domain:]bus:slot.function", domain,
+ * bus and slot hex and the function decimal, each as strtoul reads it, of
+ * any width ("6:12.5", "0000:06:12.5"); domain <= 0xffff, bus <= 0xff,
+ * slot <= 0x1f, function <= 7.  -EINVAL when QEMU refuses the form, -ERANGE
+ * a value; @ret untouched then. */
+int vh_pci_addr_parse_qemu(const char *s, struct vh_pci_addr *ret);
+/* Range check of a hostdev source address: domain <= 0xffff, bus <= 0xff,
+ * slot <= 0x1f, function <= 7.  0000:00:00.x passes, as libvirt's
+ * virPCIDeviceAddressParseXML passes it.  Returns a static reason or
+ * NULL. */
 const char *vh_pci_addr_invalid(const struct vh_pci_addr *a);
 void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN]);
 bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
@@ -89,8 +98,16 @@ struct vh_pci_dev {
 int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 		    struct vh_pci_dev *ret);
 
-/* Whether the class is a bridge (0x06xx) or the header type is a bridge's. */
+/* Whether the function is a PCI-to-PCI (or CardBus) bridge: its header type
+ * is not 0, what VFIO takes for a bridge; by the class (0x0604, 0x0609) when
+ * the config space could not be read.  Host and ISA bridges are not. */
 bool vh_pci_dev_is_bridge(const struct vh_pci_dev *d);
+
+/* Whether the function is the chipset's host bridge (class 0x0600) or
+ * ISA/LPC bridge (0x0601).  Their header type is 0, so vfio-pci binds them
+ * and vh_pci_dev_is_bridge does not say so; on x86 the host bridge sits at
+ * 0000:00:00.0. */
+bool vh_pci_dev_is_chipset_bridge(const struct vh_pci_dev *d);
 
 /* Whether the function is part of the chipset rather than of a card: a
  * root-complex integrated endpoint (or event collector), or a conventional

@@ -803,6 +803,7 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 			const char *sysfs = prop(q, x, "sysfsdev");
 			char sysbase[128] = "";
 			struct vh_hostdev *h;
+			int r;
 
 			if (sysfs) {
 				/* QEMU ignores a trailing '/'. */
@@ -830,13 +831,24 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 				 sysfs	? sysfs
 				 : host ? host
 					: "");
+			/* sysfsdev= names a sysfs directory; host= is what
+			 * QEMU's parser takes, 6:12.5 too. */
+			r = !host   ? -EINVAL
+			    : sysfs ? vh_pci_addr_parse(host, &h->addr)
+				    : vh_pci_addr_parse_qemu(host, &h->addr);
 			if (!host) {
 				snprintf(h->addr_error, sizeof(h->addr_error),
 					 "it has neither host= nor sysfsdev=");
-			} else if (vh_pci_addr_parse(host, &h->addr) < 0) {
+			} else if (r == -ERANGE) {
+				snprintf(
+				    h->addr_error, sizeof(h->addr_error),
+				    "'%.64s' is out of range (domain <= ffff, "
+				    "bus <= ff, slot <= 1f, function <= 7)",
+				    host);
+			} else if (r < 0) {
 				snprintf(h->addr_error, sizeof(h->addr_error),
 					 "'%.64s' is not a PCI address like "
-					 "0000:01:00.0 or 01:00.0",
+					 "0000:01:00.0 or 1:0.0",
 					 host);
 			} else {
 				const char *why = vh_pci_addr_invalid(&h->addr);

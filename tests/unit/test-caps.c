@@ -406,6 +406,22 @@ static void bridge_header(void **state UNUSED)
 	assert_true(vh_pci_dev_is_bridge(&d));
 	d.class = 0x030000;
 	assert_false(vh_pci_dev_is_bridge(&d));
+
+	/* Host and ISA/LPC bridges have header type 0: VFIO binds them, so
+	 * they are chipset bridges, not bridges. */
+	d.caps.readable = true;
+	d.caps.header_type = 0;
+	d.class = 0x060000;
+	assert_false(vh_pci_dev_is_bridge(&d));
+	assert_true(vh_pci_dev_is_chipset_bridge(&d));
+	d.class = 0x060100;
+	assert_true(vh_pci_dev_is_chipset_bridge(&d));
+	d.class = 0x060400;
+	assert_false(vh_pci_dev_is_chipset_bridge(&d));
+	d.class = 0x068000;
+	assert_false(vh_pci_dev_is_chipset_bridge(&d));
+	d.class = 0x120000;
+	assert_false(vh_pci_dev_is_chipset_bridge(&d));
 }
 
 static void cardbus_list_pointer(void **state UNUSED)

@@ -834,9 +834,38 @@ static void hostdev_bad_addresses(void **state UNUSED)
 	assert_non_null(strstr(d->hostdevs[0].addr_text, "bus='../../..'"));
 	assert_false(d->hostdevs[1].addr_ok);
 	assert_non_null(strstr(d->hostdevs[1].addr_error, "out of range"));
-	assert_false(d->hostdevs[2].addr_ok);
-	assert_non_null(strstr(d->hostdevs[2].addr_error, "0000:00:00"));
+	/* s390x's first zPCI function: an address like any other. */
+	assert_true(d->hostdevs[2].addr_ok);
+	assert_string_equal(d->hostdevs[2].addr_error, "");
+	assert_int_equal(d->hostdevs[2].addr.bus, 0);
+	assert_int_equal(d->hostdevs[2].addr.slot, 0);
+	assert_int_equal(d->hostdevs[2].addr.function, 0);
 	assert_false(d->hostdevs[3].addr_ok);
+	vh_domain_free(d);
+}
+
+/* <address/> with no attribute: libvirt defaults every part to 0, which is
+ * 0000:00:00.0, an address it takes (s390x's first zPCI function). */
+static void hostdev_empty_address_element(void **state UNUSED)
+{
+	struct vh_domain *d;
+
+	d = parse_parts(NULL, NULL,
+			"<hostdev mode='subsystem' type='pci' managed='yes'>"
+			"<source><address/></source></hostdev>"
+			"<hostdev mode='subsystem' type='pci' managed='yes'>"
+			"<source><address function='0x5'/></source></hostdev>",
+			NULL);
+	assert_int_equal(d->n_hostdevs, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_true(d->hostdevs[i].addr_ok);
+		assert_int_equal(d->hostdevs[i].addr.domain, 0);
+		assert_int_equal(d->hostdevs[i].addr.bus, 0);
+		assert_int_equal(d->hostdevs[i].addr.slot, 0);
+	}
+	assert_int_equal(d->hostdevs[0].addr.function, 0);
+	assert_int_equal(d->hostdevs[1].addr.function, 5);
+	assert_string_equal(d->hostdevs[0].addr_text, "(empty)");
 	vh_domain_free(d);
 }
 
@@ -1450,6 +1479,7 @@ int main(void)
 	    cmocka_unit_test(non_pci_hostdevs_ignored),
 	    cmocka_unit_test(hostdev_without_address),
 	    cmocka_unit_test(hostdev_bad_addresses),
+	    cmocka_unit_test(hostdev_empty_address_element),
 	    cmocka_unit_test(hostdev_outside_devices_ignored),
 	    cmocka_unit_test(metadata_mode_and_devices),
 	    cmocka_unit_test(metadata_bad_values),

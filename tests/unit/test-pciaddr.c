@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * PCI addresses: vh_pci_addr_parse (the sysfs/lspci text form),
+ * vh_pci_addr_parse_qemu (a vfio-pci host= as QEMU reads it),
  * vh_pci_addr_invalid/format/eq, and vh_hostdev_set_address (every form a
  * libvirt <address domain= bus= slot= function=/> can take).
  */
@@ -56,8 +57,7 @@ static void parse_full_form(void **state UNUSED)
 	expect_addr("abcd:ef:1e.7", 0xabcd, 0xef, 0x1e, 7);
 	expect_addr("ABCD:EF:1E.7", 0xabcd, 0xef, 0x1e, 7);
 	expect_addr("ffff:ff:1f.7", 0xffff, 0xff, 0x1f, 7);
-	/* The host bridge is a real sysfs name, so the parser takes it
-	 * (only hostdev addresses reject 0000:00:00). */
+	/* The x86 host bridge, and s390x's first zPCI function. */
 	expect_addr("0000:00:00.0", 0, 0, 0, 0);
 }
 
@@ -140,6 +140,134 @@ static void parse_rejects_signs_and_prefixes(void **state UNUSED)
 	assert_int_equal(accepted, 0);
 }
 
+/* --- vh_pci_addr_parse_qemu: what QEMU's set_pci_host_devaddr takes ---
+ * Each accepted form here was run through qemu-system-x86_64 7.2 as
+ * -device vfio-pci,host=FORM: it opened /sys/bus/pci/devices/<the address
+ * expected>; each refused one gave "Property 'vfio-pci.host' doesn't take
+ * value". */
+
+static void expect_qemu(const char *s, unsigned d, unsigned b, unsigned sl,
+			unsigned f)
+{
+	struct vh_pci_addr a = {0xdead, 0xdead, 0xdead, 0xdead};
+	int r = vh_pci_addr_parse_qemu(s, &a);
+
+	if (r != 0)
+		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %d, expected 0", s,
+			 r);
+	if (a.domain != d || a.bus != b || a.slot != sl || a.function != f)
+		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %x:%x:%x.%x, "
+			 "expected %x:%x:%x.%x",
+			 s, a.domain, a.bus, a.slot, a.function, d, b, sl, f);
+}
+
+static void expect_qemu_err(const char *s, int err)
+{
+	struct vh_pci_addr a = {0xdead, 0xbeef, 0xcafe, 0xf00d};
+	int r = vh_pci_addr_parse_qemu(s, &a);
+
+	if (r != err)
+		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %d, expected %d "
+			 "(got %x:%x:%x.%x)",
+			 s ? s : "(null)", r, err, a.domain, a.bus, a.slot,
+			 a.function);
+	assert_int_equal(a.domain, 0xdead);
+	assert_int_equal(a.bus, 0xbeef);
+	assert_int_equal(a.slot, 0xcafe);
+	assert_int_equal(a.function, 0xf00d);
+}
+
+static void qemu_host_widths(void **state UNUSED)
+{
+	/* [domain:]bus:slot.function, hex of any width, function decimal */
+	expect_qemu("6:12.5", 0, 6, 0x12, 5);
+	expect_qemu("0:6:12.5", 0, 6, 0x12, 5);
+	expect_qemu("0000:6:12.5", 0, 6, 0x12, 5);
+	expect_qemu("06:12.5", 0, 6, 0x12, 5);
+	expect_qemu("e1:0.0", 0, 0xe1, 0, 0);
+	expect_qemu("0000:e1:00.0", 0, 0xe1, 0, 0);
+	expect_qemu("E1:1F.7", 0, 0xe1, 0x1f, 7);
+	expect_qemu("ffff:ff:1f.7", 0xffff, 0xff, 0x1f, 7);
+	expect_qemu("1:0:0.0", 1, 0, 0, 0);
+	expect_qemu("0:0.0", 0, 0, 0, 0);
+	expect_qemu("0000000000000000000001:0.0", 0, 1, 0, 0);
+	expect_qemu("e1:0.00000000000000000000007", 0, 0xe1, 0, 7);
+	expect_qemu("e1:0.07", 0, 0xe1, 0, 7);
+	/* the strict sysfs forms are a subset */
+	expect_qemu("0000:01:00.0", 0, 1, 0, 0);
+	expect_qemu("01:00.0", 0, 1, 0, 0);
+}
+
+/* QEMU reads each field with strtoul, which skips leading blanks and takes a
+ * sign and, in base 16, a 0x prefix: QEMU 7.2 opened the device for each of
+ * these. */
+static void qemu_host_strtoul_forms(void **state UNUSED)
+{
+	expect_qemu("0x0:0xe1:0x0.0", 0, 0xe1, 0, 0);
+	expect_qemu("0Xe1:0X1f.7", 0, 0xe1, 0x1f, 7);
+	expect_qemu("+e1:0.0", 0, 0xe1, 0, 0);
+	expect_qemu("e1:0.+0", 0, 0xe1, 0, 0);
+	expect_qemu("-0:e1:0.0", 0, 0xe1, 0, 0);
+	expect_qemu(" e1:0.0", 0, 0xe1, 0, 0);
+	expect_qemu("\te1:0.0", 0, 0xe1, 0, 0);
+	expect_qemu("e1:0. 0", 0, 0xe1, 0, 0);
+	expect_qemu("e1: 0.0", 0, 0xe1, 0, 0);
+	/* strtoul negates in unsigned long: QEMU opened 0000:01:00.0 */
+	if (sizeof(unsigned long) == 8)
+		expect_qemu("-ffffffffffffffff:0.0", 0, 1, 0, 0);
+}
+
+static void qemu_host_refused(void **state UNUSED)
+{
+	expect_qemu_err(NULL, -EINVAL);
+	/* empty fields, too few or too many */
+	expect_qemu_err("", -EINVAL);
+	expect_qemu_err("e1", -EINVAL);
+	expect_qemu_err("e1:0", -EINVAL);
+	expect_qemu_err("e1:0.", -EINVAL);
+	expect_qemu_err("e1.0", -EINVAL);
+	expect_qemu_err("e1::0.0", -EINVAL);
+	expect_qemu_err(":e1:0.0", -EINVAL);
+	expect_qemu_err("0:e1:.0", -EINVAL);
+	expect_qemu_err(".0", -EINVAL);
+	expect_qemu_err("0:0:e1:0.0", -EINVAL);
+	expect_qemu_err("e1:0.0.0", -EINVAL);
+	expect_qemu_err("e1:0:0:0.0", -EINVAL);
+	/* not hex, or a function not decimal */
+	expect_qemu_err("zz:0.0", -EINVAL);
+	expect_qemu_err("e1:g.0", -EINVAL);
+	expect_qemu_err("e1:0.a", -EINVAL);
+	expect_qemu_err("e1:0.0x0", -EINVAL);
+	expect_qemu_err("0x:0.0", -EINVAL);
+	expect_qemu_err("e1:0x.0", -EINVAL);
+	expect_qemu_err("-:0.0", -EINVAL);
+	expect_qemu_err("e1:0.-", -EINVAL);
+	/* trailing junk, even a blank */
+	expect_qemu_err("e1:0.0 ", -EINVAL);
+	expect_qemu_err("e1:0.0/../..", -EINVAL);
+	expect_qemu_err("e1 :0.0", -EINVAL);
+	expect_qemu_err("e1:0 .0", -EINVAL);
+	expect_qemu_err("../../../etc", -EINVAL);
+}
+
+static void qemu_host_out_of_range(void **state UNUSED)
+{
+	expect_qemu_err("10000:e1:0.0", -ERANGE);
+	expect_qemu_err("100:0.0", -ERANGE);
+	expect_qemu_err("0:100:0.0", -ERANGE);
+	expect_qemu_err("e1:20.0", -ERANGE);
+	expect_qemu_err("e1:0.8", -ERANGE);
+	expect_qemu_err("e1:0.08", -ERANGE);
+	/* a sign wraps: -1 is ULONG_MAX */
+	expect_qemu_err("-1:0.0", -ERANGE);
+	expect_qemu_err("e1:-1.0", -ERANGE);
+	expect_qemu_err("e1:0.-1", -ERANGE);
+	/* past unsigned long: strtoul saturates */
+	expect_qemu_err("1ffffffffffffffffffff:0.0", -ERANGE);
+	/* no wrap to a valid value at 2^32 */
+	expect_qemu_err("100000001:0.0", -ERANGE);
+}
+
 static void addr_invalid_and_format(void **state UNUSED)
 {
 	struct vh_pci_addr a = {0, 1, 0, 0};
@@ -162,11 +290,15 @@ static void addr_invalid_and_format(void **state UNUSED)
 	assert_non_null(strstr(vh_pci_addr_invalid(&a), "slot"));
 	a = (struct vh_pci_addr){0, 1, 0, 8};
 	assert_non_null(strstr(vh_pci_addr_invalid(&a), "function"));
-	a = (struct vh_pci_addr){0, 0, 0, 0};
-	assert_non_null(strstr(vh_pci_addr_invalid(&a), "0000:00:00"));
-	a = (struct vh_pci_addr){0, 0, 0, 5};
-	assert_non_null(vh_pci_addr_invalid(&a));
-	/* Any one of domain, bus, slot non-zero is enough. */
+	/* 0000:00:00.x is an address like any other (libvirt's
+	 * virPCIDeviceAddressParseXML takes it: s390x's first zPCI function
+	 * is 0000:00:00.0); only the ranges are checked. */
+	for (unsigned f = 0; f <= 7; f++) {
+		a = (struct vh_pci_addr){0, 0, 0, f};
+		assert_null(vh_pci_addr_invalid(&a));
+	}
+	a = (struct vh_pci_addr){0, 0, 0, 8};
+	assert_non_null(strstr(vh_pci_addr_invalid(&a), "function"));
 	a = (struct vh_pci_addr){1, 0, 0, 0};
 	assert_null(vh_pci_addr_invalid(&a));
 	a = (struct vh_pci_addr){0, 0, 1, 0};
@@ -283,16 +415,22 @@ static void hostdev_missing_parts(void **state UNUSED)
 	expect_hd(NULL, NULL, "0x03", NULL, 0, 0, 3, 0);
 	expect_hd("0x0001", NULL, NULL, "0x2", 1, 0, 0, 2);
 	expect_hd("0x0000", "0x01", "0x00", NULL, 0, 1, 0, 0);
-	/* Everything missing is 0000:00:00.0, which is no device. */
-	expect_hd_bad(NULL, NULL, NULL, NULL, "0000:00:00");
-	expect_hd_bad(NULL, NULL, NULL, "0x3", "0000:00:00");
+	/* Everything missing (<address/>) is 0000:00:00.0, as libvirt
+	 * reads it. */
+	expect_hd(NULL, NULL, NULL, NULL, 0, 0, 0, 0);
+	expect_hd(NULL, NULL, NULL, "0x3", 0, 0, 0, 3);
 }
 
+/* libvirt takes 0000:00:00.x as a hostdev source (s390x's first zPCI
+ * function is 0000:00:00.0): what is there is for the host-side rules to
+ * judge (device-bridge for x86's host bridge, device-missing). */
 static void hostdev_all_zero(void **state UNUSED)
 {
-	expect_hd_bad("0x0000", "0x00", "0x00", "0x0", "0000:00:00");
-	expect_hd_bad("0", "0", "0", "7", "0000:00:00");
-	expect_hd_bad("00", "0x0", "0", "0", "0000:00:00");
+	expect_hd("0x0000", "0x00", "0x00", "0x0", 0, 0, 0, 0);
+	expect_hd("0", "0", "0", "7", 0, 0, 0, 7);
+	expect_hd("00", "0x0", "0", "0", 0, 0, 0, 0);
+	/* Its function is still range-checked. */
+	expect_hd_bad("0", "0", "0", "8", "function='8' is out of range");
 }
 
 static void hostdev_out_of_range(void **state UNUSED)
@@ -404,6 +542,10 @@ int main(void)
 	    cmocka_unit_test(parse_bad_forms),
 	    cmocka_unit_test(parse_out_of_range),
 	    cmocka_unit_test(parse_rejects_signs_and_prefixes),
+	    cmocka_unit_test(qemu_host_widths),
+	    cmocka_unit_test(qemu_host_strtoul_forms),
+	    cmocka_unit_test(qemu_host_refused),
+	    cmocka_unit_test(qemu_host_out_of_range),
 	    cmocka_unit_test(addr_invalid_and_format),
 	    cmocka_unit_test(addr_eq),
 	    cmocka_unit_test(parse_format_roundtrip),

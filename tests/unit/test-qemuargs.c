@@ -619,6 +619,37 @@ static void vfio_host_forms(void **state UNUSED)
 	expect_addr(&d->hostdevs[0], "0000:06:00.0");
 }
 
+/* host= as written by hand: QEMU's parser takes any hex width and an
+ * optional domain (set_pci_host_devaddr), so the wrapper does too. */
+static void vfio_host_qemu_widths(void **state UNUSED)
+{
+	static const struct {
+		const char *host, *addr;
+	} v[] = {
+	    {"6:12.5", "0000:06:12.5"},		{"0:6:12.5", "0000:06:12.5"},
+	    {"0000:6:12.5", "0000:06:12.5"},	{"06:12.5", "0000:06:12.5"},
+	    {"e1:0.0", "0000:e1:00.0"},		{"1:e1:0.7", "0001:e1:00.7"},
+	    {"0x0:0xe1:0x0.0", "0000:e1:00.0"}, {"0:0:0.0", "0000:00:00.0"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		char arg[64];
+		struct vh_domain *d;
+		snprintf(arg, sizeof(arg), "vfio-pci,host=%s", v[i].host);
+		d = OK(QEMU, "-device", arg);
+		assert_int_equal(d->n_hostdevs, 1);
+		expect_addr(&d->hostdevs[0], v[i].addr);
+	}
+	/* the JSON form goes through the same parser in QEMU */
+	struct vh_domain *d = OK(
+	    QEMU, "-device", "{\"driver\":\"vfio-pci\",\"host\":\"6:12.5\"}");
+	expect_addr(&d->hostdevs[0], "0000:06:12.5");
+	/* sysfsdev= stays a sysfs name: QEMU opens that directory */
+	d = OK(QEMU, "-device",
+	       "vfio-pci,sysfsdev=/sys/bus/pci/devices/6:12.5");
+	assert_false(d->hostdevs[0].addr_ok);
+}
+
 static void vfio_sysfsdev(void **state UNUSED)
 {
 	struct vh_domain *d =
@@ -696,21 +727,14 @@ static void vfio_without_address(void **state UNUSED)
 
 static void vfio_bad_host(void **state UNUSED)
 {
+	/* what QEMU refuses ("Property 'vfio-pci.host' doesn't take
+	 * value"); "1:0.0", " 01:00.0", "0x01:00.0" and "0000:001:00.0" it
+	 * takes (strtoul), see test-pciaddr.c */
 	static const char *const bad[] = {
-	    "zz:00.0",
-	    "01:00",
-	    "1:0.0",
-	    "0000:01:00",
-	    "01:00.8",
-	    "01:20.0",
-	    "0000:01:00.0 ",
-	    " 01:00.0",
-	    "0x01:00.0",
-	    "10000:01:00.0",
-	    "",
-	    "01:00.0.0",
-	    "-1:00.0",
-	    "0000:001:00.0",
+	    "zz:00.0",	 "01:00",	  "0000:01:00",	   "01:00.8",
+	    "01:20.0",	 "0000:01:00.0 ", "10000:01:00.0", "",
+	    "01:00.0.0", "-1:00.0",	  "0:0:01:00.0",   "01::00.0",
+	    "01:00.a",	 "01:00.0x0",	  "100:00.0",	   "01:00.",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -1841,6 +1865,31 @@ static void check_group_not_viable(void **state UNUSED)
 	expect_no_rule("group-not-viable");
 }
 
+/* A hand-written host= is checked as the device QEMU opens. */
+static void check_host_qemu_forms(void **state UNUSED)
+{
+	const struct vh_finding *f;
+
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
+	      "vfio-pci,host=1:0.0");
+	expect_no_rule("bad-address");
+	expect_clean();
+	CHECK_BOUND(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
+		    "vfio-pci,host=0:2:0.0");
+	f = expect_rule("device-not-bound", NULL);
+	assert_non_null(strstr(f->message, "0000:02:00.0"));
+	expect_no_rule("bad-address");
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
+	      "vfio-pci,host=9:0.0");
+	f = expect_rule("device-missing", NULL);
+	assert_non_null(strstr(f->message, "0000:09:00.0"));
+	/* a value QEMU refuses stays bad-address, naming the limits */
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
+	      "vfio-pci,host=1:0.8");
+	f = expect_rule("bad-address", NULL);
+	assert_non_null(strstr(f->message, "function <= 7"));
+}
+
 static void check_device_not_bound(void **state UNUSED)
 {
 	const struct vh_finding *f;
@@ -1944,6 +1993,7 @@ int main(void)
 	    T_(arch_from_argv0),
 	    T_(arch_i386_is_x86),
 	    T_(vfio_host_forms),
+	    T_(vfio_host_qemu_widths),
 	    T_(vfio_sysfsdev),
 	    T_(vfio_sysfsdev_trailing_slash),
 	    T_(vfio_mdev_not_bad_address),
@@ -1988,6 +2038,7 @@ int main(void)
 	    T_(check_ioapic_split),
 	    T_(check_viommu_order),
 	    T_(check_group_not_viable),
+	    T_(check_host_qemu_forms),
 	    T_(check_device_not_bound),
 	    T_(check_no_xml_anywhere),
 	    T_(check_i386_line),

@@ -690,11 +690,6 @@ static void bad_address_details(void **state UNUSED)
 	assert_non_null(strstr(f->message, "at line 13 "));
 	assert_non_null(strstr(f->fix_where, "line 13"));
 
-	d.hostdevs = HOSTDEV("0", "0", "0");
-	run(&d);
-	f = expect_only("bad-address", VH_ERROR, NULL, NULL);
-	assert_non_null(strstr(f->message, "0000:00:00"));
-
 	d.hostdevs = HOSTDEV("0x100", "1", "0");
 	run(&d);
 	f = expect_only("bad-address", VH_ERROR, NULL, NULL);
@@ -774,6 +769,42 @@ static void bridge_details(void **state UNUSED)
 	host("0000:00:1c.0 id=8086:a338 class=0x060400 bridge pcie=4\n");
 	run(&d);
 	expect_only("device-bridge", VH_ERROR, "0000:00:1c.0", NULL);
+}
+
+/* 0000:00:00.0 is a hostdev address libvirt takes (s390x's first zPCI
+ * function): judged by what the host has there, never as bad-address. */
+static void zero_address_details(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = aic(HOSTDEV("0", "0", "0"));
+
+	/* x86: the host bridge, header type 0, so vfio-pci would bind it */
+	host("0000:00:00.0 id=8086:1901 class=0x060000 group=0 reset=none\n");
+	run(&d);
+	f = expect_only("device-bridge", VH_ERROR, "0000:00:00.0", "lspci");
+	assert_non_null(strstr(f->message, "host bridge"));
+	assert_non_null(strstr(f->message, "060000"));
+
+	/* the chipset's ISA/LPC bridge likewise */
+	d.hostdevs = HOSTDEV("0", "0x1f", "0");
+	host("0000:00:1f.0 id=8086:a3c8 class=0x060100 group=9 "
+	     "driver=lpc_ich reset=none\n");
+	run(&d);
+	f = expect_rule("device-bridge", VH_ERROR, "0000:00:1f.0", NULL);
+	assert_non_null(strstr(f->message, "ISA/LPC bridge"));
+	expect_no_rule("bad-address");
+
+	/* nothing there */
+	d.hostdevs = HOSTDEV("0", "0", "0");
+	host(AIC_HOST);
+	run(&d);
+	expect_only("device-missing", VH_ERROR, "0000:00:00.0", NULL);
+
+	/* s390x: a zPCI function, an endpoint like any other */
+	host("0000:00:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
+	     "driver=vfio-pci group=1\n");
+	run(&d);
+	expect_none();
 }
 
 static void iommu_off_details(void **state UNUSED)
@@ -2412,6 +2443,7 @@ int main(void)
 	    T_(missing_details),
 	    T_(unreadable_details),
 	    T_(bridge_details),
+	    T_(zero_address_details),
 	    T_(iommu_off_details),
 	    T_(aic100_page_is_clean),
 	    T_(names_looked_up_when_reported),

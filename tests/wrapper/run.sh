@@ -60,6 +60,21 @@ check link-mode-refuses "$([ $rc = 1 ] && grep -q 'QEMU not started' "$T/out" &&
 "$W" "$QEMU" "${RUN[@]}" "${OK_LINE[@]}" >"$T/out" 2>&1; rc=$?
 check passing-line-runs-qemu "$([ $rc = 1 ] && grep -q "qemu-system-x86_64: -device vfio-pci,host=0000:e1:00.0" "$T/out" && ! grep -q 'vfio-qemu-wrapper' "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
 
+# 3b. host= as written by hand, in any form QEMU's parser takes ([domain:]
+#     bus:slot.function, hex of any width): checked as the device QEMU
+#     opens, here 0000:e1:00.0 (QEMU's own error names the same path).
+SHORT_LINE=(-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device vfio-pci,host=e1:0.0)
+"$W" --check "$QEMU" "${SHORT_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check host-short-form-passes "$([ $rc = 0 ] && grep -q '1 of 1 PCI hostdev checked' "$T/out" && ! grep -q 'bad-address' "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+"$W" --check "$QEMU" -M pc -enable-kvm -device vfio-pci,host=0:e1:0.0 >"$T/out" 2>&1; rc=$?
+check host-short-form-judged "$([ $rc = 1 ] && grep -q 'error\[machine-q35\] 0000:e1:00.0' "$T/out" && ! grep -q 'bad-address' "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+"$W" --check "$QEMU" -M q35 -device vfio-pci,host=e2:0.0 >"$T/out" 2>&1; rc=$?
+check host-short-form-other-device "$([ $rc = 1 ] && grep -q '0000:e2:00.0' "$T/out" && ! grep -q '0000:e1:00.0' "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+"$W" "$QEMU" "${RUN[@]}" "${SHORT_LINE[@]}" >"$T/out" 2>&1; rc=$?
+check host-short-form-same-device-as-qemu "$([ $rc = 1 ] && grep -q "qemu-system-x86_64: -device vfio-pci,host=e1:0.0: vfio /sys/bus/pci/devices/0000:e1:00.0" "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+"$W" --check "$QEMU" -M q35 -device vfio-pci,host=e1:0.8 >"$T/out" 2>&1; rc=$?
+check host-qemu-refuses-refused "$([ $rc = 1 ] && grep -q "error\[bad-address\]" "$T/out" && grep -q "'e1:0.8' is out of range" "$T/out"; echo $?)" "rc=$rc $(cat "$T/out")"
+
 # 4. A failing line never starts it; --warn does.
 cat >"$T/fake-qemu" <<EOF2
 #!/bin/sh
