@@ -41,7 +41,10 @@ const struct vh_rule_info vh_rules[] = {
      false},
     {"device-unreadable", VH_WARNING,
      "a sysfs attribute of the device could not be read", false},
-    {"device-bridge", VH_ERROR, "a PCI bridge cannot be passed through", false},
+    {"device-bridge", VH_ERROR,
+     "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot "
+     "be passed through: taking it takes what is behind it from the host",
+     true},
     {"device-in-use", VH_ERROR,
      "the host uses the device (a mounted disk, swap, an md/dm member, its "
      "network; warning: its console): taking it takes it from the host",

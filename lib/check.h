@@ -117,7 +117,7 @@ void vh_report_done(struct vh_report *r);
  * type='network'> can get a PCI device. */
 bool vh_hostdev_networks(const struct vh_sys *sys);
 /* How many error findings refuse the VM even in mode warn
- * (vh_rule_info.refuses_in_warn): device-in-use. */
+ * (vh_rule_info.refuses_in_warn): device-in-use, device-bridge. */
 unsigned vh_report_n_refusing_in_warn(const struct vh_report *r);
 
 /* Render for people (one block per finding, then a summary line). */

@@ -784,6 +784,8 @@ static void zero_address_details(void **state UNUSED)
 	f = expect_only("device-bridge", VH_ERROR, "0000:00:00.0", "lspci");
 	assert_non_null(strstr(f->message, "host bridge"));
 	assert_non_null(strstr(f->message, "060000"));
+	/* mode warn does not start a VM over it: libvirt would take it */
+	assert_int_equal(vh_report_n_refusing_in_warn(&T.rep), 1);
 
 	/* the chipset's ISA/LPC bridge likewise */
 	d.hostdevs = HOSTDEV("0", "0x1f", "0");
