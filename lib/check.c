@@ -1018,6 +1018,13 @@ static char *iommu_xml(const struct ctx *c)
 	if (d->aw_bits)
 		vh_buf_printf(&b, " aw_bits='%u'", d->aw_bits);
 	vh_buf_puts(&b, "/>\n</iommu>");
+	/* Without KVM QEMU needs no split I/O APIC (with KVM, ioapic-split
+	 * says so), but libvirt 9 refuses intremap='on' without it. */
+	if (ir && d->intremap != VH_ON && !streq(d->virt_type, "kvm") &&
+	    !streq(d->ioapic_driver, "qemu"))
+		vh_buf_puts(&b, "\n(with intremap='on', libvirt 9 (Debian 12) "
+				"also wants <ioapic driver='qemu'/> in "
+				"<features>; newer libvirt adds it itself)");
 	return vh_buf_steal(&b);
 }
 

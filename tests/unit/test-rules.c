@@ -1178,6 +1178,23 @@ static void intremap_qemu_default(void **state UNUSED)
 	d.type = "qemu";
 	run(&d);
 	expect_none();
+	/* TCG without a vIOMMU: no ioapic-split, but the fix that writes
+	 * intremap='on' says what libvirt 9 wants beside it. */
+	d.devices = EMULATOR;
+	run(&d);
+	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0",
+			"intremap='on'");
+	assert_non_null(strstr(f->fix, "libvirt 9"));
+	/* With KVM, ioapic-split says it, and the fix does not. */
+	d.type = NULL;
+	run(&d);
+	f = expect_rule("viommu-missing", VH_ERROR, "0000:01:00.0",
+			"intremap='on'");
+	assert_null(strstr(f->fix, "libvirt 9"));
+	expect_rule("ioapic-split", VH_ERROR, "0000:01:00.0", NULL);
+	d.type = "qemu";
+	d.devices =
+	    EMULATOR "<iommu model='intel'><driver caching_mode='on'/></iommu>";
 	d.type = NULL;
 	d.features = AIC_FEATURES;
 
