@@ -122,7 +122,7 @@ struct ctx {
 	/* What QEMU makes of the vIOMMU's switches: known once asked. */
 	struct vh_viommu_eff eff;
 	unsigned qemu_version;
-	bool eff_known;
+	bool eff_known, version_known;
 	/* One device of each <forward mode='hostdev'> pool an <interface
 	 * type='network'> takes from: what the guest gets is alike. */
 	struct vh_resolved *pool;
@@ -937,20 +937,27 @@ static bool intel_iommu(const struct vh_domain *d)
 }
 
 /* What QEMU makes of the vIOMMU: the domain's switches, and QEMU's
- * defaults for those it leaves out (the version from libvirt's probe of the
- * emulator, read only when a default matters). */
-static const struct vh_viommu_eff *eff(struct ctx *c)
+ * defaults for those it leaves out.  The version of its QEMU (libvirt's
+ * probe) is read only when @versioned, where a left-out switch decides a
+ * finding: the wrapper runs confined under libvirt, where the probe is not
+ * its to read. */
+static const struct vh_viommu_eff *eff(struct ctx *c, bool versioned)
 {
-	const struct vh_domain *d = c->dom;
-
+	if (versioned && !c->version_known) {
+		c->qemu_version = vh_qemu_version(c->sys, c->dom->emulator);
+		c->version_known = true;
+		c->eff_known = false;
+	}
 	if (!c->eff_known) {
-		if ((d->intremap != VH_ON && d->intremap != VH_OFF) ||
-		    (d->eim != VH_ON && d->eim != VH_OFF))
-			c->qemu_version = vh_qemu_version(c->sys, d->emulator);
-		vh_viommu_effective(d, c->qemu_version, &c->eff);
+		vh_viommu_effective(c->dom, c->qemu_version, &c->eff);
 		c->eff_known = true;
 	}
 	return &c->eff;
+}
+
+static bool left_out(enum vh_switch s)
+{
+	return s != VH_ON && s != VH_OFF;
 }
 
 /* What the emulated IOMMU does about interrupt remapping when it is not on,
@@ -958,7 +965,7 @@ static const struct vh_viommu_eff *eff(struct ctx *c)
 static char *intremap_off_why(struct ctx *c)
 {
 	const struct vh_domain *d = c->dom;
-	const struct vh_viommu_eff *x = eff(c);
+	const struct vh_viommu_eff *x = eff(c, left_out(d->intremap));
 	unsigned v = c->qemu_version;
 
 	if (d->intremap == VH_OFF)
@@ -1112,6 +1119,7 @@ static void rule_viommu_misplaced(struct ctx *c)
 static void rule_viommu(struct ctx *c)
 {
 	const struct vh_domain *d = c->dom;
+	const struct vh_viommu_eff *x;
 	struct needers nd;
 
 	if (!needs_apply(c))
@@ -1136,7 +1144,7 @@ static void rule_viommu(struct ctx *c)
 		return;
 
 	collect(c, need_intremap, &nd);
-	if (nd.n && eff(c)->intremap != VH_ON) {
+	if (nd.n && eff(c, left_out(d->intremap))->intremap != VH_ON) {
 		_cleanup_free_ char *off = intremap_off_why(c);
 		add(c, "viommu-intremap", VH_ERROR, &nd.first,
 		    TAKE_PTR(nd.addrs),
@@ -1165,8 +1173,10 @@ static void rule_viommu(struct ctx *c)
 		needers_done(&nd);
 	}
 
-	if (eff(c)->intremap == VH_ON && d->vcpus > 255 &&
-	    eff(c)->eim != VH_ON && any_usable(c))
+	x = d->vcpus > 255 && any_usable(c)
+		? eff(c, left_out(d->intremap) || left_out(d->eim))
+		: NULL;
+	if (x && x->intremap == VH_ON && x->eim != VH_ON)
 		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
 		    fmt("%s has %u vCPUs and interrupt remapping "
 			"but not extended interrupt mode: vCPUs above 255 "
@@ -1225,7 +1235,7 @@ static void rule_ioapic(struct ctx *c)
 	collect(c, need_ioapic, &nd);
 	/* Without KVM (TCG) QEMU emulates the I/O APIC anyway: what the
 	 * devices need is there. */
-	if (nd.n && eff(c)->irq_all_kernel)
+	if (nd.n && eff(c, false)->irq_all_kernel)
 		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
 		    fmt("%s has %s, but %s need%s a split I/O "
 			"APIC: interrupt remapping works only when QEMU "
