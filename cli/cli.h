@@ -25,8 +25,7 @@ struct cli {
 int cli_sys(struct cli *cli, struct vh_sys **ret);
 /* Profiles: --profiles, then the configuration, then the default path;
  * with @ids, only those that can match the devices. */
-int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n,
-		 struct vh_profiles *ret);
+int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n, struct vh_profiles *ret);
 
 /* The static vfio-hooks hands over to its dynamically linked twin
  * (cli/twin.c): cli_twin_arm (main) makes the first library asked for run
@@ -71,5 +70,4 @@ int cmd_unbind(struct cli *cli, int argc, char **argv);
  * libvirt cannot be reached or the domain does not exist (message
  * printed). */
 int virt_for_each_domain(const char *uri, const char *name,
-			 int (*fn)(void *ud, const char *what, const char *xml),
-			 void *ud);
+			 int (*fn)(void *ud, const char *what, const char *xml), void *ud);

@@ -31,9 +31,7 @@ static const struct {
     {"host-iommu-off", NULL},
     {"device-unreadable", NULL},
     {"group-not-viable",
-     "free those endpoints first, or bind them with it: "
-     "'vfio-hooks --companions any bind DEVICE' (they leave their host "
-     "drivers)."},
+     "free those endpoints first, or bind them with it: 'vfio-hooks --companions any bind DEVICE' (they leave their host drivers)."},
 };
 
 /* The fix to show when @rule stops a bind; NULL when it does not. */
@@ -43,9 +41,7 @@ static const char *blocking(const struct vh_finding *f)
 		return NULL;
 	for (size_t i = 0; i < ELEMENTSOF(blocking_rules); i++)
 		if (streq(f->rule, blocking_rules[i].rule))
-			return blocking_rules[i].fix ? blocking_rules[i].fix
-			       : f->fix		     ? f->fix
-						     : "";
+			return blocking_rules[i].fix ? blocking_rules[i].fix : f->fix ? f->fix : "";
 	return NULL;
 }
 
@@ -70,11 +66,9 @@ static void result_json(struct vh_buf *b, const struct result *r, bool comma)
 {
 	vh_buf_puts(b, comma ? ",{" : "{");
 	vh_buf_json_kv(b, "device", r->dev, true);
-	vh_buf_json_kv(b, "driver_before", r->before[0] ? r->before : NULL,
-		       true);
+	vh_buf_json_kv(b, "driver_before", r->before[0] ? r->before : NULL, true);
 	vh_buf_json_kv(b, "driver", r->after[0] ? r->after : NULL, true);
-	vh_buf_json_kv(b, "reset_method",
-		       r->has_reset_method ? r->reset_method : NULL, true);
+	vh_buf_json_kv(b, "reset_method", r->has_reset_method ? r->reset_method : NULL, true);
 	vh_buf_json_kv(b, "persistent", r->persist, true);
 	vh_buf_json_kv(b, "rule", r->rule[0] ? r->rule : NULL, true);
 	vh_buf_json_kv(b, "error", r->error[0] ? r->error : NULL, false);
@@ -95,16 +89,14 @@ static int parse_device(const char *s, struct vh_pci_addr *a)
 	return -EINVAL;
 }
 
-static void read_after(const struct vh_sys *sys, const struct vh_pci_addr *a,
-		       struct result *res)
+static void read_after(const struct vh_sys *sys, const struct vh_pci_addr *a, struct result *res)
 {
 	struct vh_pci_dev d;
 
 	vh_pci_dev_read(sys, a, &d);
 	snprintf(res->after, sizeof(res->after), "%s", d.driver);
 	res->has_reset_method = d.has_reset_method;
-	snprintf(res->reset_method, sizeof(res->reset_method), "%s",
-		 d.reset_method);
+	snprintf(res->reset_method, sizeof(res->reset_method), "%s", d.reset_method);
 }
 
 /* The persistent form of what the bind did: the device with its
@@ -128,8 +120,7 @@ static int persist_devs(const struct vh_sys *sys, const struct vh_report *rep,
 		 pr && pr->vfio_driver ? pr->vfio_driver : "vfio-pci");
 	if (pr && pr->set_reset_method && rd->dev.has_reset_method) {
 		v[k].set_reset = true;
-		snprintf(v[k].reset_method, sizeof(v[k].reset_method), "%s",
-			 pr->reset_method);
+		snprintf(v[k].reset_method, sizeof(v[k].reset_method), "%s", pr->reset_method);
 	}
 	k++;
 	for (int i = 0; i < nc; i++) {
@@ -149,17 +140,17 @@ static int persist_devs(const struct vh_sys *sys, const struct vh_report *rep,
 
 /* @arg as an address into @a, and the device's name and driver before
  * into @res; -EINVAL (with @res->error) when @arg is no address. */
-static int begin_result(const struct vh_sys *sys, const char *arg,
-			struct vh_pci_addr *a, struct result *res)
+static int begin_result(const struct vh_sys *sys, const char *arg, struct vh_pci_addr *a,
+			struct result *res)
 {
 	struct vh_pci_dev before;
 
 	if (parse_device(arg, a) < 0) {
 		snprintf(res->dev, sizeof(res->dev), "%.12s", arg);
-		snprintf(res->error, sizeof(res->error),
-			 "'%s' is not a PCI address (DDDD:BB:SS.F, or BB:SS.F; "
-			 "see 'vfio-hooks list').",
-			 arg);
+		snprintf(
+		    res->error, sizeof(res->error),
+		    "'%s' is not a PCI address (DDDD:BB:SS.F, or BB:SS.F; see 'vfio-hooks list').",
+		    arg);
 		return -EINVAL;
 	}
 	vh_pci_addr_format(a, res->dev);
@@ -177,14 +168,12 @@ static bool front_of_self(const char *front)
 	const char *slash = strrchr(front, '/');
 	struct stat f, t, self;
 
-	if (front[0] != '/' || !slash || !streq(slash, "/vfio-hooks") ||
-	    stat(front, &f) < 0 || !S_ISREG(f.st_mode) ||
-	    (f.st_uid != 0 && f.st_uid != geteuid()) || (f.st_mode & 022) ||
+	if (front[0] != '/' || !slash || !streq(slash, "/vfio-hooks") || stat(front, &f) < 0 ||
+	    !S_ISREG(f.st_mode) || (f.st_uid != 0 && f.st_uid != geteuid()) || (f.st_mode & 022) ||
 	    access(front, X_OK) < 0 || stat("/proc/self/exe", &self) < 0)
 		return false;
 	cli_twin_path(front, twin, sizeof(twin));
-	return stat(twin, &t) == 0 && t.st_dev == self.st_dev &&
-	       t.st_ino == self.st_ino;
+	return stat(twin, &t) == 0 && t.st_dev == self.st_dev && t.st_ino == self.st_ino;
 }
 
 /* The program the udev rule runs: this one; in the twin (vfio-hooks-dl,
@@ -203,13 +192,11 @@ static int self_path(char *buf, size_t n)
 	return 0;
 }
 
-static int bind_one(struct cli *cli, struct vh_sys *sys,
-		    const struct vh_profiles *ps, const char *arg, bool persist,
-		    struct result *res)
+static int bind_one(struct cli *cli, struct vh_sys *sys, const struct vh_profiles *ps,
+		    const char *arg, bool persist, struct result *res)
 {
 	struct vh_config cfg = cli->cfg;
-	struct vh_engine en = {
-	    .sys = sys, .cfg = &cfg, .log = say, .manual = true};
+	struct vh_engine en = {.sys = sys, .cfg = &cfg, .log = say, .manual = true};
 	struct vh_hostdev hd = {.managed = false};
 	struct vh_domain dom = {0};
 	struct vh_report rep = {0};
@@ -232,8 +219,7 @@ static int bind_one(struct cli *cli, struct vh_sys *sys,
 	dom.n_hostdevs = 1;
 	r = vh_check_domain(sys, ps, &dom, &cli->check, &rep);
 	if (r < 0) {
-		snprintf(res->error, sizeof(res->error), "%s: %s.", res->dev,
-			 strerror(-r));
+		snprintf(res->error, sizeof(res->error), "%s: %s.", res->dev, strerror(-r));
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < rep.n_findings; i++) {
@@ -241,8 +227,8 @@ static int bind_one(struct cli *cli, struct vh_sys *sys,
 		const char *fix = blocking(f);
 		if (!fix)
 			continue;
-		snprintf(res->error, sizeof(res->error), "[%s] %s%s%s", f->rule,
-			 f->message, fix[0] ? " Fix: " : "", fix);
+		snprintf(res->error, sizeof(res->error), "[%s] %s%s%s", f->rule, f->message,
+			 fix[0] ? " Fix: " : "", fix);
 		rc = EXIT_FINDINGS;
 		goto out;
 	}
@@ -259,18 +245,16 @@ static int bind_one(struct cli *cli, struct vh_sys *sys,
 		_cleanup_free_ struct vh_persist_dev *pd = NULL;
 		char prog[4096];
 		size_t n = 0;
-		if (persist_devs(sys, &rep, &pd, &n) < 0 ||
-		    self_path(prog, sizeof(prog)) < 0) {
+		if (persist_devs(sys, &rep, &pd, &n) < 0 || self_path(prog, sizeof(prog)) < 0) {
 			snprintf(res->error, sizeof(res->error),
-				 "%s: cannot work out the udev rule: %s.",
-				 res->dev, strerror(errno));
+				 "%s: cannot work out the udev rule: %s.", res->dev,
+				 strerror(errno));
 			rc = EXIT_FINDINGS;
 			goto out;
 		}
 		r = vh_persist_write(sys, pd, n, prog, &e);
 		if (r < 0) {
-			snprintf(res->error, sizeof(res->error), "%s: %s",
-				 res->dev, e.msg);
+			snprintf(res->error, sizeof(res->error), "%s: %s", res->dev, e.msg);
 			rc = EXIT_FINDINGS;
 			goto out;
 		}
@@ -283,8 +267,8 @@ out:
 	return rc;
 }
 
-static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg,
-		      bool persist, struct result *res)
+static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg, bool persist,
+		      struct result *res)
 {
 	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
 	_cleanup_free_ struct vh_persist_dev *pd = NULL;
@@ -328,8 +312,8 @@ static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg,
 
 /* From the udev rule: no profile, no journal, no checks (the rule matched
  * the IDs); as fast and as quiet as possible. */
-static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg,
-		     const char *driver, const char *reset)
+static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const char *driver,
+		     const char *reset)
 {
 	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
 	struct vh_err e = {0};
@@ -337,14 +321,13 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg,
 	char rm[128];
 
 	if (parse_device(arg, &a) < 0 || !driver) {
-		fprintf(stderr,
-			"vfio-hooks: bind --boot: bad arguments (this is for "
-			"the udev rule 'bind --persist' writes).\n");
+		fprintf(
+		    stderr,
+		    "vfio-hooks: bind --boot: bad arguments (this is for the udev rule 'bind --persist' writes).\n");
 		return EXIT_USAGE;
 	}
 	if (reset) {
-		snprintf(rm, sizeof(rm), "%s",
-			 streq(reset, "none") ? "" : reset);
+		snprintf(rm, sizeof(rm), "%s", streq(reset, "none") ? "" : reset);
 		for (char *c = rm; *c; c++)
 			if (*c == ',')
 				*c = ' ';
@@ -359,21 +342,18 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg,
 
 static int usage(bool bind)
 {
-	fprintf(stderr,
-		"Usage: vfio-hooks %s [--persist] DEVICE...\n"
-		"%s\n"
-		"  --persist   %s\n"
-		"DEVICE is a PCI address: 0000:01:00.0, or 01:00.0.\n",
-		bind ? "bind" : "unbind",
-		bind ? "Bind each device (and the IOMMU group companions the "
-		       "policy allows)\nto its vfio driver now, recorded in "
-		       "/run/vfio-hooks, with its profile's reset_method."
-		     : "Give each device back exactly as 'vfio-hooks bind' "
-		       "found it (or, bound at\nboot, to the host driver "
-		       "that probes it).",
-		bind ? "also at every boot, before a host driver can claim "
-		       "it (a udev rule)"
-		     : "also remove the udev rule 'bind --persist' wrote");
+	fprintf(
+	    stderr,
+	    "Usage: vfio-hooks %s [--persist] DEVICE...\n"
+	    "%s\n"
+	    "  --persist   %s\n"
+	    "DEVICE is a PCI address: 0000:01:00.0, or 01:00.0.\n",
+	    bind ? "bind" : "unbind",
+	    bind
+		? "Bind each device (and the IOMMU group companions the policy allows)\nto its vfio driver now, recorded in /run/vfio-hooks, with its profile's reset_method."
+		: "Give each device back exactly as 'vfio-hooks bind' found it (or, bound at\nboot, to the host driver that probes it).",
+	    bind ? "also at every boot, before a host driver can claim it (a udev rule)"
+		 : "also remove the udev rule 'bind --persist' wrote");
 	return EXIT_USAGE;
 }
 
@@ -446,8 +426,7 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 			fprintf(stderr, "vfio-hooks: %s\n", res.error);
 			continue;
 		}
-		printf("%s: %s -> %s", res.dev,
-		       res.before[0] ? res.before : "(none)",
+		printf("%s: %s -> %s", res.dev, res.before[0] ? res.before : "(none)",
 		       res.after[0] ? res.after : "(none)");
 		if (res.has_reset_method)
 			printf(", reset_method '%s'", res.reset_method);
@@ -457,9 +436,9 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 		else if (res.persist && streq(res.persist, "removed"))
 			printf("  persistent binding removed: %s\n", res.rule);
 		else if (res.persist && streq(res.persist, "kept"))
-			printf("  still bound at the next boot by %s "
-			       "('unbind --persist' removes it)\n",
-			       res.rule);
+			printf(
+			    "  still bound at the next boot by %s ('unbind --persist' removes it)\n",
+			    res.rule);
 	}
 	vh_buf_puts(&out, "]\n");
 	if (cli->json)

@@ -63,8 +63,7 @@ static int check_one(void *ud, const char *what, const char *xml)
 		return EXIT_USAGE; /* said */
 	if (r < 0) {
 		cli_twin_disarm();
-		fprintf(stderr, "vfio-hooks: checking %s: %s\n", what,
-			strerror(-r));
+		fprintf(stderr, "vfio-hooks: checking %s: %s\n", what, strerror(-r));
 		return EXIT_USAGE;
 	}
 	/* The report names devices (the JSON one every device): made before
@@ -77,8 +76,7 @@ static int check_one(void *ud, const char *what, const char *xml)
 	cli_twin_disarm();
 	if (run->cli->json) {
 		if (run->array) {
-			vh_buf_printf(&run->out, "%s%s",
-				      run->n_json++ ? "," : "",
+			vh_buf_printf(&run->out, "%s%s", run->n_json++ ? "," : "",
 				      vh_buf_str(&out));
 		} else {
 			fputs(vh_buf_str(&out), stdout);
@@ -98,11 +96,8 @@ static void usage(FILE *f)
 	    "Usage: vfio-hooks [OPTIONS] check [FILE|-]\n"
 	    "       vfio-hooks [OPTIONS] check --domain NAME [--connect URI]\n"
 	    "       vfio-hooks [OPTIONS] check --all [--connect URI]\n\n"
-	    "Judge a libvirt domain XML against what each passed-through "
-	    "PCI\ndevice needs, and say what to add where.  FILE '-' or "
-	    "none: standard input.\n"
-	    "--domain and --all read the persistent definition through "
-	    "libvirt\n(default connection qemu:///system, read-only).\n",
+	    "Judge a libvirt domain XML against what each passed-through PCI\ndevice needs, and say what to add where.  FILE '-' or none: standard input.\n"
+	    "--domain and --all read the persistent definition through libvirt\n(default connection qemu:///system, read-only).\n",
 	    f);
 }
 
@@ -146,8 +141,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		file = argv[optind++];
 	if (optind < argc || (!!file + !!domain + all) > 1) {
-		fprintf(stderr, "vfio-hooks check: give one of FILE, --domain "
-				"NAME or --all\n");
+		fprintf(stderr, "vfio-hooks check: give one of FILE, --domain NAME or --all\n");
 		return EXIT_USAGE;
 	}
 
@@ -159,12 +153,10 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
 			cli_twin_now(); /* else read below, as it comes */
 		} else {
-			fd = open(file,
-				  O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 			/* Replaced by something else since: read below, no
 			 * hand-over (names as numbers, if needed). */
-			if (fd >= 0 &&
-			    (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 				close(fd);
 				fd = -1;
 				cli_twin_disarm();
@@ -193,24 +185,19 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	} else {
 		_cleanup_free_ char *buf = NULL;
 		size_t len;
-		const char *what =
-		    file && !streq(file, "-") ? file : "standard input";
+		const char *what = file && !streq(file, "-") ? file : "standard input";
 		if (fd >= 0)
-			r = vh_read_fd_capped(fd, file, VH_XML_MAX_BYTES, &buf,
-					      &len, &e);
+			r = vh_read_fd_capped(fd, file, VH_XML_MAX_BYTES, &buf, &len, &e);
 		else if (what == file) /* and its error, if any */
-			r = vh_read_file_capped(file, VH_XML_MAX_BYTES, &buf,
-						&len, &e);
+			r = vh_read_file_capped(file, VH_XML_MAX_BYTES, &buf, &len, &e);
 		else
-			r = vh_read_fd_capped(STDIN_FILENO, what,
-					      VH_XML_MAX_BYTES, &buf, &len, &e);
+			r = vh_read_fd_capped(STDIN_FILENO, what, VH_XML_MAX_BYTES, &buf, &len, &e);
 		if (r < 0) {
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			r = EXIT_USAGE;
 		} else if (strlen(buf) != len) {
 			fprintf(stderr,
-				"vfio-hooks: %s:%d: malformed XML: a NUL byte "
-				"at offset %zu.\n",
+				"vfio-hooks: %s:%d: malformed XML: a NUL byte at offset %zu.\n",
 				what, 1, strlen(buf));
 			r = EXIT_USAGE;
 		} else {

@@ -40,8 +40,8 @@ static void close_host(struct hostrun *h)
  * directory when there is none: 1 held (@name), 0 not, or -errno when the
  * journals cannot be read (the state directory not private, a journal
  * list cut short): then nobody can say, and the listing says so. */
-static int holder(struct cli *cli, struct hostrun *h,
-		  const struct vh_pci_addr *a, char *name, size_t n)
+static int holder(struct cli *cli, struct hostrun *h, const struct vh_pci_addr *a, char *name,
+		  size_t n)
 {
 	struct vh_engine en = {.sys = h->sys, .cfg = &cli->cfg};
 	char uuid[64];
@@ -89,8 +89,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			show_all = true;
 		} else {
 			fputs(
-			    "Usage: vfio-hooks list [--all]\nThe PCI functions "
-			    "that matter for passthrough (--all: every one).\n",
+			    "Usage: vfio-hooks list [--all]\nThe PCI functions that matter for passthrough (--all: every one).\n",
 			    c == 'h' ? stdout : stderr);
 			return c == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
@@ -99,9 +98,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	n = vh_pci_list(h.sys, &all);
 	if (n < 0) {
-		fprintf(stderr,
-			"vfio-hooks: cannot list /sys/bus/pci/devices: %s\n",
-			strerror(-n));
+		fprintf(stderr, "vfio-hooks: cannot list /sys/bus/pci/devices: %s\n", strerror(-n));
 		close_host(&h);
 		return EXIT_USAGE;
 	}
@@ -121,38 +118,28 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		p = vh_profiles_match(&h.ps, &d);
 		if (!show_all && !vh_pci_interesting(&d, p))
 			continue;
-		vh_pci_names(d.vendor, d.device, vn, sizeof(vn), mn,
-			     sizeof(mn));
+		vh_pci_names(d.vendor, d.device, vn, sizeof(vn), mn, sizeof(mn));
 		hr = holder(cli, &h, &d.addr, held, sizeof(held));
 		if (hr == -EACCES && geteuid() != 0)
 			snprintf(unknown, sizeof(unknown),
-				 "only root can read the journals in "
-				 "/run/vfio-hooks");
+				 "only root can read the journals in /run/vfio-hooks");
 		else if (hr < 0)
 			snprintf(unknown, sizeof(unknown),
-				 "cannot read the journals in /run/vfio-hooks: "
-				 "%s",
-				 strerror(-hr));
+				 "cannot read the journals in /run/vfio-hooks: %s", strerror(-hr));
 		if (d.iommu_group >= 0)
 			nm = vh_iommu_group_members(h.sys, d.iommu_group, &m);
 		/* What the check's device-in-use rule would say of it. */
 		if (vh_pci_in_use(h.sys, &d, &uses) < 0)
 			uses = (struct vh_uses){0};
 		if (cli->json) {
-			vh_buf_printf(&o, "%s{\"address\":\"%s\"",
-				      shown ? "," : "", d.name);
+			vh_buf_printf(&o, "%s{\"address\":\"%s\"", shown ? "," : "", d.name);
 			vh_buf_printf(&o,
-				      ",\"vendor\":\"%04x\",\"device\":\"%04x\""
-				      ",\"class\":\"%06x\"",
+				      ",\"vendor\":\"%04x\",\"device\":\"%04x\",\"class\":\"%06x\"",
 				      d.vendor, d.device, d.class);
-			json_s(&o, "name",
-			       mn[0] ? mn
-			       : p   ? p->description
-				     : NULL);
+			json_s(&o, "name", mn[0] ? mn : p ? p->description : NULL);
 			json_s(&o, "driver", d.driver[0] ? d.driver : NULL);
 			if (d.iommu_group >= 0)
-				vh_buf_printf(&o, ",\"iommu_group\":%d",
-					      d.iommu_group);
+				vh_buf_printf(&o, ",\"iommu_group\":%d", d.iommu_group);
 			else
 				vh_buf_puts(&o, ",\"iommu_group\":null");
 			vh_buf_puts(&o, ",\"group_members\":[");
@@ -161,15 +148,12 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 				vh_buf_printf(&o, "%s\"%s\"", k ? "," : "", a);
 			}
 			vh_buf_puts(&o, "]");
-			json_s(&o, "reset_method",
-			       d.has_reset_method ? d.reset_method : NULL);
-			vh_buf_printf(&o,
-				      ",\"msi_vectors\":%u,\"msix_vectors\":%u",
+			json_s(&o, "reset_method", d.has_reset_method ? d.reset_method : NULL);
+			vh_buf_printf(&o, ",\"msi_vectors\":%u,\"msix_vectors\":%u",
 				      d.caps.msi_vectors, d.caps.msix_vectors);
 			if (d.sriov_totalvfs >= 0)
-				vh_buf_printf(
-				    &o, ",\"sriov\":{\"total\":%d,\"num\":%d}",
-				    d.sriov_totalvfs, d.sriov_numvfs);
+				vh_buf_printf(&o, ",\"sriov\":{\"total\":%d,\"num\":%d}",
+					      d.sriov_totalvfs, d.sriov_numvfs);
 			else
 				vh_buf_puts(&o, ",\"sriov\":null");
 			if (d.is_vf) {
@@ -182,11 +166,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			for (size_t k = 0; k < uses.n; k++) {
 				vh_buf_printf(&o, "%s{", k ? "," : "");
 				vh_buf_json_kv(&o, "severity",
-					       uses.v[k].error ? "error"
-							       : "warning",
-					       true);
-				vh_buf_json_kv(&o, "reason", uses.v[k].reason,
-					       true);
+					       uses.v[k].error ? "error" : "warning", true);
+				vh_buf_json_kv(&o, "reason", uses.v[k].reason, true);
 				vh_buf_json_kv(&o, "fix", uses.v[k].fix, false);
 				vh_buf_puts(&o, "}");
 			}
@@ -195,38 +176,32 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 				json_s(&o, "held_by_error", unknown);
 			vh_buf_puts(&o, "}");
 		} else {
-			vh_buf_printf(&o, "%s %s [%04x]: %s%s%s [%04x:%04x]\n",
-				      d.name, vh_pci_class_name(d.class),
-				      d.class >> 8, vn[0] ? vn : "",
+			vh_buf_printf(&o, "%s %s [%04x]: %s%s%s [%04x:%04x]\n", d.name,
+				      vh_pci_class_name(d.class), d.class >> 8, vn[0] ? vn : "",
 				      vn[0] ? " " : "",
 				      mn[0] ? mn
 				      : p   ? p->description
 					    : "Device",
 				      d.vendor, d.device);
-			vh_buf_printf(&o, "\tDriver: %s\n",
-				      d.driver[0] ? d.driver : "(none)");
+			vh_buf_printf(&o, "\tDriver: %s\n", d.driver[0] ? d.driver : "(none)");
 			if (d.iommu_group >= 0) {
-				vh_buf_printf(
-				    &o, "\tIOMMU group %d:", d.iommu_group);
+				vh_buf_printf(&o, "\tIOMMU group %d:", d.iommu_group);
 				for (int k = 0; k < nm; k++) {
 					vh_pci_addr_format(&m[k], a);
 					vh_buf_printf(&o, " %s", a);
 				}
 				vh_buf_puts(&o, "\n");
 			} else {
-				vh_buf_puts(
-				    &o, "\tIOMMU group: none (IOMMU off?)\n");
+				vh_buf_puts(&o, "\tIOMMU group: none (IOMMU off?)\n");
 			}
-			vh_buf_printf(
-			    &o, "\tReset method: %s   MSI: %u   MSI-X: %u",
-			    d.has_reset_method
-				? (d.reset_method[0] ? d.reset_method
-						     : "(disabled)")
-				: "(none)",
-			    d.caps.msi_vectors, d.caps.msix_vectors);
+			vh_buf_printf(&o, "\tReset method: %s   MSI: %u   MSI-X: %u",
+				      d.has_reset_method
+					  ? (d.reset_method[0] ? d.reset_method : "(disabled)")
+					  : "(none)",
+				      d.caps.msi_vectors, d.caps.msix_vectors);
 			if (d.sriov_totalvfs >= 0)
-				vh_buf_printf(&o, "   SR-IOV: %d of %d VFs",
-					      d.sriov_numvfs, d.sriov_totalvfs);
+				vh_buf_printf(&o, "   SR-IOV: %d of %d VFs", d.sriov_numvfs,
+					      d.sriov_totalvfs);
 			if (d.is_vf) {
 				vh_pci_addr_format(&d.physfn, a);
 				vh_buf_printf(&o, "   VF of %s", a);
@@ -238,8 +213,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 						   : "-",
 				      unknown, unknown[0] ? ")" : "");
 			for (size_t k = 0; k < uses.n; k++)
-				vh_buf_printf(&o, "\tIn use by the host: %s\n",
-					      uses.v[k].reason);
+				vh_buf_printf(&o, "\tIn use by the host: %s\n", uses.v[k].reason);
 		}
 		vh_uses_done(&uses);
 		free(m);
@@ -248,11 +222,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		vh_buf_puts(&o, "]\n");
 	else if (!shown)
-		vh_buf_puts(&o, show_all
-				    ? "No PCI functions.\n"
-				    : "No accelerator, display or co-processor "
-				      "function and no profiled device (see "
-				      "--all).\n");
+		vh_buf_puts(
+		    &o,
+		    show_all
+			? "No PCI functions.\n"
+			: "No accelerator, display or co-processor function and no profiled device (see --all).\n");
 	fputs(vh_buf_str(&o), stdout);
 	vh_buf_done(&o);
 	free(all);
@@ -275,10 +249,7 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
 			fputs(
 			    "Usage: vfio-hooks doctor [--guest] [DEVICE...]\n"
-			    "PASS, WARN or FAIL per check of the host "
-			    "(--guest: "
-			    "of the VM it runs in), with the fix; exit 1 when "
-			    "any check fails.\n",
+			    "PASS, WARN or FAIL per check of the host (--guest: of the VM it runs in), with the fix; exit 1 when any check fails.\n",
 			    stdout);
 			free(devs);
 			return EXIT_OK;
@@ -289,15 +260,13 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 		}
 		if (vh_pci_addr_parse(argv[i], &a) < 0) {
 			fprintf(stderr,
-				"vfio-hooks doctor: '%s' is not a PCI address "
-				"like 0000:01:00.0\n",
+				"vfio-hooks doctor: '%s' is not a PCI address like 0000:01:00.0\n",
 				argv[i]);
 			free(devs);
 			return EXIT_USAGE;
 		}
 		{
-			struct vh_pci_addr *more =
-			    realloc(devs, (n + 1) * sizeof(*devs));
+			struct vh_pci_addr *more = realloc(devs, (n + 1) * sizeof(*devs));
 			if (!more) {
 				free(devs);
 				return EXIT_USAGE;

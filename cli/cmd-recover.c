@@ -26,12 +26,11 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 	int r;
 
 	if (argc > 2 || (argc == 2 && !force)) {
-		fputs("Usage: vfio-hooks recover [--force]\n"
-		      "Put back every device that a journal in /run/vfio-hooks "
-		      "records, but those of\na domain still running (a "
-		      "process has its /dev/vfio group open).\n"
-		      "  --force   undo the journals of running domains too\n",
-		      stderr);
+		fputs(
+		    "Usage: vfio-hooks recover [--force]\n"
+		    "Put back every device that a journal in /run/vfio-hooks records, but those of\na domain still running (a process has its /dev/vfio group open).\n"
+		    "  --force   undo the journals of running domains too\n",
+		    stderr);
 		return EXIT_USAGE;
 	}
 	if (cli_sys(cli, &sys) < 0)
@@ -52,9 +51,9 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 		return EXIT_FINDINGS;
 	}
 	if (kept)
-		printf("Every journal recovered but %u of running domain%s "
-		       "(kept; each gives its devices back when it stops).\n",
-		       kept, kept > 1 ? "s" : "");
+		printf(
+		    "Every journal recovered but %u of running domain%s (kept; each gives its devices back when it stops).\n",
+		    kept, kept > 1 ? "s" : "");
 	else
 		printf("Every journal recovered; nothing left.\n");
 	return EXIT_OK;

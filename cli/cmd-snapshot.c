@@ -19,15 +19,12 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 	int fd, r;
 
 	for (int i = 1; i < argc; i++) {
-		if ((streq(argv[i], "-o") || streq(argv[i], "--output")) &&
-		    i + 1 < argc)
+		if ((streq(argv[i], "-o") || streq(argv[i], "--output")) && i + 1 < argc)
 			out = argv[++i];
 		else {
-			fputs("Usage: vfio-hooks snapshot -o FILE.tar (- for "
-			      "standard output)\nCapture the read-only part of "
-			      "/sys and /proc that vfio-hooks reads; replay it "
-			      "with --root.\n",
-			      streq(argv[i], "--help") ? stdout : stderr);
+			fputs(
+			    "Usage: vfio-hooks snapshot -o FILE.tar (- for standard output)\nCapture the read-only part of /sys and /proc that vfio-hooks reads; replay it with --root.\n",
+			    streq(argv[i], "--help") ? stdout : stderr);
 			return streq(argv[i], "--help") ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -44,17 +41,14 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0) {
-			fprintf(stderr, "vfio-hooks: cannot create %s: %s\n",
-				tmp, strerror(errno));
+			fprintf(stderr, "vfio-hooks: cannot create %s: %s\n", tmp, strerror(errno));
 			return EXIT_USAGE;
 		}
 		r = vh_snapshot_write(sys, fd, &e);
 		if (close(fd) < 0 && r >= 0)
-			r = vh_err_set(&e, -errno, "Cannot write %s: %s.", out,
-				       strerror(errno));
+			r = vh_err_set(&e, -errno, "Cannot write %s: %s.", out, strerror(errno));
 		if (r >= 0 && rename(tmp, out) < 0)
-			r = vh_err_set(&e, -errno, "Cannot rename %s: %s.", tmp,
-				       strerror(errno));
+			r = vh_err_set(&e, -errno, "Cannot rename %s: %s.", tmp, strerror(errno));
 		if (r < 0)
 			unlink(tmp);
 	}

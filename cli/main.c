@@ -16,26 +16,18 @@ static const struct {
 	int (*fn)(struct cli *, int, char **);
 	const char *help;
 } commands[] = {
-    {"check", cmd_check,
-     "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
+    {"check", cmd_check, "check [FILE|-] | --domain NAME | --all   judge a domain XML"},
     {"list", cmd_list,
-     "list [--all]                             the devices that matter for "
-     "passthrough"},
+     "list [--all]                             the devices that matter for passthrough"},
     {"doctor", cmd_doctor,
-     "doctor [--guest] [DEVICE...]             is the host (or this VM) "
-     "ready? PASS, WARN, FAIL"},
+     "doctor [--guest] [DEVICE...]             is the host (or this VM) ready? PASS, WARN, FAIL"},
     {"snapshot", cmd_snapshot,
-     "snapshot -o FILE.tar                     capture what vfio-hooks reads, "
-     "for --root"},
-    {"bind", cmd_bind,
-     "bind [--persist] DEVICE...               to vfio now (and at every "
-     "boot)"},
+     "snapshot -o FILE.tar                     capture what vfio-hooks reads, for --root"},
+    {"bind", cmd_bind, "bind [--persist] DEVICE...               to vfio now (and at every boot)"},
     {"unbind", cmd_unbind,
-     "unbind [--persist] DEVICE...             give devices back to the "
-     "host"},
+     "unbind [--persist] DEVICE...             give devices back to the host"},
     {"recover", cmd_recover,
-     "recover                                  finish every undo left in "
-     "the journals"},
+     "recover                                  finish every undo left in the journals"},
 };
 
 static void usage(FILE *f, const char *prog)
@@ -49,20 +41,16 @@ static void usage(FILE *f, const char *prog)
 		fprintf(f, "  %s\n", commands[i].help);
 	fprintf(f,
 		"\nOptions:\n"
-		"  --root DIR          read /sys, /proc and /dev under DIR "
-		"(also VFIO_HOOKS_ROOT)\n"
-		"  --profiles DIR      load device profiles from DIR instead "
-		"of the\n"
+		"  --root DIR          read /sys, /proc and /dev under DIR (also VFIO_HOOKS_ROOT)\n"
+		"  --profiles DIR      load device profiles from DIR instead of the\n"
 		"                      default search path (repeatable)\n"
-		"  --companions POLICY IOMMU group companions the hook may "
-		"bind:\n"
+		"  --companions POLICY IOMMU group companions the hook may bind:\n"
 		"                      refuse, same-device (default), any\n"
 		"  --json              machine-readable output\n"
 		"  -n, --numeric       show PCI IDs, not names\n"
 		"  -h, --help          this help\n"
 		"  --version           the version\n\n"
-		"Exit status: 0 no error findings, 1 error findings, 2 usage "
-		"or input error.\n");
+		"Exit status: 0 no error findings, 1 error findings, 2 usage or input error.\n");
 }
 
 int cli_sys(struct cli *cli, struct vh_sys **ret)
@@ -78,8 +66,7 @@ int cli_sys(struct cli *cli, struct vh_sys **ret)
 	return 0;
 }
 
-int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n,
-		 struct vh_profiles *ret)
+int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n, struct vh_profiles *ret)
 {
 	struct vh_err e = {0};
 	const char *const *dirs = NULL;
@@ -137,22 +124,19 @@ int main(int argc, char **argv)
 			cli.root = optarg;
 			break;
 		case OPT_PROFILES:
-			if (cli.n_profile_dirs + 1 >=
-			    (int)ELEMENTSOF(cli.profile_dirs)) {
-				fprintf(stderr, "%s: too many --profiles\n",
-					cli.prog);
+			if (cli.n_profile_dirs + 1 >= (int)ELEMENTSOF(cli.profile_dirs)) {
+				fprintf(stderr, "%s: too many --profiles\n", cli.prog);
 				return EXIT_USAGE;
 			}
 			cli.profile_dirs[cli.n_profile_dirs++] = optarg;
 			break;
 		case OPT_COMP:
 			cli.companions_set = true;
-			if (vh_companions_parse(optarg, &cli.check.companions) <
-			    0) {
-				fprintf(stderr,
-					"%s: --companions takes refuse, "
-					"same-device or any, not '%s'\n",
-					cli.prog, optarg);
+			if (vh_companions_parse(optarg, &cli.check.companions) < 0) {
+				fprintf(
+				    stderr,
+				    "%s: --companions takes refuse, same-device or any, not '%s'\n",
+				    cli.prog, optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -201,12 +185,10 @@ int main(int argc, char **argv)
 			/* The sub-command sees its own argv[0]. */
 			int r;
 			optind++;
-			r = commands[i].fn(&cli, argc - optind + 1,
-					   argv + optind - 1);
+			r = commands[i].fn(&cli, argc - optind + 1, argv + optind - 1);
 			vh_config_done(&cli.cfg);
 			return r;
 		}
-	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", cli.prog,
-		argv[optind]);
+	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", cli.prog, argv[optind]);
 	return EXIT_USAGE;
 }

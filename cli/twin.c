@@ -66,17 +66,16 @@ void cli_twin_now(void)
 	run_twin(path, sizeof(path));
 }
 
-int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n,
-	       void *table, char *why, size_t why_len)
+int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n, void *table, char *why,
+	       size_t why_len)
 {
 	char path[PATH_MAX];
 
 	(void)syms, (void)n, (void)table;
 	run_twin(path, sizeof(path));
-	snprintf(why, why_len,
-		 "%s: the static vfio-hooks loads no library, and its "
-		 "dynamically linked twin %s: %s",
-		 lib, path,
-		 twin_errno ? strerror(twin_errno) : "was not run here");
+	snprintf(
+	    why, why_len,
+	    "%s: the static vfio-hooks loads no library, and its dynamically linked twin %s: %s",
+	    lib, path, twin_errno ? strerror(twin_errno) : "was not run here");
 	return -1;
 }

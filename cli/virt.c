@@ -16,8 +16,7 @@
 static struct {
 	virConnectPtr (*ConnectOpenReadOnly)(const char *);
 	int (*ConnectClose)(virConnectPtr);
-	int (*ConnectListAllDomains)(virConnectPtr, virDomainPtr **,
-				     unsigned int);
+	int (*ConnectListAllDomains)(virConnectPtr, virDomainPtr **, unsigned int);
 	virDomainPtr (*DomainLookupByName)(virConnectPtr, const char *);
 	const char *(*DomainGetName)(virDomainPtr);
 	char *(*DomainGetXMLDesc)(virDomainPtr, unsigned int);
@@ -39,11 +38,9 @@ static int load_libvirt(void)
 	};
 	char why[256];
 
-	if (vh_dl_load("libvirt.so.0", syms, ELEMENTSOF(syms), &V, why,
-		       sizeof(why)) < 0) {
+	if (vh_dl_load("libvirt.so.0", syms, ELEMENTSOF(syms), &V, why, sizeof(why)) < 0) {
 		fprintf(stderr,
-			"vfio-hooks: cannot load libvirt (%s): install the "
-			"libvirt0 package\n",
+			"vfio-hooks: cannot load libvirt (%s): install the libvirt0 package\n",
 			why);
 		return -1;
 	}
@@ -71,8 +68,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *),
-	       void *ud)
+static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *), void *ud)
 {
 	const char *name = V.DomainGetName(d);
 	char *xml, what[512];
@@ -80,12 +76,9 @@ static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *),
 
 	/* The persistent definition is what the next start uses; a transient
 	 * domain only has its live one. */
-	xml = V.DomainGetXMLDesc(d,
-				 persistent == 1 ? VIR_DOMAIN_XML_INACTIVE : 0);
+	xml = V.DomainGetXMLDesc(d, persistent == 1 ? VIR_DOMAIN_XML_INACTIVE : 0);
 	if (!xml) {
-		fprintf(stderr,
-			"vfio-hooks: cannot get the XML of domain '%s': "
-			"%s\n",
+		fprintf(stderr, "vfio-hooks: cannot get the XML of domain '%s': %s\n",
 			name ? name : "?", last_error());
 		return EXIT_USAGE;
 	}
@@ -96,8 +89,7 @@ static int one(virDomainPtr d, int (*fn)(void *, const char *, const char *),
 }
 
 int virt_for_each_domain(const char *uri, const char *name,
-			 int (*fn)(void *ud, const char *what, const char *xml),
-			 void *ud)
+			 int (*fn)(void *ud, const char *what, const char *xml), void *ud)
 {
 	virConnectPtr conn;
 	int worst = EXIT_OK;
@@ -110,16 +102,14 @@ int virt_for_each_domain(const char *uri, const char *name,
 		fprintf(
 		    stderr,
 		    "vfio-hooks: cannot connect to libvirt at %s: %s\n"
-		    "  Is the daemon running (systemctl status libvirtd or "
-		    "virtqemud)? Use --connect URI for another connection.\n",
+		    "  Is the daemon running (systemctl status libvirtd or virtqemud)? Use --connect URI for another connection.\n",
 		    uri ? uri : "qemu:///system", last_error());
 		return EXIT_USAGE;
 	}
 	if (name) {
 		virDomainPtr d = V.DomainLookupByName(conn, name);
 		if (!d) {
-			fprintf(stderr,
-				"vfio-hooks: no domain '%s' at %s: %s\n", name,
+			fprintf(stderr, "vfio-hooks: no domain '%s' at %s: %s\n", name,
 				uri ? uri : "qemu:///system", last_error());
 			worst = EXIT_USAGE;
 		} else {
@@ -130,8 +120,7 @@ int virt_for_each_domain(const char *uri, const char *name,
 		virDomainPtr *doms = NULL;
 		int n = V.ConnectListAllDomains(conn, &doms, 0);
 		if (n < 0) {
-			fprintf(stderr, "vfio-hooks: cannot list domains: %s\n",
-				last_error());
+			fprintf(stderr, "vfio-hooks: cannot list domains: %s\n", last_error());
 			worst = EXIT_USAGE;
 		}
 		/* In name order: the daemon lists them in no set order. */

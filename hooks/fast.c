@@ -16,14 +16,12 @@
  * go to pciback there, as to vfio-pci for QEMU), release after it gave
  * them back. */
 static const struct vh_hook_op qemu_ops[] = {
-    {"prepare", VH_NEED_HOSTDEV}, {"start", VH_NEED_HOSTDEV},
-    {"migrate", VH_NEED_HOSTDEV}, {"restore", VH_NEED_HOSTDEV},
-    {"release", VH_NEED_JOURNAL}, {"reconnect", VH_NEED_JOURNAL},
+    {"prepare", VH_NEED_HOSTDEV}, {"start", VH_NEED_HOSTDEV},	{"migrate", VH_NEED_HOSTDEV},
+    {"restore", VH_NEED_HOSTDEV}, {"release", VH_NEED_JOURNAL}, {"reconnect", VH_NEED_JOURNAL},
 };
 static const struct vh_hook_op libxl_ops[] = {
-    {"prepare", VH_NEED_HOSTDEV},   {"start", VH_NEED_HOSTDEV},
-    {"migrate", VH_NEED_HOSTDEV},   {"release", VH_NEED_JOURNAL},
-    {"reconnect", VH_NEED_JOURNAL},
+    {"prepare", VH_NEED_HOSTDEV}, {"start", VH_NEED_HOSTDEV},	  {"migrate", VH_NEED_HOSTDEV},
+    {"release", VH_NEED_JOURNAL}, {"reconnect", VH_NEED_JOURNAL},
 };
 static const struct vh_hook_kind kinds[] = {
     {"qemu", "vfio-pci", false, qemu_ops, ELEMENTSOF(qemu_ops)},
@@ -37,8 +35,7 @@ static bool named(const char *argv0, const char *name)
 	const char *base = strrchr(argv0, '/');
 
 	for (const char *p = argv0; (p = strstr(p, name)); p += n)
-		if ((p == argv0 || p[-1] == '/') &&
-		    strncmp(p + n, ".d/", 3) == 0)
+		if ((p == argv0 || p[-1] == '/') && strncmp(p + n, ".d/", 3) == 0)
 			return true;
 	return streq(base ? base + 1 : argv0, name);
 }
@@ -94,10 +91,10 @@ int vh_hook_enter(int argc, char **argv)
 		close(nul);
 	}
 	if (argc < 3) {
-		fprintf(stderr,
-			"usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA "
-			"< domain.xml\n(run by libvirt)\n",
-			argv[0]);
+		fprintf(
+		    stderr,
+		    "usage: %s DOMAIN OPERATION SUB-OPERATION EXTRA < domain.xml\n(run by libvirt)\n",
+		    argv[0]);
 		return 2;
 	}
 	return 0;

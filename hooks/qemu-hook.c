@@ -52,12 +52,10 @@ static void hook_log(void *ud, int level, const char *msg)
 	if (h->syslog_ok)
 		syslog(level, "%s", msg);
 	if (h->log_stderr)
-		fprintf(stderr, "vfio-hooks[%s]: %s\n", h->op ? h->op : "",
-			msg);
+		fprintf(stderr, "vfio-hooks[%s]: %s\n", h->op ? h->op : "", msg);
 }
 
-static void logmsg(struct hook *h, int level, const char *fmt, ...)
-    _printf_(3, 4);
+static void logmsg(struct hook *h, int level, const char *fmt, ...) _printf_(3, 4);
 static void logmsg(struct hook *h, int level, const char *fmt, ...)
 {
 	char m[2048];
@@ -97,8 +95,7 @@ static int load(struct hook *h)
 	struct vh_err e = {0};
 	int r;
 
-	r = vh_domain_parse(h->xml, h->len, "the domain XML from libvirt",
-			    &h->dom, &e);
+	r = vh_domain_parse(h->xml, h->len, "the domain XML from libvirt", &h->dom, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
@@ -125,9 +122,9 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 	 * directory: the next run skips RelaxNG for unchanged files. */
 	if (vh_sys_state_dir(h->sys, &dfd, why, sizeof(why)) < 0)
 		dfd = -1;
-	r = vh_profiles_load_stamped(
-	    h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles : NULL,
-	    dfd, ids, n, &h->profiles, &e);
+	r = vh_profiles_load_stamped(h->cfg.profiles[0] ? (const char *const *)h->cfg.profiles
+							: NULL,
+				     dfd, ids, n, &h->profiles, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
@@ -140,8 +137,7 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 
 static enum vh_mode mode(const struct hook *h)
 {
-	return h->dom->meta.mode != VH_MODE_UNSET ? h->dom->meta.mode
-						  : h->cfg.mode;
+	return h->dom->meta.mode != VH_MODE_UNSET ? h->dom->meta.mode : h->cfg.mode;
 }
 
 static struct vh_engine engine(struct hook *h)
@@ -183,36 +179,32 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	if (r < 0 && h->profiles_failed)
 		return 1; /* said */
 	if (r < 0) {
-		fprintf(stderr, "vfio-hooks: checking domain '%s': %s\n",
-			h->domain_arg, strerror(-r));
+		fprintf(stderr, "vfio-hooks: checking domain '%s': %s\n", h->domain_arg,
+			strerror(-r));
 		return 1;
 	}
 	if (h->dom->meta.error[0])
-		logmsg(h, LOG_WARNING, "%s: vfio-hooks metadata: %s",
-		       h->domain_arg, h->dom->meta.error);
+		logmsg(h, LOG_WARNING, "%s: vfio-hooks metadata: %s", h->domain_arg,
+		       h->dom->meta.error);
 	for (size_t i = 0; i < rep->n_findings; i++) {
 		const struct vh_finding *f = &rep->findings[i];
 		vh_finding_oneline(f, &b);
-		logmsg(h, syslog_level[f->severity], "%s: %s", h->domain_arg,
-		       vh_buf_str(&b));
+		logmsg(h, syslog_level[f->severity], "%s: %s", h->domain_arg, vh_buf_str(&b));
 		vh_buf_done(&b);
 	}
 	if (!rep->n_error)
 		return 0;
 	if (mode(h) == VH_MODE_WARN && !vh_report_n_refusing_in_warn(rep)) {
-		logmsg(h, LOG_WARNING,
-		       "%s: %u error finding%s, starting anyway (mode warn)",
-		       h->domain_arg, rep->n_error,
-		       rep->n_error > 1 ? "s" : "");
+		logmsg(h, LOG_WARNING, "%s: %u error finding%s, starting anyway (mode warn)",
+		       h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "");
 		return 0;
 	}
 	b = (struct vh_buf){0};
-	vh_buf_printf(&b,
-		      "vfio-hooks refuses to start domain '%s': %u problem%s "
-		      "with its PCI passthrough (mode %s; check it with "
-		      "'vfio-hooks check --domain %s'):\n",
-		      h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "",
-		      vh_mode_name(mode(h)), h->domain_arg);
+	vh_buf_printf(
+	    &b,
+	    "vfio-hooks refuses to start domain '%s': %u problem%s with its PCI passthrough (mode %s; check it with 'vfio-hooks check --domain %s'):\n",
+	    h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "", vh_mode_name(mode(h)),
+	    h->domain_arg);
 	vh_report_oneline(rep, VH_ERROR, &b);
 	fputs(vh_buf_str(&b), stderr);
 	vh_buf_done(&b);
@@ -238,8 +230,7 @@ static int op_prepare(struct hook *h)
 	if (load(h))
 		return 1;
 	if (mode(h) == VH_MODE_OFF) {
-		logmsg(h, LOG_INFO, "%s: mode off, nothing done",
-		       h->domain_arg);
+		logmsg(h, LOG_INFO, "%s: mode off, nothing done", h->domain_arg);
 		return 0;
 	}
 	en.recheck = check_locked;
@@ -248,10 +239,9 @@ static int op_prepare(struct hook *h)
 	if (r > 0)
 		return 1;
 	if (r < 0) {
-		fprintf(stderr, "vfio-hooks: cannot prepare domain '%s': %s\n",
-			h->domain_arg, e.msg);
-		logmsg(h, LOG_ERR, "%s: prepare failed: %s", h->domain_arg,
-		       e.msg);
+		fprintf(stderr, "vfio-hooks: cannot prepare domain '%s': %s\n", h->domain_arg,
+			e.msg);
+		logmsg(h, LOG_ERR, "%s: prepare failed: %s", h->domain_arg, e.msg);
 		return 1;
 	}
 	return 0;
@@ -277,8 +267,7 @@ static int op_start(struct hook *h)
 	r = vh_engine_verify(&en, h->dom, &rep, &e);
 	vh_report_done(&rep);
 	if (r < 0) {
-		fprintf(stderr, "vfio-hooks: domain '%s': %s\n", h->domain_arg,
-			e.msg);
+		fprintf(stderr, "vfio-hooks: domain '%s': %s\n", h->domain_arg, e.msg);
 		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
 		/* In warn mode nothing of ours may fail the VM. */
 		return mode(h) == VH_MODE_WARN ? 0 : 1;
@@ -293,11 +282,10 @@ static bool reserved(struct hook *h)
 {
 	if (!vh_uuid_is_manual(h->uuid))
 		return false;
-	logmsg(h, LOG_WARNING,
-	       "%s: [uuid-reserved] %s: nothing done: the domain's UUID %s is "
-	       "reserved for 'vfio-hooks bind', whose binding it names "
-	       "('vfio-hooks unbind' gives that device back)",
-	       h->domain_arg, h->op, h->uuid);
+	logmsg(
+	    h, LOG_WARNING,
+	    "%s: [uuid-reserved] %s: nothing done: the domain's UUID %s is reserved for 'vfio-hooks bind', whose binding it names ('vfio-hooks unbind' gives that device back)",
+	    h->domain_arg, h->op, h->uuid);
 	return true;
 }
 
@@ -317,10 +305,10 @@ static int op_release(struct hook *h)
 	if (r < 0 && r != -ENOENT)
 		logmsg(h, LOG_ERR, "%s: release: %s", h->domain_arg, e.msg);
 	else if (r > 0)
-		logmsg(h, LOG_ERR,
-		       "%s: release: %d device%s not restored (%s); run "
-		       "'vfio-hooks recover' once fixed",
-		       h->domain_arg, r, r > 1 ? "s" : "", e.msg);
+		logmsg(
+		    h, LOG_ERR,
+		    "%s: release: %d device%s not restored (%s); run 'vfio-hooks recover' once fixed",
+		    h->domain_arg, r, r > 1 ? "s" : "", e.msg);
 	return 0;
 }
 
@@ -368,9 +356,8 @@ static const struct {
 	const char *op;
 	int (*fn)(struct hook *);
 } ops[] = {
-    {"prepare", op_prepare},  {"start", op_start},
-    {"started", op_nothing},  {"stopped", op_nothing},
-    {"release", op_release},  {"reconnect", op_reconnect},
+    {"prepare", op_prepare},  {"start", op_start},	{"started", op_nothing},
+    {"stopped", op_nothing},  {"release", op_release},	{"reconnect", op_reconnect},
     {"migrate", op_validate}, {"restore", op_validate},
 };
 
@@ -398,8 +385,8 @@ int main(int argc, char **argv)
 	if (i == ELEMENTSOF(ops) || need == VH_NEED_NOTHING)
 		return 0;
 	h.log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
-	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input",
-			      VH_XML_MAX_BYTES, &h.xml, &h.len, &e) < 0) {
+	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input", VH_XML_MAX_BYTES,
+			      &h.xml, &h.len, &e) < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return need == VH_NEED_HOSTDEV ? 1 : 0;
 	}
@@ -409,14 +396,10 @@ int main(int argc, char **argv)
 	if (streq(h.op, "prepare")) {
 		scan_uuid(&h);
 		if (vh_uuid_is_manual(h.uuid)) {
-			fprintf(stderr,
-				"vfio-hooks: [uuid-reserved] The domain '%s' "
-				"has the UUID %s, which vfio-hooks reserves "
-				"for 'vfio-hooks bind' (00000000-0000-0000-"
-				"0000-00DDDDBBSSFF, one per bound device): "
-				"give the domain another <uuid> ('virsh "
-				"edit', a new one from 'uuidgen').\n",
-				h.domain_arg, h.uuid);
+			fprintf(
+			    stderr,
+			    "vfio-hooks: [uuid-reserved] The domain '%s' has the UUID %s, which vfio-hooks reserves for 'vfio-hooks bind' (00000000-0000-0000-0000-00DDDDBBSSFF, one per bound device): give the domain another <uuid> ('virsh edit', a new one from 'uuidgen').\n",
+			    h.domain_arg, h.uuid);
 			free(h.xml);
 			return 1;
 		}

@@ -23,69 +23,49 @@ const char *vh_severity_name(enum vh_severity s)
 }
 
 const struct vh_rule_info vh_rules[] = {
-    {"bad-address", VH_ERROR,
-     "a hostdev's PCI address is not a number or out of range", false},
-    {"device-duplicate", VH_ERROR, "the same PCI device is listed twice",
-     false},
-    {"device-missing", VH_ERROR, "no PCI device at the hostdev's address",
-     false},
-    {"sriov-vf-create", VH_INFO,
-     "an SR-IOV virtual function the hook creates on prepare", false},
+    {"bad-address", VH_ERROR, "a hostdev's PCI address is not a number or out of range", false},
+    {"device-duplicate", VH_ERROR, "the same PCI device is listed twice", false},
+    {"device-missing", VH_ERROR, "no PCI device at the hostdev's address", false},
+    {"sriov-vf-create", VH_INFO, "an SR-IOV virtual function the hook creates on prepare", false},
     {"sriov-numvfs-busy", VH_ERROR,
-     "the virtual function needs sriov_numvfs changed while other VFs "
-     "exist",
-     false},
+     "the virtual function needs sriov_numvfs changed while other VFs exist", false},
     {"sriov-pf-assigned", VH_ERROR,
-     "a physical function given to a VM while its virtual functions are "
-     "needed",
-     false},
-    {"device-unreadable", VH_WARNING,
-     "a sysfs attribute of the device could not be read", false},
+     "a physical function given to a VM while its virtual functions are needed", false},
+    {"device-unreadable", VH_WARNING, "a sysfs attribute of the device could not be read", false},
     {"device-bridge", VH_ERROR,
-     "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot "
-     "be passed through: taking it takes what is behind it from the host",
+     "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot be passed through: taking it takes what is behind it from the host",
      true},
     {"device-in-use", VH_ERROR,
-     "the host uses the device (a mounted disk, swap, an md/dm member, its "
-     "network; warning: its console): taking it takes it from the host",
+     "the host uses the device (a mounted disk, swap, an md/dm member, its network; warning: its console): taking it takes it from the host",
      true},
-    {"host-iommu-off", VH_ERROR,
-     "the device has no IOMMU group: the host IOMMU is off", false},
+    {"host-iommu-off", VH_ERROR, "the device has no IOMMU group: the host IOMMU is off", false},
     {"machine-q35", VH_ERROR, "the device needs a q35 machine", false},
-    {"viommu-misplaced", VH_ERROR,
-     "<iommu> is under <features>, where libvirt ignores it", false},
-    {"viommu-missing", VH_ERROR,
-     "the device needs an emulated Intel IOMMU (<iommu model='intel'>)", false},
-    {"viommu-intremap", VH_ERROR,
-     "the emulated IOMMU needs interrupt remapping (intremap='on')", false},
+    {"viommu-misplaced", VH_ERROR, "<iommu> is under <features>, where libvirt ignores it", false},
+    {"viommu-missing", VH_ERROR, "the device needs an emulated Intel IOMMU (<iommu model='intel'>)",
+     false},
+    {"viommu-intremap", VH_ERROR, "the emulated IOMMU needs interrupt remapping (intremap='on')",
+     false},
     {"viommu-caching-mode", VH_ERROR,
-     "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'",
-     false},
+     "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'", false},
     {"ioapic-split", VH_ERROR,
-     "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)",
+     "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)", false},
+    {"viommu-eim", VH_WARNING, "more than 255 vCPUs with interrupt remapping need eim='on'", false},
+    {"viommu-order", VH_ERROR, "on a QEMU command line, the vIOMMU comes after a VFIO device",
      false},
-    {"viommu-eim", VH_WARNING,
-     "more than 255 vCPUs with interrupt remapping need eim='on'", false},
-    {"viommu-order", VH_ERROR,
-     "on a QEMU command line, the vIOMMU comes after a VFIO device", false},
-    {"device-not-bound", VH_ERROR,
-     "a device for a QEMU started by hand is not on a vfio driver", false},
-    {"group-not-viable", VH_ERROR,
-     "another endpoint of the IOMMU group is on a host driver", false},
+    {"device-not-bound", VH_ERROR, "a device for a QEMU started by hand is not on a vfio driver",
+     false},
+    {"group-not-viable", VH_ERROR, "another endpoint of the IOMMU group is on a host driver",
+     false},
     {"group-companions-bind", VH_WARNING,
      "the hook will bind the IOMMU group's other endpoints to vfio-pci", false},
     {"memlock-too-low", VH_ERROR,
-     "<memtune><hard_limit> is below the memory VFIO must lock (info: the "
-     "limit libvirt sets itself)",
+     "<memtune><hard_limit> is below the memory VFIO must lock (info: the limit libvirt sets itself)",
      false},
     {"network-hostdev", VH_INFO,
-     "an <interface type='network'> takes a device from a <forward "
-     "mode='hostdev'> pool, which libvirt picks after the prepare hook: the "
-     "VM is checked against the pool's devices (warning: the pool could not "
-     "be read)",
+     "an <interface type='network'> takes a device from a <forward mode='hostdev'> pool, which libvirt picks after the prepare hook: the VM is checked against the pool's devices (warning: the pool could not be read)",
      false},
-    {"xen-pv-unsupported", VH_ERROR,
-     "on Xen, the device works only in an HVM guest, not PV or PVH", false},
+    {"xen-pv-unsupported", VH_ERROR, "on Xen, the device works only in an HVM guest, not PV or PVH",
+     false},
 };
 const size_t vh_n_rules = ELEMENTSOF(vh_rules);
 
@@ -102,10 +82,8 @@ unsigned vh_report_n_refusing_in_warn(const struct vh_report *r)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_rule_info *ri =
-		    vh_rule_lookup(r->findings[i].rule);
-		n += r->findings[i].severity == VH_ERROR && ri &&
-		     ri->refuses_in_warn;
+		const struct vh_rule_info *ri = vh_rule_lookup(r->findings[i].rule);
+		n += r->findings[i].severity == VH_ERROR && ri && ri->refuses_in_warn;
 	}
 	return n;
 }
@@ -128,9 +106,8 @@ struct ctx {
 	struct vh_resolved *pool;
 	struct vh_hostdev *pool_hd;
 	size_t n_pool;
-	char
-	    subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
-	char obj[160]; /* the same, mid-sentence */
+	char subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
+	char obj[160];	/* the same, mid-sentence */
 };
 
 static bool qemu(const struct ctx *c)
@@ -162,11 +139,9 @@ static char *fmt(const char *f, ...)
 }
 
 /* Add a finding; takes ownership of the strings and the device list. */
-static struct vh_finding *add(struct ctx *c, const char *rule,
-			      enum vh_severity sev,
-			      const struct vh_pci_addr *addr, char **devices,
-			      char *message, char *why, char *fix_where,
-			      char *fix)
+static struct vh_finding *add(struct ctx *c, const char *rule, enum vh_severity sev,
+			      const struct vh_pci_addr *addr, char **devices, char *message,
+			      char *why, char *fix_where, char *fix)
 {
 	struct vh_report *r = c->rep;
 	struct vh_finding *nv, *f;
@@ -237,17 +212,14 @@ static void make_label(struct vh_resolved *rd)
 	}
 	vh_pci_names(d->vendor, d->device, vn, sizeof(vn), mn, sizeof(mn));
 	if (vn[0] && mn[0])
-		snprintf(rd->label, sizeof(rd->label),
-			 "%s %s at %s [%04x:%04x]", vn, mn, d->name, d->vendor,
-			 d->device);
+		snprintf(rd->label, sizeof(rd->label), "%s %s at %s [%04x:%04x]", vn, mn, d->name,
+			 d->vendor, d->device);
 	else if (rd->profile)
 		snprintf(rd->label, sizeof(rd->label), "%s at %s [%04x:%04x]",
-			 rd->profile->description, d->name, d->vendor,
-			 d->device);
+			 rd->profile->description, d->name, d->vendor, d->device);
 	else
-		snprintf(rd->label, sizeof(rd->label),
-			 "the device at %s [%04x:%04x]", d->name, d->vendor,
-			 d->device);
+		snprintf(rd->label, sizeof(rd->label), "the device at %s [%04x:%04x]", d->name,
+			 d->vendor, d->device);
 }
 
 static const char *label(const struct vh_resolved *rd)
@@ -272,15 +244,13 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 		/* Many MSI vectors: what Xen's PV PCI front end cannot give. */
 		if (p->needs.min_msi > 1)
 			rd->needs.xen_hvm = true;
-		w += (size_t)snprintf(rd->needs_why, sizeof(rd->needs_why),
-				      "profile '%s' (%s)%s%s", p->id, p->file,
-				      p->why ? ": " : "", p->why ? p->why : "");
+		w += (size_t)snprintf(rd->needs_why, sizeof(rd->needs_why), "profile '%s' (%s)%s%s",
+				      p->id, p->file, p->why ? ": " : "", p->why ? p->why : "");
 	}
 	/* Beyond any profile: multi-vector MSI without MSI-X.  An x86 guest
 	 * programs more than one MSI vector only through interrupt remapping,
 	 * so the device needs what the AIC100 needs. */
-	if (d->caps.msi_vectors > 1 && !d->caps.msix_vectors &&
-	    !(p && p->needs.intremap)) {
+	if (d->caps.msi_vectors > 1 && !d->caps.msix_vectors && !(p && p->needs.intremap)) {
 		struct vh_needs *n = &rd->needs;
 		n->q35 = n->viommu = n->intremap = n->caching_mode = true;
 		n->ioapic_split = true;
@@ -289,11 +259,7 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 		if (w < sizeof(rd->needs_why))
 			snprintf(
 			    rd->needs_why + w, sizeof(rd->needs_why) - w,
-			    "%sits config space offers MSI with %u vectors "
-			    "and no MSI-X: an x86 guest can use more than "
-			    "one MSI vector only with interrupt remapping "
-			    "from an emulated IOMMU, or the guest driver "
-			    "gets a single vector",
+			    "%sits config space offers MSI with %u vectors and no MSI-X: an x86 guest can use more than one MSI vector only with interrupt remapping from an emulated IOMMU, or the guest driver gets a single vector",
 			    w ? "; and " : "", d->caps.msi_vectors);
 	}
 }
@@ -301,8 +267,8 @@ static void derive_needs(struct ctx *c, struct vh_resolved *rd)
 /* The devices whose profiles the check will look up, for
  * opts->load_profiles: 1 and their distinct ids, or 0 when one is unknown
  * (a device whose IDs could not be read). */
-static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
-		  struct vh_pci_id *v, size_t *ret_n)
+static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm, struct vh_pci_id *v,
+		  size_t *ret_n)
 {
 	size_t n = 0;
 
@@ -314,9 +280,7 @@ static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
 			continue;
 		if (d->err)
 			return 0;
-		for (j = 0; j < n && (v[j].vendor != d->vendor ||
-				      v[j].device != d->device);
-		     j++)
+		for (j = 0; j < n && (v[j].vendor != d->vendor || v[j].device != d->device); j++)
 			;
 		if (j == n)
 			v[n++] = (struct vh_pci_id){d->vendor, d->device};
@@ -329,8 +293,7 @@ static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm,
  * 1 and its PCI addresses, 0 when it is another kind, -errno (with @e) when
  * its state cannot be read.  libvirt keeps an active network's definition,
  * the VFs of a <pf dev='...'/> listed, in /run/libvirt/network. */
-static int network_pool(struct ctx *c, const char *name,
-			struct vh_pci_addr **ret, size_t *ret_n,
+static int network_pool(struct ctx *c, const char *name, struct vh_pci_addr **ret, size_t *ret_n,
 			struct vh_err *e)
 {
 	_cleanup_free_ char *buf = NULL, *mode = NULL;
@@ -341,10 +304,9 @@ static int network_pool(struct ctx *c, const char *name,
 	int r;
 
 	if (!name[0] || name[0] == '.' || strchr(name, '/'))
-		return vh_err_set(e, -EINVAL, "'%.64s' is not a network name",
-				  name);
-	r = vh_sys_read_trusted(c->sys, 1u << 20, &buf, &len, e,
-				"/run/libvirt/network/%s.xml", name);
+		return vh_err_set(e, -EINVAL, "'%.64s' is not a network name", name);
+	r = vh_sys_read_trusted(c->sys, 1u << 20, &buf, &len, e, "/run/libvirt/network/%s.xml",
+				name);
 	if (r < 0)
 		return r;
 	r = vh_xml_parse(buf, len, name, VH_XML_LEAN, &doc, e);
@@ -356,8 +318,7 @@ static int network_pool(struct ctx *c, const char *name,
 	mode = vh_xml_prop(fwd, "mode");
 	if (!streq(mode, "hostdev"))
 		return 0;
-	for (xmlNode *a = vh_xml_child(fwd, "address"); a;
-	     a = vh_xml_next(a, "address")) {
+	for (xmlNode *a = vh_xml_child(fwd, "address"); a; a = vh_xml_next(a, "address")) {
 		struct vh_hostdev h = {0};
 		_cleanup_free_ char *dm = vh_xml_prop(a, "domain");
 		_cleanup_free_ char *bus = vh_xml_prop(a, "bus");
@@ -375,12 +336,10 @@ static int network_pool(struct ctx *c, const char *name,
 	}
 	/* Not started yet, or an older libvirt: the PF's VFs from sysfs. */
 	if (!n) {
-		_cleanup_free_ char *pf =
-		    vh_xml_prop(vh_xml_child(fwd, "pf"), "dev");
+		_cleanup_free_ char *pf = vh_xml_prop(vh_xml_child(fwd, "pf"), "dev");
 		char **names = NULL;
 		int k = pf && !strchr(pf, '/') && pf[0] != '.'
-			    ? vh_sys_list(c->sys, &names,
-					  "/sys/class/net/%s/device", pf)
+			    ? vh_sys_list(c->sys, &names, "/sys/class/net/%s/device", pf)
 			    : 0;
 		for (int i = 0; i < k; i++) {
 			char link[32];
@@ -388,8 +347,7 @@ static int network_pool(struct ctx *c, const char *name,
 			void *nv;
 			if (strncmp(names[i], "virtfn", 6) ||
 			    vh_sys_link_name(c->sys, link, sizeof(link),
-					     "/sys/class/net/%s/device/%s", pf,
-					     names[i]) < 0 ||
+					     "/sys/class/net/%s/device/%s", pf, names[i]) < 0 ||
 			    vh_pci_addr_parse(link, &a) < 0)
 				continue;
 			nv = realloc(v, (n + 1) * sizeof(*v));
@@ -420,14 +378,12 @@ bool vh_hostdev_networks(const struct vh_sys *sys)
 		if (l < 5 || !streq(names[i] + l - 4, ".xml"))
 			continue;
 		/* Unreadable or untrusted: the check says so. */
-		if (vh_sys_read_trusted(sys, 1u << 20, &buf, &len, &e,
-					"/run/libvirt/network/%s",
+		if (vh_sys_read_trusted(sys, 1u << 20, &buf, &len, &e, "/run/libvirt/network/%s",
 					names[i]) < 0) {
 			any = true;
 			break;
 		}
-		any = memmem(buf, len, "'hostdev'", 9) ||
-		      memmem(buf, len, "\"hostdev\"", 9);
+		any = memmem(buf, len, "'hostdev'", 9) || memmem(buf, len, "\"hostdev\"", 9);
 	}
 	vh_strv_free(names);
 	return any;
@@ -461,16 +417,10 @@ static int resolve_pools(struct ctx *c)
 				   */
 		if (r < 0 || !n) {
 			add(c, "network-hostdev", VH_WARNING, NULL, NULL,
-			    fmt("The <interface type='network'> at line %d "
-				"takes a host device from network '%s', but "
-				"%s: the device libvirt gives the VM is not "
-				"checked.",
-				ni->line, ni->network,
-				r < 0 ? e.msg : "its pool lists none"),
+			    fmt("The <interface type='network'> at line %d takes a host device from network '%s', but %s: the device libvirt gives the VM is not checked.",
+				ni->line, ni->network, r < 0 ? e.msg : "its pool lists none"),
 			    NULL, strdup("the host"),
-			    fmt("virsh net-dumpxml %s (its <forward "
-				"mode='hostdev'> must list the VFs, or name a "
-				"<pf dev='...'/> that has them)",
+			    fmt("virsh net-dumpxml %s (its <forward mode='hostdev'> must list the VFs, or name a <pf dev='...'/> that has them)",
 				ni->network));
 			continue;
 		}
@@ -481,25 +431,17 @@ static int resolve_pools(struct ctx *c)
 		}
 		if (k == n)
 			continue; /* none present: libvirt says at start */
-		*h = (struct vh_hostdev){.addr = v[k],
-					 .addr_ok = true,
-					 .is_interface = true,
-					 .line = ni->line};
-		snprintf(h->origin, sizeof(h->origin),
-			 "the <interface type='network'> at line %d", ni->line);
+		*h = (struct vh_hostdev){
+		    .addr = v[k], .addr_ok = true, .is_interface = true, .line = ni->line};
+		snprintf(h->origin, sizeof(h->origin), "the <interface type='network'> at line %d",
+			 ni->line);
 		rd->hd = h;
 		c->n_pool++;
 		{
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&v[k], a);
-			add(c, "network-hostdev", VH_INFO, &v[k],
-			    one_device(&v[k]),
-			    fmt("The <interface type='network'> at line %d "
-				"takes one of the %zu device%s of network "
-				"'%s' (<forward mode='hostdev'>), which "
-				"libvirt "
-				"picks after this check: the VM is checked "
-				"against %s.",
+			add(c, "network-hostdev", VH_INFO, &v[k], one_device(&v[k]),
+			    fmt("The <interface type='network'> at line %d takes one of the %zu device%s of network '%s' (<forward mode='hostdev'>), which libvirt picks after this check: the VM is checked against %s.",
 				ni->line, n, n == 1 ? "" : "s", ni->network, a),
 			    NULL, NULL, NULL);
 		}
@@ -531,8 +473,7 @@ static int resolve(struct ctx *c)
 			continue;
 		for (size_t j = 0; j < i; j++)
 			if (rep->devs[j].hd->addr_ok &&
-			    vh_pci_addr_eq(&rep->devs[j].hd->addr,
-					   &rd->hd->addr))
+			    vh_pci_addr_eq(&rep->devs[j].hd->addr, &rd->hd->addr))
 				rd->duplicate = true;
 		if (rd->duplicate)
 			continue;
@@ -540,8 +481,7 @@ static int resolve(struct ctx *c)
 		if (!rd->dev.present && rd->dev.err == 0) {
 			struct vh_pci_dev pf;
 			struct vh_pci_dev *vf = &vfm[i];
-			r = vh_sriov_find_pf(c->sys, &rd->hd->addr, &pf,
-					     &rd->vf_n);
+			r = vh_sriov_find_pf(c->sys, &rd->hd->addr, &pf, &rd->vf_n);
 			if (r == -ENOMEM)
 				return r;
 			if (r > 0) {
@@ -559,15 +499,13 @@ static int resolve(struct ctx *c)
 		}
 	}
 	if (c->opts->load_profiles) {
-		_cleanup_free_ struct vh_pci_id *v =
-		    calloc(nd + c->n_pool, sizeof(*v));
+		_cleanup_free_ struct vh_pci_id *v = calloc(nd + c->n_pool, sizeof(*v));
 		size_t n = 0;
 		if (!v)
 			return -ENOMEM;
 		r = ids_of(rep, vfm, v, &n);
 		for (size_t i = 0; r > 0 && i < c->n_pool; i++)
-			v[n++] = (struct vh_pci_id){c->pool[i].dev.vendor,
-						    c->pool[i].dev.device};
+			v[n++] = (struct vh_pci_id){c->pool[i].dev.vendor, c->pool[i].dev.device};
 		r = r > 0 ? c->opts->load_profiles(c->opts->load_ud, v, n)
 			  : c->opts->load_profiles(c->opts->load_ud, NULL, 0);
 		if (r < 0)
@@ -587,8 +525,8 @@ static int resolve(struct ctx *c)
 			rd->profile = vh_profiles_match(c->ps, &rd->dev);
 			derive_needs(c, rd);
 			if (rd->dev.iommu_group >= 0) {
-				int n = vh_iommu_group_members(
-				    c->sys, rd->dev.iommu_group, &rd->group);
+				int n =
+				    vh_iommu_group_members(c->sys, rd->dev.iommu_group, &rd->group);
 				if (n == -ENOMEM)
 					return n;
 				rd->n_group = n > 0 ? n : 0;
@@ -610,8 +548,7 @@ static bool usable(const struct vh_resolved *rd)
 static bool needs_known(const struct vh_resolved *rd)
 {
 	return !rd->hd->unassigned &&
-	       (usable(rd) ||
-		(rd->hd->addr_ok && !rd->duplicate && rd->vf_create));
+	       (usable(rd) || (rd->hd->addr_ok && !rd->duplicate && rd->vf_create));
 }
 
 /* --- Rules about the hostdevs themselves. --- */
@@ -624,29 +561,20 @@ static void rule_addresses(struct ctx *c)
 		if (!h->addr_ok) {
 			add(c, "bad-address", VH_ERROR, NULL, NULL,
 			    fmt("%c%s has an unusable PCI address (%s): %s.",
-				h->origin[0] == 't' ? 'T' : h->origin[0],
-				h->origin + 1, h->addr_text, h->addr_error),
-			    NULL,
-			    qemu(c) ? fmt("%s", h->origin)
-				    : fmt("<source> of %s", h->origin),
-			    strdup(qemu(c) ? "host=0000:01:00.0  (the address "
-					     "'lspci -D' shows, as "
-					     "DDDD:BB:SS.F)"
-					   : "<address domain='0x0000' "
-					     "bus='0x01' slot='0x00' "
-					     "function='0x0'/>  (the address "
-					     "'lspci -D' shows, as "
-					     "DDDD:BB:SS.F)"));
+				h->origin[0] == 't' ? 'T' : h->origin[0], h->origin + 1,
+				h->addr_text, h->addr_error),
+			    NULL, qemu(c) ? fmt("%s", h->origin) : fmt("<source> of %s", h->origin),
+			    strdup(
+				qemu(c)
+				    ? "host=0000:01:00.0  (the address 'lspci -D' shows, as DDDD:BB:SS.F)"
+				    : "<address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>  (the address 'lspci -D' shows, as DDDD:BB:SS.F)"));
 		} else if (rd->duplicate) {
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&h->addr, a);
-			add(c, "device-duplicate", VH_ERROR, &h->addr,
-			    one_device(&h->addr),
-			    fmt("%s is listed more than once (again in %s): a "
-				"device can be given to a VM only once.",
+			add(c, "device-duplicate", VH_ERROR, &h->addr, one_device(&h->addr),
+			    fmt("%s is listed more than once (again in %s): a device can be given to a VM only once.",
 				a, h->origin),
-			    NULL,
-			    strdup(qemu(c) ? "the command line" : "<devices>"),
+			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
 			    fmt("remove the second one, %s", h->origin));
 		}
 	}
@@ -663,107 +591,68 @@ static void rule_presence(struct ctx *c)
 			char pf[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&rd->vf_pf, pf);
 			if (rd->pf_numvfs <= 0)
-				add(c, "sriov-vf-create", VH_INFO, &d->addr,
-				    one_device(&d->addr),
-				    fmt("%s does not exist yet: it is virtual "
-					"function %u of %s. The hook creates "
-					"it on prepare (sriov_numvfs 0 -> "
-					"at least %u, sriov_drivers_autoprobe "
-					"0) and removes it on release once no "
-					"domain uses it.",
+				add(c, "sriov-vf-create", VH_INFO, &d->addr, one_device(&d->addr),
+				    fmt("%s does not exist yet: it is virtual function %u of %s. The hook creates it on prepare (sriov_numvfs 0 -> at least %u, sriov_drivers_autoprobe 0) and removes it on release once no domain uses it.",
 					d->name, rd->vf_n, pf, rd->vf_n),
 				    NULL, NULL, NULL);
 			else
 				add(c, "sriov-numvfs-busy", VH_ERROR, &d->addr,
 				    one_device(&d->addr),
-				    fmt("%s would be virtual function %u of "
-					"%s, which has %d VFs now: the hook "
-					"changes sriov_numvfs only from 0, "
-					"never a count other domains may "
-					"depend on.",
+				    fmt("%s would be virtual function %u of %s, which has %d VFs now: the hook changes sriov_numvfs only from 0, never a count other domains may depend on.",
 					d->name, rd->vf_n, pf, rd->pf_numvfs),
 				    NULL,
 				    qemu(c) ? fmt("host= of %s", rd->hd->origin)
-					    : fmt("<source><address/> of %s",
-						  rd->hd->origin),
-				    fmt("use one of the VFs that exist (see "
-					"'vfio-hooks list'), or, when no VM "
-					"uses a VF of %s: echo 0 > "
-					"/sys/bus/pci/devices/%s/sriov_numvfs; "
-					"echo %u > "
-					"/sys/bus/pci/devices/%s/sriov_numvfs",
+					    : fmt("<source><address/> of %s", rd->hd->origin),
+				    fmt("use one of the VFs that exist (see 'vfio-hooks list'), or, when no VM uses a VF of %s: echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs; echo %u > /sys/bus/pci/devices/%s/sriov_numvfs",
 					pf, pf, rd->vf_n, pf));
 			continue;
 		}
 		if (!d->present) {
-			add(c, "device-missing", VH_ERROR, &d->addr,
-			    one_device(&d->addr),
+			add(c, "device-missing", VH_ERROR, &d->addr, one_device(&d->addr),
 			    d->err && d->err != -ENOENT
-				? fmt("%s cannot be looked up on this host: "
-				      "%s: %s.",
-				      d->name, d->err_file, strerror(-d->err))
-				: fmt("%s does not exist on this host (no "
-				      "/sys/bus/pci/devices/%s).",
+				? fmt("%s cannot be looked up on this host: %s: %s.", d->name,
+				      d->err_file, strerror(-d->err))
+				: fmt("%s does not exist on this host (no /sys/bus/pci/devices/%s).",
 				      d->name, d->name),
 			    NULL,
 			    qemu(c) ? fmt("host= of %s", rd->hd->origin)
-				    : fmt("<source><address/> of %s",
-					  rd->hd->origin),
-			    strdup("the address of the device as 'lspci -D' "
-				   "shows it; if the card was moved or the "
-				   "firmware renumbered the buses, update "
-				   "the address"));
+				    : fmt("<source><address/> of %s", rd->hd->origin),
+			    strdup(
+				"the address of the device as 'lspci -D' shows it; if the card was moved or the firmware renumbered the buses, update the address"));
 			continue;
 		}
 		if (d->err)
-			add(c, "device-unreadable", VH_WARNING, &d->addr,
-			    one_device(&d->addr),
-			    fmt("%s: cannot read %s: %s; checks that need it "
-				"were skipped.",
+			add(c, "device-unreadable", VH_WARNING, &d->addr, one_device(&d->addr),
+			    fmt("%s: cannot read %s: %s; checks that need it were skipped.",
 				label(rd), d->err_file, strerror(-d->err)),
 			    NULL, NULL,
-			    strdup("run as root, or check the kernel log for "
-				   "errors about this device"));
+			    strdup(
+				"run as root, or check the kernel log for errors about this device"));
 		if (vh_pci_dev_is_chipset_bridge(d))
 			/* Header type 0: VFIO would take it. */
-			add(c, "device-bridge", VH_ERROR, &d->addr,
-			    one_device(&d->addr),
-			    fmt("%s is the chipset's %s bridge (class %06x): "
-				"the host cannot give it away, so it cannot "
-				"be passed through.",
-				label(rd),
-				(d->class >> 8) == 0x0600 ? "host" : "ISA/LPC",
+			add(c, "device-bridge", VH_ERROR, &d->addr, one_device(&d->addr),
+			    fmt("%s is the chipset's %s bridge (class %06x): the host cannot give it away, so it cannot be passed through.",
+				label(rd), (d->class >> 8) == 0x0600 ? "host" : "ISA/LPC",
 				d->class),
-			    NULL,
-			    strdup(qemu(c) ? "the command line" : "<devices>"),
-			    strdup("check the address against 'lspci -D' and "
-				   "pass through the device meant, not the "
-				   "chipset's bridge"));
+			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
+			    strdup(
+				"check the address against 'lspci -D' and pass through the device meant, not the chipset's bridge"));
 		else if (vh_pci_dev_is_bridge(d))
-			add(c, "device-bridge", VH_ERROR, &d->addr,
-			    one_device(&d->addr),
-			    fmt("%s is a PCI bridge (class %06x, header type "
-				"%u): bridges cannot be passed through.",
+			add(c, "device-bridge", VH_ERROR, &d->addr, one_device(&d->addr),
+			    fmt("%s is a PCI bridge (class %06x, header type %u): bridges cannot be passed through.",
 				label(rd), d->class, d->caps.header_type),
-			    NULL,
-			    strdup(qemu(c) ? "the command line" : "<devices>"),
-			    strdup("pass through the endpoint devices behind "
-				   "the bridge instead of the bridge"));
+			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
+			    strdup(
+				"pass through the endpoint devices behind the bridge instead of the bridge"));
 		else if (d->iommu_group < 0 && c->hv != VH_HV_XEN)
 			/* In a Xen dom0 the hypervisor owns the IOMMU: Linux
 			 * shows no groups. */
-			add(c, "host-iommu-off", VH_ERROR, &d->addr,
-			    one_device(&d->addr),
-			    fmt("%s has no IOMMU group (no "
-				"/sys/bus/pci/devices/"
-				"%s/iommu_group): the host IOMMU is off, so "
-				"the device cannot be passed through.",
+			add(c, "host-iommu-off", VH_ERROR, &d->addr, one_device(&d->addr),
+			    fmt("%s has no IOMMU group (no /sys/bus/pci/devices/%s/iommu_group): the host IOMMU is off, so the device cannot be passed through.",
 				label(rd), d->name),
 			    NULL, strdup("the host"),
-			    strdup("enable VT-d (Intel) or AMD-Vi/IOMMU in the "
-				   "firmware setup, add intel_iommu=on (or "
-				   "amd_iommu=on) iommu=pt to the kernel "
-				   "command line, and reboot"));
+			    strdup(
+				"enable VT-d (Intel) or AMD-Vi/IOMMU in the firmware setup, add intel_iommu=on (or amd_iommu=on) iommu=pt to the kernel command line, and reboot"));
 	}
 }
 
@@ -772,8 +661,8 @@ static void rule_presence(struct ctx *c)
 /* A device-in-use finding for @d when the host uses it; @rd is the hostdev
  * (NULL: @d is a group member the hook would bind with @of).  Returns
  * whether it is an error (the device must not be taken). */
-static bool in_use(struct ctx *c, const struct vh_resolved *rd,
-		   const struct vh_pci_dev *d, const struct vh_resolved *of)
+static bool in_use(struct ctx *c, const struct vh_resolved *rd, const struct vh_pci_dev *d,
+		   const struct vh_resolved *of)
 {
 	struct vh_uses u;
 	bool err;
@@ -791,20 +680,15 @@ static bool in_use(struct ctx *c, const struct vh_resolved *rd,
 		if (!reasons)
 			c->err = -ENOMEM;
 		else
-			add(c, "device-in-use", err ? VH_ERROR : VH_WARNING,
-			    &d->addr, one_device(&d->addr),
+			add(c, "device-in-use", err ? VH_ERROR : VH_WARNING, &d->addr,
+			    one_device(&d->addr),
 			    rd ? fmt("%s is %s by the host: %s%s", label(rd),
 				     err ? "in use" : "used", reasons,
-				     err ? " Giving it to the VM takes it from "
-					   "the host."
-					 : "")
-			       : fmt("%s, in IOMMU group %d with %s, is in use "
-				     "by the host, so the hook cannot bind it "
-				     "to vfio-pci with it: %s",
-				     d->name, d->iommu_group, label(of),
-				     reasons),
-			    err ? strdup("mode warn does not start a VM over "
-					 "this: only mode off does")
+				     err ? " Giving it to the VM takes it from the host." : "")
+			       : fmt("%s, in IOMMU group %d with %s, is in use by the host, so the hook cannot bind it to vfio-pci with it: %s",
+				     d->name, d->iommu_group, label(of), reasons),
+			    err ? strdup(
+				      "mode warn does not start a VM over this: only mode off does")
 				: NULL,
 			    strdup("the host"), vh_uses_fixes(&u, "\n"));
 	}
@@ -839,8 +723,7 @@ static const char *labels(struct needers *nd)
 {
 	if (!nd->labels.len)
 		for (size_t i = 0; i < nd->n; i++)
-			vh_buf_printf(&nd->labels, "%s%s", i ? ", " : "",
-				      label(nd->rds[i]));
+			vh_buf_printf(&nd->labels, "%s%s", i ? ", " : "", label(nd->rds[i]));
 	return vh_buf_str(&nd->labels);
 }
 
@@ -864,8 +747,7 @@ static void needers_add(struct needers *nd, const struct vh_resolved *rd)
 	if (nd->n == 0)
 		nd->first = rd->dev.addr;
 	nd->addrs[++nd->n] = NULL;
-	vh_buf_printf(&nd->whys, "%s%s: %s", nd->whys.len ? "\n" : "",
-		      rd->dev.name, rd->needs_why);
+	vh_buf_printf(&nd->whys, "%s%s: %s", nd->whys.len ? "\n" : "", rd->dev.name, rd->needs_why);
 }
 
 static void needers_done(struct needers *nd)
@@ -902,12 +784,10 @@ static size_t n_guest(const struct ctx *c)
 
 static const struct vh_resolved *guest_dev(const struct ctx *c, size_t k)
 {
-	return k < c->rep->n_devs ? &c->rep->devs[k]
-				  : &c->pool[k - c->rep->n_devs];
+	return k < c->rep->n_devs ? &c->rep->devs[k] : &c->pool[k - c->rep->n_devs];
 }
 
-static void collect(struct ctx *c, bool (*want)(const struct vh_needs *),
-		    struct needers *nd)
+static void collect(struct ctx *c, bool (*want)(const struct vh_needs *), struct needers *nd)
 {
 	*nd = (struct needers){0};
 	for (size_t i = 0; i < n_guest(c); i++) {
@@ -971,21 +851,16 @@ static char *intremap_off_why(struct ctx *c)
 	if (d->intremap == VH_OFF)
 		return strdup("has interrupt remapping off");
 	if (x->intremap == VH_OFF && v >= VH_QEMU_VERSION(4, 1, 0))
-		return fmt("leaves interrupt remapping to QEMU %u.%u.%u, which "
-			   "turns it off while KVM emulates the whole irqchip "
-			   "in the kernel (no split I/O APIC)",
-			   v / 1000000, v / 1000 % 1000, v % 1000);
+		return fmt(
+		    "leaves interrupt remapping to QEMU %u.%u.%u, which turns it off while KVM emulates the whole irqchip in the kernel (no split I/O APIC)",
+		    v / 1000000, v / 1000 % 1000, v % 1000);
 	if (x->intremap == VH_OFF)
-		return fmt("leaves interrupt remapping to QEMU %u.%u.%u, which "
-			   "keeps it off (only QEMU 4.1 and later turn it on "
-			   "by themselves)",
-			   v / 1000000, v / 1000 % 1000, v % 1000);
-	return fmt("leaves interrupt remapping to a QEMU of unknown version "
-		   "(libvirt keeps no probe of %s in /var/cache/libvirt/qemu/"
-		   "capabilities; QEMU turns it on by itself only from 4.1, "
-		   "and only without KVM's in-kernel irqchip), so it cannot "
-		   "be counted on",
-		   d->emulator ? d->emulator : "its QEMU binary");
+		return fmt(
+		    "leaves interrupt remapping to QEMU %u.%u.%u, which keeps it off (only QEMU 4.1 and later turn it on by themselves)",
+		    v / 1000000, v / 1000 % 1000, v % 1000);
+	return fmt(
+	    "leaves interrupt remapping to a QEMU of unknown version (libvirt keeps no probe of %s in /var/cache/libvirt/qemu/capabilities; QEMU turns it on by itself only from 4.1, and only without KVM's in-kernel irqchip), so it cannot be counted on",
+	    d->emulator ? d->emulator : "its QEMU binary");
 }
 
 /* The <iommu> element the domain should have: what it has, plus what the
@@ -996,8 +871,7 @@ static char *iommu_xml(const struct ctx *c)
 	bool ir = d->intremap == VH_ON;
 
 	for (size_t i = 0; i < n_guest(c); i++)
-		if (needs_known(guest_dev(c, i)) &&
-		    guest_dev(c, i)->needs.intremap)
+		if (needs_known(guest_dev(c, i)) && guest_dev(c, i)->needs.intremap)
 			ir = true;
 	struct vh_buf b = {0};
 
@@ -1029,9 +903,9 @@ static char *iommu_xml(const struct ctx *c)
 	 * says so), but libvirt 9 refuses intremap='on' without it. */
 	if (ir && d->intremap != VH_ON && !streq(d->virt_type, "kvm") &&
 	    !streq(d->ioapic_driver, "qemu"))
-		vh_buf_puts(&b, "\n(with intremap='on', libvirt 9 (Debian 12) "
-				"also wants <ioapic driver='qemu'/> in "
-				"<features>; newer libvirt adds it itself)");
+		vh_buf_puts(
+		    &b,
+		    "\n(with intremap='on', libvirt 9 (Debian 12) also wants <ioapic driver='qemu'/> in <features>; newer libvirt adds it itself)");
 	return vh_buf_steal(&b);
 }
 
@@ -1039,21 +913,18 @@ static char *iommu_xml(const struct ctx *c)
 static char *iommu_where(const struct ctx *c, bool replacing)
 {
 	if (qemu(c))
-		return strdup(replacing ? "the command line, replacing the "
-					  "-device intel-iommu (before the "
-					  "first -device vfio-pci)"
-					: "the command line, before the first "
-					  "-device vfio-pci");
-	return strdup(replacing ? "<devices>, replacing the <iommu> element"
-				: "<devices>");
+		return strdup(
+		    replacing
+			? "the command line, replacing the -device intel-iommu (before the first -device vfio-pci)"
+			: "the command line, before the first -device vfio-pci");
+	return strdup(replacing ? "<devices>, replacing the <iommu> element" : "<devices>");
 }
 
 static bool needs_apply(const struct ctx *c)
 {
 	/* q35, the Intel vIOMMU and the split I/O APIC are x86 QEMU/KVM
 	 * notions; other guests are judged by other rules. */
-	return c->hv == VH_HV_QEMU && vh_domain_is_x86(c->dom) &&
-	       vh_domain_is_qemu_hvm(c->dom);
+	return c->hv == VH_HV_QEMU && vh_domain_is_x86(c->dom) && vh_domain_is_qemu_hvm(c->dom);
 }
 
 static void rule_machine(struct ctx *c)
@@ -1066,24 +937,17 @@ static void rule_machine(struct ctx *c)
 	collect(c, need_q35, &nd);
 	if (nd.n)
 		add(c, "machine-q35", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s uses machine '%s'%s, but %s need%s a "
-			"q35 machine: only q35 has the PCI Express topology "
-			"and the emulated Intel IOMMU with interrupt "
-			"remapping.",
+		    fmt("%s uses machine '%s'%s, but %s need%s a q35 machine: only q35 has the PCI Express topology and the emulated Intel IOMMU with interrupt remapping.",
 			c->subj, d->machine ? d->machine : "(default: pc)",
-			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)",
-			labels(&nd), nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys),
-		    strdup(qemu(c) ? "the -machine option" : "<os>"),
-		    qemu(c) ? fmt("-machine q35%s%s\n(an existing guest may "
-				  "need its drivers for the new chipset)",
-				  d->irqchip[0] ? ",kernel-irqchip=" : "",
-				  d->irqchip)
-			    : fmt("<type arch='%s' machine='q35'>hvm</type>\n"
-				  "(an existing guest may need its drivers for "
-				  "the new chipset; a new VM: virt-install "
-				  "--machine q35)",
-				  d->arch ? d->arch : "x86_64"));
+			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)", labels(&nd),
+			nd.n > 1 ? "" : "s"),
+		    vh_buf_steal(&nd.whys), strdup(qemu(c) ? "the -machine option" : "<os>"),
+		    qemu(c)
+			? fmt("-machine q35%s%s\n(an existing guest may need its drivers for the new chipset)",
+			      d->irqchip[0] ? ",kernel-irqchip=" : "", d->irqchip)
+			: fmt("<type arch='%s' machine='q35'>hvm</type>\n"
+			      "(an existing guest may need its drivers for the new chipset; a new VM: virt-install --machine q35)",
+			      d->arch ? d->arch : "x86_64"));
 	needers_done(&nd);
 }
 
@@ -1095,20 +959,16 @@ static void rule_viommu_misplaced(struct ctx *c)
 		return;
 	if (!needs_apply(c)) {
 		add(c, "viommu-misplaced", VH_WARNING, NULL, NULL,
-		    fmt("%s has <iommu> under <features>; libvirt "
-			"only knows it under <devices>, so the guest gets no "
-			"emulated IOMMU.",
+		    fmt("%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU.",
 			c->subj),
 		    NULL, strdup("<devices> (and remove it from <features>)"),
 		    strdup("the same <iommu> element, moved"));
 		return;
 	}
 	collect(c, need_viommu, &nd);
-	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING,
-	    nd.n ? &nd.first : NULL, TAKE_PTR(nd.addrs),
-	    fmt("%s has <iommu> under <features>; libvirt only "
-		"knows it under <devices>, so the guest gets no emulated "
-		"IOMMU%s%s%s.",
+	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING, nd.n ? &nd.first : NULL,
+	    TAKE_PTR(nd.addrs),
+	    fmt("%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU%s%s%s.",
 		c->subj, nd.n ? ", which " : "", nd.n ? labels(&nd) : "",
 		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
@@ -1126,18 +986,14 @@ static void rule_viommu(struct ctx *c)
 		return;
 	collect(c, need_viommu, &nd);
 	if (nd.n && !intel_iommu(d)) {
-		add(c, "viommu-missing", VH_ERROR, &nd.first,
-		    TAKE_PTR(nd.addrs),
+		add(c, "viommu-missing", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
 		    d->has_iommu
-			? fmt("%s has an emulated %s IOMMU, but "
-			      "%s need%s an emulated Intel IOMMU.",
-			      c->subj, d->iommu_model ? d->iommu_model : "",
-			      labels(&nd), nd.n > 1 ? "" : "s")
-			: fmt("%s has no emulated IOMMU, but "
-			      "%s need%s an emulated Intel IOMMU.",
+			? fmt("%s has an emulated %s IOMMU, but %s need%s an emulated Intel IOMMU.",
+			      c->subj, d->iommu_model ? d->iommu_model : "", labels(&nd),
+			      nd.n > 1 ? "" : "s")
+			: fmt("%s has no emulated IOMMU, but %s need%s an emulated Intel IOMMU.",
 			      c->subj, labels(&nd), nd.n > 1 ? "" : "s"),
-		    vh_buf_steal(&nd.whys), iommu_where(c, c->dom->has_iommu),
-		    iommu_xml(c));
+		    vh_buf_steal(&nd.whys), iommu_where(c, c->dom->has_iommu), iommu_xml(c));
 	}
 	needers_done(&nd);
 	if (!intel_iommu(d))
@@ -1146,11 +1002,9 @@ static void rule_viommu(struct ctx *c)
 	collect(c, need_intremap, &nd);
 	if (nd.n && eff(c, left_out(d->intremap))->intremap != VH_ON) {
 		_cleanup_free_ char *off = intremap_off_why(c);
-		add(c, "viommu-intremap", VH_ERROR, &nd.first,
-		    TAKE_PTR(nd.addrs),
-		    fmt("The emulated IOMMU of %s %s, but %s need%s it.",
-			c->obj, off ? off : "has no interrupt remapping",
-			labels(&nd), nd.n > 1 ? "" : "s"),
+		add(c, "viommu-intremap", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
+		    fmt("The emulated IOMMU of %s %s, but %s need%s it.", c->obj,
+			off ? off : "has no interrupt remapping", labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, true), iommu_xml(c));
 	}
 	needers_done(&nd);
@@ -1162,25 +1016,17 @@ static void rule_viommu(struct ctx *c)
 		const struct vh_resolved *first = first_known(c);
 		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
 		    one_device(&first->dev.addr),
-		    fmt("The emulated Intel IOMMU of %s has "
-			"caching_mode %s, but it passes through %s: "
-			"QEMU refuses to start a VFIO device behind an Intel "
-			"IOMMU without caching mode.",
-			c->obj, d->caching_mode == VH_OFF ? "off" : "not set",
-			label(first)),
-		    nd.n ? vh_buf_steal(&nd.whys) : NULL, iommu_where(c, true),
-		    iommu_xml(c));
+		    fmt("The emulated Intel IOMMU of %s has caching_mode %s, but it passes through %s: QEMU refuses to start a VFIO device behind an Intel IOMMU without caching mode.",
+			c->obj, d->caching_mode == VH_OFF ? "off" : "not set", label(first)),
+		    nd.n ? vh_buf_steal(&nd.whys) : NULL, iommu_where(c, true), iommu_xml(c));
 		needers_done(&nd);
 	}
 
-	x = d->vcpus > 255 && any_usable(c)
-		? eff(c, left_out(d->intremap) || left_out(d->eim))
-		: NULL;
+	x = d->vcpus > 255 && any_usable(c) ? eff(c, left_out(d->intremap) || left_out(d->eim))
+					    : NULL;
 	if (x && x->intremap == VH_ON && x->eim != VH_ON)
 		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
-		    fmt("%s has %u vCPUs and interrupt remapping "
-			"but not extended interrupt mode: vCPUs above 255 "
-			"cannot receive interrupts.",
+		    fmt("%s has %u vCPUs and interrupt remapping but not extended interrupt mode: vCPUs above 255 cannot receive interrupts.",
 			c->subj, d->vcpus),
 		    NULL, iommu_where(c, true), iommu_xml(c));
 }
@@ -1194,8 +1040,7 @@ static char *ioapic_fix(const struct ctx *c)
 {
 	if (qemu(c))
 		return fmt("-machine %s,kernel-irqchip=split",
-			   c->dom->machine_kind == VH_MACHINE_Q35 &&
-				   c->dom->machine
+			   c->dom->machine_kind == VH_MACHINE_Q35 && c->dom->machine
 			       ? c->dom->machine
 			       : "q35");
 	return strdup("<ioapic driver='qemu'/>");
@@ -1214,13 +1059,12 @@ static void rule_viommu_order(struct ctx *c)
 			first = &c->rep->devs[i];
 	add(c, "viommu-order", VH_ERROR, first ? &first->hd->addr : NULL,
 	    first ? one_device(&first->hd->addr) : NULL,
-	    fmt("%s gives -device %s-iommu after %s: QEMU needs the vIOMMU "
-		"before any VFIO device, or refuses to start.",
+	    fmt("%s gives -device %s-iommu after %s: QEMU needs the vIOMMU before any VFIO device, or refuses to start.",
 		c->subj, c->dom->iommu_model ? c->dom->iommu_model : "intel",
 		first ? first->hd->origin : "a -device vfio-pci"),
 	    NULL,
-	    strdup("the command line: move the -device intel-iommu before "
-		   "the first -device vfio-pci"),
+	    strdup(
+		"the command line: move the -device intel-iommu before the first -device vfio-pci"),
 	    iommu_xml(c));
 }
 
@@ -1237,21 +1081,16 @@ static void rule_ioapic(struct ctx *c)
 	 * devices need is there. */
 	if (nd.n && eff(c, false)->irq_all_kernel)
 		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s has %s, but %s need%s a split I/O "
-			"APIC: interrupt remapping works only when QEMU "
-			"emulates the I/O APIC (kernel_irqchip=split).",
+		    fmt("%s has %s, but %s need%s a split I/O APIC: interrupt remapping works only when QEMU emulates the I/O APIC (kernel_irqchip=split).",
 			c->subj,
-			qemu(c)		   ? "KVM's in-kernel I/O APIC (no "
-					     "kernel-irqchip=split)"
+			qemu(c)		   ? "KVM's in-kernel I/O APIC (no kernel-irqchip=split)"
 			: d->ioapic_driver ? "<ioapic driver='kvm'>"
 					   : "no <ioapic driver='qemu'/>",
 			labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), ioapic_where(c), ioapic_fix(c));
 	else if (intel_iommu(d) && d->intremap == VH_ON && any_usable(c))
 		add(c, "ioapic-split", VH_ERROR, NULL, NULL,
-		    fmt("%s enables interrupt remapping on its "
-			"emulated IOMMU without a split I/O APIC: libvirt "
-			"refuses to start it.",
+		    fmt("%s enables interrupt remapping on its emulated IOMMU without a split I/O APIC: libvirt refuses to start it.",
 			c->subj),
 		    NULL, ioapic_where(c), ioapic_fix(c));
 	needers_done(&nd);
@@ -1273,9 +1112,8 @@ static bool in_domain(const struct ctx *c, const struct vh_pci_addr *a)
  * or a variant driver), or pci-stub. */
 static bool driver_viable(const char *drv)
 {
-	return !drv[0] || strncmp(drv, "vfio", 4) == 0 ||
-	       strstr(drv, "-vfio-pci") || strstr(drv, "_vfio_pci") ||
-	       streq(drv, "pci-stub");
+	return !drv[0] || strncmp(drv, "vfio", 4) == 0 || strstr(drv, "-vfio-pci") ||
+	       strstr(drv, "_vfio_pci") || streq(drv, "pci-stub");
 }
 
 /* QEMU started by hand opens /dev/vfio/N itself: the device must already
@@ -1289,22 +1127,15 @@ static void rule_bound(struct ctx *c)
 		const char *drv = rd->dev.driver;
 		if (!usable(rd) || strstr(drv, "vfio"))
 			continue;
-		add(c, "device-not-bound", VH_ERROR, &rd->dev.addr,
-		    one_device(&rd->dev.addr),
-		    fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.",
-			label(rd), drv[0] ? "driver " : "",
-			drv[0] ? drv : "no driver"),
+		add(c, "device-not-bound", VH_ERROR, &rd->dev.addr, one_device(&rd->dev.addr),
+		    fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.", label(rd),
+			drv[0] ? "driver " : "", drv[0] ? drv : "no driver"),
 		    NULL, strdup("the host, before starting QEMU"),
-		    drv[0] ? fmt("echo vfio-pci > /sys/bus/pci/devices/%s/"
-				 "driver_override\necho %s > /sys/bus/pci/"
-				 "devices/%s/driver/unbind\necho %s > "
-				 "/sys/bus/pci/drivers_probe",
-				 rd->dev.name, rd->dev.name, rd->dev.name,
-				 rd->dev.name)
-			   : fmt("echo vfio-pci > /sys/bus/pci/devices/%s/"
-				 "driver_override\necho %s > "
-				 "/sys/bus/pci/drivers_probe",
-				 rd->dev.name, rd->dev.name));
+		    drv[0]
+			? fmt("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/devices/%s/driver/unbind\necho %s > /sys/bus/pci/drivers_probe",
+			      rd->dev.name, rd->dev.name, rd->dev.name, rd->dev.name)
+			: fmt("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/drivers_probe",
+			      rd->dev.name, rd->dev.name));
 	}
 }
 
@@ -1318,8 +1149,7 @@ static void rule_groups(struct ctx *c)
 		struct vh_buf list = {0}, fix = {0};
 		char **addrs = NULL;
 		size_t n = 0;
-		bool all_same_slot = true, same_slot, any_excluded = false,
-		     chipset;
+		bool all_same_slot = true, same_slot, any_excluded = false, chipset;
 		const char *note;
 
 		if (!usable(rd) || rd->dev.iommu_group < 0)
@@ -1328,13 +1158,11 @@ static void rule_groups(struct ctx *c)
 		bool seen = false;
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = usable(&c->rep->devs[j]) &&
-			       c->rep->devs[j].dev.iommu_group ==
-				   rd->dev.iommu_group;
+			       c->rep->devs[j].dev.iommu_group == rd->dev.iommu_group;
 		if (seen)
 			continue;
-		pol = rd->profile && rd->profile->companions
-			  ? rd->profile->companions
-			  : c->opts->companions;
+		pol = rd->profile && rd->profile->companions ? rd->profile->companions
+							     : c->opts->companions;
 		for (int g = 0; g < rd->n_group; g++) {
 			const struct vh_pci_addr *m = &rd->group[g];
 			struct vh_pci_dev md;
@@ -1350,14 +1178,11 @@ static void rule_groups(struct ctx *c)
 			 * when a nested VM got 00:1f.3).  PCI-to-PCI bridges
 			 * and driverless functions (a switch's ports, the
 			 * SRAM beside a USB controller) are VFIO's business. */
-			chipset = (md.class >> 8) == 0x0600 ||
-				  (md.class >> 8) == 0x0601;
-			if (!chipset && (vh_pci_dev_is_bridge(&md) ||
-					 driver_viable(md.driver)))
+			chipset = (md.class >> 8) == 0x0600 || (md.class >> 8) == 0x0601;
+			if (!chipset && (vh_pci_dev_is_bridge(&md) || driver_viable(md.driver)))
 				continue;
 			same_slot = m->domain == rd->dev.addr.domain &&
-				    m->bus == rd->dev.addr.bus &&
-				    m->slot == rd->dev.addr.slot;
+				    m->bus == rd->dev.addr.bus && m->slot == rd->dev.addr.slot;
 			/* What the hook never binds, whatever the policy: a
 			 * bridge of any class (host, ISA/LPC, ...), a
 			 * chipset function for same-device (slot 00:1f is
@@ -1368,12 +1193,10 @@ static void rule_groups(struct ctx *c)
 			else if (pol != VH_COMPANIONS_REFUSE) {
 				if ((md.class >> 16) == 0x06)
 					note = ", a bridge";
-				else if (pol == VH_COMPANIONS_SAME_DEVICE &&
-					 same_slot &&
+				else if (pol == VH_COMPANIONS_SAME_DEVICE && same_slot &&
 					 vh_pci_dev_is_chipset(c->sys, &md))
 					note = ", part of the chipset";
-				else if ((pol == VH_COMPANIONS_ANY ||
-					  same_slot) &&
+				else if ((pol == VH_COMPANIONS_ANY || same_slot) &&
 					 in_use(c, NULL, &md, rd))
 					note = ", in use by the host";
 			}
@@ -1385,10 +1208,8 @@ static void rule_groups(struct ctx *c)
 			addrs = nv;
 			{
 				struct vh_resolved *w = &c->rep->devs[i];
-				struct vh_pci_addr *nc =
-				    realloc(w->companions,
-					    (size_t)(w->n_companions + 1) *
-						sizeof(*nc));
+				struct vh_pci_addr *nc = realloc(
+				    w->companions, (size_t)(w->n_companions + 1) * sizeof(*nc));
 				if (!nc) {
 					c->err = -ENOMEM;
 					break;
@@ -1400,24 +1221,16 @@ static void rule_groups(struct ctx *c)
 			addrs[++n] = NULL;
 			if (note)
 				any_excluded = true;
-			vh_buf_printf(&list, "%s%s (driver %s%s)",
-				      list.len ? ", " : "", md.name,
-				      md.driver[0] ? md.driver : "none",
-				      note ? note : "");
+			vh_buf_printf(&list, "%s%s (driver %s%s)", list.len ? ", " : "", md.name,
+				      md.driver[0] ? md.driver : "none", note ? note : "");
 			if (qemu(c))
-				vh_buf_printf(&fix,
-					      "%s-device vfio-pci,host=%s",
+				vh_buf_printf(&fix, "%s-device vfio-pci,host=%s",
 					      fix.len ? "\n" : "", md.name);
 			else
 				vh_buf_printf(
 				    &fix,
-				    "%s<hostdev mode='subsystem' type='pci' "
-				    "managed='yes'>\n  <source>\n    <address "
-				    "domain='0x%04x' bus='0x%02x' "
-				    "slot='0x%02x' function='0x%x'/>\n  "
-				    "</source>\n</hostdev>",
-				    fix.len ? "\n" : "", m->domain, m->bus,
-				    m->slot, m->function);
+				    "%s<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n  </source>\n</hostdev>",
+				    fix.len ? "\n" : "", m->domain, m->bus, m->slot, m->function);
 		}
 		if (n == 0) {
 			vh_buf_done(&list);
@@ -1426,55 +1239,32 @@ static void rule_groups(struct ctx *c)
 			continue;
 		}
 		c->rep->devs[i].companions_ok =
-		    !any_excluded &&
-		    (pol == VH_COMPANIONS_ANY ||
-		     (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot));
+		    !any_excluded && (pol == VH_COMPANIONS_ANY ||
+				      (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot));
 		if (c->rep->devs[i].companions_ok)
-			add(c, "group-companions-bind", VH_WARNING,
-			    &rd->dev.addr, addrs,
-			    fmt("IOMMU group %d of %s also holds %s; the hook "
-				"will bind %s to vfio-pci while the VM runs "
-				"and "
-				"give %s back afterwards.",
-				rd->dev.iommu_group, label(rd),
-				vh_buf_str(&list), n > 1 ? "them" : "it",
-				n > 1 ? "them" : "it"),
-			    fmt("companion policy '%s'%s",
-				vh_companions_name(pol),
+			add(c, "group-companions-bind", VH_WARNING, &rd->dev.addr, addrs,
+			    fmt("IOMMU group %d of %s also holds %s; the hook will bind %s to vfio-pci while the VM runs and give %s back afterwards.",
+				rd->dev.iommu_group, label(rd), vh_buf_str(&list),
+				n > 1 ? "them" : "it", n > 1 ? "them" : "it"),
+			    fmt("companion policy '%s'%s", vh_companions_name(pol),
 				rd->profile && rd->profile->companions
 				    ? " from the device's profile"
 				    : " from the configuration"),
 			    NULL, NULL);
 		else
-			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr,
-			    addrs,
-			    fmt("IOMMU group %d of %s also holds %s, which the "
-				"host keeps and this domain is not given: VFIO "
-				"can only use a group whose every endpoint is "
-				"free.",
-				rd->dev.iommu_group, label(rd),
-				vh_buf_str(&list)),
-			    fmt("companion policy '%s'%s",
-				vh_companions_name(pol),
+			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr, addrs,
+			    fmt("IOMMU group %d of %s also holds %s, which the host keeps and this domain is not given: VFIO can only use a group whose every endpoint is free.",
+				rd->dev.iommu_group, label(rd), vh_buf_str(&list)),
+			    fmt("companion policy '%s'%s", vh_companions_name(pol),
 				pol == VH_COMPANIONS_SAME_DEVICE
-				    ? " (other functions of the same "
-				      "device only)"
+				    ? " (other functions of the same device only)"
 				    : ""),
-			    strdup(qemu(c) || any_excluded
-				       ? (qemu(c) ? "the command line, one "
-						    "-device vfio-pci per "
-						    "companion (or move the "
-						    "card to a slot with its "
-						    "own group)"
-						  : "<devices>, one <hostdev> "
-						    "per companion (or move "
-						    "the card to a slot with "
-						    "its own group)")
-				       : "<devices>, one <hostdev> per "
-					 "companion (or move the card to a "
-					 "slot with its own group, or set "
-					 "companions = any in "
-					 "vfio-hooks.conf)"),
+			    strdup(
+				qemu(c) || any_excluded
+				    ? (qemu(c)
+					   ? "the command line, one -device vfio-pci per companion (or move the card to a slot with its own group)"
+					   : "<devices>, one <hostdev> per companion (or move the card to a slot with its own group)")
+				    : "<devices>, one <hostdev> per companion (or move the card to a slot with its own group, or set companions = any in vfio-hooks.conf)"),
 			    vh_buf_steal(&fix));
 		vh_buf_done(&list);
 		vh_buf_done(&fix);
@@ -1492,33 +1282,25 @@ static void rule_sriov_pf(struct ctx *c)
 			continue;
 		for (size_t j = 0; j < c->rep->n_devs && !vf; j++) {
 			const struct vh_resolved *o = &c->rep->devs[j];
-			if ((o->vf_create &&
-			     vh_pci_addr_eq(&o->vf_pf, &pf->dev.addr)) ||
+			if ((o->vf_create && vh_pci_addr_eq(&o->vf_pf, &pf->dev.addr)) ||
 			    (usable(o) && o->dev.is_vf &&
 			     vh_pci_addr_eq(&o->dev.physfn, &pf->dev.addr)))
 				vf = o;
 		}
 		if (!vf && pf->dev.sriov_numvfs <= 0)
 			continue;
-		add(c, "sriov-pf-assigned", VH_ERROR, &pf->dev.addr,
-		    one_device(&pf->dev.addr),
-		    vf ? fmt("%s is given to %s together with its own virtual "
-			     "function %s: the VF exists only while the PF "
-			     "stays on its host driver.",
+		add(c, "sriov-pf-assigned", VH_ERROR, &pf->dev.addr, one_device(&pf->dev.addr),
+		    vf ? fmt("%s is given to %s together with its own virtual function %s: the VF exists only while the PF stays on its host driver.",
 			     label(pf), c->obj, vf->dev.name)
-		       : fmt("%s has %d virtual functions: giving the PF "
-			     "itself to %s takes them from their users.",
+		       : fmt("%s has %d virtual functions: giving the PF itself to %s takes them from their users.",
 			     label(pf), pf->dev.sriov_numvfs, c->obj),
 		    pf->profile && pf->profile->sriov_pf_host
-			? fmt("profile '%s': the physical function stays on "
-			      "the host",
+			? fmt("profile '%s': the physical function stays on the host",
 			      pf->profile->id)
 			: NULL,
 		    strdup(qemu(c) ? "the command line" : "<devices>"),
-		    fmt("remove %s (the physical function) and give the VM "
-			"only virtual functions%s",
-			pf->hd->origin,
-			vf ? "" : ", or set sriov_numvfs to 0 first"));
+		    fmt("remove %s (the physical function) and give the VM only virtual functions%s",
+			pf->hd->origin, vf ? "" : ", or set sriov_numvfs to 0 first"));
 	}
 }
 
@@ -1529,8 +1311,8 @@ static void rule_sriov_pf(struct ctx *c)
  * an NVLink2 GPU (only looked at for a ppc64 KVM guest). */
 static void memlock_host(struct ctx *c, struct vh_memlock_host *h)
 {
-	static const char *const nvlink2_props[] = {
-	    "ibm,gpu", "ibm,nvlink", "ibm,nvlink-speed", "memory-region"};
+	static const char *const nvlink2_props[] = {"ibm,gpu", "ibm,nvlink", "ibm,nvlink-speed",
+						    "memory-region"};
 	bool ppc64 = vh_memlock_is_ppc64_kvm(c->dom);
 
 	*h = (struct vh_memlock_host){0};
@@ -1541,15 +1323,13 @@ static void memlock_host(struct ctx *c, struct vh_memlock_host *h)
 			continue;
 		for (size_t j = 0; j < i && rd->dev.iommu_group >= 0; j++)
 			seen |= usable(&c->rep->devs[j]) &&
-				c->rep->devs[j].dev.iommu_group ==
-				    rd->dev.iommu_group;
+				c->rep->devs[j].dev.iommu_group == rd->dev.iommu_group;
 		h->n_isolation_groups += !seen;
 		if (!ppc64 || !usable(rd) || h->nvlink2)
 			continue;
 		h->nvlink2 = true;
 		for (size_t k = 0; k < ELEMENTSOF(nvlink2_props); k++)
-			if (vh_sys_exists(c->sys,
-					  "/sys/bus/pci/devices/%s/of_node/%s",
+			if (vh_sys_exists(c->sys, "/sys/bus/pci/devices/%s/of_node/%s",
 					  rd->dev.name, nvlink2_props[k]) != 1)
 				h->nvlink2 = false;
 	}
@@ -1564,18 +1344,13 @@ static void rule_memlock(struct ctx *c)
 
 	if (d->mem_error[0]) {
 		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s: %s, so the memory VFIO must lock cannot be "
-			"checked.",
-			c->subj, d->mem_error),
-		    NULL,
-		    strdup(qemu(c) ? "the command line"
-				   : "the element named above"),
-		    strdup(qemu(c)
-			       ? "-m 16G  (a number of MiB, or with a "
-				 "suffix B, K, M, G, T, P or E)"
-			       : "a whole number of KiB, or with a libvirt "
-				 "unit (b, KB, KiB, MB, MiB, GB, GiB, TB, "
-				 "TiB, ...): <memory unit='GiB'>16</memory>"));
+		    fmt("%s: %s, so the memory VFIO must lock cannot be checked.", c->subj,
+			d->mem_error),
+		    NULL, strdup(qemu(c) ? "the command line" : "the element named above"),
+		    strdup(
+			qemu(c)
+			    ? "-m 16G  (a number of MiB, or with a suffix B, K, M, G, T, P or E)"
+			    : "a whole number of KiB, or with a libvirt unit (b, KB, KiB, MB, MiB, GB, GiB, TB, TiB, ...): <memory unit='GiB'>16</memory>"));
 		return;
 	}
 	if (!vh_domain_is_qemu_hvm(d))
@@ -1584,8 +1359,7 @@ static void rule_memlock(struct ctx *c)
 	r = vh_memlock_need(d, &host, &m);
 	if (r < 0) {
 		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s has so much memory that the memory VFIO must lock "
-			"exceeds 2^64 KiB.",
+		    fmt("%s has so much memory that the memory VFIO must lock exceeds 2^64 KiB.",
 			c->subj),
 		    NULL, NULL, NULL);
 		return;
@@ -1596,18 +1370,10 @@ static void rule_memlock(struct ctx *c)
 		if (d->hard_limit_kib >= m.kib)
 			return;
 		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s sets <memtune><hard_limit> to %llu KiB, below the "
-			"%llu KiB it must be able to lock: libvirt makes the "
-			"hard limit the QEMU process's locked-memory limit "
-			"(RLIMIT_MEMLOCK), and VFIO pins all guest memory, so "
-			"mapping it for the device fails (QEMU: \"VFIO_MAP_DMA "
-			"failed: Cannot allocate memory\").",
+		    fmt("%s sets <memtune><hard_limit> to %llu KiB, below the %llu KiB it must be able to lock: libvirt makes the hard limit the QEMU process's locked-memory limit (RLIMIT_MEMLOCK), and VFIO pins all guest memory, so mapping it for the device fails (QEMU: \"VFIO_MAP_DMA failed: Cannot allocate memory\").",
 			c->subj, d->hard_limit_kib, m.kib),
 		    fmt("%s", m.formula), strdup("<domain>"),
-		    fmt("<memtune><hard_limit unit='KiB'>%llu</hard_limit>"
-			"</memtune>\n(or remove <hard_limit>: libvirt then "
-			"sets this limit itself; the hard limit also caps all "
-			"of QEMU's memory)",
+		    fmt("<memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune>\n(or remove <hard_limit>: libvirt then sets this limit itself; the hard limit also caps all of QEMU's memory)",
 			m.kib));
 		return;
 	}
@@ -1615,22 +1381,16 @@ static void rule_memlock(struct ctx *c)
 		return; /* <locked/>: libvirt lifts the limit altogether */
 	if (qemu(c)) {
 		add(c, "memlock-too-low", VH_INFO, NULL, NULL,
-		    fmt("%s passes %u device%s through VFIO, which pins all "
-			"guest memory: QEMU's locked-memory limit "
-			"(RLIMIT_MEMLOCK, inherited from the shell that starts "
-			"it) must be at least %llu KiB, what libvirt would "
-			"set.",
+		    fmt("%s passes %u device%s through VFIO, which pins all guest memory: QEMU's locked-memory limit (RLIMIT_MEMLOCK, inherited from the shell that starts it) must be at least %llu KiB, what libvirt would set.",
 			c->subj, m.n_vfio, m.n_vfio == 1 ? "" : "s", m.kib),
 		    fmt("%s", m.formula),
-		    strdup("the shell, before starting QEMU (raising the "
-			   "hard limit needs root or limits.conf)"),
+		    strdup(
+			"the shell, before starting QEMU (raising the hard limit needs root or limits.conf)"),
 		    fmt("ulimit -l %llu", m.kib));
 		return;
 	}
 	add(c, "memlock-too-low", VH_INFO, NULL, NULL,
-	    fmt("%s has no <memtune><hard_limit>: libvirt sets the QEMU "
-		"process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB "
-		"itself, for the memory VFIO pins.",
+	    fmt("%s has no <memtune><hard_limit>: libvirt sets the QEMU process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB itself, for the memory VFIO pins.",
 		c->subj, m.kib),
 	    fmt("%s", m.formula), NULL, NULL);
 }
@@ -1657,44 +1417,35 @@ static void rule_xen_pv(struct ctx *c)
 		const struct vh_profile *p = rd->profile;
 		if (!usable(rd) || !rd->needs.xen_hvm || !p)
 			continue;
-		vh_buf_printf(&why, "%s%s: profile '%s' (%s): %s",
-			      why.len ? "\n" : "", rd->dev.name, p->id, p->file,
-			      p->needs.xen_hvm
-				  ? "<xen guest='hvm'/>: its vendor supports "
-				    "the device in Xen HVM guests only"
-				  : "the device needs several MSI vectors, "
-				    "which vfio-hooks knows to work in HVM "
-				    "guests only");
+		vh_buf_printf(
+		    &why, "%s%s: profile '%s' (%s): %s", why.len ? "\n" : "", rd->dev.name, p->id,
+		    p->file,
+		    p->needs.xen_hvm
+			? "<xen guest='hvm'/>: its vendor supports the device in Xen HVM guests only"
+			: "the device needs several MSI vectors, which vfio-hooks knows to work in HVM guests only");
 	}
 	if (nd.n)
-		add(c, "xen-pv-unsupported", VH_ERROR, &nd.first,
-		    TAKE_PTR(nd.addrs),
-		    fmt("%s is a Xen %s guest (<type>%s</type>), but %s "
-			"work%s only in an HVM guest.",
+		add(c, "xen-pv-unsupported", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
+		    fmt("%s is a Xen %s guest (<type>%s</type>), but %s work%s only in an HVM guest.",
 			c->subj, streq(d->os_type, "xenpvh") ? "PVH" : "PV",
-			d->os_type ? d->os_type : "", labels(&nd),
-			nd.n > 1 ? "" : "s"),
+			d->os_type ? d->os_type : "", labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&why), strdup("<os>"),
 		    fmt("<type arch='%s' machine='xenfv'>hvm</type>\n"
-			"(a PV guest boots the <kernel> the host gives it; "
-			"an HVM guest boots the bootloader of its own disk: "
-			"install one in the guest first)",
+			"(a PV guest boots the <kernel> the host gives it; an HVM guest boots the bootloader of its own disk: install one in the guest first)",
 			d->arch ? d->arch : "x86_64"));
 	vh_buf_done(&why);
 	needers_done(&nd);
 }
 
 static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses, rule_presence, rule_in_use,
-    rule_sriov_pf,  rule_machine,  rule_viommu_misplaced,
-    rule_viommu,    rule_ioapic,   rule_viommu_order,
-    rule_bound,	    rule_groups,   rule_memlock,
-    rule_xen_pv,
+    rule_addresses,	   rule_presence, rule_in_use, rule_sriov_pf,	  rule_machine,
+    rule_viommu_misplaced, rule_viommu,	  rule_ioapic, rule_viommu_order, rule_bound,
+    rule_groups,	   rule_memlock,  rule_xen_pv,
 };
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
-		    const struct vh_domain *dom,
-		    const struct vh_check_opts *opts, struct vh_report *ret)
+		    const struct vh_domain *dom, const struct vh_check_opts *opts,
+		    struct vh_report *ret)
 {
 	static const struct vh_check_opts defaults = {
 	    .companions = VH_COMPANIONS_SAME_DEVICE,
@@ -1714,15 +1465,12 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	if (c.hv == VH_HV_AUTO)
 		c.hv = vh_domain_is_xen(dom) ? VH_HV_XEN : VH_HV_QEMU;
 	if (dom->dialect == VH_DIALECT_QEMU) {
-		snprintf(
-		    c.obj, sizeof(c.obj), "the QEMU command line%s%s%s",
-		    dom->name && !streq(dom->name, "(unnamed)") ? " of '" : "",
-		    dom->name && !streq(dom->name, "(unnamed)") ? dom->name
-								: "",
-		    dom->name && !streq(dom->name, "(unnamed)") ? "'" : "");
+		snprintf(c.obj, sizeof(c.obj), "the QEMU command line%s%s%s",
+			 dom->name && !streq(dom->name, "(unnamed)") ? " of '" : "",
+			 dom->name && !streq(dom->name, "(unnamed)") ? dom->name : "",
+			 dom->name && !streq(dom->name, "(unnamed)") ? "'" : "");
 	} else {
-		snprintf(c.obj, sizeof(c.obj), "domain '%s'",
-			 dom->name ? dom->name : "?");
+		snprintf(c.obj, sizeof(c.obj), "domain '%s'", dom->name ? dom->name : "?");
 	}
 	if (dom->dialect == VH_DIALECT_QEMU)
 		snprintf(c.subj, sizeof(c.subj), "T%s", c.obj + 1);
@@ -1793,8 +1541,7 @@ void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 		checked += usable(&r->devs[i]);
 	for (size_t i = 0; i < r->n_findings; i++) {
 		const struct vh_finding *f = &r->findings[i];
-		vh_buf_printf(out, "%s[%s]", vh_severity_name(f->severity),
-			      f->rule);
+		vh_buf_printf(out, "%s[%s]", vh_severity_name(f->severity), f->rule);
 		if (f->has_addr) {
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&f->addr, a);
@@ -1807,19 +1554,16 @@ void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 			indent(out, f->why, "    ");
 		}
 		if (f->fix) {
-			vh_buf_printf(out, "  Fix%s%s:\n",
-				      f->fix_where ? ", in " : "",
+			vh_buf_printf(out, "  Fix%s%s:\n", f->fix_where ? ", in " : "",
 				      f->fix_where ? f->fix_where : "");
 			indent(out, f->fix, "    ");
 		}
 		vh_buf_puts(out, "\n");
 	}
-	vh_buf_printf(out,
-		      "%s: %u error%s, %u warning%s, %u info; %zu of %zu "
-		      "PCI hostdev%s checked.\n",
-		      name, r->n_error, r->n_error == 1 ? "" : "s",
-		      r->n_warning, r->n_warning == 1 ? "" : "s", r->n_info,
-		      checked, r->n_devs, r->n_devs == 1 ? "" : "s");
+	vh_buf_printf(
+	    out, "%s: %u error%s, %u warning%s, %u info; %zu of %zu PCI hostdev%s checked.\n", name,
+	    r->n_error, r->n_error == 1 ? "" : "s", r->n_warning, r->n_warning == 1 ? "" : "s",
+	    r->n_info, checked, r->n_devs, r->n_devs == 1 ? "" : "s");
 }
 
 void vh_report_json(const struct vh_report *r, struct vh_buf *o)
@@ -1842,30 +1586,23 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		if (rd->hd->addr_ok)
 			vh_pci_addr_format(&rd->hd->addr, a);
 		vh_buf_json_kv(o, "address", rd->hd->addr_ok ? a : NULL, true);
-		vh_buf_printf(o,
-			      "\"line\":%d,\"managed\":%s,\"interface\":%s,"
-			      "\"present\":%s,",
+		vh_buf_printf(o, "\"line\":%d,\"managed\":%s,\"interface\":%s,\"present\":%s,",
 			      rd->hd->line, rd->hd->managed ? "true" : "false",
 			      rd->hd->is_interface ? "true" : "false",
 			      dv->present ? "true" : "false");
 		if (dv->present) {
 			char vn[96], mn[128];
-			vh_pci_names(dv->vendor, dv->device, vn, sizeof(vn), mn,
-				     sizeof(mn));
+			vh_pci_names(dv->vendor, dv->device, vn, sizeof(vn), mn, sizeof(mn));
 			snprintf(id, sizeof(id), "%04x", dv->vendor);
 			vh_buf_json_kv(o, "vendor", id, true);
 			snprintf(id, sizeof(id), "%04x", dv->device);
 			vh_buf_json_kv(o, "device", id, true);
 			vh_buf_printf(o, "\"class\":\"%06x\",", dv->class);
-			vh_buf_json_kv(o, "vendor_name", vn[0] ? vn : NULL,
-				       true);
-			vh_buf_json_kv(o, "model_name", mn[0] ? mn : NULL,
-				       true);
-			vh_buf_json_kv(o, "driver",
-				       dv->driver[0] ? dv->driver : NULL, true);
+			vh_buf_json_kv(o, "vendor_name", vn[0] ? vn : NULL, true);
+			vh_buf_json_kv(o, "model_name", mn[0] ? mn : NULL, true);
+			vh_buf_json_kv(o, "driver", dv->driver[0] ? dv->driver : NULL, true);
 			if (dv->iommu_group >= 0)
-				vh_buf_printf(o, "\"iommu_group\":%d,",
-					      dv->iommu_group);
+				vh_buf_printf(o, "\"iommu_group\":%d,", dv->iommu_group);
 			else
 				vh_buf_puts(o, "\"iommu_group\":null,");
 			vh_buf_puts(o, "\"group_members\":[");
@@ -1875,15 +1612,11 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			}
 			vh_buf_puts(o, "],");
 			vh_buf_json_kv(o, "reset_method",
-				       dv->has_reset_method ? dv->reset_method
-							    : NULL,
-				       true);
-			vh_buf_printf(
-			    o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",
-			    dv->caps.msi_vectors, dv->caps.msix_vectors);
+				       dv->has_reset_method ? dv->reset_method : NULL, true);
+			vh_buf_printf(o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",
+				      dv->caps.msi_vectors, dv->caps.msix_vectors);
 		}
-		vh_buf_json_kv(o, "profile",
-			       rd->profile ? rd->profile->id : NULL, false);
+		vh_buf_json_kv(o, "profile", rd->profile ? rd->profile->id : NULL, false);
 		vh_buf_puts(o, "}");
 	}
 	vh_buf_puts(o, "],\"findings\":[");
@@ -1894,8 +1627,7 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			vh_buf_puts(o, ",");
 		vh_buf_puts(o, "{");
 		vh_buf_json_kv(o, "rule", f->rule, true);
-		vh_buf_json_kv(o, "severity", vh_severity_name(f->severity),
-			       true);
+		vh_buf_json_kv(o, "severity", vh_severity_name(f->severity), true);
 		if (f->has_addr)
 			vh_pci_addr_format(&f->addr, a);
 		vh_buf_json_kv(o, "address", f->has_addr ? a : NULL, true);
@@ -1912,11 +1644,8 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		vh_buf_json_kv(o, "fix", f->fix, false);
 		vh_buf_puts(o, "}");
 	}
-	vh_buf_printf(
-	    o,
-	    "],\"summary\":{\"errors\":%u,\"warnings\":%u,\"info\":%u}"
-	    "}\n",
-	    r->n_error, r->n_warning, r->n_info);
+	vh_buf_printf(o, "],\"summary\":{\"errors\":%u,\"warnings\":%u,\"info\":%u}}\n", r->n_error,
+		      r->n_warning, r->n_info);
 }
 
 void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out)
@@ -1926,8 +1655,7 @@ void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out)
 		vh_buf_putc(out, *p == '\n' ? ' ' : *p);
 	if (!f->fix)
 		return;
-	vh_buf_printf(
-	    out, " Fix, in %s: ", f->fix_where ? f->fix_where : "the domain");
+	vh_buf_printf(out, " Fix, in %s: ", f->fix_where ? f->fix_where : "the domain");
 	for (const char *p = f->fix; *p; p++) {
 		if (*p != '\n') {
 			vh_buf_putc(out, *p);
@@ -1940,8 +1668,7 @@ void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out)
 	}
 }
 
-void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
-		       struct vh_buf *out)
+void vh_report_oneline(const struct vh_report *r, enum vh_severity min, struct vh_buf *out)
 {
 	for (size_t i = 0; i < r->n_findings; i++) {
 		if (r->findings[i].severity < min)

@@ -109,8 +109,8 @@ struct vh_report {
 /* Check @dom.  Fails only on out-of-memory; everything about the domain or
  * the host is a finding. */
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
-		    const struct vh_domain *dom,
-		    const struct vh_check_opts *opts, struct vh_report *ret);
+		    const struct vh_domain *dom, const struct vh_check_opts *opts,
+		    struct vh_report *ret);
 void vh_report_done(struct vh_report *r);
 /* Whether libvirt has an active <forward mode='hostdev'> network (its
  * status in /run/libvirt/network says so), from which an <interface
@@ -126,8 +126,7 @@ void vh_report_text(const struct vh_report *r, struct vh_buf *out);
 void vh_report_json(const struct vh_report *r, struct vh_buf *out);
 /* The findings folded into short lines for a one-line error (libvirt puts
  * a hook's stderr into a single error message). */
-void vh_report_oneline(const struct vh_report *r, enum vh_severity min,
-		       struct vh_buf *out);
+void vh_report_oneline(const struct vh_report *r, enum vh_severity min, struct vh_buf *out);
 /* One finding folded into one line, without the line break: the hook logs
  * each at its own severity. */
 void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out);

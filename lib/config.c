@@ -79,17 +79,7 @@ static const struct {
 
 /* One row per key: how to parse it and what the values may be, for the
  * error message. */
-enum key {
-	K_MODE,
-	K_BIND,
-	K_COMP,
-	K_TIMEOUT,
-	K_LOCK,
-	K_PROFILES,
-	K_LOG,
-	K_ROOT,
-	K_QEMU_DIR
-};
+enum key { K_MODE, K_BIND, K_COMP, K_TIMEOUT, K_LOCK, K_PROFILES, K_LOG, K_ROOT, K_QEMU_DIR };
 static const struct {
 	const char *key;
 	enum key k;
@@ -100,8 +90,7 @@ static const struct {
     {"companions", K_COMP, "refuse, same-device or any"},
     {"timeout", K_TIMEOUT, "whole seconds, 1 to 600"},
     {"lock_timeout", K_LOCK, "whole seconds, 1 to 3600"},
-    {"profiles", K_PROFILES,
-     "absolute directories separated by ':' (at most 8)"},
+    {"profiles", K_PROFILES, "absolute directories separated by ':' (at most 8)"},
     {"log_level", K_LOG, "error, warning, info or debug"},
     {"root", K_ROOT, "an absolute directory"},
     {"qemu_dir", K_QEMU_DIR, "an absolute directory"},
@@ -168,8 +157,7 @@ static int set_key(struct vh_config *c, enum key k, const char *v)
 	return -EINVAL;
 }
 
-int vh_config_parse(struct vh_config *c, const char *path, const char *text,
-		    struct vh_err *e)
+int vh_config_parse(struct vh_config *c, const char *path, const char *text, struct vh_err *e)
 {
 	_cleanup_free_ char *copy = strdup(text);
 	char *line, *next;
@@ -194,9 +182,7 @@ int vh_config_parse(struct vh_config *c, const char *path, const char *text,
 			continue;
 		eq = strchr(line, '=');
 		if (!eq)
-			return vh_err_set(e, -EINVAL,
-					  "%s:%d: '%s' is not a 'key = value' "
-					  "line.",
+			return vh_err_set(e, -EINVAL, "%s:%d: '%s' is not a 'key = value' line.",
 					  path, ln, line);
 		*eq = '\0';
 		k = line;
@@ -215,20 +201,15 @@ int vh_config_parse(struct vh_config *c, const char *path, const char *text,
 		if (i == ELEMENTSOF(keys)) {
 			struct vh_buf known = {0};
 			for (size_t j = 0; j < ELEMENTSOF(keys); j++)
-				vh_buf_printf(&known, "%s%s", j ? ", " : "",
-					      keys[j].key);
-			vh_err_set(e, -EINVAL,
-				   "%s:%d: unknown key '%s' (known keys: %s).",
-				   path, ln, k, vh_buf_str(&known));
+				vh_buf_printf(&known, "%s%s", j ? ", " : "", keys[j].key);
+			vh_err_set(e, -EINVAL, "%s:%d: unknown key '%s' (known keys: %s).", path,
+				   ln, k, vh_buf_str(&known));
 			vh_buf_done(&known);
 			return -EINVAL;
 		}
 		if (set_key(c, keys[i].k, v) < 0)
-			return vh_err_set(
-			    e, -EINVAL,
-			    "%s:%d: %s = '%s' is not valid: expected "
-			    "%s.",
-			    path, ln, k, v, keys[i].expect);
+			return vh_err_set(e, -EINVAL, "%s:%d: %s = '%s' is not valid: expected %s.",
+					  path, ln, k, v, keys[i].expect);
 	}
 	return 0;
 }
@@ -245,16 +226,14 @@ int vh_config_load(struct vh_config *c, const char *path, struct vh_err *e)
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return vh_err_set(e, -errno, "Cannot open %s: %s.", path,
-				  strerror(errno));
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", path, strerror(errno));
 	/* /dev/null: no configuration (tests, and a way to say "defaults"). */
 	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
 		return 0;
 	if (!S_ISREG(st.st_mode))
-		return vh_err_set(e, -EINVAL,
-				  "%s is not a regular file: refusing to read "
-				  "the configuration from it.",
-				  path);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "%s is not a regular file: refusing to read the configuration from it.", path);
 	/* It can turn the checks off (mode = off) for every VM. */
 	r = vh_check_trusted(path, &st, "the configuration", e);
 	if (r < 0)

@@ -11,12 +11,7 @@
 #include "profile.h"
 #include "util.h"
 
-enum vh_log_level {
-	VH_LOG_ERR = 3,
-	VH_LOG_WARNING = 4,
-	VH_LOG_INFO = 6,
-	VH_LOG_DEBUG = 7
-};
+enum vh_log_level { VH_LOG_ERR = 3, VH_LOG_WARNING = 4, VH_LOG_INFO = 6, VH_LOG_DEBUG = 7 };
 
 struct vh_config {
 	enum vh_mode mode;	       /* enforce */
@@ -34,8 +29,7 @@ struct vh_config {
 void vh_config_init(struct vh_config *c);
 void vh_config_done(struct vh_config *c);
 /* Parse @text (named @path in messages) over the defaults in @c. */
-int vh_config_parse(struct vh_config *c, const char *path, const char *text,
-		    struct vh_err *e);
+int vh_config_parse(struct vh_config *c, const char *path, const char *text, struct vh_err *e);
 /* Load @path; a missing file leaves the defaults. */
 int vh_config_load(struct vh_config *c, const char *path, struct vh_err *e);
 /* The configuration file in force: $VFIO_HOOKS_CONF or the default. */

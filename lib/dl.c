@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n,
-	       void *table, char *why, size_t why_len)
+int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n, void *table, char *why,
+	       size_t why_len)
 {
 	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 
@@ -17,8 +17,7 @@ int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		void *f = dlsym(h, syms[i].name);
 		if (!f) {
-			snprintf(why, why_len, "%s has no %s", lib,
-				 syms[i].name);
+			snprintf(why, why_len, "%s has no %s", lib, syms[i].name);
 			return -1;
 		}
 		memcpy((char *)table + syms[i].off, &f, sizeof(f));

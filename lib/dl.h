@@ -16,5 +16,5 @@ struct vh_dl_sym {
 
 /* Load @lib and store each symbol's address at @table + off.  0, or -1
  * with the reason in @why (the library or the symbol missing). */
-int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n,
-	       void *table, char *why, size_t why_len);
+int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n, void *table, char *why,
+	       size_t why_len);

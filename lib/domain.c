@@ -17,8 +17,8 @@ enum vh_machine vh_machine_classify(const char *m)
 	if (streq(m, "q35") || strncmp(m, "pc-q35-", 7) == 0)
 		return VH_MACHINE_Q35;
 	/* "pc", "pc-i440fx-*" and the pre-1.x "pc-0.x"/"pc-1.x" names. */
-	if (streq(m, "pc") || strncmp(m, "pc-i440fx-", 10) == 0 ||
-	    strncmp(m, "pc-0.", 5) == 0 || strncmp(m, "pc-1.", 5) == 0)
+	if (streq(m, "pc") || strncmp(m, "pc-i440fx-", 10) == 0 || strncmp(m, "pc-0.", 5) == 0 ||
+	    strncmp(m, "pc-1.", 5) == 0)
 		return VH_MACHINE_I440FX;
 	return VH_MACHINE_OTHER;
 }
@@ -31,8 +31,7 @@ bool vh_domain_is_x86(const struct vh_domain *d)
 
 bool vh_domain_is_qemu_hvm(const struct vh_domain *d)
 {
-	return (!d->virt_type || streq(d->virt_type, "kvm") ||
-		streq(d->virt_type, "qemu")) &&
+	return (!d->virt_type || streq(d->virt_type, "kvm") || streq(d->virt_type, "qemu")) &&
 	       (!d->os_type || streq(d->os_type, "hvm"));
 }
 
@@ -84,8 +83,7 @@ static const struct {
     {"EiB", 1024ULL * 1024 * 1024 * 1024 * 1024 * 1024},
 };
 
-int vh_parse_memory_kib(const char *value, const char *unit,
-			unsigned long long *ret)
+int vh_parse_memory_kib(const char *value, const char *unit, unsigned long long *ret)
 {
 	unsigned long long v, mul = 1024;
 	int r;
@@ -133,8 +131,7 @@ int vh_parse_qemu_size_kib(const char *s, unsigned long long *ret)
 		/* Up to 18 fraction digits are exact; more are dropped. */
 		for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
 			if (frac_den < 1000000000000000000ULL) {
-				frac =
-				    frac * 10 + (unsigned long long)(*p - '0');
+				frac = frac * 10 + (unsigned long long)(*p - '0');
 				frac_den *= 10;
 			}
 	}
@@ -151,9 +148,7 @@ int vh_parse_qemu_size_kib(const char *s, unsigned long long *ret)
 		return -ERANGE;
 	/* frac/frac_den of @mul, rounded up; mul <= 2^60 and frac_den <=
 	 * 10^18 keep the product in 128 bits. */
-	part = (unsigned long long)(((unsigned __int128)frac * mul + frac_den -
-				     1) /
-				    frac_den);
+	part = (unsigned long long)(((unsigned __int128)frac * mul + frac_den - 1) / frac_den);
 	if (__builtin_add_overflow(bytes, part, &bytes))
 		return -ERANGE;
 	*ret = bytes / 1024 + (bytes % 1024 != 0);
@@ -173,9 +168,8 @@ static size_t cat(char *t, size_t n, size_t k, const char *s, size_t max)
 	return k + l;
 }
 
-void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
-			    const char *bus, const char *slot,
-			    const char *function)
+void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain, const char *bus,
+			    const char *slot, const char *function)
 {
 	const char *names[] = {"domain", "bus", "slot", "function"};
 	const char *vals[] = {domain, bus, slot, function};
@@ -209,20 +203,19 @@ void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
 		r = vh_parse_uint(vals[i], 0, 0xffffffffULL, &v[i]);
 		if (r == -EINVAL) {
 			snprintf(h->addr_error, sizeof(h->addr_error),
-				 "%s='%.32s' is not a number (write it as hex "
-				 "with 0x, or decimal)",
+				 "%s='%.32s' is not a number (write it as hex with 0x, or decimal)",
 				 names[i], vals[i]);
 			return;
 		}
 		if (r < 0 || v[i] > max[i]) {
 			snprintf(h->addr_error, sizeof(h->addr_error),
-				 "%s='%.32s' is out of range (at most 0x%llx)",
-				 names[i], vals[i], max[i]);
+				 "%s='%.32s' is out of range (at most 0x%llx)", names[i], vals[i],
+				 max[i]);
 			return;
 		}
 	}
-	h->addr = (struct vh_pci_addr){(uint32_t)v[0], (uint32_t)v[1],
-				       (uint32_t)v[2], (uint32_t)v[3]};
+	h->addr =
+	    (struct vh_pci_addr){(uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2], (uint32_t)v[3]};
 	why = vh_pci_addr_invalid(&h->addr);
 	if (why) {
 		snprintf(h->addr_error, sizeof(h->addr_error), "%s", why);
@@ -247,17 +240,14 @@ static int add_hostdev(struct vh_domain *d, xmlNode *n, bool is_iface)
 	h->is_interface = is_iface;
 	h->line = vh_xml_line(n);
 	snprintf(h->origin, sizeof(h->origin), "the %s at line %d",
-		 is_iface ? "<interface type='hostdev'>" : "<hostdev>",
-		 h->line);
+		 is_iface ? "<interface type='hostdev'>" : "<hostdev>", h->line);
 	h->managed = streq(managed, "yes");
 	if (!is_iface) {
-		_cleanup_free_ char *t =
-		    vh_xml_prop(vh_xml_child(n, "address"), "type");
+		_cleanup_free_ char *t = vh_xml_prop(vh_xml_child(n, "address"), "type");
 		h->unassigned = streq(t, "unassigned");
 	}
 	{
-		_cleanup_free_ char *drv =
-		    vh_xml_prop(vh_xml_child(n, "driver"), "name");
+		_cleanup_free_ char *drv = vh_xml_prop(vh_xml_child(n, "driver"), "name");
 		if (drv)
 			vh_strlcpy(h->driver, drv, sizeof(h->driver));
 	}
@@ -295,8 +285,7 @@ static int add_netif(struct vh_domain *d, xmlNode *n)
 		return -ENOMEM;
 	}
 	d->netifs = nv;
-	d->netifs[d->n_netifs++] =
-	    (struct vh_netif){.network = net, .line = vh_xml_line(n)};
+	d->netifs[d->n_netifs++] = (struct vh_netif){.network = net, .line = vh_xml_line(n)};
 	return 0;
 }
 
@@ -304,8 +293,7 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 {
 	struct vh_domain_meta *m = &d->meta;
 
-	for (xmlNode *top = meta ? meta->children : NULL; top;
-	     top = top->next) {
+	for (xmlNode *top = meta ? meta->children : NULL; top; top = top->next) {
 		if (top->type != XML_ELEMENT_NODE || !top->ns ||
 		    !streq((const char *)top->ns->href, VH_METADATA_NS))
 			continue;
@@ -315,12 +303,10 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 				if (!t || vh_mode_parse(t, &m->mode) < 0)
 					snprintf(
 					    m->error, sizeof(m->error),
-					    "<mode>%.32s</mode> is not one "
-					    "of enforce, warn, off",
+					    "<mode>%.32s</mode> is not one of enforce, warn, off",
 					    t ? t : "");
 			} else if (vh_xml_is(c, "device")) {
-				_cleanup_free_ char *addr =
-				    vh_xml_prop(c, "address");
+				_cleanup_free_ char *addr = vh_xml_prop(c, "address");
 				char *rm = vh_xml_prop(c, "reset-method");
 				struct vh_pci_addr pa;
 				void *nd;
@@ -330,19 +316,14 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 				char bad[48] = "";
 				if (rm &&
 				    (strlen(rm) > 120 ||
-				     strspn(rm,
-					    "abcdefghijklmnopqrstuvwxyz_ ") !=
-					 strlen(rm))) {
+				     strspn(rm, "abcdefghijklmnopqrstuvwxyz_ ") != strlen(rm))) {
 					snprintf(bad, sizeof(bad), "%.40s", rm);
 					for (char *ch = bad; *ch; ch++)
-						if ((unsigned char)*ch < 0x20 ||
-						    *ch == 0x7f)
+						if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
 							*ch = '?';
 					snprintf(
 					    m->error, sizeof(m->error),
-					    "<device reset-method='%s'> is "
-					    "not a list of reset methods "
-					    "(flr, bus, pm, ...)",
+					    "<device reset-method='%s'> is not a list of reset methods (flr, bus, pm, ...)",
 					    bad);
 					free(rm);
 					rm = NULL;
@@ -350,29 +331,23 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 				if (!addr || vh_pci_addr_parse(addr, &pa) < 0) {
 					snprintf(
 					    m->error, sizeof(m->error),
-					    "<device address='%.32s'> is not "
-					    "a PCI address like "
-					    "0000:01:00.0",
+					    "<device address='%.32s'> is not a PCI address like 0000:01:00.0",
 					    addr ? addr : "");
 					free(rm);
 					continue;
 				}
-				nd = realloc(m->devices,
-					     (m->n_devices + 1) *
-						 sizeof(*m->devices));
+				nd = realloc(m->devices, (m->n_devices + 1) * sizeof(*m->devices));
 				if (!nd) {
 					free(rm);
 					continue;
 				}
 				m->devices = nd;
 				m->devices[m->n_devices] =
-				    (typeof(m->devices[0])){.addr = pa,
-							    .reset_method = rm};
-				snprintf(m->devices[m->n_devices].bad_reset,
-					 sizeof(bad), "%s", bad);
+				    (typeof(m->devices[0])){.addr = pa, .reset_method = rm};
+				snprintf(m->devices[m->n_devices].bad_reset, sizeof(bad), "%s",
+					 bad);
 				for (xmlNode *k = c->children; k; k = k->next) {
-					_cleanup_free_ char *kn = NULL,
-							    *kv = NULL;
+					_cleanup_free_ char *kn = NULL, *kv = NULL;
 					if (!vh_xml_is(k, "vf-setting"))
 						continue;
 					kn = vh_xml_prop(k, "name");
@@ -380,17 +355,11 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 					if (!vh_setting_ok(kn, kv)) {
 						snprintf(
 						    m->error, sizeof(m->error),
-						    "<vf-setting name='%.32s' "
-						    "value='%.32s'>: a name of "
-						    "a-z, 0-9 and _, a value "
-						    "of "
-						    "letters, digits and ._:-",
+						    "<vf-setting name='%.32s' value='%.32s'>: a name of a-z, 0-9 and _, a value of letters, digits and ._:-",
 						    kn ? kn : "", kv ? kv : "");
 						continue;
 					}
-					(void)vh_settings_set(
-					    &m->devices[m->n_devices].vf, kn,
-					    kv);
+					(void)vh_settings_set(&m->devices[m->n_devices].vf, kn, kv);
 				}
 				m->n_devices++;
 			}
@@ -410,9 +379,8 @@ static char *child_prop(xmlNode *n, const char *child, const char *prop)
 /* Read a libvirt memory size (@n's text, or its @attr) with its unit
  * attribute (@unit_attr) into KiB.  A size libvirt would refuse records why
  * in d->mem_error (the first one only) and gives false. */
-static bool read_size(struct vh_domain *d, xmlNode *n, const char *attr,
-		      const char *unit_attr, unsigned long long max_kib,
-		      unsigned long long *ret)
+static bool read_size(struct vh_domain *d, xmlNode *n, const char *attr, const char *unit_attr,
+		      unsigned long long max_kib, unsigned long long *ret)
 {
 	_cleanup_free_ char *val = attr ? vh_xml_prop(n, attr) : vh_xml_text(n);
 	_cleanup_free_ char *unit = vh_xml_prop(n, unit_attr);
@@ -425,8 +393,7 @@ static bool read_size(struct vh_domain *d, xmlNode *n, const char *attr,
 	r = vh_parse_memory_kib(val, unit, &v);
 	if (r == -EINVAL && unit && vh_parse_memory_kib(val, NULL, &v) == 0)
 		why =
-		    "an unknown unit (libvirt takes b, bytes, KB, k, KiB, MB, "
-		    "M, MiB, GB, G, GiB, TB, T, TiB, PB, P, PiB, EB, E, EiB)";
+		    "an unknown unit (libvirt takes b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, TB, T, TiB, PB, P, PiB, EB, E, EiB)";
 	else if (r == -EINVAL)
 		why = "not a whole, non-negative decimal number";
 	else if (r < 0 || v > max_kib)
@@ -440,12 +407,12 @@ static bool read_size(struct vh_domain *d, xmlNode *n, const char *attr,
 			return false;
 		if (attr)
 			snprintf(d->mem_error, sizeof(d->mem_error),
-				 "<%s %s='%.32s'%s> at line %d is %s", name,
-				 attr, val, u, vh_xml_line(n), why);
+				 "<%s %s='%.32s'%s> at line %d is %s", name, attr, val, u,
+				 vh_xml_line(n), why);
 		else
 			snprintf(d->mem_error, sizeof(d->mem_error),
-				 "<%s%s>%.32s</%s> at line %d is %s", name, u,
-				 val, name, vh_xml_line(n), why);
+				 "<%s%s>%.32s</%s> at line %d is %s", name, u, val, name,
+				 vh_xml_line(n), why);
 		return false;
 	}
 	*ret = v;
@@ -458,16 +425,14 @@ static int parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
 	unsigned long long v, cells = 0, dimms = 0;
 	size_t n_cells = 0, n_devices = 0;
 
-	(void)read_size(d, vh_xml_child(root, "memory"), NULL, "unit",
-			VH_MEMORY_MAX_KIB, &d->memory_kib);
-	(void)read_size(d, vh_xml_child(root, "maxMemory"), NULL, "unit",
-			VH_MEMORY_MAX_KIB, &d->max_memory_kib);
+	(void)read_size(d, vh_xml_child(root, "memory"), NULL, "unit", VH_MEMORY_MAX_KIB,
+			&d->memory_kib);
+	(void)read_size(d, vh_xml_child(root, "maxMemory"), NULL, "unit", VH_MEMORY_MAX_KIB,
+			&d->max_memory_kib);
 	m = vh_xml_child(vh_xml_child(root, "memtune"), "hard_limit");
-	if (read_size(d, m, NULL, "unit", VH_MEMORY_UNLIMITED_KIB,
-		      &d->hard_limit_kib))
+	if (read_size(d, m, NULL, "unit", VH_MEMORY_UNLIMITED_KIB, &d->hard_limit_kib))
 		d->has_hard_limit = d->hard_limit_kib < VH_MEMORY_UNLIMITED_KIB;
-	d->mem_locked =
-	    vh_xml_child(vh_xml_child(root, "memoryBacking"), "locked") != NULL;
+	d->mem_locked = vh_xml_child(vh_xml_child(root, "memoryBacking"), "locked") != NULL;
 
 	numa = vh_xml_child(vh_xml_child(root, "cpu"), "numa");
 	for (xmlNode *c = numa ? numa->children : NULL; c; c = c->next)
@@ -480,8 +445,7 @@ static int parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
 			return -ENOMEM;
 	}
 	if (n_devices) {
-		d->memory_devices =
-		    calloc(n_devices, sizeof(*d->memory_devices));
+		d->memory_devices = calloc(n_devices, sizeof(*d->memory_devices));
 		if (!d->memory_devices)
 			return -ENOMEM;
 	}
@@ -496,26 +460,24 @@ static int parse_memory(struct vh_domain *d, xmlNode *root, xmlNode *devices)
 	for (xmlNode *c = devices ? devices->children : NULL; c; c = c->next) {
 		_cleanup_free_ char *model = NULL;
 		if (!vh_xml_is(c, "memory") ||
-		    !read_size(d,
-			       vh_xml_child(vh_xml_child(c, "target"), "size"),
-			       NULL, "unit", VH_MEMORY_MAX_KIB, &v))
+		    !read_size(d, vh_xml_child(vh_xml_child(c, "target"), "size"), NULL, "unit",
+			       VH_MEMORY_MAX_KIB, &v))
 			continue;
 		model = vh_xml_prop(c, "model");
 		d->memory_devices[d->n_memory_devices++] =
-		    (struct vh_memory_device){.size_kib = v,
-					      .nvdimm = streq(model, "nvdimm")};
+		    (struct vh_memory_device){.size_kib = v, .nvdimm = streq(model, "nvdimm")};
 		if (__builtin_add_overflow(dimms, v, &dimms))
 			dimms = ULLONG_MAX;
 	}
 
 	/* With NUMA cells libvirt replaces <memory> by the cells' sum plus
 	 * the memory devices; without, <memory> includes the devices. */
-	if (d->n_numa_cells && (__builtin_add_overflow(cells, dimms, &v) ||
-				v > VH_MEMORY_MAX_KIB)) {
+	if (d->n_numa_cells &&
+	    (__builtin_add_overflow(cells, dimms, &v) || v > VH_MEMORY_MAX_KIB)) {
 		if (!d->mem_error[0])
-			snprintf(d->mem_error, sizeof(d->mem_error),
-				 "the NUMA cells and memory devices add up "
-				 "to more memory than libvirt accepts");
+			snprintf(
+			    d->mem_error, sizeof(d->mem_error),
+			    "the NUMA cells and memory devices add up to more memory than libvirt accepts");
 	} else if (d->n_numa_cells) {
 		d->memory_kib = v;
 	}
@@ -552,15 +514,14 @@ const char *const vh_domain_elements[] = {
     NULL,
 };
 
-int vh_domain_parse(const char *buf, size_t len, const char *what,
-		    struct vh_domain **ret, struct vh_err *e)
+int vh_domain_parse(const char *buf, size_t len, const char *what, struct vh_domain **ret,
+		    struct vh_err *e)
 {
 	return vh_domain_parse_keep(buf, len, what, vh_domain_elements, ret, e);
 }
 
-int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
-			 const char *const *keep, struct vh_domain **ret,
-			 struct vh_err *e)
+int vh_domain_parse_keep(const char *buf, size_t len, const char *what, const char *const *keep,
+			 struct vh_domain **ret, struct vh_err *e)
 {
 	_cleanup_doc_ xmlDoc *doc = NULL;
 	_cleanup_domain_ struct vh_domain *d = NULL;
@@ -572,10 +533,10 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 		return r;
 	root = xmlDocGetRootElement(doc);
 	if (!vh_xml_is(root, "domain"))
-		return vh_err_set(e, -EBADMSG,
-				  "%s: the root element is <%s>, not <domain>: "
-				  "this is not a libvirt domain XML.",
-				  what, (const char *)root->name);
+		return vh_err_set(
+		    e, -EBADMSG,
+		    "%s: the root element is <%s>, not <domain>: this is not a libvirt domain XML.",
+		    what, (const char *)root->name);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -616,8 +577,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 	}
 
 	{
-		_cleanup_free_ char *vcpu =
-		    vh_xml_text(vh_xml_child(root, "vcpu"));
+		_cleanup_free_ char *vcpu = vh_xml_text(vh_xml_child(root, "vcpu"));
 		unsigned long long v;
 		if (vcpu && vh_parse_uint(vcpu, 10, 1u << 20, &v) == 0)
 			d->vcpus = (unsigned)v;
@@ -632,8 +592,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 			_cleanup_free_ char *mode = vh_xml_prop(n, "mode");
 			_cleanup_free_ char *type = vh_xml_prop(n, "type");
 			/* libvirt's default mode is subsystem. */
-			if ((!mode || streq(mode, "subsystem")) &&
-			    streq(type, "pci"))
+			if ((!mode || streq(mode, "subsystem")) && streq(type, "pci"))
 				r = add_hostdev(d, n, false);
 		} else if (vh_xml_is(n, "interface")) {
 			_cleanup_free_ char *type = vh_xml_prop(n, "type");
@@ -656,8 +615,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
 				d->n_phbs++;
 		}
 		if (r < 0)
-			return vh_err_set(e, r, "Out of memory parsing %s.",
-					  what);
+			return vh_err_set(e, r, "Out of memory parsing %s.", what);
 	}
 	parse_meta(d, vh_xml_child(root, "metadata"));
 	*ret = TAKE_PTR(d);

@@ -42,7 +42,7 @@ struct vh_hostdev {
 	/* <address type='unassigned'/>: libvirt binds it to vfio and gives it
 	 * to no guest, so only what the host must provide applies. */
 	bool unassigned;
-	int line; /* line in the XML (argument index on a command line) */
+	int line;	 /* line in the XML (argument index on a command line) */
 	char origin[64]; /* "the <hostdev> at line 15", for messages */
 	char driver[16]; /* <driver name='vfio'/> when given */
 };
@@ -91,7 +91,7 @@ struct vh_domain {
 	 * libvirt rounds its parts up when it starts the domain
 	 * (vh_memlock_need). */
 	unsigned long long memory_kib, hard_limit_kib; /* 0: not given */
-	unsigned long long max_memory_kib; /* <maxMemory>, -m maxmem= */
+	unsigned long long max_memory_kib;	       /* <maxMemory>, -m maxmem= */
 	/* The parts of memory_kib: the NUMA cells' sizes (none: <memory> is
 	 * the initial memory plus the devices) and the memory devices. */
 	unsigned long long *numa_cells_kib;
@@ -120,16 +120,15 @@ struct vh_domain {
 };
 
 /* Parse a domain XML document.  @what names it in messages. */
-int vh_domain_parse(const char *buf, size_t len, const char *what,
-		    struct vh_domain **ret, struct vh_err *e);
+int vh_domain_parse(const char *buf, size_t len, const char *what, struct vh_domain **ret,
+		    struct vh_err *e);
 /* The elements vh_domain_parse builds of the document (vh_xml_parse_keep):
  * the paths it reads.  A new one read must be listed here; the tests hold
  * the parse of every test domain to the same result as a whole tree's. */
 extern const char *const vh_domain_elements[];
 /* vh_domain_parse building only @keep (NULL: the whole tree). */
-int vh_domain_parse_keep(const char *buf, size_t len, const char *what,
-			 const char *const *keep, struct vh_domain **ret,
-			 struct vh_err *e);
+int vh_domain_parse_keep(const char *buf, size_t len, const char *what, const char *const *keep,
+			 struct vh_domain **ret, struct vh_err *e);
 struct vh_domain *vh_domain_free(struct vh_domain *d);
 static inline void vh_domain_freep(struct vh_domain **d)
 {
@@ -149,12 +148,10 @@ bool vh_domain_is_xen_pv(const struct vh_domain *d);
 enum vh_machine vh_machine_classify(const char *machine);
 
 /* Parse an address written in any form libvirt accepts into @h. */
-void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain,
-			    const char *bus, const char *slot,
-			    const char *function);
+void vh_hostdev_set_address(struct vh_hostdev *h, const char *domain, const char *bus,
+			    const char *slot, const char *function);
 /* Memory with a libvirt unit ("KiB" default) in KiB; -EINVAL/-ERANGE. */
-int vh_parse_memory_kib(const char *value, const char *unit,
-			unsigned long long *ret);
+int vh_parse_memory_kib(const char *value, const char *unit, unsigned long long *ret);
 
 /* libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB: a <hard_limit> of
  * this means no limit, and a larger one is refused. */

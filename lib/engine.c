@@ -9,8 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
-static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
-    _printf_(3, 4);
+static void logf_(struct vh_engine *en, int level, const char *fmt, ...) _printf_(3, 4);
 static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
 {
 	char msg[1024];
@@ -26,9 +25,9 @@ static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
 
 /* What to do to one device. */
 struct action {
-	struct vh_jdev orig; /* also: addr, role, managed, reset_on_release */
+	struct vh_jdev orig;	       /* also: addr, role, managed, reset_on_release */
 	const struct vh_pci_dev *seen; /* the check's reading, if any */
-	bool have_orig; /* orig's driver and reset_method taken from it */
+	bool have_orig;		       /* orig's driver and reset_method taken from it */
 	char name[VH_PCI_ADDR_LEN];
 	bool bind;
 	char target[64];
@@ -90,8 +89,7 @@ static int plan_add(struct plan *p, const struct action *a)
 	return 0;
 }
 
-static const char *meta_reset(const struct vh_domain *dom,
-			      const struct vh_pci_addr *a)
+static const char *meta_reset(const struct vh_domain *dom, const struct vh_pci_addr *a)
 {
 	for (size_t i = 0; i < dom->meta.n_devices; i++)
 		if (vh_pci_addr_eq(&dom->meta.devices[i].addr, a))
@@ -99,8 +97,8 @@ static const char *meta_reset(const struct vh_domain *dom,
 	return NULL;
 }
 
-static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
-		     const struct vh_report *rep, struct plan *p)
+static int make_plan(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
+		     struct plan *p)
 {
 	int r;
 
@@ -110,8 +108,7 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 		const char *mr;
 		struct action a = {0};
 
-		if (!rd->hd->addr_ok || rd->duplicate ||
-		    !(rd->dev.present || rd->vf_create))
+		if (!rd->hd->addr_ok || rd->duplicate || !(rd->dev.present || rd->vf_create))
 			continue;
 		if (!rd->dev.present) {
 			r = plan_vfs(p, &rd->vf_pf, rd->vf_n);
@@ -164,26 +161,24 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom,
 
 #define DEV "/sys/bus/pci/devices/%s/"
 
-static int read_state(struct vh_engine *en, struct vh_jdev *st,
-		      const char *name)
+static int read_state(struct vh_engine *en, struct vh_jdev *st, const char *name)
 {
 	int r;
 
 	st->driver[0] = st->override[0] = st->reset_method[0] = '\0';
-	r = vh_sys_link_name(en->sys, st->driver, sizeof(st->driver),
-			     DEV "driver", name);
+	r = vh_sys_link_name(en->sys, st->driver, sizeof(st->driver), DEV "driver", name);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (r == -ENOENT)
 		st->driver[0] = '\0';
-	r = vh_sys_read_str(en->sys, st->override, sizeof(st->override),
-			    DEV "driver_override", name);
+	r = vh_sys_read_str(en->sys, st->override, sizeof(st->override), DEV "driver_override",
+			    name);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (r == -ENOENT || streq(st->override, "(null)"))
 		st->override[0] = '\0';
-	r = vh_sys_read_str(en->sys, st->reset_method, sizeof(st->reset_method),
-			    DEV "reset_method", name);
+	r = vh_sys_read_str(en->sys, st->reset_method, sizeof(st->reset_method), DEV "reset_method",
+			    name);
 	st->has_reset_method = r == 0;
 	if (r < 0 && r != -ENOENT)
 		return r;
@@ -195,8 +190,7 @@ static int read_state(struct vh_engine *en, struct vh_jdev *st,
 /* The check's reading of the device, when nothing was written through
  * the gateway since: what read_state would read again (driver,
  * driver_override, reset_method), three reads a device saved. */
-static bool state_seen(struct vh_engine *en, struct vh_jdev *st,
-		       const struct vh_pci_dev *d)
+static bool state_seen(struct vh_engine *en, struct vh_jdev *st, const struct vh_pci_dev *d)
 {
 	if (!d || !d->present || d->err ||
 	    !vh_sys_unwritten_since(en->sys, d->read_by, d->sys_writes))
@@ -217,59 +211,46 @@ static const char *errname(int r)
 /* Move @name from its current driver to @target ("" = no driver), the
  * way libvirt does: driver_override, unbind, drivers_probe, then check the
  * driver link, since drivers_probe succeeds even when nothing binds. */
-static int move_driver(struct vh_engine *en, const char *name,
-		       const char *target, const char *override,
-		       struct vh_err *e)
+static int move_driver(struct vh_engine *en, const char *name, const char *target,
+		       const char *override, struct vh_err *e)
 {
 	char cur[64] = "";
 	int r;
 
-	if (target[0] &&
-	    vh_sys_exists(en->sys, "/sys/bus/pci/drivers/%s", target) <= 0)
-		return vh_err_set(e, -ENOENT,
-				  "%s: driver %s is not loaded (no "
-				  "/sys/bus/pci/drivers/%s): load it with "
-				  "'modprobe %s' or list it in "
-				  "/etc/modules-load.d/.",
-				  name, target, target, target);
-	r = vh_sys_write(en->sys, override[0] ? override : "\n", 0,
-			 DEV "driver_override", name);
+	if (target[0] && vh_sys_exists(en->sys, "/sys/bus/pci/drivers/%s", target) <= 0)
+		return vh_err_set(
+		    e, -ENOENT,
+		    "%s: driver %s is not loaded (no /sys/bus/pci/drivers/%s): load it with 'modprobe %s' or list it in /etc/modules-load.d/.",
+		    name, target, target, target);
+	r = vh_sys_write(en->sys, override[0] ? override : "\n", 0, DEV "driver_override", name);
 	if (r < 0)
 		return vh_err_set(e, r,
-				  "%s: cannot write /sys/bus/pci/devices/%s/"
-				  "driver_override: %s.",
+				  "%s: cannot write /sys/bus/pci/devices/%s/driver_override: %s.",
 				  name, name, errname(r));
 	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
 	if (r < 0 && r != -ENOENT)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
-				  name, strerror(-r));
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
 	if (r == 0 && streq(cur, target))
 		return 0;
 	if (r == 0) {
 		logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
-		r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
-				 "/sys/bus/pci/drivers/%s/unbind", cur);
+		r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/unbind",
+				 cur);
 		if (r < 0)
 			return vh_err_set(
 			    e, r,
-			    "%s: unbinding it from driver %s failed "
-			    "(/sys/bus/pci/drivers/%s/unbind: %s)%s.",
+			    "%s: unbinding it from driver %s failed (/sys/bus/pci/drivers/%s/unbind: %s)%s.",
 			    name, cur, cur, errname(r),
 			    r == -ETIMEDOUT
-				? "; the driver is holding the device "
-				  "(in use on the host?): stop what uses "
-				  "it, or raise 'timeout' in "
-				  "vfio-hooks.conf"
+				? "; the driver is holding the device (in use on the host?): stop what uses it, or raise 'timeout' in vfio-hooks.conf"
 				: "");
 	}
 	if (!target[0])
 		return 0;
-	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
-			 "/sys/bus/pci/drivers_probe");
+	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers_probe");
 	if (r < 0 && r != -ENODEV && r != -EINVAL)
-		return vh_err_set(e, r,
-				  "%s: /sys/bus/pci/drivers_probe failed: %s.",
-				  name, errname(r));
+		return vh_err_set(e, r, "%s: /sys/bus/pci/drivers_probe failed: %s.", name,
+				  errname(r));
 	cur[0] = '\0';
 	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
 	if (r == -ENOENT || (r == 0 && !streq(cur, target))) {
@@ -277,49 +258,39 @@ static int move_driver(struct vh_engine *en, const char *name,
 		 * probe refused): bind explicitly. */
 		if (!cur[0]) {
 			int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
-					     "/sys/bus/pci/drivers/%s/bind",
-					     target);
+					     "/sys/bus/pci/drivers/%s/bind", target);
 			if (b == 0 &&
-			    vh_sys_link_name(en->sys, cur, sizeof(cur),
-					     DEV "driver", name) == 0 &&
+			    vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name) == 0 &&
 			    streq(cur, target))
 				return 0;
 		}
 		return vh_err_set(
 		    e, -ENODEV,
-		    "%s: after drivers_probe the device is on %s, "
-		    "not %s: the driver did not take it (see the "
-		    "kernel log).",
+		    "%s: after drivers_probe the device is on %s, not %s: the driver did not take it (see the kernel log).",
 		    name, cur[0] ? cur : "no driver", target);
 	}
 	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
-				  name, strerror(-r));
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
 	return 0;
 }
 
-static int write_reset_method(struct vh_engine *en, const char *name,
-			      const char *value, struct vh_err *e)
+static int write_reset_method(struct vh_engine *en, const char *name, const char *value,
+			      struct vh_err *e)
 {
 	int r;
 
 	/* An empty line disables resets; the kernel wants the newline. */
-	r = vh_sys_write(en->sys, value[0] ? value : "\n", 0,
-			 DEV "reset_method", name);
+	r = vh_sys_write(en->sys, value[0] ? value : "\n", 0, DEV "reset_method", name);
 	if (r < 0)
-		return vh_err_set(e, r,
-				  "%s: cannot write '%s' to "
-				  "/sys/bus/pci/devices/%s/reset_method: %s%s.",
-				  name, value, name, strerror(-r),
-				  r == -EINVAL ? " (a method this device does "
-						 "not support)"
-					       : "");
+		return vh_err_set(
+		    e, r, "%s: cannot write '%s' to /sys/bus/pci/devices/%s/reset_method: %s%s.",
+		    name, value, name, strerror(-r),
+		    r == -EINVAL ? " (a method this device does not support)" : "");
 	return 0;
 }
 
 /* Put one device back as recorded.  Returns 0 or -errno (with @e). */
-static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
-		       struct vh_err *e)
+static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN];
 	struct vh_jdev cur = {0};
@@ -328,24 +299,17 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 	vh_pci_addr_format(&o->addr, name);
 	if (vh_sys_exists(en->sys, DEV, name) <= 0) {
 		logf_(en, LOG_WARNING,
-		      "%s: the device is gone (hot-unplugged?); nothing to "
-		      "restore",
-		      name);
+		      "%s: the device is gone (hot-unplugged?); nothing to restore", name);
 		return 0;
 	}
 	r = read_state(en, &cur, name);
 	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read its state: %s.", name,
-				  strerror(-r));
-	if (o->reset_on_release && cur.has_reset_method &&
-	    cur.reset_method[0] && strncmp(cur.driver, "vfio", 4) == 0 &&
-	    vh_sys_exists(en->sys, DEV "reset", name) > 0) {
-		r = vh_sys_write(en->sys, "1", VH_WRITE_BOUNDED, DEV "reset",
-				 name);
+		return vh_err_set(e, r, "%s: cannot read its state: %s.", name, strerror(-r));
+	if (o->reset_on_release && cur.has_reset_method && cur.reset_method[0] &&
+	    strncmp(cur.driver, "vfio", 4) == 0 && vh_sys_exists(en->sys, DEV "reset", name) > 0) {
+		r = vh_sys_write(en->sys, "1", VH_WRITE_BOUNDED, DEV "reset", name);
 		if (r < 0)
-			logf_(en, LOG_WARNING,
-			      "%s: reset on release failed: %s", name,
-			      errname(r));
+			logf_(en, LOG_WARNING, "%s: reset on release failed: %s", name, errname(r));
 		else
 			logf_(en, LOG_INFO, "%s: reset", name);
 	}
@@ -354,26 +318,23 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 		struct vh_err re = {0};
 		r = write_reset_method(en, name, o->reset_method, &re);
 		if (r == -EINVAL &&
-		    vh_sys_write(en->sys, "default", 0, DEV "reset_method",
-				 name) == 0) {
+		    vh_sys_write(en->sys, "default", 0, DEV "reset_method", name) == 0) {
 			/* The kernel re-probes the methods on every write: one
 			 * that worked at boot (a bus reset before a sibling
 			 * function appeared) can be refused now.  Its default
 			 * is the closest state there is. */
 			char now[128] = "";
-			vh_sys_read_str(en->sys, now, sizeof(now),
-					DEV "reset_method", name);
-			logf_(en, LOG_WARNING,
-			      "%s: the kernel no longer accepts reset_method "
-			      "'%s'; "
-			      "restored its default '%s' instead",
-			      name, o->reset_method, now);
+			vh_sys_read_str(en->sys, now, sizeof(now), DEV "reset_method", name);
+			logf_(
+			    en, LOG_WARNING,
+			    "%s: the kernel no longer accepts reset_method '%s'; restored its default '%s' instead",
+			    name, o->reset_method, now);
 		} else if (r < 0) {
 			vh_err_set(e, r, "%s", re.msg);
 			first = first ? first : r;
 		} else {
-			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'",
-			      name, o->reset_method);
+			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'", name,
+			      o->reset_method);
 		}
 	}
 	if (o->pciback && !streq(o->driver, VH_PCIBACK)) {
@@ -384,12 +345,10 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 			return r;
 		r = read_state(en, &cur, name);
 		if (r < 0)
-			return vh_err_set(e, r,
-					  "%s: cannot read its state: %s.",
-					  name, strerror(-r));
+			return vh_err_set(e, r, "%s: cannot read its state: %s.", name,
+					  strerror(-r));
 	}
-	if (!streq(cur.driver, o->driver) ||
-	    !streq(cur.override, o->override)) {
+	if (!streq(cur.driver, o->driver) || !streq(cur.override, o->override)) {
 		r = move_driver(en, name, o->driver, o->override, e);
 		if (r < 0)
 			first = first ? first : r;
@@ -400,9 +359,8 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o,
 	return first;
 }
 
-static int find_holder(struct vh_engine *en, int dirfd, const char *self,
-		       bool manual, const struct vh_pci_addr *a, size_t n,
-		       struct vh_journal *ret);
+static int find_holder(struct vh_engine *en, int dirfd, const char *self, bool manual,
+		       const struct vh_pci_addr *a, size_t n, struct vh_journal *ret);
 
 /* The VFs @j created on @s->pf go away unless another journal holds one of
  * them: then that journal takes over the record (its release removes
@@ -427,8 +385,7 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 	for (int i = 0; i < n; i++) {
 		char vf[VH_PCI_ADDR_LEN] = "";
 		if (strncmp(links[i], "virtfn", 6) == 0 &&
-		    vh_sys_link_name(en->sys, vf, sizeof(vf), DEV "%s", pf,
-				     links[i]) == 0 &&
+		    vh_sys_link_name(en->sys, vf, sizeof(vf), DEV "%s", pf, links[i]) == 0 &&
 		    vh_pci_addr_parse(vf, &vfs[k]) == 0)
 			k++;
 	}
@@ -444,53 +401,46 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 			free(vfs);
 			return vh_err_set(
 			    e, i,
-			    "%s: cannot tell whether another "
-			    "domain uses its VFs (the journals in "
-			    "/run/vfio-hooks: %s); they stay.",
+			    "%s: cannot tell whether another domain uses its VFs (the journals in /run/vfio-hooks: %s); they stay.",
 			    pf, strerror(-i));
 		}
 		vh_pci_addr_format(&vfs[i], vf);
 		free(vfs);
 		/* Hand the record over: appended under the state lock. */
 		if (other.fd < 0)
-			other.fd = openat(dirfd, other.file,
-					  O_WRONLY | O_APPEND | O_NOFOLLOW |
-					      O_CLOEXEC);
+			other.fd =
+			    openat(dirfd, other.file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		r = other.fd < 0 ? -errno : vh_journal_add_sriov(&other, s, e);
 		logf_(en, r < 0 ? LOG_ERR : LOG_INFO,
 		      "%s: its VFs stay: %s (domain '%s') uses one; %s", pf, vf,
 		      other.domain ? other.domain : "?",
-		      r < 0 ? "cannot record that in its journal"
-			    : "its release removes them");
+		      r < 0 ? "cannot record that in its journal" : "its release removes them");
 		vh_journal_done(&other);
-		return r < 0 ? vh_err_set(e, r,
-					  "%s: cannot hand its VFs over to the "
-					  "journal of the domain using %s.",
-					  pf, vf)
-			     : 0;
+		return r < 0
+			   ? vh_err_set(
+				 e, r,
+				 "%s: cannot hand its VFs over to the journal of the domain using %s.",
+				 pf, vf)
+			   : 0;
 	}
 remove:
 	free(vfs);
 	r = vh_sys_read_uint(en->sys, &cur, DEV "sriov_numvfs", pf);
 	if (r == 0 && cur != s->numvfs) {
 		snprintf(num, sizeof(num), "%u", s->numvfs);
-		r = vh_sys_write(en->sys, num, VH_WRITE_BOUNDED,
-				 DEV "sriov_numvfs", pf);
+		r = vh_sys_write(en->sys, num, VH_WRITE_BOUNDED, DEV "sriov_numvfs", pf);
 		if (r < 0)
-			return vh_err_set(e, r,
-					  "%s: cannot remove the VFs the hook "
-					  "created (sriov_numvfs %s: %s).",
-					  pf, num, errname(r));
-		logf_(en, LOG_INFO, "%s: VFs removed (sriov_numvfs %s)", pf,
-		      num);
+			return vh_err_set(
+			    e, r,
+			    "%s: cannot remove the VFs the hook created (sriov_numvfs %s: %s).", pf,
+			    num, errname(r));
+		logf_(en, LOG_INFO, "%s: VFs removed (sriov_numvfs %s)", pf, num);
 	}
 	if (s->autoprobe >= 0) {
 		r = vh_sys_write(en->sys, s->autoprobe ? "1" : "0", 0,
 				 DEV "sriov_drivers_autoprobe", pf);
 		if (r < 0)
-			return vh_err_set(e, r,
-					  "%s: cannot restore "
-					  "sriov_drivers_autoprobe: %s.",
+			return vh_err_set(e, r, "%s: cannot restore sriov_drivers_autoprobe: %s.",
 					  pf, errname(r));
 	}
 	return 0;
@@ -505,18 +455,16 @@ struct others {
 	unsigned char *st;
 	int n;
 };
-static int others_load(struct vh_engine *en, int dirfd, const char *self,
-		       bool manual, struct others *ret);
-static int others_find(const struct others *o, int dirfd,
-		       const struct vh_pci_addr *a);
+static int others_load(struct vh_engine *en, int dirfd, const char *self, bool manual,
+		       struct others *ret);
+static int others_find(const struct others *o, int dirfd, const struct vh_pci_addr *a);
 static void others_done(struct others *o);
 
 /* Every attribute path of @j is a file beneath its device, reached without
  * a link (the journal's text was checked as text only): else the whole
  * journal is refused before anything is written.  A path that is gone (a
  * VF removed with its PF's VFs) is nothing to restore. */
-static int paths_ok(struct vh_engine *en, const struct vh_journal *j,
-		    struct vh_err *e)
+static int paths_ok(struct vh_engine *en, const struct vh_journal *j, struct vh_err *e)
 {
 	static const char prefix[] = "/sys/bus/pci/devices/";
 
@@ -530,12 +478,9 @@ static int paths_ok(struct vh_engine *en, const struct vh_journal *j,
 			continue;
 		return vh_err_set(
 		    e, -EPERM,
-		    "The journal /run/vfio-hooks/%s names %s, which is not a "
-		    "file of device %s (%s): refusing to act on it. Inspect "
-		    "it, restore its devices by hand, then remove it.",
+		    "The journal /run/vfio-hooks/%s names %s, which is not a file of device %s (%s): refusing to act on it. Inspect it, restore its devices by hand, then remove it.",
 		    j->file, j->attrs[i].path, addr,
-		    r == -ELOOP ? "a link on the way leads out of the device"
-				: strerror(-r));
+		    r == -ELOOP ? "a link on the way leads out of the device" : strerror(-r));
 	}
 	return 0;
 }
@@ -544,8 +489,7 @@ static int paths_ok(struct vh_engine *en, const struct vh_journal *j,
  * failed ones are marked in the journal.  A device another journal holds
  * (another domain's, or a binding of `vfio-hooks bind`) is left as it is:
  * that journal gives it back.  Returns the count left. */
-static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
-		struct vh_err *e)
+static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh_err *e)
 {
 	struct others o;
 	int left = 0, r;
@@ -557,11 +501,10 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 	}
 	r = others_load(en, dirfd, j->uuid, true, &o);
 	if (r < 0) {
-		vh_err_set(e, r,
-			   "Cannot tell whether another domain holds the "
-			   "devices of /run/vfio-hooks/%s (the journals in "
-			   "/run/vfio-hooks: %s); they stay as they are.",
-			   j->file, strerror(-r));
+		vh_err_set(
+		    e, r,
+		    "Cannot tell whether another domain holds the devices of /run/vfio-hooks/%s (the journals in /run/vfio-hooks: %s); they stay as they are.",
+		    j->file, strerror(-r));
 		logf_(en, LOG_ERR, "%s", e->msg);
 		return (int)j->n_devs ?: 1;
 	}
@@ -570,20 +513,16 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 		char name[VH_PCI_ADDR_LEN];
 		int k = others_find(&o, dirfd, &j->devs[i].addr);
 		if (k >= 0) {
-			const char *who = o.st[k] == OTHER_LOADED &&
-						  o.js[k].domain &&
-						  o.js[k].domain[0]
-					      ? o.js[k].domain
-					      : o.uuids[k];
+			const char *who =
+			    o.st[k] == OTHER_LOADED && o.js[k].domain && o.js[k].domain[0]
+				? o.js[k].domain
+				: o.uuids[k];
 			vh_pci_addr_format(&j->devs[i].addr, name);
 			logf_(
 			    en, LOG_NOTICE,
-			    "%s: left as it is: %s '%s' holds it too (journal "
-			    "/run/vfio-hooks/%s.journal) and gives it back",
-			    name,
-			    vh_uuid_is_manual(o.uuids[k]) ? "the binding"
-							  : "domain",
-			    who, o.uuids[k]);
+			    "%s: left as it is: %s '%s' holds it too (journal /run/vfio-hooks/%s.journal) and gives it back",
+			    name, vh_uuid_is_manual(o.uuids[k]) ? "the binding" : "domain", who,
+			    o.uuids[k]);
 			continue;
 		}
 		if (restore_one(en, &j->devs[i], &de) == 0)
@@ -601,18 +540,16 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j,
 	for (size_t i = j->n_attrs; i-- > 0;) {
 		const struct vh_jattr *at = &j->attrs[i];
 		char now[128] = "";
-		if (vh_sys_read_str(en->sys, now, sizeof(now), "%s", at->path) <
-			0 ||
+		if (vh_sys_read_str(en->sys, now, sizeof(now), "%s", at->path) < 0 ||
 		    streq(now, at->value))
 			continue; /* gone with its VF, or unchanged */
-		r = vh_sys_write(en->sys, at->value, VH_WRITE_BOUNDED, "%s",
-				 at->path);
+		r = vh_sys_write(en->sys, at->value, VH_WRITE_BOUNDED, "%s", at->path);
 		if (r < 0) {
 			left++;
-			vh_err_set(e, r, "Cannot restore %s to '%s': %s.",
-				   at->path, at->value, errname(r));
-			logf_(en, LOG_ERR, "Cannot restore %s to '%s': %s",
-			      at->path, at->value, errname(r));
+			vh_err_set(e, r, "Cannot restore %s to '%s': %s.", at->path, at->value,
+				   errname(r));
+			logf_(en, LOG_ERR, "Cannot restore %s to '%s': %s", at->path, at->value,
+			      errname(r));
 		}
 	}
 	for (size_t i = j->n_sriov; i-- > 0;) {
@@ -639,18 +576,15 @@ static int open_state(struct vh_engine *en, struct state *s, struct vh_err *e)
 	s->dirfd = s->lockfd = -1;
 	r = vh_sys_state_dir(en->sys, &s->dirfd, why, sizeof(why));
 	if (r < 0)
-		return vh_err_set(e, r, "Cannot use the state directory: %s.",
-				  why);
+		return vh_err_set(e, r, "Cannot use the state directory: %s.", why);
 	r = vh_journal_lock(s->dirfd, en->cfg->lock_timeout_ms, &s->lockfd);
 	if (r < 0) {
 		close(s->dirfd);
 		s->dirfd = -1;
-		return vh_err_set(e, r,
-				  "Cannot take /run/vfio-hooks/lock: %s "
-				  "(another vfio-hooks is stuck? see its log).",
-				  r == -ETIMEDOUT ? "still held after the lock "
-						    "timeout"
-						  : strerror(-r));
+		return vh_err_set(
+		    e, r,
+		    "Cannot take /run/vfio-hooks/lock: %s (another vfio-hooks is stuck? see its log).",
+		    r == -ETIMEDOUT ? "still held after the lock timeout" : strerror(-r));
 	}
 	return 0;
 }
@@ -666,15 +600,13 @@ static void close_state(struct state *s)
 
 void vh_manual_uuid(const struct vh_pci_addr *a, char out[37])
 {
-	snprintf(out, 37, "00000000-0000-0000-0000-00%04x%02x%02x%02x",
-		 a->domain & 0xffff, a->bus & 0xff, a->slot & 0xff,
-		 a->function & 0xff);
+	snprintf(out, 37, "00000000-0000-0000-0000-00%04x%02x%02x%02x", a->domain & 0xffff,
+		 a->bus & 0xff, a->slot & 0xff, a->function & 0xff);
 }
 
 bool vh_uuid_is_manual(const char *uuid)
 {
-	return uuid && vh_uuid_valid(uuid) &&
-	       strncmp(uuid, "00000000-0000-0000-0000-00", 26) == 0;
+	return uuid && vh_uuid_valid(uuid) && strncmp(uuid, "00000000-0000-0000-0000-00", 26) == 0;
 }
 
 static void others_done(struct others *o)
@@ -690,8 +622,8 @@ static void others_done(struct others *o)
 
 /* -errno when the journals cannot be listed: unknown is never "not
  * held". */
-static int others_load(struct vh_engine *en, int dirfd, const char *self,
-		       bool manual, struct others *ret)
+static int others_load(struct vh_engine *en, int dirfd, const char *self, bool manual,
+		       struct others *ret)
 {
 	struct others o = {0};
 	int nj = vh_journal_list(dirfd, &o.uuids);
@@ -710,8 +642,7 @@ static int others_load(struct vh_engine *en, int dirfd, const char *self,
 	}
 	for (int k = 0; k < nj; k++) {
 		struct vh_err e = {0};
-		if ((self && streq(o.uuids[k], self)) ||
-		    (!manual && vh_uuid_is_manual(o.uuids[k])))
+		if ((self && streq(o.uuids[k], self)) || (!manual && vh_uuid_is_manual(o.uuids[k])))
 			continue;
 		if (vh_journal_load(dirfd, o.uuids[k], &o.js[k], &e) == 0) {
 			o.st[k] = OTHER_LOADED;
@@ -727,8 +658,7 @@ static int others_load(struct vh_engine *en, int dirfd, const char *self,
 }
 
 /* The index in @o of the first journal that holds @a, or -1. */
-static int others_find(const struct others *o, int dirfd,
-		       const struct vh_pci_addr *a)
+static int others_find(const struct others *o, int dirfd, const struct vh_pci_addr *a)
 {
 	char name[VH_PCI_ADDR_LEN];
 
@@ -737,8 +667,7 @@ static int others_find(const struct others *o, int dirfd,
 		bool held = false;
 		if (o->st[k] == OTHER_LOADED)
 			for (size_t d = 0; !held && d < o->js[k].n_devs; d++)
-				held =
-				    vh_pci_addr_eq(&o->js[k].devs[d].addr, a);
+				held = vh_pci_addr_eq(&o->js[k].devs[d].addr, a);
 		else if (o->st[k] == OTHER_UNREADABLE)
 			held = vh_journal_mentions(dirfd, o->uuids[k], name);
 		if (held)
@@ -768,9 +697,8 @@ static void others_take(struct others *o, int k, struct vh_journal *ret)
  * it); -ENOENT for none, another -errno when it could not tell.  The state
  * directory is listed and each journal read once, whatever the number of
  * devices. */
-static int find_holder(struct vh_engine *en, int dirfd, const char *self,
-		       bool manual, const struct vh_pci_addr *a, size_t n,
-		       struct vh_journal *ret)
+static int find_holder(struct vh_engine *en, int dirfd, const char *self, bool manual,
+		       const struct vh_pci_addr *a, size_t n, struct vh_journal *ret)
 {
 	struct others o;
 	int r = others_load(en, dirfd, self, manual, &o);
@@ -790,8 +718,8 @@ static int find_holder(struct vh_engine *en, int dirfd, const char *self,
 	return r;
 }
 
-int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
-		     char *name, size_t n, char *uuid, size_t un)
+int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr, char *name, size_t n,
+		     char *uuid, size_t un)
 {
 	char why[256];
 	struct vh_journal j;
@@ -812,8 +740,8 @@ int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
 	return 1;
 }
 
-static int prepare_one(struct vh_engine *en, struct vh_journal *j,
-		       struct action *a, const char *dname, struct vh_err *e)
+static int prepare_one(struct vh_engine *en, struct vh_journal *j, struct action *a,
+		       const char *dname, struct vh_err *e)
 {
 	int r;
 
@@ -823,18 +751,15 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 		a->have_orig = false;
 	r = a->have_orig ? 0 : read_state(en, &a->orig, a->name);
 	if (r < 0)
-		return vh_err_set(e, r,
-				  "%s: cannot read its driver, driver_override "
-				  "or reset_method: %s.",
-				  a->name, strerror(-r));
+		return vh_err_set(
+		    e, r, "%s: cannot read its driver, driver_override or reset_method: %s.",
+		    a->name, strerror(-r));
 	if (en->pciback && a->bind && !streq(a->orig.driver, a->target)) {
 		r = vh_pciback_has_slot(en->sys, a->name);
 		if (r < 0 && r != -ENOENT)
-			return vh_err_set(
-			    e, r,
-			    "%s: cannot read /sys/bus/pci/drivers/"
-			    "pciback/slots: %s.",
-			    a->name, strerror(-r));
+			return vh_err_set(e, r,
+					  "%s: cannot read /sys/bus/pci/drivers/pciback/slots: %s.",
+					  a->name, strerror(-r));
 		a->orig.pciback = r > 0 ? VH_PCIBACK_KEPT : VH_PCIBACK_ADDED;
 	}
 	/* Recorded and synced before anything is touched. */
@@ -846,13 +771,12 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 		r = write_reset_method(en, a->name, a->reset_value, e);
 		if (r < 0)
 			return r;
-		logf_(en, LOG_INFO, "%s: %s: reset_method '%s' -> '%s'", dname,
-		      a->name, a->orig.reset_method, a->reset_value);
+		logf_(en, LOG_INFO, "%s: %s: reset_method '%s' -> '%s'", dname, a->name,
+		      a->orig.reset_method, a->reset_value);
 	}
 	if (a->bind && !streq(a->orig.driver, a->target)) {
-		r = en->pciback
-			? vh_pciback_assign(en->sys, &a->orig, a->permissive, e)
-			: move_driver(en, a->name, a->target, a->target, e);
+		r = en->pciback ? vh_pciback_assign(en->sys, &a->orig, a->permissive, e)
+				: move_driver(en, a->name, a->target, a->target, e);
 		if (r < 0)
 			return r;
 		logf_(en, LOG_INFO, "%s: %s: %s %s -> %s", dname, a->name,
@@ -864,8 +788,8 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j,
 
 /* Create the VFs of @v: journaled first, then sriov_drivers_autoprobe 0
  * (no host driver grabs them) and sriov_numvfs, from 0 only. */
-static int create_vfs(struct vh_engine *en, struct vh_journal *j,
-		      const struct vfs *v, const char *dname, struct vh_err *e)
+static int create_vfs(struct vh_engine *en, struct vh_journal *j, const struct vfs *v,
+		      const char *dname, struct vh_err *e)
 {
 	char pf[VH_PCI_ADDR_LEN], num[16];
 	unsigned long long cur = 0, ap = 0;
@@ -875,43 +799,35 @@ static int create_vfs(struct vh_engine *en, struct vh_journal *j,
 	vh_pci_addr_format(&v->pf, pf);
 	r = vh_sys_read_uint(en->sys, &cur, DEV "sriov_numvfs", pf);
 	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read sriov_numvfs: %s.", pf,
-				  strerror(-r));
+		return vh_err_set(e, r, "%s: cannot read sriov_numvfs: %s.", pf, strerror(-r));
 	if (cur >= v->count)
 		return 0; /* created meanwhile (another domain): use them */
 	if (cur != 0)
 		return vh_err_set(
 		    e, -EBUSY,
-		    "[sriov-numvfs-busy] %s has %llu VFs and this "
-		    "domain needs VF %u: the hook changes "
-		    "sriov_numvfs only from 0.",
+		    "[sriov-numvfs-busy] %s has %llu VFs and this domain needs VF %u: the hook changes sriov_numvfs only from 0.",
 		    pf, cur, v->count);
 	rec.numvfs = 0;
-	rec.autoprobe = vh_sys_read_uint(en->sys, &ap,
-					 DEV "sriov_drivers_autoprobe", pf) == 0
+	rec.autoprobe = vh_sys_read_uint(en->sys, &ap, DEV "sriov_drivers_autoprobe", pf) == 0
 			    ? (int)(ap != 0)
 			    : -1;
 	r = vh_journal_add_sriov(j, &rec, e);
 	if (r < 0)
 		return r;
 	if (rec.autoprobe == 1) {
-		r = vh_sys_write(en->sys, "0", 0, DEV "sriov_drivers_autoprobe",
-				 pf);
+		r = vh_sys_write(en->sys, "0", 0, DEV "sriov_drivers_autoprobe", pf);
 		if (r < 0)
 			return vh_err_set(e, r,
-					  "%s: cannot write 0 to "
-					  "sriov_drivers_autoprobe: %s.",
-					  pf, errname(r));
+					  "%s: cannot write 0 to sriov_drivers_autoprobe: %s.", pf,
+					  errname(r));
 	}
 	snprintf(num, sizeof(num), "%u", v->count);
-	r = vh_sys_write(en->sys, num, VH_WRITE_BOUNDED, DEV "sriov_numvfs",
-			 pf);
+	r = vh_sys_write(en->sys, num, VH_WRITE_BOUNDED, DEV "sriov_numvfs", pf);
 	if (r < 0)
-		return vh_err_set(e, r,
-				  "%s: cannot create %u VFs (sriov_numvfs: "
-				  "%s); see the kernel log (the PF driver "
-				  "decides).",
-				  pf, v->count, errname(r));
+		return vh_err_set(
+		    e, r,
+		    "%s: cannot create %u VFs (sriov_numvfs: %s); see the kernel log (the PF driver decides).",
+		    pf, v->count, errname(r));
 	logf_(en, LOG_INFO, "%s: %s: created %u VFs", dname, pf, v->count);
 	return 0;
 }
@@ -919,8 +835,8 @@ static int create_vfs(struct vh_engine *en, struct vh_journal *j,
 /* The directory of @tpl ({card}, {n} replaced) under @pf's device
  * directory, as a kernel path; -ENOENT when the PF has no DRM card but the
  * template wants one. */
-static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl,
-		  unsigned n, char *out, size_t len)
+static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl, unsigned n, char *out,
+		  size_t len)
 {
 	char card[64] = "", **ents = NULL;
 	struct vh_buf b = {0};
@@ -929,10 +845,9 @@ static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl,
 	if (strstr(tpl, "{card}")) {
 		k = vh_sys_list(en->sys, &ents, DEV "drm", pf);
 		for (int i = 0; i < k && !card[0]; i++)
-			if (strncmp(ents[i], "card", 4) == 0 &&
-			    ents[i][4] >= '0' && ents[i][4] <= '9' &&
-			    strspn(ents[i] + 4, "0123456789") ==
-				strlen(ents[i] + 4))
+			if (strncmp(ents[i], "card", 4) == 0 && ents[i][4] >= '0' &&
+			    ents[i][4] <= '9' &&
+			    strspn(ents[i] + 4, "0123456789") == strlen(ents[i] + 4))
 				snprintf(card, sizeof(card), "%s", ents[i]);
 		vh_strv_free(ents);
 		if (!card[0])
@@ -961,9 +876,8 @@ static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl,
  * that address) of each VF hostdev, where the files exist: journaled, then
  * written. */
 static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
-			     const struct vh_domain *dom,
-			     const struct vh_report *rep, const char *dname,
-			     struct vh_err *e)
+			     const struct vh_domain *dom, const struct vh_report *rep,
+			     const char *dname, struct vh_err *e)
 {
 	for (size_t i = 0; i < rep->n_devs; i++) {
 		const struct vh_resolved *rd = &rep->devs[i];
@@ -974,22 +888,16 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 		unsigned n = 0;
 		int r = 0;
 
-		if (!rd->hd->addr_ok || rd->duplicate ||
-		    !(rd->vf_create || rd->dev.is_vf))
+		if (!rd->hd->addr_ok || rd->duplicate || !(rd->vf_create || rd->dev.is_vf))
 			continue;
 		for (size_t k = 0; pr && k < pr->vf_settings.n && r == 0; k++)
 			r = vh_settings_set(&set, pr->vf_settings.v[k].name,
 					    pr->vf_settings.v[k].value);
 		for (size_t m = 0; m < dom->meta.n_devices && r == 0; m++)
-			if (vh_pci_addr_eq(&dom->meta.devices[m].addr,
-					   &rd->hd->addr))
-				for (size_t k = 0;
-				     k < dom->meta.devices[m].vf.n && r == 0;
-				     k++)
-					r = vh_settings_set(
-					    &set,
-					    dom->meta.devices[m].vf.v[k].name,
-					    dom->meta.devices[m].vf.v[k].value);
+			if (vh_pci_addr_eq(&dom->meta.devices[m].addr, &rd->hd->addr))
+				for (size_t k = 0; k < dom->meta.devices[m].vf.n && r == 0; k++)
+					r = vh_settings_set(&set, dom->meta.devices[m].vf.v[k].name,
+							    dom->meta.devices[m].vf.v[k].value);
 		if (r < 0 || !set.n) {
 			vh_settings_done(&set);
 			if (r < 0)
@@ -997,19 +905,15 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 			continue;
 		}
 		vh_pci_addr_format(&rd->hd->addr, vf);
-		if (vh_pci_dev_read(en->sys, &rd->hd->addr, &vfd) < 0 ||
-		    !vfd.is_vf ||
+		if (vh_pci_dev_read(en->sys, &rd->hd->addr, &vfd) < 0 || !vfd.is_vf ||
 		    vh_pci_dev_read(en->sys, &vfd.physfn, &pfd) < 0 ||
-		    vh_sriov_vf_number(&pfd, &vfd.addr, &n) < 0 || !pr ||
-		    !pr->vf_dir ||
+		    vh_sriov_vf_number(&pfd, &vfd.addr, &n) < 0 || !pr || !pr->vf_dir ||
 		    vf_dir(en, pfd.name, pr->vf_dir, n, dir, sizeof(dir)) < 0) {
-			logf_(en, LOG_NOTICE,
-			      "%s: %s: %zu VF settings skipped: %s", dname, vf,
-			      set.n,
-			      !pr || !pr->vf_dir
-				  ? "its profile names no vf-settings directory"
-				  : "no such directory under its PF (another "
-				    "driver or driver version)");
+			logf_(
+			    en, LOG_NOTICE, "%s: %s: %zu VF settings skipped: %s", dname, vf, set.n,
+			    !pr || !pr->vf_dir
+				? "its profile names no vf-settings directory"
+				: "no such directory under its PF (another driver or driver version)");
 			vh_settings_done(&set);
 			continue;
 		}
@@ -1017,37 +921,31 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 		for (size_t k = 0; k < set.n && r == 0; k++) {
 			struct vh_jattr at = {0};
 			char path[300];
-			snprintf(path, sizeof(path), "%s/%s", dir,
-				 set.v[k].name);
+			snprintf(path, sizeof(path), "%s/%s", dir, set.v[k].name);
 			if (vh_sys_exists(en->sys, "%s", path) <= 0) {
-				logf_(en, LOG_NOTICE,
-				      "%s: %s: VF setting %s skipped: no %s",
-				      dname, vf, set.v[k].name, path);
+				logf_(en, LOG_NOTICE, "%s: %s: VF setting %s skipped: no %s", dname,
+				      vf, set.v[k].name, path);
 				continue;
 			}
 			snprintf(at.path, sizeof(at.path), "%s", path);
-			r = vh_sys_read_str(en->sys, at.value, sizeof(at.value),
-					    "%s", path);
+			r = vh_sys_read_str(en->sys, at.value, sizeof(at.value), "%s", path);
 			if (r < 0) {
-				vh_err_set(e, r, "%s: cannot read %s: %s.", vf,
-					   path, strerror(-r));
+				vh_err_set(e, r, "%s: cannot read %s: %s.", vf, path, strerror(-r));
 				break;
 			}
 			r = vh_journal_add_attr(j, &at, e);
 			if (r < 0)
 				break;
-			r = vh_sys_write(en->sys, set.v[k].value,
-					 VH_WRITE_BOUNDED, "%s", path);
+			r = vh_sys_write(en->sys, set.v[k].value, VH_WRITE_BOUNDED, "%s", path);
 			if (r < 0) {
-				vh_err_set(e, r,
-					   "%s: the PF driver refused %s = %s "
-					   "(%s): a value out of its range?",
-					   vf, path, set.v[k].value,
-					   errname(r));
+				vh_err_set(
+				    e, r,
+				    "%s: the PF driver refused %s = %s (%s): a value out of its range?",
+				    vf, path, set.v[k].value, errname(r));
 				break;
 			}
-			logf_(en, LOG_INFO, "%s: %s: %s = %s (was %s)", dname,
-			      vf, set.v[k].name, set.v[k].value, at.value);
+			logf_(en, LOG_INFO, "%s: %s: %s = %s (was %s)", dname, vf, set.v[k].name,
+			      set.v[k].value, at.value);
 		}
 		vh_settings_done(&set);
 		if (r < 0)
@@ -1086,29 +984,23 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 			continue;
 		vh_pci_addr_format(&dom->meta.devices[i].addr, a);
 		plan_done(&p);
-		return vh_err_set(e, -EINVAL,
-				  "%s: the domain's metadata asks for "
-				  "reset-method '%s', which is not a list of "
-				  "reset methods (flr, bus, pm, ...): fix "
-				  "<vh:device reset-method> in its <metadata>, "
-				  "or remove it to use the profile's.",
-				  a, dom->meta.devices[i].bad_reset);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "%s: the domain's metadata asks for reset-method '%s', which is not a list of reset methods (flr, bus, pm, ...): fix <vh:device reset-method> in its <metadata>, or remove it to use the profile's.",
+		    a, dom->meta.devices[i].bad_reset);
 	}
 	if (!vh_uuid_valid(dom->uuid)) {
 		plan_done(&p);
-		return vh_err_set(e, -EINVAL,
-				  "The domain '%s' has no valid <uuid>; cannot "
-				  "keep a journal for it.",
-				  dname);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "The domain '%s' has no valid <uuid>; cannot keep a journal for it.", dname);
 	}
 	if (vh_uuid_is_manual(dom->uuid) != en->manual) {
 		plan_done(&p);
-		return vh_err_set(e, -EINVAL,
-				  "[uuid-reserved] The domain '%s' has the "
-				  "UUID %s, which vfio-hooks reserves for "
-				  "'vfio-hooks bind': give the domain another "
-				  "<uuid>.",
-				  dname, dom->uuid);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "[uuid-reserved] The domain '%s' has the UUID %s, which vfio-hooks reserves for 'vfio-hooks bind': give the domain another <uuid>.",
+		    dname, dom->uuid);
 	}
 	r = open_state(en, &s, e);
 	if (r < 0) {
@@ -1124,11 +1016,8 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	*e = (struct vh_err){0};
 	r = 0;
 	if (j.domain || j.n_devs || j.uuid[0]) {
-		logf_(
-		    en, LOG_WARNING,
-		    "%s: a journal from an earlier start was left; undoing it "
-		    "first",
-		    dname);
+		logf_(en, LOG_WARNING,
+		      "%s: a journal from an earlier start was left; undoing it first", dname);
 		if (undo(en, s.dirfd, &j, e) == 0)
 			vh_journal_remove(s.dirfd, &j);
 		vh_journal_done(&j);
@@ -1160,27 +1049,22 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		}
 		for (size_t k = 0; k < p.n; k++)
 			addrs[k] = p.v[k].orig.addr;
-		i = find_holder(en, s.dirfd, dom->uuid, false, addrs, p.n,
-				&other);
+		i = find_holder(en, s.dirfd, dom->uuid, false, addrs, p.n, &other);
 		free(addrs);
 		if (i < 0 && i != -ENOENT) {
-			r = vh_err_set(e, i,
-				       "Cannot tell whether another domain "
-				       "holds the devices (the journals in "
-				       "/run/vfio-hooks: %s).",
-				       strerror(-i));
+			r = vh_err_set(
+			    e, i,
+			    "Cannot tell whether another domain holds the devices (the journals in /run/vfio-hooks: %s).",
+			    strerror(-i));
 			goto out;
 		}
 		if (i >= 0) {
 			r = vh_err_set(
 			    e, -EBUSY,
-			    "[device-busy] %s%s is held by domain '%s' "
-			    "(journal /run/vfio-hooks/%s). If that domain "
-			    "is not running, run 'vfio-hooks recover'.",
+			    "[device-busy] %s%s is held by domain '%s' (journal /run/vfio-hooks/%s). If that domain is not running, run 'vfio-hooks recover'.",
 			    p.v[i].name,
-			    p.v[i].orig.role == VH_ROLE_COMPANION
-				? " (an IOMMU group companion)"
-				: "",
+			    p.v[i].orig.role == VH_ROLE_COMPANION ? " (an IOMMU group companion)"
+								  : "",
 			    other.domain ? other.domain : "?", other.file);
 			vh_journal_done(&other);
 			goto out;
@@ -1209,10 +1093,10 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		if (undo(en, s.dirfd, &j, &ue) == 0)
 			vh_journal_remove(s.dirfd, &j);
 		else
-			logf_(en, LOG_ERR,
-			      "%s: roll-back incomplete: %s; the journal "
-			      "/run/vfio-hooks/%s keeps what is left",
-			      dname, ue.msg, j.file);
+			logf_(
+			    en, LOG_ERR,
+			    "%s: roll-back incomplete: %s; the journal /run/vfio-hooks/%s keeps what is left",
+			    dname, ue.msg, j.file);
 		goto out;
 	}
 	r = vh_journal_mark(&j, "prepared", e);
@@ -1225,8 +1109,8 @@ out:
 	return r;
 }
 
-int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
-		     const struct vh_report *rep, struct vh_err *e)
+int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
+		     struct vh_err *e)
 {
 	struct plan p = {0};
 	struct state s = {.dirfd = -1, .lockfd = -1};
@@ -1243,32 +1127,24 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 	for (size_t i = 0; r == 0 && i < p.n; i++) {
 		struct action *a = &p.v[i];
 		struct vh_jdev cur = {0};
-		r = !writes && state_seen(en, &cur, a->seen)
-			? 0
-			: read_state(en, &cur, a->name);
+		r = !writes && state_seen(en, &cur, a->seen) ? 0 : read_state(en, &cur, a->name);
 		if (r < 0) {
-			vh_err_set(e, r, "%s: cannot read its state: %s.",
-				   a->name, strerror(-r));
+			vh_err_set(e, r, "%s: cannot read its state: %s.", a->name, strerror(-r));
 			break;
 		}
-		if (en->pciback ? !streq(cur.driver, VH_PCIBACK)
-				: !strstr(cur.driver, "vfio")) {
+		if (en->pciback ? !streq(cur.driver, VH_PCIBACK) : !strstr(cur.driver, "vfio")) {
 			r = vh_err_set(
 			    e, -EBUSY,
-			    "%s is on driver %s, not on %s, as %s is about to "
-			    "open it%s%s%s.",
+			    "%s is on driver %s, not on %s, as %s is about to open it%s%s%s.",
 			    a->name, cur.driver[0] ? cur.driver : "(none)",
-			    en->pciback ? "pciback" : "a vfio driver",
-			    en->pciback ? "Xen" : "QEMU",
+			    en->pciback ? "pciback" : "a vfio driver", en->pciback ? "Xen" : "QEMU",
+			    a->orig.managed ? "" : " (managed='no': bind it to ",
 			    a->orig.managed ? ""
-					    : " (managed='no': bind it to ",
-			    a->orig.managed ? ""
-			    : en->pciback   ? "pciback first ('xl "
-					      "pci-assignable-add')"
+			    : en->pciback   ? "pciback first ('xl pci-assignable-add')"
 					    : "vfio-pci first",
-			    a->orig.managed ? ""
-					    : ", or let vfio-hooks do it with "
-					      "bind_unmanaged = yes)");
+			    a->orig.managed
+				? ""
+				: ", or let vfio-hooks do it with bind_unmanaged = yes)");
 			break;
 		}
 		if (a->set_reset && cur.has_reset_method &&
@@ -1276,10 +1152,8 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 			r = write_reset_method(en, a->name, a->reset_value, e);
 			if (r == 0)
 				logf_(en, LOG_WARNING,
-				      "%s: reset_method was '%s' again; set to "
-				      "'%s'",
-				      a->name, cur.reset_method,
-				      a->reset_value);
+				      "%s: reset_method was '%s' again; set to '%s'", a->name,
+				      cur.reset_method, a->reset_value);
 		}
 	}
 	close_state(&s);
@@ -1288,8 +1162,7 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
 }
 
 /* Release with the state lock held (@s open). */
-static int release_locked(struct vh_engine *en, struct state *s,
-			  const char *uuid, struct vh_err *e)
+static int release_locked(struct vh_engine *en, struct state *s, const char *uuid, struct vh_err *e)
 {
 	struct vh_journal j = {.fd = -1};
 	int r, left;
@@ -1298,13 +1171,11 @@ static int release_locked(struct vh_engine *en, struct state *s,
 	if (r < 0)
 		return r;
 	/* Reopen for marking failures. */
-	j.fd = openat(s->dirfd, j.file,
-		      O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	j.fd = openat(s->dirfd, j.file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	left = undo(en, s->dirfd, &j, e);
 	if (left == 0) {
 		vh_journal_remove(s->dirfd, &j);
-		logf_(en, LOG_INFO, "%s: every device restored",
-		      j.domain ? j.domain : uuid);
+		logf_(en, LOG_INFO, "%s: every device restored", j.domain ? j.domain : uuid);
 	}
 	vh_journal_done(&j);
 	return left;
@@ -1319,8 +1190,7 @@ int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
 	/* No state directory means nothing was ever prepared. */
 	r = vh_sys_state_dir(en->sys, &s.dirfd, why, sizeof(why));
 	if (r < 0)
-		return vh_err_set(e, r, "Cannot use the state directory: %s.",
-				  why);
+		return vh_err_set(e, r, "Cannot use the state directory: %s.", why);
 	close(s.dirfd);
 	r = open_state(en, &s, e);
 	if (r < 0)
@@ -1330,8 +1200,7 @@ int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e)
 	return r;
 }
 
-int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
-			struct vh_err *e)
+int vh_engine_reconnect(struct vh_engine *en, const char *uuid, struct vh_err *e)
 {
 	struct vh_journal j;
 	char why[256];
@@ -1339,8 +1208,7 @@ int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
 
 	r = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
 	if (r < 0)
-		return vh_err_set(e, r, "Cannot use the state directory: %s.",
-				  why);
+		return vh_err_set(e, r, "Cannot use the state directory: %s.", why);
 	r = vh_journal_load(dirfd, uuid, &j, e);
 	close(dirfd);
 	if (r < 0)
@@ -1348,15 +1216,10 @@ int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
 	for (size_t i = 0; i < j.n_devs; i++) {
 		char name[VH_PCI_ADDR_LEN], drv[64] = "";
 		vh_pci_addr_format(&j.devs[i].addr, name);
-		if (vh_sys_link_name(en->sys, drv, sizeof(drv), DEV "driver",
-				     name) < 0 ||
-		    (j.devs[i].pciback ? !streq(drv, VH_PCIBACK)
-				       : !strstr(drv, "vfio")))
-			logf_(en, LOG_WARNING,
-			      "%s: %s is on %s, not on %s, while the domain "
-			      "runs",
-			      j.domain ? j.domain : uuid, name,
-			      drv[0] ? drv : "no driver",
+		if (vh_sys_link_name(en->sys, drv, sizeof(drv), DEV "driver", name) < 0 ||
+		    (j.devs[i].pciback ? !streq(drv, VH_PCIBACK) : !strstr(drv, "vfio")))
+			logf_(en, LOG_WARNING, "%s: %s is on %s, not on %s, while the domain runs",
+			      j.domain ? j.domain : uuid, name, drv[0] ? drv : "no driver",
 			      j.devs[i].pciback ? "pciback" : "a vfio driver");
 	}
 	vh_journal_done(&j);
@@ -1389,9 +1252,8 @@ int vh_engine_manual_bound(struct vh_engine *en, const struct vh_pci_addr *a)
 }
 
 /* unbind, the state lock held from the holder check to the last write. */
-static int unbind_locked(struct vh_engine *en, struct state *s,
-			 const struct vh_pci_addr *a, bool reset_default,
-			 struct vh_err *e)
+static int unbind_locked(struct vh_engine *en, struct state *s, const struct vh_pci_addr *a,
+			 bool reset_default, struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN], uuid[37];
 	struct vh_journal other;
@@ -1402,17 +1264,15 @@ static int unbind_locked(struct vh_engine *en, struct state *s,
 	vh_manual_uuid(a, uuid);
 	r = find_holder(en, s->dirfd, uuid, false, a, 1, &other);
 	if (r < 0 && r != -ENOENT)
-		return vh_err_set(e, r,
-				  "%s: cannot tell whether a domain holds it "
-				  "(the journals in /run/vfio-hooks: %s).",
-				  name, strerror(-r));
+		return vh_err_set(
+		    e, r,
+		    "%s: cannot tell whether a domain holds it (the journals in /run/vfio-hooks: %s).",
+		    name, strerror(-r));
 	if (r >= 0) {
-		r = vh_err_set(e, -EBUSY,
-			       "[device-busy] %s is held by domain '%s' "
-			       "(journal /run/vfio-hooks/%s): it goes back "
-			       "when that domain stops.",
-			       name, other.domain ? other.domain : "?",
-			       other.file);
+		r = vh_err_set(
+		    e, -EBUSY,
+		    "[device-busy] %s is held by domain '%s' (journal /run/vfio-hooks/%s): it goes back when that domain stops.",
+		    name, other.domain ? other.domain : "?", other.file);
 		vh_journal_done(&other);
 		return r;
 	}
@@ -1423,14 +1283,11 @@ static int unbind_locked(struct vh_engine *en, struct state *s,
 	}
 	/* Nothing recorded (bound at boot by the udev rule, or by hand). */
 	if (vh_sys_exists(en->sys, DEV, name) <= 0)
-		return vh_err_set(e, -ENODEV,
-				  "%s: no such PCI device "
-				  "(/sys/bus/pci/devices/%s).",
+		return vh_err_set(e, -ENODEV, "%s: no such PCI device (/sys/bus/pci/devices/%s).",
 				  name, name);
 	r = read_state(en, &cur, name);
 	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read its state: %s.", name,
-				  strerror(-r));
+		return vh_err_set(e, r, "%s: cannot read its state: %s.", name, strerror(-r));
 	if (reset_default && cur.has_reset_method) {
 		r = write_reset_method(en, name, "default", e);
 		if (r < 0)
@@ -1441,18 +1298,16 @@ static int unbind_locked(struct vh_engine *en, struct state *s,
 	r = move_driver(en, name, "", "", e);
 	if (r < 0)
 		return 1;
-	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
-			 "/sys/bus/pci/drivers_probe");
+	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers_probe");
 	cur.driver[0] = '\0';
-	vh_sys_link_name(en->sys, cur.driver, sizeof(cur.driver), DEV "driver",
-			 name);
+	vh_sys_link_name(en->sys, cur.driver, sizeof(cur.driver), DEV "driver", name);
 	logf_(en, LOG_INFO, "%s: given back to the host: %s", name,
 	      cur.driver[0] ? cur.driver : "no driver took it");
 	return 0;
 }
 
-int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
-		     bool reset_default, struct vh_err *e)
+int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a, bool reset_default,
+		     struct vh_err *e)
 {
 	struct state s;
 	int r;
@@ -1465,18 +1320,15 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
 	return r;
 }
 
-int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
-			const char *target, const char *reset_method,
-			struct vh_err *e)
+int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const char *target,
+			const char *reset_method, struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN], cur[64] = "";
 	int r;
 
 	vh_pci_addr_format(a, name);
 	if (vh_sys_exists(en->sys, DEV, name) <= 0)
-		return vh_err_set(e, -ENODEV,
-				  "%s: no such PCI device "
-				  "(/sys/bus/pci/devices/%s).",
+		return vh_err_set(e, -ENODEV, "%s: no such PCI device (/sys/bus/pci/devices/%s).",
 				  name, name);
 	vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
 	r = move_driver(en, name, target, target, e);
@@ -1485,13 +1337,11 @@ int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
 	logf_(en, LOG_INFO, "%s: on %s at boot%s%s", name, target,
 	      cur[0] && !streq(cur, target) ? ", taken from " : "",
 	      cur[0] && !streq(cur, target) ? cur : "");
-	if (reset_method &&
-	    vh_sys_exists(en->sys, DEV "reset_method", name) > 0) {
+	if (reset_method && vh_sys_exists(en->sys, DEV "reset_method", name) > 0) {
 		r = write_reset_method(en, name, reset_method, e);
 		if (r < 0)
 			return r;
-		logf_(en, LOG_INFO, "%s: reset_method '%s'", name,
-		      reset_method);
+		logf_(en, LOG_INFO, "%s: reset_method '%s'", name, reset_method);
 	}
 	return 0;
 }
@@ -1507,8 +1357,7 @@ struct vfio_open {
  * /proc/PID/fd through the gateway.  A process whose fds cannot be read
  * (gone meanwhile) is skipped; no /proc (a sysroot without one) is
  * nothing open. */
-static int vfio_opens(struct vh_engine *en, struct vfio_open **ret,
-		      size_t *ret_n)
+static int vfio_opens(struct vh_engine *en, struct vfio_open **ret, size_t *ret_n)
 {
 	char **pids = NULL;
 	struct vfio_open *v = NULL;
@@ -1524,9 +1373,8 @@ static int vfio_opens(struct vh_engine *en, struct vfio_open **ret,
 		nf = vh_sys_list(en->sys, &fds, "/proc/%s/fd", pids[i]);
 		for (int k = 0; k < nf; k++) {
 			struct vfio_open *nv;
-			if (vh_sys_readlink(en->sys, target, sizeof(target),
-					    "/proc/%s/fd/%s", pids[i],
-					    fds[k]) < 0 ||
+			if (vh_sys_readlink(en->sys, target, sizeof(target), "/proc/%s/fd/%s",
+					    pids[i], fds[k]) < 0 ||
 			    strncmp(target, "/dev/vfio/", 10) != 0)
 				continue;
 			nv = realloc(v, (n + 1) * sizeof(*v));
@@ -1552,16 +1400,13 @@ static int vfio_opens(struct vh_engine *en, struct vfio_open **ret,
 /* Whether a process has the VFIO group (or device) node of a device of @j
  * open: its domain runs.  The reason goes to @why. */
 static bool journal_in_use(struct vh_engine *en, const struct vh_journal *j,
-			   const struct vfio_open *v, size_t n, char *why,
-			   size_t wn)
+			   const struct vfio_open *v, size_t n, char *why, size_t wn)
 {
 	for (size_t d = 0; d < j->n_devs; d++) {
-		char name[VH_PCI_ADDR_LEN], grp[32] = "", node[64],
-					    **ents = NULL;
+		char name[VH_PCI_ADDR_LEN], grp[32] = "", node[64], **ents = NULL;
 		int ne;
 		vh_pci_addr_format(&j->devs[d].addr, name);
-		if (vh_sys_link_name(en->sys, grp, sizeof(grp),
-				     DEV "iommu_group", name) < 0)
+		if (vh_sys_link_name(en->sys, grp, sizeof(grp), DEV "iommu_group", name) < 0)
 			grp[0] = '\0';
 		ne = vh_sys_list(en->sys, &ents, DEV "vfio-dev", name);
 		for (size_t i = 0; i < n; i++) {
@@ -1569,18 +1414,16 @@ static bool journal_in_use(struct vh_engine *en, const struct vh_journal *j,
 			snprintf(node, sizeof(node), "/dev/vfio/%s", grp);
 			hit = grp[0] && streq(v[i].node, node);
 			for (int k = 0; !hit && k < ne; k++) {
-				snprintf(node, sizeof(node),
-					 "/dev/vfio/devices/%s", ents[k]);
+				snprintf(node, sizeof(node), "/dev/vfio/devices/%s", ents[k]);
 				hit = streq(v[i].node, node);
 			}
 			if (hit) {
 				char comm[32] = "";
-				vh_sys_read_str(en->sys, comm, sizeof(comm),
-						"/proc/%s/comm", v[i].pid);
-				snprintf(why, wn,
-					 "process %s%s%s%s holds %s of %s",
-					 v[i].pid, comm[0] ? " (" : "", comm,
-					 comm[0] ? ")" : "", v[i].node, name);
+				vh_sys_read_str(en->sys, comm, sizeof(comm), "/proc/%s/comm",
+						v[i].pid);
+				snprintf(why, wn, "process %s%s%s%s holds %s of %s", v[i].pid,
+					 comm[0] ? " (" : "", comm, comm[0] ? ")" : "", v[i].node,
+					 name);
 				vh_strv_free(ents);
 				return true;
 			}
@@ -1590,8 +1433,7 @@ static bool journal_in_use(struct vh_engine *en, const struct vh_journal *j,
 	return false;
 }
 
-int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept,
-		      struct vh_err *e)
+int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept, struct vh_err *e)
 {
 	char **uuids = NULL, why[256];
 	struct vfio_open *opens = NULL;
@@ -1601,8 +1443,7 @@ int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept,
 
 	n = vh_sys_state_dir(en->sys, &dirfd, why, sizeof(why));
 	if (n < 0)
-		return vh_err_set(e, n, "Cannot use the state directory: %s.",
-				  why);
+		return vh_err_set(e, n, "Cannot use the state directory: %s.", why);
 	n = vh_journal_list(dirfd, &uuids);
 	if (n > 0 && !force && vfio_opens(en, &opens, &n_opens) < 0) {
 		close(dirfd);
@@ -1614,28 +1455,23 @@ int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept,
 		char use[192];
 		bool running;
 		int r;
-		if (vh_uuid_is_manual(uuids[i]) &&
-		    manual_complete(en, uuids[i])) {
-			logf_(en, LOG_INFO,
-			      "%s: kept: a binding made by 'vfio-hooks bind' "
-			      "('vfio-hooks unbind' gives it back)",
-			      uuids[i]);
+		if (vh_uuid_is_manual(uuids[i]) && manual_complete(en, uuids[i])) {
+			logf_(
+			    en, LOG_INFO,
+			    "%s: kept: a binding made by 'vfio-hooks bind' ('vfio-hooks unbind' gives it back)",
+			    uuids[i]);
 			continue;
 		}
 		/* A domain still running keeps its devices: its QEMU has
 		 * their VFIO group open. */
-		running =
-		    !force && vh_journal_load(dirfd, uuids[i], &j, NULL) == 0 &&
-		    journal_in_use(en, &j, opens, n_opens, use, sizeof(use));
+		running = !force && vh_journal_load(dirfd, uuids[i], &j, NULL) == 0 &&
+			  journal_in_use(en, &j, opens, n_opens, use, sizeof(use));
 		if (running) {
 			kept++;
-			logf_(en, LOG_WARNING,
-			      "%s (journal /run/vfio-hooks/%s): kept: the "
-			      "domain is running (%s); it gives its devices "
-			      "back when it stops ('vfio-hooks recover "
-			      "--force' undoes it anyway)",
-			      j.domain && j.domain[0] ? j.domain : uuids[i],
-			      j.file, use);
+			logf_(
+			    en, LOG_WARNING,
+			    "%s (journal /run/vfio-hooks/%s): kept: the domain is running (%s); it gives its devices back when it stops ('vfio-hooks recover --force' undoes it anyway)",
+			    j.domain && j.domain[0] ? j.domain : uuids[i], j.file, use);
 		}
 		vh_journal_done(&j);
 		if (running)

@@ -56,8 +56,8 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		      const struct vh_report *rep, struct vh_err *e);
 /* Before QEMU opens the devices: every hostdev on a vfio driver, reset
  * quirks still in place (put back under the state lock). */
-int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
-		     const struct vh_report *rep, struct vh_err *e);
+int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
+		     struct vh_err *e);
 /* Undo what the journal of @uuid records, but a device another journal
  * holds too (another domain's, a binding of `vfio-hooks bind`): that one
  * is left as it is and logged.  A journal naming a file that is not its
@@ -66,15 +66,13 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom,
  * -errno when the journal cannot be read. -ENOENT: nothing to do. */
 int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e);
 /* Daemon restarted while the domain runs: the journal must load. */
-int vh_engine_reconnect(struct vh_engine *en, const char *uuid,
-			struct vh_err *e);
+int vh_engine_reconnect(struct vh_engine *en, const char *uuid, struct vh_err *e);
 /* Release every journal but a complete binding of `vfio-hooks bind` and,
  * unless @force, the journal of a domain still running: one whose device's
  * VFIO node (/dev/vfio/GROUP, /dev/vfio/devices/vfioN) a process has open,
  * as /proc/PID/fd shows.  Returns the number of devices left, the count
  * of running domains' journals kept in @ret_kept (may be NULL). */
-int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept,
-		      struct vh_err *e);
+int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept, struct vh_err *e);
 /* 1 when `vfio-hooks bind` bound @a and its journal is complete, else 0. */
 int vh_engine_manual_bound(struct vh_engine *en, const struct vh_pci_addr *a);
 /* Give @a back, under the state lock from the check to the last write:
@@ -83,15 +81,14 @@ int vh_engine_manual_bound(struct vh_engine *en, const struct vh_pci_addr *a);
  * of devices left, as release does); with no record, a device on a vfio
  * driver goes to whatever host driver probes it, and @reset_default puts
  * its reset_method back to the kernel's default. */
-int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a,
-		     bool reset_default, struct vh_err *e);
+int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a, bool reset_default,
+		     struct vh_err *e);
 /* At boot, from the udev rule `bind --persist` wrote: move @a to @target
  * (off any driver that took it first) and set @reset_method (NULL: leave
  * it).  Nothing is journaled: `unbind` gives it to the host driver. */
-int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a,
-			const char *target, const char *reset_method,
-			struct vh_err *e);
+int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const char *target,
+			const char *reset_method, struct vh_err *e);
 /* The domain (name) whose journal holds @addr, if any (a binding by
  * `vfio-hooks bind` included, named VH_MANUAL_DOMAIN). */
-int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr,
-		     char *name, size_t n, char *uuid, size_t un);
+int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr, char *name, size_t n,
+		     char *uuid, size_t un);

@@ -17,11 +17,9 @@ struct vh_hypervisor_info {
 	const char *name; /* for messages */
 	char evidence[160];
 };
-void vh_guest_hypervisor(const struct vh_sys *sys,
-			 struct vh_hypervisor_info *ret);
+void vh_guest_hypervisor(const struct vh_sys *sys, struct vh_hypervisor_info *ret);
 
 /* The doctor's guest checks.  @devices limits the device checks; NULL:
  * every interesting device.  Fails only on ENOMEM. */
 int vh_guest_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
-		    const struct vh_pci_addr *devices, size_t n_devices,
-		    struct vh_hostreport *ret);
+		    const struct vh_pci_addr *devices, size_t n_devices, struct vh_hostreport *ret);

@@ -56,8 +56,7 @@ bool vh_pci_interesting(const struct vh_pci_dev *d, const struct vh_profile *p)
 {
 	uint32_t base = d->class >> 16, sub = (d->class >> 8) & 0xff;
 
-	return p || base == 0x03 || base == 0x12 ||
-	       (base == 0x0b && sub == 0x40);
+	return p || base == 0x03 || base == 0x12 || (base == 0x0b && sub == 0x40);
 }
 
 static const char *const verdicts[] = {"PASS", "INFO", "WARN", "FAIL"};
@@ -75,9 +74,8 @@ struct dctx {
 	bool iommu_on;
 };
 
-int vh_hostreport_add(struct vh_hostreport *r, const char *id,
-		      enum vh_verdict v, const char *what, char *detail,
-		      char *fix)
+int vh_hostreport_add(struct vh_hostreport *r, const char *id, enum vh_verdict v, const char *what,
+		      char *detail, char *fix)
 {
 	struct vh_hostcheck *nv = realloc(r->v, (r->n + 1) * sizeof(*nv));
 	char *i = strdup(id), *w = strdup(what);
@@ -105,8 +103,8 @@ int vh_hostreport_add(struct vh_hostreport *r, const char *id,
 	return 0;
 }
 
-static void emit(struct dctx *c, const char *id, enum vh_verdict v,
-		 const char *what, char *detail, char *fix)
+static void emit(struct dctx *c, const char *id, enum vh_verdict v, const char *what, char *detail,
+		 char *fix)
 {
 	if (vh_hostreport_add(c->rep, id, v, what, detail, fix) < 0)
 		c->err = -ENOMEM;
@@ -150,8 +148,7 @@ bool vh_has_word(const char *text, const char *word)
 	size_t l = strlen(word);
 
 	for (const char *p = text; p && (p = strstr(p, word)); p += l) {
-		bool start =
-		    p == text || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n';
+		bool start = p == text || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\n';
 		bool end = !p[l] || p[l] == ' ' || p[l] == '\n' || p[l] == '\t';
 		if (start && end)
 			return true;
@@ -171,8 +168,7 @@ static int count_entries(const struct vh_sys *sys, const char *dir)
 static void check_cpu(struct dctx *c)
 {
 	_cleanup_free_ char *cpu = vh_host_slurp(c->sys, "/proc/cpuinfo");
-	bool vmx = cpu && vh_has_word(cpu, "vmx"),
-	     svm = cpu && vh_has_word(cpu, "svm");
+	bool vmx = cpu && vh_has_word(cpu, "vmx"), svm = cpu && vh_has_word(cpu, "svm");
 
 	emit(c, "cpu-virtualization",
 	     !cpu	  ? VH_WARN
@@ -184,11 +180,9 @@ static void check_cpu(struct dctx *c)
 	     : svm ? strdup("svm")
 		   : strdup("no vmx or svm flag in /proc/cpuinfo"),
 	     strdup("enable Intel VT-x or AMD-V (SVM) in the firmware setup"));
-	emit(c, "kvm-device",
-	     vh_sys_exists(c->sys, "/dev/kvm") > 0 ? VH_PASS : VH_FAIL,
+	emit(c, "kvm-device", vh_sys_exists(c->sys, "/dev/kvm") > 0 ? VH_PASS : VH_FAIL,
 	     "/dev/kvm exists", NULL,
-	     strdup("modprobe kvm_intel (or kvm_amd); check dmesg for why KVM "
-		    "did not load"));
+	     strdup("modprobe kvm_intel (or kvm_amd); check dmesg for why KVM did not load"));
 }
 
 static bool iommu_vendor_amd(const struct vh_sys *sys, const char *cpu)
@@ -225,74 +219,61 @@ static void check_iommu(struct dctx *c)
 	const char *param = amd ? "amd_iommu=on" : "intel_iommu=on";
 
 	c->iommu_on = units > 0 && groups > 0;
-	emit(c, "iommu-enabled", c->iommu_on ? VH_PASS : VH_FAIL,
-	     "IOMMU enabled (DMAR/IVRS found, IOMMU groups exist)",
-	     fmtd("%d IOMMU unit%s, %d group%s", units > 0 ? units : 0,
-		  units == 1 ? "" : "s", groups > 0 ? groups : 0,
-		  groups == 1 ? "" : "s"),
-	     fmtd("enable VT-d (Intel) or AMD-Vi in the firmware setup, add %s "
-		  "iommu=pt to GRUB_CMDLINE_LINUX in /etc/default/grub, run "
-		  "update-grub and reboot",
-		  param));
+	emit(
+	    c, "iommu-enabled", c->iommu_on ? VH_PASS : VH_FAIL,
+	    "IOMMU enabled (DMAR/IVRS found, IOMMU groups exist)",
+	    fmtd("%d IOMMU unit%s, %d group%s", units > 0 ? units : 0, units == 1 ? "" : "s",
+		 groups > 0 ? groups : 0, groups == 1 ? "" : "s"),
+	    fmtd(
+		"enable VT-d (Intel) or AMD-Vi in the firmware setup, add %s iommu=pt to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot",
+		param));
 	if (irq)
 		emit(
-		    c, "interrupt-remapping",
-		    strstr(irq, "IR-") ? VH_PASS : VH_FAIL,
-		    "Interrupt remapping enabled on the host (multi-vector MSI "
-		    "such as the AIC100's 32 needs it)",
-		    strstr(irq, "IR-") ? strdup("IR- interrupt domains in "
-						"/proc/interrupts")
-				       : strdup("no IR- interrupt domain in "
-						"/proc/interrupts"),
-		    strdup("enable the IOMMU and x2APIC in the firmware setup; "
-			   "do not boot with intremap=off or "
-			   "intel_iommu=off"));
+		    c, "interrupt-remapping", strstr(irq, "IR-") ? VH_PASS : VH_FAIL,
+		    "Interrupt remapping enabled on the host (multi-vector MSI such as the AIC100's 32 needs it)",
+		    strstr(irq, "IR-") ? strdup("IR- interrupt domains in /proc/interrupts")
+				       : strdup("no IR- interrupt domain in /proc/interrupts"),
+		    strdup(
+			"enable the IOMMU and x2APIC in the firmware setup; do not boot with intremap=off or intel_iommu=off"));
 	else
-		emit(c, "interrupt-remapping", VH_WARN,
-		     "Interrupt remapping enabled on the host",
-		     strdup("/proc/interrupts cannot be read"),
-		     strdup("run as root"));
+		emit(c, "interrupt-remapping", VH_WARN, "Interrupt remapping enabled on the host",
+		     strdup("/proc/interrupts cannot be read"), strdup("run as root"));
 	if (cmd) {
-		bool on = vh_has_word(cmd, param) ||
-			  (amd && !strstr(cmd, "amd_iommu=off"));
-		emit(c, "cmdline-iommu",
-		     on		   ? VH_PASS
-		     : c->iommu_on ? VH_INFO_V
-				   : VH_FAIL,
-		     amd ? "Kernel parameter for the AMD IOMMU"
-			 : "Kernel parameter intel_iommu=on",
-		     vh_has_word(cmd, param) ? strdup(param)
-		     : on ? strdup("the AMD IOMMU is on unless amd_iommu=off")
-		     : c->iommu_on
-			 ? fmtd("%s is not on the command line; this kernel "
-				"enables the IOMMU by default",
-				param)
-			 : fmtd("%s is not on the command line", param),
-		     fmtd("add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, "
-			  "run update-grub and reboot",
-			  param));
+		bool on = vh_has_word(cmd, param) || (amd && !strstr(cmd, "amd_iommu=off"));
 		emit(
-		    c, "cmdline-iommu-pt",
-		    vh_has_word(cmd, "iommu=pt") ? VH_PASS : VH_WARN,
-		    "Kernel parameter iommu=pt (the vendor pages recommend it)",
-		    NULL,
-		    strdup("add iommu=pt to GRUB_CMDLINE_LINUX in "
-			   "/etc/default/grub, run update-grub and reboot"));
+		    c, "cmdline-iommu",
+		    on		  ? VH_PASS
+		    : c->iommu_on ? VH_INFO_V
+				  : VH_FAIL,
+		    amd ? "Kernel parameter for the AMD IOMMU" : "Kernel parameter intel_iommu=on",
+		    vh_has_word(cmd, param) ? strdup(param)
+		    : on		    ? strdup("the AMD IOMMU is on unless amd_iommu=off")
+		    : c->iommu_on
+			? fmtd(
+			      "%s is not on the command line; this kernel enables the IOMMU by default",
+			      param)
+			: fmtd("%s is not on the command line", param),
+		    fmtd(
+			"add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot",
+			param));
+		emit(
+		    c, "cmdline-iommu-pt", vh_has_word(cmd, "iommu=pt") ? VH_PASS : VH_WARN,
+		    "Kernel parameter iommu=pt (the vendor pages recommend it)", NULL,
+		    strdup(
+			"add iommu=pt to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot"));
 	}
-	emit(c, "vfio-pci-loaded",
-	     vh_sys_exists(c->sys, "/sys/bus/pci/drivers/vfio-pci") > 0
-		 ? VH_PASS
-		 : VH_WARN,
-	     "vfio-pci driver loaded", NULL,
-	     strdup("modprobe vfio-pci; echo vfio-pci > "
-		    "/etc/modules-load.d/vfio-pci.conf to load it at boot"));
-	emit(c, "dev-vfio",
-	     vh_sys_exists(c->sys, "/dev/vfio/vfio") > 0 ? VH_PASS : VH_WARN,
+	emit(
+	    c, "vfio-pci-loaded",
+	    vh_sys_exists(c->sys, "/sys/bus/pci/drivers/vfio-pci") > 0 ? VH_PASS : VH_WARN,
+	    "vfio-pci driver loaded", NULL,
+	    strdup(
+		"modprobe vfio-pci; echo vfio-pci > /etc/modules-load.d/vfio-pci.conf to load it at boot"));
+	emit(c, "dev-vfio", vh_sys_exists(c->sys, "/dev/vfio/vfio") > 0 ? VH_PASS : VH_WARN,
 	     "/dev/vfio/vfio exists", NULL, strdup("modprobe vfio"));
 }
 
-static void check_params(struct dctx *c, const struct vh_pci_dev *d,
-			 const struct vh_profile *p, const char *cmd)
+static void check_params(struct dctx *c, const struct vh_pci_dev *d, const struct vh_profile *p,
+			 const char *cmd)
 {
 	struct vh_buf miss = {0};
 	char id[64];
@@ -301,25 +282,23 @@ static void check_params(struct dctx *c, const struct vh_pci_dev *d,
 		return;
 	for (size_t i = 0; i < p->n_kernel_params; i++)
 		if (!vh_has_word(cmd, p->kernel_params[i]))
-			vh_buf_printf(&miss, "%s%s", miss.len ? " " : "",
-				      p->kernel_params[i]);
+			vh_buf_printf(&miss, "%s%s", miss.len ? " " : "", p->kernel_params[i]);
 	snprintf(id, sizeof(id), "device-kernel-params:%s", d->name);
-	emit(c, id, miss.len ? VH_WARN : VH_PASS,
-	     "Kernel parameters the device's profile recommends",
-	     miss.len
-		 ? fmtd("missing: %s (profile %s)", vh_buf_str(&miss), p->id)
-		 : fmtd("all present (profile %s)", p->id),
-	     miss.len
-		 ? fmtd("add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, "
-			"run update-grub and reboot",
-			vh_buf_str(&miss))
-		 : NULL);
+	emit(
+	    c, id, miss.len ? VH_WARN : VH_PASS,
+	    "Kernel parameters the device's profile recommends",
+	    miss.len ? fmtd("missing: %s (profile %s)", vh_buf_str(&miss), p->id)
+		     : fmtd("all present (profile %s)", p->id),
+	    miss.len
+		? fmtd(
+		      "add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot",
+		      vh_buf_str(&miss))
+		: NULL);
 	vh_buf_done(&miss);
 }
 
 /* The same verdict as the check's device-in-use rule. */
-static void check_in_use(struct dctx *c, const struct vh_pci_dev *d,
-			 const char *label)
+static void check_in_use(struct dctx *c, const struct vh_pci_dev *d, const char *label)
 {
 	struct vh_uses u = {0};
 	_cleanup_free_ char *reasons = NULL;
@@ -336,16 +315,13 @@ static void check_in_use(struct dctx *c, const struct vh_pci_dev *d,
 	     r == 0	 ? VH_PASS
 	     : u.n_error ? VH_FAIL
 			 : VH_WARN,
-	     "Nothing of the host's on it (mounted disk, swap, network, "
-	     "console)",
-	     r == 0 ? fmtd("%s: free", label)
-		    : fmtd("%s: %s", label, reasons ? reasons : ""),
+	     "Nothing of the host's on it (mounted disk, swap, network, console)",
+	     r == 0 ? fmtd("%s: free", label) : fmtd("%s: %s", label, reasons ? reasons : ""),
 	     r == 0 ? NULL : vh_uses_fixes(&u, "; "));
 	vh_uses_done(&u);
 }
 
-static void check_device(struct dctx *c, const struct vh_pci_addr *a,
-			 const char *cmd)
+static void check_device(struct dctx *c, const struct vh_pci_addr *a, const char *cmd)
 {
 	struct vh_pci_dev d;
 	const struct vh_profile *p;
@@ -358,17 +334,15 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a,
 		char name[VH_PCI_ADDR_LEN];
 		vh_pci_addr_format(a, name);
 		snprintf(id, sizeof(id), "device-present:%s", name);
-		emit(c, id, VH_FAIL, "Device present",
-		     fmtd("no %s on this host", name),
+		emit(c, id, VH_FAIL, "Device present", fmtd("no %s on this host", name),
 		     strdup("check the address with lspci -D"));
 		return;
 	}
 	p = vh_profiles_match(c->ps, &d);
-	snprintf(label, sizeof(label), "%s [%04x:%04x]%s%s", d.name, d.vendor,
-		 d.device, p ? " " : "", p ? p->description : "");
+	snprintf(label, sizeof(label), "%s [%04x:%04x]%s%s", d.name, d.vendor, d.device,
+		 p ? " " : "", p ? p->description : "");
 	snprintf(id, sizeof(id), "device-iommu-group:%s", d.name);
-	emit(c, id, d.iommu_group >= 0 ? VH_PASS : VH_FAIL,
-	     "Device in an IOMMU group",
+	emit(c, id, d.iommu_group >= 0 ? VH_PASS : VH_FAIL, "Device in an IOMMU group",
 	     d.iommu_group >= 0 ? fmtd("%s: group %d", label, d.iommu_group)
 				: fmtd("%s: no IOMMU group", label),
 	     strdup("enable the IOMMU (see iommu-enabled)"));
@@ -378,63 +352,55 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a,
 			struct vh_pci_dev m;
 			if (vh_pci_addr_eq(&members[i], a) ||
 			    vh_pci_dev_read(c->sys, &members[i], &m) < 0 ||
-			    vh_pci_dev_is_bridge(&m) || !m.driver[0] ||
-			    strstr(m.driver, "vfio") ||
+			    vh_pci_dev_is_bridge(&m) || !m.driver[0] || strstr(m.driver, "vfio") ||
 			    streq(m.driver, "pci-stub"))
 				continue;
 			/* As the check judges companions: a bridge or a
 			 * chipset function shares the slot, not the card. */
-			bool same_slot = m.addr.bus == a->bus &&
-					 m.addr.slot == a->slot &&
+			bool same_slot = m.addr.bus == a->bus && m.addr.slot == a->slot &&
 					 m.addr.domain == a->domain;
-			vh_buf_printf(&block, "%s%s (%s%s)",
-				      block.len ? ", " : "", m.name, m.driver,
+			vh_buf_printf(&block, "%s%s (%s%s)", block.len ? ", " : "", m.name,
+				      m.driver,
 				      (m.class >> 16) == 0x06 ? ", a bridge"
-				      : same_slot &&
-					      vh_pci_dev_is_chipset(c->sys, &m)
+				      : same_slot && vh_pci_dev_is_chipset(c->sys, &m)
 					  ? ", part of the chipset"
 				      : same_slot ? ", same card"
 						  : "");
 		}
 		free(members);
 		snprintf(id, sizeof(id), "device-group-viable:%s", d.name);
-		emit(c, id, block.len ? VH_WARN : VH_PASS,
-		     "Every other endpoint of its group free",
-		     block.len ? fmtd("%s: group %d also holds %s", label,
-				      d.iommu_group, vh_buf_str(&block))
-			       : fmtd("%s: nothing else in the way", label),
-		     strdup("pass the other endpoints to the same VM (the hook "
-			    "binds functions of the same card itself), or move "
-			    "the card to a slot with its own group"));
+		emit(
+		    c, id, block.len ? VH_WARN : VH_PASS, "Every other endpoint of its group free",
+		    block.len ? fmtd("%s: group %d also holds %s", label, d.iommu_group,
+				     vh_buf_str(&block))
+			      : fmtd("%s: nothing else in the way", label),
+		    strdup(
+			"pass the other endpoints to the same VM (the hook binds functions of the same card itself), or move the card to a slot with its own group"));
 		vh_buf_done(&block);
 	}
 	check_in_use(c, &d, label);
 	if (p && p->set_reset_method && d.has_reset_method) {
 		bool ok = streq(d.reset_method, p->reset_method);
 		snprintf(id, sizeof(id), "device-reset-method:%s", d.name);
-		emit(c, id, ok ? VH_PASS : VH_INFO_V,
-		     "reset_method as its profile wants while assigned",
-		     fmtd("%s: '%s' now, '%s' wanted", label, d.reset_method,
-			  p->reset_method),
-		     strdup(
-			 "nothing to do: the hook sets it when a VM starts and "
-			 "restores it after; or set it at boot with "
-			 "'vfio-hooks bind --persist'"));
+		emit(
+		    c, id, ok ? VH_PASS : VH_INFO_V,
+		    "reset_method as its profile wants while assigned",
+		    fmtd("%s: '%s' now, '%s' wanted", label, d.reset_method, p->reset_method),
+		    strdup(
+			"nothing to do: the hook sets it when a VM starts and restores it after; or set it at boot with 'vfio-hooks bind --persist'"));
 	}
 	snprintf(id, sizeof(id), "device-driver:%s", d.name);
-	emit(c, id,
-	     !d.driver[0] || strstr(d.driver, "vfio") ? VH_PASS : VH_INFO_V,
-	     "Driver at boot",
-	     fmtd("%s: %s", label, d.driver[0] ? d.driver : "no driver"),
-	     fmtd("nothing to do for libvirt (managed='yes', or the hook for "
-		  "managed='no'); for QEMU run by hand: 'vfio-hooks bind %s'",
-		  d.name));
+	emit(
+	    c, id, !d.driver[0] || strstr(d.driver, "vfio") ? VH_PASS : VH_INFO_V, "Driver at boot",
+	    fmtd("%s: %s", label, d.driver[0] ? d.driver : "no driver"),
+	    fmtd(
+		"nothing to do for libvirt (managed='yes', or the hook for managed='no'); for QEMU run by hand: 'vfio-hooks bind %s'",
+		d.name));
 	check_params(c, &d, p, cmd);
 }
 
 /* A process of that name running (from /proc/PID/comm). */
-static bool process_running(const struct vh_sys *sys, const char *comm,
-			    long *ret_pid)
+static bool process_running(const struct vh_sys *sys, const char *comm, long *ret_pid)
 {
 	char **pids = NULL, v[64];
 	bool found = false;
@@ -443,8 +409,7 @@ static bool process_running(const struct vh_sys *sys, const char *comm,
 	for (int i = 0; i < n && !found; i++) {
 		if (pids[i][0] < '0' || pids[i][0] > '9')
 			continue;
-		if (vh_sys_read_str(sys, v, sizeof(v), "/proc/%s/comm",
-				    pids[i]) == 0 &&
+		if (vh_sys_read_str(sys, v, sizeof(v), "/proc/%s/comm", pids[i]) == 0 &&
 		    streq(v, comm)) {
 			found = true;
 			if (ret_pid)
@@ -458,16 +423,16 @@ static bool process_running(const struct vh_sys *sys, const char *comm,
 /* The first /dev/nvidia* node among a process's open files, from its
  * /proc/PID/fd links (which name the real path, whatever the root).  A
  * process whose fds cannot be read (another user's, or gone) is skipped. */
-static bool holds_nvidia(const struct vh_sys *sys, const char *pid, char *node,
-			 size_t n, unsigned *ret_count)
+static bool holds_nvidia(const struct vh_sys *sys, const char *pid, char *node, size_t n,
+			 unsigned *ret_count)
 {
 	char **fds = NULL, target[256];
 	unsigned count = 0;
 	int k = vh_sys_list(sys, &fds, "/proc/%s/fd", pid);
 
 	for (int i = 0; i < k; i++)
-		if (vh_sys_readlink(sys, target, sizeof(target),
-				    "/proc/%s/fd/%s", pid, fds[i]) == 0 &&
+		if (vh_sys_readlink(sys, target, sizeof(target), "/proc/%s/fd/%s", pid, fds[i]) ==
+			0 &&
 		    strncmp(target, "/dev/nvidia", 11) == 0 && count++ == 0)
 			vh_strlcpy(node, target, n);
 	vh_strv_free(fds);
@@ -482,12 +447,11 @@ static void check_nvidia(struct dctx *c)
 	long persistenced = 0;
 
 	if (process_running(c->sys, "nvidia-persistenced", &persistenced))
-		emit(c, "nvidia-persistenced", VH_WARN,
-		     "No process holds an NVIDIA GPU on the host",
-		     fmtd("nvidia-persistenced is running (pid %ld)",
-			  persistenced),
-		     strdup("systemctl stop nvidia-persistenced (and disable "
-			    "it) before giving the GPU to a VM"));
+		emit(
+		    c, "nvidia-persistenced", VH_WARN, "No process holds an NVIDIA GPU on the host",
+		    fmtd("nvidia-persistenced is running (pid %ld)", persistenced),
+		    strdup(
+			"systemctl stop nvidia-persistenced (and disable it) before giving the GPU to a VM"));
 	/* Anything else with a /dev/nvidia* node open keeps the GPU's
 	 * driver busy: unbinding it for vfio-pci then hangs or fails. */
 	n = vh_sys_list(c->sys, &pids, "/proc");
@@ -497,20 +461,19 @@ static void check_nvidia(struct dctx *c)
 		if (pids[i][0] < '0' || pids[i][0] > '9' ||
 		    !holds_nvidia(c->sys, pids[i], node, sizeof(node), &count))
 			continue;
-		if (vh_sys_read_str(c->sys, comm, sizeof(comm), "/proc/%s/comm",
-				    pids[i]) < 0)
+		if (vh_sys_read_str(c->sys, comm, sizeof(comm), "/proc/%s/comm", pids[i]) < 0)
 			vh_strlcpy(comm, "?", sizeof(comm));
 		if (streq(comm, "nvidia-persistenced"))
 			continue; /* reported above, with its fix */
 		if (count > 1)
 			snprintf(more, sizeof(more), " and %u more", count - 1);
 		snprintf(id, sizeof(id), "nvidia-device-open:%s", pids[i]);
-		emit(c, id, VH_WARN,
-		     "No process has an NVIDIA device node open on the host",
-		     fmtd("pid %s (%s) holds %s%s", pids[i], comm, node, more),
-		     fmtd("stop it before giving the GPU to a VM: systemctl "
-			  "stop the service that runs it, or kill %s",
-			  pids[i]));
+		emit(
+		    c, id, VH_WARN, "No process has an NVIDIA device node open on the host",
+		    fmtd("pid %s (%s) holds %s%s", pids[i], comm, node, more),
+		    fmtd(
+			"stop it before giving the GPU to a VM: systemctl stop the service that runs it, or kill %s",
+			pids[i]));
 	}
 	vh_strv_free(pids);
 }
@@ -533,21 +496,19 @@ static const char *running_daemon(const struct vh_sys *sys, long *ret_pid)
  * saw the hook.  Whether @daemon with @pid was reloaded at or after
  * @placed. */
 #define RELOAD_STAMP "/var/lib/vfio-hooks/reloaded"
-static bool reloaded_since(struct dctx *c, const char *daemon, long pid,
-			   time_t placed)
+static bool reloaded_since(struct dctx *c, const char *daemon, long pid, time_t placed)
 {
 	_cleanup_free_ char *text = vh_host_slurp(c->sys, RELOAD_STAMP);
 	char *save = NULL;
 
 	if (!text)
 		return false;
-	for (char *l = strtok_r(text, "\n", &save); l;
-	     l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char name[32];
 		long p;
 		long long when;
-		if (sscanf(l, "%31s %ld %lld", name, &p, &when) == 3 &&
-		    streq(name, daemon) && p == pid && when >= placed)
+		if (sscanf(l, "%31s %ld %lld", name, &p, &when) == 3 && streq(name, daemon) &&
+		    p == pid && when >= placed)
 			return true;
 	}
 	return false;
@@ -555,8 +516,7 @@ static bool reloaded_since(struct dctx *c, const char *daemon, long pid,
 
 /* The daemon started before the hook was placed has not seen it: libvirt
  * looks for hooks at start-up and on reload only. */
-static void check_picked_up(struct dctx *c, const char *daemon, long pid,
-			    const struct stat *st)
+static void check_picked_up(struct dctx *c, const char *daemon, long pid, const struct stat *st)
 {
 	char stat_line[1024];
 	_cleanup_free_ char *pstat = vh_host_slurp(c->sys, "/proc/stat");
@@ -564,8 +524,7 @@ static void check_picked_up(struct dctx *c, const char *daemon, long pid,
 	long hz = sysconf(_SC_CLK_TCK);
 	char *p, *b;
 
-	if (vh_sys_read_str(c->sys, stat_line, sizeof(stat_line),
-			    "/proc/%ld/stat", pid) == 0 &&
+	if (vh_sys_read_str(c->sys, stat_line, sizeof(stat_line), "/proc/%ld/stat", pid) == 0 &&
 	    (p = strrchr(stat_line, ')'))) {
 		/* Field 22, counted from after the command name. */
 		int field = 2;
@@ -577,29 +536,26 @@ static void check_picked_up(struct dctx *c, const char *daemon, long pid,
 	if (pstat && (b = strstr(pstat, "btime ")))
 		btime = strtoull(b + 6, NULL, 10);
 	if (start_ticks && btime && hz > 0) {
-		unsigned long long started =
-		    btime + start_ticks / (unsigned long long)hz;
+		unsigned long long started = btime + start_ticks / (unsigned long long)hz;
 		bool later = (unsigned long long)st->st_mtime > started;
 		if (later && reloaded_since(c, daemon, pid, st->st_mtime)) {
-			emit(c, "hook-picked-up", VH_PASS,
-			     "The libvirt daemon has picked the hook up",
-			     fmtd("%s (pid %ld) was reloaded by install.sh "
-				  "after the hook was placed",
-				  daemon, pid),
-			     NULL);
+			emit(
+			    c, "hook-picked-up", VH_PASS,
+			    "The libvirt daemon has picked the hook up",
+			    fmtd(
+				"%s (pid %ld) was reloaded by install.sh after the hook was placed",
+				daemon, pid),
+			    NULL);
 			return;
 		}
-		emit(c, "hook-picked-up", later ? VH_WARN : VH_PASS,
-		     "The libvirt daemon has picked the hook up",
-		     later ? fmtd("%s (pid %ld) started before the hook was "
-				  "placed",
-				  daemon, pid)
-			   : fmtd("%s (pid %ld) started after the hook was "
-				  "placed",
-				  daemon, pid),
-		     fmtd("systemctl reload %s (or kill -HUP %ld); ignore this "
-			  "if it was reloaded since",
-			  daemon, pid));
+		emit(
+		    c, "hook-picked-up", later ? VH_WARN : VH_PASS,
+		    "The libvirt daemon has picked the hook up",
+		    later ? fmtd("%s (pid %ld) started before the hook was placed", daemon, pid)
+			  : fmtd("%s (pid %ld) started after the hook was placed", daemon, pid),
+		    fmtd(
+			"systemctl reload %s (or kill -HUP %ld); ignore this if it was reloaded since",
+			daemon, pid));
 	}
 }
 
@@ -607,29 +563,22 @@ static void check_picked_up(struct dctx *c, const char *daemon, long pid,
 
 /* hook-installed and hook-picked-up.  *ret_hook: where the hook is, or
  * NULL when it is not installed. */
-static void check_hook(struct dctx *c, const char *daemon, long pid,
-		       const char **ret_hook)
+static void check_hook(struct dctx *c, const char *daemon, long pid, const char **ret_hook)
 {
 	struct stat st;
-	bool in_d =
-	    vh_sys_lstat(c->sys, &st, HOOKS_DIR "qemu.d/vfio-hooks") == 0;
+	bool in_d = vh_sys_lstat(c->sys, &st, HOOKS_DIR "qemu.d/vfio-hooks") == 0;
 	bool legacy = !in_d && vh_sys_lstat(c->sys, &st, HOOKS_DIR "qemu") == 0;
 
-	*ret_hook = in_d     ? HOOKS_DIR "qemu.d/vfio-hooks"
-		    : legacy ? HOOKS_DIR "qemu"
-			     : NULL;
+	*ret_hook = in_d ? HOOKS_DIR "qemu.d/vfio-hooks" : legacy ? HOOKS_DIR "qemu" : NULL;
 	emit(c, "hook-installed", *ret_hook ? VH_PASS : VH_WARN,
 	     "The vfio-hooks libvirt hook is installed",
-	     *ret_hook ? strdup(*ret_hook)
-		       : strdup("not in /etc/libvirt/hooks/qemu.d"),
+	     *ret_hook ? strdup(*ret_hook) : strdup("not in /etc/libvirt/hooks/qemu.d"),
 	     strdup("sudo ./install.sh"));
 	if (!*ret_hook)
 		return;
 	if (!daemon) {
-		emit(c, "hook-picked-up", VH_INFO_V,
-		     "The libvirt daemon has picked the hook up",
-		     strdup("no libvirtd or virtqemud running: the next one to "
-			    "start picks it up"),
+		emit(c, "hook-picked-up", VH_INFO_V, "The libvirt daemon has picked the hook up",
+		     strdup("no libvirtd or virtqemud running: the next one to start picks it up"),
 		     strdup("nothing to do"));
 		return;
 	}
@@ -648,8 +597,8 @@ enum {
 #define AA_QEMU "/etc/apparmor.d/abstractions/libvirt-qemu"
 #define AA_QEMU_LOCAL AA_LOCAL "abstractions/libvirt-qemu"
 #define AA_QEMU_D_FILE AA_QEMU ".d/vfio-hooks"
-#define AA_BEGIN                                                               \
-	"# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh "   \
+#define AA_BEGIN                                                                                   \
+	"# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh "                       \
 	"--uninstall)"
 #define AA_END "# END vfio-hooks"
 
@@ -658,9 +607,7 @@ enum aa_mode { AA_UNCONFINED, AA_ENFORCE, AA_COMPLAIN };
 
 static const char *aa_mode_name(enum aa_mode m)
 {
-	return m == AA_COMPLAIN	    ? "complain"
-	       : m == AA_UNCONFINED ? "unconfined"
-				    : "enforce";
+	return m == AA_COMPLAIN ? "complain" : m == AA_UNCONFINED ? "unconfined" : "enforce";
 }
 
 /* Who confines the libvirt daemon, and how: the running daemon's own
@@ -679,8 +626,7 @@ struct confinement {
 
 /* "NAME (MODE)", as AppArmor shows a confined task and a loaded profile,
  * or "unconfined".  False for anything else (an SELinux context). */
-static bool aa_label_parse(const char *label, char *name, size_t n,
-			   enum aa_mode *ret_mode)
+static bool aa_label_parse(const char *label, char *name, size_t n, enum aa_mode *ret_mode)
 {
 	const char *open = NULL, *mode;
 	size_t l = strlen(label);
@@ -721,8 +667,7 @@ static bool selinux_type(const char *context, char *type, size_t n)
 
 /* @daemon's profile among the loaded ones ("libvirtd (enforce)", or named
  * by its path: "/usr/sbin/libvirtd (enforce)"). */
-static bool aa_profile_find(const char *profiles, const char *daemon,
-			    struct confinement *cf)
+static bool aa_profile_find(const char *profiles, const char *daemon, struct confinement *cf)
 {
 	char line[512], name[256], path[64];
 	enum aa_mode mode;
@@ -743,36 +688,29 @@ static bool aa_profile_find(const char *profiles, const char *daemon,
 	return false;
 }
 
-static void read_confinement(const struct vh_sys *sys, const char *daemon,
-			     long pid, struct confinement *ret)
+static void read_confinement(const struct vh_sys *sys, const char *daemon, long pid,
+			     struct confinement *ret)
 {
-	struct confinement cf = {.daemon = daemon ? daemon : "libvirtd",
-				 .pid = daemon ? pid : 0};
+	struct confinement cf = {.daemon = daemon ? daemon : "libvirtd", .pid = daemon ? pid : 0};
 	char v[16], label[256];
 	bool aa_enabled =
-	    vh_sys_read_str(sys, v, sizeof(v),
-			    "/sys/module/apparmor/parameters/enabled") == 0 &&
+	    vh_sys_read_str(sys, v, sizeof(v), "/sys/module/apparmor/parameters/enabled") == 0 &&
 	    v[0] == 'Y';
 	bool labelled =
 	    daemon &&
-	    (vh_sys_read_str(sys, label, sizeof(label),
-			     "/proc/%ld/attr/apparmor/current", pid) == 0 ||
-	     vh_sys_read_str(sys, label, sizeof(label),
-			     "/proc/%ld/attr/current", pid) == 0);
+	    (vh_sys_read_str(sys, label, sizeof(label), "/proc/%ld/attr/apparmor/current", pid) ==
+		 0 ||
+	     vh_sys_read_str(sys, label, sizeof(label), "/proc/%ld/attr/current", pid) == 0);
 
 	cf.aa_present = vh_sys_exists(sys, "/sys/module/apparmor") > 0;
 	cf.selinux_enforcing =
-	    vh_sys_read_str(sys, v, sizeof(v), "/sys/fs/selinux/enforce") ==
-		0 &&
-	    streq(v, "1");
-	if (labelled && aa_enabled &&
-	    aa_label_parse(label, cf.label, sizeof(cf.label), &cf.mode))
+	    vh_sys_read_str(sys, v, sizeof(v), "/sys/fs/selinux/enforce") == 0 && streq(v, "1");
+	if (labelled && aa_enabled && aa_label_parse(label, cf.label, sizeof(cf.label), &cf.mode))
 		cf.lsm = LSM_APPARMOR;
 	else if (labelled && selinux_type(label, cf.label, sizeof(cf.label)))
 		cf.lsm = LSM_SELINUX;
 	else if (aa_enabled) {
-		_cleanup_free_ char *profiles =
-		    slurp_max(sys, AA_PROFILES, AA_PROFILES_MAX);
+		_cleanup_free_ char *profiles = slurp_max(sys, AA_PROFILES, AA_PROFILES_MAX);
 		cf.lsm = profiles ? LSM_APPARMOR : LSM_UNKNOWN;
 		cf.mode = AA_UNCONFINED;
 		for (size_t i = ELEMENTSOF(daemons); profiles && i-- > 0;)
@@ -786,56 +724,48 @@ static void read_confinement(const struct vh_sys *sys, const char *daemon,
 
 static void report_confinement(struct dctx *c, const struct confinement *cf)
 {
-	const char *what =
-	    "What confines the libvirt daemon (AppArmor, SELinux)";
+	const char *what = "What confines the libvirt daemon (AppArmor, SELinux)";
 	const char *mode = aa_mode_name(cf->mode);
 
 	switch (cf->lsm) {
 	case LSM_APPARMOR:
-		emit(c, "daemon-confinement", VH_PASS, what,
-		     cf->pid && cf->mode == AA_UNCONFINED
-			 ? fmtd("%s (pid %ld) runs unconfined by AppArmor",
-				cf->daemon, cf->pid)
-		     : cf->pid ? fmtd("%s (pid %ld) runs under AppArmor "
-				      "profile '%s' in %s mode",
-				      cf->daemon, cf->pid, cf->label, mode)
-		     : cf->label[0]
-			 ? fmtd("AppArmor profile '%s' is loaded in %s mode "
-				"(no daemon running)",
-				cf->label, mode)
-			 : strdup("AppArmor is enabled and has no libvirtd or "
-				  "virtqemud profile loaded (no daemon "
-				  "running)"),
-		     NULL);
+		emit(
+		    c, "daemon-confinement", VH_PASS, what,
+		    cf->pid && cf->mode == AA_UNCONFINED
+			? fmtd("%s (pid %ld) runs unconfined by AppArmor", cf->daemon, cf->pid)
+		    : cf->pid ? fmtd("%s (pid %ld) runs under AppArmor profile '%s' in %s mode",
+				     cf->daemon, cf->pid, cf->label, mode)
+		    : cf->label[0]
+			? fmtd("AppArmor profile '%s' is loaded in %s mode (no daemon running)",
+			       cf->label, mode)
+			: strdup(
+			      "AppArmor is enabled and has no libvirtd or virtqemud profile loaded (no daemon running)"),
+		    NULL);
 		break;
 	case LSM_SELINUX:
 		emit(c, "daemon-confinement", VH_INFO_V, what,
-		     cf->pid ? fmtd("%s (pid %ld) runs in the SELinux domain "
-				    "%s (%s)",
-				    cf->daemon, cf->pid, cf->label,
-				    cf->selinux_enforcing ? "enforcing"
-							  : "not enforcing")
-			     : strdup("SELinux is enforcing (no daemon "
-				      "running)"),
+		     cf->pid ? fmtd("%s (pid %ld) runs in the SELinux domain %s (%s)", cf->daemon,
+				    cf->pid, cf->label,
+				    cf->selinux_enforcing ? "enforcing" : "not enforcing")
+			     : strdup("SELinux is enforcing (no daemon running)"),
 		     NULL);
 		break;
 	case LSM_UNKNOWN:
-		emit(c, "daemon-confinement", VH_INFO_V, what,
-		     strdup("AppArmor is enabled, but "
-			    "/sys/kernel/security/apparmor/profiles cannot be "
-			    "read (not root?), so whether a profile confines "
-			    "libvirtd is unknown (no daemon running)"),
-		     strdup("run vfio-hooks doctor as root"));
+		emit(
+		    c, "daemon-confinement", VH_INFO_V, what,
+		    strdup(
+			"AppArmor is enabled, but /sys/kernel/security/apparmor/profiles cannot be read (not root?), so whether a profile confines libvirtd is unknown (no daemon running)"),
+		    strdup("run vfio-hooks doctor as root"));
 		break;
 	case LSM_NONE:
-		emit(c, "daemon-confinement", VH_PASS, what,
-		     cf->aa_present
-			 ? strdup("nothing confines libvirtd: AppArmor is "
-				  "disabled (/sys/module/apparmor/parameters/"
-				  "enabled is not Y)")
-			 : strdup("nothing confines libvirtd: AppArmor is not "
-				  "in this kernel (no /sys/module/apparmor)"),
-		     NULL);
+		emit(
+		    c, "daemon-confinement", VH_PASS, what,
+		    cf->aa_present
+			? strdup(
+			      "nothing confines libvirtd: AppArmor is disabled (/sys/module/apparmor/parameters/enabled is not Y)")
+			: strdup(
+			      "nothing confines libvirtd: AppArmor is not in this kernel (no /sys/module/apparmor)"),
+		    NULL);
 		break;
 	}
 }
@@ -844,11 +774,9 @@ static void report_confinement(struct dctx *c, const struct confinement *cf)
  * chrooted there: an absolute target starts again at the root, ".." stops
  * at it.  -ELOOP after LINK_HOPS_MAX links; lstat's error when a component
  * is missing. */
-static int resolve_in_root(const struct vh_sys *sys, const char *path,
-			   char *ret, size_t n)
+static int resolve_in_root(const struct vh_sys *sys, const char *path, char *ret, size_t n)
 {
-	char done[PATH_MAX] = "", todo[PATH_MAX], target[PATH_MAX],
-	     next[PATH_MAX];
+	char done[PATH_MAX] = "", todo[PATH_MAX], target[PATH_MAX], next[PATH_MAX];
 	unsigned hops = 0;
 	size_t dl = 0;
 	const char *p = todo;
@@ -918,8 +846,7 @@ static int same_content(const struct vh_sys *sys, const char *a, const char *b)
 	size_t n, lx, ly;
 	int r;
 
-	if ((r = vh_sys_lstat(sys, &sa, "%s", a)) < 0 ||
-	    (r = vh_sys_lstat(sys, &sb, "%s", b)) < 0)
+	if ((r = vh_sys_lstat(sys, &sa, "%s", a)) < 0 || (r = vh_sys_lstat(sys, &sb, "%s", b)) < 0)
 		return r;
 	if (!S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode))
 		return -EINVAL;
@@ -976,9 +903,8 @@ static bool aa_block_in(const struct vh_sys *sys, const char *file)
 	return b && find_line(b + strlen(AA_BEGIN), AA_END);
 }
 
-static void check_hook_exec(struct dctx *c, const struct confinement *cf,
-			    const char *hook, const char *real,
-			    const struct stat *st, uid_t root_uid)
+static void check_hook_exec(struct dctx *c, const struct confinement *cf, const char *hook,
+			    const char *real, const struct stat *st, uid_t root_uid)
 {
 	const char *what = "The libvirt daemon can execute the hook";
 	char local[128], shown[2 * PATH_MAX + 8];
@@ -997,88 +923,78 @@ static void check_hook_exec(struct dctx *c, const struct confinement *cf,
 		snprintf(shown, sizeof(shown), "%s (-> %s)", hook, real);
 
 	if (aa && !allowed && cf->mode == AA_ENFORCE)
-		emit(c, "hook-executable", VH_FAIL, what,
-		     fmtd("%s's AppArmor profile executes hooks only under "
-			  "/etc/libvirt/hooks/; %s resolves to %s, so every VM "
-			  "start fails with 'Permission denied'",
-			  cf->daemon, hook, real),
-		     fmtd("sudo ./install.sh (it places the hook as a file), "
-			  "or: sudo cp --remove-destination %s %s",
-			  real, hook));
+		emit(
+		    c, "hook-executable", VH_FAIL, what,
+		    fmtd(
+			"%s's AppArmor profile executes hooks only under /etc/libvirt/hooks/; %s resolves to %s, so every VM start fails with 'Permission denied'",
+			cf->daemon, hook, real),
+		    fmtd(
+			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
+			real, hook));
 	else if (!(st->st_mode & S_IXUSR))
 		emit(c, "hook-executable", VH_FAIL, what,
-		     fmtd("%s is not executable (mode %04o): libvirt cannot "
-			  "run the hook",
-			  shown, mode),
-		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real,
-			  real));
+		     fmtd("%s is not executable (mode %04o): libvirt cannot run the hook", shown,
+			  mode),
+		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
 	else if (st->st_uid != root_uid)
-		emit(c, "hook-executable", VH_FAIL, what,
-		     fmtd("%s is owned by uid %u, not root: the hook runs as "
-			  "root for every VM, so its owner can run anything as "
-			  "root",
-			  shown, (unsigned)st->st_uid),
-		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real,
-			  real));
+		emit(
+		    c, "hook-executable", VH_FAIL, what,
+		    fmtd(
+			"%s is owned by uid %u, not root: the hook runs as root for every VM, so its owner can run anything as root",
+			shown, (unsigned)st->st_uid),
+		    fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
-		emit(c, "hook-executable", VH_FAIL, what,
-		     fmtd("%s is writable by group or others (mode %04o): the "
-			  "hook runs as root for every VM, so they can run "
-			  "anything as root",
-			  shown, mode),
-		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real,
-			  real));
+		emit(
+		    c, "hook-executable", VH_FAIL, what,
+		    fmtd(
+			"%s is writable by group or others (mode %04o): the hook runs as root for every VM, so they can run anything as root",
+			shown, mode),
+		    fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
 	else if (aa && !allowed)
-		emit(c, "hook-executable", VH_WARN, what,
-		     fmtd("%s's AppArmor profile is in complain mode and "
-			  "executes hooks only under /etc/libvirt/hooks/; %s "
-			  "resolves to %s, which enforce mode denies (every VM "
-			  "start would fail with 'Permission denied')",
-			  cf->daemon, hook, real),
-		     fmtd("sudo ./install.sh (it places the hook as a file), "
-			  "or: sudo cp --remove-destination %s %s",
-			  real, hook));
+		emit(
+		    c, "hook-executable", VH_WARN, what,
+		    fmtd(
+			"%s's AppArmor profile is in complain mode and executes hooks only under /etc/libvirt/hooks/; %s resolves to %s, which enforce mode denies (every VM start would fail with 'Permission denied')",
+			cf->daemon, hook, real),
+		    fmtd(
+			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
+			real, hook));
 	else if (cf->lsm == LSM_UNKNOWN && !allowed)
-		emit(c, "hook-executable", VH_WARN, what,
-		     fmtd("AppArmor is enabled and %s resolves to %s, outside "
-			  "/etc/libvirt/hooks/: if libvirtd's profile is "
-			  "loaded, every VM start fails with 'Permission "
-			  "denied' (run as root to tell)",
-			  hook, real),
-		     fmtd("sudo ./install.sh (it places the hook as a file), "
-			  "or: sudo cp --remove-destination %s %s",
-			  real, hook));
+		emit(
+		    c, "hook-executable", VH_WARN, what,
+		    fmtd(
+			"AppArmor is enabled and %s resolves to %s, outside /etc/libvirt/hooks/: if libvirtd's profile is loaded, every VM start fails with 'Permission denied' (run as root to tell)",
+			hook, real),
+		    fmtd(
+			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
+			real, hook));
 	else if (cf->lsm == LSM_SELINUX && cf->selinux_enforcing && cf->pid &&
 		 streq(cf->label, "virtd_t"))
-		emit(c, "hook-executable", VH_INFO_V, what,
-		     fmtd("%s is a root-owned executable; under SELinux hooks "
-			  "run in virtd_t: if AVC denials (ausearch -m avc) "
-			  "name the hook, 'setsebool -P virt_hooks_unconfined "
-			  "on' lets it run unconfined",
-			  shown),
-		     strdup("only if AVC denials name the hook: setsebool -P "
-			    "virt_hooks_unconfined on"));
+		emit(
+		    c, "hook-executable", VH_INFO_V, what,
+		    fmtd(
+			"%s is a root-owned executable; under SELinux hooks run in virtd_t: if AVC denials (ausearch -m avc) name the hook, 'setsebool -P virt_hooks_unconfined on' lets it run unconfined",
+			shown),
+		    strdup(
+			"only if AVC denials name the hook: setsebool -P virt_hooks_unconfined on"));
 	else if (aa)
-		emit(c, "hook-executable", VH_PASS, what,
-		     inside
-			 ? fmtd("%s is a root-owned executable under "
-				"/etc/libvirt/hooks/, where %s's AppArmor "
-				"profile executes hooks",
-				shown, cf->daemon)
-			 : fmtd("%s is a root-owned executable that %s names "
-				"for %s's AppArmor profile",
-				shown, local, cf->daemon),
-		     NULL);
+		emit(
+		    c, "hook-executable", VH_PASS, what,
+		    inside
+			? fmtd(
+			      "%s is a root-owned executable under /etc/libvirt/hooks/, where %s's AppArmor profile executes hooks",
+			      shown, cf->daemon)
+			: fmtd(
+			      "%s is a root-owned executable that %s names for %s's AppArmor profile",
+			      shown, local, cf->daemon),
+		    NULL);
 	else
 		emit(c, "hook-executable", VH_PASS, what,
-		     fmtd("%s is a root-owned executable (mode %04o)", shown,
-			  mode),
-		     NULL);
+		     fmtd("%s is a root-owned executable (mode %04o)", shown, mode), NULL);
 }
 
 /* A copy left by an older install.sh keeps running the old program. */
-static void check_hook_current(struct dctx *c, const char *hook,
-			       const char *real)
+static void check_hook_current(struct dctx *c, const char *hook, const char *real)
 {
 	const char *installed = VH_LIBEXECDIR "/qemu-hook";
 	char prog[PATH_MAX];
@@ -1089,20 +1005,20 @@ static void check_hook_current(struct dctx *c, const char *hook,
 	    resolve_in_root(c->sys, installed, prog, sizeof(prog)) < 0 ||
 	    (same = same_content(c->sys, real, prog)) < 0)
 		return;
-	emit(c, "hook-current", same ? VH_PASS : VH_WARN,
-	     "The hook is the installed program",
-	     same ? fmtd("%s is a copy of %s", hook, installed)
-		  : fmtd("the hook in qemu.d is not the installed program (an "
-			 "older copy?): %s differs from %s",
-			 hook, installed),
-	     strdup("sudo ./install.sh"));
+	emit(
+	    c, "hook-current", same ? VH_PASS : VH_WARN, "The hook is the installed program",
+	    same
+		? fmtd("%s is a copy of %s", hook, installed)
+		: fmtd(
+		      "the hook in qemu.d is not the installed program (an older copy?): %s differs from %s",
+		      hook, installed),
+	    strdup("sudo ./install.sh"));
 }
 
 /* The links PREFIX/bin/qemu-system-* to vfio-qemu-wrapper (install.sh
  * --wrap-qemu), as " PATH PATH..." in @links; the first one's name in
  * @first.  Returns the count. */
-static unsigned wrapper_links(const struct vh_sys *sys, struct vh_buf *links,
-			      char *first, size_t n)
+static unsigned wrapper_links(const struct vh_sys *sys, struct vh_buf *links, char *first, size_t n)
 {
 	char **names = NULL, target[PATH_MAX];
 	unsigned count = 0;
@@ -1111,8 +1027,7 @@ static unsigned wrapper_links(const struct vh_sys *sys, struct vh_buf *links,
 	for (int i = 0; i < k; i++) {
 		const char *base;
 		if (strncmp(names[i], "qemu-system-", 12) != 0 ||
-		    vh_sys_readlink(sys, target, sizeof(target), "%s/%s",
-				    VH_BINDIR, names[i]) < 0)
+		    vh_sys_readlink(sys, target, sizeof(target), "%s/%s", VH_BINDIR, names[i]) < 0)
 			continue;
 		base = strrchr(target, '/');
 		if (!streq(base ? base + 1 : target, "vfio-qemu-wrapper"))
@@ -1128,11 +1043,10 @@ static unsigned wrapper_links(const struct vh_sys *sys, struct vh_buf *links,
 /* The wrapper's links are libvirtd's default emulators (its PATH starts
  * with /usr/local/bin): AppArmor must let it execute them, which the
  * block install.sh --wrap-qemu adds to the local files does. */
-static void check_wrapper(struct dctx *c, const struct confinement *cf,
-			  const char *first, const char *links)
+static void check_wrapper(struct dctx *c, const struct confinement *cf, const char *first,
+			  const char *links)
 {
-	const char *what = "The libvirt daemon can execute the QEMU wrapper "
-			   "(vfio-qemu-wrapper)";
+	const char *what = "The libvirt daemon can execute the QEMU wrapper (vfio-qemu-wrapper)";
 	const char *arch = first + strlen("qemu-system-"), *missing;
 	char local[128];
 	bool aa = cf->lsm == LSM_APPARMOR && cf->mode != AA_UNCONFINED;
@@ -1140,10 +1054,9 @@ static void check_wrapper(struct dctx *c, const struct confinement *cf,
 	/* libvirt 10.x and later include abstractions/libvirt-qemu.d/ (where
 	 * install.sh puts the domains' rules), and the local file only as
 	 * deprecated: the file that counts is the one install.sh writes. */
-	const char *qemu_rules =
-	    abstraction && strstr(abstraction, "<abstractions/libvirt-qemu.d>")
-		? AA_QEMU_D_FILE
-		: AA_QEMU_LOCAL;
+	const char *qemu_rules = abstraction && strstr(abstraction, "<abstractions/libvirt-qemu.d>")
+				     ? AA_QEMU_D_FILE
+				     : AA_QEMU_LOCAL;
 
 	if (!aa && cf->lsm != LSM_UNKNOWN)
 		return;
@@ -1153,64 +1066,44 @@ static void check_wrapper(struct dctx *c, const struct confinement *cf,
 						     : NULL;
 	if (!missing)
 		emit(c, "wrapper-confinement", VH_PASS, what,
-		     fmtd("the vfio-hooks block is in %s and %s", local,
-			  qemu_rules),
-		     NULL);
-	else if (cf->lsm == LSM_APPARMOR && cf->mode == AA_ENFORCE &&
-		 missing == qemu_rules)
-		emit(c, "wrapper-confinement", VH_FAIL, what,
-		     fmtd("a domain whose <emulator> is %s/%s cannot start: "
-			  "its AppArmor profile (made from %s) does not let "
-			  "QEMU's process execute vfio-qemu-wrapper, and "
-			  "`virsh start` fails with 'cannot execute binary "
-			  "%s/%s: Permission denied' (%s has no vfio-hooks "
-			  "block)",
-			  VH_BINDIR, first, AA_QEMU, VH_BINDIR, first, missing),
-		     fmtd("sudo ./install.sh --wrap-qemu (adds the wrapper's "
-			  "AppArmor rules), or remove the links: sudo rm%s",
-			  links));
+		     fmtd("the vfio-hooks block is in %s and %s", local, qemu_rules), NULL);
+	else if (cf->lsm == LSM_APPARMOR && cf->mode == AA_ENFORCE && missing == qemu_rules)
+		emit(
+		    c, "wrapper-confinement", VH_FAIL, what,
+		    fmtd(
+			"a domain whose <emulator> is %s/%s cannot start: its AppArmor profile (made from %s) does not let QEMU's process execute vfio-qemu-wrapper, and `virsh start` fails with 'cannot execute binary %s/%s: Permission denied' (%s has no vfio-hooks block)",
+			VH_BINDIR, first, AA_QEMU, VH_BINDIR, first, missing),
+		    fmtd(
+			"sudo ./install.sh --wrap-qemu (adds the wrapper's AppArmor rules), or remove the links: sudo rm%s",
+			links));
 	else if (cf->lsm == LSM_UNKNOWN)
-		emit(c, "wrapper-confinement", VH_WARN, what,
-		     fmtd("AppArmor is enabled and %s has no vfio-hooks block: "
-			  "if libvirtd's profile is loaded, it cannot execute "
-			  "%s/%s (-> vfio-qemu-wrapper) and `virsh "
-			  "capabilities` offers no %s guest (run as root to "
-			  "tell)",
-			  missing, VH_BINDIR, first, arch),
-		     fmtd("sudo ./install.sh --wrap-qemu (adds the wrapper's "
-			  "AppArmor rules), or remove the links: sudo "
-			  "./install.sh without --wrap-qemu does not remove "
-			  "them; sudo rm%s",
-			  links));
+		emit(
+		    c, "wrapper-confinement", VH_WARN, what,
+		    fmtd(
+			"AppArmor is enabled and %s has no vfio-hooks block: if libvirtd's profile is loaded, it cannot execute %s/%s (-> vfio-qemu-wrapper) and `virsh capabilities` offers no %s guest (run as root to tell)",
+			missing, VH_BINDIR, first, arch),
+		    fmtd(
+			"sudo ./install.sh --wrap-qemu (adds the wrapper's AppArmor rules), or remove the links: sudo ./install.sh without --wrap-qemu does not remove them; sudo rm%s",
+			links));
 	else
 		emit(
-		    c, "wrapper-confinement",
-		    cf->mode == AA_ENFORCE ? VH_FAIL : VH_WARN, what,
+		    c, "wrapper-confinement", cf->mode == AA_ENFORCE ? VH_FAIL : VH_WARN, what,
 		    cf->mode == AA_ENFORCE
-			? fmtd("%s cannot execute %s/%s (-> vfio-qemu-wrapper) "
-			       "under AppArmor: `virsh capabilities` offers "
-			       "no %s guest and domains using it fail at "
-			       "define (%s has no vfio-hooks block)",
-			       cf->daemon, VH_BINDIR, first, arch, missing)
-			: fmtd("%s's AppArmor profile is in complain mode; in "
-			       "enforce mode it cannot execute %s/%s (-> "
-			       "vfio-qemu-wrapper): `virsh capabilities` "
-			       "would offer no %s guest and domains using it "
-			       "would fail at define (%s has no vfio-hooks "
-			       "block)",
-			       cf->daemon, VH_BINDIR, first, arch, missing),
-		    fmtd("sudo ./install.sh --wrap-qemu (adds the wrapper's "
-			 "AppArmor rules), or remove the links: sudo "
-			 "./install.sh without --wrap-qemu does not remove "
-			 "them; sudo rm%s",
-			 links));
+			? fmtd(
+			      "%s cannot execute %s/%s (-> vfio-qemu-wrapper) under AppArmor: `virsh capabilities` offers no %s guest and domains using it fail at define (%s has no vfio-hooks block)",
+			      cf->daemon, VH_BINDIR, first, arch, missing)
+			: fmtd(
+			      "%s's AppArmor profile is in complain mode; in enforce mode it cannot execute %s/%s (-> vfio-qemu-wrapper): `virsh capabilities` would offer no %s guest and domains using it would fail at define (%s has no vfio-hooks block)",
+			      cf->daemon, VH_BINDIR, first, arch, missing),
+		    fmtd(
+			"sudo ./install.sh --wrap-qemu (adds the wrapper's AppArmor rules), or remove the links: sudo ./install.sh without --wrap-qemu does not remove them; sudo rm%s",
+			links));
 }
 
 /* daemon-confinement, hook-executable, hook-current, wrapper-confinement:
  * whether the daemon, as its security module confines it, can execute
  * what vfio-hooks placed.  Nothing when nothing was placed. */
-static void check_confinement(struct dctx *c, const char *daemon, long pid,
-			      const char *hook)
+static void check_confinement(struct dctx *c, const char *daemon, long pid, const char *hook)
 {
 	struct confinement cf;
 	struct stat st, rootst;
@@ -1228,25 +1121,26 @@ static void check_confinement(struct dctx *c, const char *daemon, long pid,
 	if (hook) {
 		/* root on a real host; in a tree a test built or a snapshot
 		 * unpacked, whoever made it */
-		uid_t root_uid =
-		    vh_sys_lstat(c->sys, &rootst, "/") == 0 ? rootst.st_uid : 0;
+		uid_t root_uid = vh_sys_lstat(c->sys, &rootst, "/") == 0 ? rootst.st_uid : 0;
 		r = resolve_in_root(c->sys, hook, real, sizeof(real));
 		if (r >= 0)
 			r = vh_sys_lstat(c->sys, &st, "%s", real);
 		if (r < 0)
-			emit(c, "hook-executable", VH_FAIL,
-			     "The libvirt daemon can execute the hook",
-			     fmtd("%s cannot be resolved to a file (%s): "
-				  "libvirt cannot run the hook",
-				  hook, strerror(-r)),
-			     strdup("sudo ./install.sh"));
+			emit(
+			    c, "hook-executable", VH_FAIL,
+			    "The libvirt daemon can execute the hook",
+			    fmtd(
+				"%s cannot be resolved to a file (%s): libvirt cannot run the hook",
+				hook, strerror(-r)),
+			    strdup("sudo ./install.sh"));
 		else if (!S_ISREG(st.st_mode))
-			emit(c, "hook-executable", VH_FAIL,
-			     "The libvirt daemon can execute the hook",
-			     fmtd("%s resolves to %s, which is not a regular "
-				  "file: libvirt cannot run the hook",
-				  hook, real),
-			     strdup("sudo ./install.sh"));
+			emit(
+			    c, "hook-executable", VH_FAIL,
+			    "The libvirt daemon can execute the hook",
+			    fmtd(
+				"%s resolves to %s, which is not a regular file: libvirt cannot run the hook",
+				hook, real),
+			    strdup("sudo ./install.sh"));
 		else {
 			check_hook_exec(c, &cf, hook, real, &st, root_uid);
 			check_hook_current(c, hook, real);
@@ -1258,8 +1152,7 @@ static void check_confinement(struct dctx *c, const char *daemon, long pid,
 }
 
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
-		   const struct vh_pci_addr *devices, size_t n_devices,
-		   struct vh_hostreport *ret)
+		   const struct vh_pci_addr *devices, size_t n_devices, struct vh_hostreport *ret)
 {
 	struct vh_hostreport rep = {0};
 	struct dctx c = {.sys = sys, .ps = ps, .rep = &rep};
@@ -1312,14 +1205,13 @@ void vh_hostreport_text(const struct vh_hostreport *r, struct vh_buf *out)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct vh_hostcheck *h = &r->v[i];
-		vh_buf_printf(out, "%-4s %s%s%s\n", vh_verdict_name(h->verdict),
-			      h->what, h->detail ? ": " : "",
-			      h->detail ? h->detail : "");
+		vh_buf_printf(out, "%-4s %s%s%s\n", vh_verdict_name(h->verdict), h->what,
+			      h->detail ? ": " : "", h->detail ? h->detail : "");
 		if (h->fix && h->verdict >= VH_WARN)
 			vh_buf_printf(out, "     fix: %s\n", h->fix);
 	}
-	vh_buf_printf(out, "%u failed, %u warning%s, %zu checks.\n", r->n_fail,
-		      r->n_warn, r->n_warn == 1 ? "" : "s", r->n);
+	vh_buf_printf(out, "%u failed, %u warning%s, %zu checks.\n", r->n_fail, r->n_warn,
+		      r->n_warn == 1 ? "" : "s", r->n);
 }
 
 void vh_hostreport_json(const struct vh_hostreport *r, struct vh_buf *o)
@@ -1335,7 +1227,6 @@ void vh_hostreport_json(const struct vh_hostreport *r, struct vh_buf *o)
 		vh_buf_json_kv(o, "fix", h->fix, false);
 		vh_buf_puts(o, "}");
 	}
-	vh_buf_printf(
-	    o, "],\"summary\":{\"fail\":%u,\"warn\":%u,\"checks\":%zu}}\n",
-	    r->n_fail, r->n_warn, r->n);
+	vh_buf_printf(o, "],\"summary\":{\"fail\":%u,\"warn\":%u,\"checks\":%zu}}\n", r->n_fail,
+		      r->n_warn, r->n);
 }

@@ -37,9 +37,8 @@ struct vh_hostreport {
 };
 
 /* Append a check; takes @detail and @fix (either may be NULL).  -ENOMEM. */
-int vh_hostreport_add(struct vh_hostreport *r, const char *id,
-		      enum vh_verdict v, const char *what, char *detail,
-		      char *fix);
+int vh_hostreport_add(struct vh_hostreport *r, const char *id, enum vh_verdict v, const char *what,
+		      char *detail, char *fix);
 /* Up to 64 KiB of a /proc or /sys text file, NUL-terminated (free()), or
  * NULL when it cannot be read. */
 char *vh_host_slurp(const struct vh_sys *sys, const char *path);
@@ -49,8 +48,7 @@ bool vh_has_word(const char *text, const char *word);
 /* Run the doctor's checks.  @devices (NULL-terminated addresses) limits the
  * device checks; NULL: every interesting device.  Fails only on ENOMEM. */
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
-		   const struct vh_pci_addr *devices, size_t n_devices,
-		   struct vh_hostreport *ret);
+		   const struct vh_pci_addr *devices, size_t n_devices, struct vh_hostreport *ret);
 void vh_hostreport_done(struct vh_hostreport *r);
 void vh_hostreport_text(const struct vh_hostreport *r, struct vh_buf *out);
 void vh_hostreport_json(const struct vh_hostreport *r, struct vh_buf *out);

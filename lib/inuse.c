@@ -56,8 +56,7 @@ static void add_use(struct ictx *c, bool error, char *reason, char *fix)
 		return;
 	}
 	c->u->v = nv;
-	nv[c->u->n++] =
-	    (struct vh_use){.error = error, .reason = reason, .fix = fix};
+	nv[c->u->n++] = (struct vh_use){.error = error, .reason = reason, .fix = fix};
 	c->u->n_error += error;
 }
 
@@ -118,8 +117,7 @@ static void proc_needed(struct ictx *c, int which, const char *what)
 		return;
 	if (!p->warned)
 		add_use(c, false,
-			fmt("%s cannot be read (%s), so whether %s is in "
-			    "use is not known.",
+			fmt("%s cannot be read (%s), so whether %s is in use is not known.",
 			    p->path, strerror(-p->err), what),
 			fmt("run as root, or check %s by hand", what));
 	p->warned = true;
@@ -131,8 +129,7 @@ static bool below(struct ictx *c, const char *class, const char *name)
 {
 	char t[PATH_MAX], pat[VH_PCI_ADDR_LEN + 2];
 
-	if (vh_sys_readlink(c->sys, t, sizeof(t), "/sys/class/%s/%s", class,
-			    name) < 0)
+	if (vh_sys_readlink(c->sys, t, sizeof(t), "/sys/class/%s/%s", class, name) < 0)
 		return false;
 	snprintf(pat, sizeof(pat), "/%s", c->addr);
 	for (const char *p = t; (p = strstr(p, pat)); p++)
@@ -172,10 +169,9 @@ static void unescape(char *s)
 	char *w = s;
 
 	for (char *p = s; *p; p++) {
-		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' &&
-		    p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
-			*w++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 +
-				      (p[3] - '0'));
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*w++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
 			p += 3;
 		} else {
 			*w++ = *p;
@@ -188,8 +184,8 @@ static void unescape(char *s)
  * mounted: the first mount point in @ret, and how many there are.  A
  * filesystem on an anonymous device (btrfs: 0:NN) is matched by its
  * source, /dev/NAME or /dev/mapper/DM. */
-static int mounts_of(struct ictx *c, const char *name, const char *dev,
-		     const char *dm, char *ret, size_t n)
+static int mounts_of(struct ictx *c, const char *name, const char *dev, const char *dm, char *ret,
+		     size_t n)
 {
 	const char *t = proc(c, MOUNTINFO);
 	char src[PATH_MAX], dn[64], dmn[128];
@@ -227,8 +223,7 @@ static bool is_swap(struct ictx *c, const char *name, const char *dm)
 	snprintf(dmn, sizeof(dmn), "/dev/mapper/%s", dm);
 	for (const char *l = t; l && *l;) {
 		const char *nl = strchr(l, '\n');
-		if (field(l, 0, f0, sizeof(f0)) &&
-		    (streq(f0, dn) || (dm[0] && streq(f0, dmn))))
+		if (field(l, 0, f0, sizeof(f0)) && (streq(f0, dn) || (dm[0] && streq(f0, dmn))))
 			return true;
 		l = nl ? nl + 1 : NULL;
 	}
@@ -246,14 +241,11 @@ static char *block_use(struct ictx *c, const char *name, int depth)
 
 	if (depth > MAX_DEPTH)
 		return NULL;
-	(void)vh_sys_read_str(c->sys, dev, sizeof(dev),
-			      "/sys/class/block/%s/dev", name);
-	(void)vh_sys_read_str(c->sys, dm, sizeof(dm),
-			      "/sys/class/block/%s/dm/name", name);
+	(void)vh_sys_read_str(c->sys, dev, sizeof(dev), "/sys/class/block/%s/dev", name);
+	(void)vh_sys_read_str(c->sys, dm, sizeof(dm), "/sys/class/block/%s/dm/name", name);
 	n = mounts_of(c, name, dev, dm, mp, sizeof(mp));
 	if (n > 0)
-		return n > 1 ? fmt("is mounted on %s (and %d more places)", mp,
-				   n - 1)
+		return n > 1 ? fmt("is mounted on %s (and %d more places)", mp, n - 1)
 			     : fmt("is mounted on %s", mp);
 	if (is_swap(c, name, dm))
 		return strdup("is active swap");
@@ -261,14 +253,12 @@ static char *block_use(struct ictx *c, const char *name, int depth)
 	for (int i = 0; i < n && !r; i++) {
 		char hdm[128] = "";
 		_cleanup_free_ char *sub = block_use(c, holders[i], depth + 1);
-		(void)vh_sys_read_str(c->sys, hdm, sizeof(hdm),
-				      "/sys/class/block/%s/dm/name",
+		(void)vh_sys_read_str(c->sys, hdm, sizeof(hdm), "/sys/class/block/%s/dm/name",
 				      holders[i]);
 		/* An active md or dm device over the disk: taking the disk
 		 * breaks it, whatever is on it. */
-		r = fmt("is a member of %s%s%s%s, which %s", holders[i],
-			hdm[0] ? " (" : "", hdm, hdm[0] ? ")" : "",
-			sub ? sub : "is active");
+		r = fmt("is a member of %s%s%s%s, which %s", holders[i], hdm[0] ? " (" : "", hdm,
+			hdm[0] ? ")" : "", sub ? sub : "is active");
 	}
 	vh_strv_free(holders);
 	return r;
@@ -277,8 +267,7 @@ static char *block_use(struct ictx *c, const char *name, int depth)
 /* Devices the kernel makes up: never below a PCI function. */
 static bool virtual_block(const char *name)
 {
-	static const char *const pfx[] = {"loop", "ram", "zram", "dm-",
-					  "md",	  "nbd", "zd"};
+	static const char *const pfx[] = {"loop", "ram", "zram", "dm-", "md", "nbd", "zd"};
 
 	for (size_t i = 0; i < ELEMENTSOF(pfx); i++)
 		if (!strncmp(name, pfx[i], strlen(pfx[i])))
@@ -303,24 +292,20 @@ static void check_block(struct ictx *c)
 		if (!use)
 			continue;
 		if (!strncmp(use, "is a member of ", 15)) {
-			add_use(c, true, fmt("/dev/%s %s.", names[i], use),
-				fmt("stop what is over /dev/%s (unmount it; "
-				    "mdadm --stop, vgchange -an, dmsetup "
-				    "remove), or pass another disk's "
-				    "controller",
-				    names[i]));
+			add_use(
+			    c, true, fmt("/dev/%s %s.", names[i], use),
+			    fmt("stop what is over /dev/%s (unmount it; mdadm --stop, vgchange -an, dmsetup remove), or pass another disk's controller",
+				names[i]));
 		} else if (strstr(use, "mounted on ")) {
 			const char *mp = strstr(use, "mounted on ") + 11;
 			size_t l = strcspn(mp, " ");
 			add_use(c, true, fmt("/dev/%s %s.", names[i], use),
-				fmt("unmount %.*s, or pass another disk's "
-				    "controller",
-				    (int)l, mp));
+				fmt("unmount %.*s, or pass another disk's controller", (int)l, mp));
 		} else {
-			add_use(c, true, fmt("/dev/%s %s.", names[i], use),
-				fmt("swapoff the swap on /dev/%s, or pass "
-				    "another disk's controller",
-				    names[i]));
+			add_use(
+			    c, true, fmt("/dev/%s %s.", names[i], use),
+			    fmt("swapoff the swap on /dev/%s, or pass another disk's controller",
+				names[i]));
 		}
 	}
 	vh_strv_free(names);
@@ -356,13 +341,11 @@ static char *route4_use(struct ictx *c, const char *ifname)
 				in.s_addr = gw;
 				inet_ntop(AF_INET, &in, a, sizeof(a));
 				free(first);
-				return fmt("carries the default route (via %s)",
-					   a);
+				return fmt("carries the default route (via %s)", a);
 			}
 			if (!first) {
 				inet_ntop(AF_INET, &in, a, sizeof(a));
-				first = fmt("is up with a route to %s/%u", a,
-					    prefix_len(mask));
+				first = fmt("is up with a route to %s/%u", a, prefix_len(mask));
 			}
 		}
 		l = nl ? nl + 1 : NULL;
@@ -398,10 +381,8 @@ static char *route6_use(struct ictx *c, const char *ifname)
 		if (field(l, 9, ifn, sizeof(ifn)) && streq(ifn, ifname) &&
 		    field(l, 0, d, sizeof(d)) && field(l, 1, pl, sizeof(pl)) &&
 		    field(l, 8, fl, sizeof(fl)) && hex_addr6(d, &dest) &&
-		    sscanf(pl, "%x", &plen) == 1 &&
-		    sscanf(fl, "%x", &flags) == 1 &&
-		    !(dest.s6_addr[0] == 0xfe &&
-		      (dest.s6_addr[1] & 0xc0) == 0x80) &&
+		    sscanf(pl, "%x", &plen) == 1 && sscanf(fl, "%x", &flags) == 1 &&
+		    !(dest.s6_addr[0] == 0xfe && (dest.s6_addr[1] & 0xc0) == 0x80) &&
 		    dest.s6_addr[0] != 0xff && !(flags & 0x80000000u)) {
 			if (plen == 0) {
 				free(first);
@@ -409,8 +390,7 @@ static char *route6_use(struct ictx *c, const char *ifname)
 			}
 			if (!first) {
 				inet_ntop(AF_INET6, &dest, a, sizeof(a));
-				first =
-				    fmt("is up with a route to %s/%u", a, plen);
+				first = fmt("is up with a route to %s/%u", a, plen);
 			}
 		}
 		l = nl ? nl + 1 : NULL;
@@ -432,8 +412,7 @@ static char *addr6_use(struct ictx *c, const char *ifname)
 		if (field(l, 5, ifn, sizeof(ifn)) && streq(ifn, ifname) &&
 		    field(l, 0, h, sizeof(h)) && field(l, 2, pl, sizeof(pl)) &&
 		    field(l, 3, sc, sizeof(sc)) && hex_addr6(h, &in) &&
-		    sscanf(pl, "%x", &plen) == 1 &&
-		    sscanf(sc, "%x", &scope) == 1 &&
+		    sscanf(pl, "%x", &plen) == 1 && sscanf(sc, "%x", &scope) == 1 &&
 		    (scope == 0 || scope == 0x40)) {
 			inet_ntop(AF_INET6, &in, a, sizeof(a));
 			return fmt("is up with address %s/%u", a, plen);
@@ -448,11 +427,10 @@ static bool net_up(struct ictx *c, const char *ifname)
 	unsigned long long flags;
 	char op[32];
 
-	if (vh_sys_read_uint(c->sys, &flags, "/sys/class/net/%s/flags",
-			     ifname) == 0)
+	if (vh_sys_read_uint(c->sys, &flags, "/sys/class/net/%s/flags", ifname) == 0)
 		return flags & 0x1; /* IFF_UP */
-	return vh_sys_read_str(c->sys, op, sizeof(op),
-			       "/sys/class/net/%s/operstate", ifname) == 0 &&
+	return vh_sys_read_str(c->sys, op, sizeof(op), "/sys/class/net/%s/operstate", ifname) ==
+		   0 &&
 	       streq(op, "up");
 }
 
@@ -512,8 +490,7 @@ static void check_net(struct ictx *c)
 		use = net_use(c, names[i], 0);
 		if (use)
 			add_use(c, true, fmt("%s %s.", names[i], use),
-				fmt("take %s down: ip link set %s down, or "
-				    "give the VM another NIC",
+				fmt("take %s down: ip link set %s down, or give the VM another NIC",
 				    names[i], names[i]));
 	}
 	vh_strv_free(names);
@@ -528,12 +505,10 @@ static bool fbcon_bound(struct ictx *c)
 	int n = vh_sys_list(c->sys, &v, "/sys/class/vtconsole");
 
 	for (int i = 0; i < n && !on; i++)
-		on = vh_sys_read_str(c->sys, name, sizeof(name),
-				     "/sys/class/vtconsole/%s/name",
+		on = vh_sys_read_str(c->sys, name, sizeof(name), "/sys/class/vtconsole/%s/name",
 				     v[i]) == 0 &&
 		     strstr(name, "frame buffer") &&
-		     vh_sys_read_str(c->sys, bind, sizeof(bind),
-				     "/sys/class/vtconsole/%s/bind",
+		     vh_sys_read_str(c->sys, bind, sizeof(bind), "/sys/class/vtconsole/%s/bind",
 				     v[i]) == 0 &&
 		     streq(bind, "1");
 	vh_strv_free(v);
@@ -547,8 +522,7 @@ static void check_console(struct ictx *c, const struct vh_pci_dev *d)
 	int n;
 
 	if ((d->class >> 16) != 0x03 ||
-	    vh_sys_read_uint(c->sys, &boot, "/sys/bus/pci/devices/%s/boot_vga",
-			     d->name) < 0 ||
+	    vh_sys_read_uint(c->sys, &boot, "/sys/bus/pci/devices/%s/boot_vga", d->name) < 0 ||
 	    boot != 1)
 		return;
 	n = vh_sys_list(c->sys, &fbs, "/sys/class/graphics");
@@ -560,24 +534,22 @@ static void check_console(struct ictx *c, const struct vh_pci_dev *d)
 	 * function, but it is the boot GPU's memory all the same. */
 	if (!fbcon_bound(c) && !fb[0])
 		return;
-	add_use(c, false,
-		fmt("The host's console is on it (boot_vga 1, %s%s).",
-		    fb[0] ? "framebuffer " : "fbcon bound", fb[0] ? fb : ""),
-		strdup("nothing, for single-GPU passthrough on purpose (the "
-		       "host's console goes dark while the VM runs); else "
-		       "give the VM another GPU"));
+	add_use(
+	    c, false,
+	    fmt("The host's console is on it (boot_vga 1, %s%s).",
+		fb[0] ? "framebuffer " : "fbcon bound", fb[0] ? fb : ""),
+	    strdup(
+		"nothing, for single-GPU passthrough on purpose (the host's console goes dark while the VM runs); else give the VM another GPU"));
 }
 
 /* --- The whole. --- */
 
 static bool no_host_driver(const char *drv)
 {
-	return !drv[0] || strstr(drv, "vfio") || streq(drv, "pci-stub") ||
-	       streq(drv, "pciback");
+	return !drv[0] || strstr(drv, "vfio") || streq(drv, "pci-stub") || streq(drv, "pciback");
 }
 
-int vh_pci_in_use(const struct vh_sys *sys, const struct vh_pci_dev *dev,
-		  struct vh_uses *ret)
+int vh_pci_in_use(const struct vh_sys *sys, const struct vh_pci_dev *dev, struct vh_uses *ret)
 {
 	struct vh_uses u = {0};
 	struct ictx c = {.sys = sys, .addr = dev->name, .u = &u};

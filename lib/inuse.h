@@ -40,8 +40,7 @@ struct vh_uses {
  * /proc/... file in a sysroot that has none is nothing to check.  Returns
  * the number of uses (0: free), -ENOMEM; @ret written on success (free
  * with vh_uses_done). */
-int vh_pci_in_use(const struct vh_sys *sys, const struct vh_pci_dev *dev,
-		  struct vh_uses *ret);
+int vh_pci_in_use(const struct vh_sys *sys, const struct vh_pci_dev *dev, struct vh_uses *ret);
 void vh_uses_done(struct vh_uses *u);
 /* The reasons as one text, joined by @sep (free()); NULL on ENOMEM. */
 char *vh_uses_reasons(const struct vh_uses *u, const char *sep);

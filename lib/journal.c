@@ -33,8 +33,7 @@ static int unesc(const char *s, char *out, size_t n)
 		if (k + 1 >= n)
 			return -EBADMSG;
 		if (*p == '%') {
-			if (!isxdigit((unsigned char)p[1]) ||
-			    !isxdigit((unsigned char)p[2]) ||
+			if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]) ||
 			    sscanf(p + 1, "%2x", &v) != 1 || v == 0)
 				return -EBADMSG;
 			out[k++] = (char)v;
@@ -71,8 +70,8 @@ static int addr_strict(const char *s, struct vh_pci_addr *ret)
  * [A-Za-z0-9_-], as every PCI driver is named. */
 static bool driver_name_ok(const char *s)
 {
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789_-") == strlen(s);
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+	       strlen(s);
 }
 
 /* reset_method: "" or methods the kernel knows, separated by one space. */
@@ -99,8 +98,8 @@ static bool reset_method_ok(const char *s)
 /* A per-VF attribute's value as sysfs shows it: numbers, names. */
 static bool attr_value_ok(const char *s)
 {
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789_.:,- ") == strlen(s);
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:,- ") ==
+	       strlen(s);
 }
 
 static bool jdev_ok(const struct vh_jdev *d)
@@ -119,32 +118,29 @@ static int append(struct vh_journal *j, const char *line, struct vh_err *e)
 			if (errno == EINTR)
 				continue;
 			return vh_err_set(e, -errno,
-					  "Cannot write the journal "
-					  "/run/vfio-hooks/%s: %s.",
+					  "Cannot write the journal /run/vfio-hooks/%s: %s.",
 					  j->file, strerror(errno));
 		}
 		off += (size_t)k;
 	}
 	if (fdatasync(j->fd) < 0)
-		return vh_err_set(e, -errno,
-				  "Cannot sync the journal /run/vfio-hooks/%s: "
-				  "%s.",
+		return vh_err_set(e, -errno, "Cannot sync the journal /run/vfio-hooks/%s: %s.",
 				  j->file, strerror(errno));
 	return 0;
 }
 
-int vh_journal_create(int dirfd, const char *uuid, const char *domain,
-		      struct vh_journal *ret, struct vh_err *e)
+int vh_journal_create(int dirfd, const char *uuid, const char *domain, struct vh_journal *ret,
+		      struct vh_err *e)
 {
 	struct vh_journal j = {.fd = -1};
 	struct vh_buf b = {0};
 	int r;
 
 	if (!vh_uuid_valid(uuid))
-		return vh_err_set(e, -EINVAL,
-				  "The domain's UUID '%.40s' is not a UUID; "
-				  "cannot keep a journal for it.",
-				  uuid ? uuid : "");
+		return vh_err_set(
+		    e, -EINVAL,
+		    "The domain's UUID '%.40s' is not a UUID; cannot keep a journal for it.",
+		    uuid ? uuid : "");
 	snprintf(j.uuid, sizeof(j.uuid), "%s", uuid);
 	snprintf(j.file, sizeof(j.file), "%s" SUFFIX, uuid);
 	/* Names are for messages only; a long one is cut. */
@@ -156,17 +152,11 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain,
 	/* O_NONBLOCK: a FIFO planted here fails (ENXIO) instead of
 	 * blocking; regular files ignore it. */
 	j.fd = openat(dirfd, j.file,
-		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
-			  O_NONBLOCK,
-		      0600);
+		      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (j.fd < 0) {
-		r = vh_err_set(e, -errno,
-			       "Cannot create the journal /run/vfio-hooks/%s: "
-			       "%s%s.",
+		r = vh_err_set(e, -errno, "Cannot create the journal /run/vfio-hooks/%s: %s%s.",
 			       j.file, strerror(errno),
-			       errno == ELOOP ? " (a symlink is in its place: "
-						"remove it)"
-					      : "");
+			       errno == ELOOP ? " (a symlink is in its place: remove it)" : "");
 		vh_journal_done(&j);
 		return r;
 	}
@@ -176,8 +166,7 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain,
 	r = vh_buf_failed(&b) ? -ENOMEM : append(&j, vh_buf_str(&b), e);
 	vh_buf_done(&b);
 	if (r == 0 && fsync(dirfd) < 0)
-		r = vh_err_set(e, -errno, "Cannot sync /run/vfio-hooks: %s.",
-			       strerror(errno));
+		r = vh_err_set(e, -errno, "Cannot sync /run/vfio-hooks: %s.", strerror(errno));
 	if (r < 0) {
 		unlinkat(dirfd, j.file, 0);
 		vh_journal_done(&j);
@@ -202,8 +191,7 @@ static int remember(struct vh_journal *j, const struct vh_jdev *d)
 	return 0;
 }
 
-int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
-		   struct vh_err *e)
+int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d, struct vh_err *e)
 {
 	struct vh_buf b = {0};
 	char a[VH_PCI_ADDR_LEN];
@@ -213,14 +201,10 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 	if (!jdev_ok(d))
 		return vh_err_set(
 		    e, -EINVAL,
-		    "%s: its driver '%s', driver_override '%s' or "
-		    "reset_method '%s' is not what the journal can record "
-		    "(driver names of A-Z, a-z, 0-9, _ and -; reset methods "
-		    "the kernel knows): not touching it.",
+		    "%s: its driver '%s', driver_override '%s' or reset_method '%s' is not what the journal can record (driver names of A-Z, a-z, 0-9, _ and -; reset methods the kernel knows): not touching it.",
 		    a, d->driver, d->override, d->reset_method);
 	vh_buf_printf(&b, "dev %s role=%s managed=%d driver=", a,
-		      d->role == VH_ROLE_HOSTDEV ? "hostdev" : "companion",
-		      d->managed);
+		      d->role == VH_ROLE_HOSTDEV ? "hostdev" : "companion", d->managed);
 	if (d->driver[0])
 		esc(&b, d->driver);
 	else
@@ -237,9 +221,7 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
 		vh_buf_puts(&b, "-");
 	vh_buf_printf(&b, " reset=%d", d->reset_on_release);
 	if (d->pciback)
-		vh_buf_printf(&b, " pciback=%s",
-			      d->pciback == VH_PCIBACK_ADDED ? "added"
-							     : "kept");
+		vh_buf_printf(&b, " pciback=%s", d->pciback == VH_PCIBACK_ADDED ? "added" : "kept");
 	vh_buf_puts(&b, "\n");
 	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
 	vh_buf_done(&b);
@@ -263,19 +245,16 @@ static int remember_sriov(struct vh_journal *j, const struct vh_jsriov *s)
 	return 0;
 }
 
-int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s,
-			 struct vh_err *e)
+int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s, struct vh_err *e)
 {
 	char a[VH_PCI_ADDR_LEN], line[96];
 	int r;
 
 	vh_pci_addr_format(&s->pf, a);
 	if (s->autoprobe < 0)
-		snprintf(line, sizeof(line), "sriov %s numvfs=%u autoprobe=-\n",
-			 a, s->numvfs);
+		snprintf(line, sizeof(line), "sriov %s numvfs=%u autoprobe=-\n", a, s->numvfs);
 	else
-		snprintf(line, sizeof(line),
-			 "sriov %s numvfs=%u autoprobe=%d\n", a, s->numvfs,
+		snprintf(line, sizeof(line), "sriov %s numvfs=%u autoprobe=%d\n", a, s->numvfs,
 			 s->autoprobe ? 1 : 0);
 	r = append(j, line, e);
 	if (r == 0)
@@ -289,8 +268,7 @@ static int parse_sriov(const char *rest, struct vh_jsriov *s)
 	int used = 0;
 
 	*s = (struct vh_jsriov){0};
-	if (sscanf(rest, "%15s numvfs=%u autoprobe=%3s%n", a, &s->numvfs, ap,
-		   &used) != 3 ||
+	if (sscanf(rest, "%15s numvfs=%u autoprobe=%3s%n", a, &s->numvfs, ap, &used) != 3 ||
 	    rest[used] || addr_strict(a, &s->pf) < 0 || s->numvfs > 65535)
 		return -EBADMSG;
 	if (streq(ap, "-"))
@@ -326,11 +304,10 @@ static bool attr_path_ok(const char *p)
 		return false;
 	for (c += 13; *c;) {
 		size_t l = strcspn(c, "/");
-		if (l == 0 || (l == 1 && c[0] == '.') ||
-		    (l == 2 && c[0] == '.' && c[1] == '.') ||
+		if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.') ||
 		    strspn(c,
-			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
-			   "XYZ0123456789_.:-") < l)
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") <
+			l)
 			return false;
 		c += l;
 		if (*c == '/' && !*++c)
@@ -354,21 +331,18 @@ static int remember_attr(struct vh_journal *j, const struct vh_jattr *a)
 	return 0;
 }
 
-int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a,
-			struct vh_err *e)
+int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a, struct vh_err *e)
 {
 	struct vh_buf b = {0};
 	int r;
 
 	if (!attr_path_ok(a->path))
-		return vh_err_set(e, -EINVAL, "Not a PCI device file: %s.",
-				  a->path);
+		return vh_err_set(e, -EINVAL, "Not a PCI device file: %s.", a->path);
 	if (!attr_value_ok(a->value))
-		return vh_err_set(e, -EINVAL,
-				  "%s holds '%s', which the journal cannot "
-				  "record (only letters, digits, spaces and "
-				  "_.:,-): not changing it.",
-				  a->path, a->value);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "%s holds '%s', which the journal cannot record (only letters, digits, spaces and _.:,-): not changing it.",
+		    a->path, a->value);
 	vh_buf_puts(&b, "attr ");
 	esc(&b, a->path);
 	vh_buf_puts(&b, " ");
@@ -389,8 +363,7 @@ static int parse_attr(char *rest, struct vh_jattr *a)
 	if (!v)
 		return -EBADMSG;
 	*v++ = '\0';
-	if (unesc(rest, a->path, sizeof(a->path)) < 0 ||
-	    unesc(v, a->value, sizeof(a->value)) < 0 ||
+	if (unesc(rest, a->path, sizeof(a->path)) < 0 || unesc(v, a->value, sizeof(a->value)) < 0 ||
 	    !attr_path_ok(a->path) || !attr_value_ok(a->value))
 		return -EBADMSG;
 	return 0;
@@ -435,20 +408,17 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 			d->managed = v[0] == '1';
 			seen |= 2;
 		} else if (streq(tok, "driver")) {
-			if (!streq(v, "-") &&
-			    unesc(v, d->driver, sizeof(d->driver)) < 0)
+			if (!streq(v, "-") && unesc(v, d->driver, sizeof(d->driver)) < 0)
 				return -EBADMSG;
 			seen |= 4;
 		} else if (streq(tok, "override")) {
-			if (!streq(v, "-") &&
-			    unesc(v, d->override, sizeof(d->override)) < 0)
+			if (!streq(v, "-") && unesc(v, d->override, sizeof(d->override)) < 0)
 				return -EBADMSG;
 			seen |= 8;
 		} else if (streq(tok, "reset_method")) {
 			d->has_reset_method = !streq(v, "-");
 			if (d->has_reset_method &&
-			    unesc(v, d->reset_method, sizeof(d->reset_method)) <
-				0)
+			    unesc(v, d->reset_method, sizeof(d->reset_method)) < 0)
 				return -EBADMSG;
 			seen |= 16;
 		} else if (streq(tok, "reset")) {
@@ -473,8 +443,7 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 	return seen == 63 ? 0 : -EBADMSG;
 }
 
-int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
-		    struct vh_err *e)
+int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct vh_err *e)
 {
 	struct vh_journal j = {.fd = -1};
 	_cleanup_close_ int fd = -1;
@@ -487,25 +456,19 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 		return -EINVAL;
 	snprintf(j.uuid, sizeof(j.uuid), "%s", uuid);
 	snprintf(j.file, sizeof(j.file), "%s" SUFFIX, uuid);
-	fd = openat(dirfd, j.file,
-		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dirfd, j.file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		return vh_err_set(
-		    e, -errno,
-		    "Cannot open the journal /run/vfio-hooks/%s: "
-		    "%s%s.",
-		    j.file, strerror(errno),
-		    errno == ELOOP ? " (it is a symlink: remove it)" : "");
+		return vh_err_set(e, -errno, "Cannot open the journal /run/vfio-hooks/%s: %s%s.",
+				  j.file, strerror(errno),
+				  errno == ELOOP ? " (it is a symlink: remove it)" : "");
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || st.st_size > (1 << 20))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    st.st_size > (1 << 20))
 		return vh_err_set(
 		    e, -EPERM,
-		    "The journal /run/vfio-hooks/%s is not a "
-		    "regular file of uid %u under 1 MiB: refusing "
-		    "to act on it (inspect and remove it).",
+		    "The journal /run/vfio-hooks/%s is not a regular file of uid %u under 1 MiB: refusing to act on it (inspect and remove it).",
 		    j.file, (unsigned)geteuid());
 	/* Written only by root's vfio-hooks, 0600, one name: a journal
 	 * others could write, or one with a second name elsewhere, may say
@@ -513,31 +476,21 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 	if (st.st_mode & 022)
 		return vh_err_set(
 		    e, -EPERM,
-		    "The journal /run/vfio-hooks/%s is writable by group or "
-		    "others (mode %04o): refusing to act on it. Inspect it; "
-		    "if it is vfio-hooks' own, 'chmod 600 "
-		    "/run/vfio-hooks/%s', else remove it.",
+		    "The journal /run/vfio-hooks/%s is writable by group or others (mode %04o): refusing to act on it. Inspect it; if it is vfio-hooks' own, 'chmod 600 /run/vfio-hooks/%s', else remove it.",
 		    j.file, (unsigned)(st.st_mode & 07777), j.file);
 	if (st.st_nlink != 1)
 		return vh_err_set(
 		    e, -EPERM,
-		    "The journal /run/vfio-hooks/%s has %lu hard links "
-		    "(another "
-		    "name could change it): refusing to act on it. Inspect "
-		    "it, remove its other names (find / -samefile "
-		    "/run/vfio-hooks/%s) or remove it.",
+		    "The journal /run/vfio-hooks/%s has %lu hard links (another name could change it): refusing to act on it. Inspect it, remove its other names (find / -samefile /run/vfio-hooks/%s) or remove it.",
 		    j.file, (unsigned long)st.st_nlink, j.file);
 	buf = calloc(1, (size_t)st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;
 	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
-		return vh_err_set(e, -EIO, "Cannot read /run/vfio-hooks/%s.",
-				  j.file);
+		return vh_err_set(e, -EIO, "Cannot read /run/vfio-hooks/%s.", j.file);
 	if (strlen(buf) != (size_t)st.st_size)
-		return vh_err_set(e, -EBADMSG,
-				  "The journal /run/vfio-hooks/%s is corrupt "
-				  "(a NUL byte).",
-				  j.file);
+		return vh_err_set(
+		    e, -EBADMSG, "The journal /run/vfio-hooks/%s is corrupt (a NUL byte).", j.file);
 	for (line = buf; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (!next) /* a record cut by a crash: ignore it */
@@ -589,11 +542,7 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
 		if (r < 0) {
 			r = vh_err_set(
 			    e, r == -ENOMEM ? r : -EBADMSG,
-			    "The journal /run/vfio-hooks/%s is corrupt at "
-			    "line %d; devices it lists may not be on their "
-			    "original drivers. Inspect it, restore them by "
-			    "hand (driver_override, unbind, drivers_probe), "
-			    "then remove it.",
+			    "The journal /run/vfio-hooks/%s is corrupt at line %d; devices it lists may not be on their original drivers. Inspect it, restore them by hand (driver_override, unbind, drivers_probe), then remove it.",
 			    j.file, ln);
 			vh_journal_done(&j);
 			return r;
@@ -617,8 +566,7 @@ int vh_journal_mentions(int dirfd, const char *uuid, const char *text)
 	if (!vh_uuid_valid(uuid))
 		return 0;
 	snprintf(name, sizeof(name), "%s" SUFFIX, uuid);
-	fd =
-	    openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
 	k = read(fd, buf, sizeof(buf) - 1);
@@ -715,8 +663,7 @@ int vh_journal_lock(int dirfd, int timeout_ms, int *ret_fd)
 	struct itimerval it = {0}, oldit;
 	int fd, r;
 
-	fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {

@@ -79,22 +79,18 @@ struct vh_journal {
 
 /* Create (truncating) the journal of @uuid in @dirfd and write its header,
  * synced. */
-int vh_journal_create(int dirfd, const char *uuid, const char *domain,
-		      struct vh_journal *ret, struct vh_err *e);
+int vh_journal_create(int dirfd, const char *uuid, const char *domain, struct vh_journal *ret,
+		      struct vh_err *e);
 /* Append a device record and sync it. */
-int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d,
-		   struct vh_err *e);
+int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d, struct vh_err *e);
 /* Append an sriov record and sync it. */
-int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s,
-			 struct vh_err *e);
+int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s, struct vh_err *e);
 /* Append an attr record and sync it: @path under /sys/bus/pci/devices/. */
-int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a,
-			struct vh_err *e);
+int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a, struct vh_err *e);
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e);
 /* Load the journal of @uuid.  -ENOENT when there is none; -EBADMSG with the
  * file and line in @e when it is corrupt. */
-int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret,
-		    struct vh_err *e);
+int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct vh_err *e);
 /* Whether the raw text of a journal (even a corrupt one) contains @text:
  * a device named in a journal that cannot be parsed is still taken. */
 int vh_journal_mentions(int dirfd, const char *uuid, const char *text);

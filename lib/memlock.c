@@ -24,8 +24,7 @@ bool vh_memlock_is_ppc64_kvm(const struct vh_domain *d)
 }
 
 /* @v rounded up to a multiple of @align, or false on overflow. */
-static bool round_up(unsigned long long v, unsigned long long align,
-		     unsigned long long *ret)
+static bool round_up(unsigned long long v, unsigned long long align, unsigned long long *ret)
 {
 	unsigned long long rest = v % align;
 
@@ -66,8 +65,7 @@ static int align_memory(const struct vh_domain *d, struct vh_memlock *m)
 	/* Without NUMA cells, the initial memory: <memory> includes the
 	 * devices (libvirt refuses a domain whose devices exceed it). */
 	if (!initial &&
-	    !round_up(d->memory_kib > written ? d->memory_kib - written : 0,
-		      align, &initial))
+	    !round_up(d->memory_kib > written ? d->memory_kib - written : 0, align, &initial))
 		return -ERANGE;
 	if (__builtin_add_overflow(initial, modules, &m->memory_kib) ||
 	    !round_up(d->max_memory_kib, align, &m->max_memory_kib))
@@ -76,8 +74,8 @@ static int align_memory(const struct vh_domain *d, struct vh_memlock *m)
 }
 
 /* What the alignment changed, for the formula: "" when nothing. */
-static void align_note(const struct vh_domain *d, const struct vh_memlock *m,
-		       bool with_max, char *buf, size_t size)
+static void align_note(const struct vh_domain *d, const struct vh_memlock *m, bool with_max,
+		       char *buf, size_t size)
 {
 	const char *align = is_ppc64(d) ? "256 MiB" : "1 MiB";
 	const char *part = d->n_numa_cells	 ? ": each NUMA cell"
@@ -87,34 +85,31 @@ static void align_note(const struct vh_domain *d, const struct vh_memlock *m,
 	int n = 0;
 
 	if (d->n_memory_devices)
-		devices = is_ppc64(d) ? ", each memory device too"
-				      : ", each memory device to 2 MiB";
+		devices =
+		    is_ppc64(d) ? ", each memory device too" : ", each memory device to 2 MiB";
 	buf[0] = '\0';
 	if (m->memory_kib != d->memory_kib)
-		n = snprintf(buf, size,
-			     "the %llu KiB written, which libvirt rounds "
-			     "up%s to a multiple of %s%s",
-			     d->memory_kib, part, align, devices);
-	if (with_max && m->max_memory_kib != d->max_memory_kib && n >= 0 &&
-	    (size_t)n < size)
-		snprintf(buf + n, size - (size_t)n,
-			 "%s<maxMemory> %llu KiB written, which libvirt "
-			 "rounds up to a multiple of %s",
-			 n ? "; " : "", d->max_memory_kib, align);
+		n = snprintf(
+		    buf, size,
+		    "the %llu KiB written, which libvirt rounds up%s to a multiple of %s%s",
+		    d->memory_kib, part, align, devices);
+	if (with_max && m->max_memory_kib != d->max_memory_kib && n >= 0 && (size_t)n < size)
+		snprintf(
+		    buf + n, size - (size_t)n,
+		    "%s<maxMemory> %llu KiB written, which libvirt rounds up to a multiple of %s",
+		    n ? "; " : "", d->max_memory_kib, align);
 }
 
 /* a * b + c, or false on overflow. */
-static bool mad(unsigned long long a, unsigned long long b,
-		unsigned long long c, unsigned long long *ret)
+static bool mad(unsigned long long a, unsigned long long b, unsigned long long c,
+		unsigned long long *ret)
 {
 	unsigned long long p;
 
-	return !__builtin_mul_overflow(a, b, &p) &&
-	       !__builtin_add_overflow(p, c, ret);
+	return !__builtin_mul_overflow(a, b, &p) && !__builtin_add_overflow(p, c, ret);
 }
 
-static int ppc64(const struct vh_domain *d, const struct vh_memlock_host *h,
-		 struct vh_memlock *m)
+static int ppc64(const struct vh_domain *d, const struct vh_memlock_host *h, struct vh_memlock *m)
 {
 	unsigned long long mem = m->memory_kib;
 	unsigned long long maxmem = m->max_memory_kib ? m->max_memory_kib : mem;
@@ -135,10 +130,8 @@ static int ppc64(const struct vh_domain *d, const struct vh_memlock_host *h,
 			return -ERANGE;
 	} else if (m->n_vfio || d->n_nvme_disks || d->n_vdpa) {
 		unsigned long long a, b;
-		kind = "VFIO: max(2 GiB * PHBs, memory + memory/512 * PHBs + "
-		       "8192)";
-		if (!mad(2097152, phbs, 0, &a) ||
-		    !mad(mem / 512, phbs, 8192, &t) ||
+		kind = "VFIO: max(2 GiB * PHBs, memory + memory/512 * PHBs + 8192)";
+		if (!mad(2097152, phbs, 0, &a) || !mad(mem / 512, phbs, 8192, &t) ||
 		    __builtin_add_overflow(mem, t, &b))
 			return -ERANGE;
 		pass = a > b ? a : b;
@@ -146,17 +139,15 @@ static int ppc64(const struct vh_domain *d, const struct vh_memlock_host *h,
 	if (__builtin_add_overflow(base, pass, &m->kib))
 		return -ERANGE;
 	align_note(d, m, true, note, sizeof(note));
-	snprintf(m->formula, sizeof(m->formula),
-		 "libvirt's ppc64 formula: maxMemory/128 + 4096*PHBs + 8192 "
-		 "= %llu KiB (maxMemory %llu KiB, %llu PHB%s), plus %llu KiB "
-		 "for the DMA window (%s%s%s)",
-		 base, maxmem, phbs, phbs == 1 ? "" : "s", pass, kind,
-		 note[0] ? "; " : "", note);
+	snprintf(
+	    m->formula, sizeof(m->formula),
+	    "libvirt's ppc64 formula: maxMemory/128 + 4096*PHBs + 8192 = %llu KiB (maxMemory %llu KiB, %llu PHB%s), plus %llu KiB for the DMA window (%s%s%s)",
+	    base, maxmem, phbs, phbs == 1 ? "" : "s", pass, kind, note[0] ? "; " : "", note);
 	return 0;
 }
 
-int vh_memlock_need(const struct vh_domain *d,
-		    const struct vh_memlock_host *host, struct vh_memlock *ret)
+int vh_memlock_need(const struct vh_domain *d, const struct vh_memlock_host *host,
+		    struct vh_memlock *ret)
 {
 	static const struct vh_memlock_host none;
 	struct vh_memlock m = {.n_vfio = (unsigned)d->n_hostdevs};
@@ -191,25 +182,18 @@ int vh_memlock_need(const struct vh_domain *d,
 	align_note(d, &m, false, note, sizeof(note));
 	if (factor == 1)
 		snprintf(m.formula, sizeof(m.formula),
-			 "libvirt's formula: memory %llu KiB + 1 GiB for "
-			 "MMIO%s%s%s",
-			 m.memory_kib, note[0] ? " (" : "", note,
-			 note[0] ? ")" : "");
+			 "libvirt's formula: memory %llu KiB + 1 GiB for MMIO%s%s%s", m.memory_kib,
+			 note[0] ? " (" : "", note, note[0] ? ")" : "");
 	else
 		snprintf(
 		    m.formula, sizeof(m.formula),
-		    "libvirt's formula: %llu * memory %llu KiB + 1 GiB for "
-		    "MMIO (%s%u VFIO device%s%s%s, %u NVMe disk%s, %u "
-		    "vDPA device%s%s%s)",
-		    factor, m.memory_kib,
-		    m.n_vfio && d->has_iommu ? "each of " : "", m.n_vfio,
+		    "libvirt's formula: %llu * memory %llu KiB + 1 GiB for MMIO (%s%u VFIO device%s%s%s, %u NVMe disk%s, %u vDPA device%s%s%s)",
+		    factor, m.memory_kib, m.n_vfio && d->has_iommu ? "each of " : "", m.n_vfio,
 		    m.n_vfio == 1 ? "" : "s",
-		    m.n_vfio && d->has_iommu
-			? " maps all memory behind the vIOMMU"
-			: "",
-		    m.n_vfio && !d->has_iommu ? " sharing one mapping" : "",
-		    d->n_nvme_disks, d->n_nvme_disks == 1 ? "" : "s", d->n_vdpa,
-		    d->n_vdpa == 1 ? "" : "s", note[0] ? "; " : "", note);
+		    m.n_vfio && d->has_iommu ? " maps all memory behind the vIOMMU" : "",
+		    m.n_vfio && !d->has_iommu ? " sharing one mapping" : "", d->n_nvme_disks,
+		    d->n_nvme_disks == 1 ? "" : "s", d->n_vdpa, d->n_vdpa == 1 ? "" : "s",
+		    note[0] ? "; " : "", note);
 	*ret = m;
 	return 0;
 }

@@ -65,5 +65,5 @@ bool vh_memlock_is_ppc64_kvm(const struct vh_domain *d);
 
 /* The limit libvirt would set for @d, ignoring <hard_limit> and <locked/>.
  * -ERANGE when it does not fit in 64 bits of KiB. */
-int vh_memlock_need(const struct vh_domain *d,
-		    const struct vh_memlock_host *host, struct vh_memlock *ret);
+int vh_memlock_need(const struct vh_domain *d, const struct vh_memlock_host *host,
+		    struct vh_memlock *ret);

@@ -35,14 +35,12 @@ static const char *const companion_names[] = {
 
 const char *vh_companions_name(enum vh_companions c)
 {
-	return (size_t)c < ELEMENTSOF(companion_names) ? companion_names[c]
-						       : "?";
+	return (size_t)c < ELEMENTSOF(companion_names) ? companion_names[c] : "?";
 }
 
 int vh_companions_parse(const char *s, enum vh_companions *ret)
 {
-	for (size_t i = VH_COMPANIONS_REFUSE; i < ELEMENTSOF(companion_names);
-	     i++)
+	for (size_t i = VH_COMPANIONS_REFUSE; i < ELEMENTSOF(companion_names); i++)
 		if (streq(s, companion_names[i])) {
 			*ret = (enum vh_companions)i;
 			return 0;

@@ -24,8 +24,7 @@ const char *vh_schema_path(void)
 	return p;
 }
 
-int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret,
-			     struct vh_err *e)
+int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret, struct vh_err *e)
 {
 	char shipped[PATH_MAX];
 	const char *def[3];
@@ -50,8 +49,7 @@ int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
 	if (geteuid() == 0) {
 		if (!create && vh_sys_exists(sys, "/run/vfio-hooks") <= 0)
 			return -1;
-		return vh_sys_state_dir(sys, &fd, why, sizeof(why)) == 0 ? fd
-									 : -1;
+		return vh_sys_state_dir(sys, &fd, why, sizeof(why)) == 0 ? fd : -1;
 	}
 	/* The XDG base directory rule: a relative value is ignored. */
 	xdg = secure_getenv("XDG_CACHE_HOME");
@@ -63,21 +61,18 @@ int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
 	else
 		return -1;
 	if (k < 0 || (size_t)k >= sizeof(base) ||
-	    snprintf(dir, sizeof(dir), "%s/vfio-hooks", base) >=
-		(int)sizeof(dir))
+	    snprintf(dir, sizeof(dir), "%s/vfio-hooks", base) >= (int)sizeof(dir))
 		return -1;
 	/* ~/.cache itself is the user's: made (0700) if missing, not
 	 * required to be private. */
 	if (mkdir(base, 0700) < 0 && errno != EEXIST)
 		return -1;
-	fd = vh_private_dir_open(dir, "keep validation stamps", why,
-				 sizeof(why));
+	fd = vh_private_dir_open(dir, "keep validation stamps", why, sizeof(why));
 	return fd >= 0 ? fd : -1;
 }
 
-int vh_profiles_load_stamped(const char *const *dirs, int stamp_dirfd,
-			     const struct vh_pci_id *ids, size_t n,
-			     struct vh_profiles *ret, struct vh_err *e)
+int vh_profiles_load_stamped(const char *const *dirs, int stamp_dirfd, const struct vh_pci_id *ids,
+			     size_t n, struct vh_profiles *ret, struct vh_err *e)
 {
 	int r;
 

@@ -35,11 +35,9 @@ const char *vh_schema_path(void);
 int vh_stamp_dir_open(const struct vh_sys *sys, bool create);
 /* Load profiles from @dirs (NULL: the shipped directory, then
  * VH_SYSCONFDIR/profiles.d). */
-int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret,
-			     struct vh_err *e);
+int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret, struct vh_err *e);
 /* The same with the validation stamps of the directory @stamp_dirfd (-1:
  * none; closed here) and, with @ids (@n of them), only the profiles that
  * can match those devices (vh_profiles_want). */
-int vh_profiles_load_stamped(const char *const *dirs, int stamp_dirfd,
-			     const struct vh_pci_id *ids, size_t n,
-			     struct vh_profiles *ret, struct vh_err *e);
+int vh_profiles_load_stamped(const char *const *dirs, int stamp_dirfd, const struct vh_pci_id *ids,
+			     size_t n, struct vh_profiles *ret, struct vh_err *e);

@@ -40,14 +40,12 @@ int vh_pci_addr_parse(const char *s, struct vh_pci_addr *ret)
 		s += 5;
 		len -= 5;
 	}
-	if (len != 7 || d < 0 || s[2] != ':' || s[5] != '.' ||
-	    (b = hexrun(s, 2)) < 0 || (sl = hexrun(s + 3, 2)) < 0 ||
-	    !isdigit((unsigned char)s[6]))
+	if (len != 7 || d < 0 || s[2] != ':' || s[5] != '.' || (b = hexrun(s, 2)) < 0 ||
+	    (sl = hexrun(s + 3, 2)) < 0 || !isdigit((unsigned char)s[6]))
 		return -EINVAL;
 	if (sl > 0x1f || s[6] > '7')
 		return -ERANGE;
-	*ret = (struct vh_pci_addr){(unsigned)d, (unsigned)b, (unsigned)sl,
-				    (unsigned)(s[6] - '0')};
+	*ret = (struct vh_pci_addr){(unsigned)d, (unsigned)b, (unsigned)sl, (unsigned)(s[6] - '0')};
 	return 0;
 }
 
@@ -78,12 +76,10 @@ int vh_pci_addr_parse_qemu(const char *s, struct vh_pci_addr *ret)
 	fn = strtoul(p, &e, 10); /* base 10: "0x7" and "a" are refused */
 	if (e == p || *e)
 		return -EINVAL;
-	if ((n == 3 && v[0] > 0xffff) || v[n - 2] > 0xff || v[n - 1] > 0x1f ||
-	    fn > 7)
+	if ((n == 3 && v[0] > 0xffff) || v[n - 2] > 0xff || v[n - 1] > 0x1f || fn > 7)
 		return -ERANGE;
-	*ret = (struct vh_pci_addr){n == 3 ? (uint32_t)v[0] : 0,
-				    (uint32_t)v[n - 2], (uint32_t)v[n - 1],
-				    (uint32_t)fn};
+	*ret = (struct vh_pci_addr){n == 3 ? (uint32_t)v[0] : 0, (uint32_t)v[n - 2],
+				    (uint32_t)v[n - 1], (uint32_t)fn};
 	return 0;
 }
 
@@ -124,8 +120,8 @@ void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN])
 
 bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b)
 {
-	return a->domain == b->domain && a->bus == b->bus &&
-	       a->slot == b->slot && a->function == b->function;
+	return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot &&
+	       a->function == b->function;
 }
 
 /* Config space offsets and capability ids (PCI Local Bus 3.0, PCIe 4.0). */
@@ -149,8 +145,7 @@ static unsigned rd16(const uint8_t *c, size_t len, size_t off)
 }
 static uint32_t rd32(const uint8_t *c, size_t len, size_t off)
 {
-	return (uint32_t)rd16(c, len, off) | (uint32_t)rd16(c, len, off + 2)
-						 << 16;
+	return (uint32_t)rd16(c, len, off) | (uint32_t)rd16(c, len, off + 2) << 16;
 }
 
 int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret)
@@ -166,8 +161,7 @@ int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret)
 	c.has_list = rd16(cfg, len, PCI_STATUS) & PCI_STATUS_CAP_LIST;
 	if (c.has_list) {
 		pos = rd8(cfg, len,
-			  c.header_type == 2 ? PCI_CB_CAPABILITY_LIST
-					     : PCI_CAPABILITY_LIST);
+			  c.header_type == 2 ? PCI_CB_CAPABILITY_LIST : PCI_CAPABILITY_LIST);
 		/* 48 is the most capabilities that fit in 192 bytes. */
 		for (guard = 0; guard < 48 && pos >= 0x40; guard++) {
 			unsigned id, ctrl;
@@ -210,8 +204,7 @@ int vh_pci_caps_parse(const uint8_t *cfg, size_t len, struct vh_pci_caps *ret)
 			h = rd32(cfg, len, pos);
 			if (h == 0 || h == 0xffffffff)
 				break;
-			if ((h & 0xffff) == PCI_EXT_CAP_ID_SRIOV &&
-			    pos + 0x1c <= len) {
+			if ((h & 0xffff) == PCI_EXT_CAP_ID_SRIOV && pos + 0x1c <= len) {
 				c.sriov = true;
 				c.sriov_initial = rd16(cfg, len, pos + 0x0c);
 				c.sriov_total = rd16(cfg, len, pos + 0x0e);
@@ -258,8 +251,7 @@ bool vh_pci_dev_is_chipset(const struct vh_sys *sys, const struct vh_pci_dev *d)
 		return d->caps.pcie_type == 9 || d->caps.pcie_type == 10;
 	/* ../../../devices/pci0000:00/0000:00:1f.3: the parent directory
 	 * is the root bus itself. */
-	if (vh_sys_readlink(sys, t, sizeof(t), "/sys/bus/pci/devices/%s",
-			    d->name) < 0)
+	if (vh_sys_readlink(sys, t, sizeof(t), "/sys/bus/pci/devices/%s", d->name) < 0)
 		return false;
 	slash = strrchr(t, '/');
 	if (!slash)
@@ -270,8 +262,7 @@ bool vh_pci_dev_is_chipset(const struct vh_sys *sys, const struct vh_pci_dev *d)
 	return strncmp(parent, "pci", 3) == 0;
 }
 
-static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
-    _printf_(3, 4);
+static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...) _printf_(3, 4);
 static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
 {
 	va_list ap;
@@ -286,8 +277,7 @@ static void note_err(struct vh_pci_dev *d, int r, const char *fmt, ...)
 
 #define DEV "/sys/bus/pci/devices/%s/"
 
-static unsigned long long read_id(const struct vh_sys *sys,
-				  struct vh_pci_dev *d, const char *attr,
+static unsigned long long read_id(const struct vh_sys *sys, struct vh_pci_dev *d, const char *attr,
 				  unsigned long long max)
 {
 	unsigned long long v = 0;
@@ -301,8 +291,7 @@ static unsigned long long read_id(const struct vh_sys *sys,
 	return v;
 }
 
-static int read_optional_int(const struct vh_sys *sys, struct vh_pci_dev *d,
-			     const char *attr)
+static int read_optional_int(const struct vh_sys *sys, struct vh_pci_dev *d, const char *attr)
 {
 	unsigned long long v;
 	int r;
@@ -324,8 +313,7 @@ static int modalias_parse(const char *s, struct vh_pci_dev *d)
 	static const struct {
 		const char *tag;
 		unsigned digits;
-	} f[] = {{"pci:v", 8}, {"d", 8},  {"sv", 8}, {"sd", 8},
-		 {"bc", 2},    {"sc", 2}, {"i", 2}};
+	} f[] = {{"pci:v", 8}, {"d", 8}, {"sv", 8}, {"sd", 8}, {"bc", 2}, {"sc", 2}, {"i", 2}};
 	long long v[ELEMENTSOF(f)];
 
 	for (size_t i = 0; i < ELEMENTSOF(f); i++) {
@@ -351,10 +339,8 @@ static int modalias_parse(const char *s, struct vh_pci_dev *d)
 int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 		    struct vh_pci_dev *ret)
 {
-	struct vh_pci_dev d = {.addr = *addr,
-			       .iommu_group = -1,
-			       .read_by = sys,
-			       .sys_writes = vh_sys_writes(sys)};
+	struct vh_pci_dev d = {
+	    .addr = *addr, .iommu_group = -1, .read_by = sys, .sys_writes = vh_sys_writes(sys)};
 	uint8_t cfg[4096];
 	unsigned long long v = 0;
 	char grp[32], alias[80];
@@ -366,8 +352,7 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 	 * of the kernel's pci_dev as vendor, device, subsystem_vendor,
 	 * subsystem_device and class (drivers/pci/pci-sysfs.c, since 2.6.12):
 	 * 3 system calls instead of 15.  A device that has one exists. */
-	if (vh_sys_read_str(sys, alias, sizeof(alias), DEV "modalias",
-			    d.name) == 0 &&
+	if (vh_sys_read_str(sys, alias, sizeof(alias), DEV "modalias", d.name) == 0 &&
 	    modalias_parse(alias, &d) == 0) {
 		d.present = true;
 		goto ids_read;
@@ -398,8 +383,7 @@ int vh_pci_dev_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
 	d.subsys_device = r > 0 ? (uint16_t)r : 0;
 ids_read:
 
-	r = vh_sys_link_name(sys, d.driver, sizeof(d.driver), DEV "driver",
-			     d.name);
+	r = vh_sys_link_name(sys, d.driver, sizeof(d.driver), DEV "driver", d.name);
 	if (r < 0 && r != -ENOENT)
 		note_err(&d, r, DEV "driver", d.name);
 
@@ -421,8 +405,8 @@ ids_read:
 		note_err(&d, r, DEV "iommu_group", d.name);
 	}
 
-	r = vh_sys_read_str(sys, d.reset_method, sizeof(d.reset_method),
-			    DEV "reset_method", d.name);
+	r = vh_sys_read_str(sys, d.reset_method, sizeof(d.reset_method), DEV "reset_method",
+			    d.name);
 	if (r == 0)
 		d.has_reset_method = true;
 	else if (r != -ENOENT)
@@ -430,8 +414,7 @@ ids_read:
 	/* The kernel shows reset_method and reset together, for a device
 	 * with a reset method (sysfs-bus-pci): a method listed is a reset
 	 * file there, one stat saved.  Older kernels have reset alone. */
-	d.has_reset =
-	    d.reset_method[0] || vh_sys_exists(sys, DEV "reset", d.name) > 0;
+	d.has_reset = d.reset_method[0] || vh_sys_exists(sys, DEV "reset", d.name) > 0;
 
 	{
 		char pf[VH_PCI_ADDR_LEN + 8];
@@ -441,16 +424,14 @@ ids_read:
 	}
 	d.sriov_totalvfs = read_optional_int(sys, &d, "sriov_totalvfs");
 	/* Both or neither (the SR-IOV capability's attributes). */
-	d.sriov_numvfs = d.sriov_totalvfs < 0
-			     ? -1
-			     : read_optional_int(sys, &d, "sriov_numvfs");
+	d.sriov_numvfs = d.sriov_totalvfs < 0 ? -1 : read_optional_int(sys, &d, "sriov_numvfs");
 
 	/* The standard 256 bytes of config space hold every capability read
 	 * here but SR-IOV's, which is extended: all 4096 for a PF only.  On
 	 * a real host every 4 bytes is a read of the device: 64 instead of
 	 * 1,024 for each device that is not a PF. */
-	r = vh_sys_read_raw(sys, cfg, d.sriov_totalvfs >= 0 ? sizeof(cfg) : 256,
-			    &len, DEV "config", d.name);
+	r = vh_sys_read_raw(sys, cfg, d.sriov_totalvfs >= 0 ? sizeof(cfg) : 256, &len, DEV "config",
+			    d.name);
 	if (r == 0)
 		r = vh_pci_caps_parse(cfg, len, &d.caps);
 	if (r < 0)
@@ -477,8 +458,7 @@ static int cmp_addr(const void *a, const void *b)
 	return 0;
 }
 
-int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,
-		    const char *dir)
+int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret, const char *dir)
 {
 	char **names = NULL;
 	struct vh_pci_addr *v;
@@ -501,13 +481,11 @@ int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,
 	return k;
 }
 
-int vh_iommu_group_members(const struct vh_sys *sys, int group,
-			   struct vh_pci_addr **ret)
+int vh_iommu_group_members(const struct vh_sys *sys, int group, struct vh_pci_addr **ret)
 {
 	char dir[64];
 
-	snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices",
-		 group);
+	snprintf(dir, sizeof(dir), "/sys/kernel/iommu_groups/%d/devices", group);
 	return vh_pci_addrs_in(sys, ret, dir);
 }
 
@@ -524,8 +502,8 @@ void vh_pci_names_disable(bool off)
 	names_off = off;
 }
 
-void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
-		  size_t vn, char *model_name, size_t mn)
+void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn, char *model_name,
+		  size_t mn)
 {
 	vendor_name[0] = model_name[0] = '\0';
 	if (!names_off && namer)

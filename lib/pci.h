@@ -39,8 +39,8 @@ bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
 
 /* What the capability lists of a config space say. */
 struct vh_pci_caps {
-	bool readable; /* config space could be read */
-	bool has_list; /* status register says a capability list exists */
+	bool readable;	      /* config space could be read */
+	bool has_list;	      /* status register says a capability list exists */
 	unsigned msi_vectors; /* Multiple Message Capable, 0: no MSI */
 	bool msi_64bit;
 	bool msi_maskable;
@@ -86,10 +86,10 @@ struct vh_pci_dev {
 	bool is_vf;
 	struct vh_pci_addr physfn;
 	int sriov_totalvfs, sriov_numvfs; /* -1: no SR-IOV files */
-	int err;		      /* first read error (-errno), 0 if none */
-	char err_file[96];	      /* the kernel path that failed */
-	const struct vh_sys *read_by; /* the gateway it was read through */
-	unsigned long sys_writes;     /* vh_sys_writes() then */
+	int err;			  /* first read error (-errno), 0 if none */
+	char err_file[96];		  /* the kernel path that failed */
+	const struct vh_sys *read_by;	  /* the gateway it was read through */
+	unsigned long sys_writes;	  /* vh_sys_writes() then */
 };
 
 /* Read everything about @addr.  Returns 0, or -ENODEV when the device does
@@ -115,16 +115,13 @@ bool vh_pci_dev_is_chipset_bridge(const struct vh_pci_dev *d);
  * functions share slot 00:1f (LPC, SMBus, SATA, audio, onboard Ethernet)
  * without being one device.  Reads the device's sysfs link when the config
  * space shows no PCIe capability. */
-bool vh_pci_dev_is_chipset(const struct vh_sys *sys,
-			   const struct vh_pci_dev *d);
+bool vh_pci_dev_is_chipset(const struct vh_sys *sys, const struct vh_pci_dev *d);
 
 /* The PCI addresses named in a directory (as /sys/bus/pci/devices has
  * them), sorted.  Returns the count. */
-int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret,
-		    const char *dir);
+int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret, const char *dir);
 /* Members of an IOMMU group, sorted.  Returns the count. */
-int vh_iommu_group_members(const struct vh_sys *sys, int group,
-			   struct vh_pci_addr **ret);
+int vh_iommu_group_members(const struct vh_sys *sys, int group, struct vh_pci_addr **ret);
 
 /* Vendor and model names, from the provider a front end installs (empty
  * strings without one, or when disabled).  The CLI installs udev's
@@ -132,13 +129,12 @@ int vh_iommu_group_members(const struct vh_sys *sys, int group,
  * so that it links neither libudev nor the dynamic loader: its messages
  * name a device by address, IDs and profile, and `vfio-hooks check` adds
  * the database's names. */
-typedef void (*vh_pci_namer)(uint16_t vendor, uint16_t device,
-			     char *vendor_name, size_t vn, char *model_name,
-			     size_t mn);
+typedef void (*vh_pci_namer)(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
+			     char *model_name, size_t mn);
 void vh_pci_set_namer(vh_pci_namer fn);
-void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name,
-		  size_t vn, char *model_name, size_t mn);
+void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn, char *model_name,
+		  size_t mn);
 void vh_pci_names_disable(bool off);
 /* The udev hardware database (lib/udev-names.c; links libudev). */
-void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name,
-		       size_t vn, char *model_name, size_t mn);
+void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
+		       char *model_name, size_t mn);

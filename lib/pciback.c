@@ -33,11 +33,9 @@ int vh_pciback_has_slot(const struct vh_sys *sys, const char *name)
 }
 
 /* The driver @name is on, "" for none. */
-static int current(const struct vh_sys *sys, const char *name, char *drv,
-		   size_t n)
+static int current(const struct vh_sys *sys, const char *name, char *drv, size_t n)
 {
-	int r = vh_sys_link_name(sys, drv, n, "/sys/bus/pci/devices/%s/driver",
-				 name);
+	int r = vh_sys_link_name(sys, drv, n, "/sys/bus/pci/devices/%s/driver", name);
 
 	if (r == -ENOENT) {
 		drv[0] = '\0';
@@ -46,59 +44,51 @@ static int current(const struct vh_sys *sys, const char *name, char *drv,
 	return r;
 }
 
-static int write_drv(const struct vh_sys *sys, const char *name,
-		     const char *attr, struct vh_err *e)
+static int write_drv(const struct vh_sys *sys, const char *name, const char *attr, struct vh_err *e)
 {
 	int r = vh_sys_write(sys, name, VH_WRITE_BOUNDED, DRV "/%s", attr);
 
 	if (r < 0)
-		return vh_err_set(e, r, "%s: writing it to %s/%s failed: %s.",
-				  name, DRV, attr, errname(r));
+		return vh_err_set(e, r, "%s: writing it to %s/%s failed: %s.", name, DRV, attr,
+				  errname(r));
 	return 0;
 }
 
-int vh_pciback_assign(const struct vh_sys *sys, const struct vh_jdev *d,
-		      bool permissive, struct vh_err *e)
+int vh_pciback_assign(const struct vh_sys *sys, const struct vh_jdev *d, bool permissive,
+		      struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN], cur[64];
 	int r;
 
 	vh_pci_addr_format(&d->addr, name);
 	if (vh_sys_exists(sys, DRV) <= 0)
-		return vh_err_set(e, -ENOENT,
-				  "%s: xen-pciback is not loaded (no %s): load "
-				  "it with 'modprobe xen-pciback' or list it "
-				  "in /etc/modules-load.d/.",
-				  name, DRV);
+		return vh_err_set(
+		    e, -ENOENT,
+		    "%s: xen-pciback is not loaded (no %s): load it with 'modprobe xen-pciback' or list it in /etc/modules-load.d/.",
+		    name, DRV);
 	/* An override naming another driver would make pciback's bind
 	 * fail; the journal has it for release. */
 	if (d->override[0] && !streq(d->override, VH_PCIBACK)) {
-		r = vh_sys_write(sys, "\n", 0,
-				 "/sys/bus/pci/devices/%s/driver_override",
-				 name);
+		r = vh_sys_write(sys, "\n", 0, "/sys/bus/pci/devices/%s/driver_override", name);
 		if (r < 0)
 			return vh_err_set(
-			    e, r,
-			    "%s: cannot clear /sys/bus/pci/devices/"
-			    "%s/driver_override: %s.",
+			    e, r, "%s: cannot clear /sys/bus/pci/devices/%s/driver_override: %s.",
 			    name, name, errname(r));
 	}
 	r = current(sys, name, cur, sizeof(cur));
 	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
-				  name, strerror(-r));
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
 	if (cur[0] && !streq(cur, VH_PCIBACK)) {
-		r = vh_sys_write(sys, name, VH_WRITE_BOUNDED,
-				 "/sys/bus/pci/drivers/%s/unbind", cur);
+		r = vh_sys_write(sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/unbind",
+				 cur);
 		if (r < 0)
 			return vh_err_set(
 			    e, r,
-			    "%s: unbinding it from driver %s failed "
-			    "(/sys/bus/pci/drivers/%s/unbind: %s)%s.",
+			    "%s: unbinding it from driver %s failed (/sys/bus/pci/drivers/%s/unbind: %s)%s.",
 			    name, cur, cur, errname(r),
-			    r == -ETIMEDOUT ? "; the driver is holding the "
-					      "device (in use on the host?)"
-					    : "");
+			    r == -ETIMEDOUT
+				? "; the driver is holding the device (in use on the host?)"
+				: "");
 	}
 	if (d->pciback == VH_PCIBACK_ADDED) {
 		r = write_drv(sys, name, "new_slot", e);
@@ -112,17 +102,16 @@ int vh_pciback_assign(const struct vh_sys *sys, const struct vh_jdev *d,
 	}
 	r = current(sys, name, cur, sizeof(cur));
 	if (r < 0 || !streq(cur, VH_PCIBACK))
-		return vh_err_set(e, -ENODEV,
-				  "%s: after binding it to pciback the device "
-				  "is on %s (see the kernel log).",
-				  name, cur[0] ? cur : "no driver");
+		return vh_err_set(
+		    e, -ENODEV,
+		    "%s: after binding it to pciback the device is on %s (see the kernel log).",
+		    name, cur[0] ? cur : "no driver");
 	if (permissive)
 		return write_drv(sys, name, "permissive", e);
 	return 0;
 }
 
-int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d,
-			struct vh_err *e)
+int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d, struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN], cur[64];
 	int r;
@@ -130,8 +119,7 @@ int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d,
 	vh_pci_addr_format(&d->addr, name);
 	r = current(sys, name, cur, sizeof(cur));
 	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.",
-				  name, strerror(-r));
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
 	if (streq(cur, VH_PCIBACK)) {
 		r = write_drv(sys, name, "unbind", e);
 		if (r < 0)
@@ -140,8 +128,8 @@ int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d,
 	if (d->pciback == VH_PCIBACK_ADDED) {
 		r = vh_pciback_has_slot(sys, name);
 		if (r < 0 && r != -ENOENT) /* -ENOENT: pciback unloaded */
-			return vh_err_set(e, r, "%s: cannot read %s/slots: %s.",
-					  name, DRV, strerror(-r));
+			return vh_err_set(e, r, "%s: cannot read %s/slots: %s.", name, DRV,
+					  strerror(-r));
 		if (r > 0) {
 			r = write_drv(sys, name, "remove_slot", e);
 			if (r < 0)
@@ -154,7 +142,7 @@ int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d,
 	r = current(sys, name, cur, sizeof(cur));
 	if (r == 0 && !cur[0] && d->driver[0] &&
 	    vh_sys_exists(sys, "/sys/bus/pci/drivers/%s", d->driver) > 0)
-		(void)vh_sys_write(sys, name, VH_WRITE_BOUNDED,
-				   "/sys/bus/pci/drivers/%s/bind", d->driver);
+		(void)vh_sys_write(sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/bind",
+				   d->driver);
 	return 0;
 }

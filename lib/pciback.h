@@ -25,11 +25,10 @@ int vh_pciback_has_slot(const struct vh_sys *sys, const char *name);
  * check the driver link; with @permissive, write the address to
  * pciback/permissive.  Every write bounded.  -errno with @e on failure
  * (the journal's undo takes back what was done). */
-int vh_pciback_assign(const struct vh_sys *sys, const struct vh_jdev *d,
-		      bool permissive, struct vh_err *e);
+int vh_pciback_assign(const struct vh_sys *sys, const struct vh_jdev *d, bool permissive,
+		      struct vh_err *e);
 /* Take @d's device off pciback: unbind when pciback holds it, remove_slot
  * when the hook added the slot and it is still listed, then bind the
  * original driver by name.  The caller then checks the driver and
  * restores driver_override (drivers_probe when the bind did not take). */
-int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d,
-			struct vh_err *e);
+int vh_pciback_unassign(const struct vh_sys *sys, const struct vh_jdev *d, struct vh_err *e);

@@ -13,14 +13,12 @@
 #define MARK "# vfio-hooks persistent binding"
 #define MAX_RULE (64 * 1024)
 
-void vh_persist_path(const struct vh_sys *sys, const struct vh_pci_addr *a,
-		     char *buf, size_t n)
+void vh_persist_path(const struct vh_sys *sys, const struct vh_pci_addr *a, char *buf, size_t n)
 {
 	char name[VH_PCI_ADDR_LEN];
 
 	vh_pci_addr_format(a, name);
-	snprintf(buf, n, "%s" VH_PERSIST_DIR "/90-vfio-hooks-%s.rules",
-		 vh_sys_root(sys), name);
+	snprintf(buf, n, "%s" VH_PERSIST_DIR "/90-vfio-hooks-%s.rules", vh_sys_root(sys), name);
 }
 
 const char *vh_persist_reset_arg(const char *reset_method)
@@ -60,8 +58,8 @@ static int mkdir_p(char *path)
 }
 
 /* The rule text of @devs, or NULL with @e set. */
-static char *compose(const struct vh_persist_dev *devs, size_t n,
-		     const char *prog, struct vh_err *e)
+static char *compose(const struct vh_persist_dev *devs, size_t n, const char *prog,
+		     struct vh_err *e)
 {
 	struct vh_buf b = {0};
 	char name[VH_PCI_ADDR_LEN];
@@ -70,46 +68,33 @@ static char *compose(const struct vh_persist_dev *devs, size_t n,
 	vh_buf_printf(&b,
 		      MARK
 		      " of %s, written by 'vfio-hooks bind --persist'.\n"
-		      "# 'vfio-hooks unbind --persist %s' removes this file. "
-		      "Do not edit:\n"
-		      "# at every boot, before a host driver can claim them, "
-		      "these devices go to\n"
+		      "# 'vfio-hooks unbind --persist %s' removes this file. Do not edit:\n"
+		      "# at every boot, before a host driver can claim them, these devices go to\n"
 		      "# their vfio driver with the reset_method shown.\n",
 		      name, name);
 	for (size_t i = 0; i < n; i++) {
 		const struct vh_persist_dev *d = &devs[i];
 		char dn[VH_PCI_ADDR_LEN], rm[128];
 		if (!word_ok(d->driver, NULL)) {
-			vh_err_set(e, -EINVAL,
-				   "Driver name '%s' cannot go into a udev "
-				   "rule.",
+			vh_err_set(e, -EINVAL, "Driver name '%s' cannot go into a udev rule.",
 				   d->driver);
 			goto fail;
 		}
-		snprintf(rm, sizeof(rm), "%s",
-			 vh_persist_reset_arg(d->reset_method));
+		snprintf(rm, sizeof(rm), "%s", vh_persist_reset_arg(d->reset_method));
 		for (char *c = rm; *c; c++)
 			if (*c == ' ')
 				*c = ',';
 		if (d->set_reset && !word_ok(rm, ",")) {
-			vh_err_set(e, -EINVAL,
-				   "reset_method '%s' cannot go into a udev "
-				   "rule.",
+			vh_err_set(e, -EINVAL, "reset_method '%s' cannot go into a udev rule.",
 				   d->reset_method);
 			goto fail;
 		}
 		vh_pci_addr_format(&d->addr, dn);
-		vh_buf_printf(&b,
-			      "ACTION==\"add\", SUBSYSTEM==\"pci\", "
-			      "KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", "
-			      "ATTR{device}==\"0x%04x\", "
-			      "ATTR{driver_override}=\"%s\", "
-			      "RUN{builtin}+=\"kmod load %s\", "
-			      "RUN+=\"%s bind --boot --driver %s%s%s %s\"\n",
-			      dn, d->vendor, d->device, d->driver, d->driver,
-			      prog, d->driver,
-			      d->set_reset ? " --reset-method " : "",
-			      d->set_reset ? rm : "", dn);
+		vh_buf_printf(
+		    &b,
+		    "ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"%s\", ATTR{vendor}==\"0x%04x\", ATTR{device}==\"0x%04x\", ATTR{driver_override}=\"%s\", RUN{builtin}+=\"kmod load %s\", RUN+=\"%s bind --boot --driver %s%s%s %s\"\n",
+		    dn, d->vendor, d->device, d->driver, d->driver, prog, d->driver,
+		    d->set_reset ? " --reset-method " : "", d->set_reset ? rm : "", dn);
 	}
 	if (vh_buf_failed(&b)) {
 		vh_err_set(e, -ENOMEM, "Out of memory.");
@@ -129,11 +114,9 @@ static int write_atomic(const char *path, const char *text, struct vh_err *e)
 	int fd, r = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return vh_err_set(e, -errno, "Cannot write %s: %s.", tmp,
-				  strerror(errno));
+		return vh_err_set(e, -errno, "Cannot write %s: %s.", tmp, strerror(errno));
 	while (off < len && r == 0) {
 		ssize_t w = write(fd, text + off, len - off);
 		if (w < 0 && errno == EINTR)
@@ -150,14 +133,12 @@ static int write_atomic(const char *path, const char *text, struct vh_err *e)
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		return vh_err_set(e, r, "Cannot write %s: %s.", path,
-				  strerror(-r));
+		return vh_err_set(e, r, "Cannot write %s: %s.", path, strerror(-r));
 	}
 	return 0;
 }
 
-int vh_persist_write(const struct vh_sys *sys,
-		     const struct vh_persist_dev *devs, size_t n,
+int vh_persist_write(const struct vh_sys *sys, const struct vh_persist_dev *devs, size_t n,
 		     const char *prog, struct vh_err *e)
 {
 	_cleanup_free_ char *text = NULL;
@@ -167,19 +148,17 @@ int vh_persist_write(const struct vh_sys *sys,
 	if (n == 0)
 		return -EINVAL;
 	if (prog[0] != '/' || strpbrk(prog, " \t\n\"'\\"))
-		return vh_err_set(e, -EINVAL,
-				  "Cannot write a udev rule that runs '%s': "
-				  "the path must be absolute, without spaces "
-				  "or quotes.",
-				  prog);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "Cannot write a udev rule that runs '%s': the path must be absolute, without spaces or quotes.",
+		    prog);
 	text = compose(devs, n, prog, e);
 	if (!text)
 		return e && e->code ? e->code : -ENOMEM;
 	snprintf(dir, sizeof(dir), "%s" VH_PERSIST_DIR, vh_sys_root(sys));
 	r = mkdir_p(dir);
 	if (r < 0)
-		return vh_err_set(e, r, "Cannot create %s: %s.", dir,
-				  strerror(-r));
+		return vh_err_set(e, r, "Cannot create %s: %s.", dir, strerror(-r));
 	vh_persist_path(sys, &devs[0].addr, path, sizeof(path));
 	return write_atomic(path, text, e);
 }
@@ -220,8 +199,7 @@ static int parse_line(const char *line, struct vh_persist_dev *d)
 	d->device = (uint16_t)v;
 	if (!field(line, "RUN+=\"", run, sizeof(run)))
 		return -EBADMSG;
-	for (tok = strtok_r(run, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
+	for (tok = strtok_r(run, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		if (streq(tok, "--boot"))
 			boot = true;
 		else if (streq(tok, "--driver")) {
@@ -260,8 +238,7 @@ int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 	r = vh_read_file_capped(path, MAX_RULE, &text, &len, NULL);
 	if (r < 0)
 		return r == -ENOENT ? r
-				    : vh_err_set(e, r, "Cannot read %s: %s.",
-						 path, strerror(-r));
+				    : vh_err_set(e, r, "Cannot read %s: %s.", path, strerror(-r));
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct vh_persist_dev d, *nv;
@@ -272,11 +249,10 @@ int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 			continue;
 		if (!ours || parse_line(line, &d) < 0) {
 			free(v);
-			return vh_err_set(e, -EBADMSG,
-					  "%s:%d: not a rule written by "
-					  "vfio-hooks bind --persist; "
-					  "remove it by hand if it is yours.",
-					  path, lineno);
+			return vh_err_set(
+			    e, -EBADMSG,
+			    "%s:%d: not a rule written by vfio-hooks bind --persist; remove it by hand if it is yours.",
+			    path, lineno);
 		}
 		nv = realloc(v, (count + 1) * sizeof(*nv));
 		if (!nv) {
@@ -288,16 +264,14 @@ int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 	}
 	if (!count) {
 		free(v);
-		return vh_err_set(
-		    e, -EBADMSG, "%s: no rule in it; remove it by hand.", path);
+		return vh_err_set(e, -EBADMSG, "%s: no rule in it; remove it by hand.", path);
 	}
 	*ret = v;
 	*n = count;
 	return 0;
 }
 
-int vh_persist_remove(const struct vh_sys *sys, const struct vh_pci_addr *a,
-		      struct vh_err *e)
+int vh_persist_remove(const struct vh_sys *sys, const struct vh_pci_addr *a, struct vh_err *e)
 {
 	char path[4096];
 
@@ -305,7 +279,6 @@ int vh_persist_remove(const struct vh_sys *sys, const struct vh_pci_addr *a,
 	if (unlink(path) < 0)
 		return errno == ENOENT
 			   ? -ENOENT
-			   : vh_err_set(e, -errno, "Cannot remove %s: %s.",
-					path, strerror(errno));
+			   : vh_err_set(e, -errno, "Cannot remove %s: %s.", path, strerror(errno));
 	return 0;
 }

@@ -33,20 +33,17 @@ struct vh_persist_dev {
 };
 
 /* The rule file of @a (rooted), for messages. */
-void vh_persist_path(const struct vh_sys *sys, const struct vh_pci_addr *a,
-		     char *buf, size_t n);
+void vh_persist_path(const struct vh_sys *sys, const struct vh_pci_addr *a, char *buf, size_t n);
 /* Write (atomically, mode 0644) the rule file of @devs[0] with one line
  * for each of @devs; @prog is the absolute path of vfio-hooks. */
-int vh_persist_write(const struct vh_sys *sys,
-		     const struct vh_persist_dev *devs, size_t n,
+int vh_persist_write(const struct vh_sys *sys, const struct vh_persist_dev *devs, size_t n,
 		     const char *prog, struct vh_err *e);
 /* Read back the rule file of @a: -ENOENT when there is none, -EBADMSG when
  * it is not one of ours (with @e naming the file and line). */
 int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 		    struct vh_persist_dev **ret, size_t *n, struct vh_err *e);
 /* Remove it; -ENOENT when there is none. */
-int vh_persist_remove(const struct vh_sys *sys, const struct vh_pci_addr *a,
-		      struct vh_err *e);
+int vh_persist_remove(const struct vh_sys *sys, const struct vh_pci_addr *a, struct vh_err *e);
 /* The udev-safe form of a reset_method for the rule's command line:
  * "" (disable) is written as "none". */
 const char *vh_persist_reset_arg(const char *reset_method);

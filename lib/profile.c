@@ -119,20 +119,17 @@ unsigned vh_profiles_validations(void)
 	return n_validations;
 }
 
-static void stamp_key(char *out, size_t n, const char *path,
-		      const struct stat *st, const char *schema,
-		      const struct stat *schema_st)
+static void stamp_key(char *out, size_t n, const char *path, const struct stat *st,
+		      const char *schema, const struct stat *schema_st)
 {
 	const struct stat ss = *schema_st;
 
-	snprintf(out, n,
-		 "%jx:%jx:%jd:%jd.%09ld:%jd.%09ld %jx:%jx:%jd:%jd.%09ld %s %s",
-		 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
-		 (intmax_t)st->st_size, (intmax_t)st->st_mtim.tv_sec,
-		 st->st_mtim.tv_nsec, (intmax_t)st->st_ctim.tv_sec,
-		 st->st_ctim.tv_nsec, (uintmax_t)ss.st_dev,
-		 (uintmax_t)ss.st_ino, (intmax_t)ss.st_size,
-		 (intmax_t)ss.st_ctim.tv_sec, ss.st_ctim.tv_nsec, schema, path);
+	snprintf(out, n, "%jx:%jx:%jd:%jd.%09ld:%jd.%09ld %jx:%jx:%jd:%jd.%09ld %s %s",
+		 (uintmax_t)st->st_dev, (uintmax_t)st->st_ino, (intmax_t)st->st_size,
+		 (intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec, (intmax_t)st->st_ctim.tv_sec,
+		 st->st_ctim.tv_nsec, (uintmax_t)ss.st_dev, (uintmax_t)ss.st_ino,
+		 (intmax_t)ss.st_size, (intmax_t)ss.st_ctim.tv_sec, ss.st_ctim.tv_nsec, schema,
+		 path);
 	for (char *c = out; *c; c++)
 		if (*c == '\n' || *c == '\t')
 			*c = '?';
@@ -178,10 +175,8 @@ static void stamp_info_parse(const char *p, size_t k, struct stamp_info *si)
 	if (!t)
 		return;
 	t++;
-	if (!field(&t, end, vb, sizeof(vb)) ||
-	    vh_parse_uint(vb, 16, 0xffff, &v) < 0 ||
-	    !field(&t, end, si->id, sizeof(si->id)) ||
-	    !field(&t, end, devs, sizeof(devs)))
+	if (!field(&t, end, vb, sizeof(vb)) || vh_parse_uint(vb, 16, 0xffff, &v) < 0 ||
+	    !field(&t, end, si->id, sizeof(si->id)) || !field(&t, end, devs, sizeof(devs)))
 		return;
 	si->vendor = (uint16_t)v;
 	si->any_device = streq(devs, "*");
@@ -216,8 +211,7 @@ static bool wanted(const struct stamp_info *si)
 }
 
 /* The stamp line of a profile: its key, vendor, id and devices. */
-static void stamp_line(struct vh_buf *b, const char *key,
-		       const struct vh_profile *p)
+static void stamp_line(struct vh_buf *b, const char *key, const struct vh_profile *p)
 {
 	/* The id is the schema's [a-z0-9._-]: no tab, no newline. */
 	vh_buf_printf(b, "%s\t%04x\t%s\t", key, p->vendor, p->id);
@@ -237,23 +231,21 @@ static const char *stamped(const char *key, size_t *ret_len)
 	if (stamp_dirfd < 0)
 		return NULL;
 	if (!stamps_read) {
-		int fd = openat(stamp_dirfd, STAMPS,
-				O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		int fd =
+		    openat(stamp_dirfd, STAMPS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		struct stat st;
 		size_t len = 0;
 		stamps_read = true;
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_uid == geteuid() && !(st.st_mode & 022))
-			(void)vh_read_fd_capped(fd, STAMPS, STAMPS_MAX, &stamps,
-						&len, NULL);
+			(void)vh_read_fd_capped(fd, STAMPS, STAMPS_MAX, &stamps, &len, NULL);
 		if (fd >= 0)
 			close(fd);
 	}
 	for (const char *p = stamps; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t k = nl ? (size_t)(nl - p) : strlen(p);
-		if (k >= l && memcmp(p, key, l) == 0 &&
-		    (k == l || p[l] == '\t')) {
+		if (k >= l && memcmp(p, key, l) == 0 && (k == l || p[l] == '\t')) {
 			*ret_len = k;
 			return p;
 		}
@@ -269,16 +261,14 @@ static void stamps_save(void)
 	char tmp[64];
 	int fd;
 
-	if (stamp_dirfd < 0 || !stamps_dirty || !new_stamps.len ||
-	    vh_buf_failed(&new_stamps) || new_stamps.len > STAMPS_MAX)
+	if (stamp_dirfd < 0 || !stamps_dirty || !new_stamps.len || vh_buf_failed(&new_stamps) ||
+	    new_stamps.len > STAMPS_MAX)
 		goto out;
 	snprintf(tmp, sizeof(tmp), STAMPS ".%d", (int)getpid());
-	fd = openat(stamp_dirfd, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(stamp_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (write(fd, new_stamps.s, new_stamps.len) !=
-		(ssize_t)new_stamps.len ||
+	if (write(fd, new_stamps.s, new_stamps.len) != (ssize_t)new_stamps.len ||
 	    renameat(stamp_dirfd, tmp, stamp_dirfd, STAMPS) < 0)
 		unlinkat(stamp_dirfd, tmp, 0);
 	close(fd);
@@ -289,8 +279,7 @@ out:
 	stamps_read = stamps_dirty = false;
 }
 
-static int validate(xmlDoc *doc, const char *path, const char *schema,
-		    struct vh_err *e)
+static int validate(xmlDoc *doc, const char *path, const char *schema, struct vh_err *e)
 {
 	xmlRelaxNGParserCtxt *pc;
 	xmlRelaxNG *rng;
@@ -303,23 +292,19 @@ static int validate(xmlDoc *doc, const char *path, const char *schema,
 		goto have_schema;
 	}
 	if (access(schema, R_OK) < 0)
-		return vh_err_set(e, -errno,
-				  "Cannot read the profile schema %s: %s. "
-				  "Reinstall vfio-hooks, or set "
-				  "VFIO_HOOKS_DATADIR to the directory holding "
-				  "profile.rng.",
-				  schema, strerror(errno));
+		return vh_err_set(
+		    e, -errno,
+		    "Cannot read the profile schema %s: %s. Reinstall vfio-hooks, or set VFIO_HOOKS_DATADIR to the directory holding profile.rng.",
+		    schema, strerror(errno));
 	pc = xmlRelaxNGNewParserCtxt(schema);
 	if (!pc)
-		return vh_err_set(e, -ENOMEM, "Out of memory loading %s.",
-				  schema);
+		return vh_err_set(e, -ENOMEM, "Out of memory loading %s.", schema);
 	xmlRelaxNGSetParserStructuredErrors(pc, rng_error, &re);
 	rng = xmlRelaxNGParse(pc);
 	xmlRelaxNGFreeParserCtxt(pc);
 	if (!rng)
 		return vh_err_set(e, -EINVAL,
-				  "Cannot load the profile schema %s: %s. "
-				  "Reinstall vfio-hooks.",
+				  "Cannot load the profile schema %s: %s. Reinstall vfio-hooks.",
 				  schema, re.msg[0] ? re.msg : "unreadable");
 	if (cached_rng)
 		xmlRelaxNGFree(cached_rng);
@@ -333,9 +318,8 @@ have_schema:
 	r = xmlRelaxNGValidateDoc(vc, doc);
 	xmlRelaxNGFreeValidCtxt(vc);
 	if (r != 0)
-		return vh_err_set(
-		    e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
-		    re.line, re.msg[0] ? re.msg : "invalid", schema);
+		return vh_err_set(e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
+				  re.line, re.msg[0] ? re.msg : "invalid", schema);
 	return 0;
 }
 
@@ -373,17 +357,15 @@ static int parse_kernel(xmlNode *n, struct vh_guest_kernel *k)
 	if (!k->hypervisor || !k->min)
 		return -ENOMEM;
 	(void)vh_kernel_version_parse(k->min, k->min_v);
-	for (xmlNode *c = vh_xml_child(n, "commit"); c;
-	     c = vh_xml_next(c, "commit")) {
+	for (xmlNode *c = vh_xml_child(n, "commit"); c; c = vh_xml_next(c, "commit")) {
 		_cleanup_free_ char *id = vh_xml_prop(c, "id");
 		_cleanup_free_ char *title = vh_xml_text(c);
-		char **nc =
-		    realloc(k->commits, (k->n_commits + 1) * sizeof(*nc));
+		char **nc = realloc(k->commits, (k->n_commits + 1) * sizeof(*nc));
 		if (!nc || !id)
 			return -ENOMEM;
 		k->commits = nc;
-		if (asprintf(&k->commits[k->n_commits], "%.12s (\"%s\")", id,
-			     title ? title : "") < 0)
+		if (asprintf(&k->commits[k->n_commits], "%.12s (\"%s\")", id, title ? title : "") <
+		    0)
 			return -ENOMEM;
 		k->n_commits++;
 	}
@@ -394,13 +376,11 @@ static int parse_guest(xmlNode *guest, struct vh_profile *p)
 {
 	xmlNode *n;
 
-	if ((n = vh_xml_child(guest, "driver")) &&
-	    !(p->guest_driver = vh_xml_prop(n, "name")))
+	if ((n = vh_xml_child(guest, "driver")) && !(p->guest_driver = vh_xml_prop(n, "name")))
 		return -ENOMEM;
-	for (n = vh_xml_child(guest, "kernel"); n;
-	     n = vh_xml_next(n, "kernel")) {
-		struct vh_guest_kernel *nk = realloc(
-		    p->guest_kernels, (p->n_guest_kernels + 1) * sizeof(*nk));
+	for (n = vh_xml_child(guest, "kernel"); n; n = vh_xml_next(n, "kernel")) {
+		struct vh_guest_kernel *nk =
+		    realloc(p->guest_kernels, (p->n_guest_kernels + 1) * sizeof(*nk));
 		int r;
 		if (!nk)
 			return -ENOMEM;
@@ -429,8 +409,7 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 	p->vendor = (uint16_t)hex(s);
 	free(s);
 	for (n = vh_xml_child(m, "device"); n; n = vh_xml_next(n, "device")) {
-		uint16_t *nd =
-		    realloc(p->devices, (p->n_devices + 1) * sizeof(*nd));
+		uint16_t *nd = realloc(p->devices, (p->n_devices + 1) * sizeof(*nd));
 		if (!nd)
 			return -ENOMEM;
 		p->devices = nd;
@@ -510,13 +489,9 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 			p->vf_dir = vh_xml_prop(vs, "dir");
 			for (xmlNode *k = vh_xml_child(vs, "setting"); k;
 			     k = vh_xml_next(k, "setting")) {
-				_cleanup_free_ char *kn =
-				    vh_xml_prop(k, "name");
-				_cleanup_free_ char *kv =
-				    vh_xml_prop(k, "value");
-				if (!kn || !kv ||
-				    vh_settings_set(&p->vf_settings, kn, kv) <
-					0)
+				_cleanup_free_ char *kn = vh_xml_prop(k, "name");
+				_cleanup_free_ char *kv = vh_xml_prop(k, "value");
+				if (!kn || !kv || vh_settings_set(&p->vf_settings, kn, kv) < 0)
 					return -ENOMEM;
 			}
 		}
@@ -527,8 +502,7 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 	}
 	for (n = vh_xml_child(host, "kernel-parameter"); n;
 	     n = vh_xml_next(n, "kernel-parameter")) {
-		char **nk = realloc(p->kernel_params,
-				    (p->n_kernel_params + 1) * sizeof(*nk));
+		char **nk = realloc(p->kernel_params, (p->n_kernel_params + 1) * sizeof(*nk));
 		if (!nk)
 			return -ENOMEM;
 		p->kernel_params = nk;
@@ -547,16 +521,14 @@ static void drop_id(struct vh_profiles *ps, const char *id)
 	for (size_t i = 0; i < ps->n; i++)
 		if (streq(ps->v[i].id, id)) {
 			profile_clear(&ps->v[i]);
-			memmove(&ps->v[i], &ps->v[i + 1],
-				(ps->n - i - 1) * sizeof(*ps->v));
+			memmove(&ps->v[i], &ps->v[i + 1], (ps->n - i - 1) * sizeof(*ps->v));
 			ps->n--;
 			return;
 		}
 }
 
-static int load_file(struct vh_profiles *ps, const char *path,
-		     const char *schema, const struct stat *schema_st,
-		     struct vh_err *e)
+static int load_file(struct vh_profiles *ps, const char *path, const char *schema,
+		     const struct stat *schema_st, struct vh_err *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_doc_ xmlDoc *doc = NULL;
@@ -572,11 +544,9 @@ static int load_file(struct vh_profiles *ps, const char *path,
 	/* One open file for the owner check, the stamp and the content. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return vh_err_set(e, -errno, "Cannot read profile %s: %s.",
-				  path, strerror(errno));
+		return vh_err_set(e, -errno, "Cannot read profile %s: %s.", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return vh_err_set(e, -EINVAL,
-				  "Profile %s is not a regular file.", path);
+		return vh_err_set(e, -EINVAL, "Profile %s is not a regular file.", path);
 	r = vh_check_trusted(path, &st, "device profiles", e);
 	if (r < 0)
 		return r;
@@ -615,8 +585,7 @@ static int load_file(struct vh_profiles *ps, const char *path,
 	}
 	drop_id(ps, p.id);
 	{
-		struct vh_profile *nv =
-		    realloc(ps->v, (ps->n + 1) * sizeof(*nv));
+		struct vh_profile *nv = realloc(ps->v, (ps->n + 1) * sizeof(*nv));
 		if (!nv) {
 			profile_clear(&p);
 			return -ENOMEM;
@@ -627,8 +596,8 @@ static int load_file(struct vh_profiles *ps, const char *path,
 	return 0;
 }
 
-int vh_profiles_load_file(struct vh_profiles *ps, const char *path,
-			  const char *schema, struct vh_err *e)
+int vh_profiles_load_file(struct vh_profiles *ps, const char *path, const char *schema,
+			  struct vh_err *e)
 {
 	struct stat ss = {0};
 
@@ -652,23 +621,20 @@ static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
 	int r = 0;
 
 	if (stat(dir, &st) < 0)
-		return errno == ENOENT ? 0
-				       : vh_err_set(e, -errno,
-						    "Cannot read profile "
-						    "directory %s: %s.",
-						    dir, strerror(errno));
+		return errno == ENOENT
+			   ? 0
+			   : vh_err_set(e, -errno, "Cannot read profile directory %s: %s.", dir,
+					strerror(errno));
 	r = vh_check_trusted(dir, &st, "device profiles", e);
 	if (r < 0)
 		return r;
 	d = opendir(dir);
 	if (!d)
-		return vh_err_set(e, -errno,
-				  "Cannot read profile directory %s: %s.", dir,
+		return vh_err_set(e, -errno, "Cannot read profile directory %s: %s.", dir,
 				  strerror(errno));
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
-		if (de->d_name[0] == '.' || l < 5 ||
-		    strcmp(de->d_name + l - 4, ".xml") != 0)
+		if (de->d_name[0] == '.' || l < 5 || strcmp(de->d_name + l - 4, ".xml") != 0)
 			continue;
 		if (n + 2 > cap) {
 			char **nn;
@@ -699,8 +665,8 @@ static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
 	return r;
 }
 
-int vh_profiles_load(const char *const *dirs, const char *schema,
-		     struct vh_profiles *ret, struct vh_err *e)
+int vh_profiles_load(const char *const *dirs, const char *schema, struct vh_profiles *ret,
+		     struct vh_err *e)
 {
 	struct vh_profiles ps = {0};
 	struct stat ss = {0};
@@ -710,8 +676,7 @@ int vh_profiles_load(const char *const *dirs, const char *schema,
 	for (const char *const *d = dirs; d && *d; d++) {
 		r = load_dir(&ps, *d, schema, &ss, e);
 		if (r < 0) {
-			stamps_dirty =
-			    false; /* nothing saved of a failed load */
+			stamps_dirty = false; /* nothing saved of a failed load */
 			stamps_save();
 			vh_profiles_done(&ps);
 			return r;
@@ -734,20 +699,18 @@ static bool matches(const struct vh_profile *p, const struct vh_pci_dev *d)
 		return false;
 	if (p->has_class && (d->class & p->class_mask) != p->class_value)
 		return false;
-	if (p->has_subsys && (p->subsys_vendor != d->subsys_vendor ||
-			      p->subsys_device != d->subsys_device))
+	if (p->has_subsys &&
+	    (p->subsys_vendor != d->subsys_vendor || p->subsys_device != d->subsys_device))
 		return false;
 	return true;
 }
 
 int vh_profile_specificity(const struct vh_profile *p)
 {
-	return (p->has_subsys ? 8 : 0) + (p->n_devices ? 4 : 0) +
-	       (p->has_class ? 2 : 0) + 1;
+	return (p->has_subsys ? 8 : 0) + (p->n_devices ? 4 : 0) + (p->has_class ? 2 : 0) + 1;
 }
 
-const struct vh_profile *vh_profiles_match(const struct vh_profiles *ps,
-					   const struct vh_pci_dev *d)
+const struct vh_profile *vh_profiles_match(const struct vh_profiles *ps, const struct vh_pci_dev *d)
 {
 	const struct vh_profile *best = NULL;
 

@@ -110,16 +110,15 @@ struct vh_pci_id {
 void vh_profiles_want(const struct vh_pci_id *ids, size_t n);
 /* How many RelaxNG validations this process ran (for tests). */
 unsigned vh_profiles_validations(void);
-int vh_profiles_load(const char *const *dirs, const char *schema,
-		     struct vh_profiles *ret, struct vh_err *e);
+int vh_profiles_load(const char *const *dirs, const char *schema, struct vh_profiles *ret,
+		     struct vh_err *e);
 /* Load one file (validated) and append or replace by id. */
-int vh_profiles_load_file(struct vh_profiles *p, const char *path,
-			  const char *schema, struct vh_err *e);
+int vh_profiles_load_file(struct vh_profiles *p, const char *path, const char *schema,
+			  struct vh_err *e);
 void vh_profiles_done(struct vh_profiles *p);
 
 /* The most specific profile matching the device, or NULL. */
-const struct vh_profile *vh_profiles_match(const struct vh_profiles *p,
-					   const struct vh_pci_dev *d);
+const struct vh_profile *vh_profiles_match(const struct vh_profiles *p, const struct vh_pci_dev *d);
 /* "5.15.0-1019-azure" or "5.19" as major, minor, patch.  -EINVAL when it
  * does not start with a number. */
 int vh_kernel_version_parse(const char *s, unsigned ret[3]);

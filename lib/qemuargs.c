@@ -226,8 +226,7 @@ static const char *json_skip(const char *p)
 	return NULL;
 }
 
-int vh_json_object_each(const char *s,
-			int (*fn)(void *ud, const char *key, const char *val),
+int vh_json_object_each(const char *s, int (*fn)(void *ud, const char *key, const char *val),
 			void *ud, size_t *ret_off)
 {
 	const char *p = ws(s);
@@ -237,11 +236,11 @@ int vh_json_object_each(const char *s,
 
 	if (!key || !val)
 		return -ENOMEM;
-#define BAD()                                                                  \
-	do {                                                                   \
-		if (ret_off)                                                   \
-			*ret_off = (size_t)(p ? p - s : 0);                    \
-		return -EINVAL;                                                \
+#define BAD()                                                                                      \
+	do {                                                                                       \
+		if (ret_off)                                                                       \
+			*ret_off = (size_t)(p ? p - s : 0);                                        \
+		return -EINVAL;                                                                    \
 	} while (0)
 	if (*p != '{')
 		BAD();
@@ -278,13 +277,13 @@ int vh_json_object_each(const char *s,
 			snprintf(val, n, "(nested)");
 		} else {
 			size_t k = 0;
-			while (*p && (isalnum((unsigned char)*p) || *p == '-' ||
-				      *p == '+' || *p == '.'))
+			while (*p &&
+			       (isalnum((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.'))
 				val[k++] = *p++;
 			val[k] = '\0';
-			if (!k || (!isdigit((unsigned char)val[0]) &&
-				   val[0] != '-' && !streq(val, "true") &&
-				   !streq(val, "false") && !streq(val, "null")))
+			if (!k ||
+			    (!isdigit((unsigned char)val[0]) && val[0] != '-' &&
+			     !streq(val, "true") && !streq(val, "false") && !streq(val, "null")))
 				BAD();
 			if (streq(val, "true"))
 				snprintf(val, n, "on");
@@ -360,9 +359,7 @@ static int add_device(struct qstate *q, const char *arg, int argi)
 		if (r == -EINVAL)
 			return vh_err_set(
 			    q->e, r,
-			    "Argument %d: the JSON -device is not "
-			    "a valid JSON object (at character "
-			    "%zu): %.80s",
+			    "Argument %d: the JSON -device is not a valid JSON object (at character %zu): %.80s",
 			    argi, off + 1, arg);
 		return r;
 	}
@@ -426,14 +423,12 @@ static int add_global(struct qstate *q, const char *arg, int argi)
 		dot = strchr(arg, '.');
 		eq = strchr(arg, '=');
 		if (!dot || !eq || eq < dot)
-			return vh_err_set(q->e, -EINVAL,
-					  "Argument %d: -global '%.80s' is not "
-					  "DRIVER.PROPERTY=VALUE.",
-					  argi, arg);
-		snprintf(g.driver, sizeof(g.driver), "%.*s", (int)(dot - arg),
-			 arg);
-		snprintf(g.property, sizeof(g.property), "%.*s",
-			 (int)(eq - dot - 1), dot + 1);
+			return vh_err_set(
+			    q->e, -EINVAL,
+			    "Argument %d: -global '%.80s' is not DRIVER.PROPERTY=VALUE.", argi,
+			    arg);
+		snprintf(g.driver, sizeof(g.driver), "%.*s", (int)(dot - arg), arg);
+		snprintf(g.property, sizeof(g.property), "%.*s", (int)(eq - dot - 1), dot + 1);
 		snprintf(g.value, sizeof(g.value), "%s", eq + 1);
 	}
 	norm_key(g.property);
@@ -458,8 +453,7 @@ static int smp_prop(void *ud, const char *k, const char *v)
 {
 	struct qstate *q = ud;
 	unsigned long long n;
-	static const char *const topo[] = {"sockets", "dies", "clusters",
-					   "cores", "threads"};
+	static const char *const topo[] = {"sockets", "dies", "clusters", "cores", "threads"};
 
 	if (vh_parse_uint(v, 10, 1u << 20, &n) < 0)
 		return 0;
@@ -487,11 +481,11 @@ static int mem_prop(void *ud, const char *k, const char *v)
 		return 0;
 	r = vh_parse_qemu_size_kib(v, dst);
 	if (r < 0 && !q->mem_error[0])
-		snprintf(q->mem_error, sizeof(q->mem_error),
-			 "-m %s=%.32s is %s", k, v,
-			 r == -ERANGE ? "too large"
-				      : "not a size (a number of MiB, or with "
-					"a suffix B, K, M, G, T, P or E)");
+		snprintf(
+		    q->mem_error, sizeof(q->mem_error), "-m %s=%.32s is %s", k, v,
+		    r == -ERANGE
+			? "too large"
+			: "not a size (a number of MiB, or with a suffix B, K, M, G, T, P or E)");
 	return 0;
 }
 
@@ -519,8 +513,7 @@ static int read_config(struct qstate *q, const char *path, int argi)
 
 	r = vh_read_file_capped(path, 1u << 20, &buf, &len, &fe);
 	if (r < 0)
-		return vh_err_set(q->e, r, "Argument %d: -readconfig %s: %s",
-				  argi, path, fe.msg);
+		return vh_err_set(q->e, r, "Argument %d: -readconfig %s: %s", argi, path, fe.msg);
 	for (line = buf; line; line = next) {
 		char *p, *eq, *k, *v;
 		next = strchr(line, '\n');
@@ -551,8 +544,7 @@ static int read_config(struct qstate *q, const char *path, int argi)
 		if (!eq)
 			return vh_err_set(
 			    q->e, -EINVAL,
-			    "%s:%d: not a 'key = \"value\"' line (not shown "
-			    "here: -readconfig echoes nothing of a file).",
+			    "%s:%d: not a 'key = \"value\"' line (not shown here: -readconfig echoes nothing of a file).",
 			    path, ln);
 		*eq = '\0';
 		k = p;
@@ -696,8 +688,7 @@ static enum vh_switch switch_of(const char *v)
 }
 
 /* A device property after -global defaults and -set overrides. */
-static const char *prop(const struct qstate *q, const struct qdev *d,
-			const char *k)
+static const char *prop(const struct qstate *q, const struct qdev *d, const char *k)
 {
 	char key[256];
 	const char *v;
@@ -729,11 +720,9 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	if (q->accel[0])
 		snprintf(accel, sizeof(accel), "%s", q->accel);
 	else if (macc)
-		snprintf(accel, sizeof(accel), "%.*s", (int)strcspn(macc, ":"),
-			 macc);
+		snprintf(accel, sizeof(accel), "%.*s", (int)strcspn(macc, ":"), macc);
 	else
-		snprintf(accel, sizeof(accel), "%s",
-			 q->enable_kvm ? "kvm" : "tcg");
+		snprintf(accel, sizeof(accel), "%s", q->enable_kvm ? "kvm" : "tcg");
 	kvm = streq(accel, "kvm");
 	irq_all_kernel = kvm && (!irq || streq(irq, "on"));
 
@@ -744,8 +733,7 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 		return -ENOMEM;
 	d->virt_type = strdup(kvm ? "kvm" : "qemu");
 	d->os_type = strdup("hvm");
-	d->arch =
-	    arch && !streq(arch, "x86_64") ? strdup(arch) : strdup("x86_64");
+	d->arch = arch && !streq(arch, "x86_64") ? strdup(arch) : strdup("x86_64");
 	/* QEMU's default x86 machine is pc (i440fx). */
 	d->machine = strdup(mt ? mt : "pc");
 	if (!d->name || !d->virt_type || !d->os_type || !d->arch || !d->machine)
@@ -766,8 +754,7 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 	{
 		size_t nv = 0;
 		for (size_t i = 0; i < q->n_devs; i++)
-			nv += q->devs[i].driver &&
-			      is_vfio_driver(q->devs[i].driver);
+			nv += q->devs[i].driver && is_vfio_driver(q->devs[i].driver);
 		d->hostdevs = calloc(nv ? nv : 1, sizeof(*d->hostdevs));
 		if (!d->hostdevs)
 			return -ENOMEM;
@@ -776,18 +763,15 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 		const struct qdev *x = &q->devs[i];
 		if (!x->driver)
 			continue;
-		if (streq(x->driver, "intel-iommu") ||
-		    streq(x->driver, "amd-iommu") ||
-		    streq(x->driver, "virtio-iommu-pci") ||
-		    streq(x->driver, "virtio-iommu")) {
+		if (streq(x->driver, "intel-iommu") || streq(x->driver, "amd-iommu") ||
+		    streq(x->driver, "virtio-iommu-pci") || streq(x->driver, "virtio-iommu")) {
 			const char *aw = prop(q, x, "aw-bits");
 			unsigned long long v;
 			d->has_iommu = true;
 			free(d->iommu_model);
-			d->iommu_model =
-			    strdup(streq(x->driver, "intel-iommu") ? "intel"
-				   : streq(x->driver, "amd-iommu") ? "amd"
-								   : "virtio");
+			d->iommu_model = strdup(streq(x->driver, "intel-iommu") ? "intel"
+						: streq(x->driver, "amd-iommu") ? "amd"
+										: "virtio");
 			/* Left out: QEMU's default, which depends on its
 			 * version (vh_viommu_effective). */
 			d->intremap = switch_of(prop(q, x, "intremap"));
@@ -816,16 +800,14 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 					 (int)(l - (size_t)(b - sysfs)), b);
 				/* A mediated device (a vGPU) is not a PCI
 				 * function of the host: not ours to judge. */
-				if (strstr(sysfs, "/bus/mdev/") ||
-				    vh_uuid_valid(sysbase))
+				if (strstr(sysfs, "/bus/mdev/") || vh_uuid_valid(sysbase))
 					continue;
 				host = sysbase;
 			}
 			h = &d->hostdevs[d->n_hostdevs++];
 			*h = (struct vh_hostdev){.line = x->argi};
-			snprintf(h->origin, sizeof(h->origin),
-				 "-device %s at argument %d", x->driver,
-				 x->argi);
+			snprintf(h->origin, sizeof(h->origin), "-device %s at argument %d",
+				 x->driver, x->argi);
 			snprintf(h->addr_text, sizeof(h->addr_text), "%s=%.64s",
 				 sysfs ? "sysfsdev" : "host",
 				 sysfs	? sysfs
@@ -842,20 +824,16 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 			} else if (r == -ERANGE) {
 				snprintf(
 				    h->addr_error, sizeof(h->addr_error),
-				    "'%.64s' is out of range (domain <= ffff, "
-				    "bus <= ff, slot <= 1f, function <= 7)",
+				    "'%.64s' is out of range (domain <= ffff, bus <= ff, slot <= 1f, function <= 7)",
 				    host);
 			} else if (r < 0) {
 				snprintf(h->addr_error, sizeof(h->addr_error),
-					 "'%.64s' is not a PCI address like "
-					 "0000:01:00.0 or 1:0.0",
+					 "'%.64s' is not a PCI address like 0000:01:00.0 or 1:0.0",
 					 host);
 			} else {
 				const char *why = vh_pci_addr_invalid(&h->addr);
 				if (why)
-					snprintf(h->addr_error,
-						 sizeof(h->addr_error), "%s",
-						 why);
+					snprintf(h->addr_error, sizeof(h->addr_error), "%s", why);
 				else
 					h->addr_ok = true;
 			}
@@ -863,8 +841,7 @@ static int build_model(struct qstate *q, const char *argv0, struct vh_domain *d)
 				first_vfio = x->order;
 		}
 	}
-	d->iommu_after_vfio =
-	    iommu_at >= 0 && first_vfio >= 0 && iommu_at > first_vfio;
+	d->iommu_after_vfio = iommu_at >= 0 && first_vfio >= 0 && iommu_at > first_vfio;
 	return 0;
 }
 
@@ -883,8 +860,7 @@ static void state_free(struct qstate *q)
 	free(q->uuid);
 }
 
-int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
-		  struct vh_err *e)
+int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret, struct vh_err *e)
 {
 	struct qstate q = {.e = e};
 	struct vh_domain *d;
@@ -904,8 +880,7 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 		if (!takes_value(opt))
 			continue;
 		if (i + 1 >= argc) {
-			r = vh_err_set(e, -EINVAL,
-				       "Argument %d: %s needs a value.", i, a);
+			r = vh_err_set(e, -EINVAL, "Argument %d: %s needs a value.", i, a);
 			break;
 		}
 		val = argv[++i];
@@ -935,9 +910,7 @@ int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
 	}
 	if (r < 0) {
 		if (!e || !e->code)
-			vh_err_set(e, r,
-				   "Cannot read the QEMU command line: %s.",
-				   strerror(-r));
+			vh_err_set(e, r, "Cannot read the QEMU command line: %s.", strerror(-r));
 		state_free(&q);
 		return r;
 	}

@@ -13,8 +13,7 @@
 /* Parse @argv (argv[0] is the QEMU binary, used for the architecture).
  * Reads -readconfig files.  Returns 0; -EINVAL/-ENOENT/... with a message
  * naming the argument (or file and line) in @e. */
-int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret,
-		  struct vh_err *e);
+int vh_qemu_parse(int argc, char *const *argv, struct vh_domain **ret, struct vh_err *e);
 
 /* Cheap test: does any argument mention a vfio device?  Command lines
  * without one are passed through untouched. */
@@ -23,6 +22,5 @@ bool vh_qemu_mentions_vfio(int argc, char *const *argv);
 /* A flat JSON object's members, as QEMU's JSON -device form has them:
  * string, number and boolean values.  Calls @fn for each; -EINVAL on
  * anything else (with the offset in @ret_off). */
-int vh_json_object_each(const char *s,
-			int (*fn)(void *ud, const char *key, const char *val),
+int vh_json_object_each(const char *s, int (*fn)(void *ud, const char *key, const char *val),
 			void *ud, size_t *ret_off);

@@ -13,11 +13,9 @@
 #define CAPS_MAX_BYTES (8u << 20)
 
 /* The version in one probe file when it is @emulator's, else 0. */
-static unsigned probe_version(const struct vh_sys *sys, const char *name,
-			      const char *emulator)
+static unsigned probe_version(const struct vh_sys *sys, const char *name, const char *emulator)
 {
-	static const char *const keep[] = {"qemuCaps/emulator/...",
-					   "qemuCaps/version/...", NULL};
+	static const char *const keep[] = {"qemuCaps/emulator/...", "qemuCaps/version/...", NULL};
 	_cleanup_free_ char *buf = NULL, *emu = NULL, *ver = NULL;
 	_cleanup_doc_ xmlDoc *doc = NULL;
 	unsigned long long v;
@@ -26,8 +24,7 @@ static unsigned probe_version(const struct vh_sys *sys, const char *name,
 	char want[PATH_MAX + 32];
 	xmlNode *root;
 
-	if (vh_sys_read_trusted(sys, CAPS_MAX_BYTES, &buf, &len, &e,
-				CAPS_DIR "/%s", name) < 0)
+	if (vh_sys_read_trusted(sys, CAPS_MAX_BYTES, &buf, &len, &e, CAPS_DIR "/%s", name) < 0)
 		return 0;
 	/* libvirt writes the emulator first: most files are another's. */
 	snprintf(want, sizeof(want), "<emulator>%s</emulator>", emulator);
@@ -40,8 +37,7 @@ static unsigned probe_version(const struct vh_sys *sys, const char *name,
 		return 0;
 	emu = vh_xml_text(vh_xml_child(root, "emulator"));
 	ver = vh_xml_text(vh_xml_child(root, "version"));
-	if (!streq(emu, emulator) || !ver ||
-	    vh_parse_uint(ver, 10, 999999999ULL, &v) < 0)
+	if (!streq(emu, emulator) || !ver || vh_parse_uint(ver, 10, 999999999ULL, &v) < 0)
 		return 0;
 	return (unsigned)v;
 }
@@ -86,7 +82,6 @@ void vh_viommu_effective(const struct vh_domain *d, unsigned qemu_version,
 	if (ret->eim != VH_ON && ret->eim != VH_OFF) {
 		ret->eim = VH_ABSENT;
 		if (qemu_version && ret->intremap != VH_ABSENT)
-			ret->eim =
-			    kvm && ret->intremap == VH_ON ? VH_ON : VH_OFF;
+			ret->eim = kvm && ret->intremap == VH_ON ? VH_ON : VH_OFF;
 	}
 }

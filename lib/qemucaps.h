@@ -26,8 +26,8 @@ unsigned vh_qemu_version(const struct vh_sys *sys, const char *emulator);
 /* What QEMU makes of the emulated IOMMU's switches. */
 struct vh_viommu_eff {
 	enum vh_switch intremap, eim; /* VH_ABSENT: unknown (no version) */
-	bool irq_all_kernel; /* KVM emulates the whole irqchip (no split) */
-	bool defaulted;	     /* intremap came from QEMU's default */
+	bool irq_all_kernel;	      /* KVM emulates the whole irqchip (no split) */
+	bool defaulted;		      /* intremap came from QEMU's default */
 };
 void vh_viommu_effective(const struct vh_domain *d, unsigned qemu_version,
 			 struct vh_viommu_eff *ret);

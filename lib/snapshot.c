@@ -43,8 +43,7 @@ static void octal(char *dst, size_t n, unsigned long long v)
 }
 
 /* @path is relative ("sys/bus/..."); type '0' file, '2' symlink, '5' dir. */
-static void header(struct tar *t, const char *path, char type, size_t size,
-		   const char *link)
+static void header(struct tar *t, const char *path, char type, size_t size, const char *link)
 {
 	unsigned char h[512] = {0};
 	size_t l = strlen(path);
@@ -63,10 +62,7 @@ static void header(struct tar *t, const char *path, char type, size_t size,
 	} else {
 		memcpy(h, path, l);
 	}
-	octal((char *)h + 100, 8,
-	      type == '5'   ? 0755
-	      : type == '2' ? 0777
-			    : 0644);
+	octal((char *)h + 100, 8, type == '5' ? 0755 : type == '2' ? 0777 : 0644);
 	octal((char *)h + 108, 8, 0);
 	octal((char *)h + 116, 8, 0);
 	octal((char *)h + 124, 12, size);
@@ -105,8 +101,7 @@ static void add_dirs(struct tar *t, const char *path)
 		if (seen)
 			continue;
 		{
-			char **nd =
-			    realloc(t->dirs, (t->n_dirs + 1) * sizeof(*nd));
+			char **nd = realloc(t->dirs, (t->n_dirs + 1) * sizeof(*nd));
 			if (!nd || !(nd[t->n_dirs] = strdup(d))) {
 				t->dirs = nd ? nd : t->dirs;
 				t->err = -ENOMEM;
@@ -119,8 +114,7 @@ static void add_dirs(struct tar *t, const char *path)
 	}
 }
 
-static void add_file(struct tar *t, const char *path, const void *data,
-		     size_t len)
+static void add_file(struct tar *t, const char *path, const void *data, size_t len)
 {
 	static const char zero[512];
 
@@ -140,8 +134,7 @@ static void add_link(struct tar *t, const char *path, const char *target)
 /* --- what vfio-hooks reads ---------------------------------------------- */
 
 /* A kernel file into the archive, if it exists and can be read. */
-static void copy_file(struct tar *t, const struct vh_sys *sys,
-		      const char *kpath, size_t max)
+static void copy_file(struct tar *t, const struct vh_sys *sys, const char *kpath, size_t max)
 {
 	_cleanup_free_ char *buf = malloc(max);
 	size_t len = 0;
@@ -154,8 +147,7 @@ static void copy_file(struct tar *t, const struct vh_sys *sys,
 		add_file(t, kpath + 1, buf, len);
 }
 
-static void copy_link(struct tar *t, const struct vh_sys *sys,
-		      const char *kpath)
+static void copy_link(struct tar *t, const struct vh_sys *sys, const char *kpath)
 {
 	char target[PATH_MAX];
 
@@ -164,27 +156,14 @@ static void copy_link(struct tar *t, const struct vh_sys *sys,
 }
 
 static const char *const dev_files[] = {
-    "vendor",
-    "device",
-    "subsystem_vendor",
-    "subsystem_device",
-    "class",
-    "modalias",
-    "revision",
-    "config",
-    "reset_method",
-    "driver_override",
-    "sriov_totalvfs",
-    "sriov_numvfs",
-    "sriov_offset",
-    "sriov_stride",
-    "sriov_vf_device",
-    "sriov_drivers_autoprobe",
+    "vendor",	    "device",	       "subsystem_vendor", "subsystem_device",
+    "class",	    "modalias",	       "revision",	   "config",
+    "reset_method", "driver_override", "sriov_totalvfs",   "sriov_numvfs",
+    "sriov_offset", "sriov_stride",    "sriov_vf_device",  "sriov_drivers_autoprobe",
     "numa_node",
 };
 
-static void copy_device(struct tar *t, const struct vh_sys *sys,
-			const char *name)
+static void copy_device(struct tar *t, const struct vh_sys *sys, const char *name)
 {
 	char link[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 64];
 	char **entries = NULL;
@@ -209,10 +188,8 @@ static void copy_device(struct tar *t, const struct vh_sys *sys,
 		add_file(t, p + 1, "", 0);
 	n = vh_sys_list(sys, &entries, "/sys/%s", devs);
 	for (int i = 0; i < n; i++) {
-		if (streq(entries[i], "driver") ||
-		    streq(entries[i], "iommu_group") ||
-		    streq(entries[i], "physfn") ||
-		    strncmp(entries[i], "virtfn", 6) == 0) {
+		if (streq(entries[i], "driver") || streq(entries[i], "iommu_group") ||
+		    streq(entries[i], "physfn") || strncmp(entries[i], "virtfn", 6) == 0) {
 			snprintf(p, sizeof(p), "/sys/%s/%s", devs, entries[i]);
 			copy_link(t, sys, p);
 		}
@@ -228,8 +205,7 @@ static void copy_device(struct tar *t, const struct vh_sys *sys,
 	vh_strv_free(entries);
 }
 
-static void copy_dir_links(struct tar *t, const struct vh_sys *sys,
-			   const char *dir)
+static void copy_dir_links(struct tar *t, const struct vh_sys *sys, const char *dir)
 {
 	char **entries = NULL, p[PATH_MAX];
 	int n = vh_sys_list(sys, &entries, "%s", dir);
@@ -254,8 +230,7 @@ int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 
 	n = vh_sys_list(sys, &names, "/sys/bus/pci/devices");
 	if (n < 0)
-		return vh_err_set(e, n, "Cannot list /sys/bus/pci/devices: %s.",
-				  strerror(-n));
+		return vh_err_set(e, n, "Cannot list /sys/bus/pci/devices: %s.", strerror(-n));
 	for (int i = 0; i < n && !t.err; i++)
 		copy_device(&t, sys, names[i]);
 	vh_strv_free(names);
@@ -263,8 +238,7 @@ int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 	names = NULL;
 	n = vh_sys_list(sys, &names, "/sys/kernel/iommu_groups");
 	for (int i = 0; i < n && !t.err; i++) {
-		snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%s/devices",
-			 names[i]);
+		snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%s/devices", names[i]);
 		add_dirs(&t, p + 1);
 		copy_dir_links(&t, sys, p);
 	}
@@ -297,8 +271,7 @@ int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 	n = vh_sys_list(sys, &names, "/sys/firmware/acpi/tables");
 	for (int i = 0; i < n && !t.err; i++) {
 		struct stat st;
-		snprintf(p, sizeof(p), "/sys/firmware/acpi/tables/%s",
-			 names[i]);
+		snprintf(p, sizeof(p), "/sys/firmware/acpi/tables/%s", names[i]);
 		if (vh_sys_lstat(sys, &st, "%s", p) == 0 && S_ISREG(st.st_mode))
 			add_file(&t, p + 1, "", 0);
 	}
@@ -320,7 +293,6 @@ int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 		free(t.dirs[i]);
 	free(t.dirs);
 	if (t.err)
-		return vh_err_set(e, t.err, "Cannot write the snapshot: %s.",
-				  strerror(-t.err));
+		return vh_err_set(e, t.err, "Cannot write the snapshot: %s.", strerror(-t.err));
 	return t.entries;
 }

@@ -10,8 +10,7 @@ static unsigned rid(const struct vh_pci_addr *a)
 	return (a->bus << 8) | (a->slot << 3) | a->function;
 }
 
-int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n,
-		     struct vh_pci_addr *ret)
+int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n, struct vh_pci_addr *ret)
 {
 	const struct vh_pci_caps *c = &pf->caps;
 	unsigned long r;
@@ -23,8 +22,7 @@ int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n,
 	/* Offset and stride are those of the current NumVFs; devices keep
 	 * them constant in practice, and the kernel computes VF addresses
 	 * the same way (pci_iov_virtfn_bus/devfn). */
-	r = rid(&pf->addr) + c->sriov_offset +
-	    (unsigned long)(n - 1) * c->sriov_stride;
+	r = rid(&pf->addr) + c->sriov_offset + (unsigned long)(n - 1) * c->sriov_stride;
 	if (r > 0xffff)
 		return -ERANGE;
 	*ret = (struct vh_pci_addr){.domain = pf->addr.domain,
@@ -34,8 +32,7 @@ int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n,
 	return 0;
 }
 
-int vh_sriov_vf_number(const struct vh_pci_dev *pf,
-		       const struct vh_pci_addr *vf, unsigned *ret)
+int vh_sriov_vf_number(const struct vh_pci_dev *pf, const struct vh_pci_addr *vf, unsigned *ret)
 {
 	const struct vh_pci_caps *c = &pf->caps;
 	unsigned lo = rid(&pf->addr) + c->sriov_offset, hi = rid(vf), k;
@@ -67,15 +64,11 @@ int vh_sriov_find_pf(const struct vh_sys *sys, const struct vh_pci_addr *vf,
 		struct vh_pci_dev pf;
 		unsigned k;
 		if (all[i].domain != vf->domain || all[i].bus > vf->bus ||
-		    vh_sys_exists(sys,
-				  "/sys/bus/pci/devices/%04x:%02x:%02x.%x/"
-				  "sriov_totalvfs",
-				  all[i].domain, all[i].bus, all[i].slot,
-				  all[i].function) <= 0)
+		    vh_sys_exists(sys, "/sys/bus/pci/devices/%04x:%02x:%02x.%x/sriov_totalvfs",
+				  all[i].domain, all[i].bus, all[i].slot, all[i].function) <= 0)
 			continue;
 		/* Solve rid(vf) = rid(pf) + offset + (k - 1) * stride. */
-		if (vh_pci_dev_read(sys, &all[i], &pf) < 0 ||
-		    vh_sriov_vf_number(&pf, vf, &k) < 0)
+		if (vh_pci_dev_read(sys, &all[i], &pf) < 0 || vh_sriov_vf_number(&pf, vf, &k) < 0)
 			continue;
 		*ret_pf = pf;
 		*ret_n = k;

@@ -16,12 +16,10 @@
 
 /* The address of VF @n (1-based) of @pf; -ERANGE when past the bus range
  * or past TotalVFs, -EINVAL when @pf has no SR-IOV capability. */
-int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n,
-		     struct vh_pci_addr *ret);
+int vh_sriov_vf_addr(const struct vh_pci_dev *pf, unsigned n, struct vh_pci_addr *ret);
 /* The VF number of @vf under @pf (1-based); -ENOENT when it is none of
  * its VFs. */
-int vh_sriov_vf_number(const struct vh_pci_dev *pf,
-		       const struct vh_pci_addr *vf, unsigned *ret);
+int vh_sriov_vf_number(const struct vh_pci_dev *pf, const struct vh_pci_addr *vf, unsigned *ret);
 /* The PF of this host that would create @vf, and its VF number: scans the
  * SR-IOV capable functions of @vf's PCI domain (only done for an address
  * that does not exist).  1 found, 0 none, -errno. */

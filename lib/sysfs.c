@@ -65,8 +65,7 @@ static void dev_cache_clear(struct dev_cache *c)
  * and, in @rest, the path under it.  -1 when the path is not one, or the
  * directory cannot be opened (the caller then uses the whole path, which
  * fails the same way). */
-static int dev_at(const struct vh_sys *sys, const char *kpath,
-		  const char **rest)
+static int dev_at(const struct vh_sys *sys, const char *kpath, const char **rest)
 {
 	struct dev_cache *c = sys->dirs;
 	const char *a = kpath + strlen(DEV_PREFIX), *slash;
@@ -78,8 +77,7 @@ static int dev_at(const struct vh_sys *sys, const char *kpath,
 		return -1;
 	slash = strchr(a, '/');
 	n = slash ? (size_t)(slash - a) : 0;
-	if (!n || n >= sizeof(c->v[0].addr) || !slash[1] ||
-	    (n <= 2 && a[0] == '.'))
+	if (!n || n >= sizeof(c->v[0].addr) || !slash[1] || (n <= 2 && a[0] == '.'))
 		return -1;
 	*rest = slash + 1;
 	/* Newest first: a device's reads come together. */
@@ -155,11 +153,10 @@ unsigned long vh_sys_writes(const struct vh_sys *sys)
 	return sys->dirs ? sys->dirs->writes : ULONG_MAX;
 }
 
-bool vh_sys_unwritten_since(const struct vh_sys *sys,
-			    const struct vh_sys *reader, unsigned long writes)
+bool vh_sys_unwritten_since(const struct vh_sys *sys, const struct vh_sys *reader,
+			    unsigned long writes)
 {
-	return sys == reader && sys->dirs && writes != ULONG_MAX &&
-	       sys->dirs->writes == writes;
+	return sys == reader && sys->dirs && writes != ULONG_MAX && sys->dirs->writes == writes;
 }
 
 struct vh_sys *vh_sys_free(struct vh_sys *sys)
@@ -228,8 +225,8 @@ static bool only_s(const char *fmt)
 	return true;
 }
 
-static int vpaths(const struct vh_sys *sys, const char **kpath, char *full,
-		  const char *fmt, va_list ap)
+static int vpaths(const struct vh_sys *sys, const char **kpath, char *full, const char *fmt,
+		  va_list ap)
 {
 	size_t rl = strlen(sys->root);
 	char *k = full + rl;
@@ -252,18 +249,17 @@ static int vpaths(const struct vh_sys *sys, const char **kpath, char *full,
 	return 0;
 }
 
-#define WITH_PATHS(sys, fmt, r)                                                \
-	const char *kpath;                                                     \
-	char full[PATH_MAX];                                                   \
-	do {                                                                   \
-		va_list ap;                                                    \
-		va_start(ap, fmt);                                             \
-		r = vpaths(sys, &kpath, full, fmt, ap);                        \
-		va_end(ap);                                                    \
+#define WITH_PATHS(sys, fmt, r)                                                                    \
+	const char *kpath;                                                                         \
+	char full[PATH_MAX];                                                                       \
+	do {                                                                                       \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		r = vpaths(sys, &kpath, full, fmt, ap);                                            \
+		va_end(ap);                                                                        \
 	} while (0)
 
-int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt,
-		...)
+int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
 {
 	int r;
 
@@ -302,12 +298,11 @@ static int read_fd_all(int fd, char *buf, size_t n, size_t *ret_len, bool once)
  * may securityfs's (AppArmor's profiles list is a seq_file: a page a read). */
 static bool single_read(const char *kpath)
 {
-	return strncmp(kpath, "/sys/", 5) == 0 &&
-	       strncmp(kpath, "/sys/kernel/security/", 21) != 0;
+	return strncmp(kpath, "/sys/", 5) == 0 && strncmp(kpath, "/sys/kernel/security/", 21) != 0;
 }
 
-static int read_full(const struct vh_sys *sys, const char *kpath,
-		     const char *full, void *buf, size_t n, size_t *ret_len)
+static int read_full(const struct vh_sys *sys, const char *kpath, const char *full, void *buf,
+		     size_t n, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	const char *rest;
@@ -321,8 +316,8 @@ static int read_full(const struct vh_sys *sys, const char *kpath,
 	return read_fd_all(fd, buf, n, ret_len, once);
 }
 
-int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
-		    size_t *ret_len, const char *fmt, ...)
+int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n, size_t *ret_len, const char *fmt,
+		    ...)
 {
 	size_t len;
 	int r;
@@ -337,8 +332,8 @@ int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
 	return 0;
 }
 
-static int read_str_full(const struct vh_sys *sys, const char *kpath,
-			 const char *full, char *buf, size_t n)
+static int read_str_full(const struct vh_sys *sys, const char *kpath, const char *full, char *buf,
+			 size_t n)
 {
 	char tmp[4098];
 	size_t len;
@@ -359,8 +354,7 @@ static int read_str_full(const struct vh_sys *sys, const char *kpath,
 	return 0;
 }
 
-int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
-		    const char *fmt, ...)
+int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
 {
 	int r;
 
@@ -370,8 +364,7 @@ int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
 	return read_str_full(sys, kpath, full, buf, n);
 }
 
-int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
-		     const char *fmt, ...)
+int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret, const char *fmt, ...)
 {
 	char v[64];
 	unsigned long long x;
@@ -391,8 +384,8 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
 }
 
 /* readlink(2) of a rooted path into @target (PATH_MAX), NUL-terminated. */
-static int read_link(const struct vh_sys *sys, const char *kpath,
-		     const char *full, char target[PATH_MAX])
+static int read_link(const struct vh_sys *sys, const char *kpath, const char *full,
+		     char target[PATH_MAX])
 {
 	const char *rest;
 	int dfd = dev_at(sys, kpath, &rest);
@@ -405,8 +398,7 @@ static int read_link(const struct vh_sys *sys, const char *kpath,
 	return (int)k;
 }
 
-int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
-		     const char *fmt, ...)
+int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
 {
 	char target[PATH_MAX];
 	const char *base;
@@ -427,8 +419,8 @@ int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
 	return vh_strlcpy(buf, base, n) < 0 ? -EFBIG : 0;
 }
 
-int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret,
-			size_t *ret_len, struct vh_err *e, const char *fmt, ...)
+int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret, size_t *ret_len,
+			struct vh_err *e, const char *fmt, ...)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -437,15 +429,12 @@ int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret,
 	WITH_PATHS(sys, fmt, r);
 	(void)kpath;
 	if (r < 0)
-		return vh_err_set(e, r, "Cannot read %s: %s.", fmt,
-				  strerror(-r));
+		return vh_err_set(e, r, "Cannot read %s: %s.", fmt, strerror(-r));
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return vh_err_set(e, -errno, "Cannot open %s: %s.", full,
-				  strerror(errno));
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", full, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return vh_err_set(e, -EINVAL, "%s is not a regular file.",
-				  full);
+		return vh_err_set(e, -EINVAL, "%s is not a regular file.", full);
 	r = vh_check_trusted(full, &st, "libvirt's state", e);
 	if (r < 0)
 		return r;
@@ -463,8 +452,7 @@ int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 	{
 		const char *rest;
 		int dfd = dev_at(sys, kpath, &rest);
-		if ((dfd >= 0 ? fstatat(dfd, rest, &st, 0) : stat(full, &st)) ==
-		    0)
+		if ((dfd >= 0 ? fstatat(dfd, rest, &st, 0) : stat(full, &st)) == 0)
 			return 1;
 	}
 	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
@@ -572,9 +560,8 @@ static int wait_child(pid_t pid, int timeout_ms)
 			if (r > 0 || (r < 0 && errno != EINTR))
 				break;
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			left = timeout_ms -
-			       (int)((t1.tv_sec - t0.tv_sec) * 1000 +
-				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+			left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+						  (t1.tv_nsec - t0.tv_nsec) / 1000000);
 			if (r == 0 || left <= 0) {
 				r = 0;
 				break;
@@ -640,10 +627,7 @@ static inline long raw_syscall3(long n, long a, long b, long c)
 	register long x0 __asm__("x0") = a;
 	register long x1 __asm__("x1") = b;
 	register long x2 __asm__("x2") = c;
-	__asm__ volatile("svc 0"
-			 : "+r"(x0)
-			 : "r"(x8), "r"(x1), "r"(x2)
-			 : "memory");
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
 	return x0;
 #endif
 }
@@ -658,8 +642,7 @@ struct bounded {
 /* The child: hold none of our descriptors (libvirt reads the hook's stdout
  * and stderr until EOF, and a child stuck in the kernel must not keep them
  * open), then open, write, close. */
-__attribute__((no_sanitize("address", "undefined"))) static int
-bounded_child(void *arg)
+__attribute__((no_sanitize("address", "undefined"))) static int bounded_child(void *arg)
 {
 	struct bounded *b = arg;
 	long fd, k;
@@ -681,8 +664,8 @@ bounded_child(void *arg)
 
 #define BOUNDED_STACK (64 * 1024)
 
-static int write_bounded_vm(const char *full, const char *value, size_t len,
-			    int timeout_ms, bool *ran)
+static int write_bounded_vm(const char *full, const char *value, size_t len, int timeout_ms,
+			    bool *ran)
 {
 	struct bounded *b;
 	void *stack;
@@ -701,10 +684,8 @@ static int write_bounded_vm(const char *full, const char *value, size_t len,
 	if (stack == MAP_FAILED)
 		return -errno; /* the caller forks instead */
 	b = stack;
-	*b = (struct bounded){
-	    .full = full, .value = value, .len = len, .result = -EIO};
-	pid = clone(bounded_child, (char *)stack + BOUNDED_STACK,
-		    CLONE_VM | SIGCHLD, b);
+	*b = (struct bounded){.full = full, .value = value, .len = len, .result = -EIO};
+	pid = clone(bounded_child, (char *)stack + BOUNDED_STACK, CLONE_VM | SIGCHLD, b);
 	if (pid < 0) {
 		r = -errno;
 		munmap(stack, BOUNDED_STACK);
@@ -720,16 +701,15 @@ static int write_bounded_vm(const char *full, const char *value, size_t len,
 	return r;
 }
 #else
-static int write_bounded_vm(const char *full, const char *value, size_t len,
-			    int timeout_ms, bool *ran)
+static int write_bounded_vm(const char *full, const char *value, size_t len, int timeout_ms,
+			    bool *ran)
 {
 	(void)full, (void)value, (void)len, (void)timeout_ms, (void)ran;
 	return -ENOSYS;
 }
 #endif
 
-static int write_bounded(const char *full, const char *value, size_t len,
-			 int timeout_ms)
+static int write_bounded(const char *full, const char *value, size_t len, int timeout_ms)
 {
 	bool ran = false;
 	pid_t pid;
@@ -762,8 +742,7 @@ static int write_bounded(const char *full, const char *value, size_t len,
 	return wait_child(pid, timeout_ms);
 }
 
-int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
-		 const char *fmt, ...)
+int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags, const char *fmt, ...)
 {
 	size_t len = strlen(value);
 	int r;
@@ -775,8 +754,7 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
 	if (r < 0)
 		return r;
 	if (sys->backend && sys->backend->write)
-		return sys->backend->write(sys, kpath, full, value, len,
-					   flags & VH_WRITE_BOUNDED);
+		return sys->backend->write(sys, kpath, full, value, len, flags & VH_WRITE_BOUNDED);
 	if (flags & VH_WRITE_BOUNDED)
 		return write_bounded(full, value, len, sys->timeout_ms);
 	return write_now(full, value, len);
@@ -815,16 +793,13 @@ static int beneath_walk(int dfd, const char *rest)
 		}
 		memcpy(name, c, l);
 		name[l] = '\0';
-		nfd = openat(fd, name,
-			     O_PATH | O_NOFOLLOW | O_CLOEXEC |
-				 (last ? 0 : O_DIRECTORY));
+		nfd = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
 		if (nfd < 0) {
 			int r = -errno;
 			struct stat st;
 			/* A link where a directory should be: O_NOFOLLOW |
 			 * O_DIRECTORY says ENOTDIR. */
-			if (r == -ENOTDIR &&
-			    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			if (r == -ENOTDIR && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISLNK(st.st_mode))
 				r = -ELOOP;
 			close(fd);
@@ -850,20 +825,19 @@ int vh_sys_beneath(const struct vh_sys *sys, const char *addr, const char *rest)
 {
 	struct open_how how = {
 	    .flags = O_PATH | O_CLOEXEC,
-	    .resolve =
-		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	_cleanup_close_ int dfd = -1;
 	struct stat st;
 	int fd, r;
 
-	if (!addr[0] || strchr(addr, '/') || streq(addr, ".") ||
-	    streq(addr, "..") || !rest[0] || rest[0] == '/')
+	if (!addr[0] || strchr(addr, '/') || streq(addr, ".") || streq(addr, "..") || !rest[0] ||
+	    rest[0] == '/')
 		return -EINVAL;
 	{
 		char full[PATH_MAX];
-		if (snprintf(full, sizeof(full), "%s" DEV_PREFIX "%s",
-			     sys->root, addr) >= (int)sizeof(full))
+		if (snprintf(full, sizeof(full), "%s" DEV_PREFIX "%s", sys->root, addr) >=
+		    (int)sizeof(full))
 			return -ENAMETOOLONG;
 		dfd = open(full, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
@@ -882,8 +856,7 @@ int vh_sys_beneath(const struct vh_sys *sys, const char *addr, const char *rest)
 	return r;
 }
 
-int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
-		 ...)
+int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt, ...)
 {
 	struct stat st;
 	int r;
@@ -894,16 +867,15 @@ int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
 	{
 		const char *rest;
 		int dfd = dev_at(sys, kpath, &rest);
-		if ((dfd >= 0 ? fstatat(dfd, rest, &st, AT_SYMLINK_NOFOLLOW)
-			      : lstat(full, &st)) < 0)
+		if ((dfd >= 0 ? fstatat(dfd, rest, &st, AT_SYMLINK_NOFOLLOW) : lstat(full, &st)) <
+		    0)
 			return -errno;
 	}
 	*ret = st;
 	return 0;
 }
 
-int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
-		    const char *fmt, ...)
+int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
 {
 	char target[PATH_MAX];
 	int r;

@@ -27,9 +27,8 @@ struct vh_sys;
  * that applies kernel semantics to a fake sysroot.  @path is the kernel path,
  * @full the rooted one. */
 struct vh_sys_backend {
-	int (*write)(const struct vh_sys *sys, const char *path,
-		     const char *full, const char *value, size_t len,
-		     bool bounded);
+	int (*write)(const struct vh_sys *sys, const char *path, const char *full,
+		     const char *value, size_t len, bool bounded);
 };
 
 /* Process-wide default backend (NULL: real writes). */
@@ -51,8 +50,8 @@ const char *vh_sys_root(const struct vh_sys *sys);
  * same gateway, no write since (other processes aside, as for any
  * reading). */
 unsigned long vh_sys_writes(const struct vh_sys *sys);
-bool vh_sys_unwritten_since(const struct vh_sys *sys,
-			    const struct vh_sys *reader, unsigned long writes);
+bool vh_sys_unwritten_since(const struct vh_sys *sys, const struct vh_sys *reader,
+			    unsigned long writes);
 bool vh_sys_is_real(const struct vh_sys *sys);
 /* Bound for writes that can block in the kernel (unbind, bind, probe,
  * reset).  Default 20000 ms. */
@@ -61,37 +60,33 @@ int vh_sys_timeout_ms(const struct vh_sys *sys);
 
 /* The rooted path of a kernel path (for messages and for tools that must
  * hand a path to another library).  -ENAMETOOLONG when it does not fit. */
-int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt,
-		...) _printf_(4, 5);
+int vh_sys_path(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...) _printf_(4, 5);
 
 /* Raw read of up to @n bytes.  *ret_len is the count read. */
-int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n,
-		    size_t *ret_len, const char *fmt, ...) _printf_(5, 6);
+int vh_sys_read_raw(const struct vh_sys *sys, void *buf, size_t n, size_t *ret_len, const char *fmt,
+		    ...) _printf_(5, 6);
 /* Read a one-value attribute, trailing whitespace stripped.  -EFBIG when the
  * value does not fit in @n. */
-int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n,
-		    const char *fmt, ...) _printf_(4, 5);
+int vh_sys_read_str(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
+    _printf_(4, 5);
 /* Read a number in any base strtoull accepts ("0x17cb", "16"). */
-int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret,
-		     const char *fmt, ...) _printf_(3, 4);
+int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret, const char *fmt, ...)
+    _printf_(3, 4);
 /* Name of the last component of a symlink's target ("vfio-pci" for a
  * driver link, "12" for an iommu_group link). */
-int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n,
-		     const char *fmt, ...) _printf_(4, 5);
+int vh_sys_link_name(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
+    _printf_(4, 5);
 /* 1 when the path exists (following links), 0 when not, -errno else. */
-int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
-    _printf_(2, 3);
+int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...) _printf_(2, 3);
 /* A whole file that steers a decision, as libvirt's own state (a network's
  * status, a QEMU probe): a regular file, not a link, that nobody but root
  * or the caller can change (vh_check_trusted), at most @max bytes.  The
  * error in @e names the rooted path. */
-int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret,
-			size_t *ret_len, struct vh_err *e, const char *fmt, ...)
-    _printf_(6, 7);
+int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret, size_t *ret_len,
+			struct vh_err *e, const char *fmt, ...) _printf_(6, 7);
 /* Sorted names in a directory (without "." and "..").  Returns the count;
  * free with vh_strv_free. */
-int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)
-    _printf_(3, 4);
+int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...) _printf_(3, 4);
 void vh_strv_free(char **v);
 
 enum {
@@ -101,15 +96,14 @@ enum {
 };
 /* Write @value to a kernel attribute.  -ETIMEDOUT when a bounded write did
  * not finish in time (it may still complete later). */
-int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags,
-		 const char *fmt, ...) _printf_(4, 5);
+int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags, const char *fmt, ...)
+    _printf_(4, 5);
 
 /* The hook's state directory, /run/vfio-hooks under the root: created
  * 0700 when missing; refused (-EPERM, with the reason in @why) when it is a
  * symlink, not a directory, not owned by the caller or writable by others.
  * Returns an O_PATH-free directory fd (caller closes). */
-int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
-		     size_t n);
+int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n);
 
 /* Whether @rest (a relative path: "drm/card1/prelim_iov/vf1/lmem_quota")
  * names a regular file beneath the directory of PCI device @addr
@@ -120,13 +114,11 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why,
  * the same on sysfs and on a fake sysroot's plain tree.  0 when it does,
  * -ELOOP (a link on the way), -EXDEV (out of the device), -EISDIR /
  * -EINVAL (not a regular file), -ENOENT, another -errno. */
-int vh_sys_beneath(const struct vh_sys *sys, const char *addr,
-		   const char *rest);
+int vh_sys_beneath(const struct vh_sys *sys, const char *addr, const char *rest);
 
 /* lstat(2) of a path under the root. */
-int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt,
-		 ...) _printf_(3, 4);
+int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt, ...) _printf_(3, 4);
 
 /* The target of a symlink, as stored (relative targets stay relative). */
-int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n,
-		    const char *fmt, ...) _printf_(4, 5);
+int vh_sys_readlink(const struct vh_sys *sys, char *buf, size_t n, const char *fmt, ...)
+    _printf_(4, 5);

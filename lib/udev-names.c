@@ -16,8 +16,7 @@ static struct {
 	struct udev *(*new_)(void);
 	struct udev *(*unref)(struct udev *);
 	struct udev_hwdb *(*hwdb_new)(struct udev *);
-	struct udev_list_entry *(*props)(struct udev_hwdb *, const char *,
-					 unsigned);
+	struct udev_list_entry *(*props)(struct udev_hwdb *, const char *, unsigned);
 	struct udev_list_entry *(*next)(struct udev_list_entry *);
 	const char *(*name)(struct udev_list_entry *);
 	const char *(*value)(struct udev_list_entry *);
@@ -25,9 +24,9 @@ static struct {
 
 static bool load_udev(void)
 {
-#define S(f, m)                                                                \
-	{                                                                      \
-		f, offsetof(__typeof__(U), m)                                  \
+#define S(f, m)                                                                                    \
+	{                                                                                          \
+		f, offsetof(__typeof__(U), m)                                                      \
 	}
 	static const struct vh_dl_sym syms[] = {
 	    S("udev_new", new_),
@@ -42,12 +41,11 @@ static bool load_udev(void)
 	char why[256];
 
 	/* no libudev: IDs without names */
-	return vh_dl_load("libudev.so.1", syms, ELEMENTSOF(syms), &U, why,
-			  sizeof(why)) == 0;
+	return vh_dl_load("libudev.so.1", syms, ELEMENTSOF(syms), &U, why, sizeof(why)) == 0;
 }
 
-void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name,
-		       size_t vn, char *model_name, size_t mn)
+void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
+		       char *model_name, size_t mn)
 {
 	/* One hardware database for the whole process: it is opened (and
 	 * mapped) once, not per device. */
@@ -69,8 +67,7 @@ void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name,
 	if (!hwdb)
 		return;
 	snprintf(modalias, sizeof(modalias), "pci:v%08Xd%08X*", vendor, device);
-	for (struct udev_list_entry *e = U.props(hwdb, modalias, 0); e;
-	     e = U.next(e)) {
+	for (struct udev_list_entry *e = U.props(hwdb, modalias, 0); e; e = U.next(e)) {
 		const char *k = U.name(e), *v = U.value(e);
 		if (streq(k, "ID_VENDOR_FROM_DATABASE"))
 			vh_strlcpy(vendor_name, v, vn);

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int vh_parse_uint(const char *s, int base, unsigned long long max,
-		  unsigned long long *ret)
+int vh_parse_uint(const char *s, int base, unsigned long long max, unsigned long long *ret)
 {
 	char *end = NULL;
 	unsigned long long v;
@@ -235,15 +234,14 @@ int vh_err_set(struct vh_err *e, int code, const char *fmt, ...)
 	return code;
 }
 
-int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
-		      size_t *ret_len, struct vh_err *e)
+int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret, size_t *ret_len,
+		      struct vh_err *e)
 {
 	size_t len = 0, cap = 65536;
 	char *buf = malloc(cap + 1);
 
 	if (!buf)
-		return vh_err_set(e, -ENOMEM, "Out of memory reading %s.",
-				  what);
+		return vh_err_set(e, -ENOMEM, "Out of memory reading %s.", what);
 	for (;;) {
 		ssize_t k;
 		if (len == cap) {
@@ -252,18 +250,14 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 				free(buf);
 				return vh_err_set(
 				    e, -EFBIG,
-				    "%s is larger than %zu MiB: refusing to "
-				    "parse it (no libvirt domain XML is "
-				    "that large).",
+				    "%s is larger than %zu MiB: refusing to parse it (no libvirt domain XML is that large).",
 				    what, max >> 20);
 			}
 			cap *= 2;
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);
-				return vh_err_set(e, -ENOMEM,
-						  "Out of memory reading %s.",
-						  what);
+				return vh_err_set(e, -ENOMEM, "Out of memory reading %s.", what);
 			}
 			buf = nb;
 		}
@@ -273,8 +267,7 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 			if (errno == EINTR)
 				continue;
 			free(buf);
-			return vh_err_set(e, r, "Cannot read %s: %s.", what,
-					  strerror(-r));
+			return vh_err_set(e, r, "Cannot read %s: %s.", what, strerror(-r));
 		}
 		if (k == 0)
 			break;
@@ -284,8 +277,7 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 		free(buf);
 		return vh_err_set(
 		    e, -EFBIG,
-		    "%s is larger than %zu MiB: refusing to parse "
-		    "it (no libvirt domain XML is that large).",
+		    "%s is larger than %zu MiB: refusing to parse it (no libvirt domain XML is that large).",
 		    what, max >> 20);
 	}
 	buf[len] = '\0';
@@ -295,37 +287,33 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
 	return 0;
 }
 
-int vh_check_trusted(const char *path, const struct stat *st, const char *what,
-		     struct vh_err *e)
+int vh_check_trusted(const char *path, const struct stat *st, const char *what, struct vh_err *e)
 {
 	if (st->st_mode & S_IWOTH)
-		return vh_err_set(e, -EPERM,
-				  "%s is writable by every user: refusing to "
-				  "read %s from it (fix: chmod o-w %s).",
-				  path, what, path);
+		return vh_err_set(
+		    e, -EPERM,
+		    "%s is writable by every user: refusing to read %s from it (fix: chmod o-w %s).",
+		    path, what, path);
 	if (st->st_mode & S_IWGRP)
-		return vh_err_set(e, -EPERM,
-				  "%s is writable by its group: refusing to "
-				  "read %s from it (fix: chmod g-w %s).",
-				  path, what, path);
+		return vh_err_set(
+		    e, -EPERM,
+		    "%s is writable by its group: refusing to read %s from it (fix: chmod g-w %s).",
+		    path, what, path);
 	if (st->st_uid != 0 && st->st_uid != geteuid())
-		return vh_err_set(e, -EPERM,
-				  "%s is owned by uid %u, neither root nor "
-				  "this user: refusing to read %s from it "
-				  "(fix: chown root: %s).",
-				  path, (unsigned)st->st_uid, what, path);
+		return vh_err_set(
+		    e, -EPERM,
+		    "%s is owned by uid %u, neither root nor this user: refusing to read %s from it (fix: chown root: %s).",
+		    path, (unsigned)st->st_uid, what, path);
 	return 0;
 }
 
-int vh_read_file_capped(const char *path, size_t max, char **ret,
-			size_t *ret_len, struct vh_err *e)
+int vh_read_file_capped(const char *path, size_t max, char **ret, size_t *ret_len, struct vh_err *e)
 {
 	_cleanup_close_ int fd = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return vh_err_set(e, -errno, "Cannot open %s: %s.", path,
-				  strerror(errno));
+		return vh_err_set(e, -errno, "Cannot open %s: %s.", path, strerror(errno));
 	return vh_read_fd_capped(fd, path, max, ret, ret_len, e);
 }
 
@@ -341,8 +329,8 @@ bool vh_uuid_valid(const char *u)
 	return true;
 }
 
-void vh_sibling_path_of(const char *prog, const char *name,
-			const char *fallback_dir, char *out, size_t n)
+void vh_sibling_path_of(const char *prog, const char *name, const char *fallback_dir, char *out,
+			size_t n)
 {
 	const char *slash = prog ? strrchr(prog, '/') : NULL;
 
@@ -368,25 +356,22 @@ int vh_private_dir_open(const char *path, const char *use, char *why, size_t n)
 		int r = errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
 		snprintf(why, n, "cannot open %s: %s%s", path, strerror(errno),
 			 errno == ELOOP || errno == ENOTDIR
-			     ? " (it is a symlink or not a directory: "
-			       "remove it)"
+			     ? " (it is a symlink or not a directory: remove it)"
 			     : "");
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(why, n,
-			 "%s is not owned by uid %u or is writable by others: "
-			 "refusing to %s there (remove it)",
-			 path, (unsigned)geteuid(), use);
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(
+		    why, n,
+		    "%s is not owned by uid %u or is writable by others: refusing to %s there (remove it)",
+		    path, (unsigned)geteuid(), use);
 		close(fd);
 		return -EPERM;
 	}
 	return fd;
 }
 
-void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
-		     size_t n)
+void vh_sibling_path(const char *name, const char *fallback_dir, char *out, size_t n)
 {
 	char self[4096];
 	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -37,11 +37,11 @@ static inline void closep(int *fd)
 #define _cleanup_close_ _cleanup_(closep)
 
 /* Hand ownership of a pointer to the caller and disarm its cleanup. */
-#define TAKE_PTR(p)                                                            \
-	({                                                                     \
-		__typeof__(p) _tp = (p);                                       \
-		(p) = NULL;                                                    \
-		_tp;                                                           \
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _tp = (p);                                                           \
+		(p) = NULL;                                                                        \
+		_tp;                                                                               \
 	})
 
 static inline bool streq(const char *a, const char *b)
@@ -55,8 +55,7 @@ static inline bool streq(const char *a, const char *b)
  * text, at most @max.  Returns 0, -EINVAL or -ERANGE; @ret untouched on
  * failure.
  */
-int vh_parse_uint(const char *s, int base, unsigned long long max,
-		  unsigned long long *ret);
+int vh_parse_uint(const char *s, int base, unsigned long long max, unsigned long long *ret);
 
 /* Growable, always NUL-terminated string buffer.  An allocation failure is
  * sticky: vh_buf_failed() says so and the content stops growing. */
@@ -108,17 +107,16 @@ int vh_err_set(struct vh_err *e, int code, const char *fmt, ...) _printf_(3, 4);
 
 /* Read all of @fd, at most @max; -EFBIG when larger.  @what
  * names the input in messages ("standard input", a file name). */
-int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret,
-		      size_t *ret_len, struct vh_err *e);
+int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret, size_t *ret_len,
+		      struct vh_err *e);
 /* Whether a file or directory that steers what vfio-hooks does (as root:
  * what the hook does on every VM) may be trusted: nobody but its owner can
  * change it (no group or world write, sticky or not), and its owner is
  * root or the caller.  @what says what is read from it ("device
  * profiles"); -EPERM with a message naming the path and the fix. */
-int vh_check_trusted(const char *path, const struct stat *st, const char *what,
-		     struct vh_err *e);
-int vh_read_file_capped(const char *path, size_t max, char **ret,
-			size_t *ret_len, struct vh_err *e);
+int vh_check_trusted(const char *path, const struct stat *st, const char *what, struct vh_err *e);
+int vh_read_file_capped(const char *path, size_t max, char **ret, size_t *ret_len,
+			struct vh_err *e);
 
 /* A UUID as libvirt writes it: 36 characters of hex and dashes.  Nothing
  * else ever becomes a file name. */
@@ -142,13 +140,12 @@ bool vh_setting_ok(const char *name, const char *value);
 
 /* The program @name beside the running executable when it is there
  * (a build tree, an installation), else in @fallback_dir. */
-void vh_sibling_path(const char *name, const char *fallback_dir, char *out,
-		     size_t n);
+void vh_sibling_path(const char *name, const char *fallback_dir, char *out, size_t n);
 /* @path, a directory made 0700 when missing, opened (O_NOFOLLOW) only
  * when the caller owns it and nobody else can write it: the fd, or -errno
  * with why in @why (@use says what the directory is for: "keep device
  * state"). */
 int vh_private_dir_open(const char *path, const char *use, char *why, size_t n);
 /* The same beside the program at @prog (an absolute path). */
-void vh_sibling_path_of(const char *prog, const char *name,
-			const char *fallback_dir, char *out, size_t n);
+void vh_sibling_path_of(const char *prog, const char *name, const char *fallback_dir, char *out,
+			size_t n);

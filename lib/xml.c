@@ -42,13 +42,11 @@ static void first_error(void *ctx, xmlErrorPtr x)
 		return;
 	g->line = x->line;
 	g->col = x->int2;
-	vh_strlcpy(g->msg, x->message ? x->message : "not well-formed",
-		   sizeof(g->msg));
+	vh_strlcpy(g->msg, x->message ? x->message : "not well-formed", sizeof(g->msg));
 	vh_strip_trailing(g->msg);
 }
 
-static void reject_subset(void *ctx, const xmlChar *name _unused_,
-			  const xmlChar *ext _unused_,
+static void reject_subset(void *ctx, const xmlChar *name _unused_, const xmlChar *ext _unused_,
 			  const xmlChar *sys _unused_)
 {
 	xmlParserCtxt *c = ctx;
@@ -75,8 +73,7 @@ static bool keep_child(struct guard *g, const char *name)
 		return d == 0;
 	for (size_t i = 0; i < g->n_keep; i++) {
 		const char *k = g->keep[i];
-		if (!(parent >> i & 1) || g->klen[i] < at + l ||
-		    memcmp(k + at, name, l) != 0)
+		if (!(parent >> i & 1) || g->klen[i] < at + l || memcmp(k + at, name, l) != 0)
 			continue;
 		if (g->klen[i] == at + l) {
 			if (g->whole >> i & 1)
@@ -93,10 +90,9 @@ static bool keep_child(struct guard *g, const char *name)
 
 /* libxml2 keeps an element's line in 16 bits; keep the whole number in the
  * node's application pointer. */
-static void start_element(void *ctx, const xmlChar *localname,
-			  const xmlChar *prefix, const xmlChar *uri, int nns,
-			  const xmlChar **nss, int nattrs, int ndefaulted,
-			  const xmlChar **attrs)
+static void start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+			  const xmlChar *uri, int nns, const xmlChar **nss, int nattrs,
+			  int ndefaulted, const xmlChar **attrs)
 {
 	xmlParserCtxt *c = ctx;
 	struct guard *g = c->_private;
@@ -117,14 +113,13 @@ static void start_element(void *ctx, const xmlChar *localname,
 			}
 		}
 	}
-	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nns, nss, nattrs,
-			      ndefaulted, attrs);
+	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nns, nss, nattrs, ndefaulted, attrs);
 	if (c->node && c->input && c->input->line > 0)
 		c->node->_private = (void *)(intptr_t)c->input->line;
 }
 
-static void end_element(void *ctx, const xmlChar *localname,
-			const xmlChar *prefix, const xmlChar *uri)
+static void end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+			const xmlChar *uri)
 {
 	xmlParserCtxt *c = ctx;
 	struct guard *g = c->_private;
@@ -182,15 +177,14 @@ int vh_xml_line(const xmlNode *n)
 	return n ? (int)xmlGetLineNo(n) : 0;
 }
 
-int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
-		 xmlDoc **ret, struct vh_err *e)
+int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags, xmlDoc **ret,
+		 struct vh_err *e)
 {
 	return vh_xml_parse_keep(buf, len, what, flags, NULL, ret, e);
 }
 
-int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
-		      unsigned flags, const char *const *keep, xmlDoc **ret,
-		      struct vh_err *e)
+int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned flags,
+		      const char *const *keep, xmlDoc **ret, struct vh_err *e)
 {
 	struct guard g = {.keep = keep};
 	xmlParserCtxt *c;
@@ -204,8 +198,7 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
 	for (; keep && keep[g.n_keep]; g.n_keep++) {
 		size_t kl = strlen(keep[g.n_keep]);
 		if (g.n_keep == KEEP_MAX)
-			return vh_err_set(e, -E2BIG,
-					  "%s: too many paths to keep.", what);
+			return vh_err_set(e, -E2BIG, "%s: too many paths to keep.", what);
 		unsigned names = 1;
 		if (kl >= 4 && streq(keep[g.n_keep] + kl - 4, "/...")) {
 			g.whole |= 1ULL << g.n_keep;
@@ -214,17 +207,14 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
 		for (size_t i = 0; i < kl; i++)
 			names += keep[g.n_keep][i] == '/';
 		if (names > KEEP_DEPTH)
-			return vh_err_set(
-			    e, -E2BIG,
-			    "%s: a path to keep is deeper than %d "
-			    "elements.",
-			    what, KEEP_DEPTH);
+			return vh_err_set(e, -E2BIG,
+					  "%s: a path to keep is deeper than %d elements.", what,
+					  KEEP_DEPTH);
 		g.klen[g.n_keep] = kl;
 	}
 	c = xmlNewParserCtxt();
 	if (!c)
-		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.",
-				  what);
+		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.", what);
 	c->_private = &g;
 	/* The internal subset is where entities and external references are
 	 * declared: stop there, before any of it is acted upon. */
@@ -249,28 +239,22 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
 
 	doc = xmlCtxtReadMemory(
 	    c, buf, (int)len, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-		XML_PARSE_NOCDATA |
-		(flags & VH_XML_LEAN ? XML_PARSE_NOBLANKS | XML_PARSE_COMPACT
-				     : 0));
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
+		(flags & VH_XML_LEAN ? XML_PARSE_NOBLANKS | XML_PARSE_COMPACT : 0));
 	if (g.doctype) {
 		r = vh_err_set(
 		    e, -EBADMSG,
-		    "%s: a document type declaration (<!DOCTYPE>) is "
-		    "not accepted: domain XML never has one, and it "
-		    "is how entity attacks start.",
+		    "%s: a document type declaration (<!DOCTYPE>) is not accepted: domain XML never has one, and it is how entity attacks start.",
 		    what);
 	} else if (!doc || !c->wellFormed) {
 		const xmlError *x = xmlCtxtGetLastError(c);
 		if (!g.msg[0] && x) {
 			g.line = x->line;
 			g.col = x->int2;
-			vh_strlcpy(g.msg, x->message ? x->message : "",
-				   sizeof(g.msg));
+			vh_strlcpy(g.msg, x->message ? x->message : "", sizeof(g.msg));
 			vh_strip_trailing(g.msg);
 		}
-		r = vh_err_set(e, -EBADMSG, "%s:%d:%d: malformed XML: %s.",
-			       what, g.line, g.col,
+		r = vh_err_set(e, -EBADMSG, "%s:%d:%d: malformed XML: %s.", what, g.line, g.col,
 			       g.msg[0] ? g.msg : "not well-formed");
 	} else if (!xmlDocGetRootElement(doc)) {
 		r = vh_err_set(e, -EBADMSG, "%s: the document is empty.", what);
@@ -288,8 +272,7 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
 
 bool vh_xml_is(const xmlNode *n, const char *name)
 {
-	return n && n->type == XML_ELEMENT_NODE &&
-	       streq((const char *)n->name, name);
+	return n && n->type == XML_ELEMENT_NODE && streq((const char *)n->name, name);
 }
 
 xmlNode *vh_xml_next(const xmlNode *n, const char *name)

@@ -25,8 +25,8 @@ enum {
 
 /* Parse @len bytes.  On a syntax error the message has @what, the line and
  * the column. */
-int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
-		 xmlDoc **ret, struct vh_err *e);
+int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags, xmlDoc **ret,
+		 struct vh_err *e);
 /* The same, building only some elements: @keep lists paths of element
  * names from the root ("domain/devices/hostdev/source/address": that
  * element and its ancestors, with all their attributes), an entry ending
@@ -41,9 +41,8 @@ int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags,
  * malformed document fails as with the whole tree, though the message
  * can differ where only building finds the problem (a duplicate xml:id
  * in a part not built).  NULL: the whole tree. */
-int vh_xml_parse_keep(const char *buf, size_t len, const char *what,
-		      unsigned flags, const char *const *keep, xmlDoc **ret,
-		      struct vh_err *e);
+int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned flags,
+		      const char *const *keep, xmlDoc **ret, struct vh_err *e);
 
 static inline void vh_xml_doc_freep(xmlDoc **d)
 {

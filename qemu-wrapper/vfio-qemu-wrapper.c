@@ -28,13 +28,7 @@
 #include "../lib/journal.h"
 #include "../lib/qemuargs.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_FINDINGS = 1,
-	EXIT_USAGE = 2,
-	EXIT_NOEXEC = 126,
-	EXIT_NOTFOUND = 127
-};
+enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2, EXIT_NOEXEC = 126, EXIT_NOTFOUND = 127 };
 
 struct opts {
 	bool check, warn, json, numeric;
@@ -66,21 +60,18 @@ static bool is_wrapper(const char *path, const struct stat *self)
 		return false;
 	if (self && st.st_dev == self->st_dev && st.st_ino == self->st_ino)
 		return true;
-	if (realpath(path, real) &&
-	    strncmp(base(real), "vfio-qemu-wrapper", 17) == 0)
+	if (realpath(path, real) && strncmp(base(real), "vfio-qemu-wrapper", 17) == 0)
 		return true;
 	if (self && st.st_size == self->st_size) {
 		_cleanup_close_ int a = open(path, O_RDONLY | O_CLOEXEC);
-		_cleanup_close_ int b =
-		    open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int b = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 		char x[65536], y[65536];
 		ssize_t n;
 
 		if (a < 0 || b < 0)
 			return false;
 		while ((n = read(a, x, sizeof(x))) > 0)
-			if (read(b, y, (size_t)n) != n ||
-			    memcmp(x, y, (size_t)n))
+			if (read(b, y, (size_t)n) != n || memcmp(x, y, (size_t)n))
 				return false;
 		return n == 0;
 	}
@@ -105,18 +96,15 @@ static int find_binary(const char *name, const char *dir, char *out, size_t n)
 	}
 	if (dir) {
 		snprintf(out, n, "%s/%s", dir, name);
-		if (access(out, X_OK) == 0 &&
-		    !is_wrapper(out, have_self ? &self : NULL))
+		if (access(out, X_OK) == 0 && !is_wrapper(out, have_self ? &self : NULL))
 			return 0;
 	}
 	copy = strdup(QEMU_SEARCH);
 	if (!copy)
 		return -ENOMEM;
-	for (d = strtok_r(copy, ":", &save); d;
-	     d = strtok_r(NULL, ":", &save)) {
+	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		snprintf(out, n, "%s/%s", d, name);
-		if (access(out, X_OK) == 0 &&
-		    !is_wrapper(out, have_self ? &self : NULL))
+		if (access(out, X_OK) == 0 && !is_wrapper(out, have_self ? &self : NULL))
 			return 0;
 	}
 	return -ENOENT;
@@ -124,17 +112,13 @@ static int find_binary(const char *name, const char *dir, char *out, size_t n)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: vfio-qemu-wrapper [--check] [--warn] [--root DIR] "
-	      "[--json]\n"
-	      "                         [--profiles DIR] QEMU_BINARY ARGS...\n"
-	      "  or, as a link named qemu-system-ARCH earlier in PATH than "
-	      "QEMU:\n"
-	      "       qemu-system-ARCH ARGS...\n\n"
-	      "Checks the vfio-pci devices of a QEMU command line as the "
-	      "vfio-hooks\nlibvirt hook does, then runs QEMU.  --check: "
-	      "only check (exit 0, 1\nerror findings, 2 bad input).  --warn: "
-	      "start QEMU despite error findings.\n",
-	      f);
+	fputs(
+	    "Usage: vfio-qemu-wrapper [--check] [--warn] [--root DIR] [--json]\n"
+	    "                         [--profiles DIR] QEMU_BINARY ARGS...\n"
+	    "  or, as a link named qemu-system-ARCH earlier in PATH than QEMU:\n"
+	    "       qemu-system-ARCH ARGS...\n\n"
+	    "Checks the vfio-pci devices of a QEMU command line as the vfio-hooks\nlibvirt hook does, then runs QEMU.  --check: only check (exit 0, 1\nerror findings, 2 bad input).  --warn: start QEMU despite error findings.\n",
+	    f);
 }
 
 #ifdef VH_WRAPPER_FRONT
@@ -165,8 +149,8 @@ struct loader {
 static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 {
 	struct loader *l = ud;
-	int r = vh_profiles_load_stamped(
-	    l->dirs, vh_stamp_dir_open(l->sys, true), ids, n, l->ps, l->e);
+	int r =
+	    vh_profiles_load_stamped(l->dirs, vh_stamp_dir_open(l->sys, true), ids, n, l->ps, l->e);
 
 	if (r < 0) {
 		fprintf(stderr, "vfio-qemu-wrapper: %s\n",
@@ -180,8 +164,7 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 static int run_exec(const char *bin, char **argv)
 {
 	execv(bin, argv);
-	fprintf(stderr, "vfio-qemu-wrapper: cannot run %s: %s\n", bin,
-		strerror(errno));
+	fprintf(stderr, "vfio-qemu-wrapper: cannot run %s: %s\n", bin, strerror(errno));
 	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }
 
@@ -200,9 +183,9 @@ int main(int argc, char **argv)
 	 * Not AT_SECURE: an AppArmor transition sets it too, as libvirtd's
 	 * PUx exec of the emulator does, with no privilege gained. */
 	if (getuid() != geteuid() || getgid() != getegid()) {
-		fputs("vfio-qemu-wrapper: refusing to run setuid or setgid "
-		      "(fix: chmod u-s,g-s on this program)\n",
-		      stderr);
+		fputs(
+		    "vfio-qemu-wrapper: refusing to run setuid or setgid (fix: chmod u-s,g-s on this program)\n",
+		    stderr);
 		return EXIT_USAGE;
 	}
 	if (!linked) {
@@ -228,10 +211,7 @@ int main(int argc, char **argv)
 				i++;
 				break;
 			} else {
-				fprintf(
-				    stderr,
-				    "vfio-qemu-wrapper: unknown option '%s'\n",
-				    a);
+				fprintf(stderr, "vfio-qemu-wrapper: unknown option '%s'\n", a);
 				usage(stderr);
 				return EXIT_USAGE;
 			}
@@ -249,29 +229,26 @@ int main(int argc, char **argv)
 
 	vh_config_init(&cfg);
 	r = vh_config_load(&cfg, vh_config_path(), &e);
-	r = find_binary(linked ? base(qargv[0]) : qargv[0],
-			r == 0 ? cfg.qemu_dir : NULL, bin, sizeof(bin));
+	r = find_binary(linked ? base(qargv[0]) : qargv[0], r == 0 ? cfg.qemu_dir : NULL, bin,
+			sizeof(bin));
 	if (r == -ELOOP && !o.check) {
-		fprintf(stderr,
-			"vfio-qemu-wrapper: %s is a vfio-qemu-wrapper too: "
-			"refusing to run it (give the real QEMU binary)\n",
-			qargv[0]);
+		fprintf(
+		    stderr,
+		    "vfio-qemu-wrapper: %s is a vfio-qemu-wrapper too: refusing to run it (give the real QEMU binary)\n",
+		    qargv[0]);
 		vh_config_done(&cfg);
 		return EXIT_USAGE;
 	}
 	if (r < 0 && !o.check) {
 		fprintf(stderr, "vfio-qemu-wrapper: cannot find %s%s: %s\n",
 			linked ? base(qargv[0]) : qargv[0],
-			linked
-			    ? " (other than a vfio-qemu-wrapper) in qemu_dir "
-			      "or " QEMU_SEARCH
-			    : "",
+			linked ? " (other than a vfio-qemu-wrapper) in qemu_dir or " QEMU_SEARCH
+			       : "",
 			strerror(-r));
 		vh_config_done(&cfg);
 		return EXIT_NOTFOUND;
 	}
-	if (!o.check &&
-	    (cfg.mode == VH_MODE_OFF || !vh_qemu_mentions_vfio(qargc, qargv))) {
+	if (!o.check && (cfg.mode == VH_MODE_OFF || !vh_qemu_mentions_vfio(qargc, qargv))) {
 		vh_config_done(&cfg);
 		return run_exec(bin, qargv);
 	}
@@ -283,9 +260,7 @@ int main(int argc, char **argv)
 		char checker[PATH_MAX];
 		checker_path(checker, sizeof(checker));
 		execv(checker, argv);
-		fprintf(stderr,
-			"vfio-qemu-wrapper: cannot run %s: %s (reinstall "
-			"vfio-hooks)\n",
+		fprintf(stderr, "vfio-qemu-wrapper: cannot run %s: %s (reinstall vfio-hooks)\n",
 			checker, strerror(errno));
 		return EXIT_USAGE;
 	}
@@ -321,15 +296,13 @@ int main(int argc, char **argv)
 		}
 		/* libvirt's probe of the QEMU (its version decides defaults)
 		 * is under the path libvirt runs, else the one found. */
-		if (!dom->emulator && bin[0] == '/' &&
-		    !(dom->emulator = strdup(bin))) {
+		if (!dom->emulator && bin[0] == '/' && !(dom->emulator = strdup(bin))) {
 			vh_config_done(&cfg);
 			return EXIT_USAGE;
 		}
-		if (vh_sys_new(o.root ? o.root
-			       : secure_getenv("VFIO_HOOKS_ROOT")
-				   ? secure_getenv("VFIO_HOOKS_ROOT")
-				   : cfg.root,
+		if (vh_sys_new(o.root				  ? o.root
+			       : secure_getenv("VFIO_HOOKS_ROOT") ? secure_getenv("VFIO_HOOKS_ROOT")
+								  : cfg.root,
 			       &sys) < 0) {
 			vh_config_done(&cfg);
 			return EXIT_USAGE;
@@ -338,12 +311,10 @@ int main(int argc, char **argv)
 		 * hook has judged it, with the domain's own settings (a
 		 * per-domain mode warn, say); do not judge it again. */
 		if (!o.check && dom->uuid && vh_uuid_valid(dom->uuid) &&
-		    vh_sys_exists(sys, "/run/vfio-hooks/%s.journal",
-				  dom->uuid) > 0) {
+		    vh_sys_exists(sys, "/run/vfio-hooks/%s.journal", dom->uuid) > 0) {
 			fprintf(
 			    stderr,
-			    "vfio-qemu-wrapper: domain %s was prepared by the "
-			    "vfio-hooks libvirt hook; its checks stand\n",
+			    "vfio-qemu-wrapper: domain %s was prepared by the vfio-hooks libvirt hook; its checks stand\n",
 			    dom->uuid);
 			vh_config_done(&cfg);
 			fflush(NULL);
@@ -359,8 +330,7 @@ int main(int argc, char **argv)
 		vh_config_done(&cfg);
 		if (r < 0) {
 			if (!ld.said)
-				fprintf(stderr, "vfio-qemu-wrapper: %s\n",
-					strerror(-r));
+				fprintf(stderr, "vfio-qemu-wrapper: %s\n", strerror(-r));
 			vh_profiles_done(&ps);
 			return EXIT_USAGE;
 		}
@@ -379,8 +349,9 @@ int main(int argc, char **argv)
 		if (o.check)
 			return status;
 		if (status != EXIT_OK && !warn) {
-			fprintf(stderr, "vfio-qemu-wrapper: QEMU not started; "
-					"fix the above, or run with --warn.\n");
+			fprintf(
+			    stderr,
+			    "vfio-qemu-wrapper: QEMU not started; fix the above, or run with --warn.\n");
 			return status;
 		}
 	}

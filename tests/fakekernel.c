@@ -23,10 +23,9 @@ static const struct {
 	const char *name;
 	int err;
 } errnames[] = {
-    {"EBUSY", EBUSY},	{"ENODEV", ENODEV},	  {"EINVAL", EINVAL},
-    {"EIO", EIO},	{"ETIMEDOUT", ETIMEDOUT}, {"ENOENT", ENOENT},
-    {"EPERM", EPERM},	{"ENOSPC", ENOSPC},	  {"EAGAIN", EAGAIN},
-    {"ENOTTY", ENOTTY}, {"ENOMEM", ENOMEM},
+    {"EBUSY", EBUSY},	      {"ENODEV", ENODEV}, {"EINVAL", EINVAL}, {"EIO", EIO},
+    {"ETIMEDOUT", ETIMEDOUT}, {"ENOENT", ENOENT}, {"EPERM", EPERM},   {"ENOSPC", ENOSPC},
+    {"EAGAIN", EAGAIN},	      {"ENOTTY", ENOTTY}, {"ENOMEM", ENOMEM},
 };
 
 #define NOBIND 100000
@@ -45,15 +44,13 @@ struct fk_file {
 	int fd;
 };
 
-static int fk_open(struct fk_file *f, const char *root, const char *rel,
-		   int flags)
+static int fk_open(struct fk_file *f, const char *root, const char *rel, int flags)
 {
 	char p[PATH_MAX];
 	struct stat st;
 
 	fk_path(root, rel, p, sizeof(p));
-	if (f->fd > 0 && !strcmp(f->path, p) && fstat(f->fd, &st) == 0 &&
-	    st.st_nlink > 0)
+	if (f->fd > 0 && !strcmp(f->path, p) && fstat(f->fd, &st) == 0 && st.st_nlink > 0)
 		return f->fd;
 	if (f->fd > 0)
 		close(f->fd);
@@ -80,8 +77,7 @@ __attribute__((destructor)) static void fk_close_files(void)
 	log_file.fd = 0;
 }
 
-static void fk_log(const char *root, const char *op, const char *addr,
-		   const char *value)
+static void fk_log(const char *root, const char *op, const char *addr, const char *value)
 {
 	char v[256], line[512];
 	size_t k = 0;
@@ -117,8 +113,7 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 		const char *want_addr = NULL;
 		bool once = false;
 		long skip = 0;
-		int n = sscanf(line, "%31s %31s %63s %63s %63s", o, err, a[0],
-			       a[1], a[2]);
+		int n = sscanf(line, "%31s %31s %63s %63s %63s", o, err, a[0], a[1], a[2]);
 		if (n < 2) {
 			strncat(out, line, sizeof(out) - strlen(out) - 1);
 			continue;
@@ -139,9 +134,8 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 		}
 		if (skip > 0) {
 			char nl[256];
-			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld%s\n", o,
-				 err, want_addr ? " " : "",
-				 want_addr ? want_addr : "", skip - 1,
+			snprintf(nl, sizeof(nl), "%s %s%s%s skip=%ld%s\n", o, err,
+				 want_addr ? " " : "", want_addr ? want_addr : "", skip - 1,
 				 once ? " once" : "");
 			strncat(out, nl, sizeof(out) - strlen(out) - 1);
 			continue;
@@ -152,8 +146,7 @@ static int fk_inject(const char *root, const char *op, const char *addr)
 			result = NOBIND;
 		else if (!strcmp(err, "KILL"))
 			result = KILL;
-		for (size_t i = 0;
-		     !result && i < sizeof(errnames) / sizeof(*errnames); i++)
+		for (size_t i = 0; !result && i < sizeof(errnames) / sizeof(*errnames); i++)
 			if (!strcmp(errnames[i].name, err))
 				result = errnames[i].err;
 		if (!result)
@@ -186,9 +179,8 @@ static bool fk_native(const char *root, const char *addr, char *drv, size_t n)
 	fk_path(root, "native", p, sizeof(p));
 	if (stat(p, &st) < 0)
 		return false;
-	if (!native.text || strcmp(native.path, p) ||
-	    st.st_ino != native.st.st_ino || st.st_dev != native.st.st_dev ||
-	    st.st_size != native.st.st_size ||
+	if (!native.text || strcmp(native.path, p) || st.st_ino != native.st.st_ino ||
+	    st.st_dev != native.st.st_dev || st.st_size != native.st.st_size ||
 	    st.st_mtim.tv_sec != native.st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != native.st.st_mtim.tv_nsec) {
 		char *t = malloc((size_t)st.st_size + 2);
@@ -256,8 +248,7 @@ static void cur_driver(const char *root, const char *dd, char *drv, size_t n)
 	}
 }
 
-static void read_attr(const char *root, const char *dd, const char *attr,
-		      char *buf, size_t n)
+static void read_attr(const char *root, const char *dd, const char *attr, char *buf, size_t n)
 {
 	char rel[PATH_MAX];
 
@@ -290,16 +281,14 @@ static bool list_has(const char *root, const char *file, const char *addr)
 	snprintf(rel, sizeof(rel), PCIBACK "/%s", file);
 	if (fakesys_get(root, rel, buf, sizeof(buf)) < 0)
 		return false;
-	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t;
-	     t = strtok_r(NULL, "\n", &s))
+	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
 		if (!strcmp(t, addr))
 			return true;
 	return false;
 }
 
 /* Add (once unless @dup) or remove @addr; -ENOENT removing a missing one. */
-static int list_edit(const char *root, const char *file, const char *addr,
-		     bool add, bool dup)
+static int list_edit(const char *root, const char *file, const char *addr, bool add, bool dup)
 {
 	char rel[PATH_MAX], buf[4096], out[4200] = "";
 	bool found = false;
@@ -307,8 +296,7 @@ static int list_edit(const char *root, const char *file, const char *addr,
 	snprintf(rel, sizeof(rel), PCIBACK "/%s", file);
 	if (fakesys_get(root, rel, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
-	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t;
-	     t = strtok_r(NULL, "\n", &s)) {
+	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t; t = strtok_r(NULL, "\n", &s)) {
 		if (!strcmp(t, addr)) {
 			found = true;
 			if (!add)
@@ -331,8 +319,7 @@ static bool valid_bdf(const char *a)
 	unsigned d, b, s, f;
 	char end;
 
-	return sscanf(a, "%4x:%2x:%2x.%1u%c", &d, &b, &s, &f, &end) == 4 &&
-	       s < 32 && f < 8;
+	return sscanf(a, "%4x:%2x:%2x.%1u%c", &d, &b, &s, &f, &end) == 4 && s < 32 && f < 8;
 }
 
 static int do_bind(const char *root, const char *addr, const char *drv)
@@ -354,15 +341,13 @@ static int do_bind(const char *root, const char *addr, const char *drv)
 		return -ENODEV;
 	/* pcistub_probe: pciback takes only the devices it was told to seize
 	 * (or one whose driver_override names it). */
-	if (!strcmp(drv, "pciback") && !list_has(root, "slots", addr) &&
-	    strcmp(ov, "pciback"))
+	if (!strcmp(drv, "pciback") && !list_has(root, "slots", addr) && strcmp(ov, "pciback"))
 		return -ENODEV;
 	snprintf(rel, sizeof(rel), "%s/driver", dd);
 	snprintf(ddrv, sizeof(ddrv), "sys/bus/pci/drivers/%s", drv);
 	r = fakesys_link(root, rel, ddrv);
 	if (r == 0) {
-		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", drv,
-			 addr);
+		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", drv, addr);
 		r = fakesys_link(root, rel, dd);
 	}
 	g = group_of(root, dd);
@@ -398,14 +383,12 @@ static int do_unbind(const char *root, const char *addr, const char *drv)
 		char **names = NULL;
 		bool any = false;
 		struct vh_sys *s = NULL;
-		snprintf(gd, sizeof(gd), "/sys/kernel/iommu_groups/%d/devices",
-			 g);
+		snprintf(gd, sizeof(gd), "/sys/kernel/iommu_groups/%d/devices", g);
 		if (vh_sys_new(root, &s) == 0) {
 			int n = vh_sys_list(s, &names, "%s", gd);
 			for (int i = 0; i < n; i++) {
 				char d2[PATH_MAX], c2[64];
-				if (dev_dir(root, names[i], d2, sizeof(d2)) ==
-				    0) {
+				if (dev_dir(root, names[i], d2, sizeof(d2)) == 0) {
 					cur_driver(root, d2, c2, sizeof(c2));
 					any |= !strncmp(c2, "vfio", 4);
 				}
@@ -441,8 +424,8 @@ static void trim(char *s)
 		s[--l] = '\0';
 }
 
-static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
-		  const char *pfname, const char *v);
+static int numvfs(const struct vh_sys *sys, const char *root, const char *dd, const char *pfname,
+		  const char *v);
 
 /* With FAKEKERNEL_ASSERT_LOCKED set, a write made without vfio-hooks'
  * state lock (ROOT/run/vfio-hooks/lock) is logged "unlocked OP ADDR": a
@@ -463,9 +446,8 @@ static void fk_check_locked(const char *root, const char *op, const char *addr)
 		close(fd);
 }
 
-static int fk_model(const struct vh_sys *sys, const char *path,
-		    const char *full, const char *value, size_t len,
-		    bool bounded)
+static int fk_model(const struct vh_sys *sys, const char *path, const char *full, const char *value,
+		    size_t len, bool bounded)
 {
 	const char *root = vh_sys_root(sys);
 	char v[256], addr[32] = "", drv[64] = "", attr[64] = "", op[32];
@@ -475,16 +457,14 @@ static int fk_model(const struct vh_sys *sys, const char *path,
 	(void)bounded;
 	snprintf(v, sizeof(v), "%.*s", (int)len, value);
 	trim(v);
-	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]/%63s", addr, attr) ==
-	    2) {
+	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]/%63s", addr, attr) == 2) {
 		/* A file deeper down (drm/card1/.../lmem_quota): its name. */
 		snprintf(op, sizeof(op), "%s",
 			 !strcmp(attr, "driver_override") ? "override"
 			 : !strcmp(attr, "sriov_numvfs")  ? "numvfs"
-			 : strrchr(attr, '/') ? strrchr(attr, '/') + 1
-					      : attr);
-	} else if (sscanf(path, "/sys/bus/pci/drivers/%63[^/]/%63s", drv,
-			  attr) == 2) {
+			 : strrchr(attr, '/')		  ? strrchr(attr, '/') + 1
+							  : attr);
+	} else if (sscanf(path, "/sys/bus/pci/drivers/%63[^/]/%63s", drv, attr) == 2) {
 		snprintf(op, sizeof(op), "%s", attr);
 		snprintf(addr, sizeof(addr), "%s", v);
 	} else if (!strcmp(path, "/sys/bus/pci/drivers_probe")) {
@@ -522,13 +502,9 @@ static int fk_model(const struct vh_sys *sys, const char *path,
 		return r == -ENOENT || r == -ENODEV ? 0 : r;
 	}
 	if (!strcmp(drv, "pciback") && !strcmp(op, "new_slot"))
-		return valid_bdf(addr)
-			   ? list_edit(root, "slots", addr, true, true)
-			   : -EINVAL;
+		return valid_bdf(addr) ? list_edit(root, "slots", addr, true, true) : -EINVAL;
 	if (!strcmp(drv, "pciback") && !strcmp(op, "remove_slot"))
-		return valid_bdf(addr)
-			   ? list_edit(root, "slots", addr, false, false)
-			   : -EINVAL;
+		return valid_bdf(addr) ? list_edit(root, "slots", addr, false, false) : -EINVAL;
 	if (!strcmp(drv, "pciback") && !strcmp(op, "permissive")) {
 		char cur[64];
 		if (dev_dir(root, addr, dd, sizeof(dd)) < 0)
@@ -548,15 +524,13 @@ static int fk_model(const struct vh_sys *sys, const char *path,
 	snprintf(rel, sizeof(rel), "%s/%s", root, dd);
 	if (!strcmp(op, "override")) {
 		snprintf(rel, sizeof(rel), "%s/driver_override", dd);
-		snprintf(cur_line, sizeof(cur_line), "%s\n",
-			 v[0] ? v : "(null)");
+		snprintf(cur_line, sizeof(cur_line), "%s\n", v[0] ? v : "(null)");
 		return fakesys_put(root, rel, cur_line);
 	}
 	if (!strcmp(op, "reset_method")) {
 		char def[128], saved[PATH_MAX + 64], cur[128];
 		/* The methods the device supports: the value it had first. */
-		snprintf(saved, sizeof(saved), ".fakekernel/reset_default/%s",
-			 addr);
+		snprintf(saved, sizeof(saved), ".fakekernel/reset_default/%s", addr);
 		if (fakesys_get(root, saved, def, sizeof(def)) < 0) {
 			read_attr(root, dd, "reset_method", def, sizeof(def));
 			fakesys_put(root, saved, def);
@@ -602,8 +576,7 @@ static void remove_vf(const char *root, const char *addr)
 		return;
 	cur_driver(root, dd, drv, sizeof(drv));
 	if (drv[0]) {
-		snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s/%s", root,
-			 drv, addr);
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/drivers/%s/%s", root, drv, addr);
 		unlink(p);
 	}
 	snprintf(p, sizeof(p), "%s/%s/iommu_group", root, dd);
@@ -612,16 +585,13 @@ static void remove_vf(const char *root, const char *addr)
 		t[k] = '\0';
 		const char *g = strrchr(t, '/');
 		if (g) {
-			snprintf(p, sizeof(p),
-				 "%s/sys/kernel/iommu_groups/%s/devices/%s",
-				 root, g + 1, addr);
+			snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s/devices/%s", root,
+				 g + 1, addr);
 			unlink(p);
-			snprintf(p, sizeof(p),
-				 "%s/sys/kernel/iommu_groups/%s/devices", root,
+			snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s/devices", root,
 				 g + 1);
 			rmdir(p);
-			snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s",
-				 root, g + 1);
+			snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s", root, g + 1);
 			rmdir(p);
 		}
 	}
@@ -635,8 +605,8 @@ static void remove_vf(const char *root, const char *addr)
  * addresses the PF's SR-IOV capability gives, each in its own IOMMU group,
  * probed by the PF's driver only while sriov_drivers_autoprobe is 1.  A
  * change between two non-zero counts is -EBUSY, as in the kernel. */
-static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
-		  const char *pfname, const char *v)
+static int numvfs(const struct vh_sys *sys, const char *root, const char *dd, const char *pfname,
+		  const char *v)
 {
 	struct vh_pci_addr pfa;
 	struct vh_pci_dev pf;
@@ -661,8 +631,7 @@ static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
 			k = readlink(l, t, sizeof(t) - 1);
 			if (k > 0) {
 				t[k] = '\0';
-				snprintf(vf, sizeof(vf), "%s",
-					 strrchr(t, '/') + 1);
+				snprintf(vf, sizeof(vf), "%s", strrchr(t, '/') + 1);
 				remove_vf(root, vf);
 			}
 			unlink(l);
@@ -680,9 +649,8 @@ static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
 			 "%s id=%04x:%04x class=0x%06x group=%u pcie "
 			 "physfn=%s%s%s\n",
 			 vf, pf.vendor, pf.caps.sriov_vf_device, pf.class,
-			 3000 + ((va.bus << 8) | (va.slot << 3) | va.function),
-			 pfname, atoi(ap) && drv[0] ? " driver=" : "",
-			 atoi(ap) && drv[0] ? drv : "");
+			 3000 + ((va.bus << 8) | (va.slot << 3) | va.function), pfname,
+			 atoi(ap) && drv[0] ? " driver=" : "", atoi(ap) && drv[0] ? drv : "");
 		if (fakesys_build(root, line, err, sizeof(err)) < 0)
 			return -EIO;
 	}
@@ -697,9 +665,8 @@ static int numvfs(const struct vh_sys *sys, const char *root, const char *dd,
  * nanoseconds a process that wrote anything). */
 static long long model_ns;
 
-static int fk_write(const struct vh_sys *sys, const char *path,
-		    const char *full, const char *value, size_t len,
-		    bool bounded)
+static int fk_write(const struct vh_sys *sys, const char *path, const char *full, const char *value,
+		    size_t len, bool bounded)
 {
 	struct timespec t0, t1;
 	int r;
@@ -707,8 +674,7 @@ static int fk_write(const struct vh_sys *sys, const char *path,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = fk_model(sys, path, full, value, len, bounded);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	model_ns +=
-	    (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+	model_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
 	return r;
 }
 

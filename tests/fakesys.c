@@ -179,13 +179,13 @@ static size_t make_config(const struct dev *d, uint8_t *c)
 		put16(c, 0x2c, d->sv);
 		put16(c, 0x2e, d->sd);
 	}
-#define LINK(pos)                                                              \
-	do {                                                                   \
-		if (last)                                                      \
-			*last = (pos);                                         \
-		else                                                           \
-			c[0x34] = (pos);                                       \
-		last = &c[(pos) + 1];                                          \
+#define LINK(pos)                                                                                  \
+	do {                                                                                       \
+		if (last)                                                                          \
+			*last = (pos);                                                             \
+		else                                                                               \
+			c[0x34] = (pos);                                                           \
+		last = &c[(pos) + 1];                                                              \
 	} while (0)
 	if (d->msi) {
 		LINK(0x50);
@@ -261,8 +261,7 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			if (!strcmp(v, "none"))
 				d->reset_none = true;
 			else
-				for (size_t i = 0;
-				     v[i] && i + 1 < sizeof(d->reset); i++)
+				for (size_t i = 0; v[i] && i + 1 < sizeof(d->reset); i++)
 					d->reset[i] = v[i] == ',' ? ' ' : v[i];
 		} else if (!strcmp(k, "msi")) {
 			d->msi = (unsigned)atoi(v);
@@ -275,10 +274,7 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 		} else if (!strcmp(k, "pcie")) {
 			d->pcie = true;
 			/* rciep: a root-complex integrated endpoint (type 9) */
-			d->pcie_type = !eq ? 0
-				       : !strcmp(v, "rciep")
-					   ? 9
-					   : (unsigned)atoi(v);
+			d->pcie_type = !eq ? 0 : !strcmp(v, "rciep") ? 9 : (unsigned)atoi(v);
 		} else if (!strcmp(k, "boot_vga")) {
 			d->boot_vga = true;
 		} else if (!strcmp(k, "bridge")) {
@@ -290,9 +286,8 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 		} else if (!strcmp(k, "sriov")) {
 			d->sriov = true;
 			d->offset = d->stride = 1;
-			for (char *s2 = NULL,
-				  *p = strtok_r((char *)v, ",", &s2);
-			     p; p = strtok_r(NULL, ",", &s2)) {
+			for (char *s2 = NULL, *p = strtok_r((char *)v, ",", &s2); p;
+			     p = strtok_r(NULL, ",", &s2)) {
 				unsigned x;
 				if (sscanf(p, "total:%u", &x) == 1)
 					d->total = x;
@@ -316,8 +311,7 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 		}
 		continue;
 	bad:
-		snprintf(err, n, "spec line %d: bad token '%s%s%s'", ln, k,
-			 eq ? "=" : "", v);
+		snprintf(err, n, "spec line %d: bad token '%s%s%s'", ln, k, eq ? "=" : "", v);
 		return -EINVAL;
 	}
 	if (!d->reset_set)
@@ -333,19 +327,16 @@ static void dev_path(const char *root, const struct dev *d, char *out, size_t n)
 
 	if (d->parent[0]) {
 		char link[PATH_MAX];
-		snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root,
-			 d->parent);
+		snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root, d->parent);
 		k = readlink(link, p, sizeof(p) - 1);
 		if (k > 0) {
 			p[k] = '\0';
 			/* "../../../devices/..." -> "devices/..." */
-			snprintf(out, n, "sys/%s/%s", strstr(p, "devices/"),
-				 d->addr);
+			snprintf(out, n, "sys/%s/%s", strstr(p, "devices/"), d->addr);
 			return;
 		}
 	}
-	snprintf(out, n, "sys/devices/pci%.4s:%.2s/%s", d->addr, d->addr + 5,
-		 d->addr);
+	snprintf(out, n, "sys/devices/pci%.4s:%.2s/%s", d->addr, d->addr + 5, d->addr);
 }
 
 static int build_dev(const char *root, struct dev *d)
@@ -356,21 +347,20 @@ static int build_dev(const char *root, struct dev *d)
 	int r = 0;
 
 	dev_path(root, d, dp, sizeof(dp));
-#define A(name, ...)                                                           \
-	do {                                                                   \
-		snprintf(rel, sizeof(rel), "%s/%s", dp, name);                 \
-		r = putf(root, rel, __VA_ARGS__);                              \
-		if (r < 0)                                                     \
-			return r;                                              \
+#define A(name, ...)                                                                               \
+	do {                                                                                       \
+		snprintf(rel, sizeof(rel), "%s/%s", dp, name);                                     \
+		r = putf(root, rel, __VA_ARGS__);                                                  \
+		if (r < 0)                                                                         \
+			return r;                                                                  \
 	} while (0)
 	A("vendor", "0x%04x\n", d->vendor);
 	A("device", "0x%04x\n", d->device);
 	A("subsystem_vendor", "0x%04x\n", d->sv);
 	A("subsystem_device", "0x%04x\n", d->sd);
 	A("class", "0x%06x\n", d->cls);
-	A("modalias", "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n",
-	  d->vendor, d->device, d->sv, d->sd, (d->cls >> 16) & 0xff,
-	  (d->cls >> 8) & 0xff, d->cls & 0xff);
+	A("modalias", "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X\n", d->vendor, d->device, d->sv,
+	  d->sd, (d->cls >> 16) & 0xff, (d->cls >> 8) & 0xff, d->cls & 0xff);
 	A("revision", "0x%02x\n", d->rev);
 	A("driver_override", "%s\n", d->override[0] ? d->override : "(null)");
 	if (!d->reset_none) {
@@ -442,8 +432,7 @@ static int build_dev(const char *root, struct dev *d)
 		snprintf(p, sizeof(p), "%s/.fakekernel/native", root);
 		f = fopen(p, "ae");
 		if (f) {
-			fprintf(f, "%s %s\n", d->addr,
-				d->driver[0] ? d->driver : "-");
+			fprintf(f, "%s %s\n", d->addr, d->driver[0] ? d->driver : "-");
 			fclose(f);
 		}
 	}
@@ -451,8 +440,7 @@ static int build_dev(const char *root, struct dev *d)
 		char pf[PATH_MAX], link[PATH_MAX], t[PATH_MAX];
 		ssize_t k;
 		int i;
-		snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root,
-			 d->physfn);
+		snprintf(link, sizeof(link), "%s/sys/bus/pci/devices/%s", root, d->physfn);
 		k = readlink(link, t, sizeof(t) - 1);
 		if (k <= 0)
 			return -ENOENT;
@@ -464,8 +452,7 @@ static int build_dev(const char *root, struct dev *d)
 			return r;
 		for (i = 0; i < 256; i++) {
 			struct stat st;
-			snprintf(rel, sizeof(rel), "%s/%s/virtfn%d", root, pf,
-				 i);
+			snprintf(rel, sizeof(rel), "%s/%s/virtfn%d", root, pf, i);
 			if (lstat(rel, &st) < 0)
 				break;
 		}
@@ -497,10 +484,9 @@ static int link_dir(const char *root, const char *rel, char *out, size_t n)
 	return 0;
 }
 
-static int append(const char *root, const char *rel, const char *header,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int append(const char *root, const char *rel, const char *header,
-		  const char *fmt, ...)
+static int append(const char *root, const char *rel, const char *header, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int append(const char *root, const char *rel, const char *header, const char *fmt, ...)
 {
 	char p[PATH_MAX];
 	struct stat st;
@@ -545,9 +531,9 @@ static bool flag(char **tok, int n, const char *key)
 static int build_block(const char *root, char **tok, int n)
 {
 	char dir[PATH_MAX], rel[PATH_MAX + 64];
-	const char *name = tok[1], *pci = opt(tok, n, "pci"),
-		   *part = opt(tok, n, "part"), *dev = opt(tok, n, "dev"),
-		   *dm = opt(tok, n, "dm"), *slaves = opt(tok, n, "slaves");
+	const char *name = tok[1], *pci = opt(tok, n, "pci"), *part = opt(tok, n, "part"),
+		   *dev = opt(tok, n, "dev"), *dm = opt(tok, n, "dm"),
+		   *slaves = opt(tok, n, "slaves");
 	int r;
 
 	if (pci) {
@@ -556,9 +542,7 @@ static int build_block(const char *root, char **tok, int n)
 		r = link_dir(root, rel, pd, sizeof(pd));
 		if (r < 0)
 			return r;
-		snprintf(dir, sizeof(dir),
-			 "%s/ata1/host0/target0:0:0/0:0:0:0/block/%s", pd,
-			 name);
+		snprintf(dir, sizeof(dir), "%s/ata1/host0/target0:0:0/0:0:0:0/block/%s", pd, name);
 	} else if (part) {
 		char dd[PATH_MAX];
 		snprintf(rel, sizeof(rel), "sys/class/block/%s", part);
@@ -567,8 +551,7 @@ static int build_block(const char *root, char **tok, int n)
 			return r;
 		snprintf(dir, sizeof(dir), "%s/%s", dd, name);
 	} else {
-		snprintf(dir, sizeof(dir), "sys/devices/virtual/block/%s",
-			 name);
+		snprintf(dir, sizeof(dir), "sys/devices/virtual/block/%s", name);
 	}
 	snprintf(rel, sizeof(rel), "%s/dev", dir);
 	r = putf(root, rel, "%s\n", dev ? dev : "0:0");
@@ -629,15 +612,14 @@ static int build_mount(const char *root, char **tok, int n)
 		fclose(f);
 	}
 	return append(root, "proc/self/mountinfo", NULL,
-		      "%d 1 %s / %s rw,relatime shared:%d - %s /dev/%s rw\n",
-		      id, dev, tok[2], id, n > 3 ? tok[3] : "ext4", tok[1]);
+		      "%d 1 %s / %s rw,relatime shared:%d - %s /dev/%s rw\n", id, dev, tok[2], id,
+		      n > 3 ? tok[3] : "ext4", tok[1]);
 }
 
 static int build_net(const char *root, char **tok, int n)
 {
 	char dir[PATH_MAX], rel[PATH_MAX + 64];
-	const char *name = tok[1], *pci = opt(tok, n, "pci"),
-		   *master = opt(tok, n, "master");
+	const char *name = tok[1], *pci = opt(tok, n, "pci"), *master = opt(tok, n, "master");
 	bool up = flag(tok, n, "up");
 	static int ifindex = 2;
 	int r;
@@ -684,9 +666,8 @@ static int build_net(const char *root, char **tok, int n)
 	return r;
 }
 
-static int add_route6(const char *root, const char *ifname,
-		      const struct in6_addr *dest, unsigned plen,
-		      const struct in6_addr *gw)
+static int add_route6(const char *root, const char *ifname, const struct in6_addr *dest,
+		      unsigned plen, const struct in6_addr *gw)
 {
 	char d[33], g[33];
 
@@ -700,16 +681,16 @@ static int add_route6(const char *root, const char *ifname,
 		      d, plen, g, gw ? 0x3u : 0x1u, ifname);
 }
 
-static int add_route4(const char *root, const char *ifname, uint32_t dest,
-		      uint32_t gw, unsigned plen)
+static int add_route4(const char *root, const char *ifname, uint32_t dest, uint32_t gw,
+		      unsigned plen)
 {
 	uint32_t mask = plen ? htonl(~0u << (32 - plen)) : 0;
 
 	return append(root, "proc/net/route",
 		      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\t"
 		      "Metric\tMask\t\tMTU\tWindow\tIRTT\n",
-		      "%s\t%08X\t%08X\t%04X\t0\t0\t%d\t%08X\t0\t0\t0\n", ifname,
-		      dest & mask, gw, gw ? 0x3 : 0x1, gw ? 100 : 0, mask);
+		      "%s\t%08X\t%08X\t%04X\t0\t0\t%d\t%08X\t0\t0\t0\n", ifname, dest & mask, gw,
+		      gw ? 0x3 : 0x1, gw ? 100 : 0, mask);
 }
 
 /* route IF DEST/PLEN|default [via GW]; addr IF ADDR/PLEN: an IPv6 address
@@ -730,13 +711,11 @@ static int build_route(const char *root, char **tok, int n, bool addr)
 		plen = (unsigned)atoi(slash + 1);
 	}
 	if (streq(dst, "default"))
-		snprintf(dst, sizeof(dst), "%s",
-			 via && strchr(via, ':') ? "::" : "0.0.0.0");
+		snprintf(dst, sizeof(dst), "%s", via && strchr(via, ':') ? "::" : "0.0.0.0");
 	if (strchr(dst, ':')) {
 		struct in6_addr d, g, net;
 		int r;
-		if (inet_pton(AF_INET6, dst, &d) != 1 ||
-		    (via && inet_pton(AF_INET6, via, &g) != 1))
+		if (inet_pton(AF_INET6, dst, &d) != 1 || (via && inet_pton(AF_INET6, via, &g) != 1))
 			return -EINVAL;
 		net = d;
 		for (unsigned i = plen; i < 128; i++)
@@ -746,16 +725,13 @@ static int build_route(const char *root, char **tok, int n, bool addr)
 			char h[33];
 			for (int i = 0; i < 16; i++)
 				snprintf(h + 2 * i, 3, "%02x", d.s6_addr[i]);
-			r = append(root, "proc/net/if_inet6", NULL,
-				   "%s %08x %02x %02x %02x %8s\n", h, 2, plen,
-				   d.s6_addr[0] == 0xfe ? 0x20 : 0, 0x80,
-				   tok[1]);
+			r = append(root, "proc/net/if_inet6", NULL, "%s %08x %02x %02x %02x %8s\n",
+				   h, 2, plen, d.s6_addr[0] == 0xfe ? 0x20 : 0, 0x80, tok[1]);
 		}
 		return r;
 	} else {
 		struct in_addr d, g = {0};
-		if (inet_pton(AF_INET, dst, &d) != 1 ||
-		    (via && inet_pton(AF_INET, via, &g) != 1))
+		if (inet_pton(AF_INET, dst, &d) != 1 || (via && inet_pton(AF_INET, via, &g) != 1))
 			return -EINVAL;
 		return add_route4(root, tok[1], d.s_addr, g.s_addr, plen);
 	}
@@ -783,18 +759,15 @@ static int build_fb(const char *root, char **tok, int n)
 /* The console on the framebuffer: vtcon1 is fbcon, bound. */
 static int build_fbcon(const char *root)
 {
-	int r = fakesys_put(root, "sys/devices/virtual/vtconsole/vtcon0/name",
-			    "(S) dummy device\n");
+	int r =
+	    fakesys_put(root, "sys/devices/virtual/vtconsole/vtcon0/name", "(S) dummy device\n");
 	if (r == 0)
-		r = fakesys_put(
-		    root, "sys/devices/virtual/vtconsole/vtcon0/bind", "0\n");
+		r = fakesys_put(root, "sys/devices/virtual/vtconsole/vtcon0/bind", "0\n");
 	if (r == 0)
-		r = fakesys_put(root,
-				"sys/devices/virtual/vtconsole/vtcon1/name",
+		r = fakesys_put(root, "sys/devices/virtual/vtconsole/vtcon1/name",
 				"(M) frame buffer device\n");
 	if (r == 0)
-		r = fakesys_put(
-		    root, "sys/devices/virtual/vtconsole/vtcon1/bind", "1\n");
+		r = fakesys_put(root, "sys/devices/virtual/vtconsole/vtcon1/bind", "1\n");
 	if (r == 0)
 		r = fakesys_link(root, "sys/class/vtconsole/vtcon0",
 				 "sys/devices/virtual/vtconsole/vtcon0");
@@ -810,8 +783,7 @@ static int build_use(const char *root, char *line, char *err, size_t en, int ln)
 	char *tok[16] = {0}, *save = NULL;
 	int n = 0, r;
 
-	for (char *t = strtok_r(line, " \t", &save); t && n < 16;
-	     t = strtok_r(NULL, " \t", &save))
+	for (char *t = strtok_r(line, " \t", &save); t && n < 16; t = strtok_r(NULL, " \t", &save))
 		tok[n++] = t;
 	if (!n)
 		r = -EINVAL;
@@ -837,8 +809,7 @@ static int build_use(const char *root, char *line, char *err, size_t en, int ln)
 	else
 		r = build_fb(root, tok, n);
 	if (r < 0)
-		snprintf(err, en, "spec line %d: %s: %s", ln, tok[0],
-			 strerror(-r));
+		snprintf(err, en, "spec line %d: %s: %s", ln, tok[0], strerror(-r));
 	return r;
 }
 
@@ -861,8 +832,7 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 				      "proc",
 				      "dev/vfio",
 				      "run"};
-		for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs) && !r;
-		     i++) {
+		for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs) && !r; i++) {
 			snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
 			r = mkdir_p(p);
 		}
@@ -879,8 +849,7 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			continue;
 		if (!strncmp(p, "driver ", 7)) {
 			char d[PATH_MAX];
-			snprintf(d, sizeof(d), "%s/sys/bus/pci/drivers/%s",
-				 root, p + 7);
+			snprintf(d, sizeof(d), "%s/sys/bus/pci/drivers/%s", root, p + 7);
 			r = mkdir_p(d);
 			/* xen-pciback's lists (tests/fakekernel.c). */
 			if (r == 0 && !strcmp(p + 7, "pciback"))
@@ -904,11 +873,9 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 		} else if (!strncmp(p, "link ", 5)) {
 			/* link PATH TARGET: a symlink with the target as given,
 			 * such as /proc/PID/fd/N -> /dev/nvidia0 */
-			char *path = p + 5, *target = strchr(path, ' '),
-			     l[PATH_MAX];
+			char *path = p + 5, *target = strchr(path, ' '), l[PATH_MAX];
 			if (!target) {
-				snprintf(err, n,
-					 "spec line %d: link PATH TARGET", ln);
+				snprintf(err, n, "spec line %d: link PATH TARGET", ln);
 				r = -EINVAL;
 				continue;
 			}
@@ -917,31 +884,26 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 			snprintf(l, sizeof(l), "%s/%s", root, path);
 			if (r == 0 && (unlink(l) < 0 || symlink(target, l) < 0))
 				r = -errno;
-		} else if (!strncmp(p, "block ", 6) ||
-			   !strncmp(p, "mount ", 6) ||
+		} else if (!strncmp(p, "block ", 6) || !strncmp(p, "mount ", 6) ||
 			   !strncmp(p, "swap ", 5) || !strncmp(p, "net ", 4) ||
-			   !strncmp(p, "route ", 6) ||
-			   !strncmp(p, "addr ", 5) || !strncmp(p, "fb ", 3) ||
-			   !strcmp(p, "fbcon")) {
+			   !strncmp(p, "route ", 6) || !strncmp(p, "addr ", 5) ||
+			   !strncmp(p, "fb ", 3) || !strcmp(p, "fbcon")) {
 			r = build_use(root, p, err, n, ln);
 		} else if (!strncmp(p, "iommu ", 6)) {
 			char d[PATH_MAX];
-			snprintf(d, sizeof(d), "%s/sys/class/iommu/%s", root,
-				 p + 6);
+			snprintf(d, sizeof(d), "%s/sys/class/iommu/%s", root, p + 6);
 			r = mkdir_p(d);
 		} else {
 			struct dev d;
 			r = parse_dev(p, &d, err, n, ln);
 			if (r == 0 && (!d.vendor && !d.device)) {
-				snprintf(err, n, "spec line %d: id= missing",
-					 ln);
+				snprintf(err, n, "spec line %d: id= missing", ln);
 				r = -EINVAL;
 			}
 			if (r == 0) {
 				r = build_dev(root, &d);
 				if (r < 0)
-					snprintf(err, n, "spec line %d: %s", ln,
-						 strerror(-r));
+					snprintf(err, n, "spec line %d: %s", ln, strerror(-r));
 			}
 		}
 	}
@@ -963,8 +925,7 @@ char *fakesys_mkroot(void)
 	return p;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;

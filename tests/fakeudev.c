@@ -41,9 +41,8 @@ struct udev_hwdb *udev_hwdb_new(struct udev *u)
 	return u ? &the_hwdb : NULL;
 }
 
-struct udev_list_entry *
-udev_hwdb_get_properties_list_entry(struct udev_hwdb *h, const char *modalias,
-				    unsigned flags)
+struct udev_list_entry *udev_hwdb_get_properties_list_entry(struct udev_hwdb *h,
+							    const char *modalias, unsigned flags)
 {
 	unsigned v, d;
 

@@ -35,8 +35,7 @@ int main(int argc, char **argv)
 	r = fakesys_build(argv[1], spec, err, sizeof(err));
 	free(spec);
 	if (r < 0) {
-		fprintf(stderr, "mkfakesys: %s: %s\n", argv[2],
-			err[0] ? err : strerror(-r));
+		fprintf(stderr, "mkfakesys: %s: %s\n", argv[2], err[0] ? err : strerror(-r));
 		return 1;
 	}
 	return 0;

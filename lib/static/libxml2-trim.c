@@ -34,8 +34,8 @@ void *xmlNanoHTTPOpen(const char *URL, char **contentType)
 	return NULL;
 }
 
-void *xmlNanoHTTPMethod(const char *URL, const char *method, const char *input,
-			char **contentType, const char *headers, int ilen)
+void *xmlNanoHTTPMethod(const char *URL, const char *method, const char *input, char **contentType,
+			const char *headers, int ilen)
 {
 	(void)URL, (void)method, (void)input, (void)headers, (void)ilen;
 	if (contentType)
@@ -121,11 +121,9 @@ void ucnv_close(UConverter *converter)
 }
 
 void ucnv_convertEx(UConverter *targetCnv, UConverter *sourceCnv, char **target,
-		    const char *targetLimit, const char **source,
-		    const char *sourceLimit, UChar *pivotStart,
-		    UChar **pivotSource, UChar **pivotTarget,
-		    const UChar *pivotLimit, UBool reset, UBool flush,
-		    UErrorCode *pErrorCode)
+		    const char *targetLimit, const char **source, const char *sourceLimit,
+		    UChar *pivotStart, UChar **pivotSource, UChar **pivotTarget,
+		    const UChar *pivotLimit, UBool reset, UBool flush, UErrorCode *pErrorCode)
 {
 	(void)targetCnv, (void)sourceCnv, (void)target, (void)targetLimit;
 	(void)source, (void)sourceLimit, (void)pivotStart, (void)pivotSource;
@@ -135,8 +133,7 @@ void ucnv_convertEx(UConverter *targetCnv, UConverter *sourceCnv, char **target,
 }
 
 void ucnv_setToUCallBack(UConverter *converter, UConverterToUCallback newAction,
-			 const void *newContext,
-			 UConverterToUCallback *oldAction,
+			 const void *newContext, UConverterToUCallback *oldAction,
 			 const void **oldContext, UErrorCode *err)
 {
 	(void)converter, (void)newAction, (void)newContext, (void)oldAction;
@@ -145,10 +142,8 @@ void ucnv_setToUCallBack(UConverter *converter, UConverterToUCallback newAction,
 		*err = U_ILLEGAL_ARGUMENT_ERROR;
 }
 
-void ucnv_setFromUCallBack(UConverter *converter,
-			   UConverterFromUCallback newAction,
-			   const void *newContext,
-			   UConverterFromUCallback *oldAction,
+void ucnv_setFromUCallBack(UConverter *converter, UConverterFromUCallback newAction,
+			   const void *newContext, UConverterFromUCallback *oldAction,
 			   const void **oldContext, UErrorCode *err)
 {
 	(void)converter, (void)newAction, (void)newContext, (void)oldAction;
@@ -157,19 +152,16 @@ void ucnv_setFromUCallBack(UConverter *converter,
 		*err = U_ILLEGAL_ARGUMENT_ERROR;
 }
 
-void UCNV_TO_U_CALLBACK_STOP(const void *context,
-			     UConverterToUnicodeArgs *toUArgs,
-			     const char *codeUnits, int32_t length,
-			     UConverterCallbackReason reason, UErrorCode *err)
+void UCNV_TO_U_CALLBACK_STOP(const void *context, UConverterToUnicodeArgs *toUArgs,
+			     const char *codeUnits, int32_t length, UConverterCallbackReason reason,
+			     UErrorCode *err)
 {
 	(void)context, (void)toUArgs, (void)codeUnits, (void)length;
 	(void)reason, (void)err;
 }
 
-void UCNV_FROM_U_CALLBACK_STOP(const void *context,
-			       UConverterFromUnicodeArgs *fromUArgs,
-			       const UChar *codeUnits, int32_t length,
-			       UChar32 codePoint,
+void UCNV_FROM_U_CALLBACK_STOP(const void *context, UConverterFromUnicodeArgs *fromUArgs,
+			       const UChar *codeUnits, int32_t length, UChar32 codePoint,
 			       UConverterCallbackReason reason, UErrorCode *err)
 {
 	(void)context, (void)fromUArgs, (void)codeUnits, (void)length;

@@ -66,8 +66,7 @@ static void parse_ok(const char *text)
 static void assert_contains(const char *hay, const char *needle)
 {
 	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)",
-			 needle);
+		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
 }
 
 /* @text must fail with -EINVAL, naming FILE:@line and @key (when given). */
@@ -77,8 +76,7 @@ static void parse_bad(const char *text, int line, const char *key)
 	int r = parse(text);
 
 	if (r != -EINVAL)
-		fail_msg("parse of \"%s\" returned %d, expected -EINVAL", text,
-			 r);
+		fail_msg("parse of \"%s\" returned %d, expected -EINVAL", text, r);
 	assert_int_equal(T.e.code, -EINVAL);
 	snprintf(where, sizeof(where), FILE_NAME ":%d:", line);
 	assert_contains(T.e.msg, where);
@@ -152,8 +150,7 @@ static void key_bind_unmanaged(void **state UNUSED)
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
 		char line[64];
-		snprintf(line, sizeof(line), "bind_unmanaged = %s\n",
-			 cases[i].v);
+		snprintf(line, sizeof(line), "bind_unmanaged = %s\n", cases[i].v);
 		/* start from the opposite value each time */
 		T.c.bind_unmanaged = !cases[i].want;
 		parse_ok(line);
@@ -347,14 +344,13 @@ static void bad_values(void **state UNUSED)
 
 		vh_config_done(&T.c);
 		/* two good lines first: the error is on line 3 */
-		snprintf(text, sizeof(text),
-			 "# header\nlog_level = info\n%s = %s\n", cases[i].key,
+		snprintf(text, sizeof(text), "# header\nlog_level = info\n%s = %s\n", cases[i].key,
 			 cases[i].value);
 		memset(&T.e, 0, sizeof(T.e));
 		r = vh_config_parse(&T.c, FILE_NAME, text, &T.e);
 		if (r != -EINVAL)
-			fail_msg("%s = '%s': returned %d, expected -EINVAL",
-				 cases[i].key, cases[i].value, r);
+			fail_msg("%s = '%s': returned %d, expected -EINVAL", cases[i].key,
+				 cases[i].value, r);
 		assert_int_equal(T.e.code, -EINVAL);
 		assert_contains(T.e.msg, FILE_NAME ":3:");
 		assert_contains(T.e.msg, cases[i].key);
@@ -373,8 +369,7 @@ static void bad_values(void **state UNUSED)
 static void error_stops_at_first(void **state UNUSED)
 {
 	/* line 2 is bad; line 3 is never applied */
-	parse_bad("mode = warn\ntimeout = 0\nlog_level = debug\n", 2,
-		  "timeout");
+	parse_bad("mode = warn\ntimeout = 0\nlog_level = debug\n", 2, "timeout");
 	assert_int_equal(T.c.mode, VH_MODE_WARN);
 	assert_int_equal(T.c.log_level, VH_LOG_INFO);
 }
@@ -425,8 +420,7 @@ static void first_error_wins(void **state UNUSED)
 	assert_int_equal(e.code, -EIO);
 	assert_string_equal(e.msg, "earlier");
 	/* and a NULL error is allowed */
-	assert_int_equal(vh_config_parse(&T.c, FILE_NAME, "bogus", NULL),
-			 -EINVAL);
+	assert_int_equal(vh_config_parse(&T.c, FILE_NAME, "bogus", NULL), -EINVAL);
 }
 
 /* --- files --- */
@@ -583,8 +577,7 @@ static void config_path_env(void **state UNUSED)
 	char *saved = getenv("VFIO_HOOKS_CONF");
 
 	saved = saved ? strdup(saved) : NULL;
-	assert_int_equal(
-	    setenv("VFIO_HOOKS_CONF", "/tmp/my-vfio-hooks.conf", 1), 0);
+	assert_int_equal(setenv("VFIO_HOOKS_CONF", "/tmp/my-vfio-hooks.conf", 1), 0);
 	assert_string_equal(vh_config_path(), "/tmp/my-vfio-hooks.conf");
 	assert_int_equal(unsetenv("VFIO_HOOKS_CONF"), 0);
 	assert_string_equal(vh_config_path(), VH_SYSCONFDIR "/vfio-hooks.conf");

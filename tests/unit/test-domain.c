@@ -30,27 +30,25 @@ static unsigned files_seen;
 static void dump(const struct vh_domain *d, struct vh_buf *b)
 {
 #define S(x) ((x) ? (x) : "(null)")
-	vh_buf_printf(b,
-		      "name=%s uuid=%s type=%s os=%s arch=%s machine=%s/%d\n",
-		      S(d->name), S(d->uuid), S(d->virt_type), S(d->os_type),
-		      S(d->arch), S(d->machine), (int)d->machine_kind);
+	vh_buf_printf(b, "name=%s uuid=%s type=%s os=%s arch=%s machine=%s/%d\n", S(d->name),
+		      S(d->uuid), S(d->virt_type), S(d->os_type), S(d->arch), S(d->machine),
+		      (int)d->machine_kind);
 	vh_buf_printf(b,
 		      "ioapic=%s iommu_in_features=%d has_iommu=%d model=%s "
 		      "ir=%d cm=%d eim=%d iotlb=%d aw=%u\n",
-		      S(d->ioapic_driver), d->iommu_in_features, d->has_iommu,
-		      S(d->iommu_model), (int)d->intremap, (int)d->caching_mode,
-		      (int)d->eim, (int)d->iotlb, d->aw_bits);
+		      S(d->ioapic_driver), d->iommu_in_features, d->has_iommu, S(d->iommu_model),
+		      (int)d->intremap, (int)d->caching_mode, (int)d->eim, (int)d->iotlb,
+		      d->aw_bits);
 	vh_buf_printf(b,
 		      "vcpus=%u mem=%llu max=%llu hard=%llu/%d locked=%d "
 		      "nvme=%u vdpa=%u phbs=%u mem_error=%s\n",
-		      d->vcpus, d->memory_kib, d->max_memory_kib,
-		      d->hard_limit_kib, d->has_hard_limit, d->mem_locked,
-		      d->n_nvme_disks, d->n_vdpa, d->n_phbs, d->mem_error);
+		      d->vcpus, d->memory_kib, d->max_memory_kib, d->hard_limit_kib,
+		      d->has_hard_limit, d->mem_locked, d->n_nvme_disks, d->n_vdpa, d->n_phbs,
+		      d->mem_error);
 	for (size_t i = 0; i < d->n_numa_cells; i++)
 		vh_buf_printf(b, "numa cell %llu\n", d->numa_cells_kib[i]);
 	for (size_t i = 0; i < d->n_memory_devices; i++)
-		vh_buf_printf(b, "memory device %llu nvdimm=%d\n",
-			      d->memory_devices[i].size_kib,
+		vh_buf_printf(b, "memory device %llu nvdimm=%d\n", d->memory_devices[i].size_kib,
 			      d->memory_devices[i].nvdimm);
 	for (size_t i = 0; i < d->n_hostdevs; i++) {
 		const struct vh_hostdev *h = &d->hostdevs[i];
@@ -58,22 +56,18 @@ static void dump(const struct vh_domain *d, struct vh_buf *b)
 			      "hostdev %x:%x:%x.%x ok=%d text=%s error=%s "
 			      "managed=%d iface=%d line=%d origin=%s "
 			      "driver=%s\n",
-			      h->addr.domain, h->addr.bus, h->addr.slot,
-			      h->addr.function, h->addr_ok, h->addr_text,
-			      h->addr_error, h->managed, h->is_interface,
+			      h->addr.domain, h->addr.bus, h->addr.slot, h->addr.function,
+			      h->addr_ok, h->addr_text, h->addr_error, h->managed, h->is_interface,
 			      h->line, h->origin, h->driver);
 	}
-	vh_buf_printf(b, "meta mode=%d error=%s\n", (int)d->meta.mode,
-		      d->meta.error);
+	vh_buf_printf(b, "meta mode=%d error=%s\n", (int)d->meta.mode, d->meta.error);
 	for (size_t i = 0; i < d->meta.n_devices; i++) {
 		const typeof(d->meta.devices[0]) *m = &d->meta.devices[i];
-		vh_buf_printf(b, "meta device %x:%x:%x.%x reset=%s bad=%s",
-			      m->addr.domain, m->addr.bus, m->addr.slot,
-			      m->addr.function, S(m->reset_method),
+		vh_buf_printf(b, "meta device %x:%x:%x.%x reset=%s bad=%s", m->addr.domain,
+			      m->addr.bus, m->addr.slot, m->addr.function, S(m->reset_method),
 			      m->bad_reset);
 		for (size_t k = 0; k < m->vf.n; k++)
-			vh_buf_printf(b, " %s=%s", m->vf.v[k].name,
-				      m->vf.v[k].value);
+			vh_buf_printf(b, " %s=%s", m->vf.v[k].name, m->vf.v[k].value);
 		vh_buf_puts(b, "\n");
 	}
 #undef S
@@ -81,8 +75,7 @@ static void dump(const struct vh_domain *d, struct vh_buf *b)
 
 /* vh_domain_parse builds only vh_domain_elements of the document: hold it
  * to the parse of the whole tree, result or error, on @len bytes. */
-static void assert_same_as_whole_tree(const char *xml, size_t len,
-				      const char *what)
+static void assert_same_as_whole_tree(const char *xml, size_t len, const char *what)
 {
 	struct vh_domain *a = NULL, *b = NULL;
 	struct vh_err ea = {0}, eb = {0};
@@ -91,14 +84,13 @@ static void assert_same_as_whole_tree(const char *xml, size_t len,
 	int rb = vh_domain_parse_keep(xml, len, what, NULL, &b, &eb);
 
 	if (ra != rb || strcmp(ea.msg, eb.msg) != 0)
-		fail_msg("%s: pruned %d '%s', whole tree %d '%s'", what, ra,
-			 ea.msg, rb, eb.msg);
+		fail_msg("%s: pruned %d '%s', whole tree %d '%s'", what, ra, ea.msg, rb, eb.msg);
 	if (a && b) {
 		dump(a, &da);
 		dump(b, &db);
 		if (strcmp(vh_buf_str(&da), vh_buf_str(&db)) != 0)
-			fail_msg("%s: pruned parse\n%s\nwhole tree\n%s", what,
-				 vh_buf_str(&da), vh_buf_str(&db));
+			fail_msg("%s: pruned parse\n%s\nwhole tree\n%s", what, vh_buf_str(&da),
+				 vh_buf_str(&db));
 	}
 	vh_buf_done(&da);
 	vh_buf_done(&db);
@@ -129,8 +121,7 @@ static void parse_fail(const char *xml, size_t len, int err, struct vh_err *e)
 	*e = (struct vh_err){0};
 	r = vh_domain_parse(xml, len, "test.xml", &d, e);
 	if (r != err)
-		fail_msg("vh_domain_parse returned %d, expected %d (%s)", r,
-			 err, e->msg);
+		fail_msg("vh_domain_parse returned %d, expected %d (%s)", r, err, e->msg);
 	assert_null(d);
 	assert_int_equal(e->code, err);
 	assert_true(e->msg[0] != '\0');
@@ -139,8 +130,8 @@ static void parse_fail(const char *xml, size_t len, int err, struct vh_err *e)
 
 /* A domain with @os_type inside <os>, @features, @devices and extra text
  * at the end of <domain>. */
-static char *domain_xml(const char *type_elem, const char *features,
-			const char *devices, const char *extra)
+static char *domain_xml(const char *type_elem, const char *features, const char *devices,
+			const char *extra)
 {
 	char *s = NULL;
 
@@ -155,17 +146,14 @@ static char *domain_xml(const char *type_elem, const char *features,
 		     "  <devices>%s</devices>\n"
 		     "%s"
 		     "</domain>\n",
-		     type_elem ? type_elem
-			       : "<type arch='x86_64' machine='q35'>hvm</type>",
-		     features ? features : "", devices ? devices : "",
-		     extra ? extra : "") < 0)
+		     type_elem ? type_elem : "<type arch='x86_64' machine='q35'>hvm</type>",
+		     features ? features : "", devices ? devices : "", extra ? extra : "") < 0)
 		return NULL;
 	return s;
 }
 
-static struct vh_domain *parse_parts(const char *type_elem,
-				     const char *features, const char *devices,
-				     const char *extra)
+static struct vh_domain *parse_parts(const char *type_elem, const char *features,
+				     const char *devices, const char *extra)
 {
 	char *xml = domain_xml(type_elem, features, devices, extra);
 	struct vh_domain *d;
@@ -182,11 +170,9 @@ static void machine_classify(void **state UNUSED)
 {
 	assert_int_equal(vh_machine_classify("q35"), VH_MACHINE_Q35);
 	assert_int_equal(vh_machine_classify("pc-q35-7.2"), VH_MACHINE_Q35);
-	assert_int_equal(vh_machine_classify("pc-q35-rhel9.2.0"),
-			 VH_MACHINE_Q35);
+	assert_int_equal(vh_machine_classify("pc-q35-rhel9.2.0"), VH_MACHINE_Q35);
 	assert_int_equal(vh_machine_classify("pc"), VH_MACHINE_I440FX);
-	assert_int_equal(vh_machine_classify("pc-i440fx-7.2"),
-			 VH_MACHINE_I440FX);
+	assert_int_equal(vh_machine_classify("pc-i440fx-7.2"), VH_MACHINE_I440FX);
 	assert_int_equal(vh_machine_classify("pc-1.3"), VH_MACHINE_I440FX);
 	assert_int_equal(vh_machine_classify("microvm"), VH_MACHINE_OTHER);
 	assert_int_equal(vh_machine_classify("virt"), VH_MACHINE_OTHER);
@@ -203,17 +189,13 @@ static void machine_from_xml(void **state UNUSED)
 		enum vh_machine kind;
 		const char *machine;
 	} v[] = {
-	    {"<type arch='x86_64' machine='q35'>hvm</type>", VH_MACHINE_Q35,
-	     "q35"},
-	    {"<type arch='x86_64' machine='pc-q35-7.2'>hvm</type>",
-	     VH_MACHINE_Q35, "pc-q35-7.2"},
-	    {"<type arch='x86_64' machine='pc'>hvm</type>", VH_MACHINE_I440FX,
-	     "pc"},
-	    {"<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>",
-	     VH_MACHINE_I440FX, "pc-i440fx-7.2"},
+	    {"<type arch='x86_64' machine='q35'>hvm</type>", VH_MACHINE_Q35, "q35"},
+	    {"<type arch='x86_64' machine='pc-q35-7.2'>hvm</type>", VH_MACHINE_Q35, "pc-q35-7.2"},
+	    {"<type arch='x86_64' machine='pc'>hvm</type>", VH_MACHINE_I440FX, "pc"},
+	    {"<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>", VH_MACHINE_I440FX,
+	     "pc-i440fx-7.2"},
 	    {"<type arch='x86_64'>hvm</type>", VH_MACHINE_NONE, NULL},
-	    {"<type arch='x86_64' machine='microvm'>hvm</type>",
-	     VH_MACHINE_OTHER, "microvm"},
+	    {"<type arch='x86_64' machine='microvm'>hvm</type>", VH_MACHINE_OTHER, "microvm"},
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
@@ -257,14 +239,12 @@ static void arch_and_type(void **state UNUSED)
 			  "arch='x86_64' machine='xenfv'>hvm</type></os>"
 			  "</domain>";
 
-	d = parse_parts("<type arch='aarch64' machine='virt'>hvm</type>", NULL,
-			NULL, NULL);
+	d = parse_parts("<type arch='aarch64' machine='virt'>hvm</type>", NULL, NULL, NULL);
 	assert_false(vh_domain_is_x86(d));
 	assert_true(vh_domain_is_qemu_hvm(d));
 	vh_domain_free(d);
 
-	d = parse_parts("<type arch='i686' machine='pc'>hvm</type>", NULL, NULL,
-			NULL);
+	d = parse_parts("<type arch='i686' machine='pc'>hvm</type>", NULL, NULL, NULL);
 	assert_true(vh_domain_is_x86(d));
 	vh_domain_free(d);
 
@@ -285,8 +265,7 @@ static void ioapic_driver(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(NULL, "<acpi/><apic/><ioapic driver='qemu'/>", NULL,
-			NULL);
+	d = parse_parts(NULL, "<acpi/><apic/><ioapic driver='qemu'/>", NULL, NULL);
 	assert_string_equal(d->ioapic_driver, "qemu");
 	vh_domain_free(d);
 	d = parse_parts(NULL, "<ioapic driver='kvm'/>", NULL, NULL);
@@ -335,8 +314,7 @@ static void iommu_attributes(void **state UNUSED)
 	assert_int_equal(d->caching_mode, VH_ABSENT);
 	vh_domain_free(d);
 
-	d = parse_parts(NULL, NULL, "<iommu><driver aw_bits='99'/></iommu>",
-			NULL);
+	d = parse_parts(NULL, NULL, "<iommu><driver aw_bits='99'/></iommu>", NULL);
 	assert_true(d->has_iommu);
 	assert_null(d->iommu_model);
 	assert_int_equal(d->aw_bits, 0);
@@ -366,8 +344,7 @@ static void vcpus(void **state UNUSED)
 	const char *base = "<domain type='kvm'><name>a</name>%s</domain>";
 	char xml[256];
 
-	snprintf(xml, sizeof(xml), base,
-		 "<vcpu placement='static' current='2'>288</vcpu>");
+	snprintf(xml, sizeof(xml), base, "<vcpu placement='static' current='2'>288</vcpu>");
 	d = parse_ok(xml);
 	assert_int_equal(d->vcpus, 288);
 	vh_domain_free(d);
@@ -400,8 +377,7 @@ static void expect_kib(const char *v, const char *unit, unsigned long long kib)
 	int k = vh_parse_memory_kib(v, unit, &r);
 
 	if (k != 0)
-		fail_msg("vh_parse_memory_kib(%s, %s) = %d", v,
-			 unit ? unit : "NULL", k);
+		fail_msg("vh_parse_memory_kib(%s, %s) = %d", v, unit ? unit : "NULL", k);
 	if (r != kib)
 		fail_msg("vh_parse_memory_kib(%s, %s) gave %llu KiB, expected "
 			 "%llu",
@@ -414,8 +390,8 @@ static void expect_kib_err(const char *v, const char *unit, int err)
 	int k = vh_parse_memory_kib(v, unit, &r);
 
 	if (k != err)
-		fail_msg("vh_parse_memory_kib(%s, %s) = %d (%llu), expected %d",
-			 v, unit ? unit : "NULL", k, r, err);
+		fail_msg("vh_parse_memory_kib(%s, %s) = %d (%llu), expected %d", v,
+			 unit ? unit : "NULL", k, r, err);
 	assert_int_equal(r, 12345);
 }
 
@@ -489,10 +465,8 @@ static void qemu_sizes(void **state UNUSED)
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		unsigned long long r = 7;
 		int k = vh_parse_qemu_size_kib(v[i].s, &r);
-		if (k != v[i].r || (k == 0 && r != v[i].kib) ||
-		    (k < 0 && r != 7))
-			fail_msg("%s: %d %llu, expected %d %llu", v[i].s, k, r,
-				 v[i].r, v[i].kib);
+		if (k != v[i].r || (k == 0 && r != v[i].kib) || (k < 0 && r != 7))
+			fail_msg("%s: %d %llu, expected %d %llu", v[i].s, k, r, v[i].r, v[i].kib);
 	}
 }
 
@@ -610,8 +584,8 @@ static void memory_from_xml(void **state UNUSED)
 			 v[i].elem);
 		d = parse_ok(xml);
 		if (d->memory_kib != v[i].kib)
-			fail_msg("%s: memory_kib %llu, expected %llu",
-				 v[i].elem, d->memory_kib, v[i].kib);
+			fail_msg("%s: memory_kib %llu, expected %llu", v[i].elem, d->memory_kib,
+				 v[i].kib);
 		assert_int_equal(d->hard_limit_kib, 3145728);
 		vh_domain_free(d);
 	}
@@ -642,22 +616,20 @@ static void memtune_hard_limit(void **state UNUSED)
 
 /* --- hostdevs --- */
 
-#define HD(managed, d, b, s, f)                                                \
-	"<hostdev mode='subsystem' type='pci'" managed ">\n"                   \
-	"  <source><address domain='" d "' bus='" b "' slot='" s               \
-	"' function='" f "'/></source>\n"                                      \
+#define HD(managed, d, b, s, f)                                                                    \
+	"<hostdev mode='subsystem' type='pci'" managed ">\n"                                       \
+	"  <source><address domain='" d "' bus='" b "' slot='" s "' function='" f "'/></source>\n" \
 	"</hostdev>\n"
 
 static void hostdevs_managed(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(
-	    NULL, NULL,
-	    "\n" HD(" managed='yes'", "0x0000", "0x01", "0x00", "0x0")
-		HD(" managed='no'", "0x0000", "0x02", "0x00", "0x0")
-		    HD("", "0x0000", "0x03", "0x00", "0x1"),
-	    NULL);
+	d = parse_parts(NULL, NULL,
+			"\n" HD(" managed='yes'", "0x0000", "0x01", "0x00", "0x0")
+			    HD(" managed='no'", "0x0000", "0x02", "0x00", "0x0")
+				HD("", "0x0000", "0x03", "0x00", "0x1"),
+			NULL);
 	assert_int_equal(d->n_hostdevs, 3);
 	assert_true(d->hostdevs[0].managed);
 	assert_false(d->hostdevs[1].managed);
@@ -676,12 +648,11 @@ static void hostdev_default_mode_and_driver(void **state UNUSED)
 	struct vh_domain *d;
 
 	/* mode defaults to subsystem in libvirt. */
-	d = parse_parts(
-	    NULL, NULL,
-	    "<hostdev type='pci' managed='yes'><driver name='vfio'/>"
-	    "<source><address domain='0x0000' bus='0x05' "
-	    "slot='0x00' function='0x0'/></source></hostdev>",
-	    NULL);
+	d = parse_parts(NULL, NULL,
+			"<hostdev type='pci' managed='yes'><driver name='vfio'/>"
+			"<source><address domain='0x0000' bus='0x05' "
+			"slot='0x00' function='0x0'/></source></hostdev>",
+			NULL);
 	assert_int_equal(d->n_hostdevs, 1);
 	assert_true(d->hostdevs[0].addr_ok);
 	assert_int_equal(d->hostdevs[0].addr.bus, 5);
@@ -777,24 +748,23 @@ static void non_pci_hostdevs_ignored(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(
-	    NULL, NULL,
-	    "<hostdev mode='subsystem' type='usb' managed='yes'><source>"
-	    "<vendor id='0x046d'/><product id='0xc077'/></source>"
-	    "</hostdev>"
-	    "<hostdev mode='subsystem' type='scsi'><source><adapter "
-	    "name='scsi_host0'/><address bus='0' target='0' unit='0'/>"
-	    "</source></hostdev>"
-	    "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>"
-	    "<source><address uuid='c2177883-f1bb-47f0-914d-"
-	    "32a22e3a8804'/></source></hostdev>"
-	    "<hostdev mode='capabilities' type='storage'><source>"
-	    "<block>/dev/sdf1</block></source></hostdev>"
-	    "<hostdev mode='subsystem' type='scsi_host'><source "
-	    "protocol='vhost' wwpn='naa.5000'/></hostdev>"
-	    "<hostdev mode='subsystem'><source><address bus='1'/>"
-	    "</source></hostdev>",
-	    NULL);
+	d = parse_parts(NULL, NULL,
+			"<hostdev mode='subsystem' type='usb' managed='yes'><source>"
+			"<vendor id='0x046d'/><product id='0xc077'/></source>"
+			"</hostdev>"
+			"<hostdev mode='subsystem' type='scsi'><source><adapter "
+			"name='scsi_host0'/><address bus='0' target='0' unit='0'/>"
+			"</source></hostdev>"
+			"<hostdev mode='subsystem' type='mdev' model='vfio-pci'>"
+			"<source><address uuid='c2177883-f1bb-47f0-914d-"
+			"32a22e3a8804'/></source></hostdev>"
+			"<hostdev mode='capabilities' type='storage'><source>"
+			"<block>/dev/sdf1</block></source></hostdev>"
+			"<hostdev mode='subsystem' type='scsi_host'><source "
+			"protocol='vhost' wwpn='naa.5000'/></hostdev>"
+			"<hostdev mode='subsystem'><source><address bus='1'/>"
+			"</source></hostdev>",
+			NULL);
 	assert_int_equal(d->n_hostdevs, 0);
 	vh_domain_free(d);
 }
@@ -825,8 +795,7 @@ static void hostdev_bad_addresses(void **state UNUSED)
 	d = parse_parts(NULL, NULL,
 			HD("", "0x0000", "../../..", "0x00", "0x0")
 			    HD("", "0x10000", "0x01", "0x00", "0x0")
-				HD("", "0x0000", "0x00", "0x00", "0x0")
-				    HD("", "0", "-1", "0", "0"),
+				HD("", "0x0000", "0x00", "0x00", "0x0") HD("", "0", "-1", "0", "0"),
 			NULL);
 	assert_int_equal(d->n_hostdevs, 4);
 	assert_false(d->hostdevs[0].addr_ok);
@@ -873,31 +842,29 @@ static void hostdev_outside_devices_ignored(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(
-	    NULL, NULL, NULL,
-	    "<metadata><hostdev mode='subsystem' type='pci'><source>"
-	    "<address bus='1'/></source></hostdev></metadata>\n");
+	d = parse_parts(NULL, NULL, NULL,
+			"<metadata><hostdev mode='subsystem' type='pci'><source>"
+			"<address bus='1'/></source></hostdev></metadata>\n");
 	assert_int_equal(d->n_hostdevs, 0);
 	vh_domain_free(d);
 }
 
 /* --- our metadata --- */
 
-#define META(body)                                                             \
-	"<metadata><vh:vfio-hooks xmlns:vh='urn:vfio-hooks:domain:1'>" body    \
+#define META(body)                                                                                 \
+	"<metadata><vh:vfio-hooks xmlns:vh='urn:vfio-hooks:domain:1'>" body                        \
 	"</vh:vfio-hooks></metadata>\n"
 
 static void metadata_mode_and_devices(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = parse_parts(
-	    NULL, NULL, NULL,
-	    META("<vh:mode>warn</vh:mode>"
-		 "<vh:device address='0000:01:00.0' reset-method=''/>"
-		 "<vh:device address='0000:02:00.1' "
-		 "reset-method='bus'/>"
-		 "<vh:device address='03:00.0'/>"));
+	d = parse_parts(NULL, NULL, NULL,
+			META("<vh:mode>warn</vh:mode>"
+			     "<vh:device address='0000:01:00.0' reset-method=''/>"
+			     "<vh:device address='0000:02:00.1' "
+			     "reset-method='bus'/>"
+			     "<vh:device address='03:00.0'/>"));
 	assert_int_equal(d->meta.mode, VH_MODE_WARN);
 	assert_string_equal(d->meta.error, "");
 	assert_int_equal(d->meta.n_devices, 3);
@@ -951,8 +918,7 @@ static void metadata_bad_values(void **state UNUSED)
 	assert_non_null(strstr(d->meta.error, "0000:01:00"));
 	vh_domain_free(d);
 
-	d = parse_parts(NULL, NULL, NULL,
-			META("<vh:device address='../../etc/passwd'/>"));
+	d = parse_parts(NULL, NULL, NULL, META("<vh:device address='../../etc/passwd'/>"));
 	assert_int_equal(d->meta.n_devices, 0);
 	assert_true(d->meta.error[0] != '\0');
 	vh_domain_free(d);
@@ -970,15 +936,13 @@ static void metadata_bad_values(void **state UNUSED)
 			     "reset-method='flr&#10;vfio-hooks: forged'/>"));
 	assert_int_equal(d->meta.n_devices, 1);
 	assert_null(d->meta.devices[0].reset_method);
-	assert_string_equal(d->meta.devices[0].bad_reset,
-			    "flr?vfio-hooks: forged");
+	assert_string_equal(d->meta.devices[0].bad_reset, "flr?vfio-hooks: forged");
 	assert_non_null(strstr(d->meta.error, "not a list of reset methods"));
 	assert_null(strchr(d->meta.error, '\n'));
 	assert_non_null(strstr(d->meta.error, "flr?vfio-hooks"));
 	vh_domain_free(d);
 
-	d = parse_parts(NULL, NULL, NULL,
-			META("<vh:device address='0000:01:20.0'/>"));
+	d = parse_parts(NULL, NULL, NULL, META("<vh:device address='0000:01:20.0'/>"));
 	assert_int_equal(d->meta.n_devices, 0);
 	assert_true(d->meta.error[0] != '\0');
 	vh_domain_free(d);
@@ -1113,8 +1077,7 @@ static void check_no_leak(const char *xml, const char *secret)
 	r = vh_domain_parse(xml, strlen(xml), "evil.xml", &d, &e);
 	if (r == 0) {
 		/* Accepted: the secret must appear nowhere in the model. */
-		if ((d->name && strstr(d->name, secret)) ||
-		    (d->uuid && strstr(d->uuid, secret)))
+		if ((d->name && strstr(d->name, secret)) || (d->uuid && strstr(d->uuid, secret)))
 			fail_msg("external entity expanded into the model");
 		vh_domain_free(d);
 		fail_msg("a document with <!DOCTYPE> was accepted");
@@ -1151,8 +1114,7 @@ static void doctype_external_entity(void **state UNUSED)
 	check_no_leak(xml, secret);
 
 	/* An external DTD. */
-	snprintf(xml, sizeof(xml),
-		 "<!DOCTYPE domain SYSTEM '%s'><domain><name>b</name></domain>",
+	snprintf(xml, sizeof(xml), "<!DOCTYPE domain SYSTEM '%s'><domain><name>b</name></domain>",
 		 path);
 	check_no_leak(xml, secret);
 
@@ -1197,8 +1159,7 @@ static void billion_laughs(void **state UNUSED)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	parse_fail(xml, strlen(xml), -EBADMSG, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	assert_true(ms < 1000.0);
 	assert_non_null(strstr(e.msg, "DOCTYPE"));
 	assert_null(strstr(e.msg, "lollol"));
@@ -1206,14 +1167,12 @@ static void billion_laughs(void **state UNUSED)
 
 static void nul_bytes(void **state UNUSED)
 {
-	static const char x1[] =
-	    "<domain type='kvm'><name>a\0b</name></domain>";
+	static const char x1[] = "<domain type='kvm'><name>a\0b</name></domain>";
 	static const char x2[] = "<domain type='kvm'>\0<name>a</name></domain>";
 	static const char x3[] = "<domain type='k\0vm'><name>a</name></domain>";
-	static const char x4[] =
-	    "<domain type='kvm'><name>a</name></domain>\0<devices><hostdev "
-	    "mode='subsystem' type='pci'><source><address bus='1'/>"
-	    "</source></hostdev></devices>";
+	static const char x4[] = "<domain type='kvm'><name>a</name></domain>\0<devices><hostdev "
+				 "mode='subsystem' type='pci'><source><address bus='1'/>"
+				 "</source></hostdev></devices>";
 	struct vh_domain *d = NULL;
 	struct vh_err e = {0};
 	int r;
@@ -1257,8 +1216,7 @@ static void invalid_utf8(void **state UNUSED)
 static void deep_nesting(void **state UNUSED)
 {
 	const size_t depth = 100000;
-	size_t len =
-	    strlen("<domain>") + depth * 3 + depth * 4 + strlen("</domain>");
+	size_t len = strlen("<domain>") + depth * 3 + depth * 4 + strlen("</domain>");
 	char *xml = malloc(len + 1), *p;
 	struct vh_err e;
 
@@ -1401,8 +1359,7 @@ static void pruned_same_as_whole_tree(void **state UNUSED)
 	for (size_t i = 0; i < sizeof(docs) / sizeof(*docs); i++)
 		assert_same_as_whole_tree(docs[i], strlen(docs[i]), docs[i]);
 	/* 40 levels inside a skipped element and inside <metadata>. */
-	k += (size_t)snprintf(deep + k, sizeof(deep) - k,
-			      "<domain><name>d</name><clock>");
+	k += (size_t)snprintf(deep + k, sizeof(deep) - k, "<domain><name>d</name><clock>");
 	for (int i = 0; i < 40; i++)
 		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "<c%d>", i);
 	for (int i = 39; i >= 0; i--)
@@ -1412,29 +1369,25 @@ static void pruned_same_as_whole_tree(void **state UNUSED)
 			      "xmlns:v='urn:vfio-hooks:domain:1'>");
 	for (int i = 0; i < 40; i++)
 		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "<v:c>");
-	k += (size_t)snprintf(deep + k, sizeof(deep) - k,
-			      "<v:mode>off</v:mode>");
+	k += (size_t)snprintf(deep + k, sizeof(deep) - k, "<v:mode>off</v:mode>");
 	for (int i = 0; i < 40; i++)
 		k += (size_t)snprintf(deep + k, sizeof(deep) - k, "</v:c>");
-	k +=
-	    (size_t)snprintf(deep + k, sizeof(deep) - k,
-			     "<v:mode>warn</v:mode></v:x></metadata></domain>");
+	k += (size_t)snprintf(deep + k, sizeof(deep) - k,
+			      "<v:mode>warn</v:mode></v:x></metadata></domain>");
 	assert_true(k < sizeof(deep));
 	assert_same_as_whole_tree(deep, k, "deep.xml");
 }
 
 /* Every domain XML of the test suite (golden cases, end-to-end domains,
  * hostile documents): the pruned parse gives what the whole tree gives. */
-static int same_file(const char *path, const struct stat *st UNUSED, int type,
-		     struct FTW *f UNUSED)
+static int same_file(const char *path, const struct stat *st UNUSED, int type, struct FTW *f UNUSED)
 {
 	size_t l = strlen(path), len = 0;
 	char *buf = NULL;
 
 	if (type != FTW_F || l < 4 || strcmp(path + l - 4, ".xml") != 0)
 		return 0;
-	assert_int_equal(vh_read_file_capped(path, 64u << 20, &buf, &len, NULL),
-			 0);
+	assert_int_equal(vh_read_file_capped(path, 64u << 20, &buf, &len, NULL), 0);
 	assert_same_as_whole_tree(buf, len, path);
 	free(buf);
 	files_seen++;

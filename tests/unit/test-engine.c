@@ -176,16 +176,14 @@ static int setup(void **state UNUSED)
 	if (vh_sys_new(T.root, &T.sys) < 0)
 		return -1;
 	/* never the real system */
-	if (vh_sys_is_real(T.sys) || !vh_sys_root(T.sys)[0] ||
-	    streq(vh_sys_root(T.sys), "/"))
+	if (vh_sys_is_real(T.sys) || !vh_sys_root(T.sys)[0] || streq(vh_sys_root(T.sys), "/"))
 		return -1;
 	vh_sys_set_timeout_ms(T.sys, 5000);
 	vh_config_init(&T.cfg);
 	T.cfg.log_level = VH_LOG_DEBUG;
 	T.cfg.lock_timeout_ms = 5000;
 	T.cfg.timeout_ms = 5000;
-	T.en = (struct vh_engine){
-	    .sys = T.sys, .cfg = &T.cfg, .log = on_log, .log_ud = &T};
+	T.en = (struct vh_engine){.sys = T.sys, .cfg = &T.cfg, .log = on_log, .log_ud = &T};
 	return 0;
 }
 
@@ -222,8 +220,7 @@ static int teardown(void **state UNUSED)
 static void assert_contains(const char *hay, const char *needle)
 {
 	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)",
-			 needle);
+		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
 }
 
 static void assert_not_contains(const char *hay, const char *needle)
@@ -242,8 +239,7 @@ static const char *driver_of(const char *addr)
 	char *slash;
 
 	k = (k + 1) % 4;
-	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver", T.root,
-		 addr);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/driver", T.root, addr);
 	n = readlink(p, t, sizeof(t) - 1);
 	if (n < 0) {
 		assert_int_equal(errno, ENOENT);
@@ -352,11 +348,9 @@ static int kernel_ops(const char *op, const char *addr)
 	char *klog = kernel_log(), *save = NULL, *line;
 	int n = 0;
 
-	for (line = strtok_r(klog, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(klog, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char o[64] = "", a[64] = "";
-		if (sscanf(line, "%63s %63s", o, a) >= 2 && streq(o, op) &&
-		    streq(a, addr))
+		if (sscanf(line, "%63s %63s", o, a) >= 2 && streq(o, op) && streq(a, addr))
 			n++;
 	}
 	free(klog);
@@ -385,8 +379,7 @@ static struct {
 	size_t skip;
 } snap_acc;
 
-static int snap_one(const char *p, const struct stat *st, int flag,
-		    struct FTW *ftw UNUSED)
+static int snap_one(const char *p, const struct stat *st, int flag, struct FTW *ftw UNUSED)
 {
 	const char *rel = p + snap_acc.skip;
 	char line[8192], extra[4200] = "";
@@ -461,9 +454,8 @@ static void assert_same_tree(const char *before, const char *after)
 		size_t la = ea ? (size_t)(ea - a) : strlen(a);
 		size_t lb = eb ? (size_t)(eb - b) : strlen(b);
 		if (la != lb || memcmp(a, b, la))
-			fail_msg(
-			    "the tree differs:\n  before: %.*s\n  after:  %.*s",
-			    (int)la, a, (int)lb, b);
+			fail_msg("the tree differs:\n  before: %.*s\n  after:  %.*s", (int)la, a,
+				 (int)lb, b);
 		a += la + (ea ? 1 : 0);
 		b += lb + (eb ? 1 : 0);
 	}
@@ -478,8 +470,7 @@ static void assert_same_tree(const char *before, const char *after)
 /* Parse a domain whose hostdevs are @devs ("01:00.0 m:02:00.0": "m:" for
  * managed='yes'), with @meta inside our metadata element (NULL: none), and
  * check it into slot @i. */
-static void domain(int i, const char *name, const char *uuid, const char *devs,
-		   const char *meta)
+static void domain(int i, const char *name, const char *uuid, const char *devs, const char *meta)
 {
 	struct vh_buf x = {0};
 	struct vh_err e = {0};
@@ -497,14 +488,12 @@ static void domain(int i, const char *name, const char *uuid, const char *devs,
 			      "xmlns:vh='urn:vfio-hooks:domain:1'>%s"
 			      "</vh:settings>\n  </metadata>\n",
 			      meta);
-	vh_buf_puts(&x,
-		    "  <memory unit='MiB'>512</memory>\n  <vcpu>1</vcpu>\n"
-		    "  <os><type arch='x86_64' machine='q35'>hvm</type></os>\n"
-		    "  <features><acpi/></features>\n  <devices>\n");
+	vh_buf_puts(&x, "  <memory unit='MiB'>512</memory>\n  <vcpu>1</vcpu>\n"
+			"  <os><type arch='x86_64' machine='q35'>hvm</type></os>\n"
+			"  <features><acpi/></features>\n  <devices>\n");
 	copy = strdup(devs ? devs : "");
 	assert_non_null(copy);
-	for (tok = strtok_r(copy, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		bool managed = !strncmp(tok, "m:", 2);
 		unsigned bus, slot, fn;
 		if (managed)
@@ -538,8 +527,7 @@ static void recheck(int i)
 	assert_true(T.have_rep[i]);
 	vh_report_done(&T.rep[i]);
 	T.have_rep[i] = false;
-	assert_int_equal(
-	    vh_check_domain(T.sys, &profiles, T.dom[i], &o, &T.rep[i]), 0);
+	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom[i], &o, &T.rep[i]), 0);
 	T.have_rep[i] = true;
 }
 
@@ -554,8 +542,7 @@ static void prepare_ok(int i)
 	int r = prepare(i);
 
 	if (r != 0)
-		fail_msg("prepare of '%s' failed (%d): %s", T.dom[i]->name, r,
-			 T.e.msg);
+		fail_msg("prepare of '%s' failed (%d): %s", T.dom[i]->name, r, T.e.msg);
 	assert_int_equal(T.e.code, 0);
 }
 
@@ -617,8 +604,7 @@ static void unmanaged_bound_and_restored(void **state UNUSED)
 		snprintf(p, sizeof(p), "%s/run/vfio-hooks", T.root);
 		assert_int_equal(stat(p, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0700);
-		snprintf(p, sizeof(p), "%s/run/vfio-hooks/" U1 ".journal",
-			 T.root);
+		snprintf(p, sizeof(p), "%s/run/vfio-hooks/" U1 ".journal", T.root);
 		assert_int_equal(stat(p, &st), 0);
 		assert_int_equal(st.st_mode & 07777, 0600);
 	}
@@ -639,19 +625,14 @@ static void unmanaged_bound_and_restored(void **state UNUSED)
 	assert_int_equal(release(U1), -ENOENT);
 }
 
-static void move_with(struct vh_sys *s, const char *dev, const char *from,
-		      const char *override)
+static void move_with(struct vh_sys *s, const char *dev, const char *from, const char *override)
 {
 	assert_int_equal(vh_sys_write(s, override, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/devices/%s/driver_override",
-				      dev),
+				      "/sys/bus/pci/devices/%s/driver_override", dev),
 			 0);
-	assert_int_equal(vh_sys_write(s, dev, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/%s/unbind", from),
-			 0);
-	assert_int_equal(vh_sys_write(s, dev, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers_probe"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(s, dev, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/unbind", from), 0);
+	assert_int_equal(vh_sys_write(s, dev, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers_probe"), 0);
 }
 
 /* A report the caller took before the lock ('vfio-hooks bind'): another
@@ -724,22 +705,18 @@ static void managed_hailo_reset_method(void **state UNUSED)
 	assert_not_contains(T.e.msg, "managed='no'");
 
 	/* libvirt detaches it to vfio-pci */
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/hailo/unbind"),
-			 0);
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/vfio-pci/bind"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/hailo/unbind"), 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/vfio-pci/bind"), 0);
 	assert_string_equal(driver_of(HAILO), "vfio-pci");
 	recheck(0);
 	assert_int_equal(verify(0), 0);
 
 	/* something put reset_method back: verify applies it again */
 	log_reset();
-	assert_int_equal(vh_sys_write(T.sys, "flr", 0,
-				      "/sys/bus/pci/devices/%s/reset_method",
-				      HAILO),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, "flr", 0, "/sys/bus/pci/devices/%s/reset_method", HAILO), 0);
 	assert_string_equal(attr_of(HAILO, "reset_method"), "flr");
 	assert_int_equal(verify(0), 0);
 	assert_string_equal(attr_of(HAILO, "reset_method"), "");
@@ -747,12 +724,11 @@ static void managed_hailo_reset_method(void **state UNUSED)
 	assert_contains(vh_buf_str(&T.log), "reset_method was 'flr' again");
 
 	/* libvirt reattaches it to its driver, then release */
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/vfio-pci/unbind"),
-			 0);
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/hailo/bind"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/vfio-pci/unbind"),
+	    0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/hailo/bind"), 0);
 	release_ok(U1);
 	assert_string_equal(attr_of(HAILO, "reset_method"), "flr bus");
 	after = snapshot();
@@ -770,12 +746,10 @@ static void managed_release_while_on_vfio(void **state UNUSED)
 	 * crashed): release puts reset_method and the driver back */
 	domain(0, "hailo-vm", U1, "m:02:00.0", NULL);
 	prepare_ok(0);
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/hailo/unbind"),
-			 0);
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/vfio-pci/bind"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/hailo/unbind"), 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/vfio-pci/bind"), 0);
 	release_ok(U1);
 	assert_string_equal(driver_of(HAILO), "hailo");
 	assert_string_equal(attr_of(HAILO, "reset_method"), "flr bus");
@@ -817,8 +791,7 @@ static void gpu_with_audio_companion(void **state UNUSED)
 	assert_string_equal(jdev_of(GPU)->driver, "nouveau");
 	assert_int_equal(jdev_of(GPU_AUDIO)->role, VH_ROLE_COMPANION);
 	assert_string_equal(jdev_of(GPU_AUDIO)->driver, "snd_hda_intel");
-	assert_contains(vh_buf_str(&T.log),
-			"companion snd_hda_intel -> vfio-pci");
+	assert_contains(vh_buf_str(&T.log), "companion snd_hda_intel -> vfio-pci");
 
 	recheck(0);
 	assert_int_equal(verify(0), 0);
@@ -863,8 +836,7 @@ static void no_driver_stays_without(void **state UNUSED)
 	char *before, *after;
 
 	/* if drivers_probe ran, this device would land on e1000e */
-	assert_int_equal(
-	    fakesys_put(T.root, ".fakekernel/native", BARE " e1000e\n"), 0);
+	assert_int_equal(fakesys_put(T.root, ".fakekernel/native", BARE " e1000e\n"), 0);
 	before = snapshot();
 	domain(0, "bare-vm", U1, "07:00.0", NULL);
 	prepare_ok(0);
@@ -914,8 +886,7 @@ static void metadata_reset_method(void **state UNUSED)
 {
 	char *before = snapshot(), *after;
 
-	domain(0, "nic-vm", U1, "01:00.0",
-	       "<vh:device address='0000:01:00.0' reset-method=''/>");
+	domain(0, "nic-vm", U1, "01:00.0", "<vh:device address='0000:01:00.0' reset-method=''/>");
 	assert_int_equal(T.dom[0]->meta.n_devices, 1);
 	prepare_ok(0);
 	assert_string_equal(driver_of(NIC), "vfio-pci");
@@ -937,8 +908,7 @@ static void metadata_reset_method(void **state UNUSED)
 	assert_same_tree(before, after);
 
 	/* metadata wins over the profile: the Hailo-8 keeps 'bus' */
-	domain(0, "hailo-vm", U1, "m:02:00.0",
-	       "<vh:device address='02:00.0' reset-method='bus'/>");
+	domain(0, "hailo-vm", U1, "m:02:00.0", "<vh:device address='02:00.0' reset-method='bus'/>");
 	prepare_ok(0);
 	assert_string_equal(attr_of(HAILO, "reset_method"), "bus");
 	release_ok(U1);
@@ -946,8 +916,7 @@ static void metadata_reset_method(void **state UNUSED)
 	assert_same_tree(before, after);
 
 	/* metadata for a device not in the domain changes nothing */
-	domain(0, "nic-vm", U1, "01:00.0",
-	       "<vh:device address='0000:07:00.0' reset-method=''/>");
+	domain(0, "nic-vm", U1, "01:00.0", "<vh:device address='0000:07:00.0' reset-method=''/>");
 	prepare_ok(0);
 	assert_string_equal(attr_of(NIC, "reset_method"), "pm bus");
 	assert_string_equal(attr_of(BARE, "reset_method"), "pm bus");
@@ -991,8 +960,7 @@ static void device_busy(void **state UNUSED)
 	assert_int_equal(r, -EBUSY);
 	assert_int_equal(T.e.code, -EBUSY);
 	if (strncmp(T.e.msg, "[device-busy]", 13) != 0)
-		fail_msg("message does not start with [device-busy]: %s",
-			 T.e.msg);
+		fail_msg("message does not start with [device-busy]: %s", T.e.msg);
 	assert_contains(T.e.msg, NIC);
 	assert_contains(T.e.msg, "'first'");
 	assert_contains(T.e.msg, U1 ".journal");
@@ -1007,15 +975,11 @@ static void device_busy(void **state UNUSED)
 
 	/* who holds what */
 	assert_int_equal(vh_pci_addr_parse(NIC, &a), 0);
-	assert_int_equal(
-	    vh_engine_holder(&T.en, &a, name, sizeof(name), uuid, sizeof(uuid)),
-	    1);
+	assert_int_equal(vh_engine_holder(&T.en, &a, name, sizeof(name), uuid, sizeof(uuid)), 1);
 	assert_string_equal(name, "first");
 	assert_string_equal(uuid, U1);
 	assert_int_equal(vh_pci_addr_parse(BARE, &a), 0);
-	assert_int_equal(
-	    vh_engine_holder(&T.en, &a, name, sizeof(name), uuid, sizeof(uuid)),
-	    0);
+	assert_int_equal(vh_engine_holder(&T.en, &a, name, sizeof(name), uuid, sizeof(uuid)), 0);
 
 	/* once released, the second may have it */
 	release_ok(U1);
@@ -1024,9 +988,7 @@ static void device_busy(void **state UNUSED)
 	assert_string_equal(driver_of(NIC), "vfio-pci");
 	assert_string_equal(driver_of(BARE), "vfio-pci");
 	assert_int_equal(vh_pci_addr_parse(NIC, &a), 0);
-	assert_int_equal(
-	    vh_engine_holder(&T.en, &a, name, sizeof(name), uuid, sizeof(uuid)),
-	    1);
+	assert_int_equal(vh_engine_holder(&T.en, &a, name, sizeof(name), uuid, sizeof(uuid)), 1);
 	assert_string_equal(name, "second");
 	assert_string_equal(uuid, U2);
 	release_ok(U2);
@@ -1053,8 +1015,7 @@ static void device_busy_companion(void **state UNUSED)
 
 /* Domain "third" (U3) with @devs is refused: @dev is held by @holder
  * (journal @uuid), and nothing of U3's was written. */
-static void third_busy(const char *devs, const char *dev, const char *holder,
-		       const char *uuid)
+static void third_busy(const char *devs, const char *dev, const char *holder, const char *uuid)
 {
 	char want[256];
 
@@ -1074,10 +1035,9 @@ static void third_busy(const char *devs, const char *dev, const char *holder,
 static void device_busy_many_journals(void **state UNUSED)
 {
 #define U9 "6f1c3a52-8d0e-4b7e-9a55-000000000009"
-	static const char corrupt[] =
-	    "vfio-hooks-journal 1\ndomain lost-vm\nuuid " U9 "\n"
-	    "dev " GPU " role=hostdev managed=0 driver=nou/veau "
-	    "override=- reset_method=- reset=1\n";
+	static const char corrupt[] = "vfio-hooks-journal 1\ndomain lost-vm\nuuid " U9 "\n"
+				      "dev " GPU " role=hostdev managed=0 driver=nou/veau "
+				      "override=- reset_method=- reset=1\n";
 	const char *warn = "corrupt";
 	const char *log, *p;
 	int warnings = 0;
@@ -1094,11 +1054,9 @@ static void device_busy_many_journals(void **state UNUSED)
 
 	/* a corrupt journal naming the GPU still holds it; one warning for
 	 * it, not one per device */
-	assert_int_equal(
-	    fakesys_put(T.root, "run/vfio-hooks/" U9 ".journal", corrupt), 0);
+	assert_int_equal(fakesys_put(T.root, "run/vfio-hooks/" U9 ".journal", corrupt), 0);
 	log_reset();
-	third_busy("05:00.0 41:00.0", GPU,
-		   "'(unknown: its journal is corrupt)'", U9);
+	third_busy("05:00.0 41:00.0", GPU, "'(unknown: its journal is corrupt)'", U9);
 	log = vh_buf_str(&T.log);
 	for (p = log; (p = strstr(p, warn)); p += strlen(warn))
 		warnings++;
@@ -1107,8 +1065,7 @@ static void device_busy_many_journals(void **state UNUSED)
 
 	{
 		char path[4096];
-		snprintf(path, sizeof(path), "%s/run/vfio-hooks/" U9 ".journal",
-			 T.root);
+		snprintf(path, sizeof(path), "%s/run/vfio-hooks/" U9 ".journal", T.root);
 		assert_int_equal(unlink(path), 0);
 	}
 	release_ok(U1);
@@ -1131,23 +1088,17 @@ static const struct fault prepare_faults[] = {
      "unbinding it from driver e1000e failed"},
     {"unbind timeout", "01:00.0", "unbind ETIMEDOUT once\n", -ETIMEDOUT,
      "the driver is holding the device"},
-    {"probe binds nothing, bind refused", "01:00.0",
-     "probe NOBIND once\nbind ENODEV once\n", -ENODEV,
-     "the driver did not take it"},
-    {"probe fails", "01:00.0", "probe EIO once\n", -EIO,
-     "drivers_probe failed"},
-    {"override refused", "01:00.0", "override EIO once\n", -EIO,
-     "driver_override"},
-    {"reset_method refused", "02:00.0", "reset_method EIO once\n", -EIO,
-     "reset_method"},
-    {"second device's unbind", "41:00.0", "unbind EBUSY " GPU_AUDIO " once\n",
-     -EBUSY, GPU_AUDIO},
-    {"second device's override", "08:00.0 01:00.0",
-     "override EIO " NIC " once\n", -EIO, NIC},
-    {"a driverless device's probe", "07:00.0",
-     "probe NOBIND once\nbind EBUSY once\n", -ENODEV, BARE},
-    {"managed hailo reset_method", "m:02:00.0", "reset_method EINVAL once\n",
-     -EINVAL, "does not support"},
+    {"probe binds nothing, bind refused", "01:00.0", "probe NOBIND once\nbind ENODEV once\n",
+     -ENODEV, "the driver did not take it"},
+    {"probe fails", "01:00.0", "probe EIO once\n", -EIO, "drivers_probe failed"},
+    {"override refused", "01:00.0", "override EIO once\n", -EIO, "driver_override"},
+    {"reset_method refused", "02:00.0", "reset_method EIO once\n", -EIO, "reset_method"},
+    {"second device's unbind", "41:00.0", "unbind EBUSY " GPU_AUDIO " once\n", -EBUSY, GPU_AUDIO},
+    {"second device's override", "08:00.0 01:00.0", "override EIO " NIC " once\n", -EIO, NIC},
+    {"a driverless device's probe", "07:00.0", "probe NOBIND once\nbind EBUSY once\n", -ENODEV,
+     BARE},
+    {"managed hailo reset_method", "m:02:00.0", "reset_method EINVAL once\n", -EINVAL,
+     "does not support"},
 };
 
 static void prepare_failures_roll_back(void **state UNUSED)
@@ -1163,12 +1114,11 @@ static void prepare_failures_roll_back(void **state UNUSED)
 		inject(f->rules);
 		r = prepare(0);
 		if (r >= 0 || (f->err && r != f->err))
-			fail_msg("%s: prepare returned %d (%s), expected %d",
-				 f->name, r, T.e.msg, f->err);
+			fail_msg("%s: prepare returned %d (%s), expected %d", f->name, r, T.e.msg,
+				 f->err);
 		assert_int_equal(T.e.code, r);
 		if (!strstr(T.e.msg, f->msg))
-			fail_msg("%s: message \"%s\" lacks \"%s\"", f->name,
-				 T.e.msg, f->msg);
+			fail_msg("%s: message \"%s\" lacks \"%s\"", f->name, T.e.msg, f->msg);
 		/* every injected rule fired */
 		left = inject_left();
 		if (left[0])
@@ -1327,8 +1277,7 @@ static void release_without_state(void **state UNUSED)
 	assert_int_equal(release(U1), -ENOENT);
 	/* a corrupt journal is refused, and kept */
 	assert_int_equal(fakesys_put(T.root, "run/vfio-hooks/" U1 ".journal",
-				     "vfio-hooks-journal 1\ndomain x\nuuid " U1
-				     "\ndev garbage\n"),
+				     "vfio-hooks-journal 1\ndomain x\nuuid " U1 "\ndev garbage\n"),
 			 0);
 	assert_int_equal(release(U1), -EBADMSG);
 	assert_contains(T.e.msg, "corrupt at line 4");
@@ -1419,18 +1368,15 @@ static void prepare_leftover_cut_by_crash(void **state UNUSED)
 
 	/* a crash after the record and the bind, before "prepared", with a
 	 * half-written second record */
-	assert_int_equal(vh_sys_write(T.sys, NIC, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/e1000e/unbind"),
-			 0);
-	assert_int_equal(vh_sys_write(T.sys, NIC, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/vfio-pci/bind"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, NIC, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/e1000e/unbind"), 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, NIC, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/vfio-pci/bind"), 0);
 	snprintf(line, sizeof(line),
 		 "vfio-hooks-journal 1\ndomain nic-vm\nuuid " U1 "\n"
 		 "dev " NIC " role=hostdev managed=0 driver=e1000e override=- "
 		 "reset_method=pm%%20bus reset=1\ndev 0000:07:0");
-	assert_int_equal(
-	    fakesys_put(T.root, "run/vfio-hooks/" U1 ".journal", line), 0);
+	assert_int_equal(fakesys_put(T.root, "run/vfio-hooks/" U1 ".journal", line), 0);
 	domain(0, "nic-vm", U1, "07:00.0", NULL);
 	prepare_ok(0);
 	assert_string_equal(driver_of(NIC), "e1000e");
@@ -1442,17 +1388,15 @@ static void prepare_leftover_cut_by_crash(void **state UNUSED)
 
 static void prepare_keeps_corrupt_leftover(void **state UNUSED)
 {
-	static const char corrupt[] =
-	    "vfio-hooks-journal 1\ndomain nic-vm\nuuid " U1 "\n"
-	    "dev " NIC " role=hostdev managed=0 driver=e1000e override=- "
-	    "reset_method=pm%20bus reset=1\n"
-	    "dev 0000:41:00.0 role=hostdev managed=0 driver=nou/veau "
-	    "override=- reset_method=- reset=1\n";
+	static const char corrupt[] = "vfio-hooks-journal 1\ndomain nic-vm\nuuid " U1 "\n"
+				      "dev " NIC " role=hostdev managed=0 driver=e1000e override=- "
+				      "reset_method=pm%20bus reset=1\n"
+				      "dev 0000:41:00.0 role=hostdev managed=0 driver=nou/veau "
+				      "override=- reset_method=- reset=1\n";
 	char *text;
 	int r;
 
-	assert_int_equal(
-	    fakesys_put(T.root, "run/vfio-hooks/" U1 ".journal", corrupt), 0);
+	assert_int_equal(fakesys_put(T.root, "run/vfio-hooks/" U1 ".journal", corrupt), 0);
 	domain(0, "nic-vm", U1, "01:00.0", NULL);
 	r = prepare(0);
 	/* Regression (fixed): lib/engine.c:470 vh_engine_prepare loads a
@@ -1517,12 +1461,10 @@ static void reconnect(void **state UNUSED)
 	domain(0, "nic-vm", U1, "01:00.0 m:02:00.0", NULL);
 	prepare_ok(0);
 	/* libvirt did its part for the managed one */
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/hailo/unbind"),
-			 0);
-	assert_int_equal(vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/vfio-pci/bind"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/hailo/unbind"), 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, HAILO, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/vfio-pci/bind"), 0);
 	log_reset();
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(vh_engine_reconnect(&T.en, U1, &e), 0);
@@ -1534,9 +1476,8 @@ static void reconnect(void **state UNUSED)
 
 	/* something took a device off vfio while the domain ran: warned,
 	 * not failed (the domain keeps running) */
-	assert_int_equal(vh_sys_write(T.sys, NIC, VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/drivers/vfio-pci/unbind"),
-			 0);
+	assert_int_equal(
+	    vh_sys_write(T.sys, NIC, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/vfio-pci/unbind"), 0);
 	log_reset();
 	assert_int_equal(vh_engine_reconnect(&T.en, U1, &e), 0);
 	assert_int_equal(T.n_log_level[LOG_WARNING], 1);
@@ -1544,15 +1485,13 @@ static void reconnect(void **state UNUSED)
 	assert_true(journal_exists(U1));
 
 	/* a corrupt journal: an error for the caller to report */
-	assert_int_equal(
-	    fakesys_put(T.root, "run/vfio-hooks/" U2 ".journal", "junk\n"), 0);
+	assert_int_equal(fakesys_put(T.root, "run/vfio-hooks/" U2 ".journal", "junk\n"), 0);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(vh_engine_reconnect(&T.en, U2, &e), -EBADMSG);
 	assert_contains(e.msg, "corrupt at line 1");
 	{
 		char p[4200];
-		snprintf(p, sizeof(p), "%s/run/vfio-hooks/" U2 ".journal",
-			 T.root);
+		snprintf(p, sizeof(p), "%s/run/vfio-hooks/" U2 ".journal", T.root);
 		assert_int_equal(unlink(p), 0);
 	}
 	release_ok(U1);
@@ -1571,10 +1510,8 @@ static void log_messages(void **state UNUSED)
 	assert_true(T.n_log >= 4);
 	assert_int_equal(T.n_log, T.n_log_level[LOG_INFO]);
 	assert_contains(vh_buf_str(&T.log), GPU ": unbinding from nouveau");
-	assert_contains(vh_buf_str(&T.log),
-			"gpu-vm: " GPU ": bound nouveau -> vfio-pci");
-	assert_contains(vh_buf_str(&T.log),
-			GPU_AUDIO ": unbinding from snd_hda_intel");
+	assert_contains(vh_buf_str(&T.log), "gpu-vm: " GPU ": bound nouveau -> vfio-pci");
+	assert_contains(vh_buf_str(&T.log), GPU_AUDIO ": unbinding from snd_hda_intel");
 	all = T.n_log;
 	log_reset();
 	release_ok(U1);
@@ -1747,8 +1684,7 @@ static void check_under_lock_refuses(void **state UNUSED)
 	release_ok(U1);
 	assert_string_equal(driver_of(NIC), "e1000e");
 	/* no check at all: refused before anything */
-	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e),
-			 -EINVAL);
+	assert_int_equal(vh_engine_prepare(&T.en, T.dom[0], NULL, &T.e), -EINVAL);
 }
 
 int main(void)

@@ -29,9 +29,9 @@
 #define PROG VH_LIBEXECDIR "/qemu-hook"
 #define AA_LIBVIRTD "etc/apparmor.d/local/usr.sbin.libvirtd"
 #define AA_QEMU "etc/apparmor.d/local/abstractions/libvirt-qemu"
-#define BLOCK                                                                  \
-	"# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh "   \
-	"--uninstall)\n  /usr/local/bin/vfio-qemu-wrapper PUx,\n# END "        \
+#define BLOCK                                                                                      \
+	"# BEGIN vfio-hooks (install.sh --wrap-qemu; removed by install.sh "                       \
+	"--uninstall)\n  /usr/local/bin/vfio-qemu-wrapper PUx,\n# END "                            \
 	"vfio-hooks\n"
 
 static struct {
@@ -145,8 +145,7 @@ static const struct vh_hostcheck *find(const char *id)
 
 /* The check @id is there with @verdict, and its detail (and fix) hold
  * @detail (and @fix) when given. */
-static void expect(const char *id, enum vh_verdict verdict, const char *detail,
-		   const char *fix)
+static void expect(const char *id, enum vh_verdict verdict, const char *detail, const char *fix)
 {
 	const struct vh_hostcheck *h = find(id);
 
@@ -170,8 +169,8 @@ static void expect_none(const char *id)
 /* None of the confinement checks fails. */
 static void expect_no_fail(void)
 {
-	const char *ids[] = {"daemon-confinement", "hook-executable",
-			     "hook-current", "wrapper-confinement"};
+	const char *ids[] = {"daemon-confinement", "hook-executable", "hook-current",
+			     "wrapper-confinement"};
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (find(ids[i]) && find(ids[i])->verdict >= VH_WARN)
@@ -196,8 +195,7 @@ static void enforce_link_fails(void **state UNUSED)
 	       "resolves to " PROG ", so every VM start fails with "
 	       "'Permission denied'",
 	       "sudo ./install.sh (it places the hook as a file), or: sudo cp "
-	       "--remove-destination " PROG
-	       " /etc/libvirt/hooks/qemu.d/vfio-hooks");
+	       "--remove-destination " PROG " /etc/libvirt/hooks/qemu.d/vfio-hooks");
 	expect_none("hook-current"); /* a link is the program itself */
 	expect_none("wrapper-confinement");
 }
@@ -236,8 +234,7 @@ static void links_resolved_inside_root(void **state UNUSED)
 	link_at("etc/libvirt/hooks/hop", "/etc/libvirt/hooks/bin/../bin/.");
 	link_at(HOOK, "../hop/real-hook");
 	doctor();
-	expect("hook-executable", VH_PASS,
-	       "(-> /etc/libvirt/hooks/bin/real-hook)", NULL);
+	expect("hook-executable", VH_PASS, "(-> /etc/libvirt/hooks/bin/real-hook)", NULL);
 
 	/* ".." stops at the root: /../../usr is /usr */
 	reset();
@@ -267,8 +264,7 @@ static void link_loop_and_dangling(void **state UNUSED)
 	link_at("etc/libvirt/hooks/b", "/nowhere/hook");
 	doctor();
 	expect("hook-executable", VH_FAIL,
-	       "cannot be resolved to a file (No such file or directory)",
-	       NULL);
+	       "cannot be resolved to a file (No such file or directory)", NULL);
 
 	put_mode("etc/libvirt/hooks/dir/x", "", 0755);
 	link_at("etc/libvirt/hooks/b", "dir");
@@ -298,8 +294,7 @@ static void legacy_hook(void **state UNUSED)
 	put_mode(PROG + 1, "x", 0755);
 	link_at("etc/libvirt/hooks/qemu", PROG);
 	doctor();
-	expect("hook-executable", VH_FAIL,
-	       "/etc/libvirt/hooks/qemu resolves to " PROG,
+	expect("hook-executable", VH_FAIL, "/etc/libvirt/hooks/qemu resolves to " PROG,
 	       "cp --remove-destination " PROG " /etc/libvirt/hooks/qemu");
 }
 
@@ -330,8 +325,7 @@ static void apparmor_absent(void **state UNUSED)
 	hook_link();
 	doctor();
 	expect("daemon-confinement", VH_PASS,
-	       "nothing confines libvirtd: AppArmor is not in this kernel",
-	       NULL);
+	       "nothing confines libvirtd: AppArmor is not in this kernel", NULL);
 	expect("hook-executable", VH_PASS, "(-> " PROG ")", NULL);
 	expect_no_fail();
 }
@@ -342,8 +336,8 @@ static void apparmor_disabled(void **state UNUSED)
 	put("sys/kernel/security/apparmor/profiles", "libvirtd (enforce)\n");
 	hook_link();
 	doctor();
-	expect("daemon-confinement", VH_PASS,
-	       "nothing confines libvirtd: AppArmor is disabled", NULL);
+	expect("daemon-confinement", VH_PASS, "nothing confines libvirtd: AppArmor is disabled",
+	       NULL);
 	expect("hook-executable", VH_PASS, NULL, NULL);
 	expect_no_fail();
 }
@@ -354,8 +348,8 @@ static void daemon_unconfined(void **state UNUSED)
 	daemon_label("libvirtd", "unconfined");
 	hook_link();
 	doctor();
-	expect("daemon-confinement", VH_PASS,
-	       "libvirtd (pid 812) runs unconfined by AppArmor", NULL);
+	expect("daemon-confinement", VH_PASS, "libvirtd (pid 812) runs unconfined by AppArmor",
+	       NULL);
 	expect("hook-executable", VH_PASS, NULL, NULL);
 }
 
@@ -364,12 +358,11 @@ static void daemon_unconfined(void **state UNUSED)
 static void no_daemon_profile_enforce(void **state UNUSED)
 {
 	apparmor("Y");
-	put("sys/kernel/security/apparmor/profiles",
-	    "snap.lxd.lxc (enforce)\n"
-	    "virt-aa-helper (enforce)\n"
-	    "libvirtd//qemu_bridge_helper (enforce)\n"
-	    "libvirtd (enforce)\n"
-	    "/usr/sbin/cupsd (enforce)\n");
+	put("sys/kernel/security/apparmor/profiles", "snap.lxd.lxc (enforce)\n"
+						     "virt-aa-helper (enforce)\n"
+						     "libvirtd//qemu_bridge_helper (enforce)\n"
+						     "libvirtd (enforce)\n"
+						     "/usr/sbin/cupsd (enforce)\n");
 	hook_link();
 	doctor();
 	expect("hook-picked-up", VH_INFO_V, NULL, NULL);
@@ -384,16 +377,14 @@ static void no_daemon_profile_enforce(void **state UNUSED)
 static void no_daemon_profile_by_path(void **state UNUSED)
 {
 	apparmor("Y");
-	put("sys/kernel/security/apparmor/profiles",
-	    "/usr/sbin/virtqemud (enforce)\n");
+	put("sys/kernel/security/apparmor/profiles", "/usr/sbin/virtqemud (enforce)\n");
 	hook_link();
 	doctor();
 	expect("daemon-confinement", VH_PASS,
 	       "AppArmor profile '/usr/sbin/virtqemud' is loaded in enforce "
 	       "mode",
 	       NULL);
-	expect("hook-executable", VH_FAIL, "virtqemud's AppArmor profile",
-	       NULL);
+	expect("hook-executable", VH_FAIL, "virtqemud's AppArmor profile", NULL);
 }
 
 static void no_daemon_no_profile(void **state UNUSED)
@@ -404,8 +395,7 @@ static void no_daemon_no_profile(void **state UNUSED)
 	hook_link();
 	doctor();
 	expect("daemon-confinement", VH_PASS,
-	       "AppArmor is enabled and has no libvirtd or virtqemud profile",
-	       NULL);
+	       "AppArmor is enabled and has no libvirtd or virtqemud profile", NULL);
 	expect("hook-executable", VH_PASS, NULL, NULL);
 }
 
@@ -418,8 +408,7 @@ static void profiles_unreadable(void **state UNUSED)
 	expect("daemon-confinement", VH_INFO_V,
 	       "/sys/kernel/security/apparmor/profiles cannot be read",
 	       "run vfio-hooks doctor as root");
-	expect("hook-executable", VH_WARN, "(run as root to tell)",
-	       "cp --remove-destination");
+	expect("hook-executable", VH_WARN, "(run as root to tell)", "cp --remove-destination");
 	/* a file under hooks/ is fine whatever the profile */
 	hook_file(0755);
 	doctor();
@@ -458,10 +447,8 @@ static void virtqemud_running(void **state UNUSED)
 	hook_link();
 	doctor();
 	expect("daemon-confinement", VH_PASS,
-	       "virtqemud (pid 812) runs under AppArmor profile 'virtqemud'",
-	       NULL);
-	expect("hook-executable", VH_FAIL, "virtqemud's AppArmor profile",
-	       NULL);
+	       "virtqemud (pid 812) runs under AppArmor profile 'virtqemud'", NULL);
+	expect("hook-executable", VH_FAIL, "virtqemud's AppArmor profile", NULL);
 }
 
 /* --- (h): mode and owner --- */
@@ -484,8 +471,8 @@ static void group_writable(void **state UNUSED)
 	daemon_label("libvirtd", "libvirtd (enforce)");
 	hook_file(0775);
 	doctor();
-	expect("hook-executable", VH_FAIL,
-	       "is writable by group or others (mode 0775)", "chmod 0755");
+	expect("hook-executable", VH_FAIL, "is writable by group or others (mode 0775)",
+	       "chmod 0755");
 	hook_file(0757);
 	doctor();
 	expect("hook-executable", VH_FAIL, "(mode 0757)", NULL);
@@ -512,8 +499,7 @@ static void not_owned_by_root(void **state UNUSED)
 	if (lchown(p, st.st_uid + 1000, st.st_gid) < 0)
 		skip(); /* not root */
 	doctor();
-	expect("hook-executable", VH_FAIL, "not root: the hook runs as root",
-	       "chown root:root");
+	expect("hook-executable", VH_FAIL, "not root: the hook runs as root", "chown root:root");
 }
 
 /* --- (i): an older copy --- */
@@ -543,8 +529,7 @@ static void stale_copy(void **state UNUSED)
 
 static void wrapper_links(void)
 {
-	link_at(VH_BINDIR "/qemu-system-x86_64" + 1,
-		VH_BINDIR "/vfio-qemu-wrapper");
+	link_at(VH_BINDIR "/qemu-system-x86_64" + 1, VH_BINDIR "/vfio-qemu-wrapper");
 	link_at(VH_BINDIR "/qemu-system-aarch64" + 1, "vfio-qemu-wrapper");
 	put(VH_BINDIR "/qemu-system-riscv64" + 1, "not a link");
 }
@@ -622,8 +607,7 @@ static void wrapper_rules_in_abstraction_dir(void **state UNUSED)
 	put(AA_QEMU, BLOCK);
 	doctor();
 	expect("wrapper-confinement", VH_FAIL,
-	       "a domain whose <emulator> is " VH_BINDIR
-	       "/qemu-system-aarch64 cannot start",
+	       "a domain whose <emulator> is " VH_BINDIR "/qemu-system-aarch64 cannot start",
 	       "sudo ./install.sh --wrap-qemu");
 	expect("wrapper-confinement", VH_FAIL,
 	       "(/etc/apparmor.d/abstractions/libvirt-qemu.d/vfio-hooks has no "
@@ -650,8 +634,7 @@ static void wrapper_not_judged(void **state UNUSED)
 {
 	wrapper_links();
 	doctor();
-	expect("daemon-confinement", VH_PASS, "nothing confines libvirtd",
-	       NULL);
+	expect("daemon-confinement", VH_PASS, "nothing confines libvirtd", NULL);
 	expect_none("wrapper-confinement");
 
 	reset();
@@ -670,16 +653,14 @@ static void selinux_virtd_t(void **state UNUSED)
 {
 	put("sys/fs/selinux/enforce", "1");
 	daemon_label("libvirtd", NULL);
-	put("proc/812/attr/current",
-	    "system_u:system_r:virtd_t:s0-s0:c0.c1023");
+	put("proc/812/attr/current", "system_u:system_r:virtd_t:s0-s0:c0.c1023");
 	hook_file(0755);
 	doctor();
 	expect("daemon-confinement", VH_INFO_V,
 	       "libvirtd (pid 812) runs in the SELinux domain virtd_t "
 	       "(enforcing)",
 	       NULL);
-	expect("hook-executable", VH_INFO_V,
-	       "setsebool -P virt_hooks_unconfined on",
+	expect("hook-executable", VH_INFO_V, "setsebool -P virt_hooks_unconfined on",
 	       "setsebool -P virt_hooks_unconfined on");
 	expect_no_fail();
 
@@ -706,15 +687,12 @@ static void json_ids(void **state UNUSED)
 	wrapper_links();
 	doctor();
 	vh_hostreport_json(&T.rep, &o);
-	assert_non_null(strstr(vh_buf_str(&o),
-			       "{\"id\":\"daemon-confinement\",\"verdict\":"
-			       "\"PASS\""));
-	assert_non_null(strstr(vh_buf_str(&o),
-			       "{\"id\":\"hook-executable\",\"verdict\":"
-			       "\"FAIL\""));
-	assert_non_null(strstr(vh_buf_str(&o),
-			       "{\"id\":\"wrapper-confinement\",\"verdict\":"
-			       "\"FAIL\""));
+	assert_non_null(strstr(vh_buf_str(&o), "{\"id\":\"daemon-confinement\",\"verdict\":"
+					       "\"PASS\""));
+	assert_non_null(strstr(vh_buf_str(&o), "{\"id\":\"hook-executable\",\"verdict\":"
+					       "\"FAIL\""));
+	assert_non_null(strstr(vh_buf_str(&o), "{\"id\":\"wrapper-confinement\",\"verdict\":"
+					       "\"FAIL\""));
 	vh_buf_done(&o);
 }
 
@@ -747,13 +725,11 @@ static void reload_noted(void **state UNUSED)
 	expect("hook-picked-up", VH_PASS, "reloaded by install.sh", NULL);
 
 	/* Another daemon's reload, or one before the hook was placed. */
-	snprintf(stamp, sizeof(stamp), "libvirtd 813 %lld\n",
-		 (long long)st.st_mtime + 5);
+	snprintf(stamp, sizeof(stamp), "libvirtd 813 %lld\n", (long long)st.st_mtime + 5);
 	put("var/lib/vfio-hooks/reloaded", stamp);
 	doctor();
 	expect("hook-picked-up", VH_WARN, "started before the hook", NULL);
-	snprintf(stamp, sizeof(stamp), "libvirtd 812 %lld\n",
-		 (long long)st.st_mtime - 5);
+	snprintf(stamp, sizeof(stamp), "libvirtd 812 %lld\n", (long long)st.st_mtime - 5);
 	put("var/lib/vfio-hooks/reloaded", stamp);
 	doctor();
 	expect("hook-picked-up", VH_WARN, "started before the hook", NULL);

@@ -85,8 +85,8 @@ static void expect_reason(const char *text, bool error)
 			assert_non_null(T.u.v[i].fix);
 			return;
 		}
-	fail_msg("no use says \"%s\" (%zu uses%s%s)", text, T.u.n,
-		 T.u.n ? ", first: " : "", T.u.n ? T.u.v[0].reason : "");
+	fail_msg("no use says \"%s\" (%zu uses%s%s)", text, T.u.n, T.u.n ? ", first: " : "",
+		 T.u.n ? T.u.v[0].reason : "");
 }
 
 static const char *fix_of(const char *text)
@@ -97,11 +97,11 @@ static const char *fix_of(const char *text)
 	return "";
 }
 
-#define AHCI                                                                   \
-	"0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 "        \
-	"msi=1\n"                                                              \
-	"block sda pci=0000:00:1f.2 dev=8:0\n"                                 \
-	"block sda1 part=sda dev=8:1\n"                                        \
+#define AHCI                                                                                       \
+	"0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 "                            \
+	"msi=1\n"                                                                                  \
+	"block sda pci=0000:00:1f.2 dev=8:0\n"                                                     \
+	"block sda1 part=sda dev=8:1\n"                                                            \
 	"block sda2 part=sda dev=8:2\n"
 
 static void mounted_partition(void **state UNUSED)
@@ -134,8 +134,7 @@ static void mounted_by_source(void **state UNUSED)
 				     "/dev/sda1 rw\n"),
 			 0);
 	assert_int_equal(uses("0000:00:1f.2"), 1);
-	expect_reason("/dev/sda1 is mounted on /home (and 1 more places).",
-		      true);
+	expect_reason("/dev/sda1 is mounted on /home (and 1 more places).", true);
 }
 
 static void swap(void **state UNUSED)
@@ -176,8 +175,8 @@ static void unmounted_disk_free(void **state UNUSED)
 	assert_int_equal(uses("0000:04:00.0"), 1);
 }
 
-#define NIC                                                                    \
-	"0000:00:1f.6 id=8086:15bc class=0x020000 driver=e1000e group=10 "     \
+#define NIC                                                                                        \
+	"0000:00:1f.6 id=8086:15bc class=0x020000 driver=e1000e group=10 "                         \
 	"msi=1\n"
 
 static void nic_default_route(void **state UNUSED)
@@ -187,8 +186,7 @@ static void nic_default_route(void **state UNUSED)
 		 "route eno1 default via 10.0.0.1\n");
 	assert_int_equal(uses("0000:00:1f.6"), 1);
 	expect_reason("eno1 carries the default route (via 10.0.0.1).", true);
-	assert_non_null(
-	    strstr(fix_of("eno1"), "take eno1 down: ip link set eno1 down"));
+	assert_non_null(strstr(fix_of("eno1"), "take eno1 down: ip link set eno1 down"));
 }
 
 static void nic_link_route_only(void **state UNUSED)
@@ -242,8 +240,8 @@ static void nic_bridge_port(void **state UNUSED)
 		      true);
 }
 
-#define GPU                                                                    \
-	"0000:01:00.0 id=10de:2204 class=0x030000 driver=nouveau group=1 "     \
+#define GPU                                                                                        \
+	"0000:01:00.0 id=10de:2204 class=0x030000 driver=nouveau group=1 "                         \
 	"pcie boot_vga\n"
 
 static void boot_vga_console_warning(void **state UNUSED)
@@ -310,15 +308,11 @@ static void unreadable_proc(void **state UNUSED)
 
 	/* Garbage in the files: nothing matched, nothing crashed. */
 	host(AHCI NIC "net eno1 pci=0000:00:1f.6 up\n");
-	assert_int_equal(fakesys_put(T.root, "proc/self/mountinfo",
-				     "garbage\n\n 1 2 3\n - - -"),
+	assert_int_equal(fakesys_put(T.root, "proc/self/mountinfo", "garbage\n\n 1 2 3\n - - -"),
 			 0);
-	assert_int_equal(fakesys_put(T.root, "proc/net/route",
-				     "eno1 zz\neno1\neno1 0 0 0 0 0 0"),
+	assert_int_equal(fakesys_put(T.root, "proc/net/route", "eno1 zz\neno1\neno1 0 0 0 0 0 0"),
 			 0);
-	assert_int_equal(fakesys_put(T.root, "proc/net/ipv6_route",
-				     "x 1 2 3 4 5 6 7 8 eno1"),
-			 0);
+	assert_int_equal(fakesys_put(T.root, "proc/net/ipv6_route", "x 1 2 3 4 5 6 7 8 eno1"), 0);
 	assert_int_equal(uses("0000:00:1f.2"), 0);
 	assert_int_equal(uses("0000:00:1f.6"), 0);
 }

@@ -33,8 +33,8 @@
 #define U3 "6f1c3a52-8d0e-4b7e-9a55-000000000003"
 #define UPPER "6F1C3A52-8D0E-4B7E-9A55-0000000000AB"
 #define HDR(u) "vfio-hooks-journal 1\ndomain vm\nuuid " u "\n"
-#define DEV_OK                                                                 \
-	"dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e override=- "    \
+#define DEV_OK                                                                                     \
+	"dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e override=- "                        \
 	"reset_method=flr%20bus reset=1\n"
 
 static struct {
@@ -72,8 +72,7 @@ static int teardown(void **state UNUSED)
 static void assert_contains(const char *hay, const char *needle)
 {
 	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)",
-			 needle);
+		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
 }
 
 static void path_of(const char *name, char *buf, size_t n)
@@ -123,9 +122,8 @@ static bool exists(const char *name)
 	return fstatat(T.dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static struct vh_jdev jdev(const char *addr, enum vh_role role, bool managed,
-			   const char *driver, const char *override,
-			   const char *reset_method, bool reset)
+static struct vh_jdev jdev(const char *addr, enum vh_role role, bool managed, const char *driver,
+			   const char *override, const char *reset_method, bool reset)
 {
 	struct vh_jdev d = {0};
 
@@ -133,17 +131,14 @@ static struct vh_jdev jdev(const char *addr, enum vh_role role, bool managed,
 	d.role = role;
 	d.managed = managed;
 	snprintf(d.driver, sizeof(d.driver), "%s", driver ? driver : "");
-	snprintf(d.override, sizeof(d.override), "%s",
-		 override ? override : "");
+	snprintf(d.override, sizeof(d.override), "%s", override ? override : "");
 	d.has_reset_method = reset_method != NULL;
-	snprintf(d.reset_method, sizeof(d.reset_method), "%s",
-		 reset_method ? reset_method : "");
+	snprintf(d.reset_method, sizeof(d.reset_method), "%s", reset_method ? reset_method : "");
 	d.reset_on_release = reset;
 	return d;
 }
 
-static void assert_jdev_eq(const struct vh_jdev *got,
-			   const struct vh_jdev *want)
+static void assert_jdev_eq(const struct vh_jdev *got, const struct vh_jdev *want)
 {
 	char a[VH_PCI_ADDR_LEN], b[VH_PCI_ADDR_LEN];
 
@@ -183,8 +178,7 @@ static void expect_corrupt(const char *text, int line)
 	put(U1 ".journal", text);
 	r = load(U1, &e);
 	if (r != -EBADMSG)
-		fail_msg("load returned %d (expected -EBADMSG) for:\n%s", r,
-			 text);
+		fail_msg("load returned %d (expected -EBADMSG) for:\n%s", r, text);
 	assert_int_equal(e.code, -EBADMSG);
 	snprintf(want, sizeof(want), "corrupt at line %d", line);
 	assert_contains(e.msg, want);
@@ -223,11 +217,9 @@ static void pciback_round_trip(void **state UNUSED)
 	struct vh_err e = {0};
 	struct vh_jdev d[2];
 
-	d[0] = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "qaic", NULL, "flr",
-		    true);
+	d[0] = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "qaic", NULL, "flr", true);
 	d[0].pciback = VH_PCIBACK_ADDED;
-	d[1] = jdev("0000:02:00.0", VH_ROLE_HOSTDEV, false, "hailo", NULL,
-		    "flr bus", true);
+	d[1] = jdev("0000:02:00.0", VH_ROLE_HOSTDEV, false, "hailo", NULL, "flr bus", true);
 	d[1].pciback = VH_PCIBACK_KEPT;
 	assert_int_equal(vh_journal_create(T.dfd, U1, "xen", &j, &e), 0);
 	assert_int_equal(vh_journal_add(&j, &d[0], &e), 0);
@@ -237,10 +229,10 @@ static void pciback_round_trip(void **state UNUSED)
 	assert_int_equal(T.j.n_devs, 2);
 	assert_jdev_eq(&T.j.devs[0], &d[0]);
 	assert_jdev_eq(&T.j.devs[1], &d[1]);
-	put(U1 ".journal", "vfio-hooks-journal 1\ndomain x\nuuid " U1
-			   "\ndev 0000:01:00.0 role=hostdev managed=0 "
-			   "driver=qaic override=- reset_method=- reset=1 "
-			   "pciback=maybe\n");
+	put(U1 ".journal",
+	    "vfio-hooks-journal 1\ndomain x\nuuid " U1 "\ndev 0000:01:00.0 role=hostdev managed=0 "
+	    "driver=qaic override=- reset_method=- reset=1 "
+	    "pciback=maybe\n");
 	assert_int_equal(load(U1, &e), -EBADMSG);
 }
 
@@ -252,14 +244,10 @@ static void round_trip(void **state UNUSED)
 	struct stat st;
 	char *text;
 
-	d[0] = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "e1000e", NULL,
-		    "flr bus", true);
-	d[1] = jdev("0000:02:00.0", VH_ROLE_HOSTDEV, true, "hailo", "hailo", "",
-		    false);
-	d[2] = jdev("0000:41:00.1", VH_ROLE_COMPANION, false, "snd_hda_intel",
-		    NULL, NULL, true);
-	d[3] = jdev("0001:0a:1f.7", VH_ROLE_HOSTDEV, false, NULL, NULL, "pm",
-		    false);
+	d[0] = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "e1000e", NULL, "flr bus", true);
+	d[1] = jdev("0000:02:00.0", VH_ROLE_HOSTDEV, true, "hailo", "hailo", "", false);
+	d[2] = jdev("0000:41:00.1", VH_ROLE_COMPANION, false, "snd_hda_intel", NULL, NULL, true);
+	d[3] = jdev("0001:0a:1f.7", VH_ROLE_HOSTDEV, false, NULL, NULL, "pm", false);
 
 	assert_int_equal(vh_journal_create(T.dfd, U1, "guest", &j, &e), 0);
 	assert_int_equal(e.code, 0);
@@ -283,21 +271,19 @@ static void round_trip(void **state UNUSED)
 	assert_int_equal(fstatat(T.dfd, U1 ".journal", &st, 0), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	text = slurp(U1 ".journal");
-	assert_string_equal(
-	    text,
-	    "vfio-hooks-journal 1\n"
-	    "domain guest\n"
-	    "uuid " U1 "\n"
-	    "dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e "
-	    "override=- reset_method=flr%20bus reset=1\n"
-	    "dev 0000:02:00.0 role=hostdev managed=1 driver=hailo "
-	    "override=hailo reset_method= reset=0\n"
-	    "dev 0000:41:00.1 role=companion managed=0 driver=snd_hda_intel "
-	    "override=- reset_method=- reset=1\n"
-	    "dev 0001:0a:1f.7 role=hostdev managed=0 driver=- override=- "
-	    "reset_method=pm reset=0\n"
-	    "note something happened\n"
-	    "prepared\n");
+	assert_string_equal(text, "vfio-hooks-journal 1\n"
+				  "domain guest\n"
+				  "uuid " U1 "\n"
+				  "dev 0000:01:00.0 role=hostdev managed=0 driver=e1000e "
+				  "override=- reset_method=flr%20bus reset=1\n"
+				  "dev 0000:02:00.0 role=hostdev managed=1 driver=hailo "
+				  "override=hailo reset_method= reset=0\n"
+				  "dev 0000:41:00.1 role=companion managed=0 driver=snd_hda_intel "
+				  "override=- reset_method=- reset=1\n"
+				  "dev 0001:0a:1f.7 role=hostdev managed=0 driver=- override=- "
+				  "reset_method=pm reset=0\n"
+				  "note something happened\n"
+				  "prepared\n");
 	free(text);
 
 	assert_int_equal(load(U1, &e), 0);
@@ -326,8 +312,8 @@ static void not_prepared_until_marked(void **state UNUSED)
 {
 	struct vh_journal j;
 	struct vh_err e = {0};
-	struct vh_jdev d = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false,
-				"e1000e", NULL, NULL, false);
+	struct vh_jdev d =
+	    jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "e1000e", NULL, NULL, false);
 
 	assert_int_equal(vh_journal_create(T.dfd, U1, "a", &j, &e), 0);
 	/* the header is on disk as soon as create returns */
@@ -354,15 +340,13 @@ static void create_truncates_and_validates(void **state UNUSED)
 	assert_int_equal(vh_journal_create(T.dfd, U1, "new", &j, &e), 0);
 	vh_journal_done(&j);
 	text = slurp(U1 ".journal");
-	assert_string_equal(text,
-			    "vfio-hooks-journal 1\ndomain new\nuuid " U1 "\n");
+	assert_string_equal(text, "vfio-hooks-journal 1\ndomain new\nuuid " U1 "\n");
 	free(text);
 
 	/* a UUID that is not one never becomes a file name */
 	memset(&j, 0x5a, sizeof(j));
 	assert_int_equal(
-	    vh_journal_create(T.dfd, "../escape-0000-0000-0000-000000000000",
-			      "x", &j, &e),
+	    vh_journal_create(T.dfd, "../escape-0000-0000-0000-000000000000", "x", &j, &e),
 	    -EINVAL);
 	assert_int_equal(e.code, -EINVAL);
 	assert_contains(e.msg, "not a UUID");
@@ -393,12 +377,10 @@ static void domain_name_escaping(void **state UNUSED)
 	assert_string_equal(line, "web%20vm%2F1%20%25%0A%09%27%22%3C%3E%5C%3D"
 				  "%C3%BC%3B%23");
 	for (const char *p = line; *p; p++)
-		if (!strchr(
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			"0123456789_.:-%",
-			*p))
-			fail_msg("unescaped character 0x%02x in '%s'",
-				 (unsigned char)*p, line);
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_.:-%",
+			    *p))
+			fail_msg("unescaped character 0x%02x in '%s'", (unsigned char)*p, line);
 	/* exactly three lines: the name did not add any */
 	*end = '\n';
 	{
@@ -421,12 +403,10 @@ static void domain_name_escaping(void **state UNUSED)
 		    {"e1000e", "", "reboot"},
 		};
 		for (size_t i = 0; i < ELEMENTSOF(odd); i++) {
-			struct vh_jdev d =
-			    jdev("0000:03:00.0", VH_ROLE_HOSTDEV, false,
-				 odd[i][0], odd[i][1], odd[i][2], false);
+			struct vh_jdev d = jdev("0000:03:00.0", VH_ROLE_HOSTDEV, false, odd[i][0],
+						odd[i][1], odd[i][2], false);
 			memset(&e, 0, sizeof(e));
-			assert_int_equal(
-			    vh_journal_create(T.dfd, U3, "", &j, &e), 0);
+			assert_int_equal(vh_journal_create(T.dfd, U3, "", &j, &e), 0);
 			assert_int_equal(vh_journal_add(&j, &d, &e), -EINVAL);
 			assert_contains(e.msg, "0000:03:00.0");
 			assert_contains(e.msg, "not touching it");
@@ -436,9 +416,8 @@ static void domain_name_escaping(void **state UNUSED)
 	}
 	/* what the writers produce comes back */
 	{
-		struct vh_jdev d = jdev(
-		    "0000:03:00.0", VH_ROLE_HOSTDEV, false, "snd_hda_intel",
-		    "vfio-pci", "device_specific af_flr cxl_bus", false);
+		struct vh_jdev d = jdev("0000:03:00.0", VH_ROLE_HOSTDEV, false, "snd_hda_intel",
+					"vfio-pci", "device_specific af_flr cxl_bus", false);
 		memset(&e, 0, sizeof(e));
 		assert_int_equal(vh_journal_create(T.dfd, U3, "", &j, &e), 0);
 		assert_int_equal(vh_journal_add(&j, &d, &e), 0);
@@ -471,12 +450,12 @@ static void first_record_wins(void **state UNUSED)
 {
 	struct vh_journal j;
 	struct vh_err e = {0};
-	struct vh_jdev first = jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false,
-				    "e1000e", NULL, "flr bus", true);
-	struct vh_jdev second = jdev("0000:01:00.0", VH_ROLE_COMPANION, true,
-				     "vfio-pci", "vfio-pci", "", false);
-	struct vh_jdev other = jdev("0000:02:00.0", VH_ROLE_HOSTDEV, false,
-				    "igb", NULL, NULL, true);
+	struct vh_jdev first =
+	    jdev("0000:01:00.0", VH_ROLE_HOSTDEV, false, "e1000e", NULL, "flr bus", true);
+	struct vh_jdev second =
+	    jdev("0000:01:00.0", VH_ROLE_COMPANION, true, "vfio-pci", "vfio-pci", "", false);
+	struct vh_jdev other =
+	    jdev("0000:02:00.0", VH_ROLE_HOSTDEV, false, "igb", NULL, NULL, true);
 	char *text;
 
 	assert_int_equal(vh_journal_create(T.dfd, U1, "vm", &j, &e), 0);
@@ -552,8 +531,7 @@ static void unknown_record(void **state UNUSED)
 static void bad_dev_fields(void **state UNUSED)
 {
 	static const char *const fields[] = {
-	    "role=hostdev",	      "managed=0",
-	    "driver=e1000e",	      "override=-",
+	    "role=hostdev",	      "managed=0", "driver=e1000e", "override=-",
 	    "reset_method=flr%20bus", "reset=1",
 	};
 
@@ -568,13 +546,10 @@ static void bad_dev_fields(void **state UNUSED)
 	for (size_t skip = 0; skip < ELEMENTSOF(fields); skip++) {
 		char text[512];
 		size_t k;
-		k = (size_t)snprintf(text, sizeof(text),
-				     HDR(U1) "dev 0000:01:00.0");
+		k = (size_t)snprintf(text, sizeof(text), HDR(U1) "dev 0000:01:00.0");
 		for (size_t i = 0; i < ELEMENTSOF(fields); i++)
 			if (i != skip)
-				k +=
-				    (size_t)snprintf(text + k, sizeof(text) - k,
-						     " %s", fields[i]);
+				k += (size_t)snprintf(text + k, sizeof(text) - k, " %s", fields[i]);
 		snprintf(text + k, sizeof(text) - k, "\n");
 		expect_corrupt(text, 4);
 	}
@@ -925,10 +900,9 @@ static void bad_attr_sriov(void **state UNUSED)
 	};
 	struct vh_err e = {0};
 
-	put(U1 ".journal",
-	    HDR(U1) "attr /sys/bus/pci/devices/0000:08:00.0/drm/card1/"
-		    "prelim_iov/vf1/lmem_quota 0\n"
-		    "sriov 0000:08:00.0 numvfs=0 autoprobe=1\n");
+	put(U1 ".journal", HDR(U1) "attr /sys/bus/pci/devices/0000:08:00.0/drm/card1/"
+				   "prelim_iov/vf1/lmem_quota 0\n"
+				   "sriov 0000:08:00.0 numvfs=0 autoprobe=1\n");
 	assert_int_equal(load(U1, &e), 0);
 	assert_int_equal(T.j.n_attrs, 1);
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -949,9 +923,8 @@ static void another_uuid(void **state UNUSED)
 	/* U2's content under U1's name */
 	expect_corrupt(HDR(U2) DEV_OK, 3);
 	/* case matters: the name is the identity */
-	put(UPPER ".journal",
-	    "vfio-hooks-journal 1\ndomain vm\nuuid 6f1c3a52-8d0e-4b7e-9a55-"
-	    "0000000000ab\n");
+	put(UPPER ".journal", "vfio-hooks-journal 1\ndomain vm\nuuid 6f1c3a52-8d0e-4b7e-9a55-"
+			      "0000000000ab\n");
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(load(UPPER, &e), -EBADMSG);
 	/* a uuid line that is fine */
@@ -965,12 +938,12 @@ static void failed_marks(void **state UNUSED)
 {
 	struct vh_err e = {0};
 
-	put(U1 ".journal", HDR(U1) DEV_OK
-	    "dev 0000:02:00.0 role=companion managed=0 driver=igb override=- "
-	    "reset_method=- reset=0\n"
-	    "prepared\n"
-	    "failed 0000:02:00.0 unbind timed out\n"
-	    "failed 0000:09:00.0\n");
+	put(U1 ".journal",
+	    HDR(U1) DEV_OK "dev 0000:02:00.0 role=companion managed=0 driver=igb override=- "
+			   "reset_method=- reset=0\n"
+			   "prepared\n"
+			   "failed 0000:02:00.0 unbind timed out\n"
+			   "failed 0000:09:00.0\n");
 	assert_int_equal(load(U1, &e), 0);
 	assert_int_equal(T.j.n_devs, 2);
 	assert_false(T.j.devs[0].failed);
@@ -983,12 +956,10 @@ static void failed_marks(void **state UNUSED)
 	/* written by vh_journal_mark, read back */
 	{
 		struct vh_journal j;
-		struct vh_jdev d = jdev("0000:05:00.0", VH_ROLE_HOSTDEV, true,
-					"", "", NULL, false);
+		struct vh_jdev d = jdev("0000:05:00.0", VH_ROLE_HOSTDEV, true, "", "", NULL, false);
 		assert_int_equal(vh_journal_create(T.dfd, U2, "vm", &j, &e), 0);
 		assert_int_equal(vh_journal_add(&j, &d, &e), 0);
-		assert_int_equal(vh_journal_mark(&j, "failed 0000:05:00.0", &e),
-				 0);
+		assert_int_equal(vh_journal_mark(&j, "failed 0000:05:00.0", &e), 0);
 		vh_journal_done(&j);
 		assert_int_equal(load(U2, &e), 0);
 		assert_int_equal(T.j.n_devs, 1);
@@ -1076,8 +1047,7 @@ static long ms_since(const struct timespec *t0)
 	struct timespec t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000 +
-	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 static void on_usr(int sig)
@@ -1120,8 +1090,7 @@ static pid_t lock_child(int inherited, int timeout_ms, int *rfd)
 		sigaction(SIGALRM, NULL, &cur);
 		res.handler_restored = cur.sa_handler == on_usr;
 		getitimer(ITIMER_REAL, &it);
-		res.timer_disarmed =
-		    !it.it_value.tv_sec && !it.it_value.tv_usec;
+		res.timer_disarmed = !it.it_value.tv_sec && !it.it_value.tv_usec;
 		if (write(p[1], &res, sizeof(res)) != sizeof(res))
 			_exit(2);
 		_exit(0);
@@ -1190,8 +1159,7 @@ static void lock_waits_for_release(void **state UNUSED)
 	assert_int_equal(res.r, 0);
 	/* it waited for the release, not for its timeout */
 	if (res.ms < 150 || res.ms > 5000)
-		fail_msg("got the lock after %ld ms, expected about 300",
-			 res.ms);
+		fail_msg("got the lock after %ld ms, expected about 300", res.ms);
 	assert_true(res.timer_disarmed);
 }
 

@@ -19,8 +19,7 @@
 #define UNUSED __attribute__((unused))
 
 /* Parse @s and expect success with the given parts. */
-static void expect_addr(const char *s, unsigned d, unsigned b, unsigned sl,
-			unsigned f)
+static void expect_addr(const char *s, unsigned d, unsigned b, unsigned sl, unsigned f)
 {
 	struct vh_pci_addr a = {0xdead, 0xdead, 0xdead, 0xdead};
 	int r = vh_pci_addr_parse(s, &a);
@@ -42,8 +41,7 @@ static void expect_parse_err(const char *s, int err)
 	if (r != err)
 		fail_msg("vh_pci_addr_parse(\"%s\") = %d, expected %d "
 			 "(got %x:%x:%x.%x)",
-			 s ? s : "(null)", r, err, a.domain, a.bus, a.slot,
-			 a.function);
+			 s ? s : "(null)", r, err, a.domain, a.bus, a.slot, a.function);
 	assert_int_equal(a.domain, 0xdead);
 	assert_int_equal(a.bus, 0xbeef);
 	assert_int_equal(a.slot, 0xcafe);
@@ -132,8 +130,7 @@ static void parse_rejects_signs_and_prefixes(void **state UNUSED)
 		if (r == 0) {
 			print_error("accepted \"%s\" as domain 0x%x bus 0x%x "
 				    "slot 0x%x function %u\n",
-				    bad[i], a.domain, a.bus, a.slot,
-				    a.function);
+				    bad[i], a.domain, a.bus, a.slot, a.function);
 			accepted++;
 		}
 	}
@@ -146,15 +143,13 @@ static void parse_rejects_signs_and_prefixes(void **state UNUSED)
  * expected>; each refused one gave "Property 'vfio-pci.host' doesn't take
  * value". */
 
-static void expect_qemu(const char *s, unsigned d, unsigned b, unsigned sl,
-			unsigned f)
+static void expect_qemu(const char *s, unsigned d, unsigned b, unsigned sl, unsigned f)
 {
 	struct vh_pci_addr a = {0xdead, 0xdead, 0xdead, 0xdead};
 	int r = vh_pci_addr_parse_qemu(s, &a);
 
 	if (r != 0)
-		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %d, expected 0", s,
-			 r);
+		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %d, expected 0", s, r);
 	if (a.domain != d || a.bus != b || a.slot != sl || a.function != f)
 		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %x:%x:%x.%x, "
 			 "expected %x:%x:%x.%x",
@@ -169,8 +164,7 @@ static void expect_qemu_err(const char *s, int err)
 	if (r != err)
 		fail_msg("vh_pci_addr_parse_qemu(\"%s\") = %d, expected %d "
 			 "(got %x:%x:%x.%x)",
-			 s ? s : "(null)", r, err, a.domain, a.bus, a.slot,
-			 a.function);
+			 s ? s : "(null)", r, err, a.domain, a.bus, a.slot, a.function);
 	assert_int_equal(a.domain, 0xdead);
 	assert_int_equal(a.bus, 0xbeef);
 	assert_int_equal(a.slot, 0xcafe);
@@ -325,8 +319,8 @@ static void addr_eq(void **state UNUSED)
 
 static void parse_format_roundtrip(void **state UNUSED)
 {
-	static const char *const v[] = {"0000:01:00.0", "0001:3b:1f.7",
-					"ffff:ff:00.1", "0000:00:02.0"};
+	static const char *const v[] = {"0000:01:00.0", "0001:3b:1f.7", "ffff:ff:00.1",
+					"0000:00:02.0"};
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		struct vh_pci_addr a;
 		char buf[VH_PCI_ADDR_LEN];
@@ -338,9 +332,8 @@ static void parse_format_roundtrip(void **state UNUSED)
 
 /* --- vh_hostdev_set_address --- */
 
-static void expect_hd(const char *d, const char *b, const char *s,
-		      const char *f, unsigned ed, unsigned eb, unsigned es,
-		      unsigned ef)
+static void expect_hd(const char *d, const char *b, const char *s, const char *f, unsigned ed,
+		      unsigned eb, unsigned es, unsigned ef)
 {
 	struct vh_hostdev h = {0};
 
@@ -348,8 +341,7 @@ static void expect_hd(const char *d, const char *b, const char *s,
 	if (!h.addr_ok)
 		fail_msg("address domain=%s bus=%s slot=%s function=%s "
 			 "rejected: %s",
-			 d ? d : "-", b ? b : "-", s ? s : "-", f ? f : "-",
-			 h.addr_error);
+			 d ? d : "-", b ? b : "-", s ? s : "-", f ? f : "-", h.addr_error);
 	assert_int_equal(h.addr.domain, ed);
 	assert_int_equal(h.addr.bus, eb);
 	assert_int_equal(h.addr.slot, es);
@@ -358,8 +350,8 @@ static void expect_hd(const char *d, const char *b, const char *s,
 }
 
 /* Expect a rejection whose reason contains @why. */
-static void expect_hd_bad(const char *d, const char *b, const char *s,
-			  const char *f, const char *why)
+static void expect_hd_bad(const char *d, const char *b, const char *s, const char *f,
+			  const char *why)
 {
 	struct vh_hostdev h = {0};
 
@@ -368,12 +360,10 @@ static void expect_hd_bad(const char *d, const char *b, const char *s,
 	if (h.addr_ok)
 		fail_msg("address domain=%s bus=%s slot=%s function=%s "
 			 "accepted as %x:%x:%x.%x",
-			 d ? d : "-", b ? b : "-", s ? s : "-", f ? f : "-",
-			 h.addr.domain, h.addr.bus, h.addr.slot,
-			 h.addr.function);
+			 d ? d : "-", b ? b : "-", s ? s : "-", f ? f : "-", h.addr.domain,
+			 h.addr.bus, h.addr.slot, h.addr.function);
 	if (!strstr(h.addr_error, why))
-		fail_msg("reason \"%s\" does not contain \"%s\"", h.addr_error,
-			 why);
+		fail_msg("reason \"%s\" does not contain \"%s\"", h.addr_error, why);
 	assert_true(h.addr_text[0] != '\0');
 }
 
@@ -435,8 +425,7 @@ static void hostdev_all_zero(void **state UNUSED)
 
 static void hostdev_out_of_range(void **state UNUSED)
 {
-	expect_hd_bad("0x10000", "0x01", "0x00", "0x0",
-		      "domain='0x10000' is out of range");
+	expect_hd_bad("0x10000", "0x01", "0x00", "0x0", "domain='0x10000' is out of range");
 	expect_hd_bad("65536", "1", "0", "0", "domain='65536' is out of range");
 	expect_hd_bad("0", "0x100", "0", "0", "bus='0x100' is out of range");
 	expect_hd_bad("0", "256", "0", "0", "bus='256' is out of range");
@@ -451,8 +440,7 @@ static void hostdev_out_of_range(void **state UNUSED)
 
 static void hostdev_huge(void **state UNUSED)
 {
-	expect_hd_bad("0", "99999999999999999999999999", "0", "0",
-		      "out of range");
+	expect_hd_bad("0", "99999999999999999999999999", "0", "0", "out of range");
 	expect_hd_bad("0xffffffffffffffffffff", "1", "0", "0", "out of range");
 	expect_hd_bad("0", "0x100000001", "0", "0", "out of range");
 	expect_hd_bad("0", "1", "4294967296", "0", "out of range");

@@ -47,8 +47,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct vh_persist_dev dev(const char *addr, uint16_t v, uint16_t d,
-				 const char *drv, bool set, const char *rm)
+static struct vh_persist_dev dev(const char *addr, uint16_t v, uint16_t d, const char *drv,
+				 bool set, const char *rm)
 {
 	struct vh_persist_dev p = {.vendor = v, .device = d, .set_reset = set};
 	assert_int_equal(vh_pci_addr_parse(addr, &p.addr), 0);
@@ -60,26 +60,23 @@ static struct vh_persist_dev dev(const char *addr, uint16_t v, uint16_t d,
 static void rule_text(void **state)
 {
 	struct fx *f = *state;
-	struct vh_persist_dev d =
-	    dev("0000:02:00.0", 0x1e60, 0x2864, "vfio-pci", true, "");
+	struct vh_persist_dev d = dev("0000:02:00.0", 0x1e60, 0x2864, "vfio-pci", true, "");
 	char buf[4096];
 	struct vh_err e = {0};
 
-	assert_int_equal(
-	    vh_persist_write(f->sys, &d, 1, "/usr/bin/vfio-hooks", &e), 0);
+	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/usr/bin/vfio-hooks", &e), 0);
 	assert_int_equal(fakesys_get(f->root,
 				     "etc/udev/rules.d/"
 				     "90-vfio-hooks-0000:02:00.0.rules",
 				     buf, sizeof(buf)),
 			 0);
-	assert_non_null(strstr(
-	    buf,
-	    "\nACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"0000:02:00.0\", "
-	    "ATTR{vendor}==\"0x1e60\", ATTR{device}==\"0x2864\", "
-	    "ATTR{driver_override}=\"vfio-pci\", "
-	    "RUN{builtin}+=\"kmod load vfio-pci\", "
-	    "RUN+=\"/usr/bin/vfio-hooks bind --boot --driver vfio-pci "
-	    "--reset-method none 0000:02:00.0\""));
+	assert_non_null(strstr(buf,
+			       "\nACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"0000:02:00.0\", "
+			       "ATTR{vendor}==\"0x1e60\", ATTR{device}==\"0x2864\", "
+			       "ATTR{driver_override}=\"vfio-pci\", "
+			       "RUN{builtin}+=\"kmod load vfio-pci\", "
+			       "RUN+=\"/usr/bin/vfio-hooks bind --boot --driver vfio-pci "
+			       "--reset-method none 0000:02:00.0\""));
 }
 
 static void round_trip(void **state)
@@ -93,8 +90,7 @@ static void round_trip(void **state)
 	struct vh_err e = {0};
 	size_t n = 0;
 
-	assert_int_equal(vh_persist_write(f->sys, in, 2, "/bin/vfio-hooks", &e),
-			 0);
+	assert_int_equal(vh_persist_write(f->sys, in, 2, "/bin/vfio-hooks", &e), 0);
 	assert_int_equal(vh_persist_read(f->sys, &in[0].addr, &out, &n, &e), 0);
 	assert_int_equal(n, 2);
 	assert_true(vh_pci_addr_eq(&out[0].addr, &in[0].addr));
@@ -108,8 +104,7 @@ static void round_trip(void **state)
 	free(out);
 	assert_int_equal(vh_persist_remove(f->sys, &in[0].addr, &e), 0);
 	assert_int_equal(vh_persist_remove(f->sys, &in[0].addr, &e), -ENOENT);
-	assert_int_equal(vh_persist_read(f->sys, &in[0].addr, &out, &n, &e),
-			 -ENOENT);
+	assert_int_equal(vh_persist_read(f->sys, &in[0].addr, &out, &n, &e), -ENOENT);
 }
 
 static void refuses_bad_words(void **state)
@@ -119,21 +114,16 @@ static void refuses_bad_words(void **state)
 	    dev("0000:02:00.0", 1, 2, "vfio-pci\", RUN+=\"/bin/sh", false, "");
 	struct vh_err e = {0};
 
-	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/bin/vfio-hooks", &e),
-			 -EINVAL);
+	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/bin/vfio-hooks", &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "cannot go into a udev rule"));
 	d = dev("0000:02:00.0", 1, 2, "vfio-pci", true, "flr\"; reboot");
 	e = (struct vh_err){0};
-	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/bin/vfio-hooks", &e),
-			 -EINVAL);
+	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/bin/vfio-hooks", &e), -EINVAL);
 	d = dev("0000:02:00.0", 1, 2, "vfio-pci", false, "");
 	e = (struct vh_err){0};
-	assert_int_equal(
-	    vh_persist_write(f->sys, &d, 1, "relative/vfio-hooks", &e),
-	    -EINVAL);
+	assert_int_equal(vh_persist_write(f->sys, &d, 1, "relative/vfio-hooks", &e), -EINVAL);
 	e = (struct vh_err){0};
-	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/a b/vfio-hooks", &e),
-			 -EINVAL);
+	assert_int_equal(vh_persist_write(f->sys, &d, 1, "/a b/vfio-hooks", &e), -EINVAL);
 	assert_int_equal(fakesys_get(f->root,
 				     "etc/udev/rules.d/"
 				     "90-vfio-hooks-0000:02:00.0.rules",
@@ -169,11 +159,9 @@ static void foreign_files(void **state)
 					     "90-vfio-hooks-0000:02:00.0.rules",
 					     bad[i]),
 				 0);
-		assert_int_equal(vh_persist_read(f->sys, &a, &out, &n, &e),
-				 -EBADMSG);
+		assert_int_equal(vh_persist_read(f->sys, &a, &out, &n, &e), -EBADMSG);
 		assert_null(out);
-		assert_non_null(
-		    strstr(e.msg, "90-vfio-hooks-0000:02:00.0.rules"));
+		assert_non_null(strstr(e.msg, "90-vfio-hooks-0000:02:00.0.rules"));
 	}
 }
 

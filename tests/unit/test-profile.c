@@ -41,8 +41,7 @@ static int setup_paths(void **state UNUSED)
 	snprintf(shipped, sizeof(shipped), "%s/profiles", datadir);
 	snprintf(schema, sizeof(schema), "%s/profile.rng", datadir);
 	if (access(schema, R_OK) < 0) {
-		fprintf(stderr, "cannot find %s (set VFIO_HOOKS_DATADIR)\n",
-			schema);
+		fprintf(stderr, "cannot find %s (set VFIO_HOOKS_DATADIR)\n", schema);
 		return -1;
 	}
 	return 0;
@@ -65,8 +64,7 @@ static void load_shipped(struct vh_profiles *ps)
 	load_ok(dirs, ps);
 }
 
-static const struct vh_profile *by_id(const struct vh_profiles *ps,
-				      const char *id)
+static const struct vh_profile *by_id(const struct vh_profiles *ps, const char *id)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		if (streq(ps->v[i].id, id))
@@ -76,16 +74,13 @@ static const struct vh_profile *by_id(const struct vh_profiles *ps,
 
 static struct vh_pci_dev dev(uint16_t vendor, uint16_t device, uint32_t cls)
 {
-	struct vh_pci_dev d = {.vendor = vendor,
-			       .device = device,
-			       .class = cls,
-			       .present = true,
-			       .iommu_group = -1};
+	struct vh_pci_dev d = {
+	    .vendor = vendor, .device = device, .class = cls, .present = true, .iommu_group = -1};
 	return d;
 }
 
-static const char *match_id(const struct vh_profiles *ps, uint16_t vendor,
-			    uint16_t device, uint32_t cls)
+static const char *match_id(const struct vh_profiles *ps, uint16_t vendor, uint16_t device,
+			    uint32_t cls)
 {
 	struct vh_pci_dev d = dev(vendor, device, cls);
 	const struct vh_profile *p = vh_profiles_match(ps, &d);
@@ -108,18 +103,18 @@ static void put(const char *dir, const char *name, const char *content)
 	assert_int_equal(fakesys_put(dir, name, content), 0);
 }
 
-#define PROFILE(id, match, rest)                                               \
-	"<?xml version='1.0'?>\n"                                              \
-	"<profile xmlns='urn:vfio-hooks:profile:1' id='" id "'>\n"             \
-	"  <description>" id " test profile</description>\n"                   \
+#define PROFILE(id, match, rest)                                                                   \
+	"<?xml version='1.0'?>\n"                                                                  \
+	"<profile xmlns='urn:vfio-hooks:profile:1' id='" id "'>\n"                                 \
+	"  <description>" id " test profile</description>\n"                                       \
 	"  " match "\n" rest "</profile>\n"
 
 /* --- the shipped profiles --- */
 
 static void shipped_profiles_load(void **state UNUSED)
 {
-	static const char *const ids[] = {"hailo-8", "intel-flex", "nvidia-gpu",
-					  "qcom-aic100", "rebellions-npu"};
+	static const char *const ids[] = {"hailo-8", "intel-flex", "nvidia-gpu", "qcom-aic100",
+					  "rebellions-npu"};
 	struct vh_profiles ps;
 
 	load_shipped(&ps);
@@ -267,35 +262,26 @@ static void match_shipped(void **state UNUSED)
 	const char *id;
 
 	load_shipped(&ps);
-	assert_string_equal(match_id(&ps, 0x17cb, 0xa100, 0x120000),
-			    "qcom-aic100");
-	assert_string_equal(match_id(&ps, 0x17cb, 0xa080, 0x120000),
-			    "qcom-aic100");
-	assert_string_equal(match_id(&ps, 0x17cb, 0xa110, 0x120000),
-			    "qcom-aic100");
+	assert_string_equal(match_id(&ps, 0x17cb, 0xa100, 0x120000), "qcom-aic100");
+	assert_string_equal(match_id(&ps, 0x17cb, 0xa080, 0x120000), "qcom-aic100");
+	assert_string_equal(match_id(&ps, 0x17cb, 0xa110, 0x120000), "qcom-aic100");
 	assert_null(match_id(&ps, 0x17cb, 0xa101, 0x120000));
 	assert_null(match_id(&ps, 0x17cc, 0xa100, 0x120000));
 
 	assert_string_equal(match_id(&ps, 0x1e60, 0x2864, 0x120000), "hailo-8");
 	assert_null(match_id(&ps, 0x1e60, 0x2865, 0x120000));
 
-	assert_string_equal(match_id(&ps, 0x1eff, 0x0010, 0x120000),
-			    "rebellions-npu");
-	assert_string_equal(match_id(&ps, 0x1eff, 0x1234, 0x1200ff),
-			    "rebellions-npu");
+	assert_string_equal(match_id(&ps, 0x1eff, 0x0010, 0x120000), "rebellions-npu");
+	assert_string_equal(match_id(&ps, 0x1eff, 0x1234, 0x1200ff), "rebellions-npu");
 	assert_null(match_id(&ps, 0x1eff, 0x0010, 0x030000));
 
-	assert_string_equal(match_id(&ps, 0x8086, 0x56c0, 0x038000),
-			    "intel-flex");
-	assert_string_equal(match_id(&ps, 0x8086, 0x56c1, 0x038000),
-			    "intel-flex");
+	assert_string_equal(match_id(&ps, 0x8086, 0x56c0, 0x038000), "intel-flex");
+	assert_string_equal(match_id(&ps, 0x8086, 0x56c1, 0x038000), "intel-flex");
 	assert_null(match_id(&ps, 0x8086, 0x56c2, 0x038000));
 	assert_null(match_id(&ps, 0x8086, 0x1533, 0x020000));
 
-	assert_string_equal(match_id(&ps, 0x10de, 0x2204, 0x030000),
-			    "nvidia-gpu");
-	assert_string_equal(match_id(&ps, 0x10de, 0x20b0, 0x030200),
-			    "nvidia-gpu");
+	assert_string_equal(match_id(&ps, 0x10de, 0x2204, 0x030000), "nvidia-gpu");
+	assert_string_equal(match_id(&ps, 0x10de, 0x20b0, 0x030200), "nvidia-gpu");
 	id = match_id(&ps, 0x10de, 0x1aef, 0x040300);
 	if (id)
 		fail_msg("NVIDIA audio function matched %s", id);
@@ -357,21 +343,16 @@ static void later_more_specific_wins(void **state UNUSED)
 		    "<match vendor='0x10de'><device id='2684'/>"
 		    "</match>",
 		    "  <host><companions policy='any'/></host>\n"));
-	put(dir, "nv-any.xml",
-	    PROFILE("aa-nvidia-any", "<match vendor='0x10de'/>", ""));
+	put(dir, "nv-any.xml", PROFILE("aa-nvidia-any", "<match vendor='0x10de'/>", ""));
 	load_ok(dirs, &ps);
 	assert_int_equal(ps.n, 7);
 	/* device list (5) beats class (3) beats vendor only (1), even though
 	 * "aa-..." sorts before "nvidia-gpu". */
-	assert_string_equal(match_id(&ps, 0x10de, 0x2684, 0x030000),
-			    "aa-rtx-4090");
-	assert_string_equal(match_id(&ps, 0x10de, 0x2204, 0x030000),
-			    "nvidia-gpu");
+	assert_string_equal(match_id(&ps, 0x10de, 0x2684, 0x030000), "aa-rtx-4090");
+	assert_string_equal(match_id(&ps, 0x10de, 0x2204, 0x030000), "nvidia-gpu");
 	/* Only the vendor-wide profile takes the audio function. */
-	assert_string_equal(match_id(&ps, 0x10de, 0x22ba, 0x040300),
-			    "aa-nvidia-any");
-	assert_int_equal(by_id(&ps, "aa-rtx-4090")->companions,
-			 VH_COMPANIONS_ANY);
+	assert_string_equal(match_id(&ps, 0x10de, 0x22ba, 0x040300), "aa-nvidia-any");
+	assert_int_equal(by_id(&ps, "aa-rtx-4090")->companions, VH_COMPANIONS_ANY);
 	vh_profiles_done(&ps);
 	fakesys_rmrf(dir);
 	free(dir);
@@ -472,8 +453,7 @@ static void defaults_and_hex_forms(void **state UNUSED)
  * failure whose message names the file and a line in [@lo, @hi] (libxml2's
  * RELAX NG validator reports an error inside an <interleave> at the
  * enclosing element, so the parent's line is acceptable there). */
-static void expect_broken_lines(const char *content, int lo, int hi,
-				const char *what)
+static void expect_broken_lines(const char *content, int lo, int hi, const char *what)
 {
 	char *dir = mkdir_tmp();
 	const char *dirs[] = {dir, NULL};
@@ -495,12 +475,9 @@ static void expect_broken_lines(const char *content, int lo, int hi,
 	snprintf(want, sizeof(want), "%s:", path);
 	p = strstr(e.msg, want);
 	if (!p)
-		fail_msg("%s: message \"%s\" does not name %s", what, e.msg,
-			 path);
-	if (sscanf(p + strlen(want), "%d", &line) != 1 || line < lo ||
-	    line > hi)
-		fail_msg("%s: message \"%s\" does not give line %d..%d", what,
-			 e.msg, lo, hi);
+		fail_msg("%s: message \"%s\" does not name %s", what, e.msg, path);
+	if (sscanf(p + strlen(want), "%d", &line) != 1 || line < lo || line > hi)
+		fail_msg("%s: message \"%s\" does not give line %d..%d", what, e.msg, lo, hi);
 }
 
 static void expect_broken(const char *content, int line, const char *what)
@@ -520,15 +497,14 @@ static void expect_broken(const char *content, int line, const char *what)
  * (verified: gives line 5 for both cases below). */
 static void schema_unknown_element(void **state UNUSED)
 {
-	expect_broken_lines(PROFILE("u", "<match vendor='0x1234'/>",
-				    "  <vm>\n    <frobnicate/>\n  </vm>\n"),
-			    5, 6, "unknown element");
+	expect_broken_lines(
+	    PROFILE("u", "<match vendor='0x1234'/>", "  <vm>\n    <frobnicate/>\n  </vm>\n"), 5, 6,
+	    "unknown element");
 }
 
 static void schema_bad_hex(void **state UNUSED)
 {
-	expect_broken(PROFILE("h", "<match vendor='0xZZZZ'/>", ""), 4,
-		      "bad vendor hex");
+	expect_broken(PROFILE("h", "<match vendor='0xZZZZ'/>", ""), 4, "bad vendor hex");
 	expect_broken(PROFILE("h",
 			      "<match vendor='0x1234'>\n"
 			      "  <device id='0x12345'/></match>",
@@ -558,15 +534,13 @@ static void schema_other_errors(void **state UNUSED)
 		      "  <match vendor='0x1234'/>\n"
 		      "</profile>\n",
 		      2, "no namespace");
-	expect_broken(PROFILE("BAD ID", "<match vendor='0x1234'/>", ""), 2,
-		      "bad id");
+	expect_broken(PROFILE("BAD ID", "<match vendor='0x1234'/>", ""), 2, "bad id");
 }
 
 /* Regression (fixed): line 0, as in schema_unknown_element. */
 static void schema_errors_inside_interleave(void **state UNUSED)
 {
-	expect_broken(PROFILE("v", "<match vendor='0x1234'/>",
-			      "  <vm><msi vectors='64'/></vm>\n"),
+	expect_broken(PROFILE("v", "<match vendor='0x1234'/>", "  <vm><msi vectors='64'/></vm>\n"),
 		      5, "too many vectors");
 }
 
@@ -645,8 +619,7 @@ static void non_xml_and_hidden_ignored(void **state UNUSED)
 
 static void missing_dir_skipped(void **state UNUSED)
 {
-	const char *dirs[] = {"/nonexistent/vfio-hooks/profiles.d", shipped,
-			      NULL};
+	const char *dirs[] = {"/nonexistent/vfio-hooks/profiles.d", shipped, NULL};
 	struct vh_profiles ps;
 
 	load_ok(dirs, &ps);
@@ -804,8 +777,7 @@ static void companions_names(void **state UNUSED)
 	assert_int_equal(vh_companions_parse("ANY", &c), -EINVAL);
 	assert_int_equal(vh_companions_parse(NULL, &c), -EINVAL);
 	assert_int_equal(c, VH_COMPANIONS_ANY);
-	assert_string_equal(vh_companions_name(VH_COMPANIONS_SAME_DEVICE),
-			    "same-device");
+	assert_string_equal(vh_companions_name(VH_COMPANIONS_SAME_DEVICE), "same-device");
 	assert_string_equal(vh_companions_name((enum vh_companions)9), "?");
 }
 
@@ -832,16 +804,14 @@ static void validation_stamps(void **state UNUSED)
 	vh_profiles_done(&ps);
 	assert_int_equal(vh_profiles_validations(), before + 1);
 	snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
-	assert_int_equal(
-	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "/a.xml"));
 	/* Unchanged: no validation. */
 	load_ok(dirs, &ps);
 	vh_profiles_done(&ps);
 	assert_int_equal(vh_profiles_validations(), before + 1);
 	/* Changed to an invalid profile: validated again, refused. */
-	put(pdir, "a.xml",
-	    PROFILE("a", "<match vendor='0x1234'/>", "<bogus/>"));
+	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", "<bogus/>"));
 	assert_int_equal(vh_profiles_load(dirs, schema, &ps, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "invalid profile"));
 	assert_int_equal(vh_profiles_validations(), before + 2);
@@ -875,11 +845,9 @@ static void load_wanting(const char *const *dirs, const struct vh_pci_id *id,
  * (the key alone) gets them on the next load. */
 static void wanted_devices(void **state UNUSED)
 {
-	_cleanup_free_ char *pdir = mkdir_tmp(), *odir = mkdir_tmp(),
-			    *sdir = mkdir_tmp();
+	_cleanup_free_ char *pdir = mkdir_tmp(), *odir = mkdir_tmp(), *sdir = mkdir_tmp();
 	const char *dirs[] = {pdir, odir, NULL};
-	const struct vh_pci_id want[] = {{0x1234, 0x0001}},
-			       want_ff[] = {{0x1234, 0x00ff}};
+	const struct vh_pci_id want[] = {{0x1234, 0x0001}}, want_ff[] = {{0x1234, 0x00ff}};
 	char buf[16384], *old, *p;
 	struct vh_profiles ps;
 	unsigned before;
@@ -910,8 +878,7 @@ static void wanted_devices(void **state UNUSED)
 	assert_non_null(by_id(&ps, "b"));
 	assert_int_equal(by_id(&ps, "c")->vendor, 0x9abc);
 	vh_profiles_done(&ps);
-	assert_int_equal(
-	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "/b.xml\t5678\tb\t*\n"));
 	assert_non_null(strstr(buf, "/d.xml\t1234\td\t00ff,0100\n"));
 	assert_non_null(strstr(buf, "/c.xml\t9abc\tc\t*")); /* the last */
@@ -933,8 +900,7 @@ static void wanted_devices(void **state UNUSED)
 	assert_non_null(by_id(&ps, "d"));
 	vh_profiles_done(&ps);
 	/* The skipped files keep their stamps. */
-	assert_int_equal(
-	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "/b.xml\t5678\tb\t*\n"));
 
 	/* Without a filter: everything, as ever. */
@@ -952,8 +918,7 @@ static void wanted_devices(void **state UNUSED)
 
 	/* Older stamps (the key alone): validation is still skipped, and
 	 * the file is parsed (its vendor unknown) and stamped anew. */
-	assert_int_equal(
-	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	old = strdup(buf);
 	assert_non_null(old);
 	for (p = old; (p = strchr(p, '\t'));) {
@@ -976,8 +941,7 @@ static void wanted_devices(void **state UNUSED)
 	assert_int_equal(vh_profiles_validations(), before + 6);
 	assert_int_equal(ps.n, 4); /* none skipped: no vendor known */
 	vh_profiles_done(&ps);
-	assert_int_equal(
-	    fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
+	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "/b.xml\t1234\tb\t*\n"));
 
 	vh_profiles_use_stamps(-1);
@@ -1001,8 +965,8 @@ static int stamp_dir_user_cases(const struct vh_sys *sys, const char *home)
 	/* ~/.cache made, then ~/.cache/vfio-hooks, private. */
 	fd = vh_stamp_dir_open(sys, false);
 	snprintf(p, sizeof(p), "%s/.cache/vfio-hooks", home);
-	if (fd < 0 || stat(p, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    (st.st_mode & 07777) != 0700 || st.st_uid != geteuid())
+	if (fd < 0 || stat(p, &st) < 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 07777) != 0700 ||
+	    st.st_uid != geteuid())
 		return 1;
 	close(fd);
 	/* A relative XDG_CACHE_HOME is ignored (the XDG rule). */
@@ -1022,8 +986,7 @@ static int stamp_dir_user_cases(const struct vh_sys *sys, const char *home)
 	/* One anybody can write is not used; nor is a symlink. */
 	if (chmod(q, 0777) < 0 || vh_stamp_dir_open(sys, false) != -1)
 		return 4;
-	if (rmdir(q) < 0 || symlink(p, q) < 0 ||
-	    vh_stamp_dir_open(sys, false) != -1)
+	if (rmdir(q) < 0 || symlink(p, q) < 0 || vh_stamp_dir_open(sys, false) != -1)
 		return 5;
 	/* No HOME and no XDG_CACHE_HOME: none. */
 	unsetenv("XDG_CACHE_HOME");
@@ -1073,9 +1036,8 @@ static void stamp_dir_places(void **state UNUSED)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		int rc = setgid(65534) < 0 || setuid(65534) < 0
-			     ? 90
-			     : stamp_dir_user_cases(sys, home);
+		int rc =
+		    setgid(65534) < 0 || setuid(65534) < 0 ? 90 : stamp_dir_user_cases(sys, home);
 		/* _exit runs no cleanup: what the child holds goes here
 		 * (valgrind checks the child for leaks too). */
 		vh_sys_free(sys);

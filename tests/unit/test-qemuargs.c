@@ -151,8 +151,7 @@ static int parse_fail(int argc, char **argv)
 static void expect_msg(const char *needle)
 {
 	if (!strstr(T.e.msg, needle))
-		fail_msg("message does not contain \"%s\": %s", needle,
-			 T.e.msg);
+		fail_msg("message does not contain \"%s\": %s", needle, T.e.msg);
 }
 
 static void expect_addr(const struct vh_hostdev *h, const char *addr)
@@ -160,8 +159,7 @@ static void expect_addr(const struct vh_hostdev *h, const char *addr)
 	char a[VH_PCI_ADDR_LEN];
 
 	if (!h->addr_ok)
-		fail_msg("%s: address not usable: %s (%s)", h->origin,
-			 h->addr_error, h->addr_text);
+		fail_msg("%s: address not usable: %s (%s)", h->origin, h->addr_error, h->addr_text);
 	assert_string_equal(h->addr_error, "");
 	vh_pci_addr_format(&h->addr, a);
 	assert_string_equal(a, addr);
@@ -212,8 +210,7 @@ static void json_expect(const char *json, const char *members)
 	char *s = json_members(json);
 
 	if (!streq(s, members)) {
-		fprintf(stderr, "json: %s\n got: %s\nwant: %s\n", json, s,
-			members);
+		fprintf(stderr, "json: %s\n got: %s\nwant: %s\n", json, s, members);
 		free(s);
 		fail_msg("unexpected members");
 	}
@@ -229,8 +226,7 @@ static size_t json_bad(const char *json)
 
 	vh_buf_done(&b);
 	if (r != -EINVAL)
-		fail_msg("vh_json_object_each(%s) = %d, expected -EINVAL", json,
-			 r);
+		fail_msg("vh_json_object_each(%s) = %d, expected -EINVAL", json, r);
 	if (off == (size_t)-1)
 		fail_msg("no offset for \"%s\"", json);
 	return off;
@@ -247,13 +243,11 @@ static void json_flat_values(void **state UNUSED)
 		    "\"f\":false,\"g\":null}",
 		    "a=0;b=48;c=-1;d=1.5;e=on;f=off;g=null;");
 	/* whitespace of every kind between tokens */
-	json_expect(" \t\r\n{ \"k\" \n:\t\"v\" ,\r\n \"n\" : 7 \n} \n",
-		    "k=v;n=7;");
+	json_expect(" \t\r\n{ \"k\" \n:\t\"v\" ,\r\n \"n\" : 7 \n} \n", "k=v;n=7;");
 	/* '_' in keys reads as '-', as QEMU's properties */
 	json_expect("{\"caching_mode\":true}", "caching-mode=on;");
 	/* escapes */
-	json_expect("{\"s\":\"a\\\"b\\\\c\\/d\\te\\nf\"}",
-		    "s=a\"b\\c/d\te\nf;");
+	json_expect("{\"s\":\"a\\\"b\\\\c\\/d\\te\\nf\"}", "s=a\"b\\c/d\te\nf;");
 	json_expect("{\"s\":\"\\u0030\\u0031:\\u0041\"}", "s=01:A;");
 	/* non-ASCII escapes become '?', never bytes above 0x7f or NUL */
 	json_expect("{\"s\":\"x\\u00e9\\u0000y\"}", "s=x??y;");
@@ -263,10 +257,8 @@ static void json_flat_values(void **state UNUSED)
 
 static void json_nested_skipped(void **state UNUSED)
 {
-	json_expect("{\"a\":{\"x\":[1,2,{\"y\":\"}]\\\"{\"}]},\"b\":\"c\"}",
-		    "a=(nested);b=c;");
-	json_expect("{\"a\":[],\"b\":[[[]]],\"c\":1}",
-		    "a=(nested);b=(nested);c=1;");
+	json_expect("{\"a\":{\"x\":[1,2,{\"y\":\"}]\\\"{\"}]},\"b\":\"c\"}", "a=(nested);b=c;");
+	json_expect("{\"a\":[],\"b\":[[[]]],\"c\":1}", "a=(nested);b=(nested);c=1;");
 	/* an unterminated nested value */
 	json_bad("{\"a\":{\"x\":1}");
 	json_bad("{\"a\":[1,2");
@@ -311,11 +303,9 @@ static void json_malformed(void **state UNUSED)
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
 		json_bad(bad[i]);
 	/* A NULL offset pointer is allowed. */
-	assert_int_equal(vh_json_object_each("{", collect_kv, NULL, NULL),
-			 -EINVAL);
+	assert_int_equal(vh_json_object_each("{", collect_kv, NULL, NULL), -EINVAL);
 	/* The callback's error stops the walk and is returned. */
-	assert_int_equal(vh_json_object_each("{\"a\":1,\"b\":2,\"c\":3}",
-					     stop_at_b, NULL, NULL),
+	assert_int_equal(vh_json_object_each("{\"a\":1,\"b\":2,\"c\":3}", stop_at_b, NULL, NULL),
 			 -ENOSPC);
 }
 
@@ -402,21 +392,20 @@ static void machine_options_merge(void **state UNUSED)
 	struct vh_domain *d;
 
 	/* later options win key by key, the others stay */
-	d = OK(QEMU, "-machine", "q35,kernel-irqchip=on", "-machine",
-	       "kernel-irqchip=split", "-enable-kvm");
+	d = OK(QEMU, "-machine", "q35,kernel-irqchip=on", "-machine", "kernel-irqchip=split",
+	       "-enable-kvm");
 	assert_string_equal(d->machine, "q35");
 	assert_string_equal(d->irqchip, "split");
 	assert_string_equal(d->ioapic_driver, "qemu");
 	d = OK(QEMU, "-M", "q35", "-machine", "pc", "-enable-kvm");
 	assert_string_equal(d->machine, "pc");
 	assert_int_equal(d->machine_kind, VH_MACHINE_I440FX);
-	d = OK(QEMU, "-M", "pc", "-machine", "accel=kvm", "--machine",
-	       "type=q35");
+	d = OK(QEMU, "-M", "pc", "-machine", "accel=kvm", "--machine", "type=q35");
 	assert_string_equal(d->machine, "q35");
 	assert_string_equal(d->virt_type, "kvm");
 	/* a later kernel-irqchip=on takes the split back */
-	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-machine",
-	       "kernel-irqchip=on", "-enable-kvm");
+	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-machine", "kernel-irqchip=on",
+	       "-enable-kvm");
 	assert_string_equal(d->irqchip, "on");
 	assert_string_equal(d->ioapic_driver, "kvm");
 }
@@ -480,8 +469,7 @@ static void accel_forms(void **state UNUSED)
  * set q->accel only while it is still empty. */
 static void accel_repeated_first_counts(void **state UNUSED)
 {
-	struct vh_domain *d =
-	    OK(QEMU, "-machine", "q35", "-accel", "kvm", "-accel", "tcg");
+	struct vh_domain *d = OK(QEMU, "-machine", "q35", "-accel", "kvm", "-accel", "tcg");
 
 	assert_string_equal(d->virt_type, "kvm");
 	assert_string_equal(d->ioapic_driver, "kvm");
@@ -494,8 +482,7 @@ static void accel_repeated_first_counts(void **state UNUSED)
  * order instead of a separate flag. */
 static void enable_kvm_after_machine_accel(void **state UNUSED)
 {
-	struct vh_domain *d =
-	    OK(QEMU, "-machine", "q35,accel=tcg", "-enable-kvm");
+	struct vh_domain *d = OK(QEMU, "-machine", "q35,accel=tcg", "-enable-kvm");
 
 	assert_string_equal(d->virt_type, "kvm");
 	d = OK(QEMU, "-enable-kvm", "-machine", "q35,accel=tcg");
@@ -525,11 +512,9 @@ static void ioapic_driver_matrix(void **state UNUSED)
 		snprintf(mach, sizeof(mach), "%s", cases[i].machine);
 		d = OK(QEMU, "-accel", acc, "-machine", mach);
 		if (!streq(d->ioapic_driver, cases[i].ioapic))
-			fail_msg(
-			    "-accel %s -machine %s: ioapic %s, expected %s",
-			    acc, mach, d->ioapic_driver, cases[i].ioapic);
-		assert_string_equal(d->virt_type,
-				    streq(acc, "kvm") ? "kvm" : "qemu");
+			fail_msg("-accel %s -machine %s: ioapic %s, expected %s", acc, mach,
+				 d->ioapic_driver, cases[i].ioapic);
+		assert_string_equal(d->virt_type, streq(acc, "kvm") ? "kvm" : "qemu");
 	}
 }
 
@@ -538,16 +523,11 @@ static void arch_from_argv0(void **state UNUSED)
 	static const struct {
 		const char *argv0, *arch;
 	} cases[] = {
-	    {"qemu-system-x86_64", "x86_64"},
-	    {"/usr/bin/qemu-system-x86_64", "x86_64"},
-	    {"qemu-system-aarch64", "aarch64"},
-	    {"/opt/qemu/bin/qemu-system-aarch64", "aarch64"},
-	    {"qemu-system-ppc64", "ppc64"},
-	    {"qemu-kvm", "x86_64"},
-	    {"/usr/libexec/qemu-kvm", "x86_64"},
-	    {"kvm", "x86_64"},
-	    {"/usr/local/bin/my-qemu", "x86_64"},
-	    {"", "x86_64"},
+	    {"qemu-system-x86_64", "x86_64"},	  {"/usr/bin/qemu-system-x86_64", "x86_64"},
+	    {"qemu-system-aarch64", "aarch64"},	  {"/opt/qemu/bin/qemu-system-aarch64", "aarch64"},
+	    {"qemu-system-ppc64", "ppc64"},	  {"qemu-kvm", "x86_64"},
+	    {"/usr/libexec/qemu-kvm", "x86_64"},  {"kvm", "x86_64"},
+	    {"/usr/local/bin/my-qemu", "x86_64"}, {"", "x86_64"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -556,8 +536,7 @@ static void arch_from_argv0(void **state UNUSED)
 		snprintf(a0, sizeof(a0), "%s", cases[i].argv0);
 		d = OK(a0, "-machine", "q35");
 		if (!streq(d->arch, cases[i].arch))
-			fail_msg("argv[0] %s: arch %s, expected %s", a0,
-				 d->arch, cases[i].arch);
+			fail_msg("argv[0] %s: arch %s, expected %s", a0, d->arch, cases[i].arch);
 	}
 	/* aarch64 is not an x86 guest; the default x86_64 is */
 	assert_false(vh_domain_is_x86(OK("qemu-system-aarch64")));
@@ -595,8 +574,7 @@ static void vfio_host_forms(void **state UNUSED)
 	d = OK(QEMU, "-m", "1G", "-device", "vfio-pci,host=02:1f.7");
 	assert_int_equal(d->n_hostdevs, 1);
 	expect_addr(&d->hostdevs[0], "0000:02:1f.7");
-	assert_string_equal(d->hostdevs[0].origin,
-			    "-device vfio-pci at argument 4");
+	assert_string_equal(d->hostdevs[0].origin, "-device vfio-pci at argument 4");
 
 	/* a non-zero domain */
 	d = OK(QEMU, "-device", "vfio-pci,host=0001:81:00.1");
@@ -607,15 +585,12 @@ static void vfio_host_forms(void **state UNUSED)
 	       "driver=vfio-pci,host=04:00.0");
 	assert_int_equal(d->n_hostdevs, 2);
 	expect_addr(&d->hostdevs[0], "0000:03:00.0");
-	assert_string_equal(d->hostdevs[0].origin,
-			    "-device vfio-pci-nohotplug at argument 2");
+	assert_string_equal(d->hostdevs[0].origin, "-device vfio-pci-nohotplug at argument 2");
 	expect_addr(&d->hostdevs[1], "0000:04:00.0");
-	assert_string_equal(d->hostdevs[1].origin,
-			    "-device vfio-pci at argument 4");
+	assert_string_equal(d->hostdevs[1].origin, "-device vfio-pci at argument 4");
 
 	/* host= after other properties, a later host= wins */
-	d = OK(QEMU, "-device",
-	       "vfio-pci,bus=pcie.0,addr=0x3,host=05:00.0,host=06:00.0");
+	d = OK(QEMU, "-device", "vfio-pci,bus=pcie.0,addr=0x3,host=05:00.0,host=06:00.0");
 	expect_addr(&d->hostdevs[0], "0000:06:00.0");
 }
 
@@ -641,27 +616,23 @@ static void vfio_host_qemu_widths(void **state UNUSED)
 		expect_addr(&d->hostdevs[0], v[i].addr);
 	}
 	/* the JSON form goes through the same parser in QEMU */
-	struct vh_domain *d = OK(
-	    QEMU, "-device", "{\"driver\":\"vfio-pci\",\"host\":\"6:12.5\"}");
+	struct vh_domain *d = OK(QEMU, "-device", "{\"driver\":\"vfio-pci\",\"host\":\"6:12.5\"}");
 	expect_addr(&d->hostdevs[0], "0000:06:12.5");
 	/* sysfsdev= stays a sysfs name: QEMU opens that directory */
-	d = OK(QEMU, "-device",
-	       "vfio-pci,sysfsdev=/sys/bus/pci/devices/6:12.5");
+	d = OK(QEMU, "-device", "vfio-pci,sysfsdev=/sys/bus/pci/devices/6:12.5");
 	assert_false(d->hostdevs[0].addr_ok);
 }
 
 static void vfio_sysfsdev(void **state UNUSED)
 {
 	struct vh_domain *d =
-	    OK(QEMU, "-device",
-	       "vfio-pci,sysfsdev=/sys/bus/pci/devices/0000:03:00.0");
+	    OK(QEMU, "-device", "vfio-pci,sysfsdev=/sys/bus/pci/devices/0000:03:00.0");
 	const struct vh_hostdev *h;
 
 	assert_int_equal(d->n_hostdevs, 1);
 	h = &d->hostdevs[0];
 	expect_addr(h, "0000:03:00.0");
-	assert_string_equal(h->addr_text,
-			    "sysfsdev=/sys/bus/pci/devices/0000:03:00.0");
+	assert_string_equal(h->addr_text, "sysfsdev=/sys/bus/pci/devices/0000:03:00.0");
 	/* the real device path works as well */
 	d = OK(QEMU, "-device",
 	       "vfio-pci,sysfsdev=/sys/devices/pci0000:00/0000:00:1c.0/"
@@ -682,8 +653,7 @@ static void vfio_sysfsdev(void **state UNUSED)
 static void vfio_sysfsdev_trailing_slash(void **state UNUSED)
 {
 	struct vh_domain *d =
-	    OK(QEMU, "-device",
-	       "vfio-pci,sysfsdev=/sys/bus/pci/devices/0000:03:00.0/");
+	    OK(QEMU, "-device", "vfio-pci,sysfsdev=/sys/bus/pci/devices/0000:03:00.0/");
 
 	assert_int_equal(d->n_hostdevs, 1);
 	expect_addr(&d->hostdevs[0], "0000:03:00.0");
@@ -706,8 +676,7 @@ static void vfio_mdev_not_bad_address(void **state UNUSED)
 	for (size_t i = 0; i < d->n_hostdevs; i++)
 		if (!d->hostdevs[i].addr_ok)
 			fail_msg("mdev listed as a bad PCI address: %s (%s)",
-				 d->hostdevs[i].addr_error,
-				 d->hostdevs[i].addr_text);
+				 d->hostdevs[i].addr_error, d->hostdevs[i].addr_text);
 }
 
 static void vfio_without_address(void **state UNUSED)
@@ -731,10 +700,9 @@ static void vfio_bad_host(void **state UNUSED)
 	 * value"); "1:0.0", " 01:00.0", "0x01:00.0" and "0000:001:00.0" it
 	 * takes (strtoul), see test-pciaddr.c */
 	static const char *const bad[] = {
-	    "zz:00.0",	 "01:00",	  "0000:01:00",	   "01:00.8",
-	    "01:20.0",	 "0000:01:00.0 ", "10000:01:00.0", "",
-	    "01:00.0.0", "-1:00.0",	  "0:0:01:00.0",   "01::00.0",
-	    "01:00.a",	 "01:00.0x0",	  "100:00.0",	   "01:00.",
+	    "zz:00.0",	     "01:00",	  "0000:01:00", "01:00.8", "01:20.0",	  "0000:01:00.0 ",
+	    "10000:01:00.0", "",	  "01:00.0.0",	"-1:00.0", "0:0:01:00.0", "01::00.0",
+	    "01:00.a",	     "01:00.0x0", "100:00.0",	"01:00.",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -749,8 +717,7 @@ static void vfio_bad_host(void **state UNUSED)
 			fail_msg("host=%s accepted as an address", bad[i]);
 		assert_true(h->addr_error[0] != '\0');
 		if (bad[i][0] && !strstr(h->addr_error, bad[i]))
-			fail_msg("addr_error does not name '%s': %s", bad[i],
-				 h->addr_error);
+			fail_msg("addr_error does not name '%s': %s", bad[i], h->addr_error);
 		assert_int_equal(strncmp(h->addr_text, "host=", 5), 0);
 	}
 }
@@ -781,14 +748,13 @@ static void device_flags(void **state UNUSED)
 	struct vh_domain *d;
 
 	/* "prop" alone means prop=on */
-	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-enable-kvm",
-	       "-device", "intel-iommu,caching-mode,intremap,eim");
+	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-enable-kvm", "-device",
+	       "intel-iommu,caching-mode,intremap,eim");
 	assert_true(d->has_iommu);
 	assert_int_equal(d->caching_mode, VH_ON);
 	assert_int_equal(d->intremap, VH_ON);
 	assert_int_equal(d->eim, VH_ON);
-	d = OK(QEMU, "-device",
-	       "vfio-pci,x-no-mmap,host=01:00.0,multifunction");
+	d = OK(QEMU, "-device", "vfio-pci,x-no-mmap,host=01:00.0,multifunction");
 	expect_addr(&d->hostdevs[0], "0000:01:00.0");
 	/* "caching_mode" alone is normalized as well */
 	d = OK(QEMU, "-device", "intel-iommu,caching_mode");
@@ -798,10 +764,9 @@ static void device_flags(void **state UNUSED)
 static void other_devices_ignored(void **state UNUSED)
 {
 	struct vh_domain *d =
-	    OK(QEMU, "-device", "virtio-net-pci,netdev=n0", "-device", "e1000",
-	       "-device", "pcie-root-port,id=rp1,chassis=1", "-device",
-	       "vfio-pcie,host=01:00.0", "-device", "", "-device", ",",
-	       "-device", "id=only");
+	    OK(QEMU, "-device", "virtio-net-pci,netdev=n0", "-device", "e1000", "-device",
+	       "pcie-root-port,id=rp1,chassis=1", "-device", "vfio-pcie,host=01:00.0", "-device",
+	       "", "-device", ",", "-device", "id=only");
 
 	assert_int_equal(d->n_hostdevs, 0);
 	assert_false(d->has_iommu);
@@ -810,10 +775,9 @@ static void other_devices_ignored(void **state UNUSED)
 static void several_vfio_in_order(void **state UNUSED)
 {
 	struct vh_domain *d =
-	    OK(QEMU, "-machine", "q35", "-device", "vfio-pci,host=0000:03:00.0",
-	       "-device", "virtio-net-pci", "-device",
-	       "{\"driver\":\"vfio-pci\",\"host\":\"0000:01:00.0\"}", "-device",
-	       "vfio-pci-nohotplug,sysfsdev=/sys/bus/pci/devices/0000:02:00.0",
+	    OK(QEMU, "-machine", "q35", "-device", "vfio-pci,host=0000:03:00.0", "-device",
+	       "virtio-net-pci", "-device", "{\"driver\":\"vfio-pci\",\"host\":\"0000:01:00.0\"}",
+	       "-device", "vfio-pci-nohotplug,sysfsdev=/sys/bus/pci/devices/0000:02:00.0",
 	       "-device", "vfio-pci,host=01:00.0");
 
 	assert_int_equal(d->n_hostdevs, 4);
@@ -821,12 +785,10 @@ static void several_vfio_in_order(void **state UNUSED)
 	assert_int_equal(d->hostdevs[0].line, 4);
 	expect_addr(&d->hostdevs[1], "0000:01:00.0");
 	assert_int_equal(d->hostdevs[1].line, 8);
-	assert_string_equal(d->hostdevs[1].origin,
-			    "-device vfio-pci at argument 8");
+	assert_string_equal(d->hostdevs[1].origin, "-device vfio-pci at argument 8");
 	expect_addr(&d->hostdevs[2], "0000:02:00.0");
 	assert_int_equal(d->hostdevs[2].line, 10);
-	assert_string_equal(d->hostdevs[2].origin,
-			    "-device vfio-pci-nohotplug at argument 10");
+	assert_string_equal(d->hostdevs[2].origin, "-device vfio-pci-nohotplug at argument 10");
 	/* a duplicate is listed again: the rules report it */
 	expect_addr(&d->hostdevs[3], "0000:01:00.0");
 	assert_int_equal(d->hostdevs[3].line, 12);
@@ -837,16 +799,14 @@ static void json_device(void **state UNUSED)
 	struct vh_domain *d;
 	const struct vh_hostdev *h;
 
-	d = OK(
-	    QEMU, "-machine", "q35,kernel-irqchip=split", "-accel", "kvm",
-	    "-device",
-	    "{\"driver\":\"intel-iommu\",\"id\":\"iommu0\",\"intremap\":"
-	    "\"on\",\"caching-mode\":true,\"aw-bits\":48,\"device-iotlb\":"
-	    "false,\"eim\":\"on\"}",
-	    "-device",
-	    " {\n  \"driver\" : \"vfio-pci\",\n  \"host\" : \"0000:01:00.0\","
-	    "\n  \"id\":\"hostdev0\",\"bus\":\"pci.1\",\"addr\":\"0x0\","
-	    "\"x-igd\":{\"a\":[1,{\"b\":\"}\"}]},\"multifunction\":true\n} ");
+	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-accel", "kvm", "-device",
+	       "{\"driver\":\"intel-iommu\",\"id\":\"iommu0\",\"intremap\":"
+	       "\"on\",\"caching-mode\":true,\"aw-bits\":48,\"device-iotlb\":"
+	       "false,\"eim\":\"on\"}",
+	       "-device",
+	       " {\n  \"driver\" : \"vfio-pci\",\n  \"host\" : \"0000:01:00.0\","
+	       "\n  \"id\":\"hostdev0\",\"bus\":\"pci.1\",\"addr\":\"0x0\","
+	       "\"x-igd\":{\"a\":[1,{\"b\":\"}\"}]},\"multifunction\":true\n} ");
 	assert_true(d->has_iommu);
 	assert_string_equal(d->iommu_model, "intel");
 	assert_int_equal(d->intremap, VH_ON);
@@ -861,8 +821,7 @@ static void json_device(void **state UNUSED)
 	assert_false(d->iommu_after_vfio);
 
 	/* caching_mode:false, and unicode escapes in the driver and host */
-	d = OK(QEMU, "-device",
-	       "{\"driver\":\"intel\\u002diommu\",\"caching_mode\":false}",
+	d = OK(QEMU, "-device", "{\"driver\":\"intel\\u002diommu\",\"caching_mode\":false}",
 	       "-device",
 	       "{\"driver\":\"vfio\\u002dpci\",\"host\":"
 	       "\"\\u0030\\u0030\\u0030\\u0030:01:00.0\"}");
@@ -895,8 +854,7 @@ static void json_device_malformed(void **state UNUSED)
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		char arg[256];
 		snprintf(arg, sizeof(arg), "%s", bad[i]);
-		assert_int_equal(FAILS(QEMU, "-m", "1G", "-device", arg),
-				 -EINVAL);
+		assert_int_equal(FAILS(QEMU, "-m", "1G", "-device", arg), -EINVAL);
 		expect_msg("Argument 4");
 		expect_msg("JSON");
 	}
@@ -924,11 +882,9 @@ static void intremap_as_qemu_decides(void **state UNUSED)
 	    {"kvm", "q35", "intel-iommu,intremap=off", VH_OFF},
 	    /* split or off irqchip, or TCG: auto means on */
 	    {"kvm", "q35,kernel-irqchip=split", "intel-iommu", VH_ON},
-	    {"kvm", "q35,kernel-irqchip=split", "intel-iommu,intremap=auto",
-	     VH_ON},
+	    {"kvm", "q35,kernel-irqchip=split", "intel-iommu,intremap=auto", VH_ON},
 	    {"kvm", "q35,kernel-irqchip=off", "intel-iommu", VH_ON},
-	    {"kvm", "q35,kernel-irqchip=split", "intel-iommu,intremap=off",
-	     VH_OFF},
+	    {"kvm", "q35,kernel-irqchip=split", "intel-iommu,intremap=off", VH_OFF},
 	    {"tcg", "q35", "intel-iommu", VH_ON},
 	    {"tcg", "q35", "intel-iommu,intremap=off", VH_OFF},
 	    /* not a switch */
@@ -986,8 +942,8 @@ static void caching_mode_spellings(void **state UNUSED)
 		snprintf(dev, sizeof(dev), "%s", cases[i].dev);
 		d = OK(QEMU, "-machine", "q35", "-device", dev);
 		if (d->caching_mode != cases[i].cm)
-			fail_msg("-device %s: caching_mode %d, expected %d",
-				 dev, d->caching_mode, cases[i].cm);
+			fail_msg("-device %s: caching_mode %d, expected %d", dev, d->caching_mode,
+				 cases[i].cm);
 	}
 }
 
@@ -995,8 +951,7 @@ static void iommu_other_properties(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = OK(QEMU, "-machine", "q35", "-device",
-	       "intel-iommu,eim=on,device-iotlb=on,aw-bits=39");
+	d = OK(QEMU, "-machine", "q35", "-device", "intel-iommu,eim=on,device-iotlb=on,aw-bits=39");
 	assert_int_equal(d->eim, VH_ON);
 	assert_int_equal(d->iotlb, VH_ON);
 	assert_int_equal(d->aw_bits, 39);
@@ -1061,8 +1016,7 @@ static void iommu_order(void **state UNUSED)
 	d = OK(QEMU, GOOD_VFIO);
 	assert_false(d->iommu_after_vfio);
 	/* JSON on both sides keeps the command-line order */
-	d = OK(QEMU, "-device",
-	       "{\"driver\":\"vfio-pci\",\"host\":\"01:00.0\"}", "-device",
+	d = OK(QEMU, "-device", "{\"driver\":\"vfio-pci\",\"host\":\"01:00.0\"}", "-device",
 	       "{\"driver\":\"intel-iommu\"}");
 	assert_true(d->iommu_after_vfio);
 }
@@ -1085,8 +1039,7 @@ static void iommu_order_json_after_legacy(void **state UNUSED)
 	       GOOD_VFIO);
 	assert_true(d->iommu_after_vfio);
 	d = OK(QEMU, "-machine", "q35", "-device",
-	       "{\"driver\":\"vfio-pci\",\"host\":\"0000:01:00.0\"}",
-	       GOOD_IOMMU);
+	       "{\"driver\":\"vfio-pci\",\"host\":\"0000:01:00.0\"}", GOOD_IOMMU);
 	assert_false(d->iommu_after_vfio);
 }
 
@@ -1117,35 +1070,29 @@ static void global_defaults(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = OK(QEMU, "-global", "intel-iommu.caching-mode=on", "-device",
-	       "intel-iommu");
+	d = OK(QEMU, "-global", "intel-iommu.caching-mode=on", "-device", "intel-iommu");
 	assert_int_equal(d->caching_mode, VH_ON);
 	/* a -global after the device is still a default for it */
-	d = OK(QEMU, "-device", "intel-iommu", "-global",
-	       "intel-iommu.caching-mode=on");
+	d = OK(QEMU, "-device", "intel-iommu", "-global", "intel-iommu.caching-mode=on");
 	assert_int_equal(d->caching_mode, VH_ON);
 	d = OK(QEMU, "-global",
 	       "driver=intel-iommu,property=caching-mode,"
 	       "value=on",
 	       "-device", "intel-iommu");
 	assert_int_equal(d->caching_mode, VH_ON);
-	d = OK(QEMU, "-global", "intel-iommu.caching_mode=on", "-device",
+	d = OK(QEMU, "-global", "intel-iommu.caching_mode=on", "-device", "intel-iommu");
+	assert_int_equal(d->caching_mode, VH_ON);
+	d = OK(QEMU, "-global", "driver=intel-iommu,property=caching_mode,value=on", "-device",
 	       "intel-iommu");
 	assert_int_equal(d->caching_mode, VH_ON);
-	d = OK(QEMU, "-global",
-	       "driver=intel-iommu,property=caching_mode,value=on", "-device",
-	       "intel-iommu");
-	assert_int_equal(d->caching_mode, VH_ON);
-	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-enable-kvm",
-	       "-global", "intel-iommu.intremap=off", "-device", "intel-iommu");
+	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-enable-kvm", "-global",
+	       "intel-iommu.intremap=off", "-device", "intel-iommu");
 	assert_int_equal(d->intremap, VH_OFF);
 	/* a -global for another driver does not apply */
-	d = OK(QEMU, "-global", "amd-iommu.caching-mode=on", "-device",
-	       "intel-iommu");
+	d = OK(QEMU, "-global", "amd-iommu.caching-mode=on", "-device", "intel-iommu");
 	assert_int_equal(d->caching_mode, VH_ABSENT);
 	/* a -global that does not concern us */
-	d = OK(QEMU, "-global", "ICH9-LPC.disable_s3=1", "-device",
-	       "intel-iommu");
+	d = OK(QEMU, "-global", "ICH9-LPC.disable_s3=1", "-device", "intel-iommu");
 	assert_int_equal(d->caching_mode, VH_ABSENT);
 	/* the later of two -global wins */
 	d = OK(QEMU, "-global", "intel-iommu.caching-mode=on", "-global",
@@ -1172,15 +1119,13 @@ static void set_overrides_device(void **state UNUSED)
 {
 	struct vh_domain *d;
 
-	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-enable-kvm",
-	       "-device", "intel-iommu,id=vi,intremap=on,caching-mode=on",
-	       "-set", "device.vi.intremap=off");
+	d = OK(QEMU, "-machine", "q35,kernel-irqchip=split", "-enable-kvm", "-device",
+	       "intel-iommu,id=vi,intremap=on,caching-mode=on", "-set", "device.vi.intremap=off");
 	assert_int_equal(d->intremap, VH_OFF);
 	assert_int_equal(d->caching_mode, VH_ON);
 	/* -set beats -global and the device; '_' spelling */
 	d = OK(QEMU, "-global", "intel-iommu.caching-mode=off", "-device",
-	       "intel-iommu,id=vi,caching-mode=off", "-set",
-	       "device.vi.caching_mode=on");
+	       "intel-iommu,id=vi,caching-mode=off", "-set", "device.vi.caching_mode=on");
 	assert_int_equal(d->caching_mode, VH_ON);
 	/* -set on a vfio device's host */
 	d = OK(QEMU, "-device", "vfio-pci,id=hd0,host=01:00.0", "-set",
@@ -1188,27 +1133,24 @@ static void set_overrides_device(void **state UNUSED)
 	expect_addr(&d->hostdevs[0], "0000:02:00.0");
 	/* -set for an unknown id, or another group, is harmless */
 	d = OK(QEMU, "-device", "intel-iommu,id=vi,caching-mode=on", "-set",
-	       "device.nope.caching-mode=off", "-set", "drive.d0.cache=none",
-	       "-set", "nonsense", "-set", "device.vi");
+	       "device.nope.caching-mode=off", "-set", "drive.d0.cache=none", "-set", "nonsense",
+	       "-set", "device.vi");
 	assert_int_equal(d->caching_mode, VH_ON);
 	/* a device without an id is not touched by any -set */
-	d = OK(QEMU, "-device", "intel-iommu,caching-mode=on", "-set",
-	       "device..caching-mode=off");
+	d = OK(QEMU, "-device", "intel-iommu,caching-mode=on", "-set", "device..caching-mode=off");
 	assert_int_equal(d->caching_mode, VH_ON);
 }
 
 static void global_malformed(void **state UNUSED)
 {
-	assert_int_equal(FAILS(QEMU, "-machine", "q35", "-global", "foo"),
-			 -EINVAL);
+	assert_int_equal(FAILS(QEMU, "-machine", "q35", "-global", "foo"), -EINVAL);
 	expect_msg("Argument 4");
 	expect_msg("foo");
 	assert_int_equal(FAILS(QEMU, "-global", "intel-iommu"), -EINVAL);
 	expect_msg("Argument 2");
 	assert_int_equal(FAILS(QEMU, "-global", "a=b.c"), -EINVAL);
 	expect_msg("Argument 2");
-	assert_int_equal(FAILS(QEMU, "-global", "intel-iommu.caching-mode"),
-			 -EINVAL);
+	assert_int_equal(FAILS(QEMU, "-global", "intel-iommu.caching-mode"), -EINVAL);
 }
 
 /* --- -readconfig --- */
@@ -1251,8 +1193,7 @@ static void readconfig_sections(void **state UNUSED)
 	assert_false(d->iommu_after_vfio);
 
 	/* the command line after it: -set on a section's id, -machine */
-	d = OK(QEMU, "--readconfig", cfg, "-set", "device.vi.intremap=off",
-	       "-machine", "pc");
+	d = OK(QEMU, "--readconfig", cfg, "-set", "device.vi.intremap=off", "-machine", "pc");
 	assert_int_equal(d->intremap, VH_OFF);
 	assert_string_equal(d->machine, "pc");
 
@@ -1329,20 +1270,18 @@ static void memory_memlock_as_libvirt(void **state UNUSED)
 {
 	struct vh_memlock m;
 
-	assert_int_equal(vh_memlock_need(OK(QEMU, "-machine", "q35,accel=kvm",
-					    "-m", "size=219136k", GOOD_VFIO),
-					 NULL, &m),
-			 0);
+	assert_int_equal(
+	    vh_memlock_need(OK(QEMU, "-machine", "q35,accel=kvm", "-m", "size=219136k", GOOD_VFIO),
+			    NULL, &m),
+	    0);
 	assert_int_equal(m.kib, 219136 + 1048576);
 	assert_null(strstr(m.formula, "written"));
 	/* A size libvirt would not write: rounded up as libvirt would. */
-	assert_int_equal(
-	    vh_memlock_need(OK(QEMU, "-m", "219100k", GOOD_VFIO), NULL, &m), 0);
+	assert_int_equal(vh_memlock_need(OK(QEMU, "-m", "219100k", GOOD_VFIO), NULL, &m), 0);
 	assert_int_equal(m.kib, 219136 + 1048576);
 	/* pSeries: 256 MiB blocks. */
-	assert_int_equal(vh_memlock_need(OK("qemu-system-ppc64", "-machine",
-					    "pseries,accel=kvm", "-m",
-					    "size=1048576k", GOOD_VFIO),
+	assert_int_equal(vh_memlock_need(OK("qemu-system-ppc64", "-machine", "pseries,accel=kvm",
+					    "-m", "size=1048576k", GOOD_VFIO),
 					 NULL, &m),
 			 0);
 	assert_int_equal(m.memory_kib, 1048576);
@@ -1351,16 +1290,12 @@ static void memory_memlock_as_libvirt(void **state UNUSED)
 
 static void memory_forms(void **state UNUSED)
 {
-	assert_int_equal(OK(QEMU, "-m", "64G")->memory_kib,
-			 64ULL * 1024 * 1024);
+	assert_int_equal(OK(QEMU, "-m", "64G")->memory_kib, 64ULL * 1024 * 1024);
 	assert_int_equal(OK(QEMU, "-m", "512")->memory_kib, 512 * 1024);
 	assert_int_equal(OK(QEMU, "-m", "2048M")->memory_kib, 2048 * 1024);
-	assert_int_equal(OK(QEMU, "-m", "size=4G")->memory_kib,
-			 4ULL * 1024 * 1024);
-	assert_int_equal(OK(QEMU, "-m", "4g,slots=2,maxmem=8G")->memory_kib,
-			 4ULL * 1024 * 1024);
-	assert_int_equal(OK(QEMU, "-m", "1T")->memory_kib,
-			 1024ULL * 1024 * 1024);
+	assert_int_equal(OK(QEMU, "-m", "size=4G")->memory_kib, 4ULL * 1024 * 1024);
+	assert_int_equal(OK(QEMU, "-m", "4g,slots=2,maxmem=8G")->memory_kib, 4ULL * 1024 * 1024);
+	assert_int_equal(OK(QEMU, "-m", "1T")->memory_kib, 1024ULL * 1024 * 1024);
 	assert_int_equal(OK(QEMU, "-m", "65536k")->memory_kib, 65536);
 	assert_int_equal(OK(QEMU)->memory_kib, 128 * 1024);
 }
@@ -1368,16 +1303,13 @@ static void memory_forms(void **state UNUSED)
 static void name_forms(void **state UNUSED)
 {
 	assert_string_equal(OK(QEMU, "-name", "vm")->name, "vm");
-	assert_string_equal(
-	    OK(QEMU, "-name", "guest=vm,debug-threads=on")->name, "vm");
-	assert_string_equal(OK(QEMU, "-name", "vm,process=qemu:vm")->name,
-			    "vm");
+	assert_string_equal(OK(QEMU, "-name", "guest=vm,debug-threads=on")->name, "vm");
+	assert_string_equal(OK(QEMU, "-name", "vm,process=qemu:vm")->name, "vm");
 	assert_string_equal(OK(QEMU, "-name", "a", "-name", "b")->name, "b");
 	assert_string_equal(OK(QEMU, "-m", "1G")->name, "(unnamed)");
 	assert_null(OK(QEMU, "-m", "1G")->uuid);
-	assert_string_equal(
-	    OK(QEMU, "-uuid", "c2e088c0-7e4b-4c2f-a5a6-2f1bb5f3a1d3")->uuid,
-	    "c2e088c0-7e4b-4c2f-a5a6-2f1bb5f3a1d3");
+	assert_string_equal(OK(QEMU, "-uuid", "c2e088c0-7e4b-4c2f-a5a6-2f1bb5f3a1d3")->uuid,
+			    "c2e088c0-7e4b-4c2f-a5a6-2f1bb5f3a1d3");
 }
 
 /* --- hostile and odd command lines --- */
@@ -1385,9 +1317,8 @@ static void name_forms(void **state UNUSED)
 static void option_without_value(void **state UNUSED)
 {
 	static const char *const opts[] = {
-	    "-device", "-machine", "-M",   "--readconfig", "-global",
-	    "-set",    "-smp",	   "-m",   "-name",	   "-accel",
-	    "-append", "-drive",   "-cpu",
+	    "-device", "-machine", "-M",     "--readconfig", "-global", "-set", "-smp",
+	    "-m",      "-name",	   "-accel", "-append",	     "-drive",	"-cpu",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
@@ -1404,8 +1335,8 @@ static void values_not_misread(void **state UNUSED)
 	struct vh_domain *d;
 
 	/* a kernel command line that looks like options */
-	d = OK(QEMU, "-kernel", "vmlinuz", "-append",
-	       "-device vfio-pci,host=01:00.0", "-machine", "q35");
+	d = OK(QEMU, "-kernel", "vmlinuz", "-append", "-device vfio-pci,host=01:00.0", "-machine",
+	       "q35");
 	assert_int_equal(d->n_hostdevs, 0);
 	assert_string_equal(d->machine, "q35");
 	/* -name -device: the name is "-device", the next word is bare */
@@ -1413,9 +1344,8 @@ static void values_not_misread(void **state UNUSED)
 	assert_string_equal(d->name, "-device");
 	assert_int_equal(d->n_hostdevs, 0);
 	/* values of other options that take one */
-	d = OK(QEMU, "-drive", "-device", "-cpu", "-machine", "-append",
-	       "-enable-kvm", "-serial", "-readconfig", "-object", "-global",
-	       "-monitor", "-set");
+	d = OK(QEMU, "-drive", "-device", "-cpu", "-machine", "-append", "-enable-kvm", "-serial",
+	       "-readconfig", "-object", "-global", "-monitor", "-set");
 	assert_int_equal(d->n_hostdevs, 0);
 	assert_string_equal(d->machine, "pc");
 	assert_string_equal(d->virt_type, "qemu");
@@ -1427,9 +1357,8 @@ static void values_not_misread(void **state UNUSED)
 
 static void bare_and_unknown_ignored(void **state UNUSED)
 {
-	struct vh_domain *d =
-	    OK(QEMU, "disk.img", "-nographic", "-S", "-no-reboot", "-foo", "-",
-	       "--", "-nodefaults", GOOD_VFIO, "other.qcow2", "-snapshot");
+	struct vh_domain *d = OK(QEMU, "disk.img", "-nographic", "-S", "-no-reboot", "-foo", "-",
+				 "--", "-nodefaults", GOOD_VFIO, "other.qcow2", "-snapshot");
 
 	assert_int_equal(d->n_hostdevs, 1);
 	expect_addr(&d->hostdevs[0], AIC);
@@ -1448,15 +1377,14 @@ static void mentions_vfio(void **state UNUSED)
 {
 	assert_true(MENTIONS(QEMU, "-machine", "q35", GOOD_VFIO));
 	assert_true(MENTIONS(QEMU, "-device", "vfio-pci-nohotplug,host=1:0.0"));
-	assert_true(MENTIONS(QEMU, "-device",
-			     "{\"driver\":\"vfio-pci\",\"host\":\"01:00.0\"}"));
+	assert_true(MENTIONS(QEMU, "-device", "{\"driver\":\"vfio-pci\",\"host\":\"01:00.0\"}"));
 	assert_true(MENTIONS(QEMU, "-readconfig", "/etc/vm.cfg"));
 	assert_true(MENTIONS(QEMU, "--readconfig", "/etc/vm.cfg"));
 	assert_true(MENTIONS(QEMU, "-set", "device.x.driver=vfio-pci"));
 
 	assert_false(MENTIONS(QEMU));
-	assert_false(MENTIONS(QEMU, "-machine", "q35", "-m", "4G", "-device",
-			      "virtio-net-pci", "disk.img"));
+	assert_false(
+	    MENTIONS(QEMU, "-machine", "q35", "-m", "4G", "-device", "virtio-net-pci", "disk.img"));
 	assert_false(MENTIONS(QEMU, "-device", "intel-iommu"));
 	/* argv[0] is the binary, not an argument */
 	assert_false(MENTIONS("/usr/bin/vfio-qemu-wrapper", "-m", "1G"));
@@ -1474,8 +1402,7 @@ static void mentions_vfio(void **state UNUSED)
 static void mentions_vfio_json_escape(void **state UNUSED)
 {
 	struct vh_domain *d =
-	    OK(QEMU, "-device",
-	       "{\"driver\":\"\\u0076fio-pci\",\"host\":\"01:00.0\"}");
+	    OK(QEMU, "-device", "{\"driver\":\"\\u0076fio-pci\",\"host\":\"01:00.0\"}");
 
 	assert_int_equal(d->n_hostdevs, 1);
 	assert_true(MENTIONS(QEMU, "-device",
@@ -1559,8 +1486,7 @@ static void many_vfio_devices(void **state UNUSED)
 	assert_non_null(hosts);
 	T.big[argc++] = QEMU;
 	for (int i = 0; i < n; i++) {
-		snprintf(hosts[i], sizeof(hosts[i]),
-			 "vfio-pci,host=%02x:%02x.%d", (i >> 8) & 0xff,
+		snprintf(hosts[i], sizeof(hosts[i]), "vfio-pci,host=%02x:%02x.%d", (i >> 8) & 0xff,
 			 (i >> 3) & 0x1f, i & 7);
 		T.big[argc++] = "-device";
 		T.big[argc++] = hosts[i];
@@ -1607,8 +1533,7 @@ static void dump(void)
 	struct vh_buf b = {0};
 
 	vh_report_text(&T.rep, &b);
-	fprintf(stderr, "---- report ----\n%s----------------\n",
-		vh_buf_str(&b));
+	fprintf(stderr, "---- report ----\n%s----------------\n", vh_buf_str(&b));
 	vh_buf_done(&b);
 }
 
@@ -1620,8 +1545,7 @@ static void check_with(bool require_bound, int argc, char **argv)
 	if (!T.sys)
 		host(aic_host);
 	parse_ok(argc, argv);
-	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, &o, &T.rep),
-			 0);
+	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, &o, &T.rep), 0);
 	T.have_rep = true;
 }
 #define CHECK(...) check_with(false, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__))
@@ -1674,8 +1598,8 @@ static void expect_clean(void)
 {
 	if (n_real()) {
 		dump();
-		fail_msg("expected no findings, got %zu (first: %s)",
-			 T.rep.n_findings, T.rep.findings[0].rule);
+		fail_msg("expected no findings, got %zu (first: %s)", T.rep.n_findings,
+			 T.rep.findings[0].rule);
 	}
 	assert_int_equal(T.rep.n_error + T.rep.n_warning, 0);
 }
@@ -1688,9 +1612,8 @@ static void expect_no_xml(void)
 		if ((f->fix && strchr(f->fix, '<')) ||
 		    (f->fix_where && strchr(f->fix_where, '<'))) {
 			dump();
-			fail_msg("%s: XML in a command-line fix: %s / %s",
-				 f->rule, f->fix_where ? f->fix_where : "",
-				 f->fix ? f->fix : "");
+			fail_msg("%s: XML in a command-line fix: %s / %s", f->rule,
+				 f->fix_where ? f->fix_where : "", f->fix ? f->fix : "");
 		}
 	}
 }
@@ -1716,10 +1639,9 @@ static void check_good_line_is_clean(void **state UNUSED)
 					    "  host = \"" AIC "\"\n"));
 	expect_clean();
 	/* the same with -global defaults */
-	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", "-global",
-	      "intel-iommu.caching-mode=on", "-global",
-	      "driver=intel-iommu,property=intremap,value=on", "-device",
-	      "intel-iommu", GOOD_VFIO);
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", "-global", "intel-iommu.caching-mode=on",
+	      "-global", "driver=intel-iommu,property=intremap,value=on", "-device", "intel-iommu",
+	      GOOD_VFIO);
 	expect_clean();
 }
 
@@ -1734,8 +1656,8 @@ static void check_machine_q35(void **state UNUSED)
 	assert_non_null(strstr(f->message, "pc"));
 	expect_no_xml();
 	/* an explicit i440fx machine keeps its irqchip in the fix */
-	CHECK(QEMU, "-machine", "pc-i440fx-8.2,kernel-irqchip=split",
-	      "-enable-kvm", GOOD_IOMMU, GOOD_VFIO);
+	CHECK(QEMU, "-machine", "pc-i440fx-8.2,kernel-irqchip=split", "-enable-kvm", GOOD_IOMMU,
+	      GOOD_VFIO);
 	f = expect_rule("machine-q35", "-machine q35,kernel-irqchip=split");
 	expect_no_rule("ioapic-split");
 	expect_no_xml();
@@ -1746,18 +1668,15 @@ static void check_viommu_missing(void **state UNUSED)
 	const struct vh_finding *f;
 
 	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_VFIO);
-	f = expect_rule("viommu-missing",
-			"-device intel-iommu,intremap=on,caching-mode=on");
+	f = expect_rule("viommu-missing", "-device intel-iommu,intremap=on,caching-mode=on");
 	assert_non_null(f->fix_where);
 	if (!strstr(f->fix_where, "before the first -device vfio-pci"))
 		fail_msg("fix_where: %s", f->fix_where);
 	expect_no_rule("viommu-order");
 	expect_no_xml();
 	/* another model: replace it */
-	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", "-device", "virtio-iommu-pci",
-	      GOOD_VFIO);
-	f = expect_rule("viommu-missing",
-			"-device intel-iommu,intremap=on,caching-mode=on");
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", "-device", "virtio-iommu-pci", GOOD_VFIO);
+	f = expect_rule("viommu-missing", "-device intel-iommu,intremap=on,caching-mode=on");
 	assert_non_null(strstr(f->fix_where, "before the first -device vfio"));
 	expect_no_xml();
 }
@@ -1765,15 +1684,15 @@ static void check_viommu_missing(void **state UNUSED)
 static void check_viommu_properties(void **state UNUSED)
 {
 	/* intremap left to QEMU with KVM's in-kernel irqchip: off */
-	CHECK(QEMU, "-machine", "q35", "-enable-kvm", "-device",
-	      "intel-iommu,caching-mode=on", GOOD_VFIO);
+	CHECK(QEMU, "-machine", "q35", "-enable-kvm", "-device", "intel-iommu,caching-mode=on",
+	      GOOD_VFIO);
 	expect_rule("viommu-intremap", "intremap=on");
 	expect_rule("ioapic-split", "kernel-irqchip=split");
 	expect_no_xml();
 	/* caching-mode missing, the -set turned it off */
 	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", "-device",
-	      "intel-iommu,id=vi,intremap=on,caching-mode=on", "-set",
-	      "device.vi.caching-mode=off", GOOD_VFIO);
+	      "intel-iommu,id=vi,intremap=on,caching-mode=on", "-set", "device.vi.caching-mode=off",
+	      GOOD_VFIO);
 	expect_rule("viommu-caching-mode", "caching-mode=on");
 	expect_no_rule("viommu-intremap");
 	expect_no_xml();
@@ -1796,8 +1715,7 @@ static void check_ioapic_split(void **state UNUSED)
 	expect_no_rule("machine-q35");
 	expect_no_xml();
 	/* the fix keeps a versioned q35 */
-	CHECK(QEMU, "-machine", "pc-q35-9.0", "-accel", "kvm", GOOD_IOMMU,
-	      GOOD_VFIO);
+	CHECK(QEMU, "-machine", "pc-q35-9.0", "-accel", "kvm", GOOD_IOMMU, GOOD_VFIO);
 	expect_rule("ioapic-split", "-machine pc-q35-9.0,kernel-irqchip=split");
 	/* TCG emulates the I/O APIC */
 	CHECK(QEMU, "-machine", "q35", GOOD_IOMMU, GOOD_VFIO);
@@ -1811,16 +1729,15 @@ static void check_viommu_order(void **state UNUSED)
 	struct vh_domain *xd = NULL;
 	struct vh_err e = {0};
 	struct vh_report xr = {0};
-	static const char xml[] =
-	    "<domain type='kvm'><name>g</name><memory>1048576</memory>"
-	    "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-	    "<features><acpi/><apic/><ioapic driver='qemu'/></features>"
-	    "<devices>"
-	    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-	    "<address domain='0x0000' bus='0x01' slot='0x00' "
-	    "function='0x0'/></source></hostdev>"
-	    "<iommu model='intel'><driver intremap='on' caching_mode='on'/>"
-	    "</iommu></devices></domain>";
+	static const char xml[] = "<domain type='kvm'><name>g</name><memory>1048576</memory>"
+				  "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+				  "<features><acpi/><apic/><ioapic driver='qemu'/></features>"
+				  "<devices>"
+				  "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+				  "<address domain='0x0000' bus='0x01' slot='0x00' "
+				  "function='0x0'/></source></hostdev>"
+				  "<iommu model='intel'><driver intremap='on' caching_mode='on'/>"
+				  "</iommu></devices></domain>";
 
 	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_VFIO, GOOD_IOMMU);
 	f = expect_rule("viommu-order", "-device intel-iommu");
@@ -1833,8 +1750,7 @@ static void check_viommu_order(void **state UNUSED)
 	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, GOOD_VFIO);
 	expect_no_rule("viommu-order");
 	/* libvirt XML has no order: the hostdev before <iommu> is fine */
-	assert_int_equal(vh_domain_parse(xml, strlen(xml), "g.xml", &xd, &e),
-			 0);
+	assert_int_equal(vh_domain_parse(xml, strlen(xml), "g.xml", &xd, &e), 0);
 	assert_int_equal(xd->dialect, VH_DIALECT_XML);
 	assert_false(xd->iommu_after_vfio);
 	assert_int_equal(vh_check_domain(T.sys, &profiles, xd, NULL, &xr), 0);
@@ -1860,8 +1776,7 @@ static void check_group_not_viable(void **state UNUSED)
 	expect_no_xml();
 	/* with the companion on the line as well, the group is viable */
 	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
-	      "vfio-pci,host=0000:03:00.0", "-device",
-	      "vfio-pci,host=0000:03:00.1");
+	      "vfio-pci,host=0000:03:00.0", "-device", "vfio-pci,host=0000:03:00.1");
 	expect_no_rule("group-not-viable");
 }
 
@@ -1870,8 +1785,7 @@ static void check_host_qemu_forms(void **state UNUSED)
 {
 	const struct vh_finding *f;
 
-	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
-	      "vfio-pci,host=1:0.0");
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device", "vfio-pci,host=1:0.0");
 	expect_no_rule("bad-address");
 	expect_clean();
 	CHECK_BOUND(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
@@ -1879,13 +1793,11 @@ static void check_host_qemu_forms(void **state UNUSED)
 	f = expect_rule("device-not-bound", NULL);
 	assert_non_null(strstr(f->message, "0000:02:00.0"));
 	expect_no_rule("bad-address");
-	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
-	      "vfio-pci,host=9:0.0");
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device", "vfio-pci,host=9:0.0");
 	f = expect_rule("device-missing", NULL);
 	assert_non_null(strstr(f->message, "0000:09:00.0"));
 	/* a value QEMU refuses stays bad-address, naming the limits */
-	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device",
-	      "vfio-pci,host=1:0.8");
+	CHECK(QEMU, GOOD_MACHINE, "-enable-kvm", GOOD_IOMMU, "-device", "vfio-pci,host=1:0.8");
 	f = expect_rule("bad-address", NULL);
 	assert_non_null(strstr(f->message, "function <= 7"));
 }
@@ -1918,13 +1830,10 @@ static void check_device_not_bound(void **state UNUSED)
 static void check_no_xml_anywhere(void **state UNUSED)
 {
 	/* every rule a command line can raise, in one go and one by one */
-	CHECK_BOUND(QEMU, "-enable-kvm", "-smp", "300", "-device",
-		    "vfio-pci,host=0000:02:00.0", "-device",
-		    "intel-iommu,intremap=off", "-device",
-		    "vfio-pci,host=0000:03:00.0", "-device", "vfio-pci,host=zz",
-		    "-device", "vfio-pci,host=0000:09:00.0", "-device",
-		    "vfio-pci,host=02:00.0", "-device",
-		    "vfio-pci,host=0000:00:1c.0");
+	CHECK_BOUND(QEMU, "-enable-kvm", "-smp", "300", "-device", "vfio-pci,host=0000:02:00.0",
+		    "-device", "intel-iommu,intremap=off", "-device", "vfio-pci,host=0000:03:00.0",
+		    "-device", "vfio-pci,host=zz", "-device", "vfio-pci,host=0000:09:00.0",
+		    "-device", "vfio-pci,host=02:00.0", "-device", "vfio-pci,host=0000:00:1c.0");
 	expect_rule("machine-q35", "-machine q35");
 	expect_rule("viommu-intremap", "-device intel-iommu");
 	expect_rule("viommu-caching-mode", "caching-mode=on");
@@ -1941,15 +1850,12 @@ static void check_no_xml_anywhere(void **state UNUSED)
 		const struct vh_finding *f = &T.rep.findings[i];
 		if (strchr(f->message, '<')) {
 			dump();
-			fail_msg("%s: XML in the message: %s", f->rule,
-				 f->message);
+			fail_msg("%s: XML in the message: %s", f->rule, f->message);
 		}
 	}
 	/* a QEMU line's subject is the command line, with its name */
-	CHECK(QEMU, "-name", "guest=aic,debug-threads=on", "-enable-kvm",
-	      GOOD_IOMMU, GOOD_VFIO);
-	assert_non_null(
-	    strstr(expect_rule("machine-q35", NULL)->message, "'aic'"));
+	CHECK(QEMU, "-name", "guest=aic,debug-threads=on", "-enable-kvm", GOOD_IOMMU, GOOD_VFIO);
+	assert_non_null(strstr(expect_rule("machine-q35", NULL)->message, "'aic'"));
 	expect_no_xml();
 }
 

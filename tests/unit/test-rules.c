@@ -56,8 +56,7 @@ static int group_setup(void **state UNUSED)
 		return -1;
 	}
 	if (profiles.n != 5) {
-		fprintf(stderr, "expected 5 shipped profiles, got %zu\n",
-			profiles.n);
+		fprintf(stderr, "expected 5 shipped profiles, got %zu\n", profiles.n);
 		return -1;
 	}
 	/* Labels without hwdb names, the same on every machine. */
@@ -125,8 +124,7 @@ static void break_config(const char *addr)
 {
 	char p[4200];
 
-	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/config", T.root,
-		 addr);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/%s/config", T.root, addr);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(mkdir(p, 0755), 0);
 }
@@ -146,13 +144,13 @@ struct dom {
 };
 
 #define AIC_FEATURES "<acpi/><apic/><ioapic driver='qemu'/>"
-#define AIC_IOMMU                                                              \
-	"<iommu model='intel'><driver intremap='on' caching_mode='on'/>"       \
+#define AIC_IOMMU                                                                                  \
+	"<iommu model='intel'><driver intremap='on' caching_mode='on'/>"                           \
 	"</iommu>"
-#define HOSTDEV(bus, slot, fn)                                                 \
-	"<hostdev mode='subsystem' type='pci' managed='yes'>\n"                \
-	"  <source><address domain='0x0000' bus='" bus "' slot='" slot         \
-	"' function='" fn "'/></source>\n"                                     \
+#define HOSTDEV(bus, slot, fn)                                                                     \
+	"<hostdev mode='subsystem' type='pci' managed='yes'>\n"                                    \
+	"  <source><address domain='0x0000' bus='" bus "' slot='" slot "' function='" fn           \
+	"'/></source>\n"                                                                           \
 	"</hostdev>\n"
 #define HD01 HOSTDEV("0x01", "0x00", "0x0")
 
@@ -172,45 +170,40 @@ static void dump(void)
 	if (!T.have_rep)
 		return;
 	vh_report_text(&T.rep, &b);
-	fprintf(stderr, "---- report ----\n%s----------------\n",
-		vh_buf_str(&b));
+	fprintf(stderr, "---- report ----\n%s----------------\n", vh_buf_str(&b));
 	vh_buf_done(&b);
 }
 
 /* Parse and check @d.  @pol VH_COMPANIONS_DEFAULT passes no options. */
-static void run_with(const struct dom *d, const struct vh_profiles *ps,
-		     enum vh_companions pol)
+static void run_with(const struct dom *d, const struct vh_profiles *ps, enum vh_companions pol)
 {
 	struct vh_check_opts o = {.companions = pol};
 	struct vh_err e = {0};
 	int r;
 
 	reset_check();
-	r = asprintf(
-	    &T.xml,
-	    "<domain type='%s'>\n"
-	    "  <name>guest</name>\n"
-	    "  <memory unit='GiB'>16</memory><memtune>%s</memtune>\n"
-	    "  <vcpu placement='static'>%u</vcpu>\n"
-	    "  <os>\n"
-	    "    <type arch='%s'%s%s%s>%s</type>\n"
-	    "  </os>\n"
-	    "  <features>%s</features>\n"
-	    "  <devices>\n%s\n%s  </devices>\n"
-	    "</domain>\n",
-	    d->type ? d->type : "kvm",
-	    d->memtune ? d->memtune : "<hard_limit unit='TiB'>1</hard_limit>",
-	    d->vcpus ? d->vcpus : 4, d->arch ? d->arch : "x86_64",
-	    d->machine ? " machine='" : "", d->machine ? d->machine : "",
-	    d->machine ? "'" : "", d->os ? d->os : "hvm",
-	    d->features ? d->features : "", d->devices ? d->devices : "",
-	    d->hostdevs ? d->hostdevs : "");
+	r = asprintf(&T.xml,
+		     "<domain type='%s'>\n"
+		     "  <name>guest</name>\n"
+		     "  <memory unit='GiB'>16</memory><memtune>%s</memtune>\n"
+		     "  <vcpu placement='static'>%u</vcpu>\n"
+		     "  <os>\n"
+		     "    <type arch='%s'%s%s%s>%s</type>\n"
+		     "  </os>\n"
+		     "  <features>%s</features>\n"
+		     "  <devices>\n%s\n%s  </devices>\n"
+		     "</domain>\n",
+		     d->type ? d->type : "kvm",
+		     d->memtune ? d->memtune : "<hard_limit unit='TiB'>1</hard_limit>",
+		     d->vcpus ? d->vcpus : 4, d->arch ? d->arch : "x86_64",
+		     d->machine ? " machine='" : "", d->machine ? d->machine : "",
+		     d->machine ? "'" : "", d->os ? d->os : "hvm", d->features ? d->features : "",
+		     d->devices ? d->devices : "", d->hostdevs ? d->hostdevs : "");
 	assert_true(r > 0);
 	r = vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e);
 	if (r < 0)
 		fail_msg("domain: %s\n%s", e.msg, T.xml);
-	r = vh_check_domain(T.sys, ps, T.dom,
-			    pol == VH_COMPANIONS_DEFAULT ? NULL : &o, &T.rep);
+	r = vh_check_domain(T.sys, ps, T.dom, pol == VH_COMPANIONS_DEFAULT ? NULL : &o, &T.rep);
 	assert_int_equal(r, 0);
 	T.have_rep = true;
 }
@@ -249,8 +242,8 @@ static void expect_none(void)
 {
 	if (T.rep.n_findings) {
 		dump();
-		fail_msg("expected no findings, got %zu (first: %s)",
-			 T.rep.n_findings, T.rep.findings[0].rule);
+		fail_msg("expected no findings, got %zu (first: %s)", T.rep.n_findings,
+			 T.rep.findings[0].rule);
 	}
 	assert_int_equal(T.rep.n_error + T.rep.n_warning + T.rep.n_info, 0);
 }
@@ -266,8 +259,7 @@ static void expect_no_rule(const char *rule)
 /* Expect a @rule finding with @sev; @addr NULL means no address.  The
  * message names the address, the device list holds it, and the fix
  * contains @fix (when given). */
-static const struct vh_finding *expect_rule(const char *rule,
-					    enum vh_severity sev,
+static const struct vh_finding *expect_rule(const char *rule, enum vh_severity sev,
 					    const char *addr, const char *fix)
 {
 	const struct vh_finding *f = find(rule);
@@ -278,8 +270,8 @@ static const struct vh_finding *expect_rule(const char *rule,
 	}
 	if (f->severity != sev) {
 		dump();
-		fail_msg("%s: severity %s, expected %s", rule,
-			 vh_severity_name(f->severity), vh_severity_name(sev));
+		fail_msg("%s: severity %s, expected %s", rule, vh_severity_name(f->severity),
+			 vh_severity_name(sev));
 	}
 	assert_non_null(f->message);
 	if (addr) {
@@ -288,8 +280,7 @@ static const struct vh_finding *expect_rule(const char *rule,
 		vh_pci_addr_format(&f->addr, a);
 		assert_string_equal(a, addr);
 		if (!strstr(f->message, addr))
-			fail_msg("%s: message does not name %s: %s", rule, addr,
-				 f->message);
+			fail_msg("%s: message does not name %s: %s", rule, addr, f->message);
 		/* group findings list the companions, not the hostdev */
 		if (strncmp(rule, "group-", 6) != 0)
 			assert_true(has_device(f, addr));
@@ -298,20 +289,18 @@ static const struct vh_finding *expect_rule(const char *rule,
 	}
 	if (fix) {
 		if (!f->fix || !strstr(f->fix, fix))
-			fail_msg("%s: fix does not contain \"%s\": %s", rule,
-				 fix, f->fix ? f->fix : "(none)");
+			fail_msg("%s: fix does not contain \"%s\": %s", rule, fix,
+				 f->fix ? f->fix : "(none)");
 	}
 	return f;
 }
 
-static const struct vh_finding *expect_only(const char *rule,
-					    enum vh_severity sev,
+static const struct vh_finding *expect_only(const char *rule, enum vh_severity sev,
 					    const char *addr, const char *fix)
 {
 	if (T.rep.n_findings != 1) {
 		dump();
-		fail_msg("expected exactly one finding (%s), got %zu", rule,
-			 T.rep.n_findings);
+		fail_msg("expected exactly one finding (%s), got %zu", rule, T.rep.n_findings);
 	}
 	return expect_rule(rule, sev, addr, fix);
 }
@@ -377,9 +366,7 @@ static const struct scenario scenarios[] = {
      VH_ERROR,
      "0000:4d:00.0",
      "give the VM only virtual functions",
-     {.machine = "q35",
-      .hostdevs =
-	  HOSTDEV("0x4d", "0x00", "0x0") HOSTDEV("0x4d", "0x00", "0x1")},
+     {.machine = "q35", .hostdevs = HOSTDEV("0x4d", "0x00", "0x0") HOSTDEV("0x4d", "0x00", "0x1")},
      {.machine = "q35", .hostdevs = HOSTDEV("0x4d", "0x00", "0x1")}},
     /* 16 GiB and two devices behind a vIOMMU: 2 * 16 GiB + 1 GiB. */
     {"memlock-too-low",
@@ -404,10 +391,7 @@ static const struct scenario scenarios[] = {
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
       .hostdevs = HOSTDEV("0x0000", "zz", "0x0")},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"device-duplicate",
      VH_ERROR,
      "0000:01:00.0",
@@ -416,10 +400,7 @@ static const struct scenario scenarios[] = {
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
       .hostdevs = HD01 HOSTDEV("1", "0", "0")},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"device-missing",
      VH_ERROR,
      "0000:09:00.0",
@@ -428,10 +409,7 @@ static const struct scenario scenarios[] = {
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
       .hostdevs = HD01 HOSTDEV("0x09", "0x00", "0x0")},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"device-unreadable",
      VH_WARNING,
      "0000:0c:00.0",
@@ -443,8 +421,7 @@ static const struct scenario scenarios[] = {
      {.machine = "q35",
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
-      .hostdevs =
-	  HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
+      .hostdevs = HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
     {"device-in-use",
      VH_ERROR,
      "0000:0d:00.0",
@@ -465,10 +442,7 @@ static const struct scenario scenarios[] = {
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
       .hostdevs = HOSTDEV("0x00", "0x1c", "0x0")},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"host-iommu-off",
      VH_ERROR,
      "0000:05:00.0",
@@ -477,40 +451,25 @@ static const struct scenario scenarios[] = {
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
       .hostdevs = HOSTDEV("0x05", "0x00", "0x0")},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"machine-q35",
      VH_ERROR,
      "0000:01:00.0",
      "machine='q35'",
-     {.machine = "pc-i440fx-7.2",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01},
-     {.machine = "pc-q35-7.2",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "pc-i440fx-7.2", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01},
+     {.machine = "pc-q35-7.2", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"viommu-misplaced",
      VH_ERROR,
      "0000:01:00.0",
      "<iommu model='intel'>",
      {.machine = "q35", .features = AIC_FEATURES AIC_IOMMU, .hostdevs = HD01},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"viommu-missing",
      VH_ERROR,
      "0000:01:00.0",
      "<iommu model='intel'>",
      {.machine = "q35", .features = AIC_FEATURES, .hostdevs = HD01},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"viommu-intremap",
      VH_ERROR,
      "0000:01:00.0",
@@ -520,10 +479,7 @@ static const struct scenario scenarios[] = {
       .devices = "<iommu model='intel'><driver caching_mode='on'/>"
 		 "</iommu>",
       .hostdevs = HD01},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"viommu-caching-mode",
      VH_ERROR,
      "0000:01:00.0",
@@ -532,22 +488,13 @@ static const struct scenario scenarios[] = {
       .features = AIC_FEATURES,
       .devices = "<iommu model='intel'><driver intremap='on'/></iommu>",
       .hostdevs = HD01},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"ioapic-split",
      VH_ERROR,
      "0000:01:00.0",
      "<ioapic driver='qemu'/>",
-     {.machine = "q35",
-      .features = "<acpi/><apic/>",
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01},
-     {.machine = "q35",
-      .features = AIC_FEATURES,
-      .devices = AIC_IOMMU,
-      .hostdevs = HD01}},
+     {.machine = "q35", .features = "<acpi/><apic/>", .devices = AIC_IOMMU, .hostdevs = HD01},
+     {.machine = "q35", .features = AIC_FEATURES, .devices = AIC_IOMMU, .hostdevs = HD01}},
     {"viommu-eim",
      VH_WARNING,
      NULL,
@@ -573,8 +520,7 @@ static const struct scenario scenarios[] = {
      {.machine = "q35",
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
-      .hostdevs =
-	  HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
+      .hostdevs = HOSTDEV("0x0a", "0x00", "0x0") HOSTDEV("0x0b", "0x00", "0x0")}},
     {"group-companions-bind",
      VH_WARNING,
      "0000:08:00.0",
@@ -586,8 +532,7 @@ static const struct scenario scenarios[] = {
      {.machine = "q35",
       .features = AIC_FEATURES,
       .devices = AIC_IOMMU,
-      .hostdevs =
-	  HOSTDEV("0x08", "0x00", "0x0") HOSTDEV("0x08", "0x00", "0x1")}},
+      .hostdevs = HOSTDEV("0x08", "0x00", "0x0") HOSTDEV("0x08", "0x00", "0x1")}},
     {"network-hostdev",
      VH_INFO,
      "0000:01:00.0",
@@ -614,13 +559,12 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 {
 	host(big_host);
 	break_config("0000:0c:00.0");
-	assert_int_equal(
-	    fakesys_put(T.root, "run/libvirt/network/vfs.xml",
-			"<networkstatus><network><name>vfs</name>"
-			"<forward mode='hostdev'><address type='pci' "
-			"domain='0' bus='1' slot='0' function='0'/>"
-			"</forward></network></networkstatus>"),
-	    0);
+	assert_int_equal(fakesys_put(T.root, "run/libvirt/network/vfs.xml",
+				     "<networkstatus><network><name>vfs</name>"
+				     "<forward mode='hostdev'><address type='pci' "
+				     "domain='0' bus='1' slot='0' function='0'/>"
+				     "</forward></network></networkstatus>"),
+			 0);
 	assert_int_equal(vh_n_rules, 24);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
@@ -631,8 +575,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 		if (streq(vh_rules[i].id, "viommu-order") ||
 		    streq(vh_rules[i].id, "device-not-bound"))
 			continue;
-		for (size_t j = 0; j < sizeof(scenarios) / sizeof(*scenarios);
-		     j++)
+		for (size_t j = 0; j < sizeof(scenarios) / sizeof(*scenarios); j++)
 			if (streq(scenarios[j].rule, vh_rules[i].id))
 				s = &scenarios[j];
 		if (!s)
@@ -655,8 +598,8 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 
 /* --- each rule in detail --- */
 
-#define AIC_HOST                                                               \
-	"0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "                \
+#define AIC_HOST                                                                                   \
+	"0000:01:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "                                    \
 	"driver=vfio-pci group=1\n"
 
 /* The AIC100 host with its vendor file holding @value (and no modalias,
@@ -664,14 +607,8 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 static void aic_host_vendor(const char *value)
 {
 	host(AIC_HOST);
-	assert_int_equal(fakesys_put(T.root,
-				     "sys/bus/pci/devices/0000:01:00.0/vendor",
-				     value),
-			 0);
-	assert_int_equal(
-	    fakesys_put(T.root, "sys/bus/pci/devices/0000:01:00.0/modalias",
-			""),
-	    0);
+	assert_int_equal(fakesys_put(T.root, "sys/bus/pci/devices/0000:01:00.0/vendor", value), 0);
+	assert_int_equal(fakesys_put(T.root, "sys/bus/pci/devices/0000:01:00.0/modalias", ""), 0);
 }
 
 static void bad_address_details(void **state UNUSED)
@@ -681,8 +618,7 @@ static void bad_address_details(void **state UNUSED)
 
 	host(AIC_HOST);
 	run(&d);
-	f = expect_only("bad-address", VH_ERROR, NULL,
-			"<address domain='0x0000' bus='0x01'");
+	f = expect_only("bad-address", VH_ERROR, NULL, "<address domain='0x0000' bus='0x01'");
 	assert_non_null(strstr(f->message, "bus='../..'"));
 	assert_non_null(strstr(f->message, "not a number"));
 	/* The hostdev starts on line 13 of the generated document. */
@@ -710,8 +646,7 @@ static void duplicate_details(void **state UNUSED)
 
 	host(AIC_HOST);
 	run(&d);
-	f = expect_only("device-duplicate", VH_ERROR, "0000:01:00.0",
-			"remove the second");
+	f = expect_only("device-duplicate", VH_ERROR, "0000:01:00.0", "remove the second");
 	assert_non_null(strstr(f->message, "<interface type='hostdev'>"));
 	assert_true(T.rep.devs[1].duplicate);
 	assert_false(T.rep.devs[0].duplicate);
@@ -906,11 +841,9 @@ static void lp_check(const char *hostdevs)
 			     "</os><features>%s</features><devices>%s%s"
 			     "</devices></domain>",
 			     d.features, d.devices, d.hostdevs) > 0);
-	assert_int_equal(
-	    vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e), 0);
+	assert_int_equal(vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e), 0);
 	T.have_rep = false;
-	assert_int_equal(vh_check_domain(T.sys, &LP.ps, T.dom, &o, &T.rep),
-			 LP.ret);
+	assert_int_equal(vh_check_domain(T.sys, &LP.ps, T.dom, &o, &T.rep), LP.ret);
 	T.have_rep = LP.ret == 0;
 	if (!T.have_rep)
 		vh_report_done(&T.rep);
@@ -930,8 +863,8 @@ static void profiles_loaded_by_device(void **state UNUSED)
 		      "0000:5e:00.0 id=8086:56c0 class=0x038000 pcie "
 		      "driver=i915 group=50 "
 		      "sriov=total:4,offset:1,stride:1,vfdev:56c0\n");
-	lp_check(HD01 HOSTDEV("0x02", "0x00", "0x0") HOSTDEV(
-	    "0x03", "0x00", "0x0") HOSTDEV("0x09", "0x00", "0x0"));
+	lp_check(HD01 HOSTDEV("0x02", "0x00", "0x0") HOSTDEV("0x03", "0x00", "0x0")
+		     HOSTDEV("0x09", "0x00", "0x0"));
 	assert_int_equal(LP.calls, 1);
 	assert_false(LP.every);
 	assert_int_equal(LP.n, 2); /* 17cb:a100 once; the absent one: none */
@@ -969,8 +902,8 @@ static void profiles_loaded_by_device(void **state UNUSED)
 
 static unsigned n_named;
 
-static void counting_namer(uint16_t vendor, uint16_t device, char *vn,
-			   size_t vnl, char *mn, size_t mnl)
+static void counting_namer(uint16_t vendor, uint16_t device, char *vn, size_t vnl, char *mn,
+			   size_t mnl)
 {
 	n_named++;
 	snprintf(vn, vnl, "Vendor%04x", vendor);
@@ -997,8 +930,7 @@ static void names_looked_up_when_reported(void **state UNUSED)
 	run(&d);
 	f = find("machine-q35");
 	assert_non_null(f);
-	assert_non_null(
-	    strstr(f->message, "Vendor17cb Modela100 at 0000:01:00.0"));
+	assert_non_null(strstr(f->message, "Vendor17cb Modela100 at 0000:01:00.0"));
 	assert_true(T.rep.n_findings > 1);
 	assert_int_equal(n_named, 1);
 
@@ -1033,8 +965,7 @@ static void aic100_without_q35(void **state UNUSED)
 
 	d.machine = NULL;
 	run(&d);
-	f = expect_only("machine-q35", VH_ERROR, "0000:01:00.0",
-			"machine='q35'");
+	f = expect_only("machine-q35", VH_ERROR, "0000:01:00.0", "machine='q35'");
 	assert_non_null(strstr(f->message, "default"));
 
 	d.machine = "pc";
@@ -1058,23 +989,20 @@ static void aic100_without_ioapic(void **state UNUSED)
 	host(AIC_HOST);
 	d.features = "<acpi/><apic/>";
 	run(&d);
-	f = expect_only("ioapic-split", VH_ERROR, "0000:01:00.0",
-			"<ioapic driver='qemu'/>");
+	f = expect_only("ioapic-split", VH_ERROR, "0000:01:00.0", "<ioapic driver='qemu'/>");
 	assert_string_equal(f->fix_where, "<features>");
 	assert_non_null(f->why);
 
 	d.features = "<acpi/><apic/><ioapic driver='kvm'/>";
 	run(&d);
-	f = expect_only("ioapic-split", VH_ERROR, "0000:01:00.0",
-			"<ioapic driver='qemu'/>");
+	f = expect_only("ioapic-split", VH_ERROR, "0000:01:00.0", "<ioapic driver='qemu'/>");
 	assert_non_null(strstr(f->message, "driver='kvm'"));
 
 	/* <ioapic> under <devices> is not the feature. */
 	d.features = "<acpi/>";
 	d.devices = AIC_IOMMU "<ioapic driver='qemu'/>";
 	run(&d);
-	expect_only("ioapic-split", VH_ERROR, "0000:01:00.0",
-		    "<ioapic driver='qemu'/>");
+	expect_only("ioapic-split", VH_ERROR, "0000:01:00.0", "<ioapic driver='qemu'/>");
 }
 
 static void aic100_without_iommu(void **state UNUSED)
@@ -1085,8 +1013,7 @@ static void aic100_without_iommu(void **state UNUSED)
 	host(AIC_HOST);
 	d.devices = NULL;
 	run(&d);
-	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0",
-			"<iommu model='intel'>");
+	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0", "<iommu model='intel'>");
 	assert_non_null(strstr(f->fix, "intremap='on'"));
 	assert_non_null(strstr(f->fix, "caching_mode='on'"));
 	assert_string_equal(f->fix_where, "<devices>");
@@ -1094,14 +1021,12 @@ static void aic100_without_iommu(void **state UNUSED)
 
 	d.devices = "<iommu model='smmuv3'/>";
 	run(&d);
-	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0",
-			"<iommu model='intel'>");
+	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0", "<iommu model='intel'>");
 	assert_non_null(strstr(f->message, "smmuv3"));
 
 	d.devices = "<iommu model='virtio'/>";
 	run(&d);
-	expect_only("viommu-missing", VH_ERROR, "0000:01:00.0",
-		    "intremap='on'");
+	expect_only("viommu-missing", VH_ERROR, "0000:01:00.0", "intremap='on'");
 }
 
 static void aic100_without_intremap(void **state UNUSED)
@@ -1112,8 +1037,7 @@ static void aic100_without_intremap(void **state UNUSED)
 	host(AIC_HOST);
 	d.devices = "<iommu model='intel'><driver caching_mode='on'/></iommu>";
 	run(&d);
-	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->fix, "caching_mode='on'"));
 	/* No probe of its QEMU: the version is unknown. */
 	assert_non_null(strstr(f->message, "unknown version"));
@@ -1121,8 +1045,7 @@ static void aic100_without_intremap(void **state UNUSED)
 	d.devices = "<iommu model='intel'><driver intremap='off' "
 		    "caching_mode='on' aw_bits='48'/></iommu>";
 	run(&d);
-	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->message, "off"));
 	/* what the domain already has is kept in the fix */
 	assert_non_null(strstr(f->fix, "aw_bits='48'"));
@@ -1158,8 +1081,7 @@ static void intremap_qemu_default(void **state UNUSED)
 	struct dom d = aic(NULL);
 
 	host(AIC_HOST);
-	d.devices =
-	    EMULATOR "<iommu model='intel'><driver caching_mode='on'/></iommu>";
+	d.devices = EMULATOR "<iommu model='intel'><driver caching_mode='on'/></iommu>";
 	qemu_probe(8002002, 0600);
 	run(&d);
 	expect_none();
@@ -1167,11 +1089,9 @@ static void intremap_qemu_default(void **state UNUSED)
 	/* KVM's in-kernel irqchip: QEMU turns it off, the I/O APIC too. */
 	d.features = "<acpi/><apic/>";
 	run(&d);
-	f = expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->message, "QEMU 8.2.2"));
-	expect_rule("ioapic-split", VH_ERROR, "0000:01:00.0",
-		    "<ioapic driver='qemu'/>");
+	expect_rule("ioapic-split", VH_ERROR, "0000:01:00.0", "<ioapic driver='qemu'/>");
 	assert_int_equal(T.rep.n_error, 2);
 
 	/* TCG: QEMU emulates the I/O APIC, and remapping is on. */
@@ -1182,42 +1102,36 @@ static void intremap_qemu_default(void **state UNUSED)
 	 * intremap='on' says what libvirt 9 wants beside it. */
 	d.devices = EMULATOR;
 	run(&d);
-	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_only("viommu-missing", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->fix, "libvirt 9"));
 	/* With KVM, ioapic-split says it, and the fix does not. */
 	d.type = NULL;
 	run(&d);
-	f = expect_rule("viommu-missing", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_rule("viommu-missing", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_null(strstr(f->fix, "libvirt 9"));
 	expect_rule("ioapic-split", VH_ERROR, "0000:01:00.0", NULL);
 	d.type = "qemu";
-	d.devices =
-	    EMULATOR "<iommu model='intel'><driver caching_mode='on'/></iommu>";
+	d.devices = EMULATOR "<iommu model='intel'><driver caching_mode='on'/></iommu>";
 	d.type = NULL;
 	d.features = AIC_FEATURES;
 
 	/* Before 4.1 it was off. */
 	qemu_probe(4000000, 0600);
 	run(&d);
-	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->message, "QEMU 4.0.0, which keeps it off"));
 
 	/* A probe another user could have written is not believed, nor
 	 * one of another emulator: the version is unknown. */
 	qemu_probe(8002002, 0666);
 	run(&d);
-	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->message, "unknown"));
 	qemu_probe(8002002, 0600);
 	d.devices = "<emulator>/usr/bin/qemu-kvm</emulator>"
 		    "<iommu model='intel'><driver caching_mode='on'/></iommu>";
 	run(&d);
-	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"intremap='on'");
+	f = expect_only("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
 	assert_non_null(strstr(f->message, "/usr/bin/qemu-kvm"));
 	qemu_probe(0, 0);
 }
@@ -1247,12 +1161,11 @@ static void eim_qemu_default(void **state UNUSED)
 /* <address type='unassigned'/>: bound, given to no guest. */
 static void unassigned_hostdev(void **state UNUSED)
 {
-	struct dom d = {
-	    .machine = "pc",
-	    .hostdevs = "<hostdev mode='subsystem' type='pci' managed='yes'>"
-			"<source><address domain='0x0000' bus='0x01' "
-			"slot='0x00' function='0x0'/></source>"
-			"<address type='unassigned'/></hostdev>"};
+	struct dom d = {.machine = "pc",
+			.hostdevs = "<hostdev mode='subsystem' type='pci' managed='yes'>"
+				    "<source><address domain='0x0000' bus='0x01' "
+				    "slot='0x00' function='0x0'/></source>"
+				    "<address type='unassigned'/></hostdev>"};
 
 	host(AIC_HOST "0000:02:00.0 id=8086:1521 class=0x020000 msix=8 pcie "
 		      "driver=igb group=1\n");
@@ -1272,29 +1185,26 @@ static void unassigned_hostdev(void **state UNUSED)
 static void network_hostdev_pool(void **state UNUSED)
 {
 	const struct vh_finding *f;
-	struct dom d = {
-	    .machine = "pc",
-	    .hostdevs = "<interface type='network'><source network='vfs'/>"
-			"</interface>\n"
-			"<interface type='network'><source network='default'/>"
-			"</interface>"};
+	struct dom d = {.machine = "pc",
+			.hostdevs = "<interface type='network'><source network='vfs'/>"
+				    "</interface>\n"
+				    "<interface type='network'><source network='default'/>"
+				    "</interface>"};
 
 	host(AIC_HOST);
-	assert_int_equal(
-	    fakesys_put(T.root, "run/libvirt/network/vfs.xml",
-			"<networkstatus><network><name>vfs</name>"
-			"<forward mode='hostdev' managed='yes'>"
-			"<address type='pci' domain='0x0000' bus='0x01' "
-			"slot='0x00' function='0x0'/>"
-			"<address type='pci' domain='0x0000' bus='0x07' "
-			"slot='0x00' function='0x0'/>"
-			"</forward></network></networkstatus>"),
-	    0);
-	assert_int_equal(
-	    fakesys_put(T.root, "run/libvirt/network/default.xml",
-			"<networkstatus><network><name>default</name>"
-			"<forward mode='nat'/></network></networkstatus>"),
-	    0);
+	assert_int_equal(fakesys_put(T.root, "run/libvirt/network/vfs.xml",
+				     "<networkstatus><network><name>vfs</name>"
+				     "<forward mode='hostdev' managed='yes'>"
+				     "<address type='pci' domain='0x0000' bus='0x01' "
+				     "slot='0x00' function='0x0'/>"
+				     "<address type='pci' domain='0x0000' bus='0x07' "
+				     "slot='0x00' function='0x0'/>"
+				     "</forward></network></networkstatus>"),
+			 0);
+	assert_int_equal(fakesys_put(T.root, "run/libvirt/network/default.xml",
+				     "<networkstatus><network><name>default</name>"
+				     "<forward mode='nat'/></network></networkstatus>"),
+			 0);
 	run(&d);
 	f = expect_rule("network-hostdev", VH_INFO, "0000:01:00.0", NULL);
 	assert_non_null(strstr(f->message, "network 'vfs'"));
@@ -1306,8 +1216,7 @@ static void network_hostdev_pool(void **state UNUSED)
 	 * a silent pass. */
 	{
 		char p[4200];
-		snprintf(p, sizeof(p), "%s/run/libvirt/network/vfs.xml",
-			 T.root);
+		snprintf(p, sizeof(p), "%s/run/libvirt/network/vfs.xml", T.root);
 		assert_int_equal(chmod(p, 0666), 0);
 	}
 	run(&d);
@@ -1323,16 +1232,14 @@ static void aic100_without_caching_mode(void **state UNUSED)
 	host(AIC_HOST);
 	d.devices = "<iommu model='intel'><driver intremap='on'/></iommu>";
 	run(&d);
-	f = expect_only("viommu-caching-mode", VH_ERROR, "0000:01:00.0",
-			"caching_mode='on'");
+	f = expect_only("viommu-caching-mode", VH_ERROR, "0000:01:00.0", "caching_mode='on'");
 	assert_non_null(strstr(f->fix, "intremap='on'"));
 	assert_non_null(strstr(f->message, "not set"));
 
 	d.devices = "<iommu model='intel'><driver intremap='on' "
 		    "caching_mode='off'/></iommu>";
 	run(&d);
-	f = expect_only("viommu-caching-mode", VH_ERROR, "0000:01:00.0",
-			"caching_mode='on'");
+	f = expect_only("viommu-caching-mode", VH_ERROR, "0000:01:00.0", "caching_mode='on'");
 	assert_non_null(strstr(f->message, "off"));
 }
 
@@ -1344,10 +1251,8 @@ static void aic100_without_iommu_driver(void **state UNUSED)
 	d.devices = "<iommu model='intel'/>";
 	run(&d);
 	assert_int_equal(T.rep.n_findings, 2);
-	expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0",
-		    "intremap='on'");
-	expect_rule("viommu-caching-mode", VH_ERROR, "0000:01:00.0",
-		    "caching_mode='on'");
+	expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0", "intremap='on'");
+	expect_rule("viommu-caching-mode", VH_ERROR, "0000:01:00.0", "caching_mode='on'");
 }
 
 static void aic100_iommu_misplaced(void **state UNUSED)
@@ -1359,8 +1264,7 @@ static void aic100_iommu_misplaced(void **state UNUSED)
 	d.features = AIC_FEATURES AIC_IOMMU;
 	d.devices = NULL;
 	run(&d);
-	f = expect_rule("viommu-misplaced", VH_ERROR, "0000:01:00.0",
-			"<iommu model='intel'>");
+	f = expect_rule("viommu-misplaced", VH_ERROR, "0000:01:00.0", "<iommu model='intel'>");
 	assert_non_null(strstr(f->fix_where, "<devices>"));
 	assert_non_null(strstr(f->fix, "intremap='on'"));
 	expect_rule("viommu-missing", VH_ERROR, "0000:01:00.0", NULL);
@@ -1410,8 +1314,7 @@ static void eim_details(void **state UNUSED)
 	d.devices = "<iommu model='intel'><driver caching_mode='on'/></iommu>";
 	d.hostdevs = HD01;
 	run(&d);
-	f = expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0",
-			"eim='on'");
+	f = expect_rule("viommu-intremap", VH_ERROR, "0000:01:00.0", "eim='on'");
 	(void)f;
 }
 
@@ -1442,15 +1345,13 @@ static void plain_device_behind_viommu(void **state UNUSED)
 	host("0000:07:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
 	     "group=7\n");
 	run(&d);
-	f = expect_only("viommu-caching-mode", VH_ERROR, "0000:07:00.0",
-			"caching_mode='on'");
+	f = expect_only("viommu-caching-mode", VH_ERROR, "0000:07:00.0", "caching_mode='on'");
 	assert_null(strstr(f->fix, "intremap"));
 
 	d.devices = "<iommu model='intel'><driver intremap='on' "
 		    "caching_mode='on'/></iommu>";
 	run(&d);
-	f = expect_only("ioapic-split", VH_ERROR, NULL,
-			"<ioapic driver='qemu'/>");
+	f = expect_only("ioapic-split", VH_ERROR, NULL, "<ioapic driver='qemu'/>");
 	assert_non_null(strstr(f->message, "guest"));
 
 	d.features = "<acpi/><ioapic driver='qemu'/>";
@@ -1467,8 +1368,8 @@ static void plain_device_behind_viommu(void **state UNUSED)
 
 /* --- multi-vector MSI without MSI-X, no profile --- */
 
-#define XHCI(extra)                                                            \
-	"0000:06:00.0 id=1033:0194 class=0x0c0330 pcie driver=xhci_hcd "       \
+#define XHCI(extra)                                                                                \
+	"0000:06:00.0 id=1033:0194 class=0x0c0330 pcie driver=xhci_hcd "                           \
 	"group=6 " extra "\n"
 
 static void msi16_without_msix_needs_aic_setup(void **state UNUSED)
@@ -1477,8 +1378,7 @@ static void msi16_without_msix_needs_aic_setup(void **state UNUSED)
 	struct dom d = {.machine = "pc-i440fx-7.2",
 			.features = "<acpi/><apic/>",
 			.hostdevs = HOSTDEV("0x06", "0x00", "0x0")};
-	static const char *const rules[] = {"machine-q35", "viommu-missing",
-					    "ioapic-split"};
+	static const char *const rules[] = {"machine-q35", "viommu-missing", "ioapic-split"};
 
 	host(XHCI("msi=16"));
 	run(&d);
@@ -1489,16 +1389,13 @@ static void msi16_without_msix_needs_aic_setup(void **state UNUSED)
 		f = expect_rule(rules[i], VH_ERROR, "0000:06:00.0", NULL);
 		assert_non_null(f->why);
 		if (!strstr(f->why, "MSI") || !strstr(f->why, "16"))
-			fail_msg("%s: why does not explain MSI: %s", rules[i],
-				 f->why);
+			fail_msg("%s: why does not explain MSI: %s", rules[i], f->why);
 		assert_non_null(strstr(f->why, "0000:06:00.0"));
 	}
 	expect_rule("machine-q35", VH_ERROR, "0000:06:00.0", "machine='q35'");
-	f = expect_rule("viommu-missing", VH_ERROR, "0000:06:00.0",
-			"intremap='on'");
+	f = expect_rule("viommu-missing", VH_ERROR, "0000:06:00.0", "intremap='on'");
 	assert_non_null(strstr(f->fix, "caching_mode='on'"));
-	expect_rule("ioapic-split", VH_ERROR, "0000:06:00.0",
-		    "<ioapic driver='qemu'/>");
+	expect_rule("ioapic-split", VH_ERROR, "0000:06:00.0", "<ioapic driver='qemu'/>");
 
 	/* The AIC100 configuration satisfies it. */
 	d = aic(HOSTDEV("0x06", "0x00", "0x0"));
@@ -1532,21 +1429,20 @@ static void msi_with_msix_needs_nothing(void **state UNUSED)
 
 /* --- IOMMU group companions --- */
 
-#define GPU_HOST                                                               \
-	"0000:01:00.0 id=10de:2204 class=0x030000 msix=8 pcie "                \
+#define GPU_HOST                                                                                   \
+	"0000:01:00.0 id=10de:2204 class=0x030000 msix=8 pcie "                                    \
 	"driver=vfio-pci group=1\n"
-#define GPU_AUDIO                                                              \
-	"0000:01:00.1 id=10de:1aef class=0x040300 msi=1 pcie "                 \
+#define GPU_AUDIO                                                                                  \
+	"0000:01:00.1 id=10de:1aef class=0x040300 msi=1 pcie "                                     \
 	"driver=snd_hda_intel group=1\n"
-#define NIC_IN_GROUP                                                           \
-	"0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "     \
+#define NIC_IN_GROUP                                                                               \
+	"0000:02:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "                         \
 	"group=1\n"
 
 static struct dom gpu_dom(const char *hostdevs)
 {
-	return (struct dom){.machine = "q35",
-			    .features = "<acpi/>",
-			    .hostdevs = hostdevs ? hostdevs : HD01};
+	return (struct dom){
+	    .machine = "q35", .features = "<acpi/>", .hostdevs = hostdevs ? hostdevs : HD01};
 }
 
 static void gpu_audio_companion_bind(void **state UNUSED)
@@ -1558,8 +1454,7 @@ static void gpu_audio_companion_bind(void **state UNUSED)
 	run(&d);
 	assert_string_equal(T.rep.devs[0].profile->id, "nvidia-gpu");
 	assert_int_equal(T.rep.devs[0].n_group, 2);
-	f = expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0",
-			NULL);
+	f = expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0", NULL);
 	assert_true(has_device(f, "0000:01:00.1"));
 	assert_non_null(strstr(f->message, "0000:01:00.1"));
 	assert_non_null(strstr(f->message, "snd_hda_intel"));
@@ -1568,8 +1463,7 @@ static void gpu_audio_companion_bind(void **state UNUSED)
 
 	/* Without profiles the default policy is same-device too. */
 	run_with(&d, NULL, VH_COMPANIONS_DEFAULT);
-	f = expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0",
-			NULL);
+	f = expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0", NULL);
 	assert_non_null(strstr(f->why, "configuration"));
 
 	/* Both functions given: nothing to say. */
@@ -1581,12 +1475,12 @@ static void gpu_audio_companion_bind(void **state UNUSED)
 /* q35's slot 00:1f is the chipset: the SMBus function given alone, its
  * group holding the LPC bridge and the SATA controller.  None of them is
  * "the same device": nothing is bound, the group is not viable. */
-#define Q35_CHIPSET                                                            \
-	"0000:00:1f.0 id=8086:2918 class=0x060100 driver=lpc_ich group=9 "     \
-	"reset=none\n"                                                         \
-	"0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 msi=1 "  \
-	"reset=none\n"                                                         \
-	"0000:00:1f.3 id=8086:2930 class=0x0c0500 driver=i801_smbus group=9 "  \
+#define Q35_CHIPSET                                                                                \
+	"0000:00:1f.0 id=8086:2918 class=0x060100 driver=lpc_ich group=9 "                         \
+	"reset=none\n"                                                                             \
+	"0000:00:1f.2 id=8086:2922 class=0x010601 driver=ahci group=9 msi=1 "                      \
+	"reset=none\n"                                                                             \
+	"0000:00:1f.3 id=8086:2930 class=0x0c0500 driver=i801_smbus group=9 "                      \
 	"reset=none\n"
 
 static void chipset_no_companions(void **state UNUSED)
@@ -1599,15 +1493,13 @@ static void chipset_no_companions(void **state UNUSED)
 	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
 	assert_true(has_device(f, "0000:00:1f.0"));
 	assert_true(has_device(f, "0000:00:1f.2"));
-	assert_non_null(strstr(
-	    f->message, "lpc_ich, the chipset's host or ISA/LPC bridge"));
+	assert_non_null(strstr(f->message, "lpc_ich, the chipset's host or ISA/LPC bridge"));
 	assert_non_null(strstr(f->message, "ahci, part of the chipset"));
 	assert_false(T.rep.devs[0].companions_ok);
 	/* 'any' still never takes the bridge */
 	run_with(&d, NULL, VH_COMPANIONS_ANY);
 	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
-	assert_non_null(strstr(
-	    f->message, "lpc_ich, the chipset's host or ISA/LPC bridge"));
+	assert_non_null(strstr(f->message, "lpc_ich, the chipset's host or ISA/LPC bridge"));
 	assert_false(T.rep.devs[0].companions_ok);
 
 	/* Without drivers too (as in a guest whose kernel lacks lpc_ich and
@@ -1619,9 +1511,8 @@ static void chipset_no_companions(void **state UNUSED)
 	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
 	f = expect_only("group-not-viable", VH_ERROR, "0000:00:1f.3", NULL);
 	assert_true(has_device(f, "0000:00:1f.0"));
-	assert_non_null(strstr(f->message,
-			       "0000:00:1f.0 (driver none, the chipset's host "
-			       "or ISA/LPC bridge)"));
+	assert_non_null(strstr(f->message, "0000:00:1f.0 (driver none, the chipset's host "
+					   "or ISA/LPC bridge)"));
 	assert_false(T.rep.devs[0].companions_ok);
 
 	/* A driverless function that is no bridge (Intel's shared SRAM beside
@@ -1661,14 +1552,12 @@ static void companion_in_use(void **state UNUSED)
 	const struct vh_finding *f;
 	struct dom d = gpu_dom(NULL);
 
-	host(GPU_HOST
-	     "0000:01:00.1 id=8086:2922 class=0x010601 pcie driver=ahci "
-	     "group=1\n"
-	     "block sda pci=0000:01:00.1 dev=8:0\n"
-	     "mount sda /data\n");
+	host(GPU_HOST "0000:01:00.1 id=8086:2922 class=0x010601 pcie driver=ahci "
+		      "group=1\n"
+		      "block sda pci=0000:01:00.1 dev=8:0\n"
+		      "mount sda /data\n");
 	run_with(&d, NULL, VH_COMPANIONS_SAME_DEVICE);
-	f = expect_rule("device-in-use", VH_ERROR, "0000:01:00.1",
-			"unmount /data");
+	f = expect_rule("device-in-use", VH_ERROR, "0000:01:00.1", "unmount /data");
 	assert_non_null(strstr(f->message, "/dev/sda is mounted on /data."));
 	assert_non_null(strstr(f->message, "IOMMU group 1"));
 	f = expect_rule("group-not-viable", VH_ERROR, "0000:01:00.0", NULL);
@@ -1716,8 +1605,7 @@ static void hostdev_in_use(void **state UNUSED)
 	     "driver=nouveau group=1 boot_vga\nfbcon\n");
 	d = gpu_dom(NULL);
 	run(&d);
-	f = expect_only("device-in-use", VH_WARNING, "0000:01:00.0",
-			"single-GPU passthrough");
+	f = expect_only("device-in-use", VH_WARNING, "0000:01:00.0", "single-GPU passthrough");
 	assert_int_equal(vh_report_n_refusing_in_warn(&T.rep), 0);
 }
 
@@ -1783,8 +1671,7 @@ static void policy_any(void **state UNUSED)
 
 	host(GPU_HOST NIC_IN_GROUP);
 	run_with(&d, NULL, VH_COMPANIONS_ANY);
-	f = expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0",
-			NULL);
+	f = expect_only("group-companions-bind", VH_WARNING, "0000:01:00.0", NULL);
 	assert_true(has_device(f, "0000:02:00.0"));
 	assert_non_null(strstr(f->why, "'any'"));
 
@@ -1804,8 +1691,7 @@ static void policy_refuse(void **state UNUSED)
 
 	host(GPU_HOST GPU_AUDIO);
 	run_with(&d, NULL, VH_COMPANIONS_REFUSE);
-	f = expect_only("group-not-viable", VH_ERROR, "0000:01:00.0",
-			"function='0x1'");
+	f = expect_only("group-not-viable", VH_ERROR, "0000:01:00.0", "function='0x1'");
 	assert_true(has_device(f, "0000:01:00.1"));
 	assert_non_null(strstr(f->why, "refuse"));
 
@@ -1850,10 +1736,9 @@ static void companions_in_report(void **state UNUSED)
 	assert_false(T.rep.devs[0].companions_ok);
 
 	/* vfio-pci and driverless members are no companions. */
-	host(GPU_HOST
-	     "0000:01:00.1 id=10de:1aef class=0x040300 pcie driver=vfio-pci "
-	     "group=1\n"
-	     "0000:02:00.0 id=8086:1533 class=0x020000 pcie group=1\n");
+	host(GPU_HOST "0000:01:00.1 id=10de:1aef class=0x040300 pcie driver=vfio-pci "
+		      "group=1\n"
+		      "0000:02:00.0 id=8086:1533 class=0x020000 pcie group=1\n");
 	run(&d);
 	assert_int_equal(T.rep.devs[0].n_companions, 0);
 }
@@ -1977,23 +1862,18 @@ static void unrelated_broken_devices_ignored(void **state UNUSED)
 	struct dom d = aic(NULL);
 	char p[4200];
 
-	host(AIC_HOST
-	     "0000:03:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
-	     "group=3\n"
-	     "0000:04:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
-	     "group=4\n"
-	     "0000:05:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
-	     "group=5\n");
+	host(AIC_HOST "0000:03:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
+		      "group=3\n"
+		      "0000:04:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
+		      "group=4\n"
+		      "0000:05:00.0 id=8086:1533 class=0x020000 msix=5 pcie driver=igb "
+		      "group=5\n");
 	/* 03:00.0: config is a directory, vendor (and modalias) garbage. */
 	break_config("0000:03:00.0");
-	assert_int_equal(fakesys_put(T.root,
-				     "sys/bus/pci/devices/0000:03:00.0/vendor",
-				     "\x01\x02garbage"),
-			 0);
 	assert_int_equal(
-	    fakesys_put(T.root, "sys/bus/pci/devices/0000:03:00.0/modalias",
-			"pci:garbage"),
-	    0);
+	    fakesys_put(T.root, "sys/bus/pci/devices/0000:03:00.0/vendor", "\x01\x02garbage"), 0);
+	assert_int_equal(
+	    fakesys_put(T.root, "sys/bus/pci/devices/0000:03:00.0/modalias", "pci:garbage"), 0);
 	/* 04:00.0: its sysfs link loops. */
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:04:00.0", T.root);
 	assert_int_equal(unlink(p), 0);
@@ -2004,9 +1884,7 @@ static void unrelated_broken_devices_ignored(void **state UNUSED)
 	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:05:00.0/", T.root);
 	assert_int_equal(chmod(p, 0), 0);
 	/* an unrelated file where a directory is expected */
-	assert_int_equal(
-	    fakesys_put(T.root, "sys/kernel/iommu_groups/9", "not a directory"),
-	    0);
+	assert_int_equal(fakesys_put(T.root, "sys/kernel/iommu_groups/9", "not a directory"), 0);
 
 	run(&d);
 	expect_none();
@@ -2050,17 +1928,15 @@ static void report_renderings(void **state UNUSED)
 	assert_non_null(strstr(vh_buf_str(&b), "\"profile\":\"qcom-aic100\""));
 	assert_non_null(strstr(vh_buf_str(&b), "\"msi_vectors\":32"));
 	assert_non_null(strstr(vh_buf_str(&b), "\"errors\":1"));
-	assert_null(strchr(vh_buf_str(&b), '\n') == vh_buf_str(&b) + b.len - 1
-			? NULL
-			: "embedded newline");
+	assert_null(
+	    strchr(vh_buf_str(&b), '\n') == vh_buf_str(&b) + b.len - 1 ? NULL : "embedded newline");
 	vh_buf_done(&b);
 
 	vh_report_oneline(&T.rep, VH_WARNING, &b);
 	assert_non_null(strstr(vh_buf_str(&b), "[machine-q35] "));
 	assert_non_null(strstr(vh_buf_str(&b), "machine='q35'"));
 	/* one line per finding */
-	assert_int_equal(strchr(vh_buf_str(&b), '\n') - vh_buf_str(&b) + 1,
-			 (long)b.len);
+	assert_int_equal(strchr(vh_buf_str(&b), '\n') - vh_buf_str(&b) + 1, (long)b.len);
 	vh_buf_done(&b);
 
 	/* One finding: the same line, without its line break. */
@@ -2086,21 +1962,21 @@ static void catalog(void **state UNUSED)
 /* --- locked memory: libvirt's own tests (tests/qemumemlocktest.c and
  * tests/qemumemlockdata/qemumemlock-*.xml), their numbers in bytes. --- */
 
-#define ML_HOST                                                                \
-	"0001:01:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                \
-	"driver=vfio-pci group=5\n"                                            \
-	"0001:02:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                \
-	"driver=vfio-pci group=6\n"                                            \
-	"0001:03:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                \
+#define ML_HOST                                                                                    \
+	"0001:01:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                                    \
+	"driver=vfio-pci group=5\n"                                                                \
+	"0001:02:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                                    \
+	"driver=vfio-pci group=6\n"                                                                \
+	"0001:03:00.0 id=10de:1db1 class=0x030200 msix=8 pcie "                                    \
 	"driver=vfio-pci group=7 nvlink2\n"
-#define ML_HOSTDEV(bus)                                                        \
-	"<hostdev mode='subsystem' type='pci' managed='yes'>"                  \
-	"<driver name='vfio'/><source><address domain='0x0001' bus='" bus      \
+#define ML_HOSTDEV(bus)                                                                            \
+	"<hostdev mode='subsystem' type='pci' managed='yes'>"                                      \
+	"<driver name='vfio'/><source><address domain='0x0001' bus='" bus                          \
 	"' slot='0x00' function='0x0'/></source></hostdev>"
 
 /* libvirt's test domain: 1 GiB, one vCPU. */
-static void run_ml(const char *type, const char *arch, const char *machine,
-		   const char *memtune, const char *devices)
+static void run_ml(const char *type, const char *arch, const char *machine, const char *memtune,
+		   const char *devices)
 {
 	struct vh_err e = {0};
 	int r;
@@ -2118,8 +1994,7 @@ static void run_ml(const char *type, const char *arch, const char *machine,
 	r = vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e);
 	if (r < 0)
 		fail_msg("domain: %s\n%s", e.msg, T.xml);
-	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep),
-			 0);
+	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep), 0);
 	T.have_rep = true;
 }
 
@@ -2136,8 +2011,7 @@ static unsigned long long ml_need_bytes(const struct vh_memlock_host *h)
 static void expect_memlock_info(unsigned long long bytes)
 {
 	char want[64];
-	const struct vh_finding *f =
-	    expect_only("memlock-too-low", VH_INFO, NULL, NULL);
+	const struct vh_finding *f = expect_only("memlock-too-low", VH_INFO, NULL, NULL);
 
 	snprintf(want, sizeof(want), " %llu KiB ", bytes / 1024);
 	if (!strstr(f->message, want))
@@ -2171,20 +2045,17 @@ static void memlock_libvirt_pc(void **state UNUSED)
 	expect_memlock_info(3221225472ULL);
 	/* pc-hardlimit+hostdev: the hard limit, 2147483648, is just
 	 * enough. */
-	run_ml("kvm", "x86_64", "pc",
-	       "<hard_limit unit='KiB'>2097152</hard_limit>",
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='KiB'>2097152</hard_limit>",
 	       ML_HOSTDEV("0x01"));
 	expect_none();
 	/* One KiB less is not. */
-	run_ml("kvm", "x86_64", "pc",
-	       "<hard_limit unit='KiB'>2097151</hard_limit>",
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='KiB'>2097151</hard_limit>",
 	       ML_HOSTDEV("0x01"));
 	expect_only("memlock-too-low", VH_ERROR, NULL,
 		    "<memtune><hard_limit unit='KiB'>2097152</hard_limit>"
 		    "</memtune>");
 	/* pc-hardlimit (no hostdev): nothing to lock, nothing said. */
-	run_ml("kvm", "x86_64", "pc",
-	       "<hard_limit unit='KiB'>2097152</hard_limit>", "");
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='KiB'>2097152</hard_limit>", "");
 	expect_none();
 }
 
@@ -2200,11 +2071,9 @@ static void memlock_libvirt_locked(void **state UNUSED)
 		       "<devices>" ML_HOSTDEV("0x01") "</devices></domain>");
 	{
 		struct vh_err e = {0};
-		assert_int_equal(
-		    vh_domain_parse(T.xml, strlen(T.xml), "g", &T.dom, &e), 0);
+		assert_int_equal(vh_domain_parse(T.xml, strlen(T.xml), "g", &T.dom, &e), 0);
 		assert_true(T.dom->mem_locked);
-		assert_int_equal(
-		    vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep), 0);
+		assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep), 0);
 		T.have_rep = true;
 	}
 	expect_none();
@@ -2216,15 +2085,13 @@ static void memlock_viommu_per_device(void **state UNUSED)
 
 	host(ML_HOST);
 	/* Without a vIOMMU two devices share one mapping: 2 GiB. */
-	run_ml("kvm", "x86_64", "q35", NULL,
-	       ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
+	run_ml("kvm", "x86_64", "q35", NULL, ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
 	assert_int_equal(ml_need_bytes(&h), 2147483648ULL);
 	expect_memlock_info(2147483648ULL);
 	/* With one each maps all memory: 2 * 1 GiB + 1 GiB. */
 	run_ml("kvm", "x86_64", "q35", NULL,
 	       "<iommu model='intel'><driver intremap='on' "
-	       "caching_mode='on'/></iommu>" ML_HOSTDEV("0x01")
-		   ML_HOSTDEV("0x02"));
+	       "caching_mode='on'/></iommu>" ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
 	assert_int_equal(ml_need_bytes(&h), 3221225472ULL);
 	expect_rule("memlock-too-low", VH_INFO, NULL, NULL);
 	assert_non_null(strstr(find("memlock-too-low")->message, "3145728"));
@@ -2246,14 +2113,12 @@ static void memlock_libvirt_pseries(void **state UNUSED)
 	expect_memlock_info(4320133120ULL);
 	/* pseries-hardlimit+hostdev: libvirt takes the 2 GiB hard limit as
 	 * it is, below the 4320133120 the device needs: an error here. */
-	run_ml("kvm", "ppc64", "pseries",
-	       "<hard_limit unit='KiB'>2097152</hard_limit>",
+	run_ml("kvm", "ppc64", "pseries", "<hard_limit unit='KiB'>2097152</hard_limit>",
 	       ML_HOSTDEV("0x01"));
 	expect_only("memlock-too-low", VH_ERROR, NULL,
 		    "<hard_limit unit='KiB'>4218880</hard_limit>");
 	/* pseries-hardlimit (no hostdev): 2 GiB covers 20971520. */
-	run_ml("kvm", "ppc64", "pseries",
-	       "<hard_limit unit='KiB'>2097152</hard_limit>", "");
+	run_ml("kvm", "ppc64", "pseries", "<hard_limit unit='KiB'>2097152</hard_limit>", "");
 	expect_none();
 }
 
@@ -2269,8 +2134,7 @@ static void memlock_pseries_nvlink2(void **state UNUSED)
 	run_ml("kvm", "ppc64le", "pseries", NULL, ML_HOSTDEV("0x02"));
 	expect_memlock_info(4320133120ULL);
 	/* Two groups: three PHBs.  base 8192+12288+8192, window 6 GiB. */
-	run_ml("kvm", "ppc64", "pseries", NULL,
-	       ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
+	run_ml("kvm", "ppc64", "pseries", NULL, ML_HOSTDEV("0x01") ML_HOSTDEV("0x02"));
 	expect_memlock_info((28672ULL + 6291456) * 1024);
 	/* Explicit PHBs count (libvirt's formula without isolation). */
 	{
@@ -2297,8 +2161,7 @@ static void parse_ml(const char *xml)
 	assert_non_null(T.xml);
 	if (vh_domain_parse(T.xml, strlen(T.xml), "guest.xml", &T.dom, &e) < 0)
 		fail_msg("domain: %s\n%s", e.msg, T.xml);
-	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep),
-			 0);
+	assert_int_equal(vh_check_domain(T.sys, &profiles, T.dom, NULL, &T.rep), 0);
 	T.have_rep = true;
 }
 
@@ -2310,8 +2173,7 @@ static void memlock_memory_alignment(void **state UNUSED)
 	/* 219100 KiB: libvirt locks 219136 + 1048576 KiB. */
 	parse_ml("<domain type='kvm'><name>guest</name>"
 		 "<memory>219100</memory><os><type arch='x86_64' "
-		 "machine='q35'>hvm</type></os><devices>" ML_HOSTDEV(
-		     "0x01") "</devices></domain>");
+		 "machine='q35'>hvm</type></os><devices>" ML_HOSTDEV("0x01") "</devices></domain>");
 	assert_int_equal(ml_need_bytes(NULL), 1267712ULL * 1024);
 	expect_memlock_info(1267712ULL * 1024);
 	assert_non_null(strstr(find("memlock-too-low")->why,
@@ -2320,14 +2182,14 @@ static void memlock_memory_alignment(void **state UNUSED)
 			       "multiple of 1 MiB)"));
 	/* NUMA: each cell rounded up to 1 MiB, each DIMM to 2 MiB, and
 	 * <memory> ignored: 219136 + 1024 + 2048 + 1048576 KiB. */
-	parse_ml("<domain type='kvm'><name>guest</name>"
-		 "<memory>99</memory><cpu><numa>"
-		 "<cell id='0' cpus='0' memory='219100'/>"
-		 "<cell id='1' cpus='1' memory='1000'/></numa></cpu>"
-		 "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
-		 "<devices><memory model='dimm'><target><size unit='KiB'>1025"
-		 "</size><node>0</node></target></memory>" ML_HOSTDEV(
-		     "0x01") "</devices></domain>");
+	parse_ml(
+	    "<domain type='kvm'><name>guest</name>"
+	    "<memory>99</memory><cpu><numa>"
+	    "<cell id='0' cpus='0' memory='219100'/>"
+	    "<cell id='1' cpus='1' memory='1000'/></numa></cpu>"
+	    "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+	    "<devices><memory model='dimm'><target><size unit='KiB'>1025"
+	    "</size><node>0</node></target></memory>" ML_HOSTDEV("0x01") "</devices></domain>");
 	assert_int_equal(vh_memlock_need(T.dom, NULL, &m), 0);
 	assert_int_equal(m.memory_kib, 219136 + 1024 + 2048);
 	assert_int_equal(m.kib, 219136 + 1024 + 2048 + 1048576);
@@ -2352,19 +2214,17 @@ static void memlock_memory_alignment(void **state UNUSED)
 	assert_null(strstr(m.formula, "written"));
 	/* ppc64: 256 MiB.  1000000 KiB is libvirt's 1 GiB test domain
 	 * (pseries-hostdev, 4320133120 bytes) once aligned. */
-	parse_ml("<domain type='kvm'><name>guest</name>"
-		 "<memory>1000000</memory><os><type arch='ppc64' "
-		 "machine='pseries'>hvm</type></os><devices>" ML_HOSTDEV(
-		     "0x01") "</devices></domain>");
+	parse_ml(
+	    "<domain type='kvm'><name>guest</name>"
+	    "<memory>1000000</memory><os><type arch='ppc64' "
+	    "machine='pseries'>hvm</type></os><devices>" ML_HOSTDEV("0x01") "</devices></domain>");
 	expect_memlock_info(4320133120ULL);
-	assert_non_null(strstr(find("memlock-too-low")->why,
-			       "rounds up to a multiple of 256 MiB"));
+	assert_non_null(strstr(find("memlock-too-low")->why, "rounds up to a multiple of 256 MiB"));
 	/* ppc64 NUMA cells, maxMemory and a DIMM: 256 MiB each; an NVDIMM
 	 * as written (libvirt aligns it down when it defines the domain). */
 	{
 		unsigned long long cells[] = {1, 262144};
-		struct vh_memory_device devs[] = {{1, false},
-						  {262144 + 128, true}};
+		struct vh_memory_device devs[] = {{1, false}, {262144 + 128, true}};
 		struct vh_domain d = {.arch = (char *)"ppc64le",
 				      .virt_type = (char *)"kvm",
 				      .memory_kib = 1 + 262144 + 1 + 262272,
@@ -2429,23 +2289,18 @@ static void memlock_overflow_and_garbage(void **state UNUSED)
 		run_ml("kvm", "x86_64", "pc", bad[i], ML_HOSTDEV("0x01"));
 		expect_only("memlock-too-low", VH_ERROR, NULL, NULL);
 		if (!strstr(find("memlock-too-low")->message, "<hard_limit"))
-			fail_msg("%s: %s", bad[i],
-				 find("memlock-too-low")->message);
+			fail_msg("%s: %s", bad[i], find("memlock-too-low")->message);
 	}
 	/* Exactly "unlimited": no limit, libvirt computes its own. */
-	run_ml("kvm", "x86_64", "pc",
-	       "<hard_limit unit='KiB'>9007199254740991</hard_limit>",
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='KiB'>9007199254740991</hard_limit>",
 	       ML_HOSTDEV("0x01"));
 	expect_memlock_info(2147483648ULL);
 	/* Units as libvirt scales them. */
-	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='G'>2</hard_limit>",
-	       ML_HOSTDEV("0x01"));
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='G'>2</hard_limit>", ML_HOSTDEV("0x01"));
 	expect_none();
-	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='GB'>2</hard_limit>",
-	       ML_HOSTDEV("0x01"));
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='GB'>2</hard_limit>", ML_HOSTDEV("0x01"));
 	expect_only("memlock-too-low", VH_ERROR, NULL, "2097152");
-	run_ml("kvm", "x86_64", "pc",
-	       "<hard_limit unit='bytes'>2147483648</hard_limit>",
+	run_ml("kvm", "x86_64", "pc", "<hard_limit unit='bytes'>2147483648</hard_limit>",
 	       ML_HOSTDEV("0x01"));
 	expect_none();
 }

@@ -23,8 +23,7 @@
 #include "../../lib/sriov.h"
 #include "../fakesys.h"
 
-static struct vh_pci_dev pf_of(const char *addr, unsigned total,
-			       unsigned offset, unsigned stride)
+static struct vh_pci_dev pf_of(const char *addr, unsigned total, unsigned offset, unsigned stride)
 {
 	struct vh_pci_dev d = {0};
 	assert_int_equal(vh_pci_addr_parse(addr, &d.addr), 0);
@@ -80,15 +79,14 @@ static void find_pf(void **state)
 	(void)state;
 
 	assert_non_null(root);
-	assert_int_equal(
-	    fakesys_build(root,
-			  "0000:00:02.0 id=8086:10d3 class=0x020000\n"
-			  "0000:4d:00.0 id=8086:56c0 class=0x038000 pcie "
-			  "sriov=total:16,offset:1,stride:1,vfdev:56c0\n"
-			  "0000:3b:00.0 id=8086:1572 class=0x020000 pcie "
-			  "sriov=total:64,offset:256,stride:2,vfdev:154c\n",
-			  err, sizeof(err)),
-	    0);
+	assert_int_equal(fakesys_build(root,
+				       "0000:00:02.0 id=8086:10d3 class=0x020000\n"
+				       "0000:4d:00.0 id=8086:56c0 class=0x038000 pcie "
+				       "sriov=total:16,offset:1,stride:1,vfdev:56c0\n"
+				       "0000:3b:00.0 id=8086:1572 class=0x020000 pcie "
+				       "sriov=total:64,offset:256,stride:2,vfdev:154c\n",
+				       err, sizeof(err)),
+			 0);
 	assert_int_equal(vh_sys_new(root, &sys), 0);
 	assert_int_equal(vh_pci_addr_parse("0000:4d:01.2", &vf), 0);
 	assert_int_equal(vh_sriov_find_pf(sys, &vf, &pf, &n), 1);
@@ -147,8 +145,7 @@ static void journal_records(void **state)
 		char text[512];
 		FILE *f;
 		snprintf(path, sizeof(path), "%s/%s.journal", dir, uuid);
-		snprintf(text, sizeof(text),
-			 "vfio-hooks-journal 1\ndomain vm\nuuid %s\n%s", uuid,
+		snprintf(text, sizeof(text), "vfio-hooks-journal 1\ndomain vm\nuuid %s\n%s", uuid,
 			 bad[i]);
 		f = fopen(path, "w");
 		assert_non_null(f);

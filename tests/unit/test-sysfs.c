@@ -140,43 +140,34 @@ static void path_prefixing(void **state UNUSED)
 {
 	char buf[4200], want[4200];
 
-	assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf),
-				     "/sys/bus/pci/devices/%s/config",
-				     "0000:01:00.0"),
-			 0);
-	snprintf(want, sizeof(want),
-		 "%s/sys/bus/pci/devices/0000:01:00.0/config", T.root);
+	assert_int_equal(
+	    vh_sys_path(T.sys, buf, sizeof(buf), "/sys/bus/pci/devices/%s/config", "0000:01:00.0"),
+	    0);
+	snprintf(want, sizeof(want), "%s/sys/bus/pci/devices/0000:01:00.0/config", T.root);
 	assert_string_equal(buf, want);
 
-	assert_int_equal(vh_sys_path(T.sys, buf, 8, "/sys/bus/pci"),
-			 -ENAMETOOLONG);
-	assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "sys/bus"),
-			 -EINVAL);
-	assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "%s", ""),
-			 -EINVAL);
+	assert_int_equal(vh_sys_path(T.sys, buf, 8, "/sys/bus/pci"), -ENAMETOOLONG);
+	assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "sys/bus"), -EINVAL);
+	assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "%s", ""), -EINVAL);
 	/* Formats of %s only are joined by hand: the same results as
 	 * vsnprintf, a component too long for PATH_MAX included, and other
 	 * conversions still work. */
 	{
 		static char big[5000];
 		memset(big, 'x', sizeof(big) - 1);
-		assert_int_equal(
-		    vh_sys_path(T.sys, buf, sizeof(buf), "/sys/%s/x", big),
-		    -ENAMETOOLONG);
-		assert_int_equal(
-		    vh_sys_path(T.sys, buf, sizeof(buf), "%s%s", big, "/x"),
-		    -EINVAL); /* not absolute */
+		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "/sys/%s/x", big),
+				 -ENAMETOOLONG);
+		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "%s%s", big, "/x"),
+				 -EINVAL); /* not absolute */
 		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf),
-					     "/sys/kernel/iommu_groups/%d/%s",
-					     12, "devices"),
+					     "/sys/kernel/iommu_groups/%d/%s", 12, "devices"),
 				 0);
 		snprintf(want, sizeof(want),
 			 "%s/sys/kernel/iommu_groups/12/"
 			 "devices",
 			 T.root);
 		assert_string_equal(buf, want);
-		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf),
-					     "/%s/%s%s", "sys", "a", "b"),
+		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "/%s/%s%s", "sys", "a", "b"),
 				 0);
 		snprintf(want, sizeof(want), "%s/sys/ab", T.root);
 		assert_string_equal(buf, want);
@@ -200,30 +191,21 @@ static void dotdot_refused(void **state UNUSED)
 	put("etc/hostname", "inside-root\n");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		const char *p = bad[i];
-		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "%s", p),
-				 -EINVAL);
-		assert_int_equal(
-		    vh_sys_read_str(T.sys, buf, sizeof(buf), "%s", p), -EINVAL);
-		assert_int_equal(
-		    vh_sys_read_raw(T.sys, buf, sizeof(buf), &len, "%s", p),
-		    -EINVAL);
+		assert_int_equal(vh_sys_path(T.sys, buf, sizeof(buf), "%s", p), -EINVAL);
+		assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "%s", p), -EINVAL);
+		assert_int_equal(vh_sys_read_raw(T.sys, buf, sizeof(buf), &len, "%s", p), -EINVAL);
 		assert_int_equal(vh_sys_read_uint(T.sys, &u, "%s", p), -EINVAL);
-		assert_int_equal(
-		    vh_sys_link_name(T.sys, buf, sizeof(buf), "%s", p),
-		    -EINVAL);
+		assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "%s", p), -EINVAL);
 		assert_int_equal(vh_sys_exists(T.sys, "%s", p), -EINVAL);
 		assert_int_equal(vh_sys_list(T.sys, &v, "%s", p), -EINVAL);
 		assert_int_equal(vh_sys_write(T.sys, "1", 0, "%s", p), -EINVAL);
-		assert_int_equal(
-		    vh_sys_write(T.sys, "1", VH_WRITE_BOUNDED, "%s", p),
-		    -EINVAL);
+		assert_int_equal(vh_sys_write(T.sys, "1", VH_WRITE_BOUNDED, "%s", p), -EINVAL);
 	}
 	/* ".." inside a name is not a parent reference. */
 	assert_int_equal(vh_sys_exists(T.sys, "/sys/..x"), 0);
 	assert_int_equal(vh_sys_exists(T.sys, "/sys/x.."), 0);
 	/* the file inside the root is still readable by its own path */
-	assert_int_equal(
-	    vh_sys_read_str(T.sys, buf, sizeof(buf), "/etc/hostname"), 0);
+	assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "/etc/hostname"), 0);
 	assert_string_equal(buf, "inside-root");
 }
 
@@ -253,13 +235,9 @@ static void read_str(void **state UNUSED)
 	assert_int_equal(vh_sys_read_str(T.sys, buf, 17, "/sys/d"), 0);
 	assert_string_equal(buf, "0123456789abcdef");
 
-	assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "/sys/nul"),
-			 -EBADMSG);
-	assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "/sys/nope"),
-			 -ENOENT);
-	assert_int_equal(
-	    vh_sys_read_str(T.sys, buf, sizeof(buf), "/sys/%s/x", "a"),
-	    -ENOTDIR);
+	assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "/sys/nul"), -EBADMSG);
+	assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "/sys/nope"), -ENOENT);
+	assert_int_equal(vh_sys_read_str(T.sys, buf, sizeof(buf), "/sys/%s/x", "a"), -ENOTDIR);
 }
 
 /* Regression (fixed): vh_sys_read_str reads at most 4095 bytes into an internal
@@ -315,9 +293,8 @@ static void read_uint(void **state UNUSED)
 	put("sys/text", "abc\n");
 	put("sys/empty", "\n");
 	put("sys/big", "99999999999999999999999\n");
-	put("sys/long",
-	    "0000000000000000000000000000000000000000000000000000000"
-	    "00000000000001\n");
+	put("sys/long", "0000000000000000000000000000000000000000000000000000000"
+			"00000000000001\n");
 
 	assert_int_equal(vh_sys_read_uint(T.sys, &v, "/sys/hex"), 0);
 	assert_int_equal(v, 0x17cb);
@@ -344,25 +321,21 @@ static void read_raw(void **state UNUSED)
 		data[i] = (uint8_t)(i * 7);
 	data[10] = 0;
 	put_bytes("sys/config", data, sizeof(data));
-	assert_int_equal(
-	    vh_sys_read_raw(T.sys, buf, sizeof(buf), &len, "/sys/config"), 0);
+	assert_int_equal(vh_sys_read_raw(T.sys, buf, sizeof(buf), &len, "/sys/config"), 0);
 	assert_int_equal(len, sizeof(data));
 	assert_memory_equal(buf, data, sizeof(data));
 
 	/* at most n bytes */
-	assert_int_equal(vh_sys_read_raw(T.sys, buf, 64, &len, "/sys/config"),
-			 0);
+	assert_int_equal(vh_sys_read_raw(T.sys, buf, 64, &len, "/sys/config"), 0);
 	assert_int_equal(len, 64);
 
 	len = 999;
-	assert_int_equal(vh_sys_read_raw(T.sys, buf, 64, &len, "/sys/none"),
-			 -ENOENT);
+	assert_int_equal(vh_sys_read_raw(T.sys, buf, 64, &len, "/sys/none"), -ENOENT);
 	assert_int_equal(len, 999);
 
 	/* a directory */
 	mkdir_at("sys/dir");
-	assert_int_equal(vh_sys_read_raw(T.sys, buf, 64, &len, "/sys/dir"),
-			 -EISDIR);
+	assert_int_equal(vh_sys_read_raw(T.sys, buf, 64, &len, "/sys/dir"), -EISDIR);
 }
 
 static void link_name(void **state UNUSED)
@@ -375,37 +348,24 @@ static void link_name(void **state UNUSED)
 	link_at("sys/dev/slash", "../a/b/");
 	link_at("sys/dev/bare", "name");
 	link_at("sys/dev/root", "/");
-	link_at("sys/dev/long",
-		"../"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	link_at("sys/dev/long", "../"
+				"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	put("sys/dev/file", "x");
 
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/driver"), 0);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/driver"), 0);
 	assert_string_equal(buf, "vfio-pci");
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/iommu_group"),
-	    0);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/iommu_group"), 0);
 	assert_string_equal(buf, "12");
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/slash"), 0);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/slash"), 0);
 	assert_string_equal(buf, "b");
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/bare"), 0);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/bare"), 0);
 	assert_string_equal(buf, "name");
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/root"),
-	    -EBADMSG);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/root"), -EBADMSG);
 	strcpy(buf, "keep");
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/long"), -EFBIG);
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/file"),
-	    -EINVAL);
-	assert_int_equal(
-	    vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/none"),
-	    -ENOENT);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/long"), -EFBIG);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/file"), -EINVAL);
+	assert_int_equal(vh_sys_link_name(T.sys, buf, sizeof(buf), "/sys/dev/none"), -ENOENT);
 }
 
 static void exists(void **state UNUSED)
@@ -429,12 +389,10 @@ static void exists(void **state UNUSED)
 static void list_sorted(void **state UNUSED)
 {
 	char **v = NULL;
-	static const char *const names[] = {"0000:0a:00.0", "0000:01:00.1",
-					    "0000:01:00.0", "zeta",
-					    "Alpha",	    ".hidden"};
-	static const char *const sorted[] = {".hidden",	     "0000:01:00.0",
-					     "0000:01:00.1", "0000:0a:00.0",
-					     "Alpha",	     "zeta"};
+	static const char *const names[] = {"0000:0a:00.0", "0000:01:00.1", "0000:01:00.0",
+					    "zeta",	    "Alpha",	    ".hidden"};
+	static const char *const sorted[] = {".hidden",	     "0000:01:00.0", "0000:01:00.1",
+					     "0000:0a:00.0", "Alpha",	     "zeta"};
 	char rel[64];
 
 	mkdir_at("sys/d");
@@ -464,8 +422,7 @@ static void list_sorted(void **state UNUSED)
 	 * directory takes several reads of the kernel's entries) */
 	mkdir_at("sys/many");
 	for (int i = 399; i >= 0; i--) {
-		snprintf(rel, sizeof(rel),
-			 "sys/many/n%03d-a-name-of-forty-characters-", i);
+		snprintf(rel, sizeof(rel), "sys/many/n%03d-a-name-of-forty-characters-", i);
 		put(rel, "");
 	}
 	v = NULL;
@@ -485,12 +442,8 @@ static void write_plain(void **state UNUSED)
 	char buf[64];
 
 	put("sys/bus/pci/drivers_probe", "");
-	assert_int_equal(vh_sys_write(T.sys, "0000:01:00.0", 0,
-				      "/sys/bus/pci/drivers_probe"),
-			 0);
-	assert_int_equal(
-	    fakesys_get(T.root, "sys/bus/pci/drivers_probe", buf, sizeof(buf)),
-	    0);
+	assert_int_equal(vh_sys_write(T.sys, "0000:01:00.0", 0, "/sys/bus/pci/drivers_probe"), 0);
+	assert_int_equal(fakesys_get(T.root, "sys/bus/pci/drivers_probe", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "0000:01:00.0");
 
 	/* no file is created */
@@ -501,8 +454,7 @@ static void write_plain(void **state UNUSED)
 	put("sys/target", "");
 	link_at("sys/alias", "target");
 	assert_int_equal(vh_sys_write(T.sys, "x", 0, "/sys/alias"), -ELOOP);
-	assert_int_equal(fakesys_get(T.root, "sys/target", buf, sizeof(buf)),
-			 0);
+	assert_int_equal(fakesys_get(T.root, "sys/target", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "");
 
 	mkdir_at("sys/adir");
@@ -514,22 +466,16 @@ static void write_bounded_ok(void **state UNUSED)
 	char buf[64];
 
 	put("sys/reset_method", "flr bus\n");
-	assert_int_equal(
-	    vh_sys_write(T.sys, "", VH_WRITE_BOUNDED, "/sys/reset_method"), 0);
+	assert_int_equal(vh_sys_write(T.sys, "", VH_WRITE_BOUNDED, "/sys/reset_method"), 0);
 	put("sys/driver_override", "");
-	assert_int_equal(vh_sys_write(T.sys, "vfio-pci", VH_WRITE_BOUNDED,
-				      "/sys/driver_override"),
+	assert_int_equal(vh_sys_write(T.sys, "vfio-pci", VH_WRITE_BOUNDED, "/sys/driver_override"),
 			 0);
-	assert_int_equal(
-	    fakesys_get(T.root, "sys/driver_override", buf, sizeof(buf)), 0);
+	assert_int_equal(fakesys_get(T.root, "sys/driver_override", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "vfio-pci");
 	/* The child's errno comes back. */
-	assert_int_equal(
-	    vh_sys_write(T.sys, "1", VH_WRITE_BOUNDED, "/sys/missing"),
-	    -ENOENT);
+	assert_int_equal(vh_sys_write(T.sys, "1", VH_WRITE_BOUNDED, "/sys/missing"), -ENOENT);
 	mkdir_at("sys/adir");
-	assert_int_equal(
-	    vh_sys_write(T.sys, "1", VH_WRITE_BOUNDED, "/sys/adir"), -EISDIR);
+	assert_int_equal(vh_sys_write(T.sys, "1", VH_WRITE_BOUNDED, "/sys/adir"), -EISDIR);
 }
 
 static double now_ms(void)
@@ -553,8 +499,7 @@ static void write_bounded_fifo_times_out(void **state UNUSED)
 	/* A hang here would be the bug: the alarm kills the test. */
 	alarm(30);
 	t0 = now_ms();
-	r = vh_sys_write(T.sys, "0000:01:00.0", VH_WRITE_BOUNDED,
-			 "/sys/unbind");
+	r = vh_sys_write(T.sys, "0000:01:00.0", VH_WRITE_BOUNDED, "/sys/unbind");
 	ms = now_ms() - t0;
 	alarm(0);
 	assert_int_equal(r, -ETIMEDOUT);
@@ -585,8 +530,7 @@ static void write_unbounded_fifo_with_reader(void **state UNUSED)
 	}
 	vh_sys_set_timeout_ms(T.sys, 5000);
 	alarm(30);
-	assert_int_equal(
-	    vh_sys_write(T.sys, "bind", VH_WRITE_BOUNDED, "/sys/pipe"), 0);
+	assert_int_equal(vh_sys_write(T.sys, "bind", VH_WRITE_BOUNDED, "/sys/pipe"), 0);
 	alarm(0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -601,9 +545,8 @@ static struct {
 	bool bounded;
 } B;
 
-static int fake_write(const struct vh_sys *sys UNUSED, const char *path,
-		      const char *full, const char *value, size_t len,
-		      bool bounded)
+static int fake_write(const struct vh_sys *sys UNUSED, const char *path, const char *full,
+		      const char *value, size_t len, bool bounded)
 {
 	B.calls++;
 	snprintf(B.path, sizeof(B.path), "%s", path);
@@ -623,12 +566,10 @@ static void backend_receives_writes(void **state UNUSED)
 	vh_sys_set_default_backend(&be);
 	assert_int_equal(vh_sys_new(T.root, &s), 0);
 	assert_int_equal(vh_sys_write(s, "vfio-pci", VH_WRITE_BOUNDED,
-				      "/sys/bus/pci/devices/%s/driver_override",
-				      "0000:01:00.0"),
+				      "/sys/bus/pci/devices/%s/driver_override", "0000:01:00.0"),
 			 -EBUSY);
 	assert_int_equal(B.calls, 1);
-	assert_string_equal(
-	    B.path, "/sys/bus/pci/devices/0000:01:00.0/driver_override");
+	assert_string_equal(B.path, "/sys/bus/pci/devices/0000:01:00.0/driver_override");
 	snprintf(want, sizeof(want), "%s%s", T.root, B.path);
 	assert_string_equal(B.full, want);
 	assert_string_equal(B.value, "vfio-pci");
@@ -686,8 +627,7 @@ static void pci_dev_read_fields(void **state UNUSED)
 static void pci_dev_read_variants(void **state UNUSED)
 {
 	struct vh_pci_dev d;
-	struct vh_pci_addr a1 = {0, 2, 0, 0}, a2 = {0, 3, 0, 0},
-			   a3 = {0, 4, 0, 0};
+	struct vh_pci_addr a1 = {0, 2, 0, 0}, a2 = {0, 3, 0, 0}, a3 = {0, 4, 0, 0};
 
 	build("0000:02:00.0 id=1e60:2864 override=vfio-pci reset=\n"
 	      "0000:03:00.0 id=8086:1533 reset=none cfg=64 msix=5\n"
@@ -786,8 +726,7 @@ static void pci_dev_read_errors_recorded(void **state UNUSED)
 
 	/* Config is a directory. */
 	build("0000:05:00.0 id=17cb:a100 class=0x120000 group=5\n");
-	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:05:00.0/config",
-		 T.root);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:05:00.0/config", T.root);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(mkdir(p, 0755), 0);
 	a.bus = 5;
@@ -879,23 +818,20 @@ static void state_dir_writable_refused(void **state UNUSED)
 	mkdir_at("run/vfio-hooks");
 	snprintf(p, sizeof(p), "%s/run/vfio-hooks", T.root);
 	assert_int_equal(chmod(p, 0777), 0);
-	assert_int_equal(vh_sys_state_dir(T.sys, &fd, why, sizeof(why)),
-			 -EPERM);
+	assert_int_equal(vh_sys_state_dir(T.sys, &fd, why, sizeof(why)), -EPERM);
 	assert_int_equal(fd, -1);
 	assert_non_null(strstr(why, p));
 
 	why[0] = '\0';
 	assert_int_equal(chmod(p, 0770), 0);
-	assert_int_equal(vh_sys_state_dir(T.sys, &fd, why, sizeof(why)),
-			 -EPERM);
+	assert_int_equal(vh_sys_state_dir(T.sys, &fd, why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "writable"));
 
 	if (geteuid() == 0) {
 		assert_int_equal(chmod(p, 0700), 0);
 		assert_int_equal(chown(p, 65534, 65534), 0);
 		why[0] = '\0';
-		assert_int_equal(vh_sys_state_dir(T.sys, &fd, why, sizeof(why)),
-				 -EPERM);
+		assert_int_equal(vh_sys_state_dir(T.sys, &fd, why, sizeof(why)), -EPERM);
 		assert_non_null(strstr(why, "owned"));
 		assert_int_equal(fd, -1);
 	}
@@ -956,8 +892,7 @@ static void dev_at_root(const char *addr, const char *vendor)
 	snprintf(p, sizeof(p), "%s/%s", T.root, rel);
 	if (lstat(p, &st) == 0)
 		return;
-	snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s",
-		 addr);
+	snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", addr);
 	link_at(rel, target);
 }
 
@@ -991,11 +926,9 @@ static void dev_cache_many_devices(void **state UNUSED)
 	for (int round = 0; round < 3; round++)
 		for (int i = 0; i < N; i++) {
 			int k = (i * 7) % N;
-			snprintf(a, sizeof(a), "0000:%02x:%02x.0", k / 32,
-				 k % 32);
+			snprintf(a, sizeof(a), "0000:%02x:%02x.0", k / 32, k % 32);
 			snprintf(v, sizeof(v), "0x%04x", 0x1000 + k);
-			assert_int_equal(vh_sys_read_str(T.sys, got,
-							 sizeof(got),
+			assert_int_equal(vh_sys_read_str(T.sys, got, sizeof(got),
 							 "/sys/bus/pci/devices/"
 							 "%s/vendor",
 							 a),
@@ -1035,8 +968,7 @@ static void dev_cache_fresh_after_write(void **state UNUSED)
 					 "vendor"),
 			 0);
 	assert_string_equal(got, "0x1111");
-	snprintf(p, sizeof(p), "%s/sys/devices/pci0000:00/0000:00:05.0",
-		 T.root);
+	snprintf(p, sizeof(p), "%s/sys/devices/pci0000:00/0000:00:05.0", T.root);
 	fakesys_rmrf(p);
 	dev_at_root("0000:00:05.0", "0x2222");
 	assert_int_equal(vh_sys_write(T.sys, "1", 0, "/sys/bus/pci/rescan"), 0);
@@ -1099,12 +1031,9 @@ static void pci_dev_read_lean(void **state UNUSED)
 
 	{
 		char p[4200];
-		snprintf(p, sizeof(p),
-			 "%s/sys/bus/pci/devices/0000:01:00.0/vendor", T.root);
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/vendor", T.root);
 		assert_int_equal(unlink(p), 0);
-		snprintf(p, sizeof(p),
-			 "%s/sys/bus/pci/devices/0000:01:00.0/modalias",
-			 T.root);
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/modalias", T.root);
 		assert_int_equal(unlink(p), 0);
 	}
 	assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
@@ -1123,8 +1052,7 @@ static void pci_dev_read_lean(void **state UNUSED)
  * not needed); one not in the kernel's form sends the read to the files. */
 static void pci_dev_read_modalias(void **state UNUSED)
 {
-	static const char *const files[] = {"vendor", "device", "class",
-					    "subsystem_vendor",
+	static const char *const files[] = {"vendor", "device", "class", "subsystem_vendor",
 					    "subsystem_device"};
 	static const char *const bad[] = {
 	    "",
@@ -1142,8 +1070,7 @@ static void pci_dev_read_modalias(void **state UNUSED)
 	build("0000:01:00.0 id=17cb:a100 subsys=17cb:0100 class=0x120000 "
 	      "group=3\n");
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/%s",
-			 T.root, files[i]);
+		snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/%s", T.root, files[i]);
 		assert_int_equal(unlink(p), 0);
 	}
 	/* the interface byte in lower case, as kernels before 5.10 */
@@ -1156,15 +1083,14 @@ static void pci_dev_read_modalias(void **state UNUSED)
 
 	/* not the kernel's form: the files, which say otherwise here */
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-		snprintf(rel, sizeof(rel),
-			 "sys/bus/pci/devices/0000:01:00.0/%s", files[i]);
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/0000:01:00.0/%s", files[i]);
 		put(rel, i == 2 ? "0x020000\n" : "0x1234\n");
 	}
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		put("sys/bus/pci/devices/0000:01:00.0/modalias", bad[i]);
 		assert_int_equal(vh_pci_dev_read(T.sys, &a, &d), 0);
-		if (d.vendor != 0x1234 || d.device != 0x1234 ||
-		    d.subsys_vendor != 0x1234 || d.class != 0x020000)
+		if (d.vendor != 0x1234 || d.device != 0x1234 || d.subsys_vendor != 0x1234 ||
+		    d.class != 0x020000)
 			fail_msg("modalias '%s' was taken", bad[i]);
 		assert_int_equal(d.err, 0);
 	}
@@ -1192,8 +1118,7 @@ static void pci_dev_read_config_extent(void **state UNUSED)
 	assert_true(pf.caps.ext_read);
 	assert_true(pf.caps.sriov);
 
-	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:3b:00.0/config",
-		 T.root);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:3b:00.0/config", T.root);
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	k = read(fd, cfg, sizeof(cfg));
@@ -1209,8 +1134,7 @@ static void pci_dev_read_config_extent(void **state UNUSED)
 	assert_int_equal(d.sriov_totalvfs, -1);
 
 	/* reset_method lists a method: reset is there (not stat'ed) */
-	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/reset",
-		 T.root);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/reset", T.root);
 	assert_int_equal(unlink(p), 0);
 	put("sys/bus/pci/devices/0000:01:00.0/reset_method", "flr\n");
 	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
@@ -1222,8 +1146,7 @@ static void pci_dev_read_config_extent(void **state UNUSED)
 	put("sys/bus/pci/devices/0000:01:00.0/reset", "");
 	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
 	assert_true(d.has_reset);
-	snprintf(p, sizeof(p),
-		 "%s/sys/bus/pci/devices/0000:01:00.0/reset_method", T.root);
+	snprintf(p, sizeof(p), "%s/sys/bus/pci/devices/0000:01:00.0/reset_method", T.root);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(vh_pci_dev_read(T.sys, &an, &d), 0);
 	assert_false(d.has_reset_method);

@@ -37,15 +37,12 @@ static void parse_uint(void **state UNUSED)
 	assert_int_equal(v, 255);
 	assert_int_equal(vh_parse_uint("0", 0, 0, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(vh_parse_uint("18446744073709551615", 10,
-				       0xffffffffffffffffULL, &v),
-			 0);
+	assert_int_equal(vh_parse_uint("18446744073709551615", 10, 0xffffffffffffffffULL, &v), 0);
 	assert_true(v == 0xffffffffffffffffULL);
 
 	v = 5;
 	assert_int_equal(vh_parse_uint("101", 0, 100, &v), -ERANGE);
-	assert_int_equal(vh_parse_uint("18446744073709551616", 10,
-				       0xffffffffffffffffULL, &v),
+	assert_int_equal(vh_parse_uint("18446744073709551616", 10, 0xffffffffffffffffULL, &v),
 			 -ERANGE);
 	assert_int_equal(vh_parse_uint(NULL, 0, 100, &v), -EINVAL);
 	assert_int_equal(vh_parse_uint("", 0, 100, &v), -EINVAL);
@@ -105,8 +102,7 @@ static void buf_grows(void **state UNUSED)
 		assert_int_equal(b.len, strlen(vh_buf_str(&b)));
 		assert_int_equal(b.s[0], 'a');
 		assert_memory_equal(b.s + 1, want, (size_t)len);
-		assert_int_equal(b.len,
-				 (size_t)(1 + len + 1 + 3 + 1)); /* |NNN z */
+		assert_int_equal(b.len, (size_t)(1 + len + 1 + 3 + 1)); /* |NNN z */
 		assert_int_equal(b.s[b.len - 1], 'z');
 		vh_buf_done(&b);
 		b = (struct vh_buf){0};
@@ -118,8 +114,7 @@ static void buf_json(void **state UNUSED)
 	struct vh_buf b = {0};
 
 	vh_buf_json_str(&b, "a\"b\\c\nd\te\r\x01\x1f\x7f/<é>");
-	assert_string_equal(vh_buf_str(&b),
-			    "a\\\"b\\\\c\\nd\\te\\u000d\\u0001\\u001f\x7f/<é>");
+	assert_string_equal(vh_buf_str(&b), "a\\\"b\\\\c\\nd\\te\\u000d\\u0001\\u001f\x7f/<é>");
 	vh_buf_reset(&b);
 	vh_buf_json_str(&b, NULL);
 	assert_string_equal(vh_buf_str(&b), "");
@@ -131,9 +126,8 @@ static void buf_xml(void **state UNUSED)
 	struct vh_buf b = {0};
 
 	vh_buf_xml_str(&b, "<a b='c' d=\"e\">&amp;</a>");
-	assert_string_equal(vh_buf_str(&b),
-			    "&lt;a b=&apos;c&apos; d=&quot;e&quot;&gt;"
-			    "&amp;amp;&lt;/a&gt;");
+	assert_string_equal(vh_buf_str(&b), "&lt;a b=&apos;c&apos; d=&quot;e&quot;&gt;"
+					    "&amp;amp;&lt;/a&gt;");
 	vh_buf_reset(&b);
 	vh_buf_xml_str(&b, NULL);
 	assert_string_equal(vh_buf_str(&b), "");
@@ -216,23 +210,20 @@ static void read_capped(void **state UNUSED)
 	assert_int_equal(fakesys_put(root, "big", data), 0);
 	snprintf(path, sizeof(path), "%s/big", root);
 	buf = NULL;
-	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e),
-			 -EFBIG);
+	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e), -EFBIG);
 	assert_null(buf);
 	assert_non_null(strstr(e.msg, path));
 
 	e = (struct vh_err){0};
 	snprintf(path, sizeof(path), "%s/none", root);
-	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e),
-			 -ENOENT);
+	assert_int_equal(vh_read_file_capped(path, max, &buf, &len, &e), -ENOENT);
 	assert_non_null(strstr(e.msg, path));
 
 	/* an endless input stops at the cap */
 	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	e = (struct vh_err){0};
-	assert_int_equal(
-	    vh_read_fd_capped(fd, "zeros", 1u << 20, &buf, &len, &e), -EFBIG);
+	assert_int_equal(vh_read_fd_capped(fd, "zeros", 1u << 20, &buf, &len, &e), -EFBIG);
 	close(fd);
 	assert_non_null(strstr(e.msg, "zeros"));
 
@@ -259,8 +250,7 @@ static void xml_helpers_with(unsigned flags)
 	xmlNode *root, *c;
 	char *s;
 
-	assert_int_equal(vh_xml_parse(x, strlen(x), "h.xml", flags, &doc, &e),
-			 0);
+	assert_int_equal(vh_xml_parse(x, strlen(x), "h.xml", flags, &doc, &e), 0);
 	root = xmlDocGetRootElement(doc);
 	assert_true(vh_xml_is(root, "r"));
 	assert_false(vh_xml_is(root, "c"));
@@ -309,9 +299,8 @@ static void xml_lean(void **state UNUSED)
 		xmlNode *r, *a, *b, *m;
 		char *s;
 
-		assert_int_equal(vh_xml_parse(x, strlen(x), "l.xml",
-					      lean ? VH_XML_LEAN : 0, &doc, &e),
-				 0);
+		assert_int_equal(
+		    vh_xml_parse(x, strlen(x), "l.xml", lean ? VH_XML_LEAN : 0, &doc, &e), 0);
 		r = xmlDocGetRootElement(doc);
 		for (xmlNode *n = r->children; n; n = n->next)
 			texts[lean] += n->type == XML_TEXT_NODE;
@@ -345,9 +334,7 @@ static void xml_keep(void **state UNUSED)
 	char *s;
 	int n = 0;
 
-	assert_int_equal(vh_xml_parse_keep(x, strlen(x), "k.xml", VH_XML_LEAN,
-					   keep, &doc, &e),
-			 0);
+	assert_int_equal(vh_xml_parse_keep(x, strlen(x), "k.xml", VH_XML_LEAN, keep, &doc, &e), 0);
 	r = xmlDocGetRootElement(doc);
 	for (xmlNode *c = r->children; c; c = c->next)
 		n += c->type == XML_ELEMENT_NODE;
@@ -372,9 +359,7 @@ static void xml_keep(void **state UNUSED)
 	for (int i = 0; i < 65; i++)
 		many[i] = "r/a";
 	many[65] = NULL;
-	assert_int_equal(
-	    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, many, &doc, &e),
-	    -E2BIG);
+	assert_int_equal(vh_xml_parse_keep(x, strlen(x), "k.xml", 0, many, &doc, &e), -E2BIG);
 	assert_null(doc);
 	{
 		/* A path deeper than the pruning follows: refused, not
@@ -383,13 +368,10 @@ static void xml_keep(void **state UNUSED)
 		const char *one[] = {deep, NULL};
 		for (int i = 0; i < 32; i++)
 			strcat(deep, "/a");
-		assert_int_equal(
-		    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, one, &doc, &e),
-		    -E2BIG);
+		assert_int_equal(vh_xml_parse_keep(x, strlen(x), "k.xml", 0, one, &doc, &e),
+				 -E2BIG);
 		deep[strlen(deep) - 2] = '\0'; /* 32 names: followed */
-		assert_int_equal(
-		    vh_xml_parse_keep(x, strlen(x), "k.xml", 0, one, &doc, &e),
-		    0);
+		assert_int_equal(vh_xml_parse_keep(x, strlen(x), "k.xml", 0, one, &doc, &e), 0);
 		xmlFreeDoc(doc);
 	}
 }
@@ -397,16 +379,11 @@ static void xml_keep(void **state UNUSED)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(parse_uint),
-	    cmocka_unit_test(buf_grows),
-	    cmocka_unit_test(buf_json),
-	    cmocka_unit_test(buf_xml),
-	    cmocka_unit_test(strlcpy_and_strip),
-	    cmocka_unit_test(err_first_wins),
-	    cmocka_unit_test(read_capped),
-	    cmocka_unit_test(xml_helpers),
-	    cmocka_unit_test(xml_lean),
-	    cmocka_unit_test(xml_keep),
+	    cmocka_unit_test(parse_uint),	 cmocka_unit_test(buf_grows),
+	    cmocka_unit_test(buf_json),		 cmocka_unit_test(buf_xml),
+	    cmocka_unit_test(strlcpy_and_strip), cmocka_unit_test(err_first_wins),
+	    cmocka_unit_test(read_capped),	 cmocka_unit_test(xml_helpers),
+	    cmocka_unit_test(xml_lean),		 cmocka_unit_test(xml_keep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
