@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../lib/engine.h"
+#include "../lib/journal.h"
 #include "../lib/guest.h"
 #include "../lib/host.h"
 #include "../lib/inuse.h"
@@ -48,7 +49,7 @@ static int holder(struct cli *cli, struct hostrun *h, const struct vh_pci_addr *
 	int r;
 
 	name[0] = '\0';
-	if (vh_sys_exists(h->sys, "/run/vfio-hooks") <= 0)
+	if (vh_journal_dir_exists(h->sys) <= 0)
 		return 0;
 	r = vh_engine_holder(&en, a, name, n, uuid, sizeof(uuid));
 	if (r <= 0)
@@ -118,14 +119,14 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		p = vh_profiles_match(&h.ps, &d);
 		if (!show_all && !vh_pci_interesting(&d, p))
 			continue;
-		vh_pci_names(d.vendor, d.device, vn, sizeof(vn), mn, sizeof(mn));
+		vh_pci_names(h.sys, d.vendor, d.device, vn, sizeof(vn), mn, sizeof(mn));
 		hr = holder(cli, &h, &d.addr, held, sizeof(held));
 		if (hr == -EACCES && geteuid() != 0)
-			snprintf(unknown, sizeof(unknown),
-				 "only root can read the journals in /run/vfio-hooks");
+			snprintf(unknown, sizeof(unknown), "only root can read the journals in %s",
+				 VH_JOURNAL_DIR);
 		else if (hr < 0)
-			snprintf(unknown, sizeof(unknown),
-				 "cannot read the journals in /run/vfio-hooks: %s", strerror(-hr));
+			snprintf(unknown, sizeof(unknown), "cannot read the journals in %s: %s",
+				 VH_JOURNAL_DIR, strerror(-hr));
 		if (d.iommu_group >= 0)
 			nm = vh_iommu_group_members(h.sys, d.iommu_group, &m);
 		/* What the check's device-in-use rule would say of it. */

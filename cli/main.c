@@ -58,10 +58,12 @@ int cli_sys(struct cli *cli, struct vh_sys **ret)
 	struct vh_sys *sys;
 	int r;
 
-	r = vh_sys_new(cli->root ? cli->root : cli->cfg.root, &sys);
+	r = vh_sys_new(vh_config_sysroot(&cli->cfg, cli->root), &sys);
 	if (r < 0)
 		return r;
 	vh_sys_set_timeout_ms(sys, cli->cfg.timeout_ms);
+	if (!cli->numeric)
+		vh_sys_set_namer(sys, vh_pci_names_udev);
 	*ret = sys;
 	return 0;
 }
@@ -116,7 +118,6 @@ int main(int argc, char **argv)
 	};
 	int c;
 
-	cli.root = secure_getenv("VFIO_HOOKS_ROOT");
 	/* Stop at the first non-option: the sub-command parses the rest. */
 	while ((c = getopt_long(argc, argv, "+nh", opts, NULL)) != -1) {
 		switch (c) {
@@ -161,8 +162,6 @@ int main(int argc, char **argv)
 		usage(stderr, cli.prog);
 		return EXIT_USAGE;
 	}
-	vh_pci_set_namer(vh_pci_names_udev);
-	vh_pci_names_disable(cli.numeric);
 	{
 		struct vh_err e = {0};
 		vh_config_init(&cli.cfg);

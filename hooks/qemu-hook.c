@@ -25,6 +25,7 @@
 #include "../lib/check.h"
 #include "../lib/config.h"
 #include "../lib/engine.h"
+#include "../lib/journal.h"
 #include "../lib/paths.h"
 #include "../lib/xml.h"
 #include "fast.h"
@@ -81,12 +82,7 @@ static void scan_uuid(struct hook *h)
 
 static bool journal_exists(struct hook *h)
 {
-	char p[64];
-
-	if (!h->uuid[0])
-		return false;
-	snprintf(p, sizeof(p), "/run/vfio-hooks/%s.journal", h->uuid);
-	return vh_sys_exists(h->sys, "%s", p) > 0;
+	return vh_journal_exists(h->sys, h->uuid) > 0;
 }
 
 /* The domain.  Returns 0 or 1 (exit code). */
@@ -428,9 +424,7 @@ int main(int argc, char **argv)
 		vh_config_done(&h.cfg);
 		vh_config_init(&h.cfg);
 	}
-	if (!h.cfg.root && secure_getenv("VFIO_HOOKS_ROOT"))
-		h.cfg.root = strdup(secure_getenv("VFIO_HOOKS_ROOT"));
-	if (vh_sys_new(h.cfg.root, &h.sys) < 0) {
+	if (vh_sys_new(vh_config_sysroot(&h.cfg, NULL), &h.sys) < 0) {
 		r = need == VH_NEED_HOSTDEV ? 1 : 0;
 		goto out;
 	}

@@ -199,7 +199,7 @@ static char **one_device(const struct vh_pci_addr *a)
 /* --- Resolution: read each hostdev, match its profile, derive needs. --- */
 
 /* The device as messages name it, made on first use: the names may come
- * from a database the front end loads on demand (vh_pci_set_namer), which
+ * from a database the front end loads on demand (vh_sys_set_namer), which
  * a check that reports nothing about the device never needs. */
 static void make_label(struct vh_resolved *rd)
 {
@@ -210,7 +210,7 @@ static void make_label(struct vh_resolved *rd)
 		snprintf(rd->label, sizeof(rd->label), "%s", d->name);
 		return;
 	}
-	vh_pci_names(d->vendor, d->device, vn, sizeof(vn), mn, sizeof(mn));
+	vh_pci_names(d->read_by, d->vendor, d->device, vn, sizeof(vn), mn, sizeof(mn));
 	if (vn[0] && mn[0])
 		snprintf(rd->label, sizeof(rd->label), "%s %s at %s [%04x:%04x]", vn, mn, d->name,
 			 d->vendor, d->device);
@@ -1592,7 +1592,8 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			      dv->present ? "true" : "false");
 		if (dv->present) {
 			char vn[96], mn[128];
-			vh_pci_names(dv->vendor, dv->device, vn, sizeof(vn), mn, sizeof(mn));
+			vh_pci_names(dv->read_by, dv->vendor, dv->device, vn, sizeof(vn), mn,
+				     sizeof(mn));
 			snprintf(id, sizeof(id), "%04x", dv->vendor);
 			vh_buf_json_kv(o, "vendor", id, true);
 			snprintf(id, sizeof(id), "%04x", dv->device);

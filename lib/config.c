@@ -44,6 +44,13 @@ const char *vh_config_path(void)
 	return p && *p ? p : VH_SYSCONFDIR "/vfio-hooks.conf";
 }
 
+const char *vh_config_sysroot(const struct vh_config *c, const char *option)
+{
+	const char *env = secure_getenv("VFIO_HOOKS_ROOT");
+
+	return option ? option : env ? env : c->root;
+}
+
 static int parse_bool(const char *v, bool *ret)
 {
 	if (streq(v, "yes") || streq(v, "true") || streq(v, "1")) {

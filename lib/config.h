@@ -34,3 +34,7 @@ int vh_config_parse(struct vh_config *c, const char *path, const char *text, str
 int vh_config_load(struct vh_config *c, const char *path, struct vh_err *e);
 /* The configuration file in force: $VFIO_HOOKS_CONF or the default. */
 const char *vh_config_path(void);
+/* The sysroot in force, for every front end: @option (a command line's
+ * --root; NULL: none), then $VFIO_HOOKS_ROOT (set, even empty: the real
+ * system), then @c's root (NULL: the real system). */
+const char *vh_config_sysroot(const struct vh_config *c, const char *option);

@@ -601,6 +601,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int vh_journal_dir_exists(const struct vh_sys *sys)
+{
+	return vh_sys_exists(sys, VH_JOURNAL_DIR);
+}
+
+int vh_journal_exists(const struct vh_sys *sys, const char *uuid)
+{
+	if (!uuid || !uuid[0])
+		return 0;
+	return vh_sys_exists(sys, VH_JOURNAL_DIR "/%s" SUFFIX, uuid);
+}
+
 int vh_journal_list(int dirfd, char ***ret)
 {
 	int fd = dup(dirfd);

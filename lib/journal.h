@@ -27,6 +27,11 @@
 #include "sysfs.h"
 #include "util.h"
 
+/* Where the journals are, under a gateway's root (the hook's state
+ * directory, vh_sys_state_dir): for messages; their paths are this file's
+ * (vh_journal_exists). */
+#define VH_JOURNAL_DIR "/run/vfio-hooks"
+
 enum vh_role { VH_ROLE_HOSTDEV, VH_ROLE_COMPANION };
 
 /* Xen: the device goes to pciback, through its slot list. */
@@ -97,6 +102,12 @@ int vh_journal_mentions(int dirfd, const char *uuid, const char *text);
 /* Remove the journal file (after a complete undo). */
 int vh_journal_remove(int dirfd, struct vh_journal *j);
 void vh_journal_done(struct vh_journal *j);
+/* 1 when the journal directory exists under @sys's root, 0 when not,
+ * -errno else (read without creating it, unlike vh_sys_state_dir). */
+int vh_journal_dir_exists(const struct vh_sys *sys);
+/* 1 when @sys's root has a journal of @uuid, 0 when not (or @uuid is NULL
+ * or empty), -errno else. */
+int vh_journal_exists(const struct vh_sys *sys, const char *uuid);
 /* UUIDs of every journal in @dirfd (sorted); returns the count. */
 int vh_journal_list(int dirfd, char ***ret);
 /* The state directory's lock, waited for at most @timeout_ms. */

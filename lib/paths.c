@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal.h"
+
 const char *vh_datadir(void)
 {
 	const char *d = secure_getenv("VFIO_HOOKS_DATADIR");
@@ -47,7 +49,7 @@ int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
 	int fd, k;
 
 	if (geteuid() == 0) {
-		if (!create && vh_sys_exists(sys, "/run/vfio-hooks") <= 0)
+		if (!create && vh_journal_dir_exists(sys) <= 0)
 			return -1;
 		return vh_sys_state_dir(sys, &fd, why, sizeof(why)) == 0 ? fd : -1;
 	}

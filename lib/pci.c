@@ -489,23 +489,12 @@ int vh_iommu_group_members(const struct vh_sys *sys, int group, struct vh_pci_ad
 	return vh_pci_addrs_in(sys, ret, dir);
 }
 
-static bool names_off;
-static vh_pci_namer namer;
-
-void vh_pci_set_namer(vh_pci_namer fn)
+void vh_pci_names(const struct vh_sys *sys, uint16_t vendor, uint16_t device, char *vendor_name,
+		  size_t vn, char *model_name, size_t mn)
 {
-	namer = fn;
-}
+	vh_pci_namer namer = sys ? vh_sys_namer(sys) : NULL;
 
-void vh_pci_names_disable(bool off)
-{
-	names_off = off;
-}
-
-void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn, char *model_name,
-		  size_t mn)
-{
 	vendor_name[0] = model_name[0] = '\0';
-	if (!names_off && namer)
+	if (namer)
 		namer(vendor, device, vendor_name, vn, model_name, mn);
 }

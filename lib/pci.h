@@ -123,18 +123,12 @@ int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret, const ch
 /* Members of an IOMMU group, sorted.  Returns the count. */
 int vh_iommu_group_members(const struct vh_sys *sys, int group, struct vh_pci_addr **ret);
 
-/* Vendor and model names, from the provider a front end installs (empty
- * strings without one, or when disabled).  The CLI installs udev's
- * hardware database (vh_pci_names_udev); the hook's engine installs none,
- * so that it links neither libudev nor the dynamic loader: its messages
- * name a device by address, IDs and profile, and `vfio-hooks check` adds
- * the database's names. */
-typedef void (*vh_pci_namer)(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
-			     char *model_name, size_t mn);
-void vh_pci_set_namer(vh_pci_namer fn);
-void vh_pci_names(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn, char *model_name,
-		  size_t mn);
-void vh_pci_names_disable(bool off);
+/* Vendor and model names, from the provider a front end gave @sys
+ * (vh_sys_set_namer): empty strings without one, or with @sys NULL.  The
+ * hook gives none: its messages name a device by address, IDs and
+ * profile, and `vfio-hooks check` adds the database's names. */
+void vh_pci_names(const struct vh_sys *sys, uint16_t vendor, uint16_t device, char *vendor_name,
+		  size_t vn, char *model_name, size_t mn);
 /* The udev hardware database (lib/udev-names.c; links libudev). */
 void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
 		       char *model_name, size_t mn);

@@ -5,28 +5,23 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sched.h>
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
 #include <linux/openat2.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
+
+#include "journal.h"
+#include "spawn.h"
 
 /* Directories of PCI devices, opened once (O_PATH) for the reads under
  * them: a read is then openat() of one name instead of a walk of the
  * whole path (the root, /sys/bus/pci/devices, the device's link into
- * /sys/devices): measured 1.7 against 2.9-3.9 us for an attribute.  Every
- * write through the gateway empties it (a write to sriov_numvfs, remove or
- * a fake kernel's can take a directory away or make a new one at the same
- * path). */
+ * /sys/devices): measured 1.7 against 2.9-3.9 us for an attribute.  Keyed
+ * by the device's address (the path component after DEV_PREFIX), opened
+ * relative to the root's directory.  Every write through the gateway
+ * empties it (a write to sriov_numvfs, remove or a fake kernel's can take
+ * a directory away or make a new one at the same path). */
 #define DEV_PREFIX "/sys/bus/pci/devices/"
 #define DEV_CACHE 64 /* the devices of a domain, for its check and verify */
 /* A power of two: the ring's index wraps with the unsigned counter. */
@@ -34,7 +29,6 @@ _Static_assert((DEV_CACHE & (DEV_CACHE - 1)) == 0, "DEV_CACHE: power of 2");
 
 struct dev_dir {
 	char addr[16];
-	size_t len;
 	int fd; /* -1: empty */
 };
 
@@ -44,10 +38,18 @@ struct dev_cache {
 	unsigned long writes; /* every write through the gateway */
 };
 
+/* The path context, as util-linux's struct path_cxt: the root as text (for
+ * messages, for the write backend and for the bounded write's child,
+ * which holds no descriptor) and its directory, opened once, that every
+ * other access starts from.  With it, what the process needs of the
+ * kernel is here too: the write backend and the PCI name provider. */
 struct vh_sys {
-	char *root; /* "" for the real system */
+	char *root;  /* "" for the real system */
+	int root_fd; /* O_PATH of the root directory; -1: none (it did not
+			exist at vh_sys_new), the whole path is used */
 	int timeout_ms;
 	const struct vh_sys_backend *backend;
+	vh_pci_namer namer;
 	struct dev_cache *dirs;
 };
 
@@ -61,42 +63,53 @@ static void dev_cache_clear(struct dev_cache *c)
 	}
 }
 
-/* For a kernel path below a PCI device's directory: that directory's fd
- * and, in @rest, the path under it.  -1 when the path is not one, or the
- * directory cannot be opened (the caller then uses the whole path, which
- * fails the same way). */
-static int dev_at(const struct vh_sys *sys, const char *kpath, const char **rest)
+/* Where an access to the kernel path @kpath (rooted: @full) starts: a
+ * directory fd and the path relative to it.  The root's directory, else
+ * (none) the whole path. */
+static int at_root(const struct vh_sys *sys, const char *kpath, const char *full, const char **rel)
+{
+	if (sys->root_fd < 0) {
+		*rel = full;
+		return AT_FDCWD;
+	}
+	*rel = kpath + 1;
+	return sys->root_fd;
+}
+
+/* The same for a read: below a PCI device's directory, that directory
+ * (cached). */
+static int at(const struct vh_sys *sys, const char *kpath, const char *full, const char **rel)
 {
 	struct dev_cache *c = sys->dirs;
 	const char *a = kpath + strlen(DEV_PREFIX), *slash;
-	char dir[PATH_MAX];
-	size_t n, dl;
+	size_t n;
 	int fd;
 
-	if (!c || strncmp(kpath, DEV_PREFIX, strlen(DEV_PREFIX)))
-		return -1;
+	if (sys->root_fd < 0 || !c || strncmp(kpath, DEV_PREFIX, strlen(DEV_PREFIX)))
+		return at_root(sys, kpath, full, rel);
+	*rel = kpath + 1;
 	slash = strchr(a, '/');
 	n = slash ? (size_t)(slash - a) : 0;
 	if (!n || n >= sizeof(c->v[0].addr) || !slash[1] || (n <= 2 && a[0] == '.'))
-		return -1;
-	*rest = slash + 1;
+		return sys->root_fd;
 	/* Newest first: a device's reads come together. */
 	for (unsigned k = 1; k <= DEV_CACHE; k++) {
 		const struct dev_dir *d = &c->v[(c->next - k) % DEV_CACHE];
 		if (d->fd < 0)
 			break; /* filled in order: the rest are empty */
-		if (d->len == n && !memcmp(d->addr, a, n))
+		if (!strncmp(d->addr, a, n) && !d->addr[n]) {
+			*rel = slash + 1;
 			return d->fd;
+		}
 	}
-	/* @kpath is the tail of the whole path, after the root. */
-	dl = strlen(sys->root) + (size_t)(slash - kpath);
-	if (dl >= sizeof(dir))
-		return -1;
-	memcpy(dir, kpath - strlen(sys->root), dl);
-	dir[dl] = '\0';
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	{
+		char dir[PATH_MAX];
+		memcpy(dir, kpath + 1, (size_t)(slash - kpath - 1));
+		dir[slash - kpath - 1] = '\0';
+		fd = openat(sys->root_fd, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
-		return -1;
+		return sys->root_fd; /* the whole path fails the same way */
 	{
 		struct dev_dir *d = &c->v[c->next++ % DEV_CACHE];
 		if (d->fd >= 0)
@@ -104,16 +117,30 @@ static int dev_at(const struct vh_sys *sys, const char *kpath, const char **rest
 		d->fd = fd;
 		memcpy(d->addr, a, n);
 		d->addr[n] = '\0';
-		d->len = n;
 	}
+	*rel = slash + 1;
 	return fd;
 }
 
-static const struct vh_sys_backend *default_backend;
+/* The write backend of every gateway made in this program: none in the
+ * library (real writes); a program linked with the test suite's fake
+ * kernel (tests/fk-auto.c) defines it.  A constant chosen at link time,
+ * not a process-wide setting: vh_sys_set_backend changes one gateway. */
+extern const struct vh_sys_backend vh_sys_link_backend __attribute__((weak));
 
-void vh_sys_set_default_backend(const struct vh_sys_backend *b)
+void vh_sys_set_backend(struct vh_sys *sys, const struct vh_sys_backend *b)
 {
-	default_backend = b;
+	sys->backend = b;
+}
+
+void vh_sys_set_namer(struct vh_sys *sys, vh_pci_namer fn)
+{
+	sys->namer = fn;
+}
+
+vh_pci_namer vh_sys_namer(const struct vh_sys *sys)
+{
+	return sys->namer;
 }
 
 int vh_sys_new(const char *root, struct vh_sys **ret)
@@ -134,8 +161,9 @@ int vh_sys_new(const char *root, struct vh_sys **ret)
 	l = strlen(sys->root);
 	while (l > 0 && sys->root[l - 1] == '/')
 		sys->root[--l] = '\0';
+	sys->root_fd = open(sys->root[0] ? sys->root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	sys->timeout_ms = 20000;
-	sys->backend = default_backend;
+	sys->backend = &vh_sys_link_backend;
 	/* Without it, every access walks its whole path. */
 	sys->dirs = malloc(sizeof(*sys->dirs));
 	if (sys->dirs) {
@@ -164,6 +192,8 @@ struct vh_sys *vh_sys_free(struct vh_sys *sys)
 	if (sys) {
 		dev_cache_clear(sys->dirs);
 		free(sys->dirs);
+		if (sys->root_fd >= 0)
+			close(sys->root_fd);
 		free(sys->root);
 		free(sys);
 	}
@@ -305,12 +335,11 @@ static int read_full(const struct vh_sys *sys, const char *kpath, const char *fu
 		     size_t n, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
-	const char *rest;
-	int dfd = dev_at(sys, kpath, &rest);
+	const char *rel;
+	int dfd = at(sys, kpath, full, &rel);
 	bool once = single_read(kpath);
 
-	fd = dfd >= 0 ? openat(dfd, rest, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-		      : open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	return read_fd_all(fd, buf, n, ret_len, once);
@@ -387,10 +416,9 @@ int vh_sys_read_uint(const struct vh_sys *sys, unsigned long long *ret, const ch
 static int read_link(const struct vh_sys *sys, const char *kpath, const char *full,
 		     char target[PATH_MAX])
 {
-	const char *rest;
-	int dfd = dev_at(sys, kpath, &rest);
-	ssize_t k = dfd >= 0 ? readlinkat(dfd, rest, target, PATH_MAX - 1)
-			     : readlink(full, target, PATH_MAX - 1);
+	const char *rel;
+	int dfd = at(sys, kpath, full, &rel);
+	ssize_t k = readlinkat(dfd, rel, target, PATH_MAX - 1);
 
 	if (k < 0)
 		return -errno;
@@ -427,10 +455,13 @@ int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret, size_t
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return vh_err_set(e, r, "Cannot read %s: %s.", fmt, strerror(-r));
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	{
+		const char *rel;
+		int dfd = at(sys, kpath, full, &rel);
+		fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	}
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return vh_err_set(e, -errno, "Cannot open %s: %s.", full, strerror(errno));
 	if (!S_ISREG(st.st_mode))
@@ -450,9 +481,9 @@ int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 	if (r < 0)
 		return r;
 	{
-		const char *rest;
-		int dfd = dev_at(sys, kpath, &rest);
-		if ((dfd >= 0 ? fstatat(dfd, rest, &st, 0) : stat(full, &st)) == 0)
+		const char *rel;
+		int dfd = at(sys, kpath, full, &rel);
+		if (fstatat(dfd, rel, &st, 0) == 0)
 			return 1;
 	}
 	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
@@ -481,10 +512,13 @@ int vh_sys_list(const struct vh_sys *sys, char ***ret, const char *fmt, ...)
 	int r;
 
 	WITH_PATHS(sys, fmt, r);
-	(void)kpath;
 	if (r < 0)
 		return r;
-	fd = open(full, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	{
+		const char *rel;
+		int dfd = at(sys, kpath, full, &rel);
+		fd = openat(dfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	for (;;) {
@@ -528,220 +562,6 @@ oom:
 	return -ENOMEM;
 }
 
-static int write_now(const char *full, const char *value, size_t len)
-{
-	_cleanup_close_ int fd = -1;
-	ssize_t k;
-
-	fd = open(full, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	k = write(fd, value, len);
-	if (k < 0)
-		return -errno;
-	if ((size_t)k != len)
-		return -EIO;
-	return 0;
-}
-
-static int wait_child(pid_t pid, int timeout_ms)
-{
-	int pidfd, status, r;
-
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd >= 0) {
-		struct pollfd p = {.fd = pidfd, .events = POLLIN};
-		struct timespec t0, t1;
-		int left = timeout_ms;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		for (;;) {
-			r = poll(&p, 1, left);
-			if (r > 0 || (r < 0 && errno != EINTR))
-				break;
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
-						  (t1.tv_nsec - t0.tv_nsec) / 1000000);
-			if (r == 0 || left <= 0) {
-				r = 0;
-				break;
-			}
-		}
-		close(pidfd);
-		if (r == 0) {
-			/* Stuck in the kernel: it cannot be killed while in
-			 * uninterruptible sleep, but it holds none of our
-			 * pipes, so nobody waits for it. */
-			kill(pid, SIGKILL);
-			/* Reaped if the kill took; one stuck in the kernel
-			 * stays until it wakes, then init's. */
-			waitpid(pid, &status, WNOHANG);
-			return -ETIMEDOUT;
-		}
-	} else {
-		/* No pidfd (kernel < 5.3): poll waitpid with a growing sleep.
-		 */
-		long waited_us = 0, step = 50;
-		for (;;) {
-			r = waitpid(pid, &status, WNOHANG);
-			if (r == pid)
-				goto reaped;
-			if (waited_us >= (long)timeout_ms * 1000) {
-				kill(pid, SIGKILL);
-				return -ETIMEDOUT;
-			}
-			usleep((useconds_t)step);
-			waited_us += step;
-			step = step < 20000 ? step * 2 : step;
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-reaped:
-	if (!WIFEXITED(status))
-		return -EIO;
-	return -WEXITSTATUS(status);
-}
-
-/* The bounded write runs in a child process, so that one stuck in the
- * kernel (a driver's remove that never returns) costs us a timeout, not
- * libvirt a hang: we stop waiting and go on, and the child is init's when
- * it wakes.  Where we can, the child shares our memory (clone with
- * CLONE_VM, no copy of the page tables and no copy-on-write faults after
- * it, as posix_spawn does) and makes raw system calls only: it must not
- * touch errno or anything else of ours in thread-local storage, which it
- * shares.  Elsewhere, fork. */
-#if defined(__x86_64__) || defined(__aarch64__)
-static inline long raw_syscall3(long n, long a, long b, long c)
-{
-#if defined(__x86_64__)
-	long ret;
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(n), "D"(a), "S"(b), "d"(c)
-			 : "rcx", "r11", "memory");
-	return ret;
-#else
-	register long x8 __asm__("x8") = n;
-	register long x0 __asm__("x0") = a;
-	register long x1 __asm__("x1") = b;
-	register long x2 __asm__("x2") = c;
-	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
-	return x0;
-#endif
-}
-
-struct bounded {
-	const char *full;
-	const char *value;
-	size_t len;
-	volatile int result; /* -errno, or 0 */
-};
-
-/* The child: hold none of our descriptors (libvirt reads the hook's stdout
- * and stderr until EOF, and a child stuck in the kernel must not keep them
- * open), then open, write, close. */
-__attribute__((no_sanitize("address", "undefined"))) static int bounded_child(void *arg)
-{
-	struct bounded *b = arg;
-	long fd, k;
-
-	if (raw_syscall3(SYS_close_range, 0, ~0L, 0) < 0)
-		for (long i = 0; i < 1024; i++)
-			raw_syscall3(SYS_close, i, 0, 0);
-	fd = raw_syscall3(SYS_openat, AT_FDCWD, (long)b->full,
-			  O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-	if (fd < 0) {
-		b->result = (int)fd;
-		return 0;
-	}
-	k = raw_syscall3(SYS_write, fd, (long)b->value, (long)b->len);
-	raw_syscall3(SYS_close, fd, 0, 0);
-	b->result = k < 0 ? (int)k : (size_t)k != b->len ? -EIO : 0;
-	return 0;
-}
-
-#define BOUNDED_STACK (64 * 1024)
-
-static int write_bounded_vm(const char *full, const char *value, size_t len, int timeout_ms,
-			    bool *ran)
-{
-	struct bounded *b;
-	void *stack;
-	pid_t pid;
-	int r;
-
-	/* The child's stack, and what it writes back, in one mapping: when
-	 * it is left stuck, the mapping is left to it. */
-#ifdef RUNNING_ON_VALGRIND
-	/* valgrind runs only threads and fork-like children. */
-	if (RUNNING_ON_VALGRIND)
-		return -ENOSYS;
-#endif
-	stack = mmap(NULL, BOUNDED_STACK, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return -errno; /* the caller forks instead */
-	b = stack;
-	*b = (struct bounded){.full = full, .value = value, .len = len, .result = -EIO};
-	pid = clone(bounded_child, (char *)stack + BOUNDED_STACK, CLONE_VM | SIGCHLD, b);
-	if (pid < 0) {
-		r = -errno;
-		munmap(stack, BOUNDED_STACK);
-		return r;
-	}
-	*ran = true;
-	r = wait_child(pid, timeout_ms);
-	if (r == -ETIMEDOUT)
-		return r; /* the stack stays the stuck child's */
-	if (r == 0)
-		r = b->result;
-	munmap(stack, BOUNDED_STACK);
-	return r;
-}
-#else
-static int write_bounded_vm(const char *full, const char *value, size_t len, int timeout_ms,
-			    bool *ran)
-{
-	(void)full, (void)value, (void)len, (void)timeout_ms, (void)ran;
-	return -ENOSYS;
-}
-#endif
-
-static int write_bounded(const char *full, const char *value, size_t len, int timeout_ms)
-{
-	bool ran = false;
-	pid_t pid;
-	int r;
-
-	r = write_bounded_vm(full, value, len, timeout_ms, &ran);
-	if (ran)
-		return r;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		/* Hold none of the caller's descriptors: libvirt reads the
-		 * hook's stdout and stderr until EOF, and a child stuck in the
-		 * kernel must not keep them open. */
-		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			dup2(nul, 2);
-		} else {
-			close(0);
-			close(1);
-			close(2);
-		}
-		closefrom(3);
-		r = write_now(full, value, len);
-		_exit(r < 0 ? (-r & 0xff) : 0);
-	}
-	return wait_child(pid, timeout_ms);
-}
-
 int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags, const char *fmt, ...)
 {
 	size_t len = strlen(value);
@@ -756,8 +576,12 @@ int vh_sys_write(const struct vh_sys *sys, const char *value, unsigned flags, co
 	if (sys->backend && sys->backend->write)
 		return sys->backend->write(sys, kpath, full, value, len, flags & VH_WRITE_BOUNDED);
 	if (flags & VH_WRITE_BOUNDED)
-		return write_bounded(full, value, len, sys->timeout_ms);
-	return write_now(full, value, len);
+		return vh_spawn_write_bounded(full, value, len, sys->timeout_ms);
+	{
+		const char *rel;
+		int dfd = at_root(sys, kpath, full, &rel);
+		return vh_write_file_at(dfd, rel, value, len);
+	}
 }
 
 int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n)
@@ -765,7 +589,7 @@ int vh_sys_state_dir(const struct vh_sys *sys, int *ret_fd, char *why, size_t n)
 	char dir[PATH_MAX];
 	int fd;
 
-	snprintf(dir, sizeof(dir), "%s/run/vfio-hooks", sys->root);
+	snprintf(dir, sizeof(dir), "%s" VH_JOURNAL_DIR, sys->root);
 	fd = vh_private_dir_open(dir, "keep device state", why, n);
 	if (fd < 0)
 		return fd;
@@ -836,10 +660,13 @@ int vh_sys_beneath(const struct vh_sys *sys, const char *addr, const char *rest)
 		return -EINVAL;
 	{
 		char full[PATH_MAX];
+		const char *rel;
+		int base;
 		if (snprintf(full, sizeof(full), "%s" DEV_PREFIX "%s", sys->root, addr) >=
 		    (int)sizeof(full))
 			return -ENAMETOOLONG;
-		dfd = open(full, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		base = at_root(sys, full + strlen(sys->root), full, &rel);
+		dfd = openat(base, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (dfd < 0)
 		return -errno;
@@ -865,10 +692,9 @@ int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt, ..
 	if (r < 0)
 		return r;
 	{
-		const char *rest;
-		int dfd = dev_at(sys, kpath, &rest);
-		if ((dfd >= 0 ? fstatat(dfd, rest, &st, AT_SYMLINK_NOFOLLOW) : lstat(full, &st)) <
-		    0)
+		const char *rel;
+		int dfd = at(sys, kpath, full, &rel);
+		if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	}
 	*ret = st;

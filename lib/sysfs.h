@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "util.h"
@@ -31,8 +32,21 @@ struct vh_sys_backend {
 		     const char *value, size_t len, bool bounded);
 };
 
-/* Process-wide default backend (NULL: real writes). */
-void vh_sys_set_default_backend(const struct vh_sys_backend *b);
+/* The backend of @sys (NULL: real writes).  A new gateway has the one its
+ * program was linked with: none, or the test suite's fake kernel
+ * (tests/fk-auto.c defines vh_sys_link_backend). */
+void vh_sys_set_backend(struct vh_sys *sys, const struct vh_sys_backend *b);
+/* Defined only by a program that brings its own (weak in the library). */
+extern const struct vh_sys_backend vh_sys_link_backend;
+
+/* Vendor and model names of PCI devices, from the provider a front end
+ * gives its gateway (vh_pci_names; NULL, the default: none).  The CLI
+ * gives udev's hardware database (vh_pci_names_udev); the hook gives
+ * none, so that it links neither libudev nor the dynamic loader. */
+typedef void (*vh_pci_namer)(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
+			     char *model_name, size_t mn);
+void vh_sys_set_namer(struct vh_sys *sys, vh_pci_namer fn);
+vh_pci_namer vh_sys_namer(const struct vh_sys *sys);
 
 /* @root NULL, "" or "/" is the real system.  Caller frees with vh_sys_free. */
 int vh_sys_new(const char *root, struct vh_sys **ret);

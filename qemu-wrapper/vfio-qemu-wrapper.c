@@ -265,8 +265,6 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 #else
-	if (o.numeric)
-		vh_pci_names_disable(true);
 	if (e.code) {
 		fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
 		vh_config_done(&cfg);
@@ -300,10 +298,7 @@ int main(int argc, char **argv)
 			vh_config_done(&cfg);
 			return EXIT_USAGE;
 		}
-		if (vh_sys_new(o.root				  ? o.root
-			       : secure_getenv("VFIO_HOOKS_ROOT") ? secure_getenv("VFIO_HOOKS_ROOT")
-								  : cfg.root,
-			       &sys) < 0) {
+		if (vh_sys_new(vh_config_sysroot(&cfg, o.root), &sys) < 0) {
 			vh_config_done(&cfg);
 			return EXIT_USAGE;
 		}
@@ -311,7 +306,7 @@ int main(int argc, char **argv)
 		 * hook has judged it, with the domain's own settings (a
 		 * per-domain mode warn, say); do not judge it again. */
 		if (!o.check && dom->uuid && vh_uuid_valid(dom->uuid) &&
-		    vh_sys_exists(sys, "/run/vfio-hooks/%s.journal", dom->uuid) > 0) {
+		    vh_journal_exists(sys, dom->uuid) > 0) {
 			fprintf(
 			    stderr,
 			    "vfio-qemu-wrapper: domain %s was prepared by the vfio-hooks libvirt hook; its checks stand\n",

@@ -665,8 +665,8 @@ static int numvfs(const struct vh_sys *sys, const char *root, const char *dd, co
  * nanoseconds a process that wrote anything). */
 static long long model_ns;
 
-static int fk_write(const struct vh_sys *sys, const char *path, const char *full, const char *value,
-		    size_t len, bool bounded)
+int fakekernel_write(const struct vh_sys *sys, const char *path, const char *full,
+		     const char *value, size_t len, bool bounded)
 {
 	struct timespec t0, t1;
 	int r;
@@ -695,9 +695,9 @@ __attribute__((destructor)) static void fk_time_log(void)
 	close(fd);
 }
 
-static const struct vh_sys_backend fake = {.write = fk_write};
+static const struct vh_sys_backend fake = {.write = fakekernel_write};
 
-void fakekernel_install(void)
+void fakekernel_install(struct vh_sys *sys)
 {
-	vh_sys_set_default_backend(&fake);
+	vh_sys_set_backend(sys, &fake);
 }

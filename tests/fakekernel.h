@@ -36,5 +36,14 @@
  */
 #pragma once
 
-/* Make the fake kernel the gateway's write backend in this process. */
-void fakekernel_install(void);
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../lib/sysfs.h"
+
+/* Make the fake kernel @sys's write backend. */
+void fakekernel_install(struct vh_sys *sys);
+/* The backend's write (struct vh_sys_backend): for tests/fk-auto.c, which
+ * makes it the backend of every gateway of the program it is linked in. */
+int fakekernel_write(const struct vh_sys *sys, const char *path, const char *full,
+		     const char *value, size_t len, bool bounded);

@@ -131,16 +131,12 @@ static int group_setup(void **state UNUSED)
 		fprintf(stderr, "loading profiles: %s\n", e.msg);
 		return -1;
 	}
-	vh_pci_names_disable(true);
-	/* before any vh_sys_new: the backend is taken at creation */
-	fakekernel_install();
 	return 0;
 }
 
 static int group_teardown(void **state UNUSED)
 {
 	vh_profiles_done(&profiles);
-	vh_sys_set_default_backend(NULL);
 	return 0;
 }
 
@@ -175,6 +171,7 @@ static int setup(void **state UNUSED)
 	}
 	if (vh_sys_new(T.root, &T.sys) < 0)
 		return -1;
+	fakekernel_install(T.sys);
 	/* never the real system */
 	if (vh_sys_is_real(T.sys) || !vh_sys_root(T.sys)[0] || streq(vh_sys_root(T.sys), "/"))
 		return -1;
@@ -643,6 +640,7 @@ static void caller_report_read_again(void **state UNUSED)
 	struct vh_sys *other;
 
 	assert_int_equal(vh_sys_new(T.root, &other), 0);
+	fakekernel_install(other);
 	/* Another domain's hook holds the NIC on vfio-pci... */
 	move_with(other, NIC, "e1000e", "vfio-pci");
 	assert_string_equal(driver_of(NIC), "vfio-pci");

@@ -67,6 +67,9 @@ static void reset(void)
 {
 	assert_int_equal(fakesys_rmrf(T.root), 0);
 	assert_int_equal(mkdir(T.root, 0700), 0);
+	/* A gateway holds its root's directory: a new one for the new root. */
+	T.sys = vh_sys_free(T.sys);
+	assert_int_equal(vh_sys_new(T.root, &T.sys), 0);
 }
 
 /* Never written through a link: its target may be absolute, outside the

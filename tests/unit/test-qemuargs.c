@@ -79,7 +79,6 @@ static int group_setup(void **state UNUSED)
 		fprintf(stderr, "no qcom-aic100 profile in %s\n", dir);
 		return -1;
 	}
-	vh_pci_names_disable(true);
 	return 0;
 }
 
