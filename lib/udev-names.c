@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Vendor and model names from udev's hardware database: the CLI's names
- * provider (vh_pci_set_namer), the only user of libudev.  libudev is
+ * provider (vh_sys_set_namer), the only user of libudev.  libudev is
  * loaded on the first name asked for (as the CLI loads libvirt only to
  * talk to it), so that a run that names nothing does not pay for it. */
 #include "pci.h"
