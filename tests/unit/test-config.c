@@ -591,6 +591,30 @@ static void config_path_env(void **state UNUSED)
 	free(saved);
 }
 
+/* The sysroot of every front end: --root, then VFIO_HOOKS_ROOT (even
+ * empty: the real system), then the configuration's root. */
+static void sysroot_precedence(void **state UNUSED)
+{
+	char *saved = getenv("VFIO_HOOKS_ROOT");
+
+	saved = saved ? strdup(saved) : NULL;
+	parse_ok("root = /srv/conf-root");
+	assert_int_equal(unsetenv("VFIO_HOOKS_ROOT"), 0);
+	assert_string_equal(vh_config_sysroot(&T.c, "/srv/option"), "/srv/option");
+	assert_string_equal(vh_config_sysroot(&T.c, NULL), "/srv/conf-root");
+	assert_int_equal(setenv("VFIO_HOOKS_ROOT", "/srv/env", 1), 0);
+	assert_string_equal(vh_config_sysroot(&T.c, "/srv/option"), "/srv/option");
+	assert_string_equal(vh_config_sysroot(&T.c, NULL), "/srv/env");
+	assert_int_equal(setenv("VFIO_HOOKS_ROOT", "", 1), 0);
+	assert_string_equal(vh_config_sysroot(&T.c, NULL), "");
+	assert_int_equal(unsetenv("VFIO_HOOKS_ROOT"), 0);
+	vh_config_done(&T.c);
+	assert_null(vh_config_sysroot(&T.c, NULL));
+	if (saved)
+		setenv("VFIO_HOOKS_ROOT", saved, 1);
+	free(saved);
+}
+
 int main(void)
 {
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -620,6 +644,7 @@ int main(void)
 	    T_(load_unreadable),
 	    T_(load_untrusted_refused),
 	    T_(config_path_env),
+	    T_(sysroot_precedence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "../../lib/journal.h"
 #include "../../lib/pci.h"
 #include "../../lib/sysfs.h"
 #include "../fakesys.h"
@@ -775,6 +776,21 @@ static void names_disabled(void **state UNUSED)
 
 /* --- the hook's state directory --- */
 
+/* A journal's path is journal.c's: under the root's VH_JOURNAL_DIR. */
+static void journal_exists_under_root(void **state UNUSED)
+{
+	const char *u = "6c7b0f7e-1b7c-4c8e-9d7e-0a1b2c3d4e5f";
+
+	assert_int_equal(vh_journal_dir_exists(T.sys), 0);
+	assert_int_equal(vh_journal_exists(T.sys, u), 0);
+	put("run/vfio-hooks/6c7b0f7e-1b7c-4c8e-9d7e-0a1b2c3d4e5f.journal", "");
+	assert_int_equal(vh_journal_dir_exists(T.sys), 1);
+	assert_int_equal(vh_journal_exists(T.sys, u), 1);
+	assert_int_equal(vh_journal_exists(T.sys, "6c7b0f7e-1b7c-4c8e-9d7e-0a1b2c3d4e50"), 0);
+	assert_int_equal(vh_journal_exists(T.sys, ""), 0);
+	assert_int_equal(vh_journal_exists(T.sys, NULL), 0);
+}
+
 static void state_dir_created(void **state UNUSED)
 {
 	char why[512] = "", p[4200];
@@ -1188,6 +1204,7 @@ int main(void)
 	    T_(pci_dev_read_errors_recorded),
 	    T_(group_members),
 	    T_(names_disabled),
+	    T_(journal_exists_under_root),
 	    T_(state_dir_created),
 	    T_(state_dir_writable_refused),
 	    T_(state_dir_symlink_or_file_refused),
