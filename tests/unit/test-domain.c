@@ -4,8 +4,6 @@
  * memory, hostdevs, our metadata) and hostile documents.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,13 +13,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/domain.h"
 #include "../../lib/xml.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 static unsigned files_seen;
 

@@ -12,8 +12,6 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <ftw.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +22,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/check.h"
 #include "../../lib/config.h"
@@ -35,8 +33,6 @@
 #include "../../lib/sysfs.h"
 #include "../fakekernel.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 #define U1 "6f1c3a52-8d0e-4b7e-9a55-000000000001"
 #define U2 "6f1c3a52-8d0e-4b7e-9a55-000000000002"
@@ -118,20 +114,8 @@ static void *keep(void *p)
 
 static int group_setup(void **state UNUSED)
 {
-	const char *d = getenv("VFIO_HOOKS_DATADIR");
-	char dir[4096], schema[4096];
-	const char *dirs[] = {dir, NULL};
-	struct vh_err e = {0};
-
-	if (!d || !*d)
-		d = "xml";
-	snprintf(dir, sizeof(dir), "%s/profiles", d);
-	snprintf(schema, sizeof(schema), "%s/profile.rng", d);
-	if (vh_profiles_load(dirs, schema, &profiles, &e) < 0) {
-		fprintf(stderr, "loading profiles: %s\n", e.msg);
+	if (hx_profiles_load(&profiles) < 0)
 		return -1;
-	}
-	vh_pci_names_disable(true);
 	/* before any vh_sys_new: the backend is taken at creation */
 	fakekernel_install();
 	return 0;
@@ -207,27 +191,12 @@ static int teardown(void **state UNUSED)
 		free(T.keep[i]);
 	free(T.keep);
 	T.sys = vh_sys_free(T.sys);
-	if (T.root) {
-		fakesys_rmrf(T.root);
-		free(T.root);
-	}
+	hx_rmroot(&T.root);
 	memset(&T, 0, sizeof(T));
 	return 0;
 }
 
 /* --- the host --- */
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
-}
-
-static void assert_not_contains(const char *hay, const char *needle)
-{
-	if (hay && strstr(hay, needle))
-		fail_msg("\"%s\" contains \"%s\"", hay, needle);
-}
 
 /* The driver a device is on, "" for none. */
 static const char *driver_of(const char *addr)

@@ -11,15 +11,13 @@
  * fixed.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/check.h"
 #include "../../lib/domain.h"
@@ -28,8 +26,6 @@
 #include "../../lib/qemuargs.h"
 #include "../../lib/qemucaps.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 #define QEMU "qemu-system-x86_64"
 #define AIC "0000:01:00.0"
@@ -59,27 +55,16 @@ static struct {
 
 static int group_setup(void **state UNUSED)
 {
-	const char *d = getenv("VFIO_HOOKS_DATADIR");
-	char dir[4096], schema[4096];
-	const char *dirs[] = {dir, NULL};
-	struct vh_err e = {0};
 	bool aic = false;
 
-	if (!d || !*d)
-		d = "xml";
-	snprintf(dir, sizeof(dir), "%s/profiles", d);
-	snprintf(schema, sizeof(schema), "%s/profile.rng", d);
-	if (vh_profiles_load(dirs, schema, &profiles, &e) < 0) {
-		fprintf(stderr, "loading profiles: %s\n", e.msg);
+	if (hx_profiles_load(&profiles) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < profiles.n; i++)
 		aic = aic || streq(profiles.v[i].id, "qcom-aic100");
 	if (!aic) {
-		fprintf(stderr, "no qcom-aic100 profile in %s\n", dir);
+		fprintf(stderr, "no qcom-aic100 profile among the shipped profiles\n");
 		return -1;
 	}
-	vh_pci_names_disable(true);
 	return 0;
 }
 
@@ -101,10 +86,7 @@ static int teardown(void **state UNUSED)
 		vh_report_done(&T.rep);
 	vh_domain_free(T.dom);
 	vh_sys_free(T.sys);
-	if (T.root) {
-		fakesys_rmrf(T.root);
-		free(T.root);
-	}
+	hx_rmroot(&T.root);
 	free(T.big);
 	memset(&T, 0, sizeof(T));
 	return 0;
@@ -1519,13 +1501,8 @@ static const char *const aic_host =
 
 static void host(const char *spec)
 {
-	char err[256] = "";
-
 	tmpdir();
-	if (fakesys_build(T.root, spec, err, sizeof(err)) < 0)
-		fail_msg("fakesys_build: %s", err);
-	assert_int_equal(vh_sys_new(T.root, &T.sys), 0);
-	assert_string_equal(vh_sys_root(T.sys), T.root);
+	hx_build(T.root, &T.sys, spec);
 }
 
 static void dump(void)

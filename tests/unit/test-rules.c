@@ -7,8 +7,6 @@
  * reads only the hostdevs and their group members.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,15 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/check.h"
 #include "../../lib/domain.h"
 #include "../../lib/memlock.h"
 #include "../../lib/profile.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 static struct vh_profiles profiles;
 
@@ -40,27 +36,12 @@ static struct {
 
 static int group_setup(void **state UNUSED)
 {
-	const char *d = getenv("VFIO_HOOKS_DATADIR");
-	char dir[4096], schema[4096];
-	const char *dirs[] = {dir, NULL};
-	struct vh_err e = {0};
-	int r;
-
-	if (!d || !*d)
-		d = "xml";
-	snprintf(dir, sizeof(dir), "%s/profiles", d);
-	snprintf(schema, sizeof(schema), "%s/profile.rng", d);
-	r = vh_profiles_load(dirs, schema, &profiles, &e);
-	if (r < 0) {
-		fprintf(stderr, "loading profiles: %s\n", e.msg);
+	if (hx_profiles_load(&profiles) < 0)
 		return -1;
-	}
 	if (profiles.n != 5) {
 		fprintf(stderr, "expected 5 shipped profiles, got %zu\n", profiles.n);
 		return -1;
 	}
-	/* Labels without hwdb names, the same on every machine. */
-	vh_pci_names_disable(true);
 	return 0;
 }
 
@@ -90,10 +71,7 @@ static int teardown(void **state UNUSED)
 {
 	reset_check();
 	T.sys = vh_sys_free(T.sys);
-	if (T.root) {
-		fakesys_rmrf(T.root);
-		free(T.root);
-	}
+	hx_rmroot(&T.root);
 	memset(&T, 0, sizeof(T));
 	return 0;
 }
@@ -101,22 +79,7 @@ static int teardown(void **state UNUSED)
 /* Build the fake host. */
 static void host(const char *spec)
 {
-	char err[256] = "";
-	int r;
-
-	if (T.sys)
-		T.sys = vh_sys_free(T.sys);
-	if (T.root) {
-		fakesys_rmrf(T.root);
-		free(T.root);
-	}
-	T.root = fakesys_mkroot();
-	assert_non_null(T.root);
-	r = fakesys_build(T.root, spec, err, sizeof(err));
-	if (r < 0)
-		fail_msg("fakesys_build: %s", err);
-	assert_int_equal(vh_sys_new(T.root, &T.sys), 0);
-	assert_string_equal(vh_sys_root(T.sys), T.root);
+	hx_host(&T.root, &T.sys, spec);
 }
 
 /* Replace a device's config space with a directory: reading it fails. */
