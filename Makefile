@@ -107,6 +107,8 @@ endif
 
 TEST_SUPPORT_SRC := tests/fakesys.c
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+# The unit tests' shared helpers (tests/unit/harness.h), linked into each.
+UNIT_SUPPORT_OBJ := $(BUILD)/tests/unit/harness.o
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/vfio-hooks-fk
@@ -133,7 +135,7 @@ PROGS := $(CLI) $(CLI_DL) $(HOOK) $(WRAP) $(WRAPCHK)
 .PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
 all: $(PROGS)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) $(VIRT_CFLAGS) -c -o $@ $<
 
@@ -174,7 +176,7 @@ $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ
 $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XML_LINK) -ldl
 
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(UNIT_SUPPORT_OBJ) $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
 # A stand-in libudev that names every device by its IDs (golden tests).
@@ -315,10 +317,10 @@ fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
-	clang-format -i lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
+	clang-format -i lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.c
+	clang-format --dry-run --Werror lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build

@@ -42,13 +42,10 @@ readonly INITRD_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_leg
 # --append "vfio-pci.ids=..." can claim e1000e devices. Names absent from the
 # kernel version at hand are skipped (vfio_virqfd was merged into vfio in 6.2).
 readonly GUEST_MODULES=(irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio-pci pci-stub e1000e tun)
-readonly HARNESS_FAIL=125
 # A command exiting with this status asks for a reboot (see --reboots).
 readonly REBOOT_STATUS=100
 
 LDIR=$L3
-die() { echo "$PROG: $*" >&2; exit "$HARNESS_FAIL"; }
-note() { echo "$PROG: $*" >&2; }
 # shellcheck source=tests/e2e/guestlib.sh
 . "$(dirname "$0")/guestlib.sh"
 
@@ -63,39 +60,9 @@ EOF
 
 # ---------------------------------------------------------------- arguments
 append="" timeout_s=300 payload="" out_file="" export_dir="" reboots=0
-while (($#)); do
-	opt=$1
-	# Accept both "--opt VALUE" and "--opt=VALUE".
-	if [[ $opt == --*=* ]]; then
-		set -- "${opt%%=*}" "${opt#*=}" "${@:2}"
-		opt=$1
-	fi
-	case $opt in
-	--append | --timeout | --payload | --out | --export | --reboots)
-		(($# >= 2)) || die "$opt needs a value"
-		case $opt in
-		--append) append=$2 ;;
-		--timeout) timeout_s=$2 ;;
-		--payload) payload=$2 ;;
-		--out) out_file=$2 ;;
-		--export) export_dir=$2 ;;
-		--reboots) reboots=$2 ;;
-		esac
-		shift 2
-		;;
-	-h | --help) usage ;;
-	--) shift; break ;;
-	*) note "unknown argument: $opt"; usage ;;
-	esac
-done
-[[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout wants whole seconds, got '$timeout_s'"
+parse_args "--append --timeout --payload --out --export --reboots" "$@"
+set -- "${ARGS[@]}"
 [[ $reboots =~ ^[0-9]+$ ]] || die "--reboots wants a count, got '$reboots'"
-[[ -n $payload ]] || { note "--payload DIR is required"; usage; }
-[[ -d $payload ]] || die "payload '$payload' is not a directory"
-if (($# == 0)); then
-	[[ -e $payload/run ]] || die "no COMMAND given and '$payload/run' does not exist"
-	set -- /payload/run
-fi
 # debootstrap, root-owned files in the image and hard links to the cached
 # root file system (protected_hardlinks) all need root.
 ((EUID == 0)) || die "must run as root"
@@ -237,13 +204,8 @@ modprobe -a $(cat /e2e/modules.list) || echo "e2e-init: modprobe failed"
 mkdir -p /run/libvirt /run/lock /var/log/libvirt/qemu /var/lib/libvirt/qemu \
 	/var/cache/libvirt/qemu /etc/libvirt/hooks/qemu.d
 
-# shellcheck source=/dev/null
-. /e2e/cmd  # set -- COMMAND ARGS...
-cd /payload || exit 1
-"$@"
-status=$?
 EOF
-	guest_exit_sh
+	guest_command_sh disk
 	cat <<'EOF'
 busybox poweroff -f
 echo o >/proc/sysrq-trigger
@@ -379,20 +341,12 @@ build_image() {
 ensure_host_tools
 prepare_kernel
 
-# The work directory is in the cache so that the per-run root can be hard
-# links to the cached one (same file system). Each run holds a lock on its
-# own directory while it lives; a directory whose lock is free belongs to a
-# run that was killed, and is removed by the next run.
+# The work directory (see new_run_dir), made under the root file system's
+# lock.
 mkdir -p "$L3/runs"
 exec 8>"$L3/.rootfs.lock"
 flock -w 1200 8 || die "timed out waiting for the cache lock $L3/.rootfs.lock"
-for d in "$L3"/runs/*; do
-	[[ -d $d ]] || continue
-	if flock -n "$d/.alive" true 2>/dev/null; then remove_tree "$d"; fi
-done
-work=$(mktemp -d "$L3/runs/run.XXXXXX")
-exec 7>"$work/.alive"
-flock -n 7 || die "cannot lock $work/.alive"
+new_run_dir "$L3/runs"
 exec 8>&-
 trap 'remove_tree "$work"' EXIT
 
@@ -428,19 +382,4 @@ while :; do
 	note "the guest asked for a reboot: boot $((boot + 1))"
 	echo "E2E-REBOOT" >>"$log"
 done
-if [[ -z $status ]]; then
-	if ((qemu_rc == 124 || qemu_rc == 137)); then
-		note "guest timed out after ${timeout_s}s without reporting an exit status"
-	else
-		note "guest stopped without reporting an exit status (qemu exit $qemu_rc; kernel panic or init crash?)"
-	fi
-	[[ -z $out_file ]] || note "console log: $out_file"
-	exit "$HARNESS_FAIL"
-fi
-if ((qemu_rc != 0)); then
-	note "warning: qemu exited $qemu_rc after the guest reported status $status"
-fi
-if [[ -n $export_dir ]]; then
-	extract_export "$log" "$export_dir" || exit "$HARNESS_FAIL"
-fi
-exit "$status"
+guest_finish "$status" "kernel panic or init crash?" warn

@@ -38,10 +38,7 @@ readonly INITRD_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_leg
 # set, the e1000e, and what libvirt's default network and vhost ask for.
 readonly GUEST_MODULES=(irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio-pci pci-stub e1000e
 	tun bridge vhost_net)
-readonly HARNESS_FAIL=125
 
-die() { echo "$PROG: $*" >&2; exit "$HARNESS_FAIL"; }
-note() { echo "$PROG: $*" >&2; }
 # shellcheck source=tests/e2e/guestlib.sh
 . "$(dirname "$0")/guestlib.sh"
 
@@ -56,39 +53,10 @@ EOF
 
 # ---------------------------------------------------------------- arguments
 append="" timeout_s=600 payload="" out_file="" export_dir="" SUITE="" src=""
-while (($#)); do
-	opt=$1
-	if [[ $opt == --*=* ]]; then
-		set -- "${opt%%=*}" "${opt#*=}" "${@:2}"
-		opt=$1
-	fi
-	case $opt in
-	--append | --timeout | --payload | --out | --export | --suite | --src)
-		(($# >= 2)) || die "$opt needs a value"
-		case $opt in
-		--append) append=$2 ;;
-		--timeout) timeout_s=$2 ;;
-		--payload) payload=$2 ;;
-		--out) out_file=$2 ;;
-		--export) export_dir=$2 ;;
-		--suite) SUITE=$2 ;;
-		--src) src=$2 ;;
-		esac
-		shift 2
-		;;
-	-h | --help) usage ;;
-	--) shift; break ;;
-	*) note "unknown argument: $opt"; usage ;;
-	esac
-done
+parse_args "--append --timeout --payload --out --export --suite --src" "$@"
+set -- "${ARGS[@]}"
 [[ $SUITE == bookworm || $SUITE == trixie ]] || { note "--suite bookworm|trixie is required"; usage; }
-[[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout wants whole seconds, got '$timeout_s'"
-[[ -n $payload && -d $payload ]] || { note "--payload DIR is required"; usage; }
 [[ -n $src && -x $src/install.sh ]] || { note "--src DIR (with install.sh) is required"; usage; }
-if (($# == 0)); then
-	[[ -e $payload/run ]] || die "no COMMAND given and '$payload/run' does not exist"
-	set -- /payload/run
-fi
 ((EUID == 0)) || die "must run as root"
 command -v unshare >/dev/null || die "unshare (util-linux) is missing"
 
@@ -217,12 +185,8 @@ EOF
 export PATH=/payload/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
 echo "E2E-BOOTED $(cut -d' ' -f1 /proc/uptime)"
-. /e2e/cmd
-cd /payload || exit 1
-"$@"
-status=$?
 EOF
-		guest_exit_sh
+		guest_command_sh disk
 		cat <<'EOF'
 # The disk is a throw-away overlay: no orderly shutdown needed.
 echo o >/proc/sysrq-trigger
@@ -279,14 +243,7 @@ build_image() {
 ensure_host_tools
 prepare_kernel
 
-mkdir -p "$L4/runs"
-for d in "$L4"/runs/*; do
-	[[ -d $d ]] || continue
-	if flock -n "$d/.alive" true 2>/dev/null; then remove_tree "$d"; fi
-done
-work=$(mktemp -d "$L4/runs/run.XXXXXX")
-exec 7>"$work/.alive"
-flock -n 7 || die "cannot lock $work/.alive"
+new_run_dir "$L4/runs"
 trap 'remove_tree "$work"' EXIT
 
 build_initramfs
@@ -305,16 +262,4 @@ log=${out_file:-$work/console.log}
 drive_fmt=format=raw,snapshot=on
 boot_guest "$work/root.img" "$log" 1 "$timeout_s"
 status=$(guest_status "$log")
-if [[ -z $status ]]; then
-	if ((qemu_rc == 124 || qemu_rc == 137)); then
-		note "guest timed out after ${timeout_s}s without reporting an exit status"
-	else
-		note "guest stopped without reporting an exit status (qemu exit $qemu_rc)"
-	fi
-	[[ -z $out_file ]] || note "console log: $out_file"
-	exit "$HARNESS_FAIL"
-fi
-if [[ -n $export_dir ]]; then
-	extract_export "$log" "$export_dir" || exit "$HARNESS_FAIL"
-fi
-exit "$status"
+guest_finish "$status" ""

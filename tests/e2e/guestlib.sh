@@ -1,32 +1,97 @@
-# Shared by the level-3 and level-4 guest runners (guest3.sh, guest4.sh):
-# host tools, the Debian kernel and busybox from the apt archive, the
-# initramfs that mounts the root disk, the per-run image helpers, the QEMU
-# boot with its console log, and the export over the console.  Sourced; the
-# runner sets PROG, CACHE, LDIR (its cache directory), SUITE, work, die and
-# note, and may set GUEST_MEM, GUEST_IOMMU, GUEST_QEMU_EXTRA (an array) and
-# GUEST_KCMD before boot_guest.
+# Shared by the guest runners (guest.sh: level 2; guest3.sh, guest4.sh:
+# levels 3 and 4): their arguments, host tools, the Debian kernel and busybox
+# from the apt archive, the initramfs that mounts the root disk, the per-run
+# image helpers, the QEMU boot with its console log, the guest's exit status
+# and the export over the console.  Sourced; the runner sets PROG and
+# CACHE first, defines usage, and before what needs them sets LDIR (its
+# cache directory), SUITE and work; it may set GUEST_MEM, GUEST_IOMMU,
+# GUEST_QEMU_EXTRA (an array) and GUEST_KCMD before boot_guest.
 # shellcheck shell=bash disable=SC2054 # commas inside QEMU arguments
+# A runner's own failure: its exit status (the guest's command has any other).
+readonly HARNESS_FAIL=125
+die() { echo "$PROG: $*" >&2; exit "$HARNESS_FAIL"; }
+note() { echo "$PROG: $*" >&2; }
+
+# ---------------------------------------------------------------- arguments
+# The runners' options; each runner takes those it names in ALLOWED (a
+# space-separated list such as "--append --timeout --payload --out --export")
+# and sets their variables: append, timeout_s, payload, out_file,
+# export_dir, reboots, SUITE, src; --no-iommu sets iommu=0.  Both "--opt
+# VALUE" and "--opt=VALUE" are accepted.  Checks --timeout and --payload
+# DIR; the command (ARGS, an array) is what follows "--", /payload/run when
+# nothing does.  Usage: parse_args "ALLOWED" "$@"
+# shellcheck disable=SC2034 # the variables are the runner's
+parse_args() {
+	local allowed=" $1 " opt
+	shift
+	while (($#)); do
+		opt=$1
+		# Accept both "--opt VALUE" and "--opt=VALUE".
+		if [[ $opt == --*=* ]]; then
+			set -- "${opt%%=*}" "${opt#*=}" "${@:2}"
+			opt=$1
+		fi
+		case $opt in
+		-h | --help) usage ;;
+		--) shift; break ;;
+		esac
+		[[ $opt == --* && $allowed == *" $opt "* ]] || { note "unknown argument: $opt"; usage; }
+		if [[ $opt == --no-iommu ]]; then
+			iommu=0
+			shift
+			continue
+		fi
+		(($# >= 2)) || die "$opt needs a value"
+		case $opt in
+		--append) append=$2 ;;
+		--timeout) timeout_s=$2 ;;
+		--payload) payload=$2 ;;
+		--out) out_file=$2 ;;
+		--export) export_dir=$2 ;;
+		--reboots) reboots=$2 ;;
+		--suite) SUITE=$2 ;;
+		--src) src=$2 ;;
+		esac
+		shift 2
+	done
+	[[ $timeout_s =~ ^[0-9]+$ ]] || die "--timeout wants whole seconds, got '$timeout_s'"
+	[[ -n $payload ]] || { note "--payload DIR is required"; usage; }
+	[[ -d $payload ]] || die "payload '$payload' is not a directory"
+	ARGS=("$@")
+	if ((${#ARGS[@]} == 0)); then
+		[[ -e $payload/run ]] || die "no COMMAND given and '$payload/run' does not exist"
+		ARGS=(/payload/run)
+	fi
+}
+
 # ---------------------------------------------------------------- host tools
-# Installs what is missing (a fresh machine has none of it).
+# Installs what is missing (a fresh machine has none of it).  With
+# "initramfs" (guest.sh: a guest without a root disk), only what such a guest
+# needs; busybox and the kernel are not installed: they are downloaded and
+# cached (prepare_kernel).
+# shellcheck disable=SC2120 # the argument is optional
 ensure_host_tools() {
 	local -A need=()
 	command -v qemu-system-x86_64 >/dev/null || need[qemu-system-x86]=1
-	# qemu-img: the overlay a run with reboots boots from (a recommends of
-	# qemu-system-x86, which a machine without recommends lacks).
-	command -v qemu-img >/dev/null || need[qemu-utils]=1
 	command -v cpio >/dev/null || need[cpio]=1
 	command -v gzip >/dev/null || need[gzip]=1
 	command -v flock >/dev/null || need[util-linux]=1
 	command -v ldd >/dev/null || need[libc-bin]=1
-	command -v debootstrap >/dev/null || need[debootstrap]=1
-	command -v depmod >/dev/null || need[kmod]=1
-	# -d (populate from a directory) needs e2fsprogs >= 1.43. (Not a pipe
-	# into grep -q: with pipefail, its early exit would count as a failure.)
-	local v
-	v=$(mke2fs -V 2>&1 || true)
-	[[ $v =~ mke2fs\ 1\.(4[3-9]|[5-9]) ]] || need[e2fsprogs]=1
-	command -v debugfs >/dev/null || need[e2fsprogs]=1
+	if [[ ${1:-} != initramfs ]]; then
+		# qemu-img: the overlay a run with reboots boots from (a recommends of
+		# qemu-system-x86, which a machine without recommends lacks).
+		command -v qemu-img >/dev/null || need[qemu-utils]=1
+		command -v debootstrap >/dev/null || need[debootstrap]=1
+		command -v depmod >/dev/null || need[kmod]=1
+		# -d (populate from a directory) needs e2fsprogs >= 1.43. (Not a pipe
+		# into grep -q: with pipefail, its early exit would count as a failure.)
+		local v
+		v=$(mke2fs -V 2>&1 || true)
+		[[ $v =~ mke2fs\ 1\.(4[3-9]|[5-9]) ]] || need[e2fsprogs]=1
+		command -v debugfs >/dev/null || need[e2fsprogs]=1
+	fi
 	((${#need[@]})) || return 0
+	((EUID == 0)) || die "missing host packages (${!need[*]}) and not root to install them"
 	note "installing ${!need[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	local err
@@ -57,12 +122,12 @@ remove_tree() {
 }
 
 # ---------------------------------------------------------------- kernel + busybox
-# The same resolution and download code as guest.sh, so both share
-# $CACHE/debs (one ~70 MB kernel package for both levels).
+# Every level shares $CACHE/debs (one ~70 MB kernel package for all) and
+# $CACHE/busybox; each keeps its kernel builds in its own directory.
 #
-# Sets kpkg/kver/bbver from the local apt lists. linux-image-amd64 is a
-# metapackage whose candidate depends on the ABI-numbered image package,
-# normally with "(= VERSION)".
+# Sets kpkg/kver/bbver from the local apt lists (one apt-cache call: each
+# costs ~1 s here). linux-image-amd64 is a metapackage whose candidate
+# depends on the ABI-numbered image package, normally with "(= VERSION)".
 resolve_versions() {
 	local k="" b=""
 	read -r k b < <(apt-cache show --no-all-versions linux-image-amd64 busybox-static 2>/dev/null | awk '
@@ -159,20 +224,23 @@ add_tree_module() {
 	done
 }
 
-# Fills $LDIR/kernel/KEY/ once per kernel package version and module lists:
-#   vmlinuz, release, initrd/{*.ko,load.list}, modules.list (what the guest
-#   modprobes) and tree/lib/modules/RELEASE/ (the modules of both lists, with
-#   depmod's indexes, for the root file system);
-# and $CACHE/busybox/VER/busybox (the same layout as guest.sh's, so shared).
-prepare_kernel() {
-	mkdir -p "$CACHE/debs" "$CACHE/busybox" "$LDIR/kernel"
+# Takes $CACHE/.lock (fd 9; the caller releases it), finds the kernel and
+# busybox packages apt offers and downloads them into $CACHE/debs (sets
+# kdeb, bbdeb) unless their builds are there, and unpacks busybox into
+# $CACHE/busybox/VER/busybox. Sets kdir (KERNELS/PKG_VER_MODKEY: the
+# caller builds it unless it has .complete) and bbdir. Returns 1, the lock
+# released, when apt offers nothing and the newest cached builds are used.
+# Usage: kernel_cache_open KERNELS MODKEY
+kernel_cache_open() {
+	local kernels=$1 modkey=$2
+	mkdir -p "$CACHE/debs" "$CACHE/busybox" "$kernels"
 	exec 9>"$CACHE/.lock"
 	flock -w 900 9 || die "timed out waiting for the cache lock $CACHE/.lock"
-	# Left over by an interrupted run (guest.sh cleans these too, under the
-	# same lock).
+	# Left over by an interrupted run (nobody else works in them: we hold the lock).
 	rm -rf "$CACHE"/tmp.*
 
 	if ! resolve_versions; then
+		# Fresh machine, or lists without these packages yet.
 		apt-get update -qq >/dev/null 2>&1 || true
 		resolve_versions || true
 	fi
@@ -180,7 +248,7 @@ prepare_kernel() {
 		# Offline with no usable apt lists: reuse the newest cached build.
 		local d
 		kdir="" bbdir=""
-		for d in "$LDIR"/kernel/*; do
+		for d in "$kernels"/*; do
 			if [[ -e $d/.complete && ( -z $kdir || $d -nt $kdir ) ]]; then kdir=$d; fi
 		done
 		for d in "$CACHE"/busybox/*; do
@@ -190,12 +258,10 @@ prepare_kernel() {
 			die "cannot tell the linux-image-amd64 / busybox-static versions from apt, and nothing is cached"
 		note "apt has no candidate; using cached $kdir"
 		exec 9>&-
-		return
+		return 1
 	fi
 
-	local modkey
-	modkey=$(printf '%s\n' "${INITRD_MODULES[@]}" - "${GUEST_MODULES[@]}" | sha256sum | cut -c1-8)
-	kdir=$LDIR/kernel/${kpkg}_${kver//:/%3a}_$modkey
+	kdir=$kernels/${kpkg}_${kver//:/%3a}_$modkey
 	bbdir=$CACHE/busybox/${bbver//:/%3a}
 
 	if [[ ! -e $kdir/.complete || ! -e $bbdir/busybox ]]; then
@@ -205,7 +271,7 @@ prepare_kernel() {
 			note "download failed; refreshing apt lists and retrying"
 			apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
 			resolve_versions || die "no candidate for linux-image-amd64 / busybox-static"
-			kdir=$LDIR/kernel/${kpkg}_${kver//:/%3a}_$modkey
+			kdir=$kernels/${kpkg}_${kver//:/%3a}_$modkey
 			bbdir=$CACHE/busybox/${bbver//:/%3a}
 			fetch_deb "$kpkg" "$kver" || die "apt-get download $kpkg=$kver failed"
 			kdeb=$REPLY
@@ -222,24 +288,54 @@ prepare_kernel() {
 		cp "$x/root/bin/busybox" "$x/out/busybox"
 		rm -rf "$bbdir" && mv "$x/out" "$bbdir" && rm -rf "$x"
 	fi
+}
 
+# Unpacks the kernel package kdeb into a new temporary directory: sets x
+# (its out/ becomes the build: see kernel_cache_commit), moddir (the
+# package's module tree) and mod_path (module name, "-" as "_", to its
+# file), and writes out/vmlinuz and out/release.
+kernel_unpack() {
+	local f n
+	note "extracting $kpkg $kver (once)"
+	x=$(mktemp -d "$CACHE/tmp.XXXXXX")
+	dpkg -x "$kdeb" "$x/root"
+	mkdir -p "$x/out"
+	cp "$x/root"/boot/vmlinuz-* "$x/out/vmlinuz"
+	moddir=$(echo "$x/root"/lib/modules/*)
+	echo "${moddir##*/}" >"$x/out/release"
+	declare -gA mod_path=() mod_added=() tree_added=()
+	while IFS= read -r -d '' f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		mod_path[${n//-/_}]=$f
+	done < <(find "$moddir" -name '*.ko*' -print0)
+}
+
+# Makes $x/out the build kdir, complete, and removes the builds for other
+# kernel versions or module lists in KERNELS (they are stale now).
+# Usage: kernel_cache_commit KERNELS
+kernel_cache_commit() {
+	local d
+	touch "$x/out/.complete"
+	rm -rf "$kdir" && mv "$x/out" "$kdir" && rm -rf "$x"
+	for d in "$1"/*; do
+		[[ $d == "$kdir" ]] || rm -rf "$d"
+	done
+}
+
+# Fills $LDIR/kernel/KEY/ once per kernel package version and module lists:
+#   vmlinuz, release, initrd/{*.ko,load.list}, modules.list (what the guest
+#   modprobes) and tree/lib/modules/RELEASE/ (the modules of both lists, with
+#   depmod's indexes, for the root file system);
+# and $CACHE/busybox/VER/busybox (the same layout as guest.sh's, so shared).
+prepare_kernel() {
+	local modkey x moddir rel m tree
+	modkey=$(printf '%s\n' "${INITRD_MODULES[@]}" - "${GUEST_MODULES[@]}" | sha256sum | cut -c1-8)
+	kernel_cache_open "$LDIR/kernel" "$modkey" || return 0
 	if [[ ! -e $kdir/.complete ]]; then
-		note "extracting $kpkg $kver (once)"
-		x=$(mktemp -d "$CACHE/tmp.XXXXXX")
-		dpkg -x "$kdeb" "$x/root"
-		mkdir -p "$x/out/initrd"
-		cp "$x/root"/boot/vmlinuz-* "$x/out/vmlinuz"
-		local moddir rel f n m tree
-		moddir=$(echo "$x/root"/lib/modules/*)
+		kernel_unpack
 		rel=${moddir##*/}
-		echo "$rel" >"$x/out/release"
-		declare -gA mod_path=() mod_added=() tree_added=()
-		while IFS= read -r -d '' f; do
-			n=${f##*/}
-			n=${n%%.ko*}
-			mod_path[${n//-/_}]=$f
-		done < <(find "$moddir" -name '*.ko*' -print0)
-
+		mkdir -p "$x/out/initrd"
 		touch "$x/out/initrd/load.list"
 		for m in "${INITRD_MODULES[@]}"; do
 			add_module "$x/out/initrd" "$m" || note "note: $kpkg has no module $m, skipped"
@@ -259,13 +355,7 @@ prepare_kernel() {
 			[[ -n ${mod_path[${m//-/_}]:-} ]] && echo "$m" >>"$x/out/modules.list"
 		done
 		depmod -b "$x/out/tree" "$rel" || die "depmod failed for $rel"
-
-		touch "$x/out/.complete"
-		rm -rf "$kdir" && mv "$x/out" "$kdir" && rm -rf "$x"
-		# Builds for other kernel versions or module lists are stale now.
-		for x in "$LDIR"/kernel/*; do
-			[[ $x == "$kdir" ]] || rm -rf "$x"
-		done
+		kernel_cache_commit "$LDIR/kernel"
 	fi
 	exec 9>&-
 }
@@ -358,6 +448,23 @@ EOF
 }
 
 # ---------------------------------------------------------------- per-run image
+# Makes the run's work directory under RUNS (in the cache, so that the
+# per-run root can be hard links to the cached one: same file system) and
+# sets work. Each run holds a lock on its own directory (fd 7) while it
+# lives; a directory whose lock is free belongs to a run that was killed,
+# and is removed here. Usage: new_run_dir RUNS
+new_run_dir() {
+	local d
+	mkdir -p "$1"
+	for d in "$1"/*; do
+		[[ -d $d ]] || continue
+		if flock -n "$d/.alive" true 2>/dev/null; then remove_tree "$d"; fi
+	done
+	work=$(mktemp -d "$1/run.XXXXXX")
+	exec 7>"$work/.alive"
+	flock -n 7 || die "cannot lock $work/.alive"
+}
+
 # Shell-quotes each argument for a POSIX sh `set --` line.
 sh_quote() {
 	local a out=""
@@ -383,11 +490,13 @@ put() {
 }
 
 # Copies into the root every shared library that the payload's ELF files
-# need (as ldd on the host resolves them) and the root lacks. The root is the
-# same Debian release, so normally nothing is missing; libraries the root has
-# are not overwritten.
+# need (as ldd on the host resolves them, the dynamic loader included) and
+# the root lacks, to the same absolute path. A Debian root is the same
+# release, so normally nothing is missing; libraries the root has are not
+# overwritten. "all": every library, without a note for each (guest.sh's
+# initramfs has none of them). Usage: copy_missing_libs PDIR [all]
 copy_missing_libs() {
-	local pdir=$1 f line lib
+	local pdir=$1 all=${2:-} f line lib
 	local -A libs=()
 	while IFS= read -r -d '' f; do
 		[[ $(head -c4 "$f" | tr -d '\0') == $'\x7fELF' ]] || continue
@@ -401,24 +510,42 @@ copy_missing_libs() {
 	done < <(find "$pdir" -type f -print0)
 	for lib in "${!libs[@]}"; do
 		# Debian's /lib is a symlink to /usr/lib: test the resolved path.
-		[[ -e $root$lib || -e $root/usr$lib ]] && continue
-		note "note: copying $lib (not in the root file system) into the guest"
+		if [[ -z $all ]]; then
+			[[ -e $root$lib || -e $root/usr$lib ]] && continue
+			note "note: copying $lib (not in the root file system) into the guest"
+		fi
 		mkdir -p "$root${lib%/*}"
 		cp -L "$lib" "$root$lib"
 	done
 }
 
-# The end of the guest's init (its shell code, on stdout): after the
-# command has set $status, export /payload/out over the console when
-# /e2e/export asks for it (not on a reboot, status 100: the next boot
-# exports), print E2E-EXIT and sync. The caller powers off.
-guest_exit_sh() {
+# The end of the guest's init (its shell code, on stdout): run the command
+# of /e2e/cmd in /payload, export /payload/out over the console when
+# /e2e/export asks for it and print E2E-EXIT with the command's status.
+# With "disk" (a guest on a root disk): not on a reboot, status 100 (the
+# next boot exports), and sync after. The caller powers off.
+# Usage: guest_command_sh [disk]
+# shellcheck disable=SC2120 # the argument is optional
+guest_command_sh() {
 	cat <<'EOF'
+# shellcheck source=/dev/null
+. /e2e/cmd  # set -- COMMAND ARGS...
+cd /payload || exit 1
+"$@"
+status=$?
 # The command's last line may lack its newline; the markers must start a line.
 echo
 
+EOF
+	if [[ ${1:-} == disk ]]; then
+		cat <<'EOF'
 # A reboot asked for: the next boot exports.
 if [ -e /e2e/export ] && [ $status != 100 ]; then
+EOF
+	else
+		echo 'if [ -e /e2e/export ]; then'
+	fi
+	cat <<'EOF'
 	if [ -d /payload/out ]; then
 		# Kernel messages in the middle of the base64 would corrupt it.
 		echo 1 >/proc/sys/kernel/printk
@@ -432,8 +559,8 @@ if [ -e /e2e/export ] && [ $status != 100 ]; then
 fi
 
 echo "E2E-EXIT $status"
-sync
 EOF
+	if [[ ${1:-} == disk ]]; then echo sync; fi
 }
 
 # Writes the cpio (newc) archive of directory $1 to stdout.
@@ -500,11 +627,21 @@ boot_guest() {
 		-fw_cfg name=etc/sercon-port,file="$work/sercon-port"
 		-kernel "$kdir/vmlinuz" -initrd "$initramfs" -append "$kcmdline"
 	)
+	run_qemu "$log" "$show" "$limit" "${qemu[@]}"
+}
+
+# Runs the QEMU command line QEMU... for at most TIMEOUT seconds, the
+# console going (without its \r) to LOG and, when SHOW is 1, minus the
+# export's base64 lines, to stdout as it comes. Sets qemu_rc.
+# Usage: run_qemu LOG SHOW TIMEOUT QEMU...
+run_qemu() {
+	local log=$1 show=$2 limit=$3
+	shift 3
 	# stdin from /dev/null: the guest gets nothing from the host terminal and
 	# QEMU leaves its modes alone.
 	set +e
 	# Expected QEMU warnings: NICs without a network backend, the fw_cfg name.
-	timeout -k 10 "$limit" "${qemu[@]}" </dev/null \
+	timeout -k 10 "$limit" "$@" </dev/null \
 		2> >(grep -Ev 'nic e1000e(\.[0-9]+)? has no peer|etc/sercon-port.*should be prefixed' >&2) |
 		awk -v logf="$log" -v show="$show" '
 			{ sub(/\r$/, ""); print >> logf; fflush(logf) }
@@ -521,6 +658,32 @@ boot_guest() {
 # if there is none).
 guest_status() {
 	sed -n 's/.*E2E-EXIT \([0-9]\{1,3\}\)$/\1/p' "$1" | tail -n1
+}
+
+# The runner's end, after the guest's last boot: exits with the guest's
+# STATUS, extracting the export from $log into $export_dir when asked for;
+# exits HARNESS_FAIL when there is no status (timeout or crash: HINT, when
+# given, says what may have happened) or the export is broken. "warn": a
+# note when QEMU failed after the guest reported its status.
+# Usage: guest_finish STATUS HINT [warn]
+guest_finish() {
+	local status=$1 hint=$2
+	if [[ -z $status ]]; then
+		if ((qemu_rc == 124 || qemu_rc == 137)); then
+			note "guest timed out after ${timeout_s}s without reporting an exit status"
+		else
+			note "guest stopped without reporting an exit status (qemu exit $qemu_rc${hint:+; $hint})"
+		fi
+		[[ -z $out_file ]] || note "console log: $out_file"
+		exit "$HARNESS_FAIL"
+	fi
+	if [[ ${3:-} == warn ]] && ((qemu_rc != 0)); then
+		note "warning: qemu exited $qemu_rc after the guest reported status $status"
+	fi
+	if [[ -n $export_dir ]]; then
+		extract_export "$log" "$export_dir" || exit "$HARNESS_FAIL"
+	fi
+	exit "$status"
 }
 
 # ---------------------------------------------------------------- export

@@ -3,17 +3,13 @@
  * vh_pci_caps_parse over hand-made config-space images: MSI, MSI-X, PCIe,
  * SR-IOV, and hostile lists (loops, pointers past the end, short images).
  */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/pci.h"
-
-#define UNUSED __attribute__((unused))
 
 static uint8_t cfg[4096];
 

@@ -7,8 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,12 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/config.h"
 #include "../fakesys.h"
 
-#define UNUSED __attribute__((unused))
 #define FILE_NAME "/etc/vfio-hooks/test.conf"
 
 static struct {
@@ -40,10 +37,7 @@ static int setup(void **state UNUSED)
 static int teardown(void **state UNUSED)
 {
 	vh_config_done(&T.c);
-	if (T.dir) {
-		fakesys_rmrf(T.dir);
-		free(T.dir);
-	}
+	hx_rmroot(&T.dir);
 	memset(&T, 0, sizeof(T));
 	return 0;
 }
@@ -61,12 +55,6 @@ static void parse_ok(const char *text)
 	if (r != 0)
 		fail_msg("parse of \"%s\" failed (%d): %s", text, r, T.e.msg);
 	assert_int_equal(T.e.code, 0);
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
 }
 
 /* @text must fail with -EINVAL, naming FILE:@line and @key (when given). */

@@ -9,8 +9,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,12 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/host.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 #define HOOK "etc/libvirt/hooks/qemu.d/vfio-hooks"
 #define PROG VH_LIBEXECDIR "/qemu-hook"
@@ -54,10 +50,7 @@ static int teardown(void **state UNUSED)
 {
 	vh_hostreport_done(&T.rep);
 	T.sys = vh_sys_free(T.sys);
-	if (T.root) {
-		fakesys_rmrf(T.root);
-		free(T.root);
-	}
+	hx_rmroot(&T.root);
 	T.root = NULL;
 	return 0;
 }

@@ -7,8 +7,6 @@
  * cannot be read.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,12 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/inuse.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 static struct {
 	char *root;
@@ -31,33 +27,17 @@ static struct {
 
 static void host(const char *spec)
 {
-	char err[256] = "";
-	int r;
-
 	vh_uses_done(&T.u);
-	T.sys = vh_sys_free(T.sys);
-	if (T.root) {
-		fakesys_rmrf(T.root);
-		free(T.root);
-	}
-	T.root = fakesys_mkroot();
-	assert_non_null(T.root);
-	r = fakesys_build(T.root, spec, err, sizeof(err));
-	if (r < 0)
-		fail_msg("fakesys_build: %s", err);
-	assert_int_equal(vh_sys_new(T.root, &T.sys), 0);
+	hx_host(&T.root, &T.sys, spec);
 }
 
 static int teardown(void **state UNUSED)
 {
 	vh_uses_done(&T.u);
 	T.sys = vh_sys_free(T.sys);
-	if (T.root) {
+	if (T.root)
 		chmod(T.root, 0755);
-		fakesys_rmrf(T.root);
-		free(T.root);
-		T.root = NULL;
-	}
+	hx_rmroot(&T.root);
 	return 0;
 }
 

@@ -8,9 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,12 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/journal.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 #define U1 "6f1c3a52-8d0e-4b7e-9a55-000000000001"
 #define U2 "6f1c3a52-8d0e-4b7e-9a55-000000000002"
@@ -61,18 +57,9 @@ static int teardown(void **state UNUSED)
 		vh_journal_done(&T.j);
 	if (T.dfd >= 0)
 		close(T.dfd);
-	if (T.dir) {
-		fakesys_rmrf(T.dir);
-		free(T.dir);
-	}
+	hx_rmroot(&T.dir);
 	memset(&T, 0, sizeof(T));
 	return 0;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-	if (!hay || !strstr(hay, needle))
-		fail_msg("\"%s\" does not contain \"%s\"", hay ? hay : "(null)", needle);
 }
 
 static void path_of(const char *name, char *buf, size_t n)
@@ -100,19 +87,10 @@ static void put(const char *name, const char *text)
 /* The whole file; caller frees. */
 static char *slurp(const char *name)
 {
-	char p[4200], *buf;
-	struct stat st;
-	int fd;
+	char p[4200];
 
 	path_of(name, p, sizeof(p));
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = calloc(1, (size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-	close(fd);
-	return buf;
+	return hx_slurp(p);
 }
 
 static bool exists(const char *name)

@@ -5,18 +5,14 @@
  * vh_pci_addr_invalid/format/eq, and vh_hostdev_set_address (every form a
  * libvirt <address domain= bus= slot= function=/> can take).
  */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/domain.h"
 #include "../../lib/pci.h"
-
-#define UNUSED __attribute__((unused))
 
 /* Parse @s and expect success with the given parts. */
 static void expect_addr(const char *s, unsigned d, unsigned b, unsigned sl, unsigned f)

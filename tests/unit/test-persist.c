@@ -6,8 +6,6 @@
  * the reserved UUIDs of bindings (lib/engine.h).
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/engine.h"
 #include "../../lib/persist.h"

@@ -6,8 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,13 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/paths.h"
 #include "../../lib/profile.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 static char datadir[4096], shipped[4096], schema[4096];
 

@@ -5,9 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,14 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/journal.h"
 #include "../../lib/pci.h"
 #include "../../lib/sysfs.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 static struct {
 	char *root;

@@ -5,21 +5,17 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "harness.h"
 
 #include "../../lib/util.h"
 #include "../../lib/xml.h"
 #include "../fakesys.h"
-
-#define UNUSED __attribute__((unused))
 
 static void parse_uint(void **state UNUSED)
 {

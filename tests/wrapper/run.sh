@@ -171,7 +171,7 @@ check missing-readconfig "$([ $rc = 2 ] && grep -q 'nope.cfg' "$T/out"; echo $?)
 # As many arguments as execve takes: Linux caps argv and environment at
 # 6 MiB (pointers included) even with an unlimited stack, so a million
 # arguments never reach a program; 500,000 do.  (The parser itself is fed
-# a million in tests/unit/test-qemuargs.c.)
+# a million in tests/unit/test-qemuargs-options.c.)
 n=500000
 ( ulimit -s unlimited 2>/dev/null
   mapfile -t many < <(yes -- -S | head -n $n)
