@@ -239,29 +239,40 @@ static int driver_set_override(struct vh_engine *en, const char *name, const cha
 	return 0;
 }
 
+/* The driver @name is on, into @cur (@n bytes; "" for none). */
+static int driver_current(struct vh_engine *en, const char *name, char *cur, size_t n,
+			  struct vh_err *e)
+{
+	int r = vh_sys_link_name(en->sys, cur, n, DEV "driver", name);
+
+	if (r == -ENOENT) {
+		cur[0] = '\0';
+		return 0;
+	}
+	if (r < 0)
+		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
+	return 0;
+}
+
 /* Off its current driver unless that is @target: 1 when it is on
  * @target already, 0 when it is on no driver now, -errno (with @e). */
 static int driver_unbind(struct vh_engine *en, const char *name, const char *target,
 			 struct vh_err *e)
 {
-	char cur[64] = "";
-	int r;
+	char cur[64];
+	int r = driver_current(en, name, cur, sizeof(cur), e);
 
-	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
-	if (r < 0 && r != -ENOENT)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
-	if (r == 0 && streq(cur, target))
+	if (r < 0)
+		return r;
+	if (streq(cur, target))
 		return 1;
-	if (r == 0) {
-		logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
-		r = vh_driver_unbind(
-		    en->sys, name, cur,
-		    "; the driver is holding the device (in use on the host?): stop what uses it, or raise 'timeout' in vfio-hooks.conf",
-		    e);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	if (!cur[0])
+		return 0;
+	logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
+	return vh_driver_unbind(
+	    en->sys, name, cur,
+	    "; the driver is holding the device (in use on the host?): stop what uses it, or raise 'timeout' in vfio-hooks.conf",
+	    e);
 }
 
 /* drivers_probe for @name; "no driver matched" is not an error here. */
@@ -281,27 +292,23 @@ static int driver_probe(struct vh_engine *en, const char *name, struct vh_err *e
 static int driver_verify_or_bind(struct vh_engine *en, const char *name, const char *target,
 				 struct vh_err *e)
 {
-	char cur[64] = "";
-	int r;
+	char cur[64];
+	int r = driver_current(en, name, cur, sizeof(cur), e);
 
-	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
-	if (r == -ENOENT || (r == 0 && !streq(cur, target))) {
-		if (!cur[0]) {
-			int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
-					     "/sys/bus/pci/drivers/%s/bind", target);
-			if (b == 0 &&
-			    vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name) == 0 &&
-			    streq(cur, target))
-				return 0;
-		}
-		return vh_err_set(
-		    e, -ENODEV,
-		    "%s: after drivers_probe the device is on %s, not %s: the driver did not take it (see the kernel log).",
-		    name, cur[0] ? cur : "no driver", target);
+	if (r < 0 || streq(cur, target))
+		return r;
+	if (!cur[0]) {
+		int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
+				     "/sys/bus/pci/drivers/%s/bind", target);
+		if (b == 0 &&
+		    vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name) == 0 &&
+		    streq(cur, target))
+			return 0;
 	}
-	if (r < 0)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
-	return 0;
+	return vh_err_set(
+	    e, -ENODEV,
+	    "%s: after drivers_probe the device is on %s, not %s: the driver did not take it (see the kernel log).",
+	    name, cur[0] ? cur : "no driver", target);
 }
 
 /* Move @name from its current driver to @target ("" = no driver), with
