@@ -208,70 +208,131 @@ static const char *errname(int r)
 	return r == -ETIMEDOUT ? "no answer within the timeout" : strerror(-r);
 }
 
-/* Move @name from its current driver to @target ("" = no driver), the
- * way libvirt does: driver_override, unbind, drivers_probe, then check the
- * driver link, since drivers_probe succeeds even when nothing binds. */
-static int move_driver(struct vh_engine *en, const char *name, const char *target,
-		       const char *override, struct vh_err *e)
-{
-	char cur[64] = "";
-	int r;
+/* Moving a device between drivers, the way libvirt does: the target
+ * driver must be loaded, driver_override names it, the current driver
+ * lets go, drivers_probe, then the driver link is checked, since
+ * drivers_probe succeeds even when nothing binds. */
 
+/* The target driver is loaded ("" = no driver: nothing to load). */
+static int driver_require_loaded(struct vh_engine *en, const char *name, const char *target,
+				 struct vh_err *e)
+{
 	if (target[0] && vh_sys_exists(en->sys, "/sys/bus/pci/drivers/%s", target) <= 0)
 		return vh_err_set(
 		    e, -ENOENT,
 		    "%s: driver %s is not loaded (no /sys/bus/pci/drivers/%s): load it with 'modprobe %s' or list it in /etc/modules-load.d/.",
 		    name, target, target, target);
-	r = vh_sys_write(en->sys, override[0] ? override : "\n", 0, DEV "driver_override", name);
+	return 0;
+}
+
+/* driver_override set to @override ("" clears it). */
+static int driver_set_override(struct vh_engine *en, const char *name, const char *override,
+			       struct vh_err *e)
+{
+	int r =
+	    vh_sys_write(en->sys, override[0] ? override : "\n", 0, DEV "driver_override", name);
+
 	if (r < 0)
 		return vh_err_set(e, r,
 				  "%s: cannot write /sys/bus/pci/devices/%s/driver_override: %s.",
 				  name, name, errname(r));
-	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
-	if (r < 0 && r != -ENOENT)
-		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
-	if (r == 0 && streq(cur, target))
+	return 0;
+}
+
+/* The driver @name is on, into @cur (@n bytes; "" for none). */
+static int driver_current(struct vh_engine *en, const char *name, char *cur, size_t n,
+			  struct vh_err *e)
+{
+	int r = vh_sys_link_name(en->sys, cur, n, DEV "driver", name);
+
+	if (r == -ENOENT) {
+		cur[0] = '\0';
 		return 0;
-	if (r == 0) {
-		logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
-		r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/unbind",
-				 cur);
-		if (r < 0)
-			return vh_err_set(
-			    e, r,
-			    "%s: unbinding it from driver %s failed (/sys/bus/pci/drivers/%s/unbind: %s)%s.",
-			    name, cur, cur, errname(r),
-			    r == -ETIMEDOUT
-				? "; the driver is holding the device (in use on the host?): stop what uses it, or raise 'timeout' in vfio-hooks.conf"
-				: "");
-	}
-	if (!target[0])
-		return 0;
-	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers_probe");
-	if (r < 0 && r != -ENODEV && r != -EINVAL)
-		return vh_err_set(e, r, "%s: /sys/bus/pci/drivers_probe failed: %s.", name,
-				  errname(r));
-	cur[0] = '\0';
-	r = vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
-	if (r == -ENOENT || (r == 0 && !streq(cur, target))) {
-		/* No probe match (a driver without this ID, or one whose
-		 * probe refused): bind explicitly. */
-		if (!cur[0]) {
-			int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
-					     "/sys/bus/pci/drivers/%s/bind", target);
-			if (b == 0 &&
-			    vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name) == 0 &&
-			    streq(cur, target))
-				return 0;
-		}
-		return vh_err_set(
-		    e, -ENODEV,
-		    "%s: after drivers_probe the device is on %s, not %s: the driver did not take it (see the kernel log).",
-		    name, cur[0] ? cur : "no driver", target);
 	}
 	if (r < 0)
 		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
 	return 0;
+}
+
+/* Off its current driver unless that is @target: 1 when it is on
+ * @target already, 0 when it is on no driver now, -errno (with @e). */
+static int driver_unbind(struct vh_engine *en, const char *name, const char *target,
+			 struct vh_err *e)
+{
+	char cur[64];
+	int r = driver_current(en, name, cur, sizeof(cur), e);
+
+	if (r < 0)
+		return r;
+	if (streq(cur, target))
+		return 1;
+	if (!cur[0])
+		return 0;
+	logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
+	return vh_driver_unbind(
+	    en->sys, name, cur,
+	    "; the driver is holding the device (in use on the host?): stop what uses it, or raise 'timeout' in vfio-hooks.conf",
+	    e);
+}
+
+/* drivers_probe for @name; "no driver matched" is not an error here. */
+static int driver_probe(struct vh_engine *en, const char *name, struct vh_err *e)
+{
+	int r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers_probe");
+
+	if (r < 0 && r != -ENODEV && r != -EINVAL)
+		return vh_err_set(e, r, "%s: /sys/bus/pci/drivers_probe failed: %s.", name,
+				  errname(r));
+	return 0;
+}
+
+/* After the probe: on @target, else (no probe match: a driver without
+ * this ID, or one whose probe refused) bound explicitly when on no
+ * driver, else -ENODEV. */
+static int driver_verify_or_bind(struct vh_engine *en, const char *name, const char *target,
+				 struct vh_err *e)
+{
+	char cur[64];
+	int r = driver_current(en, name, cur, sizeof(cur), e);
+
+	if (r < 0 || streq(cur, target))
+		return r;
+	if (!cur[0]) {
+		int b = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED,
+				     "/sys/bus/pci/drivers/%s/bind", target);
+		if (b == 0 &&
+		    vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name) == 0 &&
+		    streq(cur, target))
+			return 0;
+	}
+	return vh_err_set(
+	    e, -ENODEV,
+	    "%s: after drivers_probe the device is on %s, not %s: the driver did not take it (see the kernel log).",
+	    name, cur[0] ? cur : "no driver", target);
+}
+
+/* Move @name from its current driver to @target ("" = no driver), with
+ * driver_override @override. */
+static int move_driver(struct vh_engine *en, const char *name, const char *target,
+		       const char *override, struct vh_err *e)
+{
+	int r;
+
+	r = driver_require_loaded(en, name, target, e);
+	if (r < 0)
+		return r;
+	r = driver_set_override(en, name, override, e);
+	if (r < 0)
+		return r;
+	r = driver_unbind(en, name, target, e);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if (!target[0])
+		return 0;
+	r = driver_probe(en, name, e);
+	if (r < 0)
+		return r;
+	return driver_verify_or_bind(en, name, target, e);
 }
 
 static int write_reset_method(struct vh_engine *en, const char *name, const char *value,
@@ -954,6 +1015,139 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 	return 0;
 }
 
+/* Step 1 of a prepare: refuse a domain whose metadata or UUID no journal
+ * can go with. */
+static int prepare_validate(const struct vh_domain *dom, bool manual, const char *dname,
+			    struct vh_err *e)
+{
+	/* The domain asks for a reset_method no kernel takes: applying the
+	 * profile's instead could be the reset that freezes the host. */
+	for (size_t i = 0; i < dom->meta.n_devices; i++) {
+		char a[VH_PCI_ADDR_LEN];
+		if (!dom->meta.devices[i].bad_reset[0])
+			continue;
+		vh_pci_addr_format(&dom->meta.devices[i].addr, a);
+		return vh_err_set(
+		    e, -EINVAL,
+		    "%s: the domain's metadata asks for reset-method '%s', which is not a list of reset methods (flr, bus, pm, ...): fix <vh:device reset-method> in its <metadata>, or remove it to use the profile's.",
+		    a, dom->meta.devices[i].bad_reset);
+	}
+	if (!vh_uuid_valid(dom->uuid))
+		return vh_err_set(
+		    e, -EINVAL,
+		    "The domain '%s' has no valid <uuid>; cannot keep a journal for it.", dname);
+	if (vh_uuid_is_manual(dom->uuid) != manual)
+		return vh_err_set(
+		    e, -EINVAL,
+		    "[uuid-reserved] The domain '%s' has the UUID %s, which vfio-hooks reserves for 'vfio-hooks bind': give the domain another <uuid>.",
+		    dname, dom->uuid);
+	return 0;
+}
+
+/* Step 2: a journal of this domain left by a crash: put those devices
+ * back before starting over.  A corrupt one is the only record of the
+ * original drivers: never overwrite it. */
+static int prepare_undo_leftover(struct vh_engine *en, int dirfd, const struct vh_domain *dom,
+				 const char *dname, struct vh_err *e)
+{
+	struct vh_journal j = {.fd = -1};
+	int r;
+
+	r = vh_journal_load(dirfd, dom->uuid, &j, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	*e = (struct vh_err){0};
+	r = 0;
+	if (j.domain || j.n_devs || j.uuid[0]) {
+		logf_(en, LOG_WARNING,
+		      "%s: a journal from an earlier start was left; undoing it first", dname);
+		if (undo(en, dirfd, &j, e) == 0)
+			vh_journal_remove(dirfd, &j);
+		r = e->code;
+	}
+	vh_journal_done(&j);
+	return r;
+}
+
+/* Step 3: what the host is now, under the lock: the plan from it, in
+ * @p (replaced), the check's report in @fresh. */
+static int prepare_recheck(struct vh_engine *en, const struct vh_domain *dom,
+			   struct vh_report *fresh, struct plan *p, struct vh_err *e)
+{
+	int r = en->recheck(en->recheck_ud, fresh, e);
+
+	if (r != 0)
+		return r;
+	plan_done(p);
+	return make_plan(en, dom, fresh, p);
+}
+
+/* Step 4: refuse devices held by another domain: the other journals
+ * read once for all the devices. */
+static int prepare_refuse_held(struct vh_engine *en, int dirfd, const struct vh_domain *dom,
+			       const struct plan *p, struct vh_err *e)
+{
+	struct vh_pci_addr *addrs = calloc(p->n, sizeof(*addrs));
+	struct vh_journal other;
+	int i, r;
+
+	if (!addrs)
+		return vh_err_set(e, -ENOMEM, "Out of memory.");
+	for (size_t k = 0; k < p->n; k++)
+		addrs[k] = p->v[k].orig.addr;
+	i = find_holder(en, dirfd, dom->uuid, false, addrs, p->n, &other);
+	free(addrs);
+	if (i < 0 && i != -ENOENT)
+		return vh_err_set(
+		    e, i,
+		    "Cannot tell whether another domain holds the devices (the journals in /run/vfio-hooks: %s).",
+		    strerror(-i));
+	if (i < 0)
+		return 0;
+	r = vh_err_set(
+	    e, -EBUSY,
+	    "[device-busy] %s%s is held by domain '%s' (journal /run/vfio-hooks/%s). If that domain is not running, run 'vfio-hooks recover'.",
+	    p->v[i].name,
+	    p->v[i].orig.role == VH_ROLE_COMPANION ? " (an IOMMU group companion)" : "",
+	    other.domain ? other.domain : "?", other.file);
+	vh_journal_done(&other);
+	return r;
+}
+
+/* Step 6: the writes, each journaled first: VFs created, devices moved,
+ * VF settings written. */
+static int prepare_apply(struct vh_engine *en, struct vh_journal *j, const struct vh_domain *dom,
+			 const struct vh_report *rep, struct plan *p, const char *dname,
+			 struct vh_err *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_vfs && r == 0; i++)
+		r = create_vfs(en, j, &p->vfs[i], dname, e);
+	for (size_t i = 0; i < p->n && r == 0; i++)
+		r = prepare_one(en, j, &p->v[i], dname, e);
+	if (r == 0)
+		r = apply_vf_settings(en, j, dom, rep, dname, e);
+	return r;
+}
+
+/* Step 7, on failure: undo what the journal holds; a roll-back that
+ * cannot finish leaves the journal for recover. */
+static void prepare_roll_back(struct vh_engine *en, int dirfd, struct vh_journal *j,
+			      const char *dname, const struct vh_err *e)
+{
+	struct vh_err ue = {0};
+
+	logf_(en, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
+	if (undo(en, dirfd, j, &ue) == 0)
+		vh_journal_remove(dirfd, j);
+	else
+		logf_(
+		    en, LOG_ERR,
+		    "%s: roll-back incomplete: %s; the journal /run/vfio-hooks/%s keeps what is left",
+		    dname, ue.msg, j->file);
+}
+
 int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 		      const struct vh_report *rep, struct vh_err *e)
 {
@@ -976,100 +1170,33 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 			return r;
 		}
 	}
-	/* The domain asks for a reset_method no kernel takes: applying the
-	 * profile's instead could be the reset that freezes the host. */
-	for (size_t i = 0; i < dom->meta.n_devices; i++) {
-		char a[VH_PCI_ADDR_LEN];
-		if (!dom->meta.devices[i].bad_reset[0])
-			continue;
-		vh_pci_addr_format(&dom->meta.devices[i].addr, a);
+	/* Step 1: a domain a journal can go with. */
+	r = prepare_validate(dom, en->manual, dname, e);
+	if (r < 0) {
 		plan_done(&p);
-		return vh_err_set(
-		    e, -EINVAL,
-		    "%s: the domain's metadata asks for reset-method '%s', which is not a list of reset methods (flr, bus, pm, ...): fix <vh:device reset-method> in its <metadata>, or remove it to use the profile's.",
-		    a, dom->meta.devices[i].bad_reset);
-	}
-	if (!vh_uuid_valid(dom->uuid)) {
-		plan_done(&p);
-		return vh_err_set(
-		    e, -EINVAL,
-		    "The domain '%s' has no valid <uuid>; cannot keep a journal for it.", dname);
-	}
-	if (vh_uuid_is_manual(dom->uuid) != en->manual) {
-		plan_done(&p);
-		return vh_err_set(
-		    e, -EINVAL,
-		    "[uuid-reserved] The domain '%s' has the UUID %s, which vfio-hooks reserves for 'vfio-hooks bind': give the domain another <uuid>.",
-		    dname, dom->uuid);
+		return r;
 	}
 	r = open_state(en, &s, e);
 	if (r < 0) {
 		plan_done(&p);
 		return r;
 	}
-	/* A journal of this domain left by a crash: put those devices back
-	 * before starting over.  A corrupt one is the only record of the
-	 * original drivers: never overwrite it. */
-	r = vh_journal_load(s.dirfd, dom->uuid, &j, e);
-	if (r < 0 && r != -ENOENT)
+	/* Step 2: under the lock, a leftover journal undone first. */
+	r = prepare_undo_leftover(en, s.dirfd, dom, dname, e);
+	if (r != 0)
 		goto out;
-	*e = (struct vh_err){0};
-	r = 0;
-	if (j.domain || j.n_devs || j.uuid[0]) {
-		logf_(en, LOG_WARNING,
-		      "%s: a journal from an earlier start was left; undoing it first", dname);
-		if (undo(en, s.dirfd, &j, e) == 0)
-			vh_journal_remove(s.dirfd, &j);
-		vh_journal_done(&j);
-		if (e->code) {
-			r = e->code;
-			goto out;
-		}
-	}
-	/* What the host is now, under the lock: the plan from it. */
+	/* Step 3: the plan from the host as it is now. */
 	if (en->recheck) {
-		r = en->recheck(en->recheck_ud, &fresh, e);
-		if (r != 0)
-			goto out;
-		plan_done(&p);
-		r = make_plan(en, dom, &fresh, &p);
-		if (r < 0 || p.n == 0)
+		r = prepare_recheck(en, dom, &fresh, &p, e);
+		if (r != 0 || p.n == 0)
 			goto out;
 		rep = &fresh;
 	}
-	{
-		/* Held by another domain: the other journals read once for
-		 * all the devices. */
-		struct vh_pci_addr *addrs = calloc(p.n, sizeof(*addrs));
-		struct vh_journal other;
-		int i;
-		if (!addrs) {
-			r = vh_err_set(e, -ENOMEM, "Out of memory.");
-			goto out;
-		}
-		for (size_t k = 0; k < p.n; k++)
-			addrs[k] = p.v[k].orig.addr;
-		i = find_holder(en, s.dirfd, dom->uuid, false, addrs, p.n, &other);
-		free(addrs);
-		if (i < 0 && i != -ENOENT) {
-			r = vh_err_set(
-			    e, i,
-			    "Cannot tell whether another domain holds the devices (the journals in /run/vfio-hooks: %s).",
-			    strerror(-i));
-			goto out;
-		}
-		if (i >= 0) {
-			r = vh_err_set(
-			    e, -EBUSY,
-			    "[device-busy] %s%s is held by domain '%s' (journal /run/vfio-hooks/%s). If that domain is not running, run 'vfio-hooks recover'.",
-			    p.v[i].name,
-			    p.v[i].orig.role == VH_ROLE_COMPANION ? " (an IOMMU group companion)"
-								  : "",
-			    other.domain ? other.domain : "?", other.file);
-			vh_journal_done(&other);
-			goto out;
-		}
-	}
+	/* Step 4: no device held by another domain. */
+	r = prepare_refuse_held(en, s.dirfd, dom, &p, e);
+	if (r < 0)
+		goto out;
+	/* Step 5: the journal, before the first write. */
 	r = vh_journal_create(s.dirfd, dom->uuid, dname, &j, e);
 	if (r < 0)
 		goto out;
@@ -1081,22 +1208,10 @@ int vh_engine_prepare(struct vh_engine *en, const struct vh_domain *dom,
 	 * may have moved a device since. */
 	for (size_t i = 0; rep == &fresh && i < p.n; i++)
 		p.v[i].have_orig = state_seen(en, &p.v[i].orig, p.v[i].seen);
-	for (size_t i = 0; i < p.n_vfs && r == 0; i++)
-		r = create_vfs(en, &j, &p.vfs[i], dname, e);
-	for (size_t i = 0; i < p.n && r == 0; i++)
-		r = prepare_one(en, &j, &p.v[i], dname, e);
-	if (r == 0)
-		r = apply_vf_settings(en, &j, dom, rep, dname, e);
+	/* Step 6: apply; step 7: roll back what was done on failure. */
+	r = prepare_apply(en, &j, dom, rep, &p, dname, e);
 	if (r < 0) {
-		struct vh_err ue = {0};
-		logf_(en, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
-		if (undo(en, s.dirfd, &j, &ue) == 0)
-			vh_journal_remove(s.dirfd, &j);
-		else
-			logf_(
-			    en, LOG_ERR,
-			    "%s: roll-back incomplete: %s; the journal /run/vfio-hooks/%s keeps what is left",
-			    dname, ue.msg, j.file);
+		prepare_roll_back(en, s.dirfd, &j, dname, e);
 		goto out;
 	}
 	r = vh_journal_mark(&j, "prepared", e);

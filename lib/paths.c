@@ -26,7 +26,9 @@ const char *vh_schema_path(void)
 	return p;
 }
 
-int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret, struct vh_err *e)
+/* @dirs, or the shipped and the administrator's profile directories. */
+static int load_default(struct vh_profile_ctx *c, const char *const *dirs, struct vh_profiles *ret,
+			struct vh_err *e)
 {
 	char shipped[PATH_MAX];
 	const char *def[3];
@@ -38,7 +40,18 @@ int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret, s
 		def[2] = NULL;
 		dirs = def;
 	}
-	return vh_profiles_load(dirs, vh_schema_path(), ret, e);
+	return vh_profiles_load_ctx(c, dirs, vh_schema_path(), ret, e);
+}
+
+int vh_profiles_load_default(const char *const *dirs, struct vh_profiles *ret, struct vh_err *e)
+{
+	struct vh_profile_ctx c;
+	int r;
+
+	vh_profile_ctx_init(&c);
+	r = load_default(&c, dirs, ret, e);
+	vh_profile_ctx_done(&c);
+	return r;
 }
 
 int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
@@ -76,14 +89,15 @@ int vh_stamp_dir_open(const struct vh_sys *sys, bool create)
 int vh_profiles_load_stamped(const char *const *dirs, int stamp_dirfd, const struct vh_pci_id *ids,
 			     size_t n, struct vh_profiles *ret, struct vh_err *e)
 {
+	struct vh_profile_ctx c;
 	int r;
 
-	vh_profiles_use_stamps(stamp_dirfd);
+	vh_profile_ctx_init(&c);
+	vh_profiles_use_stamps(&c, stamp_dirfd);
 	if (ids)
-		vh_profiles_want(ids, n);
-	r = vh_profiles_load_default(dirs, ret, e);
-	vh_profiles_want(NULL, 0);
-	vh_profiles_use_stamps(-1);
+		vh_profiles_want(&c, ids, n);
+	r = load_default(&c, dirs, ret, e);
+	vh_profile_ctx_done(&c);
 	if (stamp_dirfd >= 0)
 		close(stamp_dirfd);
 	return r;

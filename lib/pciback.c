@@ -32,6 +32,19 @@ int vh_pciback_has_slot(const struct vh_sys *sys, const char *name)
 	return 0;
 }
 
+int vh_driver_unbind(const struct vh_sys *sys, const char *name, const char *drv,
+		     const char *busy_hint, struct vh_err *e)
+{
+	int r = vh_sys_write(sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/unbind", drv);
+
+	if (r < 0)
+		return vh_err_set(
+		    e, r,
+		    "%s: unbinding it from driver %s failed (/sys/bus/pci/drivers/%s/unbind: %s)%s.",
+		    name, drv, drv, errname(r), r == -ETIMEDOUT ? busy_hint : "");
+	return 0;
+}
+
 /* The driver @name is on, "" for none. */
 static int current(const struct vh_sys *sys, const char *name, char *drv, size_t n)
 {
@@ -79,16 +92,10 @@ int vh_pciback_assign(const struct vh_sys *sys, const struct vh_jdev *d, bool pe
 	if (r < 0)
 		return vh_err_set(e, r, "%s: cannot read its driver link: %s.", name, strerror(-r));
 	if (cur[0] && !streq(cur, VH_PCIBACK)) {
-		r = vh_sys_write(sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers/%s/unbind",
-				 cur);
+		r = vh_driver_unbind(sys, name, cur,
+				     "; the driver is holding the device (in use on the host?)", e);
 		if (r < 0)
-			return vh_err_set(
-			    e, r,
-			    "%s: unbinding it from driver %s failed (/sys/bus/pci/drivers/%s/unbind: %s)%s.",
-			    name, cur, cur, errname(r),
-			    r == -ETIMEDOUT
-				? "; the driver is holding the device (in use on the host?)"
-				: "");
+			return r;
 	}
 	if (d->pciback == VH_PCIBACK_ADDED) {
 		r = write_drv(sys, name, "new_slot", e);

@@ -17,6 +17,11 @@
 
 #define VH_PCIBACK "pciback" /* the driver's name in sysfs */
 
+/* Unbind @name (0000:01:00.0) from driver @drv, a bounded write.  -errno
+ * with @e naming the driver; @busy_hint is added to the message when the
+ * driver did not answer within the timeout (it holds the device). */
+int vh_driver_unbind(const struct vh_sys *sys, const char *name, const char *drv,
+		     const char *busy_hint, struct vh_err *e);
 /* 1 when @name (0000:01:00.0) is in /sys/bus/pci/drivers/pciback/slots,
  * 0 when not, -errno (-ENOENT: pciback is not loaded). */
 int vh_pciback_has_slot(const struct vh_sys *sys, const char *name);

@@ -83,40 +83,39 @@ static void rng_error(void *ctx, xmlErrorPtr x)
 	vh_strip_trailing(r->msg);
 }
 
-/* The schema, parsed once per process and schema path: every profile is
- * validated against it, and parsing it costs more than a profile does. */
-static xmlRelaxNG *cached_rng;
-static char cached_schema[PATH_MAX];
-
 /* --- Validation stamps (see vh_profiles_use_stamps). --- */
 
 #define STAMPS "profiles.validated"
 #define STAMPS_MAX (256 * 1024) /* about 600 profiles */
 
-static int stamp_dirfd = -1;
-static char *stamps;		 /* the file as read: one key a line */
-static struct vh_buf new_stamps; /* keys of this load */
-static bool stamps_read, stamps_dirty;
-/* vh_profiles_want: NULL is every device. */
-static const struct vh_pci_id *want_ids;
-static size_t want_n;
-
-static unsigned n_validations;
-
-void vh_profiles_use_stamps(int dirfd)
+void vh_profile_ctx_init(struct vh_profile_ctx *c)
 {
-	stamp_dirfd = dirfd;
+	*c = (struct vh_profile_ctx){.stamp_dirfd = -1};
 }
 
-void vh_profiles_want(const struct vh_pci_id *ids, size_t n)
+void vh_profile_ctx_done(struct vh_profile_ctx *c)
 {
-	want_ids = ids;
-	want_n = n;
+	if (c->rng)
+		xmlRelaxNGFree(c->rng);
+	vh_buf_done(&c->new_stamps);
+	free(c->stamps);
+	vh_profile_ctx_init(c);
 }
 
-unsigned vh_profiles_validations(void)
+void vh_profiles_use_stamps(struct vh_profile_ctx *c, int dirfd)
 {
-	return n_validations;
+	c->stamp_dirfd = dirfd;
+}
+
+void vh_profiles_want(struct vh_profile_ctx *c, const struct vh_pci_id *ids, size_t n)
+{
+	c->want_ids = ids;
+	c->want_n = n;
+}
+
+unsigned vh_profiles_validations(const struct vh_profile_ctx *c)
+{
+	return c->n_validations;
 }
 
 static void stamp_key(char *out, size_t n, const char *path, const struct stat *st,
@@ -194,17 +193,17 @@ static void stamp_info_parse(const char *p, size_t k, struct stamp_info *si)
 }
 
 /* Whether a load wants the profile a stamp line describes. */
-static bool wanted(const struct stamp_info *si)
+static bool wanted(const struct vh_profile_ctx *c, const struct stamp_info *si)
 {
-	if (!want_ids)
+	if (!c->want_ids)
 		return true;
-	for (size_t i = 0; i < want_n; i++) {
-		if (want_ids[i].vendor != si->vendor)
+	for (size_t i = 0; i < c->want_n; i++) {
+		if (c->want_ids[i].vendor != si->vendor)
 			continue;
 		if (si->any_device)
 			return true;
 		for (size_t j = 0; j < si->n_devices; j++)
-			if (si->devices[j] == want_ids[i].device)
+			if (si->devices[j] == c->want_ids[i].device)
 				return true;
 	}
 	return false;
@@ -224,25 +223,25 @@ static void stamp_line(struct vh_buf *b, const char *key, const struct vh_profil
 }
 
 /* The stamp line for @key, or NULL; its length in @ret_len. */
-static const char *stamped(const char *key, size_t *ret_len)
+static const char *stamped(struct vh_profile_ctx *c, const char *key, size_t *ret_len)
 {
 	size_t l = strlen(key);
 
-	if (stamp_dirfd < 0)
+	if (c->stamp_dirfd < 0)
 		return NULL;
-	if (!stamps_read) {
+	if (!c->stamps_read) {
 		int fd =
-		    openat(stamp_dirfd, STAMPS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		    openat(c->stamp_dirfd, STAMPS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		struct stat st;
 		size_t len = 0;
-		stamps_read = true;
+		c->stamps_read = true;
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_uid == geteuid() && !(st.st_mode & 022))
-			(void)vh_read_fd_capped(fd, STAMPS, STAMPS_MAX, &stamps, &len, NULL);
+			(void)vh_read_fd_capped(fd, STAMPS, STAMPS_MAX, &c->stamps, &len, NULL);
 		if (fd >= 0)
 			close(fd);
 	}
-	for (const char *p = stamps; p && *p;) {
+	for (const char *p = c->stamps; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t k = nl ? (size_t)(nl - p) : strlen(p);
 		if (k >= l && memcmp(p, key, l) == 0 && (k == l || p[l] == '\t')) {
@@ -256,30 +255,34 @@ static const char *stamped(const char *key, size_t *ret_len)
 
 /* After a load that validated something: the file is rewritten with the
  * keys of this load only (stale ones go), atomically. */
-static void stamps_save(void)
+static void stamps_save(struct vh_profile_ctx *c)
 {
 	char tmp[64];
 	int fd;
 
-	if (stamp_dirfd < 0 || !stamps_dirty || !new_stamps.len || vh_buf_failed(&new_stamps) ||
-	    new_stamps.len > STAMPS_MAX)
+	if (c->stamp_dirfd < 0 || !c->stamps_dirty || !c->new_stamps.len ||
+	    vh_buf_failed(&c->new_stamps) || c->new_stamps.len > STAMPS_MAX)
 		goto out;
 	snprintf(tmp, sizeof(tmp), STAMPS ".%d", (int)getpid());
-	fd = openat(stamp_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd =
+	    openat(c->stamp_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (write(fd, new_stamps.s, new_stamps.len) != (ssize_t)new_stamps.len ||
-	    renameat(stamp_dirfd, tmp, stamp_dirfd, STAMPS) < 0)
-		unlinkat(stamp_dirfd, tmp, 0);
+	if (write(fd, c->new_stamps.s, c->new_stamps.len) != (ssize_t)c->new_stamps.len ||
+	    renameat(c->stamp_dirfd, tmp, c->stamp_dirfd, STAMPS) < 0)
+		unlinkat(c->stamp_dirfd, tmp, 0);
 	close(fd);
 out:
-	vh_buf_done(&new_stamps);
-	free(stamps);
-	stamps = NULL;
-	stamps_read = stamps_dirty = false;
+	vh_buf_done(&c->new_stamps);
+	free(c->stamps);
+	c->stamps = NULL;
+	c->stamps_read = c->stamps_dirty = false;
 }
 
-static int validate(xmlDoc *doc, const char *path, const char *schema, struct vh_err *e)
+/* The schema is parsed once per context and schema path: every profile
+ * is validated against it, and parsing it costs more than a profile does. */
+static int validate(struct vh_profile_ctx *c, xmlDoc *doc, const char *path, const char *schema,
+		    struct vh_err *e)
 {
 	xmlRelaxNGParserCtxt *pc;
 	xmlRelaxNG *rng;
@@ -287,8 +290,8 @@ static int validate(xmlDoc *doc, const char *path, const char *schema, struct vh
 	struct rng_err re = {0};
 	int r;
 
-	if (cached_rng && streq(cached_schema, schema)) {
-		rng = cached_rng;
+	if (c->rng && streq(c->rng_schema, schema)) {
+		rng = c->rng;
 		goto have_schema;
 	}
 	if (access(schema, R_OK) < 0)
@@ -306,10 +309,10 @@ static int validate(xmlDoc *doc, const char *path, const char *schema, struct vh
 		return vh_err_set(e, -EINVAL,
 				  "Cannot load the profile schema %s: %s. Reinstall vfio-hooks.",
 				  schema, re.msg[0] ? re.msg : "unreadable");
-	if (cached_rng)
-		xmlRelaxNGFree(cached_rng);
-	cached_rng = rng;
-	vh_strlcpy(cached_schema, schema, sizeof(cached_schema));
+	if (c->rng)
+		xmlRelaxNGFree(c->rng);
+	c->rng = rng;
+	vh_strlcpy(c->rng_schema, schema, sizeof(c->rng_schema));
 have_schema:
 	vc = xmlRelaxNGNewValidCtxt(rng);
 	if (!vc)
@@ -527,8 +530,8 @@ static void drop_id(struct vh_profiles *ps, const char *id)
 		}
 }
 
-static int load_file(struct vh_profiles *ps, const char *path, const char *schema,
-		     const struct stat *schema_st, struct vh_err *e)
+static int load_file(struct vh_profile_ctx *c, struct vh_profiles *ps, const char *path,
+		     const char *schema, const struct stat *schema_st, struct vh_err *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_doc_ xmlDoc *doc = NULL;
@@ -551,14 +554,14 @@ static int load_file(struct vh_profiles *ps, const char *path, const char *schem
 	if (r < 0)
 		return r;
 	stamp_key(key, sizeof(key), path, &st, schema, schema_st);
-	line = stamped(key, &ll);
+	line = stamped(c, key, &ll);
 	if (line)
 		stamp_info_parse(line, ll, &si);
-	if (si.known && !wanted(&si)) {
+	if (si.known && !wanted(c, &si)) {
 		/* Valid and unchanged since it was stamped, and for devices
 		 * this load does not want: not parsed. */
 		drop_id(ps, si.id);
-		vh_buf_printf(&new_stamps, "%.*s\n", (int)ll, line);
+		vh_buf_printf(&c->new_stamps, "%.*s\n", (int)ll, line);
 		return 0;
 	}
 	r = vh_read_fd_capped(fd, path, 1u << 20, &buf, &len, e);
@@ -568,8 +571,8 @@ static int load_file(struct vh_profiles *ps, const char *path, const char *schem
 	if (r < 0)
 		return r;
 	if (!line) {
-		n_validations++;
-		r = validate(doc, path, schema, e);
+		c->n_validations++;
+		r = validate(c, doc, path, schema, e);
 		if (r < 0)
 			return r;
 	}
@@ -578,10 +581,10 @@ static int load_file(struct vh_profiles *ps, const char *path, const char *schem
 		profile_clear(&p);
 		return vh_err_set(e, r, "Out of memory loading %s.", path);
 	}
-	if (stamp_dirfd >= 0) {
-		stamp_line(&new_stamps, key, &p);
+	if (c->stamp_dirfd >= 0) {
+		stamp_line(&c->new_stamps, key, &p);
 		if (!si.known)
-			stamps_dirty = true;
+			c->stamps_dirty = true;
 	}
 	drop_id(ps, p.id);
 	{
@@ -601,8 +604,14 @@ int vh_profiles_load_file(struct vh_profiles *ps, const char *path, const char *
 {
 	struct stat ss = {0};
 
+	struct vh_profile_ctx c;
+	int r;
+
+	vh_profile_ctx_init(&c);
 	(void)stat(schema, &ss);
-	return load_file(ps, path, schema, &ss, e);
+	r = load_file(&c, ps, path, schema, &ss, e);
+	vh_profile_ctx_done(&c);
+	return r;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -610,8 +619,8 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
-		    const struct stat *schema_st, struct vh_err *e)
+static int load_dir(struct vh_profile_ctx *c, struct vh_profiles *ps, const char *dir,
+		    const char *schema, const struct stat *schema_st, struct vh_err *e)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -658,15 +667,15 @@ static int load_dir(struct vh_profiles *ps, const char *dir, const char *schema,
 		qsort(names, n, sizeof(*names), cmp_name);
 	}
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = load_file(ps, names[i], schema, schema_st, e);
+		r = load_file(c, ps, names[i], schema, schema_st, e);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
 	return r;
 }
 
-int vh_profiles_load(const char *const *dirs, const char *schema, struct vh_profiles *ret,
-		     struct vh_err *e)
+int vh_profiles_load_ctx(struct vh_profile_ctx *c, const char *const *dirs, const char *schema,
+			 struct vh_profiles *ret, struct vh_err *e)
 {
 	struct vh_profiles ps = {0};
 	struct stat ss = {0};
@@ -674,17 +683,29 @@ int vh_profiles_load(const char *const *dirs, const char *schema, struct vh_prof
 
 	(void)stat(schema, &ss);
 	for (const char *const *d = dirs; d && *d; d++) {
-		r = load_dir(&ps, *d, schema, &ss, e);
+		r = load_dir(c, &ps, *d, schema, &ss, e);
 		if (r < 0) {
-			stamps_dirty = false; /* nothing saved of a failed load */
-			stamps_save();
+			c->stamps_dirty = false; /* nothing saved of a failed load */
+			stamps_save(c);
 			vh_profiles_done(&ps);
 			return r;
 		}
 	}
-	stamps_save();
+	stamps_save(c);
 	*ret = ps;
 	return 0;
+}
+
+int vh_profiles_load(const char *const *dirs, const char *schema, struct vh_profiles *ret,
+		     struct vh_err *e)
+{
+	struct vh_profile_ctx c;
+	int r;
+
+	vh_profile_ctx_init(&c);
+	r = vh_profiles_load_ctx(&c, dirs, schema, ret, e);
+	vh_profile_ctx_done(&c);
+	return r;
 }
 
 static bool matches(const struct vh_profile *p, const struct vh_pci_dev *d)

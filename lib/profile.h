@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -87,29 +88,52 @@ struct vh_profiles {
 	size_t n;
 };
 
-/* Load every *.xml of each directory in @dirs (NULL-terminated, later ones
- * override earlier ones by id), validating each against @schema.  A missing
- * directory is skipped; a broken file fails the load with its file and
- * line in @e. */
+/* A device by its IDs. */
+struct vh_pci_id {
+	uint16_t vendor, device;
+};
+
+/* What profile loads share, owned by the caller (as kmod's context owns
+ * its indexes): the validation stamps, the devices wanted, the schema
+ * parsed once for every load with the context, the count of validations.
+ * vh_profile_ctx_init before use, vh_profile_ctx_done after. */
+struct vh_profile_ctx {
+	int stamp_dirfd;	  /* -1: no stamps */
+	char *stamps;		  /* the stamp file as read: one key a line */
+	struct vh_buf new_stamps; /* keys of this load */
+	bool stamps_read, stamps_dirty;
+	const struct vh_pci_id *want_ids; /* NULL: every device */
+	size_t want_n;
+	void *rng;		   /* the parsed schema (xmlRelaxNG) */
+	char rng_schema[PATH_MAX]; /* its path */
+	unsigned n_validations;
+};
+void vh_profile_ctx_init(struct vh_profile_ctx *c);
+void vh_profile_ctx_done(struct vh_profile_ctx *c);
+
 /* Remember, in the file "profiles.validated" of @dirfd (the hook's
  * root-only state directory), which profile files (by device, inode,
  * size, mtime and ctime, with the schema's) passed validation, so that the
  * next process skips validating them: RelaxNG costs more than everything
  * else a hook run does.  -1: off (the default).  The directory must be
  * writable only by the caller's user. */
-void vh_profiles_use_stamps(int dirfd);
+void vh_profiles_use_stamps(struct vh_profile_ctx *c, int dirfd);
 /* Loads with stamps may leave out profiles no wanted device can match: a
  * file whose stamp says it is valid, unchanged, and for another vendor or
  * a device list without the device (@ids, @n entries) is not read at all
  * (its id still replaces an earlier profile of the same id).  For a
  * caller that matches only known devices, as the hook does.  NULL: every
  * device (the default).  @ids must live until the load returns. */
-struct vh_pci_id {
-	uint16_t vendor, device;
-};
-void vh_profiles_want(const struct vh_pci_id *ids, size_t n);
-/* How many RelaxNG validations this process ran (for tests). */
-unsigned vh_profiles_validations(void);
+void vh_profiles_want(struct vh_profile_ctx *c, const struct vh_pci_id *ids, size_t n);
+/* How many RelaxNG validations loads with @c ran (for tests). */
+unsigned vh_profiles_validations(const struct vh_profile_ctx *c);
+/* Load every *.xml of each directory in @dirs (NULL-terminated, later ones
+ * override earlier ones by id), validating each against @schema.  A missing
+ * directory is skipped; a broken file fails the load with its file and
+ * line in @e.  With the stamps and wanted devices of @c. */
+int vh_profiles_load_ctx(struct vh_profile_ctx *c, const char *const *dirs, const char *schema,
+			 struct vh_profiles *ret, struct vh_err *e);
+/* The same with a context of its own: no stamps, every device. */
 int vh_profiles_load(const char *const *dirs, const char *schema, struct vh_profiles *ret,
 		     struct vh_err *e);
 /* Load one file (validated) and append or replace by id. */

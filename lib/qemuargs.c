@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "xml.h"
 
 /* One -device (or [device] section), its properties as QEMU got them. */
@@ -136,174 +137,31 @@ static int keyval_each(const char *s, const char *implied,
 
 /* --- a flat JSON object, as QEMU's JSON -device form ---------------------- */
 
-static const char *ws(const char *p)
+struct json_each {
+	int (*fn)(void *ud, const char *key, const char *val);
+	void *ud;
+};
+
+/* A member as QEMU reads a property: '_' in keys as '-', true/false as
+ * on/off. */
+static int json_member(void *ud, struct vh_json_member *m)
 {
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
+	const struct json_each *je = ud;
 
-/* A JSON string at @p (after the quote) into @out; returns the end. */
-static const char *json_string(const char *p, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (; *p && *p != '"'; p++) {
-		char c = *p;
-		if (c == '\\') {
-			p++;
-			switch (*p) {
-			case 'n':
-				c = '\n';
-				break;
-			case 't':
-				c = '\t';
-				break;
-			case 'r':
-				c = '\r';
-				break;
-			case 'b':
-				c = '\b';
-				break;
-			case 'f':
-				c = '\f';
-				break;
-			case '"':
-			case '\\':
-			case '/':
-				c = *p;
-				break;
-			case 'u':
-				/* Only ASCII escapes matter to us. */
-				if (!isxdigit((unsigned char)p[1]) ||
-				    !isxdigit((unsigned char)p[2]) ||
-				    !isxdigit((unsigned char)p[3]) ||
-				    !isxdigit((unsigned char)p[4]))
-					return NULL;
-				{
-					unsigned v;
-					sscanf(p + 1, "%4x", &v);
-					c = v < 0x80 && v ? (char)v : '?';
-				}
-				p += 4;
-				break;
-			default: /* an invalid escape, or the end */
-				return NULL;
-			}
-		} else if ((unsigned char)c < 0x20) {
-			return NULL;
-		}
-		if (k + 1 < n)
-			out[k++] = c;
-	}
-	if (*p != '"')
-		return NULL;
-	out[k] = '\0';
-	return p + 1;
-}
-
-/* Skip a nested value (object or array); returns its end. */
-static const char *json_skip(const char *p)
-{
-	int depth = 0;
-	bool in_str = false;
-
-	for (; *p; p++) {
-		if (in_str) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				in_str = false;
-			continue;
-		}
-		if (*p == '"')
-			in_str = true;
-		else if (*p == '{' || *p == '[')
-			depth++;
-		else if ((*p == '}' || *p == ']') && --depth == 0)
-			return p + 1;
-	}
-	return NULL;
+	norm_key(m->key);
+	return je->fn(je->ud, m->key,
+		      m->type == VH_JSON_TRUE	  ? "on"
+		      : m->type == VH_JSON_FALSE  ? "off"
+		      : m->type == VH_JSON_NESTED ? "(nested)"
+						  : m->value);
 }
 
 int vh_json_object_each(const char *s, int (*fn)(void *ud, const char *key, const char *val),
 			void *ud, size_t *ret_off)
 {
-	const char *p = ws(s);
-	size_t n = strlen(s) + 1;
-	_cleanup_free_ char *key = malloc(n), *val = malloc(n);
-	int r;
+	struct json_each je = {.fn = fn, .ud = ud};
 
-	if (!key || !val)
-		return -ENOMEM;
-#define BAD()                                                                                      \
-	do {                                                                                       \
-		if (ret_off)                                                                       \
-			*ret_off = (size_t)(p ? p - s : 0);                                        \
-		return -EINVAL;                                                                    \
-	} while (0)
-	if (*p != '{')
-		BAD();
-	p++;
-	p = ws(p);
-	if (*p == '}') {
-		if (*ws(p + 1))
-			BAD();
-		return 0;
-	}
-	for (;;) {
-		const char *q;
-		p = ws(p);
-		if (*p != '"')
-			BAD();
-		q = json_string(p + 1, key, n);
-		if (!q)
-			BAD();
-		p = ws(q);
-		if (*p != ':')
-			BAD();
-		p++;
-		p = ws(p);
-		if (*p == '"') {
-			q = json_string(p + 1, val, n);
-			if (!q)
-				BAD();
-			p = q;
-		} else if (*p == '{' || *p == '[') {
-			q = json_skip(p);
-			if (!q)
-				BAD();
-			p = q;
-			snprintf(val, n, "(nested)");
-		} else {
-			size_t k = 0;
-			while (*p &&
-			       (isalnum((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.'))
-				val[k++] = *p++;
-			val[k] = '\0';
-			if (!k ||
-			    (!isdigit((unsigned char)val[0]) && val[0] != '-' &&
-			     !streq(val, "true") && !streq(val, "false") && !streq(val, "null")))
-				BAD();
-			if (streq(val, "true"))
-				snprintf(val, n, "on");
-			else if (streq(val, "false"))
-				snprintf(val, n, "off");
-		}
-		norm_key(key);
-		r = fn(ud, key, val);
-		if (r < 0)
-			return r;
-		p = ws(p);
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (*p == '}' && !*ws(p + 1))
-			return 0;
-		BAD();
-	}
-#undef BAD
+	return vh_json_object_members(s, json_member, &je, ret_off);
 }
 
 /* --- collecting options ------------------------------------------------- */
@@ -353,7 +211,7 @@ static int add_device(struct qstate *q, const char *arg, int argi)
 
 	if (!d)
 		return -ENOMEM;
-	if (*ws(arg) == '{') {
+	if (vh_json_starts_object(arg)) {
 		d->order += 1L << 40;
 		r = vh_json_object_each(arg, dev_prop, d, &off);
 		if (r == -EINVAL)

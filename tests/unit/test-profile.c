@@ -43,14 +43,21 @@ static int setup_paths(void **state UNUSED)
 	return 0;
 }
 
-static void load_ok(const char *const *dirs, struct vh_profiles *ps)
+/* A load with the context @c (NULL: one of its own) that must succeed. */
+static void load_ok_ctx(struct vh_profile_ctx *c, const char *const *dirs, struct vh_profiles *ps)
 {
 	struct vh_err e = {0};
-	int r = vh_profiles_load(dirs, schema, ps, &e);
+	int r = c ? vh_profiles_load_ctx(c, dirs, schema, ps, &e)
+		  : vh_profiles_load(dirs, schema, ps, &e);
 
 	if (r != 0)
 		fail_msg("vh_profiles_load: %d: %s", r, e.msg);
 	assert_int_equal(e.code, 0);
+}
+
+static void load_ok(const char *const *dirs, struct vh_profiles *ps)
+{
+	load_ok_ctx(NULL, dirs, ps);
 }
 
 static void load_shipped(struct vh_profiles *ps)
@@ -787,51 +794,54 @@ static void validation_stamps(void **state UNUSED)
 	char path[4200], buf[8192];
 	struct vh_profiles ps;
 	struct vh_err e = {0};
+	struct vh_profile_ctx ctx;
 	unsigned before;
 	int sfd;
+
+	vh_profile_ctx_init(&ctx);
 
 	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", ""));
 	sfd = open(sdir, O_RDONLY | O_DIRECTORY);
 	assert_true(sfd >= 0);
 	assert_int_equal(chmod(sdir, 0700), 0);
-	vh_profiles_use_stamps(sfd);
-	before = vh_profiles_validations();
-	load_ok(dirs, &ps);
+	vh_profiles_use_stamps(&ctx, sfd);
+	before = vh_profiles_validations(&ctx);
+	load_ok_ctx(&ctx, dirs, &ps);
 	vh_profiles_done(&ps);
-	assert_int_equal(vh_profiles_validations(), before + 1);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 1);
 	snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
 	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "/a.xml"));
 	/* Unchanged: no validation. */
-	load_ok(dirs, &ps);
+	load_ok_ctx(&ctx, dirs, &ps);
 	vh_profiles_done(&ps);
-	assert_int_equal(vh_profiles_validations(), before + 1);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 1);
 	/* Changed to an invalid profile: validated again, refused. */
 	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", "<bogus/>"));
-	assert_int_equal(vh_profiles_load(dirs, schema, &ps, &e), -EINVAL);
+	assert_int_equal(vh_profiles_load_ctx(&ctx, dirs, schema, &ps, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "invalid profile"));
-	assert_int_equal(vh_profiles_validations(), before + 2);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 2);
 	/* A stamp file others can write is not believed. */
 	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", ""));
-	load_ok(dirs, &ps);
+	load_ok_ctx(&ctx, dirs, &ps);
 	vh_profiles_done(&ps);
 	assert_int_equal(chmod(path, 0666), 0);
-	load_ok(dirs, &ps);
+	load_ok_ctx(&ctx, dirs, &ps);
 	vh_profiles_done(&ps);
-	assert_int_equal(vh_profiles_validations(), before + 4);
-	vh_profiles_use_stamps(-1);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 4);
+	vh_profile_ctx_done(&ctx);
 	close(sfd);
 	fakesys_rmrf(pdir);
 	fakesys_rmrf(sdir);
 }
 
 /* A load wanting only the device @id. */
-static void load_wanting(const char *const *dirs, const struct vh_pci_id *id,
-			 struct vh_profiles *ps)
+static void load_wanting(struct vh_profile_ctx *ctx, const char *const *dirs,
+			 const struct vh_pci_id *id, struct vh_profiles *ps)
 {
-	vh_profiles_want(id, 1);
-	load_ok(dirs, ps);
-	vh_profiles_want(NULL, 0);
+	vh_profiles_want(ctx, id, 1);
+	load_ok_ctx(ctx, dirs, ps);
+	vh_profiles_want(ctx, NULL, 0);
 }
 
 /* Loads wanting some devices: a stamped file that cannot match them
@@ -846,8 +856,11 @@ static void wanted_devices(void **state UNUSED)
 	const struct vh_pci_id want[] = {{0x1234, 0x0001}}, want_ff[] = {{0x1234, 0x00ff}};
 	char buf[16384], *old, *p;
 	struct vh_profiles ps;
+	struct vh_profile_ctx ctx;
 	unsigned before;
 	int sfd;
+
+	vh_profile_ctx_init(&ctx);
 
 	put(pdir, "a.xml", PROFILE("a", "<match vendor='0x1234'/>", ""));
 	put(pdir, "b.xml", PROFILE("b", "<match vendor='0x5678'/>", ""));
@@ -863,13 +876,13 @@ static void wanted_devices(void **state UNUSED)
 	sfd = open(sdir, O_RDONLY | O_DIRECTORY);
 	assert_true(sfd >= 0);
 	assert_int_equal(chmod(sdir, 0700), 0);
-	vh_profiles_use_stamps(sfd);
+	vh_profiles_use_stamps(&ctx, sfd);
 
 	/* Nothing stamped yet: every file parsed and validated, even with a
 	 * filter. */
-	before = vh_profiles_validations();
-	load_wanting(dirs, want, &ps);
-	assert_int_equal(vh_profiles_validations(), before + 5);
+	before = vh_profiles_validations(&ctx);
+	load_wanting(&ctx, dirs, want, &ps);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 5);
 	assert_int_equal(ps.n, 4);
 	assert_non_null(by_id(&ps, "b"));
 	assert_int_equal(by_id(&ps, "c")->vendor, 0x9abc);
@@ -882,8 +895,8 @@ static void wanted_devices(void **state UNUSED)
 	/* Stamped: only what can match 1234:0001; c is the later file's, of
 	 * another vendor, so no c at all (not the earlier file's); d lists
 	 * other devices. */
-	load_wanting(dirs, want, &ps);
-	assert_int_equal(vh_profiles_validations(), before + 5);
+	load_wanting(&ctx, dirs, want, &ps);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 5);
 	assert_int_equal(ps.n, 1);
 	assert_non_null(by_id(&ps, "a"));
 	assert_null(by_id(&ps, "b"));
@@ -891,7 +904,7 @@ static void wanted_devices(void **state UNUSED)
 	assert_null(by_id(&ps, "d"));
 	vh_profiles_done(&ps);
 	/* A device d lists: d too. */
-	load_wanting(dirs, want_ff, &ps);
+	load_wanting(&ctx, dirs, want_ff, &ps);
 	assert_int_equal(ps.n, 2);
 	assert_non_null(by_id(&ps, "d"));
 	vh_profiles_done(&ps);
@@ -900,15 +913,15 @@ static void wanted_devices(void **state UNUSED)
 	assert_non_null(strstr(buf, "/b.xml\t5678\tb\t*\n"));
 
 	/* Without a filter: everything, as ever. */
-	load_ok(dirs, &ps);
+	load_ok_ctx(&ctx, dirs, &ps);
 	assert_int_equal(ps.n, 4);
 	vh_profiles_done(&ps);
 
 	/* A changed file is read again whatever its stamp said: b now
 	 * matches the wanted vendor. */
 	put(pdir, "b.xml", PROFILE("b", "<match vendor='0x1234'/>", ""));
-	load_wanting(dirs, want, &ps);
-	assert_int_equal(vh_profiles_validations(), before + 6);
+	load_wanting(&ctx, dirs, want, &ps);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 6);
 	assert_non_null(by_id(&ps, "b"));
 	vh_profiles_done(&ps);
 
@@ -933,14 +946,14 @@ static void wanted_devices(void **state UNUSED)
 		snprintf(path, sizeof(path), "%s/profiles.validated", sdir);
 		assert_int_equal(chmod(path, 0600), 0);
 	}
-	load_wanting(dirs, want, &ps);
-	assert_int_equal(vh_profiles_validations(), before + 6);
+	load_wanting(&ctx, dirs, want, &ps);
+	assert_int_equal(vh_profiles_validations(&ctx), before + 6);
 	assert_int_equal(ps.n, 4); /* none skipped: no vendor known */
 	vh_profiles_done(&ps);
 	assert_int_equal(fakesys_get(sdir, "profiles.validated", buf, sizeof(buf)), 0);
 	assert_non_null(strstr(buf, "/b.xml\t1234\tb\t*\n"));
 
-	vh_profiles_use_stamps(-1);
+	vh_profile_ctx_done(&ctx);
 	close(sfd);
 	fakesys_rmrf(pdir);
 	fakesys_rmrf(odir);
