@@ -7,8 +7,6 @@
 #include <stdint.h>
 #include <unistd.h>
 #include <limits.h>
-#include <libxml/relaxng.h>
-#include <libxml/xmlerror.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -296,27 +294,27 @@ static int validate(xmlDoc *doc, const char *path, const char *schema, struct vh
 		    e, -errno,
 		    "Cannot read the profile schema %s: %s. Reinstall vfio-hooks, or set VFIO_HOOKS_DATADIR to the directory holding profile.rng.",
 		    schema, strerror(errno));
-	pc = xmlRelaxNGNewParserCtxt(schema);
+	pc = sym_xmlRelaxNGNewParserCtxt(schema);
 	if (!pc)
 		return vh_err_set(e, -ENOMEM, "Out of memory loading %s.", schema);
-	xmlRelaxNGSetParserStructuredErrors(pc, rng_error, &re);
-	rng = xmlRelaxNGParse(pc);
-	xmlRelaxNGFreeParserCtxt(pc);
+	sym_xmlRelaxNGSetParserStructuredErrors(pc, rng_error, &re);
+	rng = sym_xmlRelaxNGParse(pc);
+	sym_xmlRelaxNGFreeParserCtxt(pc);
 	if (!rng)
 		return vh_err_set(e, -EINVAL,
 				  "Cannot load the profile schema %s: %s. Reinstall vfio-hooks.",
 				  schema, re.msg[0] ? re.msg : "unreadable");
 	if (cached_rng)
-		xmlRelaxNGFree(cached_rng);
+		sym_xmlRelaxNGFree(cached_rng);
 	cached_rng = rng;
 	vh_strlcpy(cached_schema, schema, sizeof(cached_schema));
 have_schema:
-	vc = xmlRelaxNGNewValidCtxt(rng);
+	vc = sym_xmlRelaxNGNewValidCtxt(rng);
 	if (!vc)
 		return -ENOMEM;
-	xmlRelaxNGSetValidStructuredErrors(vc, rng_error, &re);
-	r = xmlRelaxNGValidateDoc(vc, doc);
-	xmlRelaxNGFreeValidCtxt(vc);
+	sym_xmlRelaxNGSetValidStructuredErrors(vc, rng_error, &re);
+	r = sym_xmlRelaxNGValidateDoc(vc, doc);
+	sym_xmlRelaxNGFreeValidCtxt(vc);
 	if (r != 0)
 		return vh_err_set(e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
 				  re.line, re.msg[0] ? re.msg : "invalid", schema);
@@ -395,7 +393,7 @@ static int parse_guest(xmlNode *guest, struct vh_profile *p)
 
 static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 {
-	xmlNode *root = xmlDocGetRootElement(doc), *m, *vm, *host, *n;
+	xmlNode *root = sym_xmlDocGetRootElement(doc), *m, *vm, *host, *n;
 	char *s;
 
 	p->id = vh_xml_prop(root, "id");
