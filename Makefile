@@ -113,19 +113,13 @@ $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
-# A stand-in libudev that names every device by its IDs (golden tests).
-FAKEUDEV := $(BUILD)/tests/fakeudev/libudev.so.1
-$(FAKEUDEV): tests/fakeudev.c Makefile
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fPIC -shared -Wl,-soname,libudev.so.1 -o $@ $<
-
 $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
 # The tests run against the sanitizer build, from the source tree's data;
 # the release build's programs are checked for what they link (libc only).
 check: check-deps
-	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(FAKEUDEV)
+	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) check-run
 
 # What the tests need beyond the build, said once, before anything builds.

@@ -327,19 +327,27 @@ sh_quote() {
 
 # Copies every shared library that the ELF files of the payload need (as ldd
 # on the host resolves them, the dynamic loader included) to the same
-# absolute path under $1.
+# absolute path under $1; and libxml2 with what it needs, for the programs
+# that load it with dlopen() (lib/xmlapi.c), which ldd does not list.
 copy_payload_libs() {
-	local root=$1 f line lib
+	local root=$1 f o xml line lib
 	local -A libs=()
 	while IFS= read -r -d '' f; do
 		[[ $(head -c4 "$f" | tr -d '\0') == $'\x7fELF' ]] || continue
-		while IFS= read -r line; do
-			case $line in
-			*"=> not found"*) note "warning: ${f#"$payload"/}: ${line//[[:space:]]/ } on the host" ;;
-			*"=> /"*) lib=${line#*=> }; libs[${lib%% (*}]=1 ;;
-			/*) libs[${line%% (*}]=1 ;; # the dynamic loader
-			esac
-		done < <(ldd "$f" 2>/dev/null | sed 's/^[[:space:]]*//' || true)
+		local -a objs=("$f")
+		if grep -qa 'libxml2\.so\.2' "$f"; then
+			xml=$(ldconfig -p | awk '/libxml2\.so\.2 .*x86-64/ { print $NF; exit }')
+			[[ -n $xml ]] && libs[$xml]=1 && objs+=("$xml")
+		fi
+		for o in "${objs[@]}"; do
+			while IFS= read -r line; do
+				case $line in
+				*"=> not found"*) note "warning: ${f#"$payload"/}: ${line//[[:space:]]/ } on the host" ;;
+				*"=> /"*) lib=${line#*=> }; libs[${lib%% (*}]=1 ;;
+				/*) libs[${line%% (*}]=1 ;; # the dynamic loader
+				esac
+			done < <(ldd "$o" 2>/dev/null | sed 's/^[[:space:]]*//' || true)
+		done
 	done < <(find "$payload" -type f -print0)
 	for lib in "${!libs[@]}"; do
 		mkdir -p "$root${lib%/*}"
