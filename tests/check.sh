@@ -22,7 +22,7 @@ run "$here/golden/run.sh"
 # build (libc alone).
 run env SAN=1 "$here/link/run.sh"
 if [ -n "${RELEASE_BUILD:-}" ]; then
-	run env BUILD="$RELEASE_BUILD" "$here/link/run.sh"
+	run env -u SAN BUILD="$RELEASE_BUILD" "$here/link/run.sh"
 fi
 run "$here/hook/run.sh"
 run "$here/hook/bind.sh"
