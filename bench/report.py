@@ -639,15 +639,13 @@ if st:
         P("- udev's hardware database: the hook never opens it (device names in its messages come from the profiles; `vfio-hooks check` adds the database's).")
         P("")
 
-# Linking: the programs of now against the static build of before.  The
-# figures of before as measured once (bench/run.sh at 9e3d0f1+changes,
-# OLD_COMMIT=202744f), for a run that could not build it.
-RECORDED_OLD = OLD_RECORDED_PLACEHOLDER
+# Linking: the programs of now against the static build of before
+# (bench/run.sh builds it once; without it, that column is empty).
 lk = {(k[1], k[2]): R[k] for k in R if k[0] == "link"}
 if lk:
     P("## Linking: dynamic, libxml2 loaded on demand, against the static build of before")
     P("")
-    P("Every program is now an ordinary dynamically linked PIE that links the C library alone; libxml2 is loaded from the system (`dlopen(\"libxml2.so.2\")`, `lib/xmlapi.c`) when XML must be parsed, so Debian's security updates of libxml2 reach the programs. Before (commit 202744f, plain `make`), the hook, the wrapper's checker and the CLI carried Debian's `libxml2.a` inside, as static PIEs (the CLI with a dynamically linked twin for libvirt and libudev). Both measured in the same cycles, the build of before from `build/bench/old-202744f` (`git archive 202744f`, `make all build/tests/qemu-hook-fk`, done by `bench/run.sh` once).")
+    P("Every program is now an ordinary dynamically linked PIE that links the C library alone; libxml2 is loaded from the system (`dlopen(\"libxml2.so.2\")`, `lib/xmlapi.c`) when XML must be parsed, so Debian's security updates of libxml2 reach the programs. Before (commit 202744f, plain `make`), the hook, the wrapper's checker and the CLI carried Debian's `libxml2.a` inside, as static PIEs (the CLI with a dynamically linked twin for libvirt and libudev). Both measured in the same cycles, the build of before from `build/bench/old-202744f` (`git archive 202744f`, `make all build/tests/qemu-hook-fk`, done by `bench/run.sh` once); `ONLY=link bench/run.sh` measures just this.")
     P("")
     P("| process | static, before ms | now ms | now − before ms |")
     P("| --- | ---: | ---: | ---: |")
@@ -658,22 +656,19 @@ if lk:
         ("wrapper-vfio-1", "`vfio-qemu-wrapper TARGET … -device vfio-pci,host=…` (1 device, checked; before: the front end exec'd the checker)"),
         ("check-file", "`vfio-hooks --root … check FILE` (1 hostdev)"),
     ]
-    recorded = False
     for op, d in ldesc:
-        new = lk.get(("new", op))
-        old = lk.get(("old", op))
-        om = old["median_us"] if old else RECORDED_OLD.get(op)
-        recorded = recorded or (not old and om is not None)
+        new, old = lk.get(("new", op)), lk.get(("old", op))
+        om = old["median_us"] if old else None
         if new:
-            P("| %s | %s%s | %s (%s–%s) | %s |" % (d, ms(om) if om else "–", "" if old or not om else " (recorded)", ms(new["median_us"]), ms(new["p10_us"]), ms(new["p90_us"]),
-                                              ("%+.2f" % ((new["median_us"] - om) / 1000.0)) if om else "–"))
+            P("| %s | %s | %s (%s–%s) | %s |" % (d, ms(om) if om else "–", ms(new["median_us"]), ms(new["p10_us"]), ms(new["p90_us"]),
+                                             ("%+.2f" % ((new["median_us"] - om) / 1000.0)) if om else "–"))
     tl, tx = lk.get(("floor", "true")), lk.get(("floor", "true+libxml2.so"))
     if tl and tx:
         P("| for reference: a program that does nothing | | %s | |" % ms(tl["median_us"]))
         P("| for reference: the same linked with `-lxml2` (what a DT_NEEDED libxml2 would add to every start, ICU and the C++ runtime with it) | | %s | %+.2f |" % (ms(tx["median_us"]), (tx["median_us"] - tl["median_us"]) / 1000.0))
     P("")
-    if recorded:
-        P("The build of before could not be made in this run: its figures are as recorded. To measure them again: `git archive 202744f | tar -x -C build/bench/old-202744f/src && make -C build/bench/old-202744f/src all build/tests/qemu-hook-fk`, then `bench/run.sh`.")
+    if not any(k[0] == "old" for k in lk):
+        P("The build of before could not be made in this run (no git, or no commit 202744f): `git archive 202744f | tar -x -C build/bench/old-202744f/src && make -C build/bench/old-202744f/src all build/tests/qemu-hook-fk`, then `ONLY=link bench/run.sh`.")
         P("")
 
 P("## vfio-qemu-wrapper")

@@ -4,6 +4,8 @@
 #   bench/run.sh            full run (~3-5 minutes on 2 cores)
 #   QUICK=1 bench/run.sh    smoke run (few repetitions, ~1 minute)
 #   GUEST=0 bench/run.sh    without the real-kernel guest (saves 20-60 s)
+#   ONLY=link bench/run.sh  only the programs of now against the static
+#                           build of before (OLD_COMMIT), printed, no report
 #
 # Whole-process timings as libvirt sees the hook (fork, exec, XML on stdin,
 # wait), on fake sysroots (tests/fakesys.h) with the fake kernel
@@ -177,6 +179,8 @@ RAW=$OUT/raw.csv
 echo "suite,impl,op,host,hostdevs,runs,median_us,p10_us,p90_us,q1_us,q3_us,min_us,mean_us,max_us,maxrss_kb,fails" >"$CSV"
 echo "suite,impl,op,host,hostdevs,cycle,us,rc,maxrss_kb" >"$RAW"
 fails=0
+ONLY=${ONLY:-}
+if [[ $ONLY != link ]]; then
 OPS=(prepare:begin start:begin started:begin stopped:end release:end)
 plan=$T/plan
 {
@@ -263,6 +267,8 @@ say "wrapper"
 if [[ $QUICK = 1 ]]; then n=5; else n=60; fi
 "${ENV[@]}" VFIO_HOOKS_CONF="$T/wrap.conf" VFIO_HOOKS_ROOT="$T/rootw" "$RUNNER" -q -n "$n" -w 3 -o "$CSV" -r "$RAW" "$plan" || fails=1
 
+fi # ONLY
+
 # ---------------------------------------------------------------- linking
 # The programs as built now (dynamic PIEs linking libc alone, libxml2
 # loaded from the system when XML is parsed) against the static build of
@@ -305,6 +311,11 @@ cp "$HOOK_FK" "$T/bin/link-new/tests/"
 say "linking: now against the static build of $OLD_COMMIT"
 if [[ $QUICK = 1 ]]; then n=5; else n=60; fi
 "${ENV[@]}" VFIO_HOOKS_CONF="$T/wrap.conf" VFIO_HOOKS_ROOT="$T/rootw" "$RUNNER" -q -n "$n" -w 3 -o "$CSV" -r "$RAW" "$plan" || fails=1
+
+if [[ $ONLY = link ]]; then
+	grep -E '^(suite|link),' "$CSV" | cut -d, -f1-9
+	exit $fails
+fi
 
 # ---------------------------------------------------------------- guest
 GCSV=$OUT/guest.csv
