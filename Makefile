@@ -42,68 +42,24 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 # can: the start-up of every PIE applies fewer of them.
 RELR := $(shell printf 'int main(void){return 0;}' | $(CC) -Wl,-z,pack-relative-relocs -x c -o /dev/null - 2>/dev/null && echo -Wl,-z,pack-relative-relocs)
 LDFLAGS_ALL := $(LDSAN) $(RELR) $(LDFLAGS)
-# The libc-only front ends (what libvirt runs for every VM, what a QEMU
-# command line goes through) are linked statically: no dynamic loader, no
-# relocations, measured 0.15-0.2 ms less per run (docs/bench).  Not under
-# the sanitizers, whose runtimes are shared libraries.
-ifeq ($(SAN),1)
-  FRONT_LDFLAGS :=
-else
-  FRONT_LDFLAGS ?= -static
-endif
-
-# libxml2 inside the programs instead of loaded (where the distribution
-# ships libxml2.a): loading libxml2.so brings ICU and the C++ runtime, and
-# relocating them cost about 3 M instructions, twice a process start, in
-# every hook run with a device (docs/bench).  lib/static/libxml2-trim.c
-# leaves out the parts never used (HTTP/FTP fetching, ICU converters), so
-# libxml2 needs only zlib and liblzma.  The hook and the wrapper's checker,
-# which need nothing else, are then static programs (XMLPROG_*); the CLI
-# keeps libc shared, for the libraries it loads on demand (libvirt,
-# libudev).  XML_STATIC=0: all shared, as before.
-# Decided by linking a program that parses a document that way: a
-# libxml2.a that needs anything the trim does not cover keeps the shared
-# library instead of failing the build.
-ifeq ($(origin XML_STATIC),undefined)
-  XML_STATIC := $(shell printf '\043include <libxml/parser.h>\nint main(void){xmlFreeDoc(xmlReadMemory("<a/>",4,0,0,XML_PARSE_NONET));return 0;}\n' | \
-	$(CC) $(XML_CFLAGS) -o /dev/null lib/static/libxml2-trim.c -x c - \
-	-Wl,-Bstatic -lxml2 -llzma -lz -Wl,-Bdynamic -lm >/dev/null 2>&1 && echo 1 || echo 0)
-endif
-# Static and position-independent where the C library can (rcrt1.o): the
-# hook parses XML as root, so its code gets a random address like any PIE
-# (measured ~0.1 ms a run for relocating itself; docs/bench).
-STATIC_PIE := $(if $(filter /%,$(shell $(CC) -print-file-name=rcrt1.o 2>/dev/null)),-static-pie,-static)
-ifeq ($(XML_STATIC),1)
-  TRIM_OBJ := $(BUILD)/lib/static/libxml2-trim.o
-  XML_LINK := $(TRIM_OBJ) -Wl,-Bstatic -lxml2 -llzma -lz -Wl,-Bdynamic -lm
-  XMLPROG_LDFLAGS := $(if $(FRONT_LDFLAGS),$(STATIC_PIE))
-  ifneq ($(XMLPROG_LDFLAGS),)
-    XMLPROG_LINK := $(TRIM_OBJ) -lxml2 -llzma -lz -lm
-  else
-    XMLPROG_LINK := $(XML_LINK)
-  endif
-else
-  TRIM_OBJ :=
-  XML_LINK := $(XML_LIBS)
-  XMLPROG_LDFLAGS :=
-  XMLPROG_LINK := $(XML_LIBS)
-endif
+# Every program is an ordinary dynamically linked PIE that links only libc
+# (and libdl's interface, in libc since glibc 2.34).  libxml2 is not
+# linked: the library loads the system's libxml2.so.2 at the first parse
+# (lib/xmlapi.c), so that Debian's security updates of libxml2 reach the
+# programs, and a VM without passthrough or a QEMU command line without a
+# vfio device does not pay for libxml2 (with ICU and the C++ runtime, about
+# 3 ms a start: docs/bench).  libvirt and libudev are loaded likewise, by
+# the CLI, when a command needs them (lib/dl.c).  `vfio-hooks doctor` names
+# the libxml2 file loaded and its version.
+XML_LINK := -ldl
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libvfiohooks.a
 
-CLI_SRC := $(filter-out cli/twin.c,$(wildcard cli/*.c))
+CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI     := $(BUILD)/vfio-hooks
-# Where the hook is static, the CLI is too, with its dynamically linked
-# twin for what needs libvirt or libudev (cli/twin.c); else one dynamic
-# program.
-ifneq ($(XMLPROG_LDFLAGS),)
-  CLI_DL := $(BUILD)/vfio-hooks-dl
-else
-  CLI_DL :=
-endif
 
 TEST_SUPPORT_SRC := tests/fakesys.c
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
@@ -113,11 +69,10 @@ UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/vfio-hooks-fk
 
-# The hook: one program, static where libxml2.a is (XML_STATIC), whose
-# first steps answer the VMs without a PCI hostdev before anything else is
-# read: a VM without work costs about 0.1 ms more than a libc-only front
-# end would (mostly the relocation of a static PIE), a VM with work one
-# exec (~0.4 ms) less (docs/bench).
+# The hook: one program whose first steps answer the VMs without a PCI
+# hostdev before anything else is read (hooks/fast.c): such a VM costs the
+# start of a small dynamic program; libxml2 is loaded only when a domain
+# must be parsed.
 HOOK     := $(BUILD)/qemu-hook
 # The hook and the CLI linked with the fake kernel, for tests only.
 FK_OBJ   := $(BUILD)/tests/fakekernel.o
@@ -125,12 +80,11 @@ FK_AUTO  := $(BUILD)/tests/fk-auto.o
 HOOK_FK  := $(BUILD)/tests/qemu-hook-fk
 CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 
-# The wrapper likewise: a libc-only front end that passes command lines
-# without a vfio device straight to QEMU, and the checker.
+# The wrapper: one program that passes command lines without a vfio
+# device straight to QEMU, and checks the others in-process.
 WRAP     := $(BUILD)/vfio-qemu-wrapper
-WRAPCHK  := $(BUILD)/vfio-qemu-wrapper-check
 
-PROGS := $(CLI) $(CLI_DL) $(HOOK) $(WRAP) $(WRAPCHK)
+PROGS := $(CLI) $(HOOK) $(WRAP)
 
 .PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
 all: $(PROGS)
@@ -143,55 +97,31 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-ifneq ($(CLI_DL),)
-$(CLI): $(CLI_OBJ) $(BUILD)/cli/twin.o $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/cli/twin.o $(LIB) $(XMLPROG_LINK)
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
 
-$(CLI_DL): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
-else
-# One dynamic program: a twin left by an earlier static build goes, so
-# that install-files does not install it.
-$(CLI): $(CLI_OBJ) $(LIB) $(TRIM_OBJ)
-	@rm -f $(BUILD)/vfio-hooks-dl
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB) $(XML_LINK) -ldl
-endif
+$(HOOK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
 
-$(HOOK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
+$(WRAP): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
 
-$(BUILD)/qemu-wrapper/front.o: qemu-wrapper/vfio-qemu-wrapper.c $(wildcard lib/*.h) Makefile
-	@mkdir -p $(dir $@)
-	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) -DVH_WRAPPER_FRONT -c -o $@ $<
+$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
 
-$(WRAP): $(BUILD)/qemu-wrapper/front.o $(LIB)
-	$(CC) $(LDFLAGS_ALL) $(FRONT_LDFLAGS) -o $@ $^
-
-$(WRAPCHK): $(BUILD)/qemu-wrapper/vfio-qemu-wrapper.o $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
-
-$(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) $(XMLPROG_LDFLAGS) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XMLPROG_LINK)
-
-$(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB) $(TRIM_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(filter-out $(TRIM_OBJ),$^) $(XML_LINK) -ldl
+$(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(UNIT_SUPPORT_OBJ) $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
 
-# A stand-in libudev that names every device by its IDs (golden tests).
-FAKEUDEV := $(BUILD)/tests/fakeudev/libudev.so.1
-$(FAKEUDEV): tests/fakeudev.c Makefile
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fPIC -shared -Wl,-soname,libudev.so.1 -o $@ $<
-
 $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
 
-# The tests run against the sanitizer build, from the source tree's data.
-# The release programs too: the static CLI is compared with its twin.
+# The tests run against the sanitizer build, from the source tree's data;
+# the release build's programs are checked for what they link (libc only).
 check: check-deps
-	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(FAKEUDEV)
+	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) check-run
 
 # What the tests need beyond the build, said once, before anything builds.
@@ -211,7 +141,7 @@ unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
 	  tests/run-unit.sh $(UNIT_BIN)
 
-golden: $(PROGS) $(TOOL_BIN) $(if $(CLI_DL),$(FAKEUDEV))
+golden: $(PROGS) $(TOOL_BIN)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml BUILD=$(BUILD) tests/golden/run.sh
 
 hooktest: $(TOOL_BIN)
@@ -222,11 +152,9 @@ hostile: $(TOOL_BIN) $(PROGS)
 	@BUILD=$(BUILD) tests/hostile/run.sh
 
 # valgrind (not part of check): a plain -O1 -g build in build/vg, its unit
-# tests and a subset of hook and CLI runs under valgrind.  The front ends
-# are linked dynamically there: valgrind reports static glibc's start-up
-# code itself (uninitialised TLS and malloc state before main).
+# tests and a subset of hook and CLI runs under valgrind.
 valgrind:
-	$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' FRONT_LDFLAGS= valgrind-run
+	$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' valgrind-run
 
 valgrind-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@BUILD=$(BUILD) tests/valgrind/run.sh $(UNIT_BIN)
@@ -267,14 +195,12 @@ install-files:
 	install -m 0755 $(WRAP) $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	install -d $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	install -m 0755 $(HOOK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
-	@# The static CLI's dynamically linked twin, when built (install.sh
-	@# --no-build has no compiler to tell whether it would be).
-	if [ -x $(BUILD)/vfio-hooks-dl ]; then \
-	  install -m 0755 $(BUILD)/vfio-hooks-dl $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl; \
-	else rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl; fi
-	@# The separate engine of earlier versions (the hook is one program now).
+	@# What earlier versions installed beside: the separate engine (the
+	@# hook is one program now), the static CLI's dynamically linked twin
+	@# and the wrapper's checker (one program each now).
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
-	install -m 0755 $(WRAPCHK) $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl
+	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
 	install -m 0644 xml/profile.rng $(DESTDIR)$(DATADIR)/profile.rng
 	install -m 0644 xml/profiles/*.xml $(DESTDIR)$(DATADIR)/profiles/
 	install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
@@ -317,10 +243,10 @@ fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
-	clang-format -i lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] lib/static/*.c cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build

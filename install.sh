@@ -143,13 +143,15 @@ apparmor_reload() {
 # The wrapper as a domain's <emulator>: libvirtd executes it to probe
 # QEMU's capabilities (PUx, as for /usr/bin/*), and the domain's profile
 # (virt-aa-helper, from abstractions/libvirt-qemu) lets it run, read its
-# configuration, profiles and the sysfs of the devices it checks, and run
-# the checker.  The real QEMU it then executes is in the stock rules.
+# configuration, profiles and the sysfs of the devices it checks.  The
+# checks run in the wrapper, which then loads the system's libxml2
+# (dlopen): abstractions/base, which abstractions/libvirt-qemu includes,
+# lets it map /{usr/,}lib/@{multiarch}/**.so*.  The real QEMU it then
+# executes is in the stock rules.
 apparmor_add() {
 	local changed=0 rules qemu_file
 	[ -f $AA/usr.sbin.libvirtd ] || [ -f $AA/abstractions/libvirt-qemu ] || return 0
 	rules="  $prefix/bin/vfio-qemu-wrapper rmix,
-  $prefix/libexec/vfio-hooks/vfio-qemu-wrapper-check rmix,
   $SYSCONFDIR/ r,
   $SYSCONFDIR/** r,
   $prefix/share/vfio-hooks/ r,
@@ -234,9 +236,12 @@ fi
 # What the build needs, then what 'make check' needs on top (cmocka for the
 # unit tests, python3 for the JSON checks, man for the manual pages, QEMU
 # for the wrapper's tests in front of the real QEMU; a KVM host has it).
-APT_BUILD=(build-essential pkg-config libxml2-dev libudev-dev zlib1g-dev liblzma-dev libvirt-dev)
+# The programs link libc alone and load the system's libxml2 (libxml2;
+# libxml2-dev brings it too) when they parse XML, so its security updates
+# reach them.
+APT_BUILD=(build-essential pkg-config libxml2 libxml2-dev libudev-dev libvirt-dev)
 APT_TEST=(libcmocka-dev python3 man-db qemu-system-x86)
-DNF_BUILD=(gcc glibc-static make pkgconf-pkg-config libxml2-devel systemd-devel libvirt-devel)
+DNF_BUILD=(gcc make pkgconf-pkg-config libxml2 libxml2-devel systemd-devel libvirt-devel)
 DNF_TEST=(libcmocka-devel python3 man-db qemu-system-x86-core)
 if [ $deps = 1 ] || [ $deps_only = 1 ]; then
 	if command -v apt-get >/dev/null; then
@@ -263,6 +268,10 @@ if [ $build = 1 ]; then
 	make -s -j"$(nproc)" PREFIX="$prefix" >/dev/null
 fi
 [ -x build/vfio-hooks ] && [ -x build/qemu-hook ] || die "build/ has no binaries: build first (without --no-build)"
+# The programs load libxml2 when they parse XML (dlopen, not a library the
+# loader checks at start): without it, every VM with a device would fail.
+ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2 ' ||
+	die "libxml2.so.2 is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
 
 # --- install, recording every path ----------------------------------------
 

@@ -513,7 +513,7 @@ P("## Method")
 P("")
 P("- `bench/runner.c` runs each process as libvirt runs a hook: `fork`, `execve`, the domain XML written to a pipe on its standard input, `wait4`; the time is from before `fork` to after `wait4` (CLOCK_MONOTONIC), peak memory is `ru_maxrss` from `wait4`. A clean environment (`env -i`), stdout to /dev/null.")
 P("- One plan holds every case, and each *cycle* of it runs, for every host size and hostdev count, a VM's life: `prepare begin`, `start begin`, `started begin`, `stopped end`, `release end` of the hook, then `vfio-hooks check FILE`, then the same five of the shell baseline and its check; and the floor once. So every number of the report was measured interleaved with every other: drift and the load of the machine hit them alike. The expensive cases run only in every *k*-th cycle (the baseline with many hostdevs in every 16th); the number of runs is in the tables. Warm-up cycles are not recorded. Reported: the median and the 10th–90th percentiles.")
-P("- The hook is the program libvirt runs (`build/qemu-hook`, one static program that returns at once when the VM has nothing for vfio-hooks), here built with the fake kernel, `build/tests/qemu-hook-fk` (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a log line and a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
+P("- The hook is the program libvirt runs (`build/qemu-hook`, one program linking the C library alone, that returns at once when the VM has nothing for vfio-hooks and loads the system's libxml2 only when it parses the domain), here built with the fake kernel, `build/tests/qemu-hook-fk` (`tests/fakekernel.h`), so `prepare` really binds the devices to vfio-pci (driver_override, unbind, drivers_probe, driver links, /dev/vfio/N) and `release` really gives them back, on a fake sysroot (`tests/fakesys.h`, `build/tests/mkfakesys`) on tmpfs. The fake kernel adds bookkeeping to every write (a log line and a lookup of injected faults), so these writes cost more than the baseline's plain file writes.")
 P("- Hosts: 64, 1,024 and 4,096 PCI functions, each an e1000e NIC (8086:10d3, class 0x020000) with MSI-X in its own IOMMU group. Domains: q35 with an Intel vIOMMU (intremap, caching_mode), a split I/O APIC, a disk, a network interface and 0, 1, 16, 64 or 256 `managed='no'` hostdevs (the first NICs of the host). Every check passes, every prepare binds.")
 P("- The baseline (`bench/baseline/`) is the same job in bash: a dispatcher hook that execs `prepare.sh`, `start.sh`, `release.sh`; one `xmllint --xpath` for the domain, the same sysfs attributes read (IDs, class, driver, driver_override, IOMMU group, reset_method, reset, config space through `od`, SR-IOV) and written (reset_method, driver_override, unbind, drivers_probe, reset on release), a synced journal, a lock, one `logger` per run. It is written to be fast (builtins for reads, `cd -P` instead of `readlink`), knows the profiles as a table instead of parsing them, and on the fake sysroot (no kernel behind it) takes the driver a real kernel would show where a decision depends on it (`BL_FAKE=1`): the same reads and writes as the hook (checked with strace and the fake kernel's log: per device, prepare writes driver_override, unbind, drivers_probe; release writes reset, driver_override, unbind, drivers_probe), plus two reads per device in release to find the profile.")
 P("- Nothing here writes to this machine's `/sys`: the sysroots are directories under a temporary directory, and the real (non-fake-kernel) hook runs only in the guest.")
@@ -608,7 +608,7 @@ if st:
     f0 = st.get("true", {}).get("median_us")
     desc = {
         "true": "the floor: `int main(void){return 0;}`",
-        "true-static": "the same, linked statically (as the hook is)",
+        "true-static": "the same, linked statically (as the hook was before: see Linking)",
         "true+libxml2.so": "the same, linked with the shared libxml2 and using none of it",
         "hook-started": "the hook, `started` (nothing to do), fake-kernel build",
         "hook-real-started": "the hook, `started`, the installed build (`build/qemu-hook`)",
@@ -629,7 +629,7 @@ if st:
         P("")
         P("Where the time of a small case goes, from the rows above (differences of medians):")
         P("")
-        P("- loading libxml2 as a shared library (the dynamic loader, libxml2 with ICU and the C++ runtime): **%s ms** a run (`true+libxml2.so` − floor). The hook does not pay it: it carries libxml2 inside, without its network and ICU parts (`lib/static/libxml2-trim.c`), and its no-op costs %s ms against the floor (%s ms for a static program that does nothing)." % (
+        P("- loading libxml2 as a shared library (the dynamic loader, libxml2 with ICU and the C++ runtime): **%s ms** a run (`true+libxml2.so` − floor). The hook does not pay it where it parses nothing: it links the C library alone and loads the system's libxml2 (`lib/xmlapi.c`) only to parse a domain; its no-op costs %s ms against the floor (%s ms for a static program that does nothing)." % (
             ms(st["true+libxml2.so"]["median_us"] - f0), ms(st["hook-started"]["median_us"] - f0),
             ms(st["true-static"]["median_us"] - f0) if "true-static" in st else "?"))
         if "migrate-1-profiles" in st and "migrate-1-noprofiles" in st:
@@ -637,6 +637,38 @@ if st:
         if "migrate-1-profiles" in st and "migrate-1-libvirt" in st:
             P("- the rest of a domain XML as libvirt passes it (disks, controllers, consoles, channels, graphics, seclabels: 236 lines against 18): **%s ms** a run; of it only the elements the checks read are built (`vh_domain_elements` in `lib/domain.c`), the others parsed and dropped." % ms(st["migrate-1-libvirt"]["median_us"] - st["migrate-1-profiles"]["median_us"]))
         P("- udev's hardware database: the hook never opens it (device names in its messages come from the profiles; `vfio-hooks check` adds the database's).")
+        P("")
+
+# Linking: the programs of now against the static build of before
+# (bench/run.sh builds it once; without it, that column is empty).
+lk = {(k[1], k[2]): R[k] for k in R if k[0] == "link"}
+if lk:
+    P("## Linking: dynamic, libxml2 loaded on demand, against the static build of before")
+    P("")
+    P("Every program is now an ordinary dynamically linked PIE that links the C library alone; libxml2 is loaded from the system (`dlopen(\"libxml2.so.2\")`, `lib/xmlapi.c`) when XML must be parsed, so Debian's security updates of libxml2 reach the programs. Before (commit 202744f, plain `make`), the hook, the wrapper's checker and the CLI carried Debian's `libxml2.a` inside, as static PIEs (the CLI with a dynamically linked twin for libvirt and libudev). Both measured in the same cycles, the build of before from `build/bench/old-202744f` (`git archive 202744f`, `make all build/tests/qemu-hook-fk`, done by `bench/run.sh` once); `ONLY=link bench/run.sh` measures just this.")
+    P("")
+    P("| process | static, before ms | now ms | now − before ms |")
+    P("| --- | ---: | ---: | ---: |")
+    ldesc = [
+        ("hook-no-passthrough", "the hook, `prepare` of a VM without a PCI hostdev (`build/qemu-hook`; never parses)"),
+        ("hook-migrate-1", "the hook validating 1 hostdev (`migrate`: prepare's checks, fake sysroot, fake-kernel build; loads libxml2)"),
+        ("wrapper-plain", "`vfio-qemu-wrapper TARGET -m 1G` (no vfio device: straight to exec)"),
+        ("wrapper-vfio-1", "`vfio-qemu-wrapper TARGET … -device vfio-pci,host=…` (1 device, checked; before: the front end exec'd the checker)"),
+        ("check-file", "`vfio-hooks --root … check FILE` (1 hostdev)"),
+    ]
+    for op, d in ldesc:
+        new, old = lk.get(("new", op)), lk.get(("old", op))
+        om = old["median_us"] if old else None
+        if new:
+            P("| %s | %s | %s (%s–%s) | %s |" % (d, ms(om) if om else "–", ms(new["median_us"]), ms(new["p10_us"]), ms(new["p90_us"]),
+                                             ("%+.2f" % ((new["median_us"] - om) / 1000.0)) if om else "–"))
+    tl, tx = lk.get(("floor", "true")), lk.get(("floor", "true+libxml2.so"))
+    if tl and tx:
+        P("| for reference: a program that does nothing | | %s | |" % ms(tl["median_us"]))
+        P("| for reference: the same linked with `-lxml2` (what a DT_NEEDED libxml2 would add to every start, ICU and the C++ runtime with it) | | %s | %+.2f |" % (ms(tx["median_us"]), (tx["median_us"] - tl["median_us"]) / 1000.0))
+    P("")
+    if not any(k[0] == "old" for k in lk):
+        P("The build of before could not be made in this run (no git, or no commit 202744f): `git archive 202744f | tar -x -C build/bench/old-202744f/src && make -C build/bench/old-202744f/src all build/tests/qemu-hook-fk`, then `ONLY=link bench/run.sh`.")
         P("")
 
 P("## vfio-qemu-wrapper")
@@ -680,7 +712,7 @@ if G:
         nn = G.get(("hook-nopie-noop", "run"))
         if nn:
             P("")
-            P("Under TCG a process start is expensive (the floor is a dynamically linked program: its libraries land at new addresses every run, and QEMU translates their code again every run). The hook is a static PIE, so that its code gets a random address (it parses XML as root); the same hook at a fixed address starts in %s ms against %s ms here. On this host the difference is about 0.1 ms (`true-static` against the hook's no-op above); it is TCG's, not the kernel's." % (
+            P("Under TCG a process start is expensive (the floor is a dynamically linked program: its libraries land at new addresses every run, and QEMU translates their code again every run). The hook is a PIE, so that its code gets a random address (it parses XML as root); the same hook at a fixed address starts in %s ms against %s ms here. The difference is TCG's, not the kernel's." % (
                 ms(nn["median"]), ms(no["median"])))
     P("")
 else:

@@ -4,13 +4,18 @@
 #   bench/run.sh            full run (~3-5 minutes on 2 cores)
 #   QUICK=1 bench/run.sh    smoke run (few repetitions, ~1 minute)
 #   GUEST=0 bench/run.sh    without the real-kernel guest (saves 20-60 s)
+#   ONLY=link bench/run.sh  only the programs of now against the static
+#                           build of before (OLD_COMMIT), printed, no report
 #
 # Whole-process timings as libvirt sees the hook (fork, exec, XML on stdin,
 # wait), on fake sysroots (tests/fakesys.h) with the fake kernel
 # (build/tests/qemu-hook-fk), side by side with the floor (a program that
 # does nothing) and a shell baseline (bench/baseline/); the same for
 # `vfio-hooks check`; the QEMU wrapper's start-up against exec'ing the
-# target directly; peak memory; and, in a real kernel under QEMU
+# target directly; the start-up of the programs as built now (dynamic,
+# libxml2 loaded on demand) against the static build of before (commit
+# OLD_COMMIT, built once into build/bench/old-*); peak memory; and, in a
+# real kernel under QEMU
 # (tests/e2e/guest.sh), the real hook against the bare sysfs writes.
 #
 # Results: build/bench/*.csv; the report: docs/bench/README.md with PNG
@@ -51,9 +56,10 @@ mkdir -p "$OUT" "$DOC"
 CC=${CC:-cc}
 "$CC" -O2 -Wall -Wextra -o "$OUT/runner" "$here/runner.c"
 "$CC" -O2 -o "$OUT/true" "$here/true.c"
-# The program that does nothing, linked statically (as the hook is), and
-# linked with the shared libxml2 (what the hook would load without
-# libxml2.a: ICU, the C++ runtime): measured beside the hook.
+# The program that does nothing, linked statically (as the hook was), and
+# linked with the shared libxml2 (what a DT_NEEDED libxml2 would cost every
+# start: ICU, the C++ runtime; the programs load it only to parse XML):
+# measured beside the hook.
 "$CC" -O2 -static -o "$OUT/true-static" "$here/true.c"
 # The least a wrapper can be: a static "exec $@".
 "$CC" -O2 -static -o "$OUT/exec-static" "$here/exec.c"
@@ -97,11 +103,7 @@ trap 'rm -rf "$T"' EXIT
 # The binaries under test, copied: a concurrent rebuild of build/ cannot
 # change them in the middle of a run.
 mkdir -p "$T/bin"
-cp "$HOOK_FK" "$HOOK_REAL" "$CLI" "$WRAP" \
-	"$top/build/vfio-qemu-wrapper-check" "$T/bin/"
-# The static CLI's twin, beside it as installed (a check that names a
-# device runs it).
-[[ ! -x $top/build/vfio-hooks-dl ]] || cp "$top/build/vfio-hooks-dl" "$T/bin/"
+cp "$HOOK_FK" "$HOOK_REAL" "$CLI" "$WRAP" "$T/bin/"
 HOOK_FK=$T/bin/qemu-hook-fk HOOK_REAL=$T/bin/qemu-hook CLI=$T/bin/vfio-hooks WRAP=$T/bin/vfio-qemu-wrapper
 # The hook as libvirt runs it, one program; here built with the fake
 # kernel (the installed build, $HOOK_REAL, would write plain files).
@@ -177,6 +179,8 @@ RAW=$OUT/raw.csv
 echo "suite,impl,op,host,hostdevs,runs,median_us,p10_us,p90_us,q1_us,q3_us,min_us,mean_us,max_us,maxrss_kb,fails" >"$CSV"
 echo "suite,impl,op,host,hostdevs,cycle,us,rc,maxrss_kb" >"$RAW"
 fails=0
+ONLY=${ONLY:-}
+if [[ $ONLY != link ]]; then
 OPS=(prepare:begin start:begin started:begin stopped:end release:end)
 plan=$T/plan
 {
@@ -263,6 +267,56 @@ say "wrapper"
 if [[ $QUICK = 1 ]]; then n=5; else n=60; fi
 "${ENV[@]}" VFIO_HOOKS_CONF="$T/wrap.conf" VFIO_HOOKS_ROOT="$T/rootw" "$RUNNER" -q -n "$n" -w 3 -o "$CSV" -r "$RAW" "$plan" || fails=1
 
+fi # ONLY
+
+# ---------------------------------------------------------------- linking
+# The programs as built now (dynamic PIEs linking libc alone, libxml2
+# loaded from the system when XML is parsed) against the static build of
+# before (libxml2.a inside the hook, the wrapper's checker and the CLI,
+# with the CLI's dynamically linked twin): the tree at OLD_COMMIT, built
+# once with plain `make` into build/bench/old-OLD_COMMIT (about 25 s; kept
+# for later runs).  Without git or that commit, the report keeps the
+# figures of before as recorded.
+OLD_COMMIT=${OLD_COMMIT:-202744f}
+OLD=$OUT/old-$OLD_COMMIT
+if [[ ! -x $OLD/src/build/tests/qemu-hook-fk ]] &&
+	git -C "$top" rev-parse -q --verify "$OLD_COMMIT^{commit}" >/dev/null 2>&1; then
+	say "building the static build of before ($OLD_COMMIT) into ${OLD#"$top"/}"
+	rm -rf "$OLD"; mkdir -p "$OLD/src"
+	git -C "$top" archive "$OLD_COMMIT" | tar -x -C "$OLD/src"
+	make -s -j"$(nproc)" -C "$OLD/src" all build/tests/qemu-hook-fk >"$OLD/build.log" 2>&1 ||
+		say "the build of $OLD_COMMIT failed (${OLD#"$top"/}/build.log): linking figures of before as recorded"
+fi
+plan=$T/plan-link
+w1=(-machine q35,accel=kvm,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on -device vfio-pci,host=0000:01:00.0)
+link_steps() { # IMPL DIR (a build directory)
+	local b=$2
+	printf 'link,%s,hook-no-passthrough,0,0\t0\t1\t%s\t%s\tbench-0\tprepare\tbegin\t-\n' "$1" "$T/dom0.xml" "$b/qemu-hook"
+	printf 'link,%s,hook-migrate-1,64,1\t0\t1\t%s\tVFIO_HOOKS_CONF=%s\t%s\tbench-1\tmigrate\tbegin\t-\n' "$1" "$T/dom1.xml" "$T/conf64" "$b/tests/qemu-hook-fk"
+	printf 'link,%s,wrapper-plain,0,0\t0\t1\t-\t%s\t%s\t-m\t1G\n' "$1" "$b/vfio-qemu-wrapper" "$TRUE"
+	printf 'link,%s,wrapper-vfio-1,64,1\t0\t1\t-\t%s\t%s' "$1" "$b/vfio-qemu-wrapper" "$TRUE"; printf '\t%s' "${w1[@]}"; printf '\n'
+	printf 'link,%s,check-file,64,1\t*\t1\t-\tVFIO_HOOKS_CONF=%s\t%s\t--root\t%s\tcheck\t%s\n' "$1" "$T/conf64" "$b/vfio-hooks" "$T/root64" "$T/dom1.xml"
+}
+{
+	printf 'link,floor,true,0,0\t0\t1\t-\t%s\n' "$TRUE"
+	printf 'link,floor,true+libxml2.so,0,0\t0\t1\t-\t%s\n' "$OUT/true-xmllibs"
+	link_steps new "$T/bin/link-new"
+	[[ ! -x $OLD/src/build/tests/qemu-hook-fk ]] || link_steps old "$OLD/src/build"
+} >"$plan"
+# The programs of now, as installed: beside each other (no twin, no
+# checker), the fake-kernel hook under tests/.
+mkdir -p "$T/bin/link-new/tests"
+cp "$HOOK_REAL" "$CLI" "$WRAP" "$T/bin/link-new/"
+cp "$HOOK_FK" "$T/bin/link-new/tests/"
+say "linking: now against the static build of $OLD_COMMIT"
+if [[ $QUICK = 1 ]]; then n=5; else n=60; fi
+"${ENV[@]}" VFIO_HOOKS_CONF="$T/wrap.conf" VFIO_HOOKS_ROOT="$T/rootw" "$RUNNER" -q -n "$n" -w 3 -o "$CSV" -r "$RAW" "$plan" || fails=1
+
+if [[ $ONLY = link ]]; then
+	grep -E '^(suite|link),' "$CSV" | cut -d, -f1-9
+	exit $fails
+fi
+
 # ---------------------------------------------------------------- guest
 GCSV=$OUT/guest.csv
 rm -f "$GCSV"
@@ -274,10 +328,10 @@ if [[ $GUEST = 1 ]]; then
 		p=$T/guest
 		mkdir -p "$p/bin" "$p/xml"
 		cp "$HOOK_REAL" "$p/bin/qemu-hook"
-		# The hook is a static PIE; under TCG, code at a new address
-		# each run is translated again each run.  The same hook at a
-		# fixed address, measured beside it, shows that share.
-		if make -s -C "$top" BUILD="$OUT/nopie" STATIC_PIE=-static "$OUT/nopie/qemu-hook" >/dev/null 2>&1; then
+		# The hook is a PIE; under TCG, code at a new address each
+		# run is translated again each run.  The same hook at a fixed
+		# address, measured beside it, shows that share.
+		if make -s -C "$top" BUILD="$OUT/nopie" CFLAGS=-fno-PIE LDFLAGS=-no-pie "$OUT/nopie/qemu-hook" >/dev/null 2>&1; then
 			cp "$OUT/nopie/qemu-hook" "$p/bin/qemu-hook-nopie"
 		fi
 		cp "$TRUE" "$p/bin/true"

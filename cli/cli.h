@@ -27,32 +27,6 @@ int cli_sys(struct cli *cli, struct vh_sys **ret);
  * with @ids, only those that can match the devices. */
 int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n, struct vh_profiles *ret);
 
-/* The static vfio-hooks hands over to its dynamically linked twin
- * (cli/twin.c): cli_twin_arm (main) makes the first library asked for run
- * the twin with @argv; cli_twin_disarm, once output starts, stops that;
- * cli_twin_now runs it at once.  No-ops in the dynamically linked program
- * (weak definitions in cli/main.c); each returns only when the twin is not
- * run. */
-void cli_twin_arm(char **argv);
-void cli_twin_disarm(void);
-void cli_twin_now(void);
-/* Set for the twin: the path of the static vfio-hooks that ran it (what a
- * udev rule of `bind --persist` runs). */
-#define CLI_FRONT_ENV "VFIO_HOOKS_FRONT"
-#define CLI_TWIN "vfio-hooks-dl"
-#ifndef VH_LIBEXECDIR
-#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
-#endif
-/* The twin of the vfio-hooks at @front (NULL: this program): beside it,
- * else in LIBEXECDIR. */
-static inline void cli_twin_path(const char *front, char *out, size_t n)
-{
-	if (front)
-		vh_sibling_path_of(front, CLI_TWIN, VH_LIBEXECDIR, out, n);
-	else
-		vh_sibling_path(CLI_TWIN, VH_LIBEXECDIR, out, n);
-}
-
 /* Exit codes, as documented in vfio-hooks(8). */
 enum { EXIT_OK = 0, EXIT_FINDINGS = 1, EXIT_USAGE = 2 };
 

@@ -159,36 +159,14 @@ static int begin_result(const struct vh_sys *sys, const char *arg, struct vh_pci
 	return 0;
 }
 
-/* Whether @front, which says it ran this twin, is a vfio-hooks that runs
- * this very program: owned by root (or whoever runs this), writable by no
- * one else, and its twin (beside it, else in LIBEXECDIR) this file. */
-static bool front_of_self(const char *front)
-{
-	char twin[PATH_MAX];
-	const char *slash = strrchr(front, '/');
-	struct stat f, t, self;
-
-	if (front[0] != '/' || !slash || !streq(slash, "/vfio-hooks") || stat(front, &f) < 0 ||
-	    !S_ISREG(f.st_mode) || (f.st_uid != 0 && f.st_uid != geteuid()) || (f.st_mode & 022) ||
-	    access(front, X_OK) < 0 || stat("/proc/self/exe", &self) < 0)
-		return false;
-	cli_twin_path(front, twin, sizeof(twin));
-	return stat(twin, &t) == 0 && t.st_dev == self.st_dev && t.st_ino == self.st_ino;
-}
-
-/* The program the udev rule runs: this one; in the twin (vfio-hooks-dl,
- * cli/twin.c), the vfio-hooks that ran it, which says where it is. */
+/* The program the udev rule runs: this one. */
 static int self_path(char *buf, size_t n)
 {
-	const char *front = secure_getenv(CLI_FRONT_ENV), *base;
 	ssize_t l = readlink("/proc/self/exe", buf, n - 1);
 
 	if (l <= 0)
 		return -errno;
 	buf[l] = '\0';
-	base = strrchr(buf, '/');
-	if (front && base && streq(base + 1, CLI_TWIN) && front_of_self(front))
-		snprintf(buf, n, "%s", front);
 	return 0;
 }
 

@@ -62,18 +62,13 @@ static int check_one(void *ud, const char *what, const char *xml)
 	if (r < 0 && run->failed)
 		return EXIT_USAGE; /* said */
 	if (r < 0) {
-		cli_twin_disarm();
 		fprintf(stderr, "vfio-hooks: checking %s: %s\n", what, strerror(-r));
 		return EXIT_USAGE;
 	}
-	/* The report names devices (the JSON one every device): made before
-	 * anything is written, a name it needs can still hand over to the
-	 * twin; not after. */
 	if (run->cli->json)
 		vh_report_json(&rep, &out);
 	else
 		vh_report_text(&rep, &out);
-	cli_twin_disarm();
 	if (run->cli->json) {
 		if (run->array) {
 			vh_buf_printf(&run->out, "%s%s", run->n_json++ ? "," : "",
@@ -114,7 +109,6 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	const char *domain = NULL, *uri = NULL, *file = NULL;
 	bool all = false;
 	struct run run = {.cli = cli};
-	_cleanup_close_ int fd = -1;
 	struct vh_err e = {0};
 	int c, r;
 
@@ -145,26 +139,6 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* Only a regular file can be read again by the twin (not standard
-	 * input, a pipe or a FIFO, which opening would consume), and only
-	 * one document's check ends before anything is written. */
-	if (file && !streq(file, "-") && !domain && !all) {
-		struct stat st;
-		if (stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
-			cli_twin_now(); /* else read below, as it comes */
-		} else {
-			fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-			/* Replaced by something else since: read below, no
-			 * hand-over (names as numbers, if needed). */
-			if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
-				close(fd);
-				fd = -1;
-				cli_twin_disarm();
-			}
-		}
-	} else {
-		cli_twin_now();
-	}
 	r = cli_sys(cli, &run.sys);
 	if (r < 0)
 		return EXIT_USAGE;
@@ -186,9 +160,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		_cleanup_free_ char *buf = NULL;
 		size_t len;
 		const char *what = file && !streq(file, "-") ? file : "standard input";
-		if (fd >= 0)
-			r = vh_read_fd_capped(fd, file, VH_XML_MAX_BYTES, &buf, &len, &e);
-		else if (what == file) /* and its error, if any */
+		if (what == file) /* and its error, if any */
 			r = vh_read_file_capped(file, VH_XML_MAX_BYTES, &buf, &len, &e);
 		else
 			r = vh_read_fd_capped(STDIN_FILENO, what, VH_XML_MAX_BYTES, &buf, &len, &e);

@@ -91,14 +91,6 @@ int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n, struct 
 	return r;
 }
 
-/* The dynamically linked program is the twin: nothing to hand over. */
-__attribute__((weak)) void cli_twin_arm(char **argv)
-{
-	(void)argv;
-}
-__attribute__((weak)) void cli_twin_disarm(void) {}
-__attribute__((weak)) void cli_twin_now(void) {}
-
 int main(int argc, char **argv)
 {
 	enum { OPT_ROOT = 256, OPT_PROFILES, OPT_JSON, OPT_VERSION, OPT_COMP };
@@ -173,12 +165,6 @@ int main(int argc, char **argv)
 		if (!cli.companions_set)
 			cli.check.companions = cli.cfg.companions;
 	}
-	/* `check` decides for itself when the twin is needed (cmd_check);
-	 * every other command lists or names devices, or talks to
-	 * libvirt. */
-	cli_twin_arm(argv);
-	if (!streq(argv[optind], "check"))
-		cli_twin_now();
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (streq(argv[optind], commands[i].name)) {
 			/* The sub-command sees its own argv[0]. */

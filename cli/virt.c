@@ -29,7 +29,7 @@ static struct {
 static int load_libvirt(void)
 {
 	static const struct vh_dl_sym syms[] = {
-#define S(f) {"vir" #f, offsetof(__typeof__(V), f)}
+#define S(f) {.name = "vir" #f, .off = offsetof(__typeof__(V), f)}
 	    S(ConnectOpenReadOnly), S(ConnectClose),  S(ConnectListAllDomains),
 	    S(DomainLookupByName),  S(DomainGetName), S(DomainGetXMLDesc),
 	    S(DomainIsPersistent),  S(DomainFree),    S(GetLastError),

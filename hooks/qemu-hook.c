@@ -9,9 +9,10 @@
  * replacement XML for some operations), never calls back into libvirt,
  * never runs another program, and bounds every kernel write that can block.
  *
- * One static program (libxml2 inside it where libxml2.a is: see the
- * Makefile's XML_STATIC): a VM without a PCI hostdev, or a release without
- * a journal, is answered by fast.c before anything is read.
+ * One program linking the C library alone: a VM without a PCI hostdev, or a
+ * release without a journal, is answered by fast.c before anything is
+ * read; libxml2 is loaded from the system only when the domain is parsed
+ * (lib/xmlapi.c).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -312,7 +312,7 @@ static int network_pool(struct ctx *c, const char *name, struct vh_pci_addr **re
 	r = vh_xml_parse(buf, len, name, VH_XML_LEAN, &doc, e);
 	if (r < 0)
 		return r;
-	root = xmlDocGetRootElement(doc);
+	root = sym_xmlDocGetRootElement(doc);
 	net = vh_xml_is(root, "network") ? root : vh_xml_child(root, "network");
 	fwd = vh_xml_child(net, "forward");
 	mode = vh_xml_prop(fwd, "mode");

@@ -20,7 +20,8 @@ int vh_dl_load(const char *lib, const struct vh_dl_sym *syms, size_t n, void *ta
 			snprintf(why, why_len, "%s has no %s", lib, syms[i].name);
 			return -1;
 		}
-		memcpy((char *)table + syms[i].off, &f, sizeof(f));
+		memcpy(syms[i].at ? (void *)syms[i].at : (char *)table + syms[i].off, &f,
+		       sizeof(f));
 	}
 	return 0;
 }

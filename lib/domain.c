@@ -531,7 +531,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what, const ch
 	r = vh_xml_parse_keep(buf, len, what, VH_XML_LEAN, keep, &doc, e);
 	if (r < 0)
 		return r;
-	root = xmlDocGetRootElement(doc);
+	root = sym_xmlDocGetRootElement(doc);
 	if (!vh_xml_is(root, "domain"))
 		return vh_err_set(
 		    e, -EBADMSG,

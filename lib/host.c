@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "host.h"
 #include "inuse.h"
+#include "xmlapi.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -1151,6 +1152,25 @@ static void check_confinement(struct dctx *c, const char *daemon, long pid, cons
 	vh_buf_done(&links);
 }
 
+/* The libxml2 the programs load (lib/xmlapi.c): ldd cannot show a library
+ * loaded with dlopen().  Only for the real system: a sysroot is another
+ * tree, while the library is this machine's. */
+static void check_libxml2(struct dctx *c)
+{
+	char path[PATH_MAX], version[32];
+	struct vh_err e = {0};
+
+	if (vh_sys_root(c->sys)[0])
+		return;
+	if (vh_xml_load(&e) < 0 || vh_xml_loaded(path, sizeof(path), version, sizeof(version)) < 0)
+		emit(c, "libxml2", VH_FAIL, "The XML library libxml2 loads",
+		     strdup(e.code ? e.msg : "no file found for it"),
+		     strdup("apt-get install libxml2"));
+	else
+		emit(c, "libxml2", VH_PASS, "The XML library libxml2 loads",
+		     fmtd("%s (libxml2 %s)", path, version), NULL);
+}
+
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 		   const struct vh_pci_addr *devices, size_t n_devices, struct vh_hostreport *ret)
 {
@@ -1181,6 +1201,7 @@ int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 	daemon = running_daemon(sys, &pid);
 	check_hook(&c, daemon, pid, &hook);
 	check_confinement(&c, daemon, pid, hook);
+	check_libxml2(&c);
 	if (c.err) {
 		vh_hostreport_done(&rep);
 		return c.err;

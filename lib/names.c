@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Names of the settings' values, kept apart from the XML readers so that
- * the hook's fast front end links neither libxml2 nor libudev. */
+/* Names of the settings' values, kept apart from the XML readers. */
 #include "domain.h"
 #include "profile.h"
 

@@ -7,8 +7,6 @@
 #include <stdint.h>
 #include <unistd.h>
 #include <limits.h>
-#include <libxml/relaxng.h>
-#include <libxml/xmlerror.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,7 +94,7 @@ void vh_profile_ctx_init(struct vh_profile_ctx *c)
 void vh_profile_ctx_done(struct vh_profile_ctx *c)
 {
 	if (c->rng)
-		xmlRelaxNGFree(c->rng);
+		sym_xmlRelaxNGFree(c->rng);
 	vh_buf_done(&c->new_stamps);
 	free(c->stamps);
 	vh_profile_ctx_init(c);
@@ -299,27 +297,27 @@ static int validate(struct vh_profile_ctx *c, xmlDoc *doc, const char *path, con
 		    e, -errno,
 		    "Cannot read the profile schema %s: %s. Reinstall vfio-hooks, or set VFIO_HOOKS_DATADIR to the directory holding profile.rng.",
 		    schema, strerror(errno));
-	pc = xmlRelaxNGNewParserCtxt(schema);
+	pc = sym_xmlRelaxNGNewParserCtxt(schema);
 	if (!pc)
 		return vh_err_set(e, -ENOMEM, "Out of memory loading %s.", schema);
-	xmlRelaxNGSetParserStructuredErrors(pc, rng_error, &re);
-	rng = xmlRelaxNGParse(pc);
-	xmlRelaxNGFreeParserCtxt(pc);
+	sym_xmlRelaxNGSetParserStructuredErrors(pc, rng_error, &re);
+	rng = sym_xmlRelaxNGParse(pc);
+	sym_xmlRelaxNGFreeParserCtxt(pc);
 	if (!rng)
 		return vh_err_set(e, -EINVAL,
 				  "Cannot load the profile schema %s: %s. Reinstall vfio-hooks.",
 				  schema, re.msg[0] ? re.msg : "unreadable");
 	if (c->rng)
-		xmlRelaxNGFree(c->rng);
+		sym_xmlRelaxNGFree(c->rng);
 	c->rng = rng;
 	vh_strlcpy(c->rng_schema, schema, sizeof(c->rng_schema));
 have_schema:
-	vc = xmlRelaxNGNewValidCtxt(rng);
+	vc = sym_xmlRelaxNGNewValidCtxt(rng);
 	if (!vc)
 		return -ENOMEM;
-	xmlRelaxNGSetValidStructuredErrors(vc, rng_error, &re);
-	r = xmlRelaxNGValidateDoc(vc, doc);
-	xmlRelaxNGFreeValidCtxt(vc);
+	sym_xmlRelaxNGSetValidStructuredErrors(vc, rng_error, &re);
+	r = sym_xmlRelaxNGValidateDoc(vc, doc);
+	sym_xmlRelaxNGFreeValidCtxt(vc);
 	if (r != 0)
 		return vh_err_set(e, -EINVAL, "%s:%d: invalid profile: %s (schema %s).", path,
 				  re.line, re.msg[0] ? re.msg : "invalid", schema);
@@ -398,7 +396,7 @@ static int parse_guest(xmlNode *guest, struct vh_profile *p)
 
 static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 {
-	xmlNode *root = xmlDocGetRootElement(doc), *m, *vm, *host, *n;
+	xmlNode *root = sym_xmlDocGetRootElement(doc), *m, *vm, *host, *n;
 	char *s;
 
 	p->id = vh_xml_prop(root, "id");

@@ -32,7 +32,7 @@ static unsigned probe_version(const struct vh_sys *sys, const char *name, const 
 		return 0;
 	if (vh_xml_parse_keep(buf, len, name, VH_XML_LEAN, keep, &doc, &e) < 0)
 		return 0;
-	root = xmlDocGetRootElement(doc);
+	root = sym_xmlDocGetRootElement(doc);
 	if (!vh_xml_is(root, "qemuCaps"))
 		return 0;
 	emu = vh_xml_text(vh_xml_child(root, "emulator"));

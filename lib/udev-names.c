@@ -26,7 +26,7 @@ static bool load_udev(void)
 {
 #define S(f, m)                                                                                    \
 	{                                                                                          \
-		f, offsetof(__typeof__(U), m)                                                      \
+		.name = f, .off = offsetof(__typeof__(U), m)                                       \
 	}
 	static const struct vh_dl_sym syms[] = {
 	    S("udev_new", new_),

@@ -3,9 +3,6 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <libxml/SAX2.h>
-#include <libxml/parser.h>
-#include <libxml/xmlerror.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -53,7 +50,7 @@ static void reject_subset(void *ctx, const xmlChar *name _unused_, const xmlChar
 	struct guard *g = c->_private;
 
 	g->doctype = true;
-	xmlStopParser(c);
+	sym_xmlStopParser(c);
 }
 
 static void silent(void *ctx _unused_, const char *msg _unused_, ...) {}
@@ -113,7 +110,7 @@ static void start_element(void *ctx, const xmlChar *localname, const xmlChar *pr
 			}
 		}
 	}
-	xmlSAX2StartElementNs(ctx, localname, prefix, uri, nns, nss, nattrs, ndefaulted, attrs);
+	sym_xmlSAX2StartElementNs(ctx, localname, prefix, uri, nns, nss, nattrs, ndefaulted, attrs);
 	if (c->node && c->input && c->input->line > 0)
 		c->node->_private = (void *)(intptr_t)c->input->line;
 }
@@ -136,7 +133,7 @@ static void end_element(void *ctx, const xmlChar *localname, const xmlChar *pref
 		if (g->depth)
 			g->depth--;
 	}
-	xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+	sym_xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
 /* Inside a subtree not built, nothing reaches the tree (it would land on
@@ -149,32 +146,32 @@ static bool skipping(void *ctx)
 static void characters(void *ctx, const xmlChar *ch, int len)
 {
 	if (!skipping(ctx))
-		xmlSAX2Characters(ctx, ch, len);
+		sym_xmlSAX2Characters(ctx, ch, len);
 }
 
 static void comment(void *ctx, const xmlChar *value)
 {
 	if (!skipping(ctx))
-		xmlSAX2Comment(ctx, value);
+		sym_xmlSAX2Comment(ctx, value);
 }
 
 static void pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
 	if (!skipping(ctx))
-		xmlSAX2ProcessingInstruction(ctx, target, data);
+		sym_xmlSAX2ProcessingInstruction(ctx, target, data);
 }
 
 static void reference(void *ctx, const xmlChar *name)
 {
 	if (!skipping(ctx))
-		xmlSAX2Reference(ctx, name);
+		sym_xmlSAX2Reference(ctx, name);
 }
 
 int vh_xml_line(const xmlNode *n)
 {
 	if (n && n->_private)
 		return (int)(intptr_t)n->_private;
-	return n ? (int)xmlGetLineNo(n) : 0;
+	return n ? (int)sym_xmlGetLineNo(n) : 0;
 }
 
 int vh_xml_parse(const char *buf, size_t len, const char *what, unsigned flags, xmlDoc **ret,
@@ -212,7 +209,10 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned fl
 					  KEEP_DEPTH);
 		g.klen[g.n_keep] = kl;
 	}
-	c = xmlNewParserCtxt();
+	r = vh_xml_load(e);
+	if (r < 0)
+		return r;
+	c = sym_xmlNewParserCtxt();
 	if (!c)
 		return vh_err_set(e, -ENOMEM, "Out of memory parsing %s.", what);
 	c->_private = &g;
@@ -237,7 +237,7 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned fl
 	c->vctxt.error = silent;
 	c->vctxt.warning = silent;
 
-	doc = xmlCtxtReadMemory(
+	doc = sym_xmlCtxtReadMemory(
 	    c, buf, (int)len, NULL, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA |
 		(flags & VH_XML_LEAN ? XML_PARSE_NOBLANKS | XML_PARSE_COMPACT : 0));
@@ -247,7 +247,7 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned fl
 		    "%s: a document type declaration (<!DOCTYPE>) is not accepted: domain XML never has one, and it is how entity attacks start.",
 		    what);
 	} else if (!doc || !c->wellFormed) {
-		const xmlError *x = xmlCtxtGetLastError(c);
+		const xmlError *x = sym_xmlCtxtGetLastError(c);
 		if (!g.msg[0] && x) {
 			g.line = x->line;
 			g.col = x->int2;
@@ -256,16 +256,16 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned fl
 		}
 		r = vh_err_set(e, -EBADMSG, "%s:%d:%d: malformed XML: %s.", what, g.line, g.col,
 			       g.msg[0] ? g.msg : "not well-formed");
-	} else if (!xmlDocGetRootElement(doc)) {
+	} else if (!sym_xmlDocGetRootElement(doc)) {
 		r = vh_err_set(e, -EBADMSG, "%s: the document is empty.", what);
 	}
 	if (r < 0) {
 		if (doc)
-			xmlFreeDoc(doc);
-		xmlFreeParserCtxt(c);
+			sym_xmlFreeDoc(doc);
+		sym_xmlFreeParserCtxt(c);
 		return r;
 	}
-	xmlFreeParserCtxt(c);
+	sym_xmlFreeParserCtxt(c);
 	*ret = doc;
 	return 0;
 }
@@ -298,11 +298,11 @@ char *vh_xml_prop(const xmlNode *n, const char *name)
 
 	if (!n)
 		return NULL;
-	v = xmlGetNoNsProp(n, (const xmlChar *)name);
+	v = sym_xmlGetNoNsProp(n, (const xmlChar *)name);
 	if (!v)
 		return NULL;
 	s = strdup((const char *)v);
-	xmlFree(v);
+	(*sym_xmlFree)(v);
 	return s;
 }
 
@@ -313,14 +313,14 @@ char *vh_xml_text(const xmlNode *n)
 
 	if (!n)
 		return NULL;
-	v = xmlNodeGetContent(n);
+	v = sym_xmlNodeGetContent(n);
 	if (!v)
 		return strdup("");
 	p = (char *)v;
 	while (isspace((unsigned char)*p))
 		p++;
 	s = strdup(p);
-	xmlFree(v);
+	(*sym_xmlFree)(v);
 	if (s)
 		vh_strip_trailing(s);
 	return s;

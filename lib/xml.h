@@ -3,14 +3,15 @@
  * Parsing XML that less-privileged users write, safely: no network, no DTD
  * loading, no entity substitution, and any document type declaration is
  * refused before the parser acts on it.  Input is capped at 16 MiB.
+ * libxml2 is loaded at the first parse (lib/xmlapi.h).
  */
 #pragma once
 
-#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
+#include "xmlapi.h"
 
 #define VH_XML_MAX_BYTES (16u << 20)
 
@@ -47,7 +48,7 @@ int vh_xml_parse_keep(const char *buf, size_t len, const char *what, unsigned fl
 static inline void vh_xml_doc_freep(xmlDoc **d)
 {
 	if (*d)
-		xmlFreeDoc(*d);
+		sym_xmlFreeDoc(*d);
 }
 #define _cleanup_doc_ _cleanup_(vh_xml_doc_freep)
 

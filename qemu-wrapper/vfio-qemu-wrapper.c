@@ -10,7 +10,9 @@
  * rules and profiles as the libvirt hook, and refuses (exit 1, QEMU not
  * started) or warns, with the options to add.  Otherwise it execs the real
  * QEMU with argv and environment exactly as given, never through a shell.
- * A command line without a vfio device is passed through untouched.
+ * A command line without a vfio device is passed through untouched, without
+ * loading libxml2 (which the checks load, from the system, to read the
+ * profiles: lib/xmlapi.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +37,10 @@ struct opts {
 	const char *root;
 	const char *profiles[9];
 	int n_profiles;
+	bool linked; /* run as a link named qemu-system-* */
+	/* QEMU's own argv: argv[0] as the user gave it. */
+	char **qargv;
+	int qargc;
 };
 
 static const char *base(const char *p)
@@ -121,18 +127,6 @@ static void usage(FILE *f)
 	    f);
 }
 
-#ifdef VH_WRAPPER_FRONT
-#ifndef VH_LIBEXECDIR
-#define VH_LIBEXECDIR "/usr/local/libexec/vfio-hooks"
-#endif
-/* The checker beside this program, else where it is installed. */
-static void checker_path(char *out, size_t n)
-{
-	vh_sibling_path("vfio-qemu-wrapper-check", VH_LIBEXECDIR, out, n);
-}
-#endif
-
-#ifndef VH_WRAPPER_FRONT
 /* What vh_check_domain needs to load the profiles on demand. */
 struct loader {
 	const struct vh_sys *sys;
@@ -159,7 +153,6 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 	}
 	return r;
 }
-#endif
 
 static int run_exec(const char *bin, char **argv)
 {
@@ -168,15 +161,10 @@ static int run_exec(const char *bin, char **argv)
 	return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }
 
-int main(int argc, char **argv)
+/* 1: run with @o; 0: done (--help); -EINVAL: bad usage, said. */
+static int parse_argv(int argc, char **argv, struct opts *o)
 {
-	struct opts o = {0};
-	struct vh_config cfg;
-	struct vh_err e = {0};
-	char bin[PATH_MAX] = "";
-	char **qargv;
-	int qargc, i = 1, r;
-	bool linked = strncmp(base(argv[0]), "qemu-system-", 12) == 0;
+	int i = 1;
 
 	/* Setuid or setgid, it would run what an unprivileged caller names
 	 * (--root, --profiles, the QEMU binary) with privileges it lacks.
@@ -186,171 +174,173 @@ int main(int argc, char **argv)
 		fputs(
 		    "vfio-qemu-wrapper: refusing to run setuid or setgid (fix: chmod u-s,g-s on this program)\n",
 		    stderr);
-		return EXIT_USAGE;
+		return -EINVAL;
 	}
-	if (!linked) {
+	o->linked = strncmp(base(argv[0]), "qemu-system-", 12) == 0;
+	if (!o->linked) {
 		for (; i < argc && argv[i][0] == '-'; i++) {
 			const char *a = argv[i];
 			if (streq(a, "--check"))
-				o.check = true;
+				o->check = true;
 			else if (streq(a, "--warn"))
-				o.warn = true;
+				o->warn = true;
 			else if (streq(a, "--json"))
-				o.json = true;
+				o->json = true;
 			else if (streq(a, "--numeric") || streq(a, "-n"))
-				o.numeric = true;
+				o->numeric = true;
 			else if (streq(a, "--root") && i + 1 < argc)
-				o.root = argv[++i];
+				o->root = argv[++i];
 			else if (streq(a, "--profiles") && i + 1 < argc &&
-				 o.n_profiles + 1 < (int)ELEMENTSOF(o.profiles))
-				o.profiles[o.n_profiles++] = argv[++i];
+				 o->n_profiles + 1 < (int)ELEMENTSOF(o->profiles))
+				o->profiles[o->n_profiles++] = argv[++i];
 			else if (streq(a, "--help") || streq(a, "-h")) {
 				usage(stdout);
-				return EXIT_OK;
+				return 0;
 			} else if (streq(a, "--")) {
 				i++;
 				break;
 			} else {
 				fprintf(stderr, "vfio-qemu-wrapper: unknown option '%s'\n", a);
 				usage(stderr);
-				return EXIT_USAGE;
+				return -EINVAL;
 			}
 		}
 		if (i >= argc) {
 			usage(stderr);
-			return EXIT_USAGE;
+			return -EINVAL;
 		}
 	} else {
 		i = 0;
 	}
-	/* QEMU's own argv: argv[0] as the user gave it. */
-	qargv = argv + i;
-	qargc = argc - i;
+	o->qargv = argv + i;
+	o->qargc = argc - i;
+	return 1;
+}
+
+/* The checks of a command line with a vfio device, in this process.
+ * Returns the exit code, or -1: run QEMU. */
+static int check(const struct opts *o, struct vh_config *cfg, const char *bin, struct vh_err *e)
+{
+	_cleanup_domain_ struct vh_domain *dom = NULL;
+	_cleanup_sys_ struct vh_sys *sys = NULL;
+	struct vh_profiles ps = {0};
+	struct loader ld = {.ps = &ps, .e = e};
+	struct vh_check_opts co = {.companions = cfg->companions,
+				   .require_bound = true,
+				   .load_profiles = load_profiles,
+				   .load_ud = &ld};
+	struct vh_report rep = {0};
+	struct vh_buf out = {0};
+	const char *const *dirs = NULL;
+	bool warn = o->warn || cfg->mode == VH_MODE_WARN;
+	int status, r;
+
+	if (e->code) {
+		fprintf(stderr, "vfio-qemu-wrapper: %s\n", e->msg);
+		return EXIT_USAGE;
+	}
+	r = vh_qemu_parse(o->qargc, o->qargv, &dom, e);
+	if (r < 0) {
+		fprintf(stderr, "vfio-qemu-wrapper: %s\n", e->msg);
+		return EXIT_USAGE;
+	}
+	/* libvirt's probe of the QEMU (its version decides defaults)
+	 * is under the path libvirt runs, else the one found. */
+	if (!dom->emulator && bin[0] == '/' && !(dom->emulator = strdup(bin)))
+		return EXIT_USAGE;
+	if (vh_sys_new(vh_config_sysroot(cfg, o->root), &sys) < 0)
+		return EXIT_USAGE;
+	/* Started by libvirt for a domain the hook has prepared: the
+	 * hook has judged it, with the domain's own settings (a
+	 * per-domain mode warn, say); do not judge it again. */
+	if (!o->check && dom->uuid && vh_uuid_valid(dom->uuid) &&
+	    vh_journal_exists(sys, dom->uuid) > 0) {
+		fprintf(
+		    stderr,
+		    "vfio-qemu-wrapper: domain %s was prepared by the vfio-hooks libvirt hook; its checks stand\n",
+		    dom->uuid);
+		return -1;
+	}
+	if (o->n_profiles)
+		dirs = o->profiles;
+	else if (cfg->profiles[0])
+		dirs = (const char *const *)cfg->profiles;
+	ld.sys = sys;
+	ld.dirs = dirs;
+	r = vh_check_domain(sys, &ps, dom, &co, &rep);
+	if (r < 0) {
+		if (!ld.said)
+			fprintf(stderr, "vfio-qemu-wrapper: %s\n", strerror(-r));
+		vh_profiles_done(&ps);
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		vh_report_json(&rep, &out);
+	else
+		vh_report_text(&rep, &out);
+	status = rep.n_error ? EXIT_FINDINGS : EXIT_OK;
+	/* With QEMU to follow, its stdout is not ours. */
+	if (o->check || rep.n_findings)
+		fputs(vh_buf_str(&out), o->check ? stdout : stderr);
+	vh_buf_done(&out);
+	/* The report points into the profiles: free them after it. */
+	vh_report_done(&rep);
+	vh_profiles_done(&ps);
+	if (o->check)
+		return status;
+	if (status != EXIT_OK && !warn) {
+		fprintf(
+		    stderr,
+		    "vfio-qemu-wrapper: QEMU not started; fix the above, or run with --warn.\n");
+		return status;
+	}
+	return -1;
+}
+
+static int run(const struct opts *o)
+{
+	struct vh_config cfg;
+	struct vh_err e = {0};
+	char bin[PATH_MAX] = "";
+	const char *name = o->linked ? base(o->qargv[0]) : o->qargv[0];
+	int r;
 
 	vh_config_init(&cfg);
 	r = vh_config_load(&cfg, vh_config_path(), &e);
-	r = find_binary(linked ? base(qargv[0]) : qargv[0], r == 0 ? cfg.qemu_dir : NULL, bin,
-			sizeof(bin));
-	if (r == -ELOOP && !o.check) {
+	r = find_binary(name, r == 0 ? cfg.qemu_dir : NULL, bin, sizeof(bin));
+	if (r == -ELOOP && !o->check) {
 		fprintf(
 		    stderr,
 		    "vfio-qemu-wrapper: %s is a vfio-qemu-wrapper too: refusing to run it (give the real QEMU binary)\n",
-		    qargv[0]);
-		vh_config_done(&cfg);
-		return EXIT_USAGE;
-	}
-	if (r < 0 && !o.check) {
-		fprintf(stderr, "vfio-qemu-wrapper: cannot find %s%s: %s\n",
-			linked ? base(qargv[0]) : qargv[0],
-			linked ? " (other than a vfio-qemu-wrapper) in qemu_dir or " QEMU_SEARCH
-			       : "",
+		    o->qargv[0]);
+		r = EXIT_USAGE;
+	} else if (r < 0 && !o->check) {
+		fprintf(stderr, "vfio-qemu-wrapper: cannot find %s%s: %s\n", name,
+			o->linked ? " (other than a vfio-qemu-wrapper) in qemu_dir or " QEMU_SEARCH
+				  : "",
 			strerror(-r));
-		vh_config_done(&cfg);
-		return EXIT_NOTFOUND;
+		r = EXIT_NOTFOUND;
+	} else if (!o->check &&
+		   (cfg.mode == VH_MODE_OFF || !vh_qemu_mentions_vfio(o->qargc, o->qargv))) {
+		/* Nothing to check: QEMU, libxml2 never loaded. */
+		r = -1;
+	} else {
+		r = check(o, &cfg, bin, &e);
 	}
-	if (!o.check && (cfg.mode == VH_MODE_OFF || !vh_qemu_mentions_vfio(qargc, qargv))) {
-		vh_config_done(&cfg);
-		return run_exec(bin, qargv);
-	}
-#ifdef VH_WRAPPER_FRONT
-	/* A vfio device to check: the checker, with the same argv (it finds
-	 * the same QEMU binary the same way). */
 	vh_config_done(&cfg);
-	{
-		char checker[PATH_MAX];
-		checker_path(checker, sizeof(checker));
-		execv(checker, argv);
-		fprintf(stderr, "vfio-qemu-wrapper: cannot run %s: %s (reinstall vfio-hooks)\n",
-			checker, strerror(errno));
-		return EXIT_USAGE;
-	}
-#else
-	if (e.code) {
-		fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
-		vh_config_done(&cfg);
-		return EXIT_USAGE;
-	}
-
-	{
-		_cleanup_domain_ struct vh_domain *dom = NULL;
-		_cleanup_sys_ struct vh_sys *sys = NULL;
-		struct vh_profiles ps = {0};
-		struct loader ld = {.ps = &ps, .e = &e};
-		struct vh_check_opts co = {.companions = cfg.companions,
-					   .require_bound = true,
-					   .load_profiles = load_profiles,
-					   .load_ud = &ld};
-		struct vh_report rep = {0};
-		struct vh_buf out = {0};
-		const char *const *dirs = NULL;
-		bool warn = o.warn || cfg.mode == VH_MODE_WARN;
-		int status;
-
-		r = vh_qemu_parse(qargc, qargv, &dom, &e);
-		if (r < 0) {
-			fprintf(stderr, "vfio-qemu-wrapper: %s\n", e.msg);
-			vh_config_done(&cfg);
-			return EXIT_USAGE;
-		}
-		/* libvirt's probe of the QEMU (its version decides defaults)
-		 * is under the path libvirt runs, else the one found. */
-		if (!dom->emulator && bin[0] == '/' && !(dom->emulator = strdup(bin))) {
-			vh_config_done(&cfg);
-			return EXIT_USAGE;
-		}
-		if (vh_sys_new(vh_config_sysroot(&cfg, o.root), &sys) < 0) {
-			vh_config_done(&cfg);
-			return EXIT_USAGE;
-		}
-		/* Started by libvirt for a domain the hook has prepared: the
-		 * hook has judged it, with the domain's own settings (a
-		 * per-domain mode warn, say); do not judge it again. */
-		if (!o.check && dom->uuid && vh_uuid_valid(dom->uuid) &&
-		    vh_journal_exists(sys, dom->uuid) > 0) {
-			fprintf(
-			    stderr,
-			    "vfio-qemu-wrapper: domain %s was prepared by the vfio-hooks libvirt hook; its checks stand\n",
-			    dom->uuid);
-			vh_config_done(&cfg);
-			fflush(NULL);
-			return run_exec(bin, qargv);
-		}
-		if (o.n_profiles)
-			dirs = o.profiles;
-		else if (cfg.profiles[0])
-			dirs = (const char *const *)cfg.profiles;
-		ld.sys = sys;
-		ld.dirs = dirs;
-		r = vh_check_domain(sys, &ps, dom, &co, &rep);
-		vh_config_done(&cfg);
-		if (r < 0) {
-			if (!ld.said)
-				fprintf(stderr, "vfio-qemu-wrapper: %s\n", strerror(-r));
-			vh_profiles_done(&ps);
-			return EXIT_USAGE;
-		}
-		if (o.json)
-			vh_report_json(&rep, &out);
-		else
-			vh_report_text(&rep, &out);
-		status = rep.n_error ? EXIT_FINDINGS : EXIT_OK;
-		/* With QEMU to follow, its stdout is not ours. */
-		if (o.check || rep.n_findings)
-			fputs(vh_buf_str(&out), o.check ? stdout : stderr);
-		vh_buf_done(&out);
-		/* The report points into the profiles: free them after it. */
-		vh_report_done(&rep);
-		vh_profiles_done(&ps);
-		if (o.check)
-			return status;
-		if (status != EXIT_OK && !warn) {
-			fprintf(
-			    stderr,
-			    "vfio-qemu-wrapper: QEMU not started; fix the above, or run with --warn.\n");
-			return status;
-		}
-	}
+	if (r >= 0)
+		return r;
 	fflush(NULL);
-	return run_exec(bin, qargv);
-#endif
+	return run_exec(bin, o->qargv);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	int r;
+
+	r = parse_argv(argc, argv, &o);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	return run(&o);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, hook, hostile, wrapper, docs), then one closing
+# make check: every suite in turn (unit, golden, link, hook, hostile, wrapper, docs), then one closing
 # line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,10 +18,11 @@ run() {
 }
 run "$here/run-unit.sh" "$@"
 run "$here/golden/run.sh"
-# The release build's static CLI against its dynamically linked twin (the
-# sanitizer build has one dynamic CLI).
-if [ -n "${RELEASE_BUILD:-}" ] && [ -x "$RELEASE_BUILD/vfio-hooks-dl" ]; then
-	run env BUILD="$RELEASE_BUILD" TWIN_ONLY=1 "$here/golden/run.sh"
+# What the programs link and load: the sanitizer build, and the release
+# build (libc alone).
+run env SAN=1 "$here/link/run.sh"
+if [ -n "${RELEASE_BUILD:-}" ]; then
+	run env -u SAN BUILD="$RELEASE_BUILD" "$here/link/run.sh"
 fi
 run "$here/hook/run.sh"
 run "$here/hook/bind.sh"

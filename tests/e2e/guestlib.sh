@@ -496,17 +496,26 @@ put() {
 # overwritten. "all": every library, without a note for each (guest.sh's
 # initramfs has none of them). Usage: copy_missing_libs PDIR [all]
 copy_missing_libs() {
-	local pdir=$1 all=${2:-} f line lib
+	local pdir=$1 all=${2:-} f o xml line lib
 	local -A libs=()
 	while IFS= read -r -d '' f; do
 		[[ $(head -c4 "$f" | tr -d '\0') == $'\x7fELF' ]] || continue
-		while IFS= read -r line; do
-			case $line in
-			*"=> not found"*) note "warning: ${f#"$pdir"/}: ${line//[[:space:]]/ } on the host" ;;
-			*"=> /"*) lib=${line#*=> }; libs[${lib%% (*}]=1 ;;
-			/*) libs[${line%% (*}]=1 ;; # the dynamic loader
-			esac
-		done < <(ldd "$f" 2>/dev/null | sed 's/^[[:space:]]*//' || true)
+		# libxml2, which the programs load with dlopen() (lib/xmlapi.c)
+		# and ldd does not list, with what it needs.
+		local -a objs=("$f")
+		if grep -qa 'libxml2\.so\.2' "$f"; then
+			xml=$(ldconfig -p | awk '/libxml2\.so\.2 .*x86-64/ { print $NF; exit }')
+			[[ -n $xml ]] && libs[$xml]=1 && objs+=("$xml")
+		fi
+		for o in "${objs[@]}"; do
+			while IFS= read -r line; do
+				case $line in
+				*"=> not found"*) note "warning: ${f#"$pdir"/}: ${line//[[:space:]]/ } on the host" ;;
+				*"=> /"*) lib=${line#*=> }; libs[${lib%% (*}]=1 ;;
+				/*) libs[${line%% (*}]=1 ;; # the dynamic loader
+				esac
+			done < <(ldd "$o" 2>/dev/null | sed 's/^[[:space:]]*//' || true)
+		done
 	done < <(find "$pdir" -type f -print0)
 	for lib in "${!libs[@]}"; do
 		# Debian's /lib is a symlink to /usr/lib: test the resolved path.

@@ -183,18 +183,16 @@ check unbind-after-boot "$([ $rc = 0 ] && pristine "$D" && grep -q 'still bound 
 cli "$D" unbind --persist 0000:02:00.0
 check unpersist-after-boot "$([ $rc = 0 ] && [ ! -e "$rule" ] && grep -q 'persistent binding removed' "$D/out"; echo $?)" "rc=$rc" "$D/err"
 
-# Run as the dynamically linked twin (vfio-hooks-dl) of a static
-# vfio-hooks, the rule runs the front program, which the twin is told of
-# (VFIO_HOOKS_FRONT, cli/twin.c), when that program is one whose twin this
-# is; never a path the environment merely names.
+# The rule runs the program that wrote it, from where it is; never a path
+# the environment names (VFIO_HOOKS_FRONT, which the static CLI of earlier
+# versions gave its dynamically linked twin, is no longer read).
 mkdir -p "$T/inst" "$T/other"
-cp "$CLI" "$T/inst/vfio-hooks-dl"; cp "$CLI" "$T/inst/vfio-hooks"; cp "$CLI" "$T/evil"
-cp "$CLI" "$T/other/vfio-hooks" # a vfio-hooks whose twin is not this one
+cp "$CLI" "$T/inst/vfio-hooks"; cp "$CLI" "$T/evil"; cp "$CLI" "$T/other/vfio-hooks"
 for front in "$T/inst/vfio-hooks" "$T/evil" "$T/other/vfio-hooks"; do
 	cli "$D" unbind --persist 0000:02:00.0
-	(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_FRONT=$front "$T/inst/vfio-hooks-dl" bind --persist 0000:02:00.0 \
+	(VFIO_HOOKS_CONF="$D/conf" VFIO_HOOKS_FRONT=$front "$T/inst/vfio-hooks" bind --persist 0000:02:00.0 \
 		>"$D/out" 2>"$D/err"); rc=$?
-	want=$T/inst/vfio-hooks-dl; [ "$front" = "$T/inst/vfio-hooks" ] && want=$front
+	want=$T/inst/vfio-hooks
 	check "persist-front-${front#"$T"/}" "$([ $rc = 0 ] && grep -qF "RUN+=\"$want bind --boot" "$rule"; echo $?)" \
 		"rc=$rc want $want" "$rule"
 done
