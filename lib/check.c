@@ -115,29 +115,6 @@ static bool qemu(const struct ctx *c)
 	return c->dom->dialect == VH_DIALECT_QEMU;
 }
 
-static char *vfmt(const char *fmt, va_list ap)
-{
-	char *s = NULL;
-
-	if (!fmt)
-		return NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return NULL;
-	return s;
-}
-
-static char *fmt(const char *f, ...) _printf_(1, 2);
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	s = vfmt(f, ap);
-	va_end(ap);
-	return s;
-}
-
 /* Add a finding; takes ownership of the strings and the device list. */
 static struct vh_finding *add(struct ctx *c, const char *rule, enum vh_severity sev,
 			      const struct vh_pci_addr *addr, char **devices, char *message,
@@ -417,10 +394,12 @@ static int resolve_pools(struct ctx *c)
 				   */
 		if (r < 0 || !n) {
 			add(c, "network-hostdev", VH_WARNING, NULL, NULL,
-			    fmt("The <interface type='network'> at line %d takes a host device from network '%s', but %s: the device libvirt gives the VM is not checked.",
+			    vh_fmt(
+				"The <interface type='network'> at line %d takes a host device from network '%s', but %s: the device libvirt gives the VM is not checked.",
 				ni->line, ni->network, r < 0 ? e.msg : "its pool lists none"),
 			    NULL, strdup("the host"),
-			    fmt("virsh net-dumpxml %s (its <forward mode='hostdev'> must list the VFs, or name a <pf dev='...'/> that has them)",
+			    vh_fmt(
+				"virsh net-dumpxml %s (its <forward mode='hostdev'> must list the VFs, or name a <pf dev='...'/> that has them)",
 				ni->network));
 			continue;
 		}
@@ -441,7 +420,8 @@ static int resolve_pools(struct ctx *c)
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&v[k], a);
 			add(c, "network-hostdev", VH_INFO, &v[k], one_device(&v[k]),
-			    fmt("The <interface type='network'> at line %d takes one of the %zu device%s of network '%s' (<forward mode='hostdev'>), which libvirt picks after this check: the VM is checked against %s.",
+			    vh_fmt(
+				"The <interface type='network'> at line %d takes one of the %zu device%s of network '%s' (<forward mode='hostdev'>), which libvirt picks after this check: the VM is checked against %s.",
 				ni->line, n, n == 1 ? "" : "s", ni->network, a),
 			    NULL, NULL, NULL);
 		}
@@ -560,10 +540,11 @@ static void rule_addresses(struct ctx *c)
 		const struct vh_hostdev *h = rd->hd;
 		if (!h->addr_ok) {
 			add(c, "bad-address", VH_ERROR, NULL, NULL,
-			    fmt("%c%s has an unusable PCI address (%s): %s.",
-				h->origin[0] == 't' ? 'T' : h->origin[0], h->origin + 1,
-				h->addr_text, h->addr_error),
-			    NULL, qemu(c) ? fmt("%s", h->origin) : fmt("<source> of %s", h->origin),
+			    vh_fmt("%c%s has an unusable PCI address (%s): %s.",
+				   h->origin[0] == 't' ? 'T' : h->origin[0], h->origin + 1,
+				   h->addr_text, h->addr_error),
+			    NULL,
+			    qemu(c) ? vh_fmt("%s", h->origin) : vh_fmt("<source> of %s", h->origin),
 			    strdup(
 				qemu(c)
 				    ? "host=0000:01:00.0  (the address 'lspci -D' shows, as DDDD:BB:SS.F)"
@@ -572,10 +553,11 @@ static void rule_addresses(struct ctx *c)
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&h->addr, a);
 			add(c, "device-duplicate", VH_ERROR, &h->addr, one_device(&h->addr),
-			    fmt("%s is listed more than once (again in %s): a device can be given to a VM only once.",
+			    vh_fmt(
+				"%s is listed more than once (again in %s): a device can be given to a VM only once.",
 				a, h->origin),
 			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
-			    fmt("remove the second one, %s", h->origin));
+			    vh_fmt("remove the second one, %s", h->origin));
 		}
 	}
 }
@@ -592,46 +574,51 @@ static void rule_presence(struct ctx *c)
 			vh_pci_addr_format(&rd->vf_pf, pf);
 			if (rd->pf_numvfs <= 0)
 				add(c, "sriov-vf-create", VH_INFO, &d->addr, one_device(&d->addr),
-				    fmt("%s does not exist yet: it is virtual function %u of %s. The hook creates it on prepare (sriov_numvfs 0 -> at least %u, sriov_drivers_autoprobe 0) and removes it on release once no domain uses it.",
+				    vh_fmt(
+					"%s does not exist yet: it is virtual function %u of %s. The hook creates it on prepare (sriov_numvfs 0 -> at least %u, sriov_drivers_autoprobe 0) and removes it on release once no domain uses it.",
 					d->name, rd->vf_n, pf, rd->vf_n),
 				    NULL, NULL, NULL);
 			else
 				add(c, "sriov-numvfs-busy", VH_ERROR, &d->addr,
 				    one_device(&d->addr),
-				    fmt("%s would be virtual function %u of %s, which has %d VFs now: the hook changes sriov_numvfs only from 0, never a count other domains may depend on.",
+				    vh_fmt(
+					"%s would be virtual function %u of %s, which has %d VFs now: the hook changes sriov_numvfs only from 0, never a count other domains may depend on.",
 					d->name, rd->vf_n, pf, rd->pf_numvfs),
 				    NULL,
-				    qemu(c) ? fmt("host= of %s", rd->hd->origin)
-					    : fmt("<source><address/> of %s", rd->hd->origin),
-				    fmt("use one of the VFs that exist (see 'vfio-hooks list'), or, when no VM uses a VF of %s: echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs; echo %u > /sys/bus/pci/devices/%s/sriov_numvfs",
+				    qemu(c) ? vh_fmt("host= of %s", rd->hd->origin)
+					    : vh_fmt("<source><address/> of %s", rd->hd->origin),
+				    vh_fmt(
+					"use one of the VFs that exist (see 'vfio-hooks list'), or, when no VM uses a VF of %s: echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs; echo %u > /sys/bus/pci/devices/%s/sriov_numvfs",
 					pf, pf, rd->vf_n, pf));
 			continue;
 		}
 		if (!d->present) {
 			add(c, "device-missing", VH_ERROR, &d->addr, one_device(&d->addr),
 			    d->err && d->err != -ENOENT
-				? fmt("%s cannot be looked up on this host: %s: %s.", d->name,
-				      d->err_file, strerror(-d->err))
-				: fmt("%s does not exist on this host (no /sys/bus/pci/devices/%s).",
+				? vh_fmt("%s cannot be looked up on this host: %s: %s.", d->name,
+					 d->err_file, strerror(-d->err))
+				: vh_fmt(
+				      "%s does not exist on this host (no /sys/bus/pci/devices/%s).",
 				      d->name, d->name),
 			    NULL,
-			    qemu(c) ? fmt("host= of %s", rd->hd->origin)
-				    : fmt("<source><address/> of %s", rd->hd->origin),
+			    qemu(c) ? vh_fmt("host= of %s", rd->hd->origin)
+				    : vh_fmt("<source><address/> of %s", rd->hd->origin),
 			    strdup(
 				"the address of the device as 'lspci -D' shows it; if the card was moved or the firmware renumbered the buses, update the address"));
 			continue;
 		}
 		if (d->err)
 			add(c, "device-unreadable", VH_WARNING, &d->addr, one_device(&d->addr),
-			    fmt("%s: cannot read %s: %s; checks that need it were skipped.",
-				label(rd), d->err_file, strerror(-d->err)),
+			    vh_fmt("%s: cannot read %s: %s; checks that need it were skipped.",
+				   label(rd), d->err_file, strerror(-d->err)),
 			    NULL, NULL,
 			    strdup(
 				"run as root, or check the kernel log for errors about this device"));
 		if (vh_pci_dev_is_chipset_bridge(d))
 			/* Header type 0: VFIO would take it. */
 			add(c, "device-bridge", VH_ERROR, &d->addr, one_device(&d->addr),
-			    fmt("%s is the chipset's %s bridge (class %06x): the host cannot give it away, so it cannot be passed through.",
+			    vh_fmt(
+				"%s is the chipset's %s bridge (class %06x): the host cannot give it away, so it cannot be passed through.",
 				label(rd), (d->class >> 8) == 0x0600 ? "host" : "ISA/LPC",
 				d->class),
 			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
@@ -639,7 +626,8 @@ static void rule_presence(struct ctx *c)
 				"check the address against 'lspci -D' and pass through the device meant, not the chipset's bridge"));
 		else if (vh_pci_dev_is_bridge(d))
 			add(c, "device-bridge", VH_ERROR, &d->addr, one_device(&d->addr),
-			    fmt("%s is a PCI bridge (class %06x, header type %u): bridges cannot be passed through.",
+			    vh_fmt(
+				"%s is a PCI bridge (class %06x, header type %u): bridges cannot be passed through.",
 				label(rd), d->class, d->caps.header_type),
 			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
 			    strdup(
@@ -648,7 +636,8 @@ static void rule_presence(struct ctx *c)
 			/* In a Xen dom0 the hypervisor owns the IOMMU: Linux
 			 * shows no groups. */
 			add(c, "host-iommu-off", VH_ERROR, &d->addr, one_device(&d->addr),
-			    fmt("%s has no IOMMU group (no /sys/bus/pci/devices/%s/iommu_group): the host IOMMU is off, so the device cannot be passed through.",
+			    vh_fmt(
+				"%s has no IOMMU group (no /sys/bus/pci/devices/%s/iommu_group): the host IOMMU is off, so the device cannot be passed through.",
 				label(rd), d->name),
 			    NULL, strdup("the host"),
 			    strdup(
@@ -682,10 +671,11 @@ static bool in_use(struct ctx *c, const struct vh_resolved *rd, const struct vh_
 		else
 			add(c, "device-in-use", err ? VH_ERROR : VH_WARNING, &d->addr,
 			    one_device(&d->addr),
-			    rd ? fmt("%s is %s by the host: %s%s", label(rd),
-				     err ? "in use" : "used", reasons,
-				     err ? " Giving it to the VM takes it from the host." : "")
-			       : fmt("%s, in IOMMU group %d with %s, is in use by the host, so the hook cannot bind it to vfio-pci with it: %s",
+			    rd ? vh_fmt("%s is %s by the host: %s%s", label(rd),
+					err ? "in use" : "used", reasons,
+					err ? " Giving it to the VM takes it from the host." : "")
+			       : vh_fmt(
+				     "%s, in IOMMU group %d with %s, is in use by the host, so the hook cannot bind it to vfio-pci with it: %s",
 				     d->name, d->iommu_group, label(of), reasons),
 			    err ? strdup(
 				      "mode warn does not start a VM over this: only mode off does")
@@ -851,14 +841,14 @@ static char *intremap_off_why(struct ctx *c)
 	if (d->intremap == VH_OFF)
 		return strdup("has interrupt remapping off");
 	if (x->intremap == VH_OFF && v >= VH_QEMU_VERSION(4, 1, 0))
-		return fmt(
+		return vh_fmt(
 		    "leaves interrupt remapping to QEMU %u.%u.%u, which turns it off while KVM emulates the whole irqchip in the kernel (no split I/O APIC)",
 		    v / 1000000, v / 1000 % 1000, v % 1000);
 	if (x->intremap == VH_OFF)
-		return fmt(
+		return vh_fmt(
 		    "leaves interrupt remapping to QEMU %u.%u.%u, which keeps it off (only QEMU 4.1 and later turn it on by themselves)",
 		    v / 1000000, v / 1000 % 1000, v % 1000);
-	return fmt(
+	return vh_fmt(
 	    "leaves interrupt remapping to a QEMU of unknown version (libvirt keeps no probe of %s in /var/cache/libvirt/qemu/capabilities; QEMU turns it on by itself only from 4.1, and only without KVM's in-kernel irqchip), so it cannot be counted on",
 	    d->emulator ? d->emulator : "its QEMU binary");
 }
@@ -937,15 +927,18 @@ static void rule_machine(struct ctx *c)
 	collect(c, need_q35, &nd);
 	if (nd.n)
 		add(c, "machine-q35", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s uses machine '%s'%s, but %s need%s a q35 machine: only q35 has the PCI Express topology and the emulated Intel IOMMU with interrupt remapping.",
+		    vh_fmt(
+			"%s uses machine '%s'%s, but %s need%s a q35 machine: only q35 has the PCI Express topology and the emulated Intel IOMMU with interrupt remapping.",
 			c->subj, d->machine ? d->machine : "(default: pc)",
 			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)", labels(&nd),
 			nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), strdup(qemu(c) ? "the -machine option" : "<os>"),
 		    qemu(c)
-			? fmt("-machine q35%s%s\n(an existing guest may need its drivers for the new chipset)",
+			? vh_fmt(
+			      "-machine q35%s%s\n(an existing guest may need its drivers for the new chipset)",
 			      d->irqchip[0] ? ",kernel-irqchip=" : "", d->irqchip)
-			: fmt("<type arch='%s' machine='q35'>hvm</type>\n"
+			: vh_fmt(
+			      "<type arch='%s' machine='q35'>hvm</type>\n"
 			      "(an existing guest may need its drivers for the new chipset; a new VM: virt-install --machine q35)",
 			      d->arch ? d->arch : "x86_64"));
 	needers_done(&nd);
@@ -959,7 +952,8 @@ static void rule_viommu_misplaced(struct ctx *c)
 		return;
 	if (!needs_apply(c)) {
 		add(c, "viommu-misplaced", VH_WARNING, NULL, NULL,
-		    fmt("%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU.",
+		    vh_fmt(
+			"%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU.",
 			c->subj),
 		    NULL, strdup("<devices> (and remove it from <features>)"),
 		    strdup("the same <iommu> element, moved"));
@@ -968,7 +962,8 @@ static void rule_viommu_misplaced(struct ctx *c)
 	collect(c, need_viommu, &nd);
 	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING, nd.n ? &nd.first : NULL,
 	    TAKE_PTR(nd.addrs),
-	    fmt("%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU%s%s%s.",
+	    vh_fmt(
+		"%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU%s%s%s.",
 		c->subj, nd.n ? ", which " : "", nd.n ? labels(&nd) : "",
 		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
@@ -988,11 +983,12 @@ static void rule_viommu(struct ctx *c)
 	if (nd.n && !intel_iommu(d)) {
 		add(c, "viommu-missing", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
 		    d->has_iommu
-			? fmt("%s has an emulated %s IOMMU, but %s need%s an emulated Intel IOMMU.",
+			? vh_fmt(
+			      "%s has an emulated %s IOMMU, but %s need%s an emulated Intel IOMMU.",
 			      c->subj, d->iommu_model ? d->iommu_model : "", labels(&nd),
 			      nd.n > 1 ? "" : "s")
-			: fmt("%s has no emulated IOMMU, but %s need%s an emulated Intel IOMMU.",
-			      c->subj, labels(&nd), nd.n > 1 ? "" : "s"),
+			: vh_fmt("%s has no emulated IOMMU, but %s need%s an emulated Intel IOMMU.",
+				 c->subj, labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, c->dom->has_iommu), iommu_xml(c));
 	}
 	needers_done(&nd);
@@ -1003,8 +999,9 @@ static void rule_viommu(struct ctx *c)
 	if (nd.n && eff(c, left_out(d->intremap))->intremap != VH_ON) {
 		_cleanup_free_ char *off = intremap_off_why(c);
 		add(c, "viommu-intremap", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("The emulated IOMMU of %s %s, but %s need%s it.", c->obj,
-			off ? off : "has no interrupt remapping", labels(&nd), nd.n > 1 ? "" : "s"),
+		    vh_fmt("The emulated IOMMU of %s %s, but %s need%s it.", c->obj,
+			   off ? off : "has no interrupt remapping", labels(&nd),
+			   nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, true), iommu_xml(c));
 	}
 	needers_done(&nd);
@@ -1016,7 +1013,8 @@ static void rule_viommu(struct ctx *c)
 		const struct vh_resolved *first = first_known(c);
 		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
 		    one_device(&first->dev.addr),
-		    fmt("The emulated Intel IOMMU of %s has caching_mode %s, but it passes through %s: QEMU refuses to start a VFIO device behind an Intel IOMMU without caching mode.",
+		    vh_fmt(
+			"The emulated Intel IOMMU of %s has caching_mode %s, but it passes through %s: QEMU refuses to start a VFIO device behind an Intel IOMMU without caching mode.",
 			c->obj, d->caching_mode == VH_OFF ? "off" : "not set", label(first)),
 		    nd.n ? vh_buf_steal(&nd.whys) : NULL, iommu_where(c, true), iommu_xml(c));
 		needers_done(&nd);
@@ -1026,7 +1024,8 @@ static void rule_viommu(struct ctx *c)
 					    : NULL;
 	if (x && x->intremap == VH_ON && x->eim != VH_ON)
 		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
-		    fmt("%s has %u vCPUs and interrupt remapping but not extended interrupt mode: vCPUs above 255 cannot receive interrupts.",
+		    vh_fmt(
+			"%s has %u vCPUs and interrupt remapping but not extended interrupt mode: vCPUs above 255 cannot receive interrupts.",
 			c->subj, d->vcpus),
 		    NULL, iommu_where(c, true), iommu_xml(c));
 }
@@ -1039,10 +1038,10 @@ static char *ioapic_where(const struct ctx *c)
 static char *ioapic_fix(const struct ctx *c)
 {
 	if (qemu(c))
-		return fmt("-machine %s,kernel-irqchip=split",
-			   c->dom->machine_kind == VH_MACHINE_Q35 && c->dom->machine
-			       ? c->dom->machine
-			       : "q35");
+		return vh_fmt("-machine %s,kernel-irqchip=split",
+			      c->dom->machine_kind == VH_MACHINE_Q35 && c->dom->machine
+				  ? c->dom->machine
+				  : "q35");
 	return strdup("<ioapic driver='qemu'/>");
 }
 
@@ -1059,7 +1058,8 @@ static void rule_viommu_order(struct ctx *c)
 			first = &c->rep->devs[i];
 	add(c, "viommu-order", VH_ERROR, first ? &first->hd->addr : NULL,
 	    first ? one_device(&first->hd->addr) : NULL,
-	    fmt("%s gives -device %s-iommu after %s: QEMU needs the vIOMMU before any VFIO device, or refuses to start.",
+	    vh_fmt(
+		"%s gives -device %s-iommu after %s: QEMU needs the vIOMMU before any VFIO device, or refuses to start.",
 		c->subj, c->dom->iommu_model ? c->dom->iommu_model : "intel",
 		first ? first->hd->origin : "a -device vfio-pci"),
 	    NULL,
@@ -1081,7 +1081,8 @@ static void rule_ioapic(struct ctx *c)
 	 * devices need is there. */
 	if (nd.n && eff(c, false)->irq_all_kernel)
 		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s has %s, but %s need%s a split I/O APIC: interrupt remapping works only when QEMU emulates the I/O APIC (kernel_irqchip=split).",
+		    vh_fmt(
+			"%s has %s, but %s need%s a split I/O APIC: interrupt remapping works only when QEMU emulates the I/O APIC (kernel_irqchip=split).",
 			c->subj,
 			qemu(c)		   ? "KVM's in-kernel I/O APIC (no kernel-irqchip=split)"
 			: d->ioapic_driver ? "<ioapic driver='kvm'>"
@@ -1090,7 +1091,8 @@ static void rule_ioapic(struct ctx *c)
 		    vh_buf_steal(&nd.whys), ioapic_where(c), ioapic_fix(c));
 	else if (intel_iommu(d) && d->intremap == VH_ON && any_usable(c))
 		add(c, "ioapic-split", VH_ERROR, NULL, NULL,
-		    fmt("%s enables interrupt remapping on its emulated IOMMU without a split I/O APIC: libvirt refuses to start it.",
+		    vh_fmt(
+			"%s enables interrupt remapping on its emulated IOMMU without a split I/O APIC: libvirt refuses to start it.",
 			c->subj),
 		    NULL, ioapic_where(c), ioapic_fix(c));
 	needers_done(&nd);
@@ -1128,13 +1130,15 @@ static void rule_bound(struct ctx *c)
 		if (!usable(rd) || strstr(drv, "vfio"))
 			continue;
 		add(c, "device-not-bound", VH_ERROR, &rd->dev.addr, one_device(&rd->dev.addr),
-		    fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.", label(rd),
-			drv[0] ? "driver " : "", drv[0] ? drv : "no driver"),
+		    vh_fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.", label(rd),
+			   drv[0] ? "driver " : "", drv[0] ? drv : "no driver"),
 		    NULL, strdup("the host, before starting QEMU"),
 		    drv[0]
-			? fmt("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/devices/%s/driver/unbind\necho %s > /sys/bus/pci/drivers_probe",
+			? vh_fmt(
+			      "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/devices/%s/driver/unbind\necho %s > /sys/bus/pci/drivers_probe",
 			      rd->dev.name, rd->dev.name, rd->dev.name, rd->dev.name)
-			: fmt("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/drivers_probe",
+			: vh_fmt(
+			      "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/drivers_probe",
 			      rd->dev.name, rd->dev.name));
 	}
 }
@@ -1243,22 +1247,24 @@ static void rule_groups(struct ctx *c)
 				      (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot));
 		if (c->rep->devs[i].companions_ok)
 			add(c, "group-companions-bind", VH_WARNING, &rd->dev.addr, addrs,
-			    fmt("IOMMU group %d of %s also holds %s; the hook will bind %s to vfio-pci while the VM runs and give %s back afterwards.",
+			    vh_fmt(
+				"IOMMU group %d of %s also holds %s; the hook will bind %s to vfio-pci while the VM runs and give %s back afterwards.",
 				rd->dev.iommu_group, label(rd), vh_buf_str(&list),
 				n > 1 ? "them" : "it", n > 1 ? "them" : "it"),
-			    fmt("companion policy '%s'%s", vh_companions_name(pol),
-				rd->profile && rd->profile->companions
-				    ? " from the device's profile"
-				    : " from the configuration"),
+			    vh_fmt("companion policy '%s'%s", vh_companions_name(pol),
+				   rd->profile && rd->profile->companions
+				       ? " from the device's profile"
+				       : " from the configuration"),
 			    NULL, NULL);
 		else
 			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr, addrs,
-			    fmt("IOMMU group %d of %s also holds %s, which the host keeps and this domain is not given: VFIO can only use a group whose every endpoint is free.",
+			    vh_fmt(
+				"IOMMU group %d of %s also holds %s, which the host keeps and this domain is not given: VFIO can only use a group whose every endpoint is free.",
 				rd->dev.iommu_group, label(rd), vh_buf_str(&list)),
-			    fmt("companion policy '%s'%s", vh_companions_name(pol),
-				pol == VH_COMPANIONS_SAME_DEVICE
-				    ? " (other functions of the same device only)"
-				    : ""),
+			    vh_fmt("companion policy '%s'%s", vh_companions_name(pol),
+				   pol == VH_COMPANIONS_SAME_DEVICE
+				       ? " (other functions of the same device only)"
+				       : ""),
 			    strdup(
 				qemu(c) || any_excluded
 				    ? (qemu(c)
@@ -1290,16 +1296,19 @@ static void rule_sriov_pf(struct ctx *c)
 		if (!vf && pf->dev.sriov_numvfs <= 0)
 			continue;
 		add(c, "sriov-pf-assigned", VH_ERROR, &pf->dev.addr, one_device(&pf->dev.addr),
-		    vf ? fmt("%s is given to %s together with its own virtual function %s: the VF exists only while the PF stays on its host driver.",
+		    vf ? vh_fmt(
+			     "%s is given to %s together with its own virtual function %s: the VF exists only while the PF stays on its host driver.",
 			     label(pf), c->obj, vf->dev.name)
-		       : fmt("%s has %d virtual functions: giving the PF itself to %s takes them from their users.",
+		       : vh_fmt(
+			     "%s has %d virtual functions: giving the PF itself to %s takes them from their users.",
 			     label(pf), pf->dev.sriov_numvfs, c->obj),
 		    pf->profile && pf->profile->sriov_pf_host
-			? fmt("profile '%s': the physical function stays on the host",
-			      pf->profile->id)
+			? vh_fmt("profile '%s': the physical function stays on the host",
+				 pf->profile->id)
 			: NULL,
 		    strdup(qemu(c) ? "the command line" : "<devices>"),
-		    fmt("remove %s (the physical function) and give the VM only virtual functions%s",
+		    vh_fmt(
+			"remove %s (the physical function) and give the VM only virtual functions%s",
 			pf->hd->origin, vf ? "" : ", or set sriov_numvfs to 0 first"));
 	}
 }
@@ -1344,8 +1353,8 @@ static void rule_memlock(struct ctx *c)
 
 	if (d->mem_error[0]) {
 		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s: %s, so the memory VFIO must lock cannot be checked.", c->subj,
-			d->mem_error),
+		    vh_fmt("%s: %s, so the memory VFIO must lock cannot be checked.", c->subj,
+			   d->mem_error),
 		    NULL, strdup(qemu(c) ? "the command line" : "the element named above"),
 		    strdup(
 			qemu(c)
@@ -1359,8 +1368,8 @@ static void rule_memlock(struct ctx *c)
 	r = vh_memlock_need(d, &host, &m);
 	if (r < 0) {
 		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s has so much memory that the memory VFIO must lock exceeds 2^64 KiB.",
-			c->subj),
+		    vh_fmt("%s has so much memory that the memory VFIO must lock exceeds 2^64 KiB.",
+			   c->subj),
 		    NULL, NULL, NULL);
 		return;
 	}
@@ -1370,10 +1379,12 @@ static void rule_memlock(struct ctx *c)
 		if (d->hard_limit_kib >= m.kib)
 			return;
 		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s sets <memtune><hard_limit> to %llu KiB, below the %llu KiB it must be able to lock: libvirt makes the hard limit the QEMU process's locked-memory limit (RLIMIT_MEMLOCK), and VFIO pins all guest memory, so mapping it for the device fails (QEMU: \"VFIO_MAP_DMA failed: Cannot allocate memory\").",
+		    vh_fmt(
+			"%s sets <memtune><hard_limit> to %llu KiB, below the %llu KiB it must be able to lock: libvirt makes the hard limit the QEMU process's locked-memory limit (RLIMIT_MEMLOCK), and VFIO pins all guest memory, so mapping it for the device fails (QEMU: \"VFIO_MAP_DMA failed: Cannot allocate memory\").",
 			c->subj, d->hard_limit_kib, m.kib),
-		    fmt("%s", m.formula), strdup("<domain>"),
-		    fmt("<memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune>\n(or remove <hard_limit>: libvirt then sets this limit itself; the hard limit also caps all of QEMU's memory)",
+		    vh_fmt("%s", m.formula), strdup("<domain>"),
+		    vh_fmt(
+			"<memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune>\n(or remove <hard_limit>: libvirt then sets this limit itself; the hard limit also caps all of QEMU's memory)",
 			m.kib));
 		return;
 	}
@@ -1381,18 +1392,20 @@ static void rule_memlock(struct ctx *c)
 		return; /* <locked/>: libvirt lifts the limit altogether */
 	if (qemu(c)) {
 		add(c, "memlock-too-low", VH_INFO, NULL, NULL,
-		    fmt("%s passes %u device%s through VFIO, which pins all guest memory: QEMU's locked-memory limit (RLIMIT_MEMLOCK, inherited from the shell that starts it) must be at least %llu KiB, what libvirt would set.",
+		    vh_fmt(
+			"%s passes %u device%s through VFIO, which pins all guest memory: QEMU's locked-memory limit (RLIMIT_MEMLOCK, inherited from the shell that starts it) must be at least %llu KiB, what libvirt would set.",
 			c->subj, m.n_vfio, m.n_vfio == 1 ? "" : "s", m.kib),
-		    fmt("%s", m.formula),
+		    vh_fmt("%s", m.formula),
 		    strdup(
 			"the shell, before starting QEMU (raising the hard limit needs root or limits.conf)"),
-		    fmt("ulimit -l %llu", m.kib));
+		    vh_fmt("ulimit -l %llu", m.kib));
 		return;
 	}
 	add(c, "memlock-too-low", VH_INFO, NULL, NULL,
-	    fmt("%s has no <memtune><hard_limit>: libvirt sets the QEMU process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB itself, for the memory VFIO pins.",
+	    vh_fmt(
+		"%s has no <memtune><hard_limit>: libvirt sets the QEMU process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB itself, for the memory VFIO pins.",
 		c->subj, m.kib),
-	    fmt("%s", m.formula), NULL, NULL);
+	    vh_fmt("%s", m.formula), NULL, NULL);
 }
 
 static bool need_xen_hvm(const struct vh_needs *n)
@@ -1426,11 +1439,13 @@ static void rule_xen_pv(struct ctx *c)
 	}
 	if (nd.n)
 		add(c, "xen-pv-unsupported", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s is a Xen %s guest (<type>%s</type>), but %s work%s only in an HVM guest.",
+		    vh_fmt(
+			"%s is a Xen %s guest (<type>%s</type>), but %s work%s only in an HVM guest.",
 			c->subj, streq(d->os_type, "xenpvh") ? "PVH" : "PV",
 			d->os_type ? d->os_type : "", labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&why), strdup("<os>"),
-		    fmt("<type arch='%s' machine='xenfv'>hvm</type>\n"
+		    vh_fmt(
+			"<type arch='%s' machine='xenfv'>hvm</type>\n"
 			"(a PV guest boots the <kernel> the host gives it; an HVM guest boots the bootloader of its own disk: install one in the guest first)",
 			d->arch ? d->arch : "x86_64"));
 	vh_buf_done(&why);
