@@ -22,7 +22,7 @@ for k in $keys; do
 	[ "$k" = root ] && continue # for tests only: not in the shipped file
 	grep -q "^#$k = " "$top/conf/vfio-hooks.conf"; check "conf-key-$k" $? "conf/vfio-hooks.conf does not document '$k'"
 done
-rules=$(sed -n 's/^ *{"\([a-z0-9-]*\)", VH_\(ERROR\|WARNING\|INFO\),.*/\1/p' "$top/lib/check.c")
+rules=$(sed -n 's/^ *\[VH_RULE_[A-Z0-9_]*\] = "\([a-z0-9-]*\)",$/\1/p' "$top/lib/check.c")
 [ -n "$rules" ]; check rules-found $? "no rules in lib/check.c"
 for r in $rules; do
 	grep -q "\`$r\`" "$top/README.md"; check "readme-rule-$r" $? "README.md does not describe rule '$r'"
