@@ -17,32 +17,15 @@
 #include "../lib/persist.h"
 #include "cli.h"
 
-/* Findings that stop a bind: the device itself is not usable.  What a VM
- * would need (vIOMMU, machine type...) is the business of `check`. */
-static const struct {
-	const char *rule;
-	const char *fix; /* NULL: the finding's own */
-} blocking_rules[] = {
-    {"bad-address", NULL},
-    {"device-duplicate", NULL},
-    {"device-missing", NULL},
-    {"device-bridge", NULL},
-    {"device-in-use", NULL},
-    {"host-iommu-off", NULL},
-    {"device-unreadable", NULL},
-    {"group-not-viable",
-     "free those endpoints first, or bind them with it: 'vfio-hooks --companions any bind DEVICE' (they leave their host drivers)."},
-};
-
-/* The fix to show when @rule stops a bind; NULL when it does not. */
+/* The fix to show when @f stops a bind (vh_rule_info.blocks_bind); NULL
+ * when it does not. */
 static const char *blocking(const struct vh_finding *f)
 {
-	if (f->severity != VH_ERROR)
+	const struct vh_rule_info *ri = &vh_rules[f->id];
+
+	if (f->severity != VH_ERROR || !ri->blocks_bind)
 		return NULL;
-	for (size_t i = 0; i < ELEMENTSOF(blocking_rules); i++)
-		if (streq(f->rule, blocking_rules[i].rule))
-			return blocking_rules[i].fix ? blocking_rules[i].fix : f->fix ? f->fix : "";
-	return NULL;
+	return ri->bind_fix ? ri->bind_fix : f->fix ? f->fix : "";
 }
 
 static void say(void *ud, int level, const char *msg)

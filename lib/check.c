@@ -22,74 +22,52 @@ const char *vh_severity_name(enum vh_severity s)
 	return (size_t)s < ELEMENTSOF(severity_names) ? severity_names[s] : "?";
 }
 
-const struct vh_rule_info vh_rules[] = {
-    {"bad-address", VH_ERROR, "a hostdev's PCI address is not a number or out of range", false},
-    {"device-duplicate", VH_ERROR, "the same PCI device is listed twice", false},
-    {"device-missing", VH_ERROR, "no PCI device at the hostdev's address", false},
-    {"sriov-vf-create", VH_INFO, "an SR-IOV virtual function the hook creates on prepare", false},
-    {"sriov-numvfs-busy", VH_ERROR,
-     "the virtual function needs sriov_numvfs changed while other VFs exist", false},
-    {"sriov-pf-assigned", VH_ERROR,
-     "a physical function given to a VM while its virtual functions are needed", false},
-    {"device-unreadable", VH_WARNING, "a sysfs attribute of the device could not be read", false},
-    {"device-bridge", VH_ERROR,
-     "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot be passed through: taking it takes what is behind it from the host",
-     true},
-    {"device-in-use", VH_ERROR,
-     "the host uses the device (a mounted disk, swap, an md/dm member, its network; warning: its console): taking it takes it from the host",
-     true},
-    {"host-iommu-off", VH_ERROR, "the device has no IOMMU group: the host IOMMU is off", false},
-    {"machine-q35", VH_ERROR, "the device needs a q35 machine", false},
-    {"viommu-misplaced", VH_ERROR, "<iommu> is under <features>, where libvirt ignores it", false},
-    {"viommu-missing", VH_ERROR, "the device needs an emulated Intel IOMMU (<iommu model='intel'>)",
-     false},
-    {"viommu-intremap", VH_ERROR, "the emulated IOMMU needs interrupt remapping (intremap='on')",
-     false},
-    {"viommu-caching-mode", VH_ERROR,
-     "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'", false},
-    {"ioapic-split", VH_ERROR,
-     "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)", false},
-    {"viommu-eim", VH_WARNING, "more than 255 vCPUs with interrupt remapping need eim='on'", false},
-    {"viommu-order", VH_ERROR, "on a QEMU command line, the vIOMMU comes after a VFIO device",
-     false},
-    {"device-not-bound", VH_ERROR, "a device for a QEMU started by hand is not on a vfio driver",
-     false},
-    {"group-not-viable", VH_ERROR, "another endpoint of the IOMMU group is on a host driver",
-     false},
-    {"group-companions-bind", VH_WARNING,
-     "the hook will bind the IOMMU group's other endpoints to vfio-pci", false},
-    {"memlock-too-low", VH_ERROR,
-     "<memtune><hard_limit> is below the memory VFIO must lock (info: the limit libvirt sets itself)",
-     false},
-    {"network-hostdev", VH_INFO,
-     "an <interface type='network'> takes a device from a <forward mode='hostdev'> pool, which libvirt picks after the prepare hook: the VM is checked against the pool's devices (warning: the pool could not be read)",
-     false},
-    {"xen-pv-unsupported", VH_ERROR, "on Xen, the device works only in an HVM guest, not PV or PVH",
-     false},
-};
-const size_t vh_n_rules = ELEMENTSOF(vh_rules);
-
-const struct vh_rule_info *vh_rule_lookup(const char *id)
-{
-	for (size_t i = 0; i < ELEMENTSOF(vh_rules); i++)
-		if (streq(vh_rules[i].id, id))
-			return &vh_rules[i];
-	return NULL;
-}
-
 unsigned vh_report_n_refusing_in_warn(const struct vh_report *r)
 {
 	unsigned n = 0;
 
 	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct vh_rule_info *ri = vh_rule_lookup(r->findings[i].rule);
-		n += r->findings[i].severity == VH_ERROR && ri && ri->refuses_in_warn;
+		const struct vh_finding *f = &r->findings[i];
+		n += f->severity == VH_ERROR && vh_rules[f->id].refuses_in_warn;
 	}
 	return n;
 }
 
+/* An <interface type='network'> taking a device from a hostdev pool. */
+struct pool_note {
+	const struct vh_netif *ni;
+	size_t n;		 /* devices in the pool */
+	struct vh_pci_addr addr; /* the one checked */
+	char *error;		 /* why none is checked; NULL: one is */
+};
+
+/* What the host uses of a device: vh_pci_in_use in two texts. */
+struct host_use {
+	bool error; /* refuses: the host loses something it runs on */
+	char *reasons, *fixes;
+};
+
+/* An endpoint of a hostdev's IOMMU group that is on a host driver and not
+ * in the domain. */
+struct companion {
+	struct vh_pci_addr addr;
+	char driver[64];
+	int iommu_group;
+	const char *note;    /* why the hook never binds it; NULL: it may */
+	struct host_use use; /* reasons NULL: no use found, or not looked */
+};
+
+/* The companions of the first device in the domain of an IOMMU group. */
+struct group {
+	size_t dev; /* its index in the report's devices */
+	enum vh_companions pol;
+	bool any_excluded;
+	struct companion *v;
+	size_t n;
+};
+
 /* Evaluation context: the report being built, plus what rules share. */
-struct ctx {
+struct vh_check_ctx {
 	const struct vh_sys *sys;
 	const struct vh_profiles *ps;
 	const struct vh_domain *dom;
@@ -106,47 +84,36 @@ struct ctx {
 	struct vh_resolved *pool;
 	struct vh_hostdev *pool_hd;
 	size_t n_pool;
+	/* What resolve_pools found of each such interface, for
+	 * rule_network_pools. */
+	struct pool_note *notes;
+	size_t n_notes;
+	/* Each IOMMU group's companions (plan_companions), for rule_groups. */
+	struct group *groups;
+	size_t n_groups;
 	char subj[160]; /* "The domain 'vm'" / "The QEMU command line of 'vm'" */
 	char obj[160];	/* the same, mid-sentence */
 };
 
-static bool qemu(const struct ctx *c)
+static bool qemu(const struct vh_check_ctx *c)
 {
 	return c->dom->dialect == VH_DIALECT_QEMU;
 }
 
-static char *vfmt(const char *fmt, va_list ap)
+/* Add a finding of @rule at @sev, a severity the catalog gives it (its
+ * .severity or .other.severity: anything else fails the check, a bug);
+ * takes ownership of the strings and the device list. */
+static struct vh_finding *add_as(struct vh_check_ctx *c, enum vh_rule_id rule, enum vh_severity sev,
+				 const struct vh_pci_addr *addr, char **devices, char *message,
+				 char *why, char *fix_where, char *fix)
 {
-	char *s = NULL;
-
-	if (!fmt)
-		return NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return NULL;
-	return s;
-}
-
-static char *fmt(const char *f, ...) _printf_(1, 2);
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	s = vfmt(f, ap);
-	va_end(ap);
-	return s;
-}
-
-/* Add a finding; takes ownership of the strings and the device list. */
-static struct vh_finding *add(struct ctx *c, const char *rule, enum vh_severity sev,
-			      const struct vh_pci_addr *addr, char **devices, char *message,
-			      char *why, char *fix_where, char *fix)
-{
+	const struct vh_rule_info *ri = &vh_rules[rule];
 	struct vh_report *r = c->rep;
-	struct vh_finding *nv, *f;
+	struct vh_finding *nv = NULL, *f;
+	bool documented = sev == ri->severity || (ri->other.when && sev == ri->other.severity);
 
-	nv = realloc(r->findings, (r->n_findings + 1) * sizeof(*nv));
+	if (documented)
+		nv = realloc(r->findings, (r->n_findings + 1) * sizeof(*nv));
 	if (!nv || !message) {
 		if (nv)
 			r->findings = nv;
@@ -155,14 +122,14 @@ static struct vh_finding *add(struct ctx *c, const char *rule, enum vh_severity 
 		free(why);
 		free(fix_where);
 		free(fix);
-		c->err = -ENOMEM;
+		c->err = documented ? -ENOMEM : -EINVAL;
 		return NULL;
 	}
 	r->findings = nv;
 	if (message[0] >= 'a' && message[0] <= 'z')
 		message[0] = (char)(message[0] - 'a' + 'A');
 	f = &r->findings[r->n_findings++];
-	*f = (struct vh_finding){.rule = rule, .severity = sev};
+	*f = (struct vh_finding){.id = rule, .rule = vh_rule_id_to_string(rule), .severity = sev};
 	if (addr) {
 		f->has_addr = true;
 		f->addr = *addr;
@@ -179,6 +146,15 @@ static struct vh_finding *add(struct ctx *c, const char *rule, enum vh_severity 
 	else
 		r->n_info++;
 	return f;
+}
+
+/* Add a finding of @rule at the catalog's severity for it. */
+static struct vh_finding *add(struct vh_check_ctx *c, enum vh_rule_id rule,
+			      const struct vh_pci_addr *addr, char **devices, char *message,
+			      char *why, char *fix_where, char *fix)
+{
+	return add_as(c, rule, vh_rules[rule].severity, addr, devices, message, why, fix_where,
+		      fix);
 }
 
 static char **one_device(const struct vh_pci_addr *a)
@@ -232,7 +208,7 @@ static const char *label(const struct vh_resolved *rd)
 	return m->label;
 }
 
-static void derive_needs(struct ctx *c, struct vh_resolved *rd)
+static void derive_needs(struct vh_check_ctx *c, struct vh_resolved *rd)
 {
 	const struct vh_pci_dev *d = &rd->dev;
 	const struct vh_profile *p = rd->profile;
@@ -293,8 +269,8 @@ static int ids_of(const struct vh_report *rep, const struct vh_pci_dev *vfm, str
  * 1 and its PCI addresses, 0 when it is another kind, -errno (with @e) when
  * its state cannot be read.  libvirt keeps an active network's definition,
  * the VFs of a <pf dev='...'/> listed, in /run/libvirt/network. */
-static int network_pool(struct ctx *c, const char *name, struct vh_pci_addr **ret, size_t *ret_n,
-			struct vh_err *e)
+static int network_pool(struct vh_check_ctx *c, const char *name, struct vh_pci_addr **ret,
+			size_t *ret_n, struct vh_err *e)
 {
 	_cleanup_free_ char *buf = NULL, *mode = NULL;
 	_cleanup_doc_ xmlDoc *doc = NULL;
@@ -390,8 +366,9 @@ bool vh_hostdev_networks(const struct vh_sys *sys)
 }
 
 /* A device of each hostdev pool the domain's interfaces take from, in
- * c->pool; a warning when a pool cannot be read. */
-static int resolve_pools(struct ctx *c)
+ * c->pool; each interface's pool in c->notes (rule_network_pools reports
+ * them: a warning when a pool cannot be read). */
+static int resolve_pools(struct vh_check_ctx *c)
 {
 	const struct vh_domain *d = c->dom;
 
@@ -399,7 +376,8 @@ static int resolve_pools(struct ctx *c)
 		return 0;
 	c->pool = calloc(d->n_netifs, sizeof(*c->pool));
 	c->pool_hd = calloc(d->n_netifs, sizeof(*c->pool_hd));
-	if (!c->pool || !c->pool_hd)
+	c->notes = calloc(d->n_netifs, sizeof(*c->notes));
+	if (!c->pool || !c->pool_hd || !c->notes)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n_netifs; i++) {
 		const struct vh_netif *ni = &d->netifs[i];
@@ -416,12 +394,11 @@ static int resolve_pools(struct ctx *c)
 			continue; /* another kind, or not active: libvirt says
 				   */
 		if (r < 0 || !n) {
-			add(c, "network-hostdev", VH_WARNING, NULL, NULL,
-			    fmt("The <interface type='network'> at line %d takes a host device from network '%s', but %s: the device libvirt gives the VM is not checked.",
-				ni->line, ni->network, r < 0 ? e.msg : "its pool lists none"),
-			    NULL, strdup("the host"),
-			    fmt("virsh net-dumpxml %s (its <forward mode='hostdev'> must list the VFs, or name a <pf dev='...'/> that has them)",
-				ni->network));
+			struct pool_note *pn = &c->notes[c->n_notes++];
+			*pn = (struct pool_note){
+			    .ni = ni, .error = strdup(r < 0 ? e.msg : "its pool lists none")};
+			if (!pn->error)
+				return -ENOMEM;
 			continue;
 		}
 		for (k = 0; k < n; k++) {
@@ -437,22 +414,44 @@ static int resolve_pools(struct ctx *c)
 			 ni->line);
 		rd->hd = h;
 		c->n_pool++;
-		{
-			char a[VH_PCI_ADDR_LEN];
-			vh_pci_addr_format(&v[k], a);
-			add(c, "network-hostdev", VH_INFO, &v[k], one_device(&v[k]),
-			    fmt("The <interface type='network'> at line %d takes one of the %zu device%s of network '%s' (<forward mode='hostdev'>), which libvirt picks after this check: the VM is checked against %s.",
-				ni->line, n, n == 1 ? "" : "s", ni->network, a),
-			    NULL, NULL, NULL);
-		}
+		c->notes[c->n_notes++] = (struct pool_note){.ni = ni, .n = n, .addr = v[k]};
 	}
 	return 0;
+}
+
+/* The interfaces that take a device from a hostdev pool, as resolve_pools
+ * found them. */
+static void rule_network_pools(struct vh_check_ctx *c)
+{
+	for (size_t i = 0; i < c->n_notes; i++) {
+		const struct pool_note *pn = &c->notes[i];
+		char a[VH_PCI_ADDR_LEN];
+
+		if (pn->error) {
+			add_as(
+			    c, VH_RULE_NETWORK_HOSTDEV, VH_WARNING, NULL, NULL,
+			    vh_fmt(
+				"The <interface type='network'> at line %d takes a host device from network '%s', but %s: the device libvirt gives the VM is not checked.",
+				pn->ni->line, pn->ni->network, pn->error),
+			    NULL, strdup("the host"),
+			    vh_fmt(
+				"virsh net-dumpxml %s (its <forward mode='hostdev'> must list the VFs, or name a <pf dev='...'/> that has them)",
+				pn->ni->network));
+			continue;
+		}
+		vh_pci_addr_format(&pn->addr, a);
+		add(c, VH_RULE_NETWORK_HOSTDEV, &pn->addr, one_device(&pn->addr),
+		    vh_fmt(
+			"The <interface type='network'> at line %d takes one of the %zu device%s of network '%s' (<forward mode='hostdev'>), which libvirt picks after this check: the VM is checked against %s.",
+			pn->ni->line, pn->n, pn->n == 1 ? "" : "s", pn->ni->network, a),
+		    NULL, NULL, NULL);
+	}
 }
 
 /* Two passes: every device is read first, so that a caller loading
  * profiles on demand (opts->load_profiles) learns the devices before any
  * is matched. */
-static int resolve(struct ctx *c)
+static int resolve(struct vh_check_ctx *c)
 {
 	const struct vh_domain *dom = c->dom;
 	struct vh_report *rep = c->rep;
@@ -553,17 +552,18 @@ static bool needs_known(const struct vh_resolved *rd)
 
 /* --- Rules about the hostdevs themselves. --- */
 
-static void rule_addresses(struct ctx *c)
+static void rule_addresses(struct vh_check_ctx *c)
 {
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
 		const struct vh_hostdev *h = rd->hd;
 		if (!h->addr_ok) {
-			add(c, "bad-address", VH_ERROR, NULL, NULL,
-			    fmt("%c%s has an unusable PCI address (%s): %s.",
-				h->origin[0] == 't' ? 'T' : h->origin[0], h->origin + 1,
-				h->addr_text, h->addr_error),
-			    NULL, qemu(c) ? fmt("%s", h->origin) : fmt("<source> of %s", h->origin),
+			add(c, VH_RULE_BAD_ADDRESS, NULL, NULL,
+			    vh_fmt("%c%s has an unusable PCI address (%s): %s.",
+				   h->origin[0] == 't' ? 'T' : h->origin[0], h->origin + 1,
+				   h->addr_text, h->addr_error),
+			    NULL,
+			    qemu(c) ? vh_fmt("%s", h->origin) : vh_fmt("<source> of %s", h->origin),
 			    strdup(
 				qemu(c)
 				    ? "host=0000:01:00.0  (the address 'lspci -D' shows, as DDDD:BB:SS.F)"
@@ -571,16 +571,17 @@ static void rule_addresses(struct ctx *c)
 		} else if (rd->duplicate) {
 			char a[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&h->addr, a);
-			add(c, "device-duplicate", VH_ERROR, &h->addr, one_device(&h->addr),
-			    fmt("%s is listed more than once (again in %s): a device can be given to a VM only once.",
+			add(c, VH_RULE_DEVICE_DUPLICATE, &h->addr, one_device(&h->addr),
+			    vh_fmt(
+				"%s is listed more than once (again in %s): a device can be given to a VM only once.",
 				a, h->origin),
 			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
-			    fmt("remove the second one, %s", h->origin));
+			    vh_fmt("remove the second one, %s", h->origin));
 		}
 	}
 }
 
-static void rule_presence(struct ctx *c)
+static void rule_presence(struct vh_check_ctx *c)
 {
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
@@ -591,55 +592,60 @@ static void rule_presence(struct ctx *c)
 			char pf[VH_PCI_ADDR_LEN];
 			vh_pci_addr_format(&rd->vf_pf, pf);
 			if (rd->pf_numvfs <= 0)
-				add(c, "sriov-vf-create", VH_INFO, &d->addr, one_device(&d->addr),
-				    fmt("%s does not exist yet: it is virtual function %u of %s. The hook creates it on prepare (sriov_numvfs 0 -> at least %u, sriov_drivers_autoprobe 0) and removes it on release once no domain uses it.",
+				add(c, VH_RULE_SRIOV_VF_CREATE, &d->addr, one_device(&d->addr),
+				    vh_fmt(
+					"%s does not exist yet: it is virtual function %u of %s. The hook creates it on prepare (sriov_numvfs 0 -> at least %u, sriov_drivers_autoprobe 0) and removes it on release once no domain uses it.",
 					d->name, rd->vf_n, pf, rd->vf_n),
 				    NULL, NULL, NULL);
 			else
-				add(c, "sriov-numvfs-busy", VH_ERROR, &d->addr,
-				    one_device(&d->addr),
-				    fmt("%s would be virtual function %u of %s, which has %d VFs now: the hook changes sriov_numvfs only from 0, never a count other domains may depend on.",
+				add(c, VH_RULE_SRIOV_NUMVFS_BUSY, &d->addr, one_device(&d->addr),
+				    vh_fmt(
+					"%s would be virtual function %u of %s, which has %d VFs now: the hook changes sriov_numvfs only from 0, never a count other domains may depend on.",
 					d->name, rd->vf_n, pf, rd->pf_numvfs),
 				    NULL,
-				    qemu(c) ? fmt("host= of %s", rd->hd->origin)
-					    : fmt("<source><address/> of %s", rd->hd->origin),
-				    fmt("use one of the VFs that exist (see 'vfio-hooks list'), or, when no VM uses a VF of %s: echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs; echo %u > /sys/bus/pci/devices/%s/sriov_numvfs",
+				    qemu(c) ? vh_fmt("host= of %s", rd->hd->origin)
+					    : vh_fmt("<source><address/> of %s", rd->hd->origin),
+				    vh_fmt(
+					"use one of the VFs that exist (see 'vfio-hooks list'), or, when no VM uses a VF of %s: echo 0 > /sys/bus/pci/devices/%s/sriov_numvfs; echo %u > /sys/bus/pci/devices/%s/sriov_numvfs",
 					pf, pf, rd->vf_n, pf));
 			continue;
 		}
 		if (!d->present) {
-			add(c, "device-missing", VH_ERROR, &d->addr, one_device(&d->addr),
+			add(c, VH_RULE_DEVICE_MISSING, &d->addr, one_device(&d->addr),
 			    d->err && d->err != -ENOENT
-				? fmt("%s cannot be looked up on this host: %s: %s.", d->name,
-				      d->err_file, strerror(-d->err))
-				: fmt("%s does not exist on this host (no /sys/bus/pci/devices/%s).",
+				? vh_fmt("%s cannot be looked up on this host: %s: %s.", d->name,
+					 d->err_file, strerror(-d->err))
+				: vh_fmt(
+				      "%s does not exist on this host (no /sys/bus/pci/devices/%s).",
 				      d->name, d->name),
 			    NULL,
-			    qemu(c) ? fmt("host= of %s", rd->hd->origin)
-				    : fmt("<source><address/> of %s", rd->hd->origin),
+			    qemu(c) ? vh_fmt("host= of %s", rd->hd->origin)
+				    : vh_fmt("<source><address/> of %s", rd->hd->origin),
 			    strdup(
 				"the address of the device as 'lspci -D' shows it; if the card was moved or the firmware renumbered the buses, update the address"));
 			continue;
 		}
 		if (d->err)
-			add(c, "device-unreadable", VH_WARNING, &d->addr, one_device(&d->addr),
-			    fmt("%s: cannot read %s: %s; checks that need it were skipped.",
-				label(rd), d->err_file, strerror(-d->err)),
+			add(c, VH_RULE_DEVICE_UNREADABLE, &d->addr, one_device(&d->addr),
+			    vh_fmt("%s: cannot read %s: %s; checks that need it were skipped.",
+				   label(rd), d->err_file, strerror(-d->err)),
 			    NULL, NULL,
 			    strdup(
 				"run as root, or check the kernel log for errors about this device"));
 		if (vh_pci_dev_is_chipset_bridge(d))
 			/* Header type 0: VFIO would take it. */
-			add(c, "device-bridge", VH_ERROR, &d->addr, one_device(&d->addr),
-			    fmt("%s is the chipset's %s bridge (class %06x): the host cannot give it away, so it cannot be passed through.",
+			add(c, VH_RULE_DEVICE_BRIDGE, &d->addr, one_device(&d->addr),
+			    vh_fmt(
+				"%s is the chipset's %s bridge (class %06x): the host cannot give it away, so it cannot be passed through.",
 				label(rd), (d->class >> 8) == 0x0600 ? "host" : "ISA/LPC",
 				d->class),
 			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
 			    strdup(
 				"check the address against 'lspci -D' and pass through the device meant, not the chipset's bridge"));
 		else if (vh_pci_dev_is_bridge(d))
-			add(c, "device-bridge", VH_ERROR, &d->addr, one_device(&d->addr),
-			    fmt("%s is a PCI bridge (class %06x, header type %u): bridges cannot be passed through.",
+			add(c, VH_RULE_DEVICE_BRIDGE, &d->addr, one_device(&d->addr),
+			    vh_fmt(
+				"%s is a PCI bridge (class %06x, header type %u): bridges cannot be passed through.",
 				label(rd), d->class, d->caps.header_type),
 			    NULL, strdup(qemu(c) ? "the command line" : "<devices>"),
 			    strdup(
@@ -647,8 +653,9 @@ static void rule_presence(struct ctx *c)
 		else if (d->iommu_group < 0 && c->hv != VH_HV_XEN)
 			/* In a Xen dom0 the hypervisor owns the IOMMU: Linux
 			 * shows no groups. */
-			add(c, "host-iommu-off", VH_ERROR, &d->addr, one_device(&d->addr),
-			    fmt("%s has no IOMMU group (no /sys/bus/pci/devices/%s/iommu_group): the host IOMMU is off, so the device cannot be passed through.",
+			add(c, VH_RULE_HOST_IOMMU_OFF, &d->addr, one_device(&d->addr),
+			    vh_fmt(
+				"%s has no IOMMU group (no /sys/bus/pci/devices/%s/iommu_group): the host IOMMU is off, so the device cannot be passed through.",
 				label(rd), d->name),
 			    NULL, strdup("the host"),
 			    strdup(
@@ -658,50 +665,64 @@ static void rule_presence(struct ctx *c)
 
 /* --- What the host is using. --- */
 
-/* A device-in-use finding for @d when the host uses it; @rd is the hostdev
- * (NULL: @d is a group member the hook would bind with @of).  Returns
- * whether it is an error (the device must not be taken). */
-static bool in_use(struct ctx *c, const struct vh_resolved *rd, const struct vh_pci_dev *d,
-		   const struct vh_resolved *of)
+/* What the host uses of @d: 1 and @ret (free with host_use_done), 0:
+ * nothing, -errno. */
+static int host_use(const struct vh_check_ctx *c, const struct vh_pci_dev *d, struct host_use *ret)
 {
 	struct vh_uses u;
-	bool err;
 	int r = vh_pci_in_use(c->sys, d, &u);
 
-	if (r < 0) {
-		c->err = r;
-		return true;
-	}
-	if (r == 0)
-		return false;
-	err = u.n_error > 0;
-	{
-		_cleanup_free_ char *reasons = vh_uses_reasons(&u, " ");
-		if (!reasons)
-			c->err = -ENOMEM;
-		else
-			add(c, "device-in-use", err ? VH_ERROR : VH_WARNING, &d->addr,
-			    one_device(&d->addr),
-			    rd ? fmt("%s is %s by the host: %s%s", label(rd),
-				     err ? "in use" : "used", reasons,
-				     err ? " Giving it to the VM takes it from the host." : "")
-			       : fmt("%s, in IOMMU group %d with %s, is in use by the host, so the hook cannot bind it to vfio-pci with it: %s",
-				     d->name, d->iommu_group, label(of), reasons),
-			    err ? strdup(
-				      "mode warn does not start a VM over this: only mode off does")
-				: NULL,
-			    strdup("the host"), vh_uses_fixes(&u, "\n"));
-	}
+	if (r <= 0)
+		return r;
+	*ret = (struct host_use){.error = u.n_error > 0,
+				 .reasons = vh_uses_reasons(&u, " "),
+				 .fixes = vh_uses_fixes(&u, "\n")};
 	vh_uses_done(&u);
-	return err;
+	if (ret->reasons)
+		return 1;
+	free(ret->fixes);
+	return -ENOMEM;
 }
 
-static void rule_in_use(struct ctx *c)
+static void host_use_done(struct host_use *u)
+{
+	free(u->reasons);
+	free(u->fixes);
+}
+
+/* A device-in-use finding at @a: an error when the host would lose
+ * something it runs on, else a warning (the catalog's other severity);
+ * takes @message and @fixes. */
+static void add_in_use(struct vh_check_ctx *c, const struct vh_pci_addr *a, bool error,
+		       char *message, char *fixes)
+{
+	add_as(c, VH_RULE_DEVICE_IN_USE, error ? VH_ERROR : VH_WARNING, a, one_device(a), message,
+	       error ? strdup("mode warn does not start a VM over this: only mode off does") : NULL,
+	       strdup("the host"), fixes);
+}
+
+static void rule_in_use(struct vh_check_ctx *c)
 {
 	for (size_t i = 0; i < c->rep->n_devs && !c->err; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
-		if (usable(rd) && !vh_pci_dev_is_bridge(&rd->dev))
-			(void)in_use(c, rd, &rd->dev, NULL);
+		struct host_use u;
+		int r;
+
+		if (!usable(rd) || vh_pci_dev_is_bridge(&rd->dev))
+			continue;
+		r = host_use(c, &rd->dev, &u);
+		if (r < 0) {
+			c->err = r;
+			return;
+		}
+		if (r == 0)
+			continue;
+		add_in_use(c, &rd->dev.addr, u.error,
+			   vh_fmt("%s is %s by the host: %s%s", label(rd),
+				  u.error ? "in use" : "used", u.reasons,
+				  u.error ? " Giving it to the VM takes it from the host." : ""),
+			   TAKE_PTR(u.fixes));
+		host_use_done(&u);
 	}
 }
 
@@ -777,17 +798,18 @@ static bool need_ioapic(const struct vh_needs *n)
 
 /* The devices the guest gets: the hostdevs, then one of each hostdev pool
  * an interface takes from. */
-static size_t n_guest(const struct ctx *c)
+static size_t n_guest(const struct vh_check_ctx *c)
 {
 	return c->rep->n_devs + c->n_pool;
 }
 
-static const struct vh_resolved *guest_dev(const struct ctx *c, size_t k)
+static const struct vh_resolved *guest_dev(const struct vh_check_ctx *c, size_t k)
 {
 	return k < c->rep->n_devs ? &c->rep->devs[k] : &c->pool[k - c->rep->n_devs];
 }
 
-static void collect(struct ctx *c, bool (*want)(const struct vh_needs *), struct needers *nd)
+static void collect(struct vh_check_ctx *c, bool (*want)(const struct vh_needs *),
+		    struct needers *nd)
 {
 	*nd = (struct needers){0};
 	for (size_t i = 0; i < n_guest(c); i++) {
@@ -798,7 +820,7 @@ static void collect(struct ctx *c, bool (*want)(const struct vh_needs *), struct
 }
 
 /* The first device the guest gets whose needs are known, or NULL. */
-static const struct vh_resolved *first_known(const struct ctx *c)
+static const struct vh_resolved *first_known(const struct vh_check_ctx *c)
 {
 	for (size_t i = 0; i < n_guest(c); i++)
 		if (needs_known(guest_dev(c, i)))
@@ -806,7 +828,7 @@ static const struct vh_resolved *first_known(const struct ctx *c)
 	return NULL;
 }
 
-static bool any_usable(const struct ctx *c)
+static bool any_usable(const struct vh_check_ctx *c)
 {
 	return first_known(c) != NULL;
 }
@@ -821,7 +843,7 @@ static bool intel_iommu(const struct vh_domain *d)
  * probe) is read only when @versioned, where a left-out switch decides a
  * finding: the wrapper runs confined under libvirt, where the probe is not
  * its to read. */
-static const struct vh_viommu_eff *eff(struct ctx *c, bool versioned)
+static const struct vh_viommu_eff *eff(struct vh_check_ctx *c, bool versioned)
 {
 	if (versioned && !c->version_known) {
 		c->qemu_version = vh_qemu_version(c->sys, c->dom->emulator);
@@ -842,7 +864,7 @@ static bool left_out(enum vh_switch s)
 
 /* What the emulated IOMMU does about interrupt remapping when it is not on,
  * after "The emulated IOMMU of domain 'x' ". */
-static char *intremap_off_why(struct ctx *c)
+static char *intremap_off_why(struct vh_check_ctx *c)
 {
 	const struct vh_domain *d = c->dom;
 	const struct vh_viommu_eff *x = eff(c, left_out(d->intremap));
@@ -851,21 +873,21 @@ static char *intremap_off_why(struct ctx *c)
 	if (d->intremap == VH_OFF)
 		return strdup("has interrupt remapping off");
 	if (x->intremap == VH_OFF && v >= VH_QEMU_VERSION(4, 1, 0))
-		return fmt(
+		return vh_fmt(
 		    "leaves interrupt remapping to QEMU %u.%u.%u, which turns it off while KVM emulates the whole irqchip in the kernel (no split I/O APIC)",
 		    v / 1000000, v / 1000 % 1000, v % 1000);
 	if (x->intremap == VH_OFF)
-		return fmt(
+		return vh_fmt(
 		    "leaves interrupt remapping to QEMU %u.%u.%u, which keeps it off (only QEMU 4.1 and later turn it on by themselves)",
 		    v / 1000000, v / 1000 % 1000, v % 1000);
-	return fmt(
+	return vh_fmt(
 	    "leaves interrupt remapping to a QEMU of unknown version (libvirt keeps no probe of %s in /var/cache/libvirt/qemu/capabilities; QEMU turns it on by itself only from 4.1, and only without KVM's in-kernel irqchip), so it cannot be counted on",
 	    d->emulator ? d->emulator : "its QEMU binary");
 }
 
 /* The <iommu> element the domain should have: what it has, plus what the
  * devices need. */
-static char *iommu_xml(const struct ctx *c)
+static char *iommu_xml(const struct vh_check_ctx *c)
 {
 	const struct vh_domain *d = c->dom;
 	bool ir = d->intremap == VH_ON;
@@ -910,7 +932,7 @@ static char *iommu_xml(const struct ctx *c)
 }
 
 /* Where the vIOMMU fix goes. */
-static char *iommu_where(const struct ctx *c, bool replacing)
+static char *iommu_where(const struct vh_check_ctx *c, bool replacing)
 {
 	if (qemu(c))
 		return strdup(
@@ -920,14 +942,14 @@ static char *iommu_where(const struct ctx *c, bool replacing)
 	return strdup(replacing ? "<devices>, replacing the <iommu> element" : "<devices>");
 }
 
-static bool needs_apply(const struct ctx *c)
+static bool needs_apply(const struct vh_check_ctx *c)
 {
 	/* q35, the Intel vIOMMU and the split I/O APIC are x86 QEMU/KVM
 	 * notions; other guests are judged by other rules. */
 	return c->hv == VH_HV_QEMU && vh_domain_is_x86(c->dom) && vh_domain_is_qemu_hvm(c->dom);
 }
 
-static void rule_machine(struct ctx *c)
+static void rule_machine(struct vh_check_ctx *c)
 {
 	struct needers nd;
 	const struct vh_domain *d = c->dom;
@@ -936,39 +958,46 @@ static void rule_machine(struct ctx *c)
 		return;
 	collect(c, need_q35, &nd);
 	if (nd.n)
-		add(c, "machine-q35", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s uses machine '%s'%s, but %s need%s a q35 machine: only q35 has the PCI Express topology and the emulated Intel IOMMU with interrupt remapping.",
+		add(c, VH_RULE_MACHINE_Q35, &nd.first, TAKE_PTR(nd.addrs),
+		    vh_fmt(
+			"%s uses machine '%s'%s, but %s need%s a q35 machine: only q35 has the PCI Express topology and the emulated Intel IOMMU with interrupt remapping.",
 			c->subj, d->machine ? d->machine : "(default: pc)",
 			d->machine_kind == VH_MACHINE_OTHER ? "" : " (i440fx)", labels(&nd),
 			nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), strdup(qemu(c) ? "the -machine option" : "<os>"),
 		    qemu(c)
-			? fmt("-machine q35%s%s\n(an existing guest may need its drivers for the new chipset)",
+			? vh_fmt(
+			      "-machine q35%s%s\n(an existing guest may need its drivers for the new chipset)",
 			      d->irqchip[0] ? ",kernel-irqchip=" : "", d->irqchip)
-			: fmt("<type arch='%s' machine='q35'>hvm</type>\n"
+			: vh_fmt(
+			      "<type arch='%s' machine='q35'>hvm</type>\n"
 			      "(an existing guest may need its drivers for the new chipset; a new VM: virt-install --machine q35)",
 			      d->arch ? d->arch : "x86_64"));
 	needers_done(&nd);
 }
 
-static void rule_viommu_misplaced(struct ctx *c)
+static void rule_viommu_misplaced(struct vh_check_ctx *c)
 {
 	struct needers nd;
 
 	if (!c->dom->iommu_in_features)
 		return;
 	if (!needs_apply(c)) {
-		add(c, "viommu-misplaced", VH_WARNING, NULL, NULL,
-		    fmt("%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU.",
+		add_as(
+		    c, VH_RULE_VIOMMU_MISPLACED, VH_WARNING, NULL, NULL,
+		    vh_fmt(
+			"%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU.",
 			c->subj),
 		    NULL, strdup("<devices> (and remove it from <features>)"),
 		    strdup("the same <iommu> element, moved"));
 		return;
 	}
 	collect(c, need_viommu, &nd);
-	add(c, "viommu-misplaced", nd.n ? VH_ERROR : VH_WARNING, nd.n ? &nd.first : NULL,
+	add_as(
+	    c, VH_RULE_VIOMMU_MISPLACED, nd.n ? VH_ERROR : VH_WARNING, nd.n ? &nd.first : NULL,
 	    TAKE_PTR(nd.addrs),
-	    fmt("%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU%s%s%s.",
+	    vh_fmt(
+		"%s has <iommu> under <features>; libvirt only knows it under <devices>, so the guest gets no emulated IOMMU%s%s%s.",
 		c->subj, nd.n ? ", which " : "", nd.n ? labels(&nd) : "",
 		nd.n ? (nd.n > 1 ? " need" : " needs") : ""),
 	    nd.n ? vh_buf_steal(&nd.whys) : NULL,
@@ -976,7 +1005,7 @@ static void rule_viommu_misplaced(struct ctx *c)
 	needers_done(&nd);
 }
 
-static void rule_viommu(struct ctx *c)
+static void rule_viommu(struct vh_check_ctx *c)
 {
 	const struct vh_domain *d = c->dom;
 	const struct vh_viommu_eff *x;
@@ -986,13 +1015,14 @@ static void rule_viommu(struct ctx *c)
 		return;
 	collect(c, need_viommu, &nd);
 	if (nd.n && !intel_iommu(d)) {
-		add(c, "viommu-missing", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
+		add(c, VH_RULE_VIOMMU_MISSING, &nd.first, TAKE_PTR(nd.addrs),
 		    d->has_iommu
-			? fmt("%s has an emulated %s IOMMU, but %s need%s an emulated Intel IOMMU.",
+			? vh_fmt(
+			      "%s has an emulated %s IOMMU, but %s need%s an emulated Intel IOMMU.",
 			      c->subj, d->iommu_model ? d->iommu_model : "", labels(&nd),
 			      nd.n > 1 ? "" : "s")
-			: fmt("%s has no emulated IOMMU, but %s need%s an emulated Intel IOMMU.",
-			      c->subj, labels(&nd), nd.n > 1 ? "" : "s"),
+			: vh_fmt("%s has no emulated IOMMU, but %s need%s an emulated Intel IOMMU.",
+				 c->subj, labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, c->dom->has_iommu), iommu_xml(c));
 	}
 	needers_done(&nd);
@@ -1002,9 +1032,10 @@ static void rule_viommu(struct ctx *c)
 	collect(c, need_intremap, &nd);
 	if (nd.n && eff(c, left_out(d->intremap))->intremap != VH_ON) {
 		_cleanup_free_ char *off = intremap_off_why(c);
-		add(c, "viommu-intremap", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("The emulated IOMMU of %s %s, but %s need%s it.", c->obj,
-			off ? off : "has no interrupt remapping", labels(&nd), nd.n > 1 ? "" : "s"),
+		add(c, VH_RULE_VIOMMU_INTREMAP, &nd.first, TAKE_PTR(nd.addrs),
+		    vh_fmt("The emulated IOMMU of %s %s, but %s need%s it.", c->obj,
+			   off ? off : "has no interrupt remapping", labels(&nd),
+			   nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), iommu_where(c, true), iommu_xml(c));
 	}
 	needers_done(&nd);
@@ -1014,9 +1045,9 @@ static void rule_viommu(struct ctx *c)
 	if (any_usable(c) && d->caching_mode != VH_ON) {
 		collect(c, need_viommu, &nd);
 		const struct vh_resolved *first = first_known(c);
-		add(c, "viommu-caching-mode", VH_ERROR, &first->dev.addr,
-		    one_device(&first->dev.addr),
-		    fmt("The emulated Intel IOMMU of %s has caching_mode %s, but it passes through %s: QEMU refuses to start a VFIO device behind an Intel IOMMU without caching mode.",
+		add(c, VH_RULE_VIOMMU_CACHING_MODE, &first->dev.addr, one_device(&first->dev.addr),
+		    vh_fmt(
+			"The emulated Intel IOMMU of %s has caching_mode %s, but it passes through %s: QEMU refuses to start a VFIO device behind an Intel IOMMU without caching mode.",
 			c->obj, d->caching_mode == VH_OFF ? "off" : "not set", label(first)),
 		    nd.n ? vh_buf_steal(&nd.whys) : NULL, iommu_where(c, true), iommu_xml(c));
 		needers_done(&nd);
@@ -1025,30 +1056,31 @@ static void rule_viommu(struct ctx *c)
 	x = d->vcpus > 255 && any_usable(c) ? eff(c, left_out(d->intremap) || left_out(d->eim))
 					    : NULL;
 	if (x && x->intremap == VH_ON && x->eim != VH_ON)
-		add(c, "viommu-eim", VH_WARNING, NULL, NULL,
-		    fmt("%s has %u vCPUs and interrupt remapping but not extended interrupt mode: vCPUs above 255 cannot receive interrupts.",
+		add(c, VH_RULE_VIOMMU_EIM, NULL, NULL,
+		    vh_fmt(
+			"%s has %u vCPUs and interrupt remapping but not extended interrupt mode: vCPUs above 255 cannot receive interrupts.",
 			c->subj, d->vcpus),
 		    NULL, iommu_where(c, true), iommu_xml(c));
 }
 
-static char *ioapic_where(const struct ctx *c)
+static char *ioapic_where(const struct vh_check_ctx *c)
 {
 	return strdup(qemu(c) ? "the -machine option" : "<features>");
 }
 
-static char *ioapic_fix(const struct ctx *c)
+static char *ioapic_fix(const struct vh_check_ctx *c)
 {
 	if (qemu(c))
-		return fmt("-machine %s,kernel-irqchip=split",
-			   c->dom->machine_kind == VH_MACHINE_Q35 && c->dom->machine
-			       ? c->dom->machine
-			       : "q35");
+		return vh_fmt("-machine %s,kernel-irqchip=split",
+			      c->dom->machine_kind == VH_MACHINE_Q35 && c->dom->machine
+				  ? c->dom->machine
+				  : "q35");
 	return strdup("<ioapic driver='qemu'/>");
 }
 
 /* QEMU realizes VFIO devices in command-line order: a vIOMMU given after
  * one cannot translate for it. */
-static void rule_viommu_order(struct ctx *c)
+static void rule_viommu_order(struct vh_check_ctx *c)
 {
 	const struct vh_resolved *first = NULL;
 
@@ -1057,9 +1089,10 @@ static void rule_viommu_order(struct ctx *c)
 	for (size_t i = 0; i < c->rep->n_devs && !first; i++)
 		if (c->rep->devs[i].hd->addr_ok)
 			first = &c->rep->devs[i];
-	add(c, "viommu-order", VH_ERROR, first ? &first->hd->addr : NULL,
+	add(c, VH_RULE_VIOMMU_ORDER, first ? &first->hd->addr : NULL,
 	    first ? one_device(&first->hd->addr) : NULL,
-	    fmt("%s gives -device %s-iommu after %s: QEMU needs the vIOMMU before any VFIO device, or refuses to start.",
+	    vh_fmt(
+		"%s gives -device %s-iommu after %s: QEMU needs the vIOMMU before any VFIO device, or refuses to start.",
 		c->subj, c->dom->iommu_model ? c->dom->iommu_model : "intel",
 		first ? first->hd->origin : "a -device vfio-pci"),
 	    NULL,
@@ -1068,7 +1101,7 @@ static void rule_viommu_order(struct ctx *c)
 	    iommu_xml(c));
 }
 
-static void rule_ioapic(struct ctx *c)
+static void rule_ioapic(struct vh_check_ctx *c)
 {
 	const struct vh_domain *d = c->dom;
 	struct needers nd;
@@ -1080,8 +1113,9 @@ static void rule_ioapic(struct ctx *c)
 	/* Without KVM (TCG) QEMU emulates the I/O APIC anyway: what the
 	 * devices need is there. */
 	if (nd.n && eff(c, false)->irq_all_kernel)
-		add(c, "ioapic-split", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s has %s, but %s need%s a split I/O APIC: interrupt remapping works only when QEMU emulates the I/O APIC (kernel_irqchip=split).",
+		add(c, VH_RULE_IOAPIC_SPLIT, &nd.first, TAKE_PTR(nd.addrs),
+		    vh_fmt(
+			"%s has %s, but %s need%s a split I/O APIC: interrupt remapping works only when QEMU emulates the I/O APIC (kernel_irqchip=split).",
 			c->subj,
 			qemu(c)		   ? "KVM's in-kernel I/O APIC (no kernel-irqchip=split)"
 			: d->ioapic_driver ? "<ioapic driver='kvm'>"
@@ -1089,8 +1123,9 @@ static void rule_ioapic(struct ctx *c)
 			labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&nd.whys), ioapic_where(c), ioapic_fix(c));
 	else if (intel_iommu(d) && d->intremap == VH_ON && any_usable(c))
-		add(c, "ioapic-split", VH_ERROR, NULL, NULL,
-		    fmt("%s enables interrupt remapping on its emulated IOMMU without a split I/O APIC: libvirt refuses to start it.",
+		add(c, VH_RULE_IOAPIC_SPLIT, NULL, NULL,
+		    vh_fmt(
+			"%s enables interrupt remapping on its emulated IOMMU without a split I/O APIC: libvirt refuses to start it.",
 			c->subj),
 		    NULL, ioapic_where(c), ioapic_fix(c));
 	needers_done(&nd);
@@ -1098,7 +1133,7 @@ static void rule_ioapic(struct ctx *c)
 
 /* --- IOMMU group viability. --- */
 
-static bool in_domain(const struct ctx *c, const struct vh_pci_addr *a)
+static bool in_domain(const struct vh_check_ctx *c, const struct vh_pci_addr *a)
 {
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
@@ -1118,7 +1153,7 @@ static bool driver_viable(const char *drv)
 
 /* QEMU started by hand opens /dev/vfio/N itself: the device must already
  * be on a vfio driver. */
-static void rule_bound(struct ctx *c)
+static void rule_bound(struct vh_check_ctx *c)
 {
 	if (!c->opts->require_bound)
 		return;
@@ -1127,49 +1162,56 @@ static void rule_bound(struct ctx *c)
 		const char *drv = rd->dev.driver;
 		if (!usable(rd) || strstr(drv, "vfio"))
 			continue;
-		add(c, "device-not-bound", VH_ERROR, &rd->dev.addr, one_device(&rd->dev.addr),
-		    fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.", label(rd),
-			drv[0] ? "driver " : "", drv[0] ? drv : "no driver"),
+		add(c, VH_RULE_DEVICE_NOT_BOUND, &rd->dev.addr, one_device(&rd->dev.addr),
+		    vh_fmt("%s is on %s%s, not on vfio-pci: QEMU cannot open it.", label(rd),
+			   drv[0] ? "driver " : "", drv[0] ? drv : "no driver"),
 		    NULL, strdup("the host, before starting QEMU"),
 		    drv[0]
-			? fmt("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/devices/%s/driver/unbind\necho %s > /sys/bus/pci/drivers_probe",
+			? vh_fmt(
+			      "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/devices/%s/driver/unbind\necho %s > /sys/bus/pci/drivers_probe",
 			      rd->dev.name, rd->dev.name, rd->dev.name, rd->dev.name)
-			: fmt("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/drivers_probe",
+			: vh_fmt(
+			      "echo vfio-pci > /sys/bus/pci/devices/%s/driver_override\necho %s > /sys/bus/pci/drivers_probe",
 			      rd->dev.name, rd->dev.name));
 	}
 }
 
-static void rule_groups(struct ctx *c)
+/* The companions of each IOMMU group's first device in the domain: in
+ * the report (rd->companions, rd->companions_ok: what the engine binds),
+ * and with what rule_groups says of them in c->groups.  Part of resolving
+ * the devices, before any rule runs. */
+static int plan_companions(struct vh_check_ctx *c)
 {
 	if (c->hv == VH_HV_XEN)
-		return;
+		return 0;
+	c->groups = calloc(c->rep->n_devs ? c->rep->n_devs : 1, sizeof(*c->groups));
+	if (!c->groups)
+		return -ENOMEM;
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
-		const struct vh_resolved *rd = &c->rep->devs[i];
-		enum vh_companions pol;
-		struct vh_buf list = {0}, fix = {0};
-		char **addrs = NULL;
-		size_t n = 0;
-		bool all_same_slot = true, same_slot, any_excluded = false, chipset;
-		const char *note;
+		struct vh_resolved *rd = &c->rep->devs[i];
+		struct group *g = &c->groups[c->n_groups];
+		bool all_same_slot = true, same_slot, chipset, seen = false;
 
 		if (!usable(rd) || rd->dev.iommu_group < 0)
 			continue;
-		/* Report a group once, at its first device in the domain. */
-		bool seen = false;
+		/* A group once, at its first device in the domain. */
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = usable(&c->rep->devs[j]) &&
 			       c->rep->devs[j].dev.iommu_group == rd->dev.iommu_group;
 		if (seen)
 			continue;
-		pol = rd->profile && rd->profile->companions ? rd->profile->companions
-							     : c->opts->companions;
-		for (int g = 0; g < rd->n_group; g++) {
-			const struct vh_pci_addr *m = &rd->group[g];
+		*g = (struct group){.dev = i,
+				    .pol = rd->profile && rd->profile->companions
+					       ? rd->profile->companions
+					       : c->opts->companions};
+		c->n_groups++;
+		for (int k = 0; k < rd->n_group; k++) {
+			const struct vh_pci_addr *m = &rd->group[k];
 			struct vh_pci_dev md;
-			char **nv;
-			if (in_domain(c, m))
-				continue;
-			if (vh_pci_dev_read(c->sys, m, &md) < 0)
+			struct companion *cp;
+			struct vh_pci_addr *nc;
+
+			if (in_domain(c, m) || vh_pci_dev_read(c->sys, m, &md) < 0)
 				continue;
 			/* The chipset's host or ISA/LPC bridge in the group
 			 * (q35's and Intel's slot 00:1f): VFIO would take it
@@ -1183,84 +1225,123 @@ static void rule_groups(struct ctx *c)
 				continue;
 			same_slot = m->domain == rd->dev.addr.domain &&
 				    m->bus == rd->dev.addr.bus && m->slot == rd->dev.addr.slot;
+			cp = realloc(g->v, (g->n + 1) * sizeof(*cp));
+			if (!cp)
+				return -ENOMEM;
+			g->v = cp;
+			nc = realloc(rd->companions, (size_t)(rd->n_companions + 1) * sizeof(*nc));
+			if (!nc)
+				return -ENOMEM;
+			rd->companions = nc;
+			rd->companions[rd->n_companions++] = *m;
+			cp = &g->v[g->n++];
+			*cp = (struct companion){.addr = *m, .iommu_group = md.iommu_group};
+			snprintf(cp->driver, sizeof(cp->driver), "%s", md.driver);
 			/* What the hook never binds, whatever the policy: a
 			 * bridge of any class (host, ISA/LPC, ...), a
 			 * chipset function for same-device (slot 00:1f is
 			 * the chipset, not a card), what the host uses. */
-			note = NULL;
 			if (chipset)
-				note = ", the chipset's host or ISA/LPC bridge";
-			else if (pol != VH_COMPANIONS_REFUSE) {
+				cp->note = ", the chipset's host or ISA/LPC bridge";
+			else if (g->pol != VH_COMPANIONS_REFUSE) {
 				if ((md.class >> 16) == 0x06)
-					note = ", a bridge";
-				else if (pol == VH_COMPANIONS_SAME_DEVICE && same_slot &&
+					cp->note = ", a bridge";
+				else if (g->pol == VH_COMPANIONS_SAME_DEVICE && same_slot &&
 					 vh_pci_dev_is_chipset(c->sys, &md))
-					note = ", part of the chipset";
-				else if ((pol == VH_COMPANIONS_ANY || same_slot) &&
-					 in_use(c, NULL, &md, rd))
-					note = ", in use by the host";
-			}
-			if (note || !same_slot)
-				all_same_slot = false;
-			nv = realloc(addrs, (n + 2) * sizeof(*nv));
-			if (!nv)
-				break;
-			addrs = nv;
-			{
-				struct vh_resolved *w = &c->rep->devs[i];
-				struct vh_pci_addr *nc = realloc(
-				    w->companions, (size_t)(w->n_companions + 1) * sizeof(*nc));
-				if (!nc) {
-					c->err = -ENOMEM;
-					break;
+					cp->note = ", part of the chipset";
+				else if (g->pol == VH_COMPANIONS_ANY || same_slot) {
+					int r = host_use(c, &md, &cp->use);
+					if (r < 0)
+						return r;
+					if (r > 0 && cp->use.error)
+						cp->note = ", in use by the host";
 				}
-				w->companions = nc;
-				w->companions[w->n_companions++] = *m;
 			}
-			addrs[n] = strdup(md.name);
-			addrs[++n] = NULL;
-			if (note)
-				any_excluded = true;
-			vh_buf_printf(&list, "%s%s (driver %s%s)", list.len ? ", " : "", md.name,
-				      md.driver[0] ? md.driver : "none", note ? note : "");
+			if (cp->note || !same_slot)
+				all_same_slot = false;
+			if (cp->note)
+				g->any_excluded = true;
+		}
+		rd->companions_ok = g->n && !g->any_excluded &&
+				    (g->pol == VH_COMPANIONS_ANY ||
+				     (g->pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot));
+	}
+	return 0;
+}
+
+static void groups_done(struct vh_check_ctx *c)
+{
+	for (size_t i = 0; i < c->n_groups; i++) {
+		for (size_t k = 0; k < c->groups[i].n; k++)
+			host_use_done(&c->groups[i].v[k].use);
+		free(c->groups[i].v);
+	}
+	free(c->groups);
+}
+
+static void rule_groups(struct vh_check_ctx *c)
+{
+	for (size_t i = 0; i < c->n_groups; i++) {
+		const struct group *g = &c->groups[i];
+		const struct vh_resolved *rd = &c->rep->devs[g->dev];
+		struct vh_buf list = {0}, fix = {0};
+		char **addrs;
+
+		if (!g->n)
+			continue;
+		addrs = calloc(g->n + 1, sizeof(*addrs));
+		if (!addrs) {
+			c->err = -ENOMEM;
+			return;
+		}
+		for (size_t k = 0; k < g->n; k++) {
+			const struct companion *cp = &g->v[k];
+			const struct vh_pci_addr *m = &cp->addr;
+			char name[VH_PCI_ADDR_LEN];
+
+			vh_pci_addr_format(m, name);
+			if (cp->use.reasons)
+				add_in_use(
+				    c, m, cp->use.error,
+				    vh_fmt(
+					"%s, in IOMMU group %d with %s, is in use by the host, so the hook cannot bind it to vfio-pci with it: %s",
+					name, cp->iommu_group, label(rd), cp->use.reasons),
+				    vh_strdup0(cp->use.fixes));
+			addrs[k] = strdup(name);
+			vh_buf_printf(&list, "%s%s (driver %s%s)", list.len ? ", " : "", name,
+				      cp->driver[0] ? cp->driver : "none",
+				      cp->note ? cp->note : "");
 			if (qemu(c))
 				vh_buf_printf(&fix, "%s-device vfio-pci,host=%s",
-					      fix.len ? "\n" : "", md.name);
+					      fix.len ? "\n" : "", name);
 			else
 				vh_buf_printf(
 				    &fix,
 				    "%s<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n  </source>\n</hostdev>",
 				    fix.len ? "\n" : "", m->domain, m->bus, m->slot, m->function);
 		}
-		if (n == 0) {
-			vh_buf_done(&list);
-			vh_buf_done(&fix);
-			free(addrs);
-			continue;
-		}
-		c->rep->devs[i].companions_ok =
-		    !any_excluded && (pol == VH_COMPANIONS_ANY ||
-				      (pol == VH_COMPANIONS_SAME_DEVICE && all_same_slot));
-		if (c->rep->devs[i].companions_ok)
-			add(c, "group-companions-bind", VH_WARNING, &rd->dev.addr, addrs,
-			    fmt("IOMMU group %d of %s also holds %s; the hook will bind %s to vfio-pci while the VM runs and give %s back afterwards.",
+		if (rd->companions_ok)
+			add(c, VH_RULE_GROUP_COMPANIONS_BIND, &rd->dev.addr, addrs,
+			    vh_fmt(
+				"IOMMU group %d of %s also holds %s; the hook will bind %s to vfio-pci while the VM runs and give %s back afterwards.",
 				rd->dev.iommu_group, label(rd), vh_buf_str(&list),
-				n > 1 ? "them" : "it", n > 1 ? "them" : "it"),
-			    fmt("companion policy '%s'%s", vh_companions_name(pol),
-				rd->profile && rd->profile->companions
-				    ? " from the device's profile"
-				    : " from the configuration"),
+				g->n > 1 ? "them" : "it", g->n > 1 ? "them" : "it"),
+			    vh_fmt("companion policy '%s'%s", vh_companions_name(g->pol),
+				   rd->profile && rd->profile->companions
+				       ? " from the device's profile"
+				       : " from the configuration"),
 			    NULL, NULL);
 		else
-			add(c, "group-not-viable", VH_ERROR, &rd->dev.addr, addrs,
-			    fmt("IOMMU group %d of %s also holds %s, which the host keeps and this domain is not given: VFIO can only use a group whose every endpoint is free.",
+			add(c, VH_RULE_GROUP_NOT_VIABLE, &rd->dev.addr, addrs,
+			    vh_fmt(
+				"IOMMU group %d of %s also holds %s, which the host keeps and this domain is not given: VFIO can only use a group whose every endpoint is free.",
 				rd->dev.iommu_group, label(rd), vh_buf_str(&list)),
-			    fmt("companion policy '%s'%s", vh_companions_name(pol),
-				pol == VH_COMPANIONS_SAME_DEVICE
-				    ? " (other functions of the same device only)"
-				    : ""),
+			    vh_fmt("companion policy '%s'%s", vh_companions_name(g->pol),
+				   g->pol == VH_COMPANIONS_SAME_DEVICE
+				       ? " (other functions of the same device only)"
+				       : ""),
 			    strdup(
-				qemu(c) || any_excluded
+				qemu(c) || g->any_excluded
 				    ? (qemu(c)
 					   ? "the command line, one -device vfio-pci per companion (or move the card to a slot with its own group)"
 					   : "<devices>, one <hostdev> per companion (or move the card to a slot with its own group)")
@@ -1273,7 +1354,7 @@ static void rule_groups(struct ctx *c)
 
 /* A PF given to the VM while VFs of it are wanted (by this domain, or
  * existing at all): its driver must stay to run them. */
-static void rule_sriov_pf(struct ctx *c)
+static void rule_sriov_pf(struct vh_check_ctx *c)
 {
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *pf = &c->rep->devs[i];
@@ -1289,17 +1370,20 @@ static void rule_sriov_pf(struct ctx *c)
 		}
 		if (!vf && pf->dev.sriov_numvfs <= 0)
 			continue;
-		add(c, "sriov-pf-assigned", VH_ERROR, &pf->dev.addr, one_device(&pf->dev.addr),
-		    vf ? fmt("%s is given to %s together with its own virtual function %s: the VF exists only while the PF stays on its host driver.",
+		add(c, VH_RULE_SRIOV_PF_ASSIGNED, &pf->dev.addr, one_device(&pf->dev.addr),
+		    vf ? vh_fmt(
+			     "%s is given to %s together with its own virtual function %s: the VF exists only while the PF stays on its host driver.",
 			     label(pf), c->obj, vf->dev.name)
-		       : fmt("%s has %d virtual functions: giving the PF itself to %s takes them from their users.",
+		       : vh_fmt(
+			     "%s has %d virtual functions: giving the PF itself to %s takes them from their users.",
 			     label(pf), pf->dev.sriov_numvfs, c->obj),
 		    pf->profile && pf->profile->sriov_pf_host
-			? fmt("profile '%s': the physical function stays on the host",
-			      pf->profile->id)
+			? vh_fmt("profile '%s': the physical function stays on the host",
+				 pf->profile->id)
 			: NULL,
 		    strdup(qemu(c) ? "the command line" : "<devices>"),
-		    fmt("remove %s (the physical function) and give the VM only virtual functions%s",
+		    vh_fmt(
+			"remove %s (the physical function) and give the VM only virtual functions%s",
 			pf->hd->origin, vf ? "" : ", or set sriov_numvfs to 0 first"));
 	}
 }
@@ -1309,7 +1393,7 @@ static void rule_sriov_pf(struct ctx *c)
 /* What libvirt's formula needs from the host: the PCI hostdevs' distinct
  * IOMMU groups (pSeries isolates each on its own PHB) and whether one is
  * an NVLink2 GPU (only looked at for a ppc64 KVM guest). */
-static void memlock_host(struct ctx *c, struct vh_memlock_host *h)
+static void memlock_host(struct vh_check_ctx *c, struct vh_memlock_host *h)
 {
 	static const char *const nvlink2_props[] = {"ibm,gpu", "ibm,nvlink", "ibm,nvlink-speed",
 						    "memory-region"};
@@ -1335,7 +1419,7 @@ static void memlock_host(struct ctx *c, struct vh_memlock_host *h)
 	}
 }
 
-static void rule_memlock(struct ctx *c)
+static void rule_memlock(struct vh_check_ctx *c)
 {
 	const struct vh_domain *d = c->dom;
 	struct vh_memlock_host host;
@@ -1343,9 +1427,9 @@ static void rule_memlock(struct ctx *c)
 	int r;
 
 	if (d->mem_error[0]) {
-		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s: %s, so the memory VFIO must lock cannot be checked.", c->subj,
-			d->mem_error),
+		add(c, VH_RULE_MEMLOCK_TOO_LOW, NULL, NULL,
+		    vh_fmt("%s: %s, so the memory VFIO must lock cannot be checked.", c->subj,
+			   d->mem_error),
 		    NULL, strdup(qemu(c) ? "the command line" : "the element named above"),
 		    strdup(
 			qemu(c)
@@ -1358,9 +1442,9 @@ static void rule_memlock(struct ctx *c)
 	memlock_host(c, &host);
 	r = vh_memlock_need(d, &host, &m);
 	if (r < 0) {
-		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s has so much memory that the memory VFIO must lock exceeds 2^64 KiB.",
-			c->subj),
+		add(c, VH_RULE_MEMLOCK_TOO_LOW, NULL, NULL,
+		    vh_fmt("%s has so much memory that the memory VFIO must lock exceeds 2^64 KiB.",
+			   c->subj),
 		    NULL, NULL, NULL);
 		return;
 	}
@@ -1369,30 +1453,36 @@ static void rule_memlock(struct ctx *c)
 	if (d->has_hard_limit) {
 		if (d->hard_limit_kib >= m.kib)
 			return;
-		add(c, "memlock-too-low", VH_ERROR, NULL, NULL,
-		    fmt("%s sets <memtune><hard_limit> to %llu KiB, below the %llu KiB it must be able to lock: libvirt makes the hard limit the QEMU process's locked-memory limit (RLIMIT_MEMLOCK), and VFIO pins all guest memory, so mapping it for the device fails (QEMU: \"VFIO_MAP_DMA failed: Cannot allocate memory\").",
+		add(c, VH_RULE_MEMLOCK_TOO_LOW, NULL, NULL,
+		    vh_fmt(
+			"%s sets <memtune><hard_limit> to %llu KiB, below the %llu KiB it must be able to lock: libvirt makes the hard limit the QEMU process's locked-memory limit (RLIMIT_MEMLOCK), and VFIO pins all guest memory, so mapping it for the device fails (QEMU: \"VFIO_MAP_DMA failed: Cannot allocate memory\").",
 			c->subj, d->hard_limit_kib, m.kib),
-		    fmt("%s", m.formula), strdup("<domain>"),
-		    fmt("<memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune>\n(or remove <hard_limit>: libvirt then sets this limit itself; the hard limit also caps all of QEMU's memory)",
+		    vh_fmt("%s", m.formula), strdup("<domain>"),
+		    vh_fmt(
+			"<memtune><hard_limit unit='KiB'>%llu</hard_limit></memtune>\n(or remove <hard_limit>: libvirt then sets this limit itself; the hard limit also caps all of QEMU's memory)",
 			m.kib));
 		return;
 	}
 	if (d->mem_locked || !d->n_hostdevs)
 		return; /* <locked/>: libvirt lifts the limit altogether */
 	if (qemu(c)) {
-		add(c, "memlock-too-low", VH_INFO, NULL, NULL,
-		    fmt("%s passes %u device%s through VFIO, which pins all guest memory: QEMU's locked-memory limit (RLIMIT_MEMLOCK, inherited from the shell that starts it) must be at least %llu KiB, what libvirt would set.",
+		add_as(
+		    c, VH_RULE_MEMLOCK_TOO_LOW, VH_INFO, NULL, NULL,
+		    vh_fmt(
+			"%s passes %u device%s through VFIO, which pins all guest memory: QEMU's locked-memory limit (RLIMIT_MEMLOCK, inherited from the shell that starts it) must be at least %llu KiB, what libvirt would set.",
 			c->subj, m.n_vfio, m.n_vfio == 1 ? "" : "s", m.kib),
-		    fmt("%s", m.formula),
+		    vh_fmt("%s", m.formula),
 		    strdup(
 			"the shell, before starting QEMU (raising the hard limit needs root or limits.conf)"),
-		    fmt("ulimit -l %llu", m.kib));
+		    vh_fmt("ulimit -l %llu", m.kib));
 		return;
 	}
-	add(c, "memlock-too-low", VH_INFO, NULL, NULL,
-	    fmt("%s has no <memtune><hard_limit>: libvirt sets the QEMU process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB itself, for the memory VFIO pins.",
+	add_as(
+	    c, VH_RULE_MEMLOCK_TOO_LOW, VH_INFO, NULL, NULL,
+	    vh_fmt(
+		"%s has no <memtune><hard_limit>: libvirt sets the QEMU process's locked-memory limit (RLIMIT_MEMLOCK) to %llu KiB itself, for the memory VFIO pins.",
 		c->subj, m.kib),
-	    fmt("%s", m.formula), NULL, NULL);
+	    vh_fmt("%s", m.formula), NULL, NULL);
 }
 
 static bool need_xen_hvm(const struct vh_needs *n)
@@ -1403,7 +1493,7 @@ static bool need_xen_hvm(const struct vh_needs *n)
 /* The AIC100 page's Xen section: "Only HVM type virtual machines are
  * supported with Qualcomm Cloud AI products. PV type virtual machines are
  * not supported." */
-static void rule_xen_pv(struct ctx *c)
+static void rule_xen_pv(struct vh_check_ctx *c)
 {
 	struct needers nd;
 	struct vh_buf why = {0};
@@ -1425,23 +1515,234 @@ static void rule_xen_pv(struct ctx *c)
 			: "the device needs several MSI vectors, which vfio-hooks knows to work in HVM guests only");
 	}
 	if (nd.n)
-		add(c, "xen-pv-unsupported", VH_ERROR, &nd.first, TAKE_PTR(nd.addrs),
-		    fmt("%s is a Xen %s guest (<type>%s</type>), but %s work%s only in an HVM guest.",
+		add(c, VH_RULE_XEN_PV_UNSUPPORTED, &nd.first, TAKE_PTR(nd.addrs),
+		    vh_fmt(
+			"%s is a Xen %s guest (<type>%s</type>), but %s work%s only in an HVM guest.",
 			c->subj, streq(d->os_type, "xenpvh") ? "PVH" : "PV",
 			d->os_type ? d->os_type : "", labels(&nd), nd.n > 1 ? "" : "s"),
 		    vh_buf_steal(&why), strdup("<os>"),
-		    fmt("<type arch='%s' machine='xenfv'>hvm</type>\n"
+		    vh_fmt(
+			"<type arch='%s' machine='xenfv'>hvm</type>\n"
 			"(a PV guest boots the <kernel> the host gives it; an HVM guest boots the bootloader of its own disk: install one in the guest first)",
 			d->arch ? d->arch : "x86_64"));
 	vh_buf_done(&why);
 	needers_done(&nd);
 }
 
-static void (*const rule_fns[])(struct ctx *) = {
-    rule_addresses,	   rule_presence, rule_in_use, rule_sriov_pf,	  rule_machine,
-    rule_viommu_misplaced, rule_viommu,	  rule_ioapic, rule_viommu_order, rule_bound,
-    rule_groups,	   rule_memlock,  rule_xen_pv,
+/* --- The rule catalog. --- */
+
+static const char *const rule_id_table[_VH_RULE_MAX] = {
+    [VH_RULE_NETWORK_HOSTDEV] = "network-hostdev",
+    [VH_RULE_BAD_ADDRESS] = "bad-address",
+    [VH_RULE_DEVICE_DUPLICATE] = "device-duplicate",
+    [VH_RULE_DEVICE_MISSING] = "device-missing",
+    [VH_RULE_SRIOV_VF_CREATE] = "sriov-vf-create",
+    [VH_RULE_SRIOV_NUMVFS_BUSY] = "sriov-numvfs-busy",
+    [VH_RULE_DEVICE_UNREADABLE] = "device-unreadable",
+    [VH_RULE_DEVICE_BRIDGE] = "device-bridge",
+    [VH_RULE_HOST_IOMMU_OFF] = "host-iommu-off",
+    [VH_RULE_DEVICE_IN_USE] = "device-in-use",
+    [VH_RULE_SRIOV_PF_ASSIGNED] = "sriov-pf-assigned",
+    [VH_RULE_MACHINE_Q35] = "machine-q35",
+    [VH_RULE_VIOMMU_MISPLACED] = "viommu-misplaced",
+    [VH_RULE_VIOMMU_MISSING] = "viommu-missing",
+    [VH_RULE_VIOMMU_INTREMAP] = "viommu-intremap",
+    [VH_RULE_VIOMMU_CACHING_MODE] = "viommu-caching-mode",
+    [VH_RULE_VIOMMU_EIM] = "viommu-eim",
+    [VH_RULE_IOAPIC_SPLIT] = "ioapic-split",
+    [VH_RULE_VIOMMU_ORDER] = "viommu-order",
+    [VH_RULE_DEVICE_NOT_BOUND] = "device-not-bound",
+    [VH_RULE_GROUP_NOT_VIABLE] = "group-not-viable",
+    [VH_RULE_GROUP_COMPANIONS_BIND] = "group-companions-bind",
+    [VH_RULE_MEMLOCK_TOO_LOW] = "memlock-too-low",
+    [VH_RULE_XEN_PV_UNSUPPORTED] = "xen-pv-unsupported",
 };
+
+const char *vh_rule_id_to_string(enum vh_rule_id id)
+{
+	return (size_t)id < ELEMENTSOF(rule_id_table) ? rule_id_table[id] : "?";
+}
+
+/* One entry per rule, in the order of enum vh_rule_id (their evaluation
+ * order, which is the order of the findings). */
+const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
+    {
+	.id = VH_RULE_NETWORK_HOSTDEV,
+	.severity = VH_INFO,
+	.other = {VH_WARNING, "the pool could not be read: the device is not checked"},
+	.summary =
+	    "an <interface type='network'> takes a device from a <forward mode='hostdev'> pool, which libvirt picks after the prepare hook: the VM is checked against the pool's devices",
+	.check = rule_network_pools,
+    },
+    {
+	.id = VH_RULE_BAD_ADDRESS,
+	.severity = VH_ERROR,
+	.summary = "a hostdev's PCI address is not a number or out of range",
+	.blocks_bind = true,
+	.check = rule_addresses,
+    },
+    {
+	.id = VH_RULE_DEVICE_DUPLICATE,
+	.severity = VH_ERROR,
+	.summary = "the same PCI device is listed twice",
+	.blocks_bind = true,
+	.check = rule_addresses,
+    },
+    {
+	.id = VH_RULE_DEVICE_MISSING,
+	.severity = VH_ERROR,
+	.summary = "no PCI device at the hostdev's address",
+	.blocks_bind = true,
+	.check = rule_presence,
+    },
+    {
+	.id = VH_RULE_SRIOV_VF_CREATE,
+	.severity = VH_INFO,
+	.summary = "an SR-IOV virtual function the hook creates on prepare",
+	.check = rule_presence,
+    },
+    {
+	.id = VH_RULE_SRIOV_NUMVFS_BUSY,
+	.severity = VH_ERROR,
+	.summary = "the virtual function needs sriov_numvfs changed while other VFs exist",
+	.check = rule_presence,
+    },
+    {
+	.id = VH_RULE_DEVICE_UNREADABLE,
+	.severity = VH_WARNING,
+	.summary = "a sysfs attribute of the device could not be read",
+	.check = rule_presence,
+    },
+    {
+	.id = VH_RULE_DEVICE_BRIDGE,
+	.severity = VH_ERROR,
+	.summary =
+	    "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot be passed through: taking it takes what is behind it from the host",
+	.refuses_in_warn = true,
+	.blocks_bind = true,
+	.check = rule_presence,
+    },
+    {
+	.id = VH_RULE_HOST_IOMMU_OFF,
+	.severity = VH_ERROR,
+	.summary = "the device has no IOMMU group: the host IOMMU is off",
+	.blocks_bind = true,
+	.check = rule_presence,
+    },
+    {
+	/* Also reported by rule_groups, for a companion the hook would
+	 * bind (plan_companions looks at its use). */
+	.id = VH_RULE_DEVICE_IN_USE,
+	.severity = VH_ERROR,
+	.other = {VH_WARNING, "only its console uses it"},
+	.summary =
+	    "the host uses the device (a mounted disk, swap, an md/dm member, its network, its console): taking it takes it from the host",
+	.refuses_in_warn = true,
+	.blocks_bind = true,
+	.check = rule_in_use,
+    },
+    {
+	.id = VH_RULE_SRIOV_PF_ASSIGNED,
+	.severity = VH_ERROR,
+	.summary = "a physical function given to a VM while its virtual functions are needed",
+	.check = rule_sriov_pf,
+    },
+    {
+	.id = VH_RULE_MACHINE_Q35,
+	.severity = VH_ERROR,
+	.summary = "the device needs a q35 machine",
+	.check = rule_machine,
+    },
+    {
+	.id = VH_RULE_VIOMMU_MISPLACED,
+	.severity = VH_ERROR,
+	.other = {VH_WARNING,
+		  "no device needs the vIOMMU, or the guest is not an x86 QEMU/KVM one"},
+	.summary = "<iommu> is under <features>, where libvirt ignores it",
+	.check = rule_viommu_misplaced,
+    },
+    {
+	.id = VH_RULE_VIOMMU_MISSING,
+	.severity = VH_ERROR,
+	.summary = "the device needs an emulated Intel IOMMU (<iommu model='intel'>)",
+	.check = rule_viommu,
+    },
+    {
+	.id = VH_RULE_VIOMMU_INTREMAP,
+	.severity = VH_ERROR,
+	.summary = "the emulated IOMMU needs interrupt remapping (intremap='on')",
+	.check = rule_viommu,
+    },
+    {
+	.id = VH_RULE_VIOMMU_CACHING_MODE,
+	.severity = VH_ERROR,
+	.summary = "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'",
+	.check = rule_viommu,
+    },
+    {
+	.id = VH_RULE_VIOMMU_EIM,
+	.severity = VH_WARNING,
+	.summary = "more than 255 vCPUs with interrupt remapping need eim='on'",
+	.check = rule_viommu,
+    },
+    {
+	.id = VH_RULE_IOAPIC_SPLIT,
+	.severity = VH_ERROR,
+	.summary = "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)",
+	.check = rule_ioapic,
+    },
+    {
+	.id = VH_RULE_VIOMMU_ORDER,
+	.severity = VH_ERROR,
+	.summary = "on a QEMU command line, the vIOMMU comes after a VFIO device",
+	.check = rule_viommu_order,
+    },
+    {
+	.id = VH_RULE_DEVICE_NOT_BOUND,
+	.severity = VH_ERROR,
+	.summary = "a device for a QEMU started by hand is not on a vfio driver",
+	.check = rule_bound,
+    },
+    {
+	.id = VH_RULE_GROUP_NOT_VIABLE,
+	.severity = VH_ERROR,
+	.summary = "another endpoint of the IOMMU group is on a host driver",
+	.blocks_bind = true,
+	.bind_fix =
+	    "free those endpoints first, or bind them with it: 'vfio-hooks --companions any bind DEVICE' (they leave their host drivers).",
+	.check = rule_groups,
+    },
+    {
+	.id = VH_RULE_GROUP_COMPANIONS_BIND,
+	.severity = VH_WARNING,
+	.summary = "the hook will bind the IOMMU group's other endpoints to vfio-pci",
+	.check = rule_groups,
+    },
+    {
+	.id = VH_RULE_MEMLOCK_TOO_LOW,
+	.severity = VH_ERROR,
+	.other =
+	    {VH_INFO,
+	     "no <memtune><hard_limit>: the limit libvirt sets itself, or on a QEMU command line the ulimit -l needed"},
+	.summary = "<memtune><hard_limit> is below the memory VFIO must lock",
+	.check = rule_memlock,
+    },
+    {
+	.id = VH_RULE_XEN_PV_UNSUPPORTED,
+	.severity = VH_ERROR,
+	.summary = "on Xen, the device works only in an HVM guest, not PV or PVH",
+	.check = rule_xen_pv,
+    },
+};
+const size_t vh_n_rules = ELEMENTSOF(vh_rules);
+
+const struct vh_rule_info *vh_rule_lookup(const char *id)
+{
+	for (size_t i = 0; i < ELEMENTSOF(rule_id_table); i++)
+		if (streq(rule_id_table[i], id))
+			return &vh_rules[i];
+	return NULL;
+}
 
 int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_domain *dom, const struct vh_check_opts *opts,
@@ -1452,7 +1753,7 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	};
 	static const struct vh_profiles none;
 	struct vh_report rep = {.dom = dom};
-	struct ctx c = {
+	struct vh_check_ctx c = {
 	    .sys = sys,
 	    .ps = ps ? ps : &none,
 	    .dom = dom,
@@ -1478,8 +1779,11 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		snprintf(c.subj, sizeof(c.subj), "The %s", c.obj);
 
 	r = resolve(&c);
-	for (size_t i = 0; r == 0 && i < ELEMENTSOF(rule_fns) && !c.err; i++)
-		rule_fns[i](&c);
+	if (r == 0)
+		r = plan_companions(&c);
+	for (size_t i = 0; r == 0 && i < ELEMENTSOF(vh_rules) && !c.err; i++)
+		if (i == 0 || vh_rules[i].check != vh_rules[i - 1].check)
+			vh_rules[i].check(&c);
 	if (r == 0)
 		r = c.err;
 	for (size_t i = 0; i < c.n_pool; i++) {
@@ -1488,6 +1792,10 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	}
 	free(c.pool);
 	free(c.pool_hd);
+	for (size_t i = 0; i < c.n_notes; i++)
+		free(c.notes[i].error);
+	free(c.notes);
+	groups_done(&c);
 	if (r < 0) {
 		vh_report_done(&rep);
 		return r;

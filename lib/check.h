@@ -16,23 +16,76 @@
 enum vh_severity { VH_INFO = 0, VH_WARNING, VH_ERROR };
 const char *vh_severity_name(enum vh_severity s);
 
-/* The rule catalog: ids are stable (tests and users depend on them). */
+/* The rules, in the order they are evaluated.  Their textual ids
+ * (vh_rule_id_to_string) are stable: messages, JSON output, tests and
+ * users depend on them. */
+enum vh_rule_id {
+	VH_RULE_NETWORK_HOSTDEV,
+	VH_RULE_BAD_ADDRESS,
+	VH_RULE_DEVICE_DUPLICATE,
+	VH_RULE_DEVICE_MISSING,
+	VH_RULE_SRIOV_VF_CREATE,
+	VH_RULE_SRIOV_NUMVFS_BUSY,
+	VH_RULE_DEVICE_UNREADABLE,
+	VH_RULE_DEVICE_BRIDGE,
+	VH_RULE_HOST_IOMMU_OFF,
+	VH_RULE_DEVICE_IN_USE,
+	VH_RULE_SRIOV_PF_ASSIGNED,
+	VH_RULE_MACHINE_Q35,
+	VH_RULE_VIOMMU_MISPLACED,
+	VH_RULE_VIOMMU_MISSING,
+	VH_RULE_VIOMMU_INTREMAP,
+	VH_RULE_VIOMMU_CACHING_MODE,
+	VH_RULE_VIOMMU_EIM,
+	VH_RULE_IOAPIC_SPLIT,
+	VH_RULE_VIOMMU_ORDER,
+	VH_RULE_DEVICE_NOT_BOUND,
+	VH_RULE_GROUP_NOT_VIABLE,
+	VH_RULE_GROUP_COMPANIONS_BIND,
+	VH_RULE_MEMLOCK_TOO_LOW,
+	VH_RULE_XEN_PV_UNSUPPORTED,
+	_VH_RULE_MAX,
+};
+/* "bad-address" for VH_RULE_BAD_ADDRESS; "?" when out of range. */
+const char *vh_rule_id_to_string(enum vh_rule_id id);
+
+/* What a rule function reads: the domain, the host, the resolved devices;
+ * what it writes: findings (private to check.c). */
+struct vh_check_ctx;
+
+/* The rule catalog, one entry per rule, indexed by its id. */
 struct vh_rule_info {
-	const char *id;
+	enum vh_rule_id id;
+	/* The severity of its findings. */
 	enum vh_severity severity;
+	/* Some of its findings have this other severity instead, in the
+	 * case .when says; .when NULL: none has. */
+	struct {
+		enum vh_severity severity;
+		const char *when;
+	} other;
 	const char *summary;
 	/* Its errors refuse the VM in mode warn too (only mode off lets it
 	 * start): what it guards is the host's, not the VM's. */
 	bool refuses_in_warn;
+	/* Its errors stop 'vfio-hooks bind': the device itself is not
+	 * usable (what a VM would need is the business of 'check').  The
+	 * fix shown is .bind_fix, or the finding's own when NULL. */
+	bool blocks_bind;
+	const char *bind_fix;
+	/* Evaluates it.  Rules evaluated by the same function are adjacent
+	 * in the catalog; the function runs once, for the first of them. */
+	void (*check)(struct vh_check_ctx *c);
 };
-extern const struct vh_rule_info vh_rules[];
+extern const struct vh_rule_info vh_rules[_VH_RULE_MAX];
 extern const size_t vh_n_rules;
-/* The catalog's entry for @id, NULL when unknown. */
+/* The catalog's entry for the textual @id, NULL when unknown. */
 const struct vh_rule_info *vh_rule_lookup(const char *id);
 
 struct vh_finding {
-	const char *rule; /* an id from vh_rules */
-	enum vh_severity severity;
+	enum vh_rule_id id;
+	const char *rule;	   /* its textual id, vh_rule_id_to_string(id) */
+	enum vh_severity severity; /* vh_rules[id].severity or .other.severity */
 	bool has_addr;
 	struct vh_pci_addr addr; /* the (first) device concerned */
 	char **devices;		 /* every device concerned, NULL-terminated */
@@ -64,7 +117,8 @@ struct vh_resolved {
 	int pf_numvfs;
 	/* Endpoints of the device's group that are on a host driver and not
 	 * in the domain; companions_ok when the policy lets the hook bind
-	 * them.  Set on the first device of each group only. */
+	 * them.  Set on the first device of each group only, while the
+	 * devices are resolved (before any rule): what the engine binds. */
 	struct vh_pci_addr *companions;
 	int n_companions;
 	bool companions_ok;

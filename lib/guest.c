@@ -125,19 +125,6 @@ static void emit(struct gctx *c, const char *id, enum vh_verdict v, const char *
 		c->err = -ENOMEM;
 }
 
-static char *fmtd(const char *f, ...) _printf_(1, 2);
-static char *fmtd(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* A device passed through, as the guest sees it. */
 struct gdev {
 	struct vh_pci_addr addr;
@@ -170,7 +157,7 @@ static void check_hypervisor(struct gctx *c, const char *ev)
 	    h == &none	    ? VH_WARN
 	    : h == &unknown ? VH_INFO_V
 			    : VH_PASS,
-	    "Running under a hypervisor", fmtd("%s (%s)", h->name, ev),
+	    "Running under a hypervisor", vh_fmt("%s (%s)", h->name, ev),
 	    strdup(
 		"this looks like bare metal: run 'vfio-hooks doctor' without --guest for the host's checks"));
 	/* Passthrough needs a hardware-virtualized Xen guest. */
@@ -178,7 +165,7 @@ static void check_hypervisor(struct gctx *c, const char *ev)
 	    vh_sys_read_str(c->sys, type, sizeof(type), "/sys/hypervisor/guest_type") == 0)
 		emit(c, "guest-xen-type", streq(type, "PV") ? VH_WARN : VH_PASS,
 		     "Xen guest type is HVM (PCI passthrough of accelerators needs it)",
-		     fmtd("%s", type),
+		     vh_fmt("%s", type),
 		     strdup("set type = \"hvm\" in the VM's xl configuration in dom0"));
 }
 
@@ -204,12 +191,12 @@ static void check_iommu(struct gctx *c, bool need)
 	    : need ? VH_FAIL
 		   : VH_INFO_V,
 	    "Emulated IOMMU in the guest",
-	    n > 0 ? fmtd("%s%s%s", units[0], n > 1 ? " and more" : "",
-			 dmar	? " (ACPI DMAR)"
-			 : ivrs ? " (ACPI IVRS)"
-				: "")
+	    n > 0 ? vh_fmt("%s%s%s", units[0], n > 1 ? " and more" : "",
+			   dmar	  ? " (ACPI DMAR)"
+			   : ivrs ? " (ACPI IVRS)"
+				  : "")
 	    : dmar || ivrs
-		? fmtd(
+		? vh_fmt(
 		      "an ACPI %s table but no IOMMU unit in /sys/class/iommu: the guest kernel did not enable it",
 		      dmar ? "DMAR" : "IVRS")
 		: strdup("no IOMMU unit in /sys/class/iommu, no ACPI DMAR or IVRS table"),
@@ -227,7 +214,7 @@ static void check_iommu(struct gctx *c, bool need)
 	     : strstr(irq, "IR-") ? strdup("IR- interrupt domains in /proc/interrupts")
 				  : strdup("no IR- interrupt domain in /proc/interrupts"),
 	     !irq   ? strdup("run as root")
-	     : need ? fmtd("%s; do not boot the guest with intremap=off", h->iommu_fix)
+	     : need ? vh_fmt("%s; do not boot the guest with intremap=off", h->iommu_fix)
 		    : strdup("nothing to do unless a device needs more than one MSI vector"));
 }
 
@@ -275,17 +262,18 @@ static void check_kernel(struct gctx *c, const struct gdev *g, const char *label
 			 c->hv->name);
 		emit(
 		    c, id, verdict, what,
-		    !known ? fmtd("%s: /proc/sys/kernel/osrelease cannot be read", label)
-		    : !old ? fmtd("%s: %s, %s or later (profile %s)", label, rel, k->min, g->p->id)
+		    !known ? vh_fmt("%s: /proc/sys/kernel/osrelease cannot be read", label)
+		    : !old
+			? vh_fmt("%s: %s, %s or later (profile %s)", label, rel, k->min, g->p->id)
 		    : enough
-			? fmtd(
+			? vh_fmt(
 			      "%s: %s is older than %s, but the device got its vectors: the fixes are backported",
 			      label, rel, k->min)
-			: fmtd(
+			: vh_fmt(
 			      "%s: %s is older than %s, the first release with the fixes (profile %s: %s)",
 			      label, rel, k->min, g->p->id,
 			      k->why ? k->why : "the vendor lists them"),
-		    fmtd(
+		    vh_fmt(
 			"boot a guest kernel %s or later, or one whose distribution backports %s (git.kernel.org, torvalds/linux)",
 			k->min, commits ? commits : "the fixes"));
 	}
@@ -319,7 +307,7 @@ static void check_device(struct gctx *c, const struct gdev *g)
 	if (!g->present) {
 		emit(
 		    c, id, VH_FAIL, "Device visible in the guest",
-		    fmtd("no %s in this guest", name),
+		    vh_fmt("no %s in this guest", name),
 		    strdup(
 			"the guest's address differs from the host's: lspci -D here; if it is missing, check the VM's configuration on the host"));
 		return;
@@ -333,17 +321,17 @@ static void check_device(struct gctx *c, const struct gdev *g)
 	emit(
 	    c, id, bound && (!want || streq(d->driver, want)) ? VH_PASS : VH_WARN,
 	    "Driver bound in the guest",
-	    !bound ? fmtd("%s: no driver", label)
+	    !bound ? vh_fmt("%s: no driver", label)
 	    : want && !streq(d->driver, want)
-		? fmtd("%s: %s, but profile %s expects %s", label, d->driver, p->id, want)
-	    : want ? fmtd("%s: %s, as profile %s expects", label, d->driver, p->id)
-		   : fmtd("%s: %s", label, d->driver),
+		? vh_fmt("%s: %s, but profile %s expects %s", label, d->driver, p->id, want)
+	    : want ? vh_fmt("%s: %s, as profile %s expects", label, d->driver, p->id)
+		   : vh_fmt("%s: %s", label, d->driver),
 	    want && bound
-		? fmtd(
+		? vh_fmt(
 		      "echo %s > /sys/bus/pci/drivers/%s/unbind; modprobe %s (install the vendor's driver package if there is no such module)",
 		      name, d->driver, want)
 	    : want
-		? fmtd(
+		? vh_fmt(
 		      "modprobe %s (install the vendor's driver package if there is no such module)",
 		      want)
 		: strdup("install and load the device's driver"));
@@ -352,25 +340,25 @@ static void check_device(struct gctx *c, const struct gdev *g)
 	snprintf(id, sizeof(id), "guest-device-vectors:%s", name);
 	if (!bound)
 		emit(c, id, VH_INFO_V, "Interrupt vectors the guest driver got",
-		     fmtd("%s: no driver bound, so none allocated yet", label),
+		     vh_fmt("%s: no driver bound, so none allocated yet", label),
 		     strdup("load the driver, then run this again"));
 	else if (need)
 		emit(c, id, (unsigned)got >= need ? VH_PASS : VH_FAIL,
 		     "Interrupt vectors the guest driver got",
-		     fmtd("%s: %d %s vector%s in msi_irqs, profile %s needs %u", label, got,
-			  mode[0] ? mode : "MSI", got == 1 ? "" : "s", p->id, need),
+		     vh_fmt("%s: %d %s vector%s in msi_irqs, profile %s needs %u", label, got,
+			    mode[0] ? mode : "MSI", got == 1 ? "" : "s", p->id, need),
 		     strdup(c->hv->vectors_fix));
 	else if (got <= 1 && d->caps.msi_vectors > 1 && !d->caps.msix_vectors)
 		emit(
 		    c, id, VH_WARN, "Interrupt vectors the guest driver got",
-		    fmtd(
+		    vh_fmt(
 			"%s: %d in msi_irqs, though the device offers %u MSI vectors and no MSI-X: without interrupt remapping an x86 guest enables only one",
 			label, got, d->caps.msi_vectors),
 		    strdup(c->hv->vectors_fix));
 	else
 		emit(c, id, VH_PASS, "Interrupt vectors the guest driver got",
-		     got ? fmtd("%s: %d%s%s in msi_irqs", label, got, mode[0] ? " " : "", mode)
-			 : fmtd("%s: no msi_irqs (legacy INTx)", label),
+		     got ? vh_fmt("%s: %d%s%s in msi_irqs", label, got, mode[0] ? " " : "", mode)
+			 : vh_fmt("%s: no msi_irqs (legacy INTx)", label),
 		     NULL);
 	check_kernel(c, g, label, got, bound);
 }

@@ -111,19 +111,6 @@ static void emit(struct dctx *c, const char *id, enum vh_verdict v, const char *
 		c->err = -ENOMEM;
 }
 
-static char *fmtd(const char *f, ...) _printf_(1, 2);
-static char *fmtd(const char *f, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 static char *slurp_max(const struct vh_sys *sys, const char *path, size_t cap)
 {
 	size_t len = 0;
@@ -223,9 +210,9 @@ static void check_iommu(struct dctx *c)
 	emit(
 	    c, "iommu-enabled", c->iommu_on ? VH_PASS : VH_FAIL,
 	    "IOMMU enabled (DMAR/IVRS found, IOMMU groups exist)",
-	    fmtd("%d IOMMU unit%s, %d group%s", units > 0 ? units : 0, units == 1 ? "" : "s",
-		 groups > 0 ? groups : 0, groups == 1 ? "" : "s"),
-	    fmtd(
+	    vh_fmt("%d IOMMU unit%s, %d group%s", units > 0 ? units : 0, units == 1 ? "" : "s",
+		   groups > 0 ? groups : 0, groups == 1 ? "" : "s"),
+	    vh_fmt(
 		"enable VT-d (Intel) or AMD-Vi in the firmware setup, add %s iommu=pt to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot",
 		param));
 	if (irq)
@@ -250,11 +237,11 @@ static void check_iommu(struct dctx *c)
 		    vh_has_word(cmd, param) ? strdup(param)
 		    : on		    ? strdup("the AMD IOMMU is on unless amd_iommu=off")
 		    : c->iommu_on
-			? fmtd(
+			? vh_fmt(
 			      "%s is not on the command line; this kernel enables the IOMMU by default",
 			      param)
-			: fmtd("%s is not on the command line", param),
-		    fmtd(
+			: vh_fmt("%s is not on the command line", param),
+		    vh_fmt(
 			"add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot",
 			param));
 		emit(
@@ -288,10 +275,10 @@ static void check_params(struct dctx *c, const struct vh_pci_dev *d, const struc
 	emit(
 	    c, id, miss.len ? VH_WARN : VH_PASS,
 	    "Kernel parameters the device's profile recommends",
-	    miss.len ? fmtd("missing: %s (profile %s)", vh_buf_str(&miss), p->id)
-		     : fmtd("all present (profile %s)", p->id),
+	    miss.len ? vh_fmt("missing: %s (profile %s)", vh_buf_str(&miss), p->id)
+		     : vh_fmt("all present (profile %s)", p->id),
 	    miss.len
-		? fmtd(
+		? vh_fmt(
 		      "add %s to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub and reboot",
 		      vh_buf_str(&miss))
 		: NULL);
@@ -317,7 +304,7 @@ static void check_in_use(struct dctx *c, const struct vh_pci_dev *d, const char 
 	     : u.n_error ? VH_FAIL
 			 : VH_WARN,
 	     "Nothing of the host's on it (mounted disk, swap, network, console)",
-	     r == 0 ? fmtd("%s: free", label) : fmtd("%s: %s", label, reasons ? reasons : ""),
+	     r == 0 ? vh_fmt("%s: free", label) : vh_fmt("%s: %s", label, reasons ? reasons : ""),
 	     r == 0 ? NULL : vh_uses_fixes(&u, "; "));
 	vh_uses_done(&u);
 }
@@ -335,7 +322,7 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a, const char
 		char name[VH_PCI_ADDR_LEN];
 		vh_pci_addr_format(a, name);
 		snprintf(id, sizeof(id), "device-present:%s", name);
-		emit(c, id, VH_FAIL, "Device present", fmtd("no %s on this host", name),
+		emit(c, id, VH_FAIL, "Device present", vh_fmt("no %s on this host", name),
 		     strdup("check the address with lspci -D"));
 		return;
 	}
@@ -344,8 +331,8 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a, const char
 		 p ? " " : "", p ? p->description : "");
 	snprintf(id, sizeof(id), "device-iommu-group:%s", d.name);
 	emit(c, id, d.iommu_group >= 0 ? VH_PASS : VH_FAIL, "Device in an IOMMU group",
-	     d.iommu_group >= 0 ? fmtd("%s: group %d", label, d.iommu_group)
-				: fmtd("%s: no IOMMU group", label),
+	     d.iommu_group >= 0 ? vh_fmt("%s: group %d", label, d.iommu_group)
+				: vh_fmt("%s: no IOMMU group", label),
 	     strdup("enable the IOMMU (see iommu-enabled)"));
 	if (d.iommu_group >= 0) {
 		n = vh_iommu_group_members(c->sys, d.iommu_group, &members);
@@ -372,9 +359,9 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a, const char
 		snprintf(id, sizeof(id), "device-group-viable:%s", d.name);
 		emit(
 		    c, id, block.len ? VH_WARN : VH_PASS, "Every other endpoint of its group free",
-		    block.len ? fmtd("%s: group %d also holds %s", label, d.iommu_group,
-				     vh_buf_str(&block))
-			      : fmtd("%s: nothing else in the way", label),
+		    block.len ? vh_fmt("%s: group %d also holds %s", label, d.iommu_group,
+				       vh_buf_str(&block))
+			      : vh_fmt("%s: nothing else in the way", label),
 		    strdup(
 			"pass the other endpoints to the same VM (the hook binds functions of the same card itself), or move the card to a slot with its own group"));
 		vh_buf_done(&block);
@@ -386,15 +373,15 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a, const char
 		emit(
 		    c, id, ok ? VH_PASS : VH_INFO_V,
 		    "reset_method as its profile wants while assigned",
-		    fmtd("%s: '%s' now, '%s' wanted", label, d.reset_method, p->reset_method),
+		    vh_fmt("%s: '%s' now, '%s' wanted", label, d.reset_method, p->reset_method),
 		    strdup(
 			"nothing to do: the hook sets it when a VM starts and restores it after; or set it at boot with 'vfio-hooks bind --persist'"));
 	}
 	snprintf(id, sizeof(id), "device-driver:%s", d.name);
 	emit(
 	    c, id, !d.driver[0] || strstr(d.driver, "vfio") ? VH_PASS : VH_INFO_V, "Driver at boot",
-	    fmtd("%s: %s", label, d.driver[0] ? d.driver : "no driver"),
-	    fmtd(
+	    vh_fmt("%s: %s", label, d.driver[0] ? d.driver : "no driver"),
+	    vh_fmt(
 		"nothing to do for libvirt (managed='yes', or the hook for managed='no'); for QEMU run by hand: 'vfio-hooks bind %s'",
 		d.name));
 	check_params(c, &d, p, cmd);
@@ -450,7 +437,7 @@ static void check_nvidia(struct dctx *c)
 	if (process_running(c->sys, "nvidia-persistenced", &persistenced))
 		emit(
 		    c, "nvidia-persistenced", VH_WARN, "No process holds an NVIDIA GPU on the host",
-		    fmtd("nvidia-persistenced is running (pid %ld)", persistenced),
+		    vh_fmt("nvidia-persistenced is running (pid %ld)", persistenced),
 		    strdup(
 			"systemctl stop nvidia-persistenced (and disable it) before giving the GPU to a VM"));
 	/* Anything else with a /dev/nvidia* node open keeps the GPU's
@@ -471,8 +458,8 @@ static void check_nvidia(struct dctx *c)
 		snprintf(id, sizeof(id), "nvidia-device-open:%s", pids[i]);
 		emit(
 		    c, id, VH_WARN, "No process has an NVIDIA device node open on the host",
-		    fmtd("pid %s (%s) holds %s%s", pids[i], comm, node, more),
-		    fmtd(
+		    vh_fmt("pid %s (%s) holds %s%s", pids[i], comm, node, more),
+		    vh_fmt(
 			"stop it before giving the GPU to a VM: systemctl stop the service that runs it, or kill %s",
 			pids[i]));
 	}
@@ -543,7 +530,7 @@ static void check_picked_up(struct dctx *c, const char *daemon, long pid, const 
 			emit(
 			    c, "hook-picked-up", VH_PASS,
 			    "The libvirt daemon has picked the hook up",
-			    fmtd(
+			    vh_fmt(
 				"%s (pid %ld) was reloaded by install.sh after the hook was placed",
 				daemon, pid),
 			    NULL);
@@ -552,9 +539,9 @@ static void check_picked_up(struct dctx *c, const char *daemon, long pid, const 
 		emit(
 		    c, "hook-picked-up", later ? VH_WARN : VH_PASS,
 		    "The libvirt daemon has picked the hook up",
-		    later ? fmtd("%s (pid %ld) started before the hook was placed", daemon, pid)
-			  : fmtd("%s (pid %ld) started after the hook was placed", daemon, pid),
-		    fmtd(
+		    later ? vh_fmt("%s (pid %ld) started before the hook was placed", daemon, pid)
+			  : vh_fmt("%s (pid %ld) started after the hook was placed", daemon, pid),
+		    vh_fmt(
 			"systemctl reload %s (or kill -HUP %ld); ignore this if it was reloaded since",
 			daemon, pid));
 	}
@@ -733,21 +720,21 @@ static void report_confinement(struct dctx *c, const struct confinement *cf)
 		emit(
 		    c, "daemon-confinement", VH_PASS, what,
 		    cf->pid && cf->mode == AA_UNCONFINED
-			? fmtd("%s (pid %ld) runs unconfined by AppArmor", cf->daemon, cf->pid)
-		    : cf->pid ? fmtd("%s (pid %ld) runs under AppArmor profile '%s' in %s mode",
-				     cf->daemon, cf->pid, cf->label, mode)
+			? vh_fmt("%s (pid %ld) runs unconfined by AppArmor", cf->daemon, cf->pid)
+		    : cf->pid ? vh_fmt("%s (pid %ld) runs under AppArmor profile '%s' in %s mode",
+				       cf->daemon, cf->pid, cf->label, mode)
 		    : cf->label[0]
-			? fmtd("AppArmor profile '%s' is loaded in %s mode (no daemon running)",
-			       cf->label, mode)
+			? vh_fmt("AppArmor profile '%s' is loaded in %s mode (no daemon running)",
+				 cf->label, mode)
 			: strdup(
 			      "AppArmor is enabled and has no libvirtd or virtqemud profile loaded (no daemon running)"),
 		    NULL);
 		break;
 	case LSM_SELINUX:
 		emit(c, "daemon-confinement", VH_INFO_V, what,
-		     cf->pid ? fmtd("%s (pid %ld) runs in the SELinux domain %s (%s)", cf->daemon,
-				    cf->pid, cf->label,
-				    cf->selinux_enforcing ? "enforcing" : "not enforcing")
+		     cf->pid ? vh_fmt("%s (pid %ld) runs in the SELinux domain %s (%s)", cf->daemon,
+				      cf->pid, cf->label,
+				      cf->selinux_enforcing ? "enforcing" : "not enforcing")
 			     : strdup("SELinux is enforcing (no daemon running)"),
 		     NULL);
 		break;
@@ -926,54 +913,54 @@ static void check_hook_exec(struct dctx *c, const struct confinement *cf, const 
 	if (aa && !allowed && cf->mode == AA_ENFORCE)
 		emit(
 		    c, "hook-executable", VH_FAIL, what,
-		    fmtd(
+		    vh_fmt(
 			"%s's AppArmor profile executes hooks only under /etc/libvirt/hooks/; %s resolves to %s, so every VM start fails with 'Permission denied'",
 			cf->daemon, hook, real),
-		    fmtd(
+		    vh_fmt(
 			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
 			real, hook));
 	else if (!(st->st_mode & S_IXUSR))
 		emit(c, "hook-executable", VH_FAIL, what,
-		     fmtd("%s is not executable (mode %04o): libvirt cannot run the hook", shown,
-			  mode),
-		     fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
+		     vh_fmt("%s is not executable (mode %04o): libvirt cannot run the hook", shown,
+			    mode),
+		     vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
 	else if (st->st_uid != root_uid)
 		emit(
 		    c, "hook-executable", VH_FAIL, what,
-		    fmtd(
+		    vh_fmt(
 			"%s is owned by uid %u, not root: the hook runs as root for every VM, so its owner can run anything as root",
 			shown, (unsigned)st->st_uid),
-		    fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
+		    vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
 		emit(
 		    c, "hook-executable", VH_FAIL, what,
-		    fmtd(
+		    vh_fmt(
 			"%s is writable by group or others (mode %04o): the hook runs as root for every VM, so they can run anything as root",
 			shown, mode),
-		    fmtd("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
+		    vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
 	else if (aa && !allowed)
 		emit(
 		    c, "hook-executable", VH_WARN, what,
-		    fmtd(
+		    vh_fmt(
 			"%s's AppArmor profile is in complain mode and executes hooks only under /etc/libvirt/hooks/; %s resolves to %s, which enforce mode denies (every VM start would fail with 'Permission denied')",
 			cf->daemon, hook, real),
-		    fmtd(
+		    vh_fmt(
 			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
 			real, hook));
 	else if (cf->lsm == LSM_UNKNOWN && !allowed)
 		emit(
 		    c, "hook-executable", VH_WARN, what,
-		    fmtd(
+		    vh_fmt(
 			"AppArmor is enabled and %s resolves to %s, outside /etc/libvirt/hooks/: if libvirtd's profile is loaded, every VM start fails with 'Permission denied' (run as root to tell)",
 			hook, real),
-		    fmtd(
+		    vh_fmt(
 			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
 			real, hook));
 	else if (cf->lsm == LSM_SELINUX && cf->selinux_enforcing && cf->pid &&
 		 streq(cf->label, "virtd_t"))
 		emit(
 		    c, "hook-executable", VH_INFO_V, what,
-		    fmtd(
+		    vh_fmt(
 			"%s is a root-owned executable; under SELinux hooks run in virtd_t: if AVC denials (ausearch -m avc) name the hook, 'setsebool -P virt_hooks_unconfined on' lets it run unconfined",
 			shown),
 		    strdup(
@@ -982,16 +969,16 @@ static void check_hook_exec(struct dctx *c, const struct confinement *cf, const 
 		emit(
 		    c, "hook-executable", VH_PASS, what,
 		    inside
-			? fmtd(
+			? vh_fmt(
 			      "%s is a root-owned executable under /etc/libvirt/hooks/, where %s's AppArmor profile executes hooks",
 			      shown, cf->daemon)
-			: fmtd(
+			: vh_fmt(
 			      "%s is a root-owned executable that %s names for %s's AppArmor profile",
 			      shown, local, cf->daemon),
 		    NULL);
 	else
 		emit(c, "hook-executable", VH_PASS, what,
-		     fmtd("%s is a root-owned executable (mode %04o)", shown, mode), NULL);
+		     vh_fmt("%s is a root-owned executable (mode %04o)", shown, mode), NULL);
 }
 
 /* A copy left by an older install.sh keeps running the old program. */
@@ -1009,8 +996,8 @@ static void check_hook_current(struct dctx *c, const char *hook, const char *rea
 	emit(
 	    c, "hook-current", same ? VH_PASS : VH_WARN, "The hook is the installed program",
 	    same
-		? fmtd("%s is a copy of %s", hook, installed)
-		: fmtd(
+		? vh_fmt("%s is a copy of %s", hook, installed)
+		: vh_fmt(
 		      "the hook in qemu.d is not the installed program (an older copy?): %s differs from %s",
 		      hook, installed),
 	    strdup("sudo ./install.sh"));
@@ -1067,36 +1054,36 @@ static void check_wrapper(struct dctx *c, const struct confinement *cf, const ch
 						     : NULL;
 	if (!missing)
 		emit(c, "wrapper-confinement", VH_PASS, what,
-		     fmtd("the vfio-hooks block is in %s and %s", local, qemu_rules), NULL);
+		     vh_fmt("the vfio-hooks block is in %s and %s", local, qemu_rules), NULL);
 	else if (cf->lsm == LSM_APPARMOR && cf->mode == AA_ENFORCE && missing == qemu_rules)
 		emit(
 		    c, "wrapper-confinement", VH_FAIL, what,
-		    fmtd(
+		    vh_fmt(
 			"a domain whose <emulator> is %s/%s cannot start: its AppArmor profile (made from %s) does not let QEMU's process execute vfio-qemu-wrapper, and `virsh start` fails with 'cannot execute binary %s/%s: Permission denied' (%s has no vfio-hooks block)",
 			VH_BINDIR, first, AA_QEMU, VH_BINDIR, first, missing),
-		    fmtd(
+		    vh_fmt(
 			"sudo ./install.sh --wrap-qemu (adds the wrapper's AppArmor rules), or remove the links: sudo rm%s",
 			links));
 	else if (cf->lsm == LSM_UNKNOWN)
 		emit(
 		    c, "wrapper-confinement", VH_WARN, what,
-		    fmtd(
+		    vh_fmt(
 			"AppArmor is enabled and %s has no vfio-hooks block: if libvirtd's profile is loaded, it cannot execute %s/%s (-> vfio-qemu-wrapper) and `virsh capabilities` offers no %s guest (run as root to tell)",
 			missing, VH_BINDIR, first, arch),
-		    fmtd(
+		    vh_fmt(
 			"sudo ./install.sh --wrap-qemu (adds the wrapper's AppArmor rules), or remove the links: sudo ./install.sh without --wrap-qemu does not remove them; sudo rm%s",
 			links));
 	else
 		emit(
 		    c, "wrapper-confinement", cf->mode == AA_ENFORCE ? VH_FAIL : VH_WARN, what,
 		    cf->mode == AA_ENFORCE
-			? fmtd(
+			? vh_fmt(
 			      "%s cannot execute %s/%s (-> vfio-qemu-wrapper) under AppArmor: `virsh capabilities` offers no %s guest and domains using it fail at define (%s has no vfio-hooks block)",
 			      cf->daemon, VH_BINDIR, first, arch, missing)
-			: fmtd(
+			: vh_fmt(
 			      "%s's AppArmor profile is in complain mode; in enforce mode it cannot execute %s/%s (-> vfio-qemu-wrapper): `virsh capabilities` would offer no %s guest and domains using it would fail at define (%s has no vfio-hooks block)",
 			      cf->daemon, VH_BINDIR, first, arch, missing),
-		    fmtd(
+		    vh_fmt(
 			"sudo ./install.sh --wrap-qemu (adds the wrapper's AppArmor rules), or remove the links: sudo ./install.sh without --wrap-qemu does not remove them; sudo rm%s",
 			links));
 }
@@ -1130,7 +1117,7 @@ static void check_confinement(struct dctx *c, const char *daemon, long pid, cons
 			emit(
 			    c, "hook-executable", VH_FAIL,
 			    "The libvirt daemon can execute the hook",
-			    fmtd(
+			    vh_fmt(
 				"%s cannot be resolved to a file (%s): libvirt cannot run the hook",
 				hook, strerror(-r)),
 			    strdup("sudo ./install.sh"));
@@ -1138,7 +1125,7 @@ static void check_confinement(struct dctx *c, const char *daemon, long pid, cons
 			emit(
 			    c, "hook-executable", VH_FAIL,
 			    "The libvirt daemon can execute the hook",
-			    fmtd(
+			    vh_fmt(
 				"%s resolves to %s, which is not a regular file: libvirt cannot run the hook",
 				hook, real),
 			    strdup("sudo ./install.sh"));
@@ -1168,7 +1155,7 @@ static void check_libxml2(struct dctx *c)
 		     strdup("apt-get install libxml2"));
 	else
 		emit(c, "libxml2", VH_PASS, "The XML library libxml2 loads",
-		     fmtd("%s (libxml2 %s)", path, version), NULL);
+		     vh_fmt("%s (libxml2 %s)", path, version), NULL);
 }
 
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,

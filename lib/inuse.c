@@ -30,13 +30,6 @@ struct ictx {
 	struct proc_file f[N_PROC];
 };
 
-static char *vfmt(const char *f, va_list ap)
-{
-	char *s = NULL;
-
-	return vasprintf(&s, f, ap) < 0 ? NULL : s;
-}
-
 /* Add a use; takes @reason and @fix (NULL: none). */
 static void add_use(struct ictx *c, bool error, char *reason, char *fix)
 {
@@ -58,18 +51,6 @@ static void add_use(struct ictx *c, bool error, char *reason, char *fix)
 	c->u->v = nv;
 	nv[c->u->n++] = (struct vh_use){.error = error, .reason = reason, .fix = fix};
 	c->u->n_error += error;
-}
-
-static char *fmt(const char *f, ...) _printf_(1, 2);
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	s = vfmt(f, ap);
-	va_end(ap);
-	return s;
 }
 
 /* A /proc file, whole (they are generated: a read that fills the buffer
@@ -117,9 +98,9 @@ static void proc_needed(struct ictx *c, int which, const char *what)
 		return;
 	if (!p->warned)
 		add_use(c, false,
-			fmt("%s cannot be read (%s), so whether %s is in use is not known.",
-			    p->path, strerror(-p->err), what),
-			fmt("run as root, or check %s by hand", what));
+			vh_fmt("%s cannot be read (%s), so whether %s is in use is not known.",
+			       p->path, strerror(-p->err), what),
+			vh_fmt("run as root, or check %s by hand", what));
 	p->warned = true;
 }
 
@@ -245,8 +226,8 @@ static char *block_use(struct ictx *c, const char *name, int depth)
 	(void)vh_sys_read_str(c->sys, dm, sizeof(dm), "/sys/class/block/%s/dm/name", name);
 	n = mounts_of(c, name, dev, dm, mp, sizeof(mp));
 	if (n > 0)
-		return n > 1 ? fmt("is mounted on %s (and %d more places)", mp, n - 1)
-			     : fmt("is mounted on %s", mp);
+		return n > 1 ? vh_fmt("is mounted on %s (and %d more places)", mp, n - 1)
+			     : vh_fmt("is mounted on %s", mp);
 	if (is_swap(c, name, dm))
 		return strdup("is active swap");
 	n = vh_sys_list(c->sys, &holders, "/sys/class/block/%s/holders", name);
@@ -257,8 +238,8 @@ static char *block_use(struct ictx *c, const char *name, int depth)
 				      holders[i]);
 		/* An active md or dm device over the disk: taking the disk
 		 * breaks it, whatever is on it. */
-		r = fmt("is a member of %s%s%s%s, which %s", holders[i], hdm[0] ? " (" : "", hdm,
-			hdm[0] ? ")" : "", sub ? sub : "is active");
+		r = vh_fmt("is a member of %s%s%s%s, which %s", holders[i], hdm[0] ? " (" : "", hdm,
+			   hdm[0] ? ")" : "", sub ? sub : "is active");
 	}
 	vh_strv_free(holders);
 	return r;
@@ -293,19 +274,21 @@ static void check_block(struct ictx *c)
 			continue;
 		if (!strncmp(use, "is a member of ", 15)) {
 			add_use(
-			    c, true, fmt("/dev/%s %s.", names[i], use),
-			    fmt("stop what is over /dev/%s (unmount it; mdadm --stop, vgchange -an, dmsetup remove), or pass another disk's controller",
+			    c, true, vh_fmt("/dev/%s %s.", names[i], use),
+			    vh_fmt(
+				"stop what is over /dev/%s (unmount it; mdadm --stop, vgchange -an, dmsetup remove), or pass another disk's controller",
 				names[i]));
 		} else if (strstr(use, "mounted on ")) {
 			const char *mp = strstr(use, "mounted on ") + 11;
 			size_t l = strcspn(mp, " ");
-			add_use(c, true, fmt("/dev/%s %s.", names[i], use),
-				fmt("unmount %.*s, or pass another disk's controller", (int)l, mp));
+			add_use(
+			    c, true, vh_fmt("/dev/%s %s.", names[i], use),
+			    vh_fmt("unmount %.*s, or pass another disk's controller", (int)l, mp));
 		} else {
 			add_use(
-			    c, true, fmt("/dev/%s %s.", names[i], use),
-			    fmt("swapoff the swap on /dev/%s, or pass another disk's controller",
-				names[i]));
+			    c, true, vh_fmt("/dev/%s %s.", names[i], use),
+			    vh_fmt("swapoff the swap on /dev/%s, or pass another disk's controller",
+				   names[i]));
 		}
 	}
 	vh_strv_free(names);
@@ -341,11 +324,11 @@ static char *route4_use(struct ictx *c, const char *ifname)
 				in.s_addr = gw;
 				inet_ntop(AF_INET, &in, a, sizeof(a));
 				free(first);
-				return fmt("carries the default route (via %s)", a);
+				return vh_fmt("carries the default route (via %s)", a);
 			}
 			if (!first) {
 				inet_ntop(AF_INET, &in, a, sizeof(a));
-				first = fmt("is up with a route to %s/%u", a, prefix_len(mask));
+				first = vh_fmt("is up with a route to %s/%u", a, prefix_len(mask));
 			}
 		}
 		l = nl ? nl + 1 : NULL;
@@ -390,7 +373,7 @@ static char *route6_use(struct ictx *c, const char *ifname)
 			}
 			if (!first) {
 				inet_ntop(AF_INET6, &dest, a, sizeof(a));
-				first = fmt("is up with a route to %s/%u", a, plen);
+				first = vh_fmt("is up with a route to %s/%u", a, plen);
 			}
 		}
 		l = nl ? nl + 1 : NULL;
@@ -415,7 +398,7 @@ static char *addr6_use(struct ictx *c, const char *ifname)
 		    sscanf(pl, "%x", &plen) == 1 && sscanf(sc, "%x", &scope) == 1 &&
 		    (scope == 0 || scope == 0x40)) {
 			inet_ntop(AF_INET6, &in, a, sizeof(a));
-			return fmt("is up with address %s/%u", a, plen);
+			return vh_fmt("is up with address %s/%u", a, plen);
 		}
 		l = nl ? nl + 1 : NULL;
 	}
@@ -467,7 +450,7 @@ static char *net_use(struct ictx *c, const char *ifname, int depth)
 			continue;
 		sub = net_use(c, ent[i] + 6, depth + 1);
 		if (sub)
-			r = fmt("is a port of %s, which %s", ent[i] + 6, sub);
+			r = vh_fmt("is a port of %s, which %s", ent[i] + 6, sub);
 	}
 	vh_strv_free(ent);
 	return r;
@@ -489,9 +472,10 @@ static void check_net(struct ictx *c)
 		proc_needed(c, ROUTE4, names[i]);
 		use = net_use(c, names[i], 0);
 		if (use)
-			add_use(c, true, fmt("%s %s.", names[i], use),
-				fmt("take %s down: ip link set %s down, or give the VM another NIC",
-				    names[i], names[i]));
+			add_use(
+			    c, true, vh_fmt("%s %s.", names[i], use),
+			    vh_fmt("take %s down: ip link set %s down, or give the VM another NIC",
+				   names[i], names[i]));
 	}
 	vh_strv_free(names);
 }
@@ -536,8 +520,8 @@ static void check_console(struct ictx *c, const struct vh_pci_dev *d)
 		return;
 	add_use(
 	    c, false,
-	    fmt("The host's console is on it (boot_vga 1, %s%s).",
-		fb[0] ? "framebuffer " : "fbcon bound", fb[0] ? fb : ""),
+	    vh_fmt("The host's console is on it (boot_vga 1, %s%s).",
+		   fb[0] ? "framebuffer " : "fbcon bound", fb[0] ? fb : ""),
 	    strdup(
 		"nothing, for single-GPU passthrough on purpose (the host's console goes dark while the VM runs); else give the VM another GPU"));
 }

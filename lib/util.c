@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define _GNU_SOURCE
 #include "util.h"
 
 #include <ctype.h>
@@ -196,6 +197,24 @@ char *vh_buf_steal(struct vh_buf *b)
 char *vh_strdup0(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+char *vh_vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *vh_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vh_vfmt(fmt, ap);
+	va_end(ap);
+	return s;
 }
 
 int vh_strlcpy(char *dst, const char *src, size_t n)

@@ -89,6 +89,9 @@ void vh_buf_done(struct vh_buf *b);
 /* Take the string out of the buffer (caller frees); NULL after an OOM. */
 char *vh_buf_steal(struct vh_buf *b);
 
+/* A string printed into new memory (free()); NULL on ENOMEM. */
+char *vh_fmt(const char *fmt, ...) _printf_(1, 2);
+char *vh_vfmt(const char *fmt, va_list ap);
 /* strdup that returns NULL for NULL. */
 char *vh_strdup0(const char *s);
 /* Copy @src into @dst of size @n, always terminating; -ENAMETOOLONG if cut. */

@@ -22,10 +22,18 @@ for k in $keys; do
 	[ "$k" = root ] && continue # for tests only: not in the shipped file
 	grep -q "^#$k = " "$top/conf/vfio-hooks.conf"; check "conf-key-$k" $? "conf/vfio-hooks.conf does not document '$k'"
 done
-rules=$(sed -n 's/^ *{"\([a-z0-9-]*\)", VH_\(ERROR\|WARNING\|INFO\),.*/\1/p' "$top/lib/check.c")
+rules=$(sed -n 's/^ *\[VH_RULE_[A-Z0-9_]*\] = "\([a-z0-9-]*\)",$/\1/p' "$top/lib/check.c")
 [ -n "$rules" ]; check rules-found $? "no rules in lib/check.c"
 for r in $rules; do
 	grep -q "\`$r\`" "$top/README.md"; check "readme-rule-$r" $? "README.md does not describe rule '$r'"
+done
+# Each rule's severity in the README's table is the catalog's (vh_rules[]).
+sevs=$(awk '/^ *\[VH_RULE_[A-Z0-9_]*\] = "/ { e = $1; gsub(/[][]/, "", e); n = $3; gsub(/[",]/, "", n); name[e] = n }
+	/^\t\.id = VH_RULE_/ { id = $3; sub(/,$/, "", id) }
+	/^\t\.severity = VH_/ { s = $3; sub(/,$/, "", s); sub(/^VH_/, "", s); print name[id] ":" tolower(s) }' "$top/lib/check.c")
+[ "$(echo "$sevs" | grep -c .)" = "$(echo "$rules" | grep -c .)" ]; check rule-severities-found $? "not one severity per rule in lib/check.c"
+for rs in $sevs; do
+	grep -q "^| \`${rs%%:*}\` | ${rs#*:} |" "$top/README.md"; check "readme-severity-${rs%%:*}" $? "README.md does not give rule '${rs%%:*}' the catalog's severity, ${rs#*:}"
 done
 if command -v man >/dev/null; then
 	for m in "$top"/man/*.[158]; do

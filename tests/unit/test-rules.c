@@ -242,14 +242,14 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 
 		/* Only a QEMU command line can trigger it: see
 		 * test-qemuargs-rules.c. */
-		if (streq(vh_rules[i].id, "viommu-order") ||
-		    streq(vh_rules[i].id, "device-not-bound"))
+		if (streq(vh_rule_id_to_string(vh_rules[i].id), "viommu-order") ||
+		    streq(vh_rule_id_to_string(vh_rules[i].id), "device-not-bound"))
 			continue;
 		for (size_t j = 0; j < sizeof(scenarios) / sizeof(*scenarios); j++)
-			if (streq(scenarios[j].rule, vh_rules[i].id))
+			if (streq(scenarios[j].rule, vh_rule_id_to_string(vh_rules[i].id)))
 				s = &scenarios[j];
 		if (!s)
-			fail_msg("rule %s has no scenario", vh_rules[i].id);
+			fail_msg("rule %s has no scenario", vh_rule_id_to_string(vh_rules[i].id));
 		assert_true(vh_rules[i].summary && vh_rules[i].summary[0]);
 
 		run(&s->bad);
@@ -620,9 +620,27 @@ static void catalog(void **state UNUSED)
 {
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(vh_rules[i].id, vh_rules[j].id);
+			assert_string_not_equal(vh_rule_id_to_string(vh_rules[i].id),
+						vh_rule_id_to_string(vh_rules[j].id));
 		assert_true(vh_rules[i].severity <= VH_ERROR);
+		/* indexed by its id, with a textual id that finds it */
+		assert_int_equal(vh_rules[i].id, i);
+		assert_ptr_equal(vh_rule_lookup(vh_rule_id_to_string(vh_rules[i].id)),
+				 &vh_rules[i]);
+		/* a second severity is a different one, and says when */
+		if (vh_rules[i].other.when)
+			assert_int_not_equal(vh_rules[i].other.severity, vh_rules[i].severity);
+		/* evaluated once: rules sharing a function are adjacent */
+		assert_non_null(vh_rules[i].check);
+		for (size_t j = 0; j + 1 < i; j++)
+			if (vh_rules[j].check == vh_rules[i].check)
+				assert_ptr_equal(vh_rules[i - 1].check, vh_rules[i].check);
+		/* a bind fix only where the rule blocks a bind */
+		assert_true(!vh_rules[i].bind_fix || vh_rules[i].blocks_bind);
 	}
+	assert_int_equal(vh_n_rules, _VH_RULE_MAX);
+	assert_string_equal(vh_rule_id_to_string(VH_RULE_VIOMMU_MISPLACED), "viommu-misplaced");
+	assert_string_equal(vh_rule_id_to_string(_VH_RULE_MAX), "?");
 	assert_string_equal(vh_severity_name(VH_ERROR), "error");
 	assert_string_equal(vh_severity_name(VH_WARNING), "warning");
 	assert_string_equal(vh_severity_name(VH_INFO), "info");
