@@ -91,7 +91,9 @@ int cli_profiles(struct cli *cli, const struct vh_pci_id *ids, size_t n, struct 
 	return r;
 }
 
-int main(int argc, char **argv)
+/* The global options, up to the command's name: 1 to go on (argv[optind]
+ * the command), else 0 with the exit status in *@status. */
+static int parse_argv(int argc, char **argv, struct cli *cli, int *status)
 {
 	enum { OPT_ROOT = 256, OPT_PROFILES, OPT_JSON, OPT_VERSION, OPT_COMP };
 	static const struct option opts[] = {
@@ -104,76 +106,94 @@ int main(int argc, char **argv)
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {0},
 	};
-	struct cli cli = {
-	    .prog = "vfio-hooks",
-	    .check.companions = VH_COMPANIONS_SAME_DEVICE,
-	};
 	int c;
 
+	*status = EXIT_USAGE;
 	/* Stop at the first non-option: the sub-command parses the rest. */
 	while ((c = getopt_long(argc, argv, "+nh", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOT:
-			cli.root = optarg;
+			cli->root = optarg;
 			break;
 		case OPT_PROFILES:
-			if (cli.n_profile_dirs + 1 >= (int)ELEMENTSOF(cli.profile_dirs)) {
-				fprintf(stderr, "%s: too many --profiles\n", cli.prog);
-				return EXIT_USAGE;
+			if (cli->n_profile_dirs + 1 >= (int)ELEMENTSOF(cli->profile_dirs)) {
+				fprintf(stderr, "%s: too many --profiles\n", cli->prog);
+				return 0;
 			}
-			cli.profile_dirs[cli.n_profile_dirs++] = optarg;
+			cli->profile_dirs[cli->n_profile_dirs++] = optarg;
 			break;
 		case OPT_COMP:
-			cli.companions_set = true;
-			if (vh_companions_parse(optarg, &cli.check.companions) < 0) {
+			cli->companions_set = true;
+			if (vh_companions_parse(optarg, &cli->check.companions) < 0) {
 				fprintf(
 				    stderr,
 				    "%s: --companions takes refuse, same-device or any, not '%s'\n",
-				    cli.prog, optarg);
-				return EXIT_USAGE;
+				    cli->prog, optarg);
+				return 0;
 			}
 			break;
 		case OPT_JSON:
-			cli.json = true;
+			cli->json = true;
 			break;
 		case 'n':
-			cli.numeric = true;
+			cli->numeric = true;
 			break;
 		case 'h':
-			usage(stdout, cli.prog);
-			return EXIT_OK;
+			usage(stdout, cli->prog);
+			*status = EXIT_OK;
+			return 0;
 		case OPT_VERSION:
 			printf("vfio-hooks %s\n", VH_VERSION);
-			return EXIT_OK;
+			*status = EXIT_OK;
+			return 0;
 		default:
-			usage(stderr, cli.prog);
-			return EXIT_USAGE;
+			usage(stderr, cli->prog);
+			return 0;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr, cli.prog);
+		usage(stderr, cli->prog);
+		return 0;
+	}
+	return 1;
+}
+
+/* The configuration, then the command named by argv[optind]. */
+static int run(int argc, char **argv, struct cli *cli)
+{
+	struct vh_err e = {0};
+	int r = EXIT_USAGE;
+
+	vh_config_init(&cli->cfg);
+	if (vh_config_load(&cli->cfg, vh_config_path(), &e) < 0) {
+		fprintf(stderr, "%s: %s\n", cli->prog, e.msg);
+		vh_config_done(&cli->cfg);
 		return EXIT_USAGE;
 	}
-	{
-		struct vh_err e = {0};
-		vh_config_init(&cli.cfg);
-		if (vh_config_load(&cli.cfg, vh_config_path(), &e) < 0) {
-			fprintf(stderr, "%s: %s\n", cli.prog, e.msg);
-			vh_config_done(&cli.cfg);
-			return EXIT_USAGE;
-		}
-		if (!cli.companions_set)
-			cli.check.companions = cli.cfg.companions;
-	}
+	if (!cli->companions_set)
+		cli->check.companions = cli->cfg.companions;
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (streq(argv[optind], commands[i].name)) {
 			/* The sub-command sees its own argv[0]. */
-			int r;
 			optind++;
-			r = commands[i].fn(&cli, argc - optind + 1, argv + optind - 1);
-			vh_config_done(&cli.cfg);
+			r = commands[i].fn(cli, argc - optind + 1, argv + optind - 1);
+			vh_config_done(&cli->cfg);
 			return r;
 		}
-	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", cli.prog, argv[optind]);
-	return EXIT_USAGE;
+	fprintf(stderr, "%s: unknown command '%s' (see --help)\n", cli->prog, argv[optind]);
+	vh_config_done(&cli->cfg);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {
+	    .prog = "vfio-hooks",
+	    .check.companions = VH_COMPANIONS_SAME_DEVICE,
+	};
+	int status;
+
+	if (parse_argv(argc, argv, &cli, &status) <= 0)
+		return status;
+	return run(argc, argv, &cli);
 }

@@ -45,6 +45,8 @@ struct hook {
 	bool log_stderr;
 	bool syslog_ok; /* a syslog socket to send to */
 	char uuid[64];	/* at least 37 */
+	enum vh_hook_need need;
+	int (*fn)(struct hook *); /* the operation's, from ops[] */
 };
 
 static void hook_log(void *ud, int level, const char *msg)
@@ -358,98 +360,112 @@ static const struct {
     {"migrate", op_validate}, {"restore", op_validate},
 };
 
-int main(int argc, char **argv)
+/* What libvirt asked (the object, the operation): 1 when the operation has
+ * work for this hook, else 0 with the exit status in *@status. */
+static int parse_argv(int argc, char **argv, struct hook *h, int *status)
 {
-	struct hook h = {0};
+	*status = vh_hook_enter(argc, argv);
+	if (*status)
+		return 0;
+	h->kind = vh_hook_kind(argv[0]);
+	h->domain_arg = argv[1];
+	h->op = argv[2];
+	h->subop = argc > 3 ? argv[3] : "-";
+	for (size_t i = 0; i < ELEMENTSOF(ops); i++)
+		if (streq(ops[i].op, h->op))
+			h->fn = ops[i].fn;
+	h->need = vh_hook_need(h->kind, h->op);
+	return h->fn && h->need != VH_NEED_NOTHING;
+}
+
+/* The domain from standard input, the answers that need nothing read, then
+ * the configuration, the gateway and the operation. */
+static int run(struct hook *h)
+{
 	struct vh_err e = {0};
-	enum vh_hook_need need;
 	bool maybe_pool = false;
 	const char *conf;
-	int r;
-	size_t i;
+	int r = 0;
 
-	r = vh_hook_enter(argc, argv);
-	if (r)
-		return r;
-	h.kind = vh_hook_kind(argv[0]);
-	h.domain_arg = argv[1];
-	h.op = argv[2];
-	h.subop = argc > 3 ? argv[3] : "-";
-	for (i = 0; i < ELEMENTSOF(ops); i++)
-		if (streq(ops[i].op, h.op))
-			break;
-	need = vh_hook_need(h.kind, h.op);
-	if (i == ELEMENTSOF(ops) || need == VH_NEED_NOTHING)
-		return 0;
-	h.log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
+	h->log_stderr = streq(secure_getenv("VFIO_HOOKS_LOG"), "stderr");
 	if (vh_read_fd_capped(STDIN_FILENO, "the domain XML on standard input", VH_XML_MAX_BYTES,
-			      &h.xml, &h.len, &e) < 0) {
+			      &h->xml, &h->len, &e) < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
-		return need == VH_NEED_HOSTDEV ? 1 : 0;
+		return h->need == VH_NEED_HOSTDEV ? 1 : 0;
 	}
 	/* The UUIDs of `vfio-hooks bind` are no domain's, with a hostdev or
 	 * without: its release would undo the binding (read from the XML
 	 * as release reads it). */
-	if (streq(h.op, "prepare")) {
-		scan_uuid(&h);
-		if (vh_uuid_is_manual(h.uuid)) {
+	if (streq(h->op, "prepare")) {
+		scan_uuid(h);
+		if (vh_uuid_is_manual(h->uuid)) {
 			fprintf(
 			    stderr,
 			    "vfio-hooks: [uuid-reserved] The domain '%s' has the UUID %s, which vfio-hooks reserves for 'vfio-hooks bind' (00000000-0000-0000-0000-00DDDDBBSSFF, one per bound device): give the domain another <uuid> ('virsh edit', a new one from 'uuidgen').\n",
-			    h.domain_arg, h.uuid);
-			free(h.xml);
+			    h->domain_arg, h->uuid);
+			free(h->xml);
 			return 1;
 		}
 	}
 	/* Most VMs have no PCI hostdev: done before anything is read.  One
 	 * with an <interface type='network'> may get one from a <forward
 	 * mode='hostdev'> pool: only when libvirt has such a network. */
-	if (need == VH_NEED_HOSTDEV && !mentions_hostdev(&h)) {
-		if (!memmem(h.xml, h.len, "network", 7)) {
-			free(h.xml);
+	if (h->need == VH_NEED_HOSTDEV && !mentions_hostdev(h)) {
+		if (!memmem(h->xml, h->len, "network", 7)) {
+			free(h->xml);
 			return 0;
 		}
 		maybe_pool = true;
 	}
 
-	vh_config_init(&h.cfg);
+	vh_config_init(&h->cfg);
 	conf = vh_config_path();
-	if (vh_config_load(&h.cfg, conf, &e) < 0) {
+	if (vh_config_load(&h->cfg, conf, &e) < 0) {
 		/* A broken configuration must not stop VMs that have nothing
 		 * to do with us (answered above), nor a stop. */
-		if (need == VH_NEED_HOSTDEV && !maybe_pool) {
+		if (h->need == VH_NEED_HOSTDEV && !maybe_pool) {
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			r = 1;
 			goto out;
 		}
-		vh_config_done(&h.cfg);
-		vh_config_init(&h.cfg);
+		vh_config_done(&h->cfg);
+		vh_config_init(&h->cfg);
 	}
-	if (vh_sys_new(vh_config_sysroot(&h.cfg, NULL), &h.sys) < 0) {
-		r = need == VH_NEED_HOSTDEV ? 1 : 0;
+	if (vh_sys_new(vh_config_sysroot(&h->cfg, NULL), &h->sys) < 0) {
+		r = h->need == VH_NEED_HOSTDEV ? 1 : 0;
 		goto out;
 	}
-	vh_sys_set_timeout_ms(h.sys, h.cfg.timeout_ms);
-	if (maybe_pool && !vh_hostdev_networks(h.sys))
+	vh_sys_set_timeout_ms(h->sys, h->cfg.timeout_ms);
+	if (maybe_pool && !vh_hostdev_networks(h->sys))
 		goto out;
 
-	if (need == VH_NEED_JOURNAL) {
-		scan_uuid(&h);
-		if (!journal_exists(&h))
+	if (h->need == VH_NEED_JOURNAL) {
+		scan_uuid(h);
+		if (!journal_exists(h))
 			goto out;
 	}
 	/* Without a syslog socket (no journald or syslogd) every message
 	 * would try to connect again: skip them (stderr still has
 	 * VFIO_HOOKS_LOG=stderr). */
-	h.syslog_ok = access(_PATH_LOG, W_OK) == 0;
+	h->syslog_ok = access(_PATH_LOG, W_OK) == 0;
 	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
-	r = ops[i].fn(&h);
+	r = h->fn(h);
 	closelog();
 out:
-	vh_profiles_done(&h.profiles);
-	vh_domain_free(h.dom);
-	vh_sys_free(h.sys);
-	vh_config_done(&h.cfg);
-	free(h.xml);
+	vh_profiles_done(&h->profiles);
+	vh_domain_free(h->dom);
+	vh_sys_free(h->sys);
+	vh_config_done(&h->cfg);
+	free(h->xml);
 	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct hook h = {0};
+	int status;
+
+	if (parse_argv(argc, argv, &h, &status) <= 0)
+		return status;
+	return run(&h);
 }
