@@ -286,22 +286,35 @@ static bool reserved(struct hook *h)
 	return true;
 }
 
-static int op_release(struct hook *h)
+/* A stop's or reconnect's step on a running domain's devices: it never
+ * fails the operation, only logs (0 when there is nothing to do: the
+ * domain's XML cannot be read while its UUID is not known yet, or its UUID
+ * is reserved). */
+static int on_running(struct hook *h, const char *what,
+		      int (*step)(struct vh_engine *en, const char *uuid, struct vh_err *e),
+		      struct vh_err *e)
 {
 	struct vh_engine en = engine(h);
-	struct vh_err e = {0};
 	int r;
 
-	/* Release never fails the stop: what cannot be restored is logged
-	 * and stays in the journal for 'vfio-hooks recover'. */
 	if (!h->uuid[0] && load(h))
 		return 0;
 	if (reserved(h))
 		return 0;
-	r = vh_engine_release(&en, h->uuid, &e);
+	r = step(&en, h->uuid, e);
 	if (r < 0 && r != -ENOENT)
-		logmsg(h, LOG_ERR, "%s: release: %s", h->domain_arg, e.msg);
-	else if (r > 0)
+		logmsg(h, LOG_ERR, "%s: %s: %s", h->domain_arg, what, e->msg);
+	return r;
+}
+
+static int op_release(struct hook *h)
+{
+	struct vh_err e = {0};
+	/* Release never fails the stop: what cannot be restored is logged
+	 * and stays in the journal for 'vfio-hooks recover'. */
+	int r = on_running(h, "release", vh_engine_release, &e);
+
+	if (r > 0)
 		logmsg(
 		    h, LOG_ERR,
 		    "%s: release: %d device%s not restored (%s); run 'vfio-hooks recover' once fixed",
@@ -311,18 +324,10 @@ static int op_release(struct hook *h)
 
 static int op_reconnect(struct hook *h)
 {
-	struct vh_engine en = engine(h);
 	struct vh_err e = {0};
-	int r;
 
 	/* Failing here kills a running VM: only log. */
-	if (!h->uuid[0] && load(h))
-		return 0;
-	if (reserved(h))
-		return 0;
-	r = vh_engine_reconnect(&en, h->uuid, &e);
-	if (r < 0 && r != -ENOENT)
-		logmsg(h, LOG_ERR, "%s: reconnect: %s", h->domain_arg, e.msg);
+	on_running(h, "reconnect", vh_engine_reconnect, &e);
 	return 0;
 }
 
