@@ -31,10 +31,17 @@ static int open_host(struct cli *cli, struct hostrun *h)
 	return 0;
 }
 
-static void close_host(struct hostrun *h)
+/* Prints what o holds (when given) to stdout, frees it and the host;
+ * returns status. */
+static int close_host(struct hostrun *h, struct vh_buf *o, int status)
 {
+	if (o) {
+		fputs(vh_buf_str(o), stdout);
+		vh_buf_done(o);
+	}
 	vh_profiles_done(&h->ps);
 	vh_sys_free(h->sys);
+	return status;
 }
 
 int cmd_list(struct cli *cli, int argc, char **argv)
@@ -66,18 +73,14 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	r = vh_listing_gather(h.sys, &h.ps, &cli->cfg, show_all, &l);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: cannot list /sys/bus/pci/devices: %s\n", strerror(-r));
-		close_host(&h);
-		return EXIT_USAGE;
+		return close_host(&h, NULL, EXIT_USAGE);
 	}
 	if (cli->json)
 		vh_listing_json(&l, &o);
 	else
 		vh_listing_text(&l, &o);
-	fputs(vh_buf_str(&o), stdout);
-	vh_buf_done(&o);
 	vh_listing_done(&l);
-	close_host(&h);
-	return EXIT_OK;
+	return close_host(&h, &o, EXIT_OK);
 }
 
 int cmd_doctor(struct cli *cli, int argc, char **argv)
@@ -128,18 +131,13 @@ int cmd_doctor(struct cli *cli, int argc, char **argv)
 	r = guest ? vh_guest_doctor(h.sys, &h.ps, devs, n, &rep)
 		  : vh_host_doctor(h.sys, &h.ps, devs, n, &rep);
 	free(devs);
-	if (r < 0) {
-		close_host(&h);
-		return EXIT_USAGE;
-	}
+	if (r < 0)
+		return close_host(&h, NULL, EXIT_USAGE);
 	if (cli->json)
 		vh_hostreport_json(&rep, &o);
 	else
 		vh_hostreport_text(&rep, &o);
-	fputs(vh_buf_str(&o), stdout);
-	vh_buf_done(&o);
 	r = rep.n_fail ? EXIT_FINDINGS : EXIT_OK;
 	vh_hostreport_done(&rep);
-	close_host(&h);
-	return r;
+	return close_host(&h, &o, r);
 }

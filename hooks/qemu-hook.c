@@ -164,13 +164,20 @@ static const int syslog_level[] = {
     [VH_ERROR] = LOG_ERR,
 };
 
+/* The check's options for the domain: the hook's settings, its
+ * hypervisor, and the profiles loaded once as the devices need them. */
+static struct vh_check_opts check_opts(struct hook *h)
+{
+	return (struct vh_check_opts){.companions = h->cfg.companions,
+				      .hypervisor = hv(h),
+				      .load_profiles = load_profiles,
+				      .load_ud = h};
+}
+
 /* Evaluate the domain; refuse (1) in enforce mode when there are errors. */
 static int evaluate(struct hook *h, struct vh_report *rep)
 {
-	struct vh_check_opts o = {.companions = h->cfg.companions,
-				  .hypervisor = hv(h),
-				  .load_profiles = load_profiles,
-				  .load_ud = h};
+	struct vh_check_opts o = check_opts(h);
 	struct vh_buf b = {0};
 	int r;
 
@@ -220,18 +227,30 @@ static int check_locked(void *ud, struct vh_report *ret, struct vh_err *e)
 	return evaluate(ud, ret);
 }
 
+/* Whether an operation on the domain's devices stops before it starts,
+ * with *status its exit status: 1 when the domain XML cannot be read, 0 in
+ * mode off (logged when say_off). */
+static bool stop_early(struct hook *h, bool say_off, int *status)
+{
+	*status = 1;
+	if (load(h))
+		return true;
+	*status = 0;
+	if (mode(h) != VH_MODE_OFF)
+		return false;
+	if (say_off)
+		logmsg(h, LOG_INFO, "%s: mode off, nothing done", h->domain_arg);
+	return true;
+}
+
 static int op_prepare(struct hook *h)
 {
 	struct vh_engine en = engine(h);
 	struct vh_err e = {0};
 	int r;
 
-	if (load(h))
-		return 1;
-	if (mode(h) == VH_MODE_OFF) {
-		logmsg(h, LOG_INFO, "%s: mode off, nothing done", h->domain_arg);
-		return 0;
-	}
+	if (stop_early(h, true, &r))
+		return r;
 	en.recheck = check_locked;
 	en.recheck_ud = h;
 	r = vh_engine_prepare(&en, h->dom, NULL, &e);
@@ -250,17 +269,12 @@ static int op_start(struct hook *h)
 {
 	struct vh_report rep = {0};
 	struct vh_engine en = engine(h);
-	struct vh_check_opts o = {.companions = h->cfg.companions,
-				  .hypervisor = hv(h),
-				  .load_profiles = load_profiles,
-				  .load_ud = h};
+	struct vh_check_opts o = check_opts(h);
 	struct vh_err e = {0};
 	int r;
 
-	if (load(h))
-		return 1;
-	if (mode(h) == VH_MODE_OFF)
-		return 0;
+	if (stop_early(h, false, &r))
+		return r;
 	if (vh_check_domain(h->sys, &h->profiles, h->dom, &o, &rep) < 0)
 		return 1;
 	r = vh_engine_verify(&en, h->dom, &rep, &e);
@@ -288,22 +302,35 @@ static bool reserved(struct hook *h)
 	return true;
 }
 
-static int op_release(struct hook *h)
+/* A stop's or reconnect's step on a running domain's devices: it never
+ * fails the operation, only logs (0 when there is nothing to do: the
+ * domain's XML cannot be read while its UUID is not known yet, or its UUID
+ * is reserved). */
+static int on_running(struct hook *h, const char *what,
+		      int (*step)(struct vh_engine *en, const char *uuid, struct vh_err *e),
+		      struct vh_err *e)
 {
 	struct vh_engine en = engine(h);
-	struct vh_err e = {0};
 	int r;
 
-	/* Release never fails the stop: what cannot be restored is logged
-	 * and stays in the journal for 'vfio-hooks recover'. */
 	if (!h->uuid[0] && load(h))
 		return 0;
 	if (reserved(h))
 		return 0;
-	r = vh_engine_release(&en, h->uuid, &e);
+	r = step(&en, h->uuid, e);
 	if (r < 0 && r != -ENOENT)
-		logmsg(h, LOG_ERR, "%s: release: %s", h->domain_arg, e.msg);
-	else if (r > 0)
+		logmsg(h, LOG_ERR, "%s: %s: %s", h->domain_arg, what, e->msg);
+	return r;
+}
+
+static int op_release(struct hook *h)
+{
+	struct vh_err e = {0};
+	/* Release never fails the stop: what cannot be restored is logged
+	 * and stays in the journal for 'vfio-hooks recover'. */
+	int r = on_running(h, "release", vh_engine_release, &e);
+
+	if (r > 0)
 		logmsg(
 		    h, LOG_ERR,
 		    "%s: release: %d device%s not restored (%s); run 'vfio-hooks recover' once fixed",
@@ -313,18 +340,10 @@ static int op_release(struct hook *h)
 
 static int op_reconnect(struct hook *h)
 {
-	struct vh_engine en = engine(h);
 	struct vh_err e = {0};
-	int r;
 
 	/* Failing here kills a running VM: only log. */
-	if (!h->uuid[0] && load(h))
-		return 0;
-	if (reserved(h))
-		return 0;
-	r = vh_engine_reconnect(&en, h->uuid, &e);
-	if (r < 0 && r != -ENOENT)
-		logmsg(h, LOG_ERR, "%s: reconnect: %s", h->domain_arg, e.msg);
+	on_running(h, "reconnect", vh_engine_reconnect, &e);
 	return 0;
 }
 
@@ -333,10 +352,8 @@ static int op_validate(struct hook *h)
 	struct vh_report rep = {0};
 	int r;
 
-	if (load(h))
-		return 1;
-	if (mode(h) == VH_MODE_OFF)
-		return 0;
+	if (stop_early(h, false, &r))
+		return r;
 	r = evaluate(h, &rep);
 	if (rep.dom)
 		vh_report_done(&rep);

@@ -300,15 +300,11 @@ static int network_pool(struct vh_check_ctx *c, const char *name, struct vh_pci_
 		_cleanup_free_ char *bus = vh_xml_prop(a, "bus");
 		_cleanup_free_ char *sl = vh_xml_prop(a, "slot");
 		_cleanup_free_ char *fn = vh_xml_prop(a, "function");
-		void *nv;
 		vh_hostdev_set_address(&h, dm, bus, sl, fn);
 		if (!h.addr_ok)
 			continue;
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv)
+		if (VH_APPEND(v, n, h.addr) < 0)
 			return -ENOMEM;
-		v = nv;
-		v[n++] = h.addr;
 	}
 	/* Not started yet, or an older libvirt: the PF's VFs from sysfs. */
 	if (!n) {
@@ -320,19 +316,15 @@ static int network_pool(struct vh_check_ctx *c, const char *name, struct vh_pci_
 		for (int i = 0; i < k; i++) {
 			char link[32];
 			struct vh_pci_addr a;
-			void *nv;
 			if (strncmp(names[i], "virtfn", 6) ||
 			    vh_sys_link_name(c->sys, link, sizeof(link),
 					     "/sys/class/net/%s/device/%s", pf, names[i]) < 0 ||
 			    vh_pci_addr_parse(link, &a) < 0)
 				continue;
-			nv = realloc(v, (n + 1) * sizeof(*v));
-			if (!nv) {
+			if (VH_APPEND(v, n, a) < 0) {
 				vh_strv_free(names);
 				return -ENOMEM;
 			}
-			v = nv;
-			v[n++] = a;
 		}
 		vh_strv_free(names);
 	}
@@ -1910,16 +1902,8 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 			vh_buf_json_kv(o, "vendor_name", vn[0] ? vn : NULL, true);
 			vh_buf_json_kv(o, "model_name", mn[0] ? mn : NULL, true);
 			vh_buf_json_kv(o, "driver", dv->driver[0] ? dv->driver : NULL, true);
-			if (dv->iommu_group >= 0)
-				vh_buf_printf(o, "\"iommu_group\":%d,", dv->iommu_group);
-			else
-				vh_buf_puts(o, "\"iommu_group\":null,");
-			vh_buf_puts(o, "\"group_members\":[");
-			for (int g = 0; g < rd->n_group; g++) {
-				vh_pci_addr_format(&rd->group[g], a);
-				vh_buf_printf(o, "%s\"%s\"", g ? "," : "", a);
-			}
-			vh_buf_puts(o, "],");
+			vh_pci_json_group(o, dv->iommu_group, rd->group, rd->n_group);
+			vh_buf_puts(o, ",");
 			vh_buf_json_kv(o, "reset_method",
 				       dv->has_reset_method ? dv->reset_method : NULL, true);
 			vh_buf_printf(o, "\"msi_vectors\":%u,\"msix_vectors\":%u,",

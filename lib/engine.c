@@ -58,35 +58,21 @@ static void plan_done(struct plan *p)
 
 static int plan_vfs(struct plan *p, const struct vh_pci_addr *pf, unsigned n)
 {
-	struct vfs *nv;
-
 	for (size_t i = 0; i < p->n_vfs; i++)
 		if (vh_pci_addr_eq(&p->vfs[i].pf, pf)) {
 			if (p->vfs[i].count < n)
 				p->vfs[i].count = n;
 			return 0;
 		}
-	nv = realloc(p->vfs, (p->n_vfs + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	p->vfs = nv;
-	p->vfs[p->n_vfs++] = (struct vfs){.pf = *pf, .count = n};
-	return 0;
+	return VH_APPEND(p->vfs, p->n_vfs, (struct vfs){.pf = *pf, .count = n});
 }
 
 static int plan_add(struct plan *p, const struct action *a)
 {
-	struct action *nv;
-
 	for (size_t i = 0; i < p->n; i++)
 		if (vh_pci_addr_eq(&p->v[i].orig.addr, &a->orig.addr))
 			return 0;
-	nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	p->v = nv;
-	p->v[p->n++] = *a;
-	return 0;
+	return VH_APPEND(p->v, p->n, *a);
 }
 
 static const char *meta_reset(const struct vh_domain *dom, const struct vh_pci_addr *a)

@@ -891,6 +891,20 @@ static bool aa_block_in(const struct vh_sys *sys, const char *file)
 	return b && find_line(b + strlen(AA_BEGIN), AA_END);
 }
 
+/* The fixes of hook-executable: the hook made root's alone, or placed as a
+ * file under /etc/libvirt/hooks/. */
+static char *fix_owner(const char *real)
+{
+	return vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real);
+}
+
+static char *fix_place(const char *hook, const char *real)
+{
+	return vh_fmt(
+	    "sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
+	    real, hook);
+}
+
 static void check_hook_exec(struct dctx *c, const struct confinement *cf, const char *hook,
 			    const char *real, const struct stat *st, uid_t root_uid)
 {
@@ -916,46 +930,40 @@ static void check_hook_exec(struct dctx *c, const struct confinement *cf, const 
 		    vh_fmt(
 			"%s's AppArmor profile executes hooks only under /etc/libvirt/hooks/; %s resolves to %s, so every VM start fails with 'Permission denied'",
 			cf->daemon, hook, real),
-		    vh_fmt(
-			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
-			real, hook));
+		    fix_place(hook, real));
 	else if (!(st->st_mode & S_IXUSR))
 		emit(c, "hook-executable", VH_FAIL, what,
 		     vh_fmt("%s is not executable (mode %04o): libvirt cannot run the hook", shown,
 			    mode),
-		     vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
+		     fix_owner(real));
 	else if (st->st_uid != root_uid)
 		emit(
 		    c, "hook-executable", VH_FAIL, what,
 		    vh_fmt(
 			"%s is owned by uid %u, not root: the hook runs as root for every VM, so its owner can run anything as root",
 			shown, (unsigned)st->st_uid),
-		    vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
+		    fix_owner(real));
 	else if (st->st_mode & (S_IWGRP | S_IWOTH))
 		emit(
 		    c, "hook-executable", VH_FAIL, what,
 		    vh_fmt(
 			"%s is writable by group or others (mode %04o): the hook runs as root for every VM, so they can run anything as root",
 			shown, mode),
-		    vh_fmt("sudo chown root:root %s && sudo chmod 0755 %s", real, real));
+		    fix_owner(real));
 	else if (aa && !allowed)
 		emit(
 		    c, "hook-executable", VH_WARN, what,
 		    vh_fmt(
 			"%s's AppArmor profile is in complain mode and executes hooks only under /etc/libvirt/hooks/; %s resolves to %s, which enforce mode denies (every VM start would fail with 'Permission denied')",
 			cf->daemon, hook, real),
-		    vh_fmt(
-			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
-			real, hook));
+		    fix_place(hook, real));
 	else if (cf->lsm == LSM_UNKNOWN && !allowed)
 		emit(
 		    c, "hook-executable", VH_WARN, what,
 		    vh_fmt(
 			"AppArmor is enabled and %s resolves to %s, outside /etc/libvirt/hooks/: if libvirtd's profile is loaded, every VM start fails with 'Permission denied' (run as root to tell)",
 			hook, real),
-		    vh_fmt(
-			"sudo ./install.sh (it places the hook as a file), or: sudo cp --remove-destination %s %s",
-			real, hook));
+		    fix_place(hook, real));
 	else if (cf->lsm == LSM_SELINUX && cf->selinux_enforcing && cf->pid &&
 		 streq(cf->label, "virtd_t"))
 		emit(

@@ -256,42 +256,52 @@ static bool virtual_block(const char *name)
 	return false;
 }
 
-static void check_block(struct ictx *c)
+/* Calls one() for each device of /sys/class/<class> that is not skipped
+ * and sits below the device checked, until an error. */
+static void for_each_below(struct ictx *c, const char *class, bool (*skip)(const char *name),
+			   void (*one)(struct ictx *c, const char *name))
 {
 	char **names = NULL;
-	int n = vh_sys_list(c->sys, &names, "/sys/class/block");
+	int n = vh_sys_list(c->sys, &names, "/sys/class/%s", class);
 
-	for (int i = 0; i < n && !c->err; i++) {
-		_cleanup_free_ char *use = NULL;
-		char what[80];
-		if (virtual_block(names[i]) || !below(c, "block", names[i]))
-			continue;
-		snprintf(what, sizeof(what), "/dev/%s", names[i]);
-		proc_needed(c, MOUNTINFO, what);
-		proc_needed(c, SWAPS, what);
-		use = block_use(c, names[i], 0);
-		if (!use)
-			continue;
-		if (!strncmp(use, "is a member of ", 15)) {
-			add_use(
-			    c, true, vh_fmt("/dev/%s %s.", names[i], use),
-			    vh_fmt(
-				"stop what is over /dev/%s (unmount it; mdadm --stop, vgchange -an, dmsetup remove), or pass another disk's controller",
-				names[i]));
-		} else if (strstr(use, "mounted on ")) {
-			const char *mp = strstr(use, "mounted on ") + 11;
-			size_t l = strcspn(mp, " ");
-			add_use(
-			    c, true, vh_fmt("/dev/%s %s.", names[i], use),
-			    vh_fmt("unmount %.*s, or pass another disk's controller", (int)l, mp));
-		} else {
-			add_use(
-			    c, true, vh_fmt("/dev/%s %s.", names[i], use),
-			    vh_fmt("swapoff the swap on /dev/%s, or pass another disk's controller",
-				   names[i]));
-		}
-	}
+	for (int i = 0; i < n && !c->err; i++)
+		if (!skip(names[i]) && below(c, class, names[i]))
+			one(c, names[i]);
 	vh_strv_free(names);
+}
+
+static void check_block_one(struct ictx *c, const char *name)
+{
+	_cleanup_free_ char *use = NULL;
+	char what[80];
+
+	snprintf(what, sizeof(what), "/dev/%s", name);
+	proc_needed(c, MOUNTINFO, what);
+	proc_needed(c, SWAPS, what);
+	use = block_use(c, name, 0);
+	if (!use)
+		return;
+	if (!strncmp(use, "is a member of ", 15)) {
+		add_use(
+		    c, true, vh_fmt("/dev/%s %s.", name, use),
+		    vh_fmt(
+			"stop what is over /dev/%s (unmount it; mdadm --stop, vgchange -an, dmsetup remove), or pass another disk's controller",
+			name));
+	} else if (strstr(use, "mounted on ")) {
+		const char *mp = strstr(use, "mounted on ") + 11;
+		size_t l = strcspn(mp, " ");
+		add_use(c, true, vh_fmt("/dev/%s %s.", name, use),
+			vh_fmt("unmount %.*s, or pass another disk's controller", (int)l, mp));
+	} else {
+		add_use(
+		    c, true, vh_fmt("/dev/%s %s.", name, use),
+		    vh_fmt("swapoff the swap on /dev/%s, or pass another disk's controller", name));
+	}
+}
+
+static void check_block(struct ictx *c)
+{
+	for_each_below(c, "block", virtual_block, check_block_one);
 }
 
 /* --- Network interfaces. --- */
@@ -456,28 +466,30 @@ static char *net_use(struct ictx *c, const char *ifname, int depth)
 	return r;
 }
 
+static bool loopback(const char *name)
+{
+	return streq(name, "lo");
+}
+
+static void check_net_one(struct ictx *c, const char *name)
+{
+	_cleanup_free_ char *use = NULL;
+
+	if (!net_up(c, name))
+		return;
+	/* IPv4 is judged by its routes alone: without them, nothing
+	 * can be said of it. */
+	proc_needed(c, ROUTE4, name);
+	use = net_use(c, name, 0);
+	if (use)
+		add_use(c, true, vh_fmt("%s %s.", name, use),
+			vh_fmt("take %s down: ip link set %s down, or give the VM another NIC",
+			       name, name));
+}
+
 static void check_net(struct ictx *c)
 {
-	char **names = NULL;
-	int n = vh_sys_list(c->sys, &names, "/sys/class/net");
-
-	for (int i = 0; i < n && !c->err; i++) {
-		_cleanup_free_ char *use = NULL;
-		if (streq(names[i], "lo") || !below(c, "net", names[i]))
-			continue;
-		if (!net_up(c, names[i]))
-			continue;
-		/* IPv4 is judged by its routes alone: without them, nothing
-		 * can be said of it. */
-		proc_needed(c, ROUTE4, names[i]);
-		use = net_use(c, names[i], 0);
-		if (use)
-			add_use(
-			    c, true, vh_fmt("%s %s.", names[i], use),
-			    vh_fmt("take %s down: ip link set %s down, or give the VM another NIC",
-				   names[i], names[i]));
-	}
-	vh_strv_free(names);
+	for_each_below(c, "net", loopback, check_net_one);
 }
 
 /* --- The console. --- */

@@ -129,6 +129,15 @@ static int append(struct vh_journal *j, const char *line, struct vh_err *e)
 	return 0;
 }
 
+/* Appends the lines built in b (then freed) to the journal. */
+static int append_buf(struct vh_journal *j, struct vh_buf *b, struct vh_err *e)
+{
+	int r = vh_buf_failed(b) ? -ENOMEM : append(j, vh_buf_str(b), e);
+
+	vh_buf_done(b);
+	return r;
+}
+
 int vh_journal_create(int dirfd, const char *uuid, const char *domain, struct vh_journal *ret,
 		      struct vh_err *e)
 {
@@ -163,8 +172,7 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain, struct vh
 	vh_buf_puts(&b, MAGIC "\ndomain ");
 	esc(&b, j.domain);
 	vh_buf_printf(&b, "\nuuid %s\n", uuid);
-	r = vh_buf_failed(&b) ? -ENOMEM : append(&j, vh_buf_str(&b), e);
-	vh_buf_done(&b);
+	r = append_buf(&j, &b, e);
 	if (r == 0 && fsync(dirfd) < 0)
 		r = vh_err_set(e, -errno, "Cannot sync /run/vfio-hooks: %s.", strerror(errno));
 	if (r < 0) {
@@ -178,17 +186,10 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain, struct vh
 
 static int remember(struct vh_journal *j, const struct vh_jdev *d)
 {
-	struct vh_jdev *nv;
-
 	for (size_t i = 0; i < j->n_devs; i++)
 		if (vh_pci_addr_eq(&j->devs[i].addr, &d->addr))
 			return 0; /* the first record is the original state */
-	nv = realloc(j->devs, (j->n_devs + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	j->devs = nv;
-	j->devs[j->n_devs++] = *d;
-	return 0;
+	return VH_APPEND(j->devs, j->n_devs, *d);
 }
 
 int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d, struct vh_err *e)
@@ -223,8 +224,7 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d, struct vh_err 
 	if (d->pciback)
 		vh_buf_printf(&b, " pciback=%s", d->pciback == VH_PCIBACK_ADDED ? "added" : "kept");
 	vh_buf_puts(&b, "\n");
-	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
-	vh_buf_done(&b);
+	r = append_buf(j, &b, e);
 	if (r == 0)
 		r = remember(j, d);
 	return r;
@@ -232,17 +232,10 @@ int vh_journal_add(struct vh_journal *j, const struct vh_jdev *d, struct vh_err 
 
 static int remember_sriov(struct vh_journal *j, const struct vh_jsriov *s)
 {
-	struct vh_jsriov *nv;
-
 	for (size_t i = 0; i < j->n_sriov; i++)
 		if (vh_pci_addr_eq(&j->sriov[i].pf, &s->pf))
 			return 0;
-	nv = realloc(j->sriov, (j->n_sriov + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	j->sriov = nv;
-	j->sriov[j->n_sriov++] = *s;
-	return 0;
+	return VH_APPEND(j->sriov, j->n_sriov, *s);
 }
 
 int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s, struct vh_err *e)
@@ -318,17 +311,10 @@ static bool attr_path_ok(const char *p)
 
 static int remember_attr(struct vh_journal *j, const struct vh_jattr *a)
 {
-	struct vh_jattr *nv;
-
 	for (size_t i = 0; i < j->n_attrs; i++)
 		if (streq(j->attrs[i].path, a->path))
 			return 0;
-	nv = realloc(j->attrs, (j->n_attrs + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	j->attrs = nv;
-	j->attrs[j->n_attrs++] = *a;
-	return 0;
+	return VH_APPEND(j->attrs, j->n_attrs, *a);
 }
 
 int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a, struct vh_err *e)
@@ -348,8 +334,7 @@ int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a, struct v
 	vh_buf_puts(&b, " ");
 	esc(&b, a->value);
 	vh_buf_puts(&b, "\n");
-	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
-	vh_buf_done(&b);
+	r = append_buf(j, &b, e);
 	if (r == 0)
 		r = remember_attr(j, a);
 	return r;
@@ -375,9 +360,23 @@ int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e)
 	int r;
 
 	vh_buf_printf(&b, "%s\n", line);
-	r = vh_buf_failed(&b) ? -ENOMEM : append(j, vh_buf_str(&b), e);
-	vh_buf_done(&b);
+	r = append_buf(j, &b, e);
 	return r;
+}
+
+/* A journal flag: "0" or "1". */
+static int flag(const char *v, bool *ret)
+{
+	if (!streq(v, "0") && !streq(v, "1"))
+		return -EBADMSG;
+	*ret = v[0] == '1';
+	return 0;
+}
+
+/* A driver's name, or "-" for none (buf stays ""). */
+static int opt_name(const char *v, char *buf, size_t n)
+{
+	return streq(v, "-") || unesc(v, buf, n) >= 0 ? 0 : -EBADMSG;
 }
 
 static int parse_dev(char *rest, struct vh_jdev *d)
@@ -402,30 +401,25 @@ static int parse_dev(char *rest, struct vh_jdev *d)
 			else
 				return -EBADMSG;
 			seen |= 1;
-		} else if (streq(tok, "managed")) {
-			if (!streq(v, "0") && !streq(v, "1"))
+		} else if (streq(tok, "managed") || streq(tok, "reset")) {
+			bool m = streq(tok, "managed");
+
+			if (flag(v, m ? &d->managed : &d->reset_on_release) < 0)
 				return -EBADMSG;
-			d->managed = v[0] == '1';
-			seen |= 2;
-		} else if (streq(tok, "driver")) {
-			if (!streq(v, "-") && unesc(v, d->driver, sizeof(d->driver)) < 0)
+			seen |= m ? 2 : 32;
+		} else if (streq(tok, "driver") || streq(tok, "override")) {
+			bool drv = streq(tok, "driver");
+			_Static_assert(sizeof(d->driver) == sizeof(d->override), "one size");
+
+			if (opt_name(v, drv ? d->driver : d->override, sizeof(d->driver)) < 0)
 				return -EBADMSG;
-			seen |= 4;
-		} else if (streq(tok, "override")) {
-			if (!streq(v, "-") && unesc(v, d->override, sizeof(d->override)) < 0)
-				return -EBADMSG;
-			seen |= 8;
+			seen |= drv ? 4 : 8;
 		} else if (streq(tok, "reset_method")) {
 			d->has_reset_method = !streq(v, "-");
 			if (d->has_reset_method &&
 			    unesc(v, d->reset_method, sizeof(d->reset_method)) < 0)
 				return -EBADMSG;
 			seen |= 16;
-		} else if (streq(tok, "reset")) {
-			if (!streq(v, "0") && !streq(v, "1"))
-				return -EBADMSG;
-			d->reset_on_release = v[0] == '1';
-			seen |= 32;
 		} else if (streq(tok, "pciback")) {
 			if (streq(v, "added"))
 				d->pciback = VH_PCIBACK_ADDED;

@@ -124,16 +124,8 @@ static void listed_json(const struct vh_listed *x, bool first, struct vh_buf *o)
 		      d->device, d->class);
 	json_s(o, "name", mn[0] ? mn : p ? p->description : NULL);
 	json_s(o, "driver", d->driver[0] ? d->driver : NULL);
-	if (d->iommu_group >= 0)
-		vh_buf_printf(o, ",\"iommu_group\":%d", d->iommu_group);
-	else
-		vh_buf_puts(o, ",\"iommu_group\":null");
-	vh_buf_puts(o, ",\"group_members\":[");
-	for (int k = 0; k < x->n_group; k++) {
-		vh_pci_addr_format(&x->group[k], a);
-		vh_buf_printf(o, "%s\"%s\"", k ? "," : "", a);
-	}
-	vh_buf_puts(o, "]");
+	vh_buf_puts(o, ",");
+	vh_pci_json_group(o, d->iommu_group, x->group, x->n_group);
 	json_s(o, "reset_method", d->has_reset_method ? d->reset_method : NULL);
 	vh_buf_printf(o, ",\"msi_vectors\":%u,\"msix_vectors\":%u", d->caps.msi_vectors,
 		      d->caps.msix_vectors);

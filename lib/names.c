@@ -3,27 +3,32 @@
 #include "domain.h"
 #include "profile.h"
 
+/* One name table per enum: <prefix>_name() gives the name of a value
+ * ("?" for none), <prefix>_parse() the value of a name, from the first
+ * value a setting may take (as systemd's DEFINE_STRING_TABLE_LOOKUP). */
+#define NAME_TABLE_FUNCS(prefix, type, table, first)                                               \
+	const char *prefix##_name(type v)                                                          \
+	{                                                                                          \
+		return (size_t)v < ELEMENTSOF(table) ? table[v] : "?";                             \
+	}                                                                                          \
+                                                                                                   \
+	int prefix##_parse(const char *s, type *ret)                                               \
+	{                                                                                          \
+		for (size_t i = (first); i < ELEMENTSOF(table); i++)                               \
+			if (streq(s, table[i])) {                                                  \
+				*ret = (type)i;                                                    \
+				return 0;                                                          \
+			}                                                                          \
+		return -EINVAL;                                                                    \
+	}
+
 static const char *const mode_names[] = {
     [VH_MODE_UNSET] = "unset",
     [VH_MODE_ENFORCE] = "enforce",
     [VH_MODE_WARN] = "warn",
     [VH_MODE_OFF] = "off",
 };
-
-const char *vh_mode_name(enum vh_mode m)
-{
-	return (size_t)m < ELEMENTSOF(mode_names) ? mode_names[m] : "?";
-}
-
-int vh_mode_parse(const char *s, enum vh_mode *ret)
-{
-	for (size_t i = VH_MODE_ENFORCE; i < ELEMENTSOF(mode_names); i++)
-		if (streq(s, mode_names[i])) {
-			*ret = (enum vh_mode)i;
-			return 0;
-		}
-	return -EINVAL;
-}
+NAME_TABLE_FUNCS(vh_mode, enum vh_mode, mode_names, VH_MODE_ENFORCE)
 
 static const char *const companion_names[] = {
     [VH_COMPANIONS_DEFAULT] = "default",
@@ -31,18 +36,4 @@ static const char *const companion_names[] = {
     [VH_COMPANIONS_SAME_DEVICE] = "same-device",
     [VH_COMPANIONS_ANY] = "any",
 };
-
-const char *vh_companions_name(enum vh_companions c)
-{
-	return (size_t)c < ELEMENTSOF(companion_names) ? companion_names[c] : "?";
-}
-
-int vh_companions_parse(const char *s, enum vh_companions *ret)
-{
-	for (size_t i = VH_COMPANIONS_REFUSE; i < ELEMENTSOF(companion_names); i++)
-		if (streq(s, companion_names[i])) {
-			*ret = (enum vh_companions)i;
-			return 0;
-		}
-	return -EINVAL;
-}
+NAME_TABLE_FUNCS(vh_companions, enum vh_companions, companion_names, VH_COMPANIONS_REFUSE)

@@ -99,6 +99,22 @@ const char *vh_pci_addr_invalid(const struct vh_pci_addr *a)
 	return NULL;
 }
 
+void vh_pci_json_group(struct vh_buf *o, int iommu_group, const struct vh_pci_addr *members, int n)
+{
+	char a[VH_PCI_ADDR_LEN];
+
+	if (iommu_group >= 0)
+		vh_buf_printf(o, "\"iommu_group\":%d,", iommu_group);
+	else
+		vh_buf_puts(o, "\"iommu_group\":null,");
+	vh_buf_puts(o, "\"group_members\":[");
+	for (int g = 0; g < n; g++) {
+		vh_pci_addr_format(&members[g], a);
+		vh_buf_printf(o, "%s\"%s\"", g ? "," : "", a);
+	}
+	vh_buf_puts(o, "]");
+}
+
 void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN])
 {
 	/* "%04x:%02x:%02x.%x", by hand: formatted for every sysfs path. */

@@ -241,7 +241,7 @@ int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 				    : vh_err_set(e, r, "Cannot read %s: %s.", path, strerror(-r));
 	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		struct vh_persist_dev d, *nv;
+		struct vh_persist_dev d;
 		lineno++;
 		if (strncmp(line, MARK, strlen(MARK)) == 0)
 			ours = true;
@@ -254,13 +254,10 @@ int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 			    "%s:%d: not a rule written by vfio-hooks bind --persist; remove it by hand if it is yours.",
 			    path, lineno);
 		}
-		nv = realloc(v, (count + 1) * sizeof(*nv));
-		if (!nv) {
+		if (VH_APPEND(v, count, d) < 0) {
 			free(v);
 			return -ENOMEM;
 		}
-		v = nv;
-		v[count++] = d;
 	}
 	if (!count) {
 		free(v);

@@ -221,6 +221,27 @@ static void copy_dir_links(struct tar *t, const struct vh_sys *sys, const char *
 	vh_strv_free(entries);
 }
 
+/* The links in <list>/<name>/<sub> for every name listed in list, with
+ * their parent directories (sub "" names each listed directory itself). */
+static void copy_links_of_each(struct tar *t, const struct vh_sys *sys, const char *list,
+			       const char *sub)
+{
+	char **names = NULL, p[PATH_MAX];
+	int n = vh_sys_list(sys, &names, "%s", list);
+
+	for (int i = 0; i < n && !t->err; i++) {
+		size_t l;
+
+		snprintf(p, sizeof(p), "%s/%s/%s", list, names[i], sub);
+		add_dirs(t, p + 1);
+		l = strlen(p);
+		if (l && p[l - 1] == '/')
+			p[l - 1] = '\0';
+		copy_dir_links(t, sys, p);
+	}
+	vh_strv_free(names);
+}
+
 int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 {
 	struct tar t = {.fd = fd, .mtime = time(NULL)};
@@ -235,24 +256,8 @@ int vh_snapshot_write(const struct vh_sys *sys, int fd, struct vh_err *e)
 		copy_device(&t, sys, names[i]);
 	vh_strv_free(names);
 
-	names = NULL;
-	n = vh_sys_list(sys, &names, "/sys/kernel/iommu_groups");
-	for (int i = 0; i < n && !t.err; i++) {
-		snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%s/devices", names[i]);
-		add_dirs(&t, p + 1);
-		copy_dir_links(&t, sys, p);
-	}
-	vh_strv_free(names);
-
-	names = NULL;
-	n = vh_sys_list(sys, &names, "/sys/bus/pci/drivers");
-	for (int i = 0; i < n && !t.err; i++) {
-		snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/", names[i]);
-		add_dirs(&t, p + 1);
-		p[strlen(p) - 1] = '\0';
-		copy_dir_links(&t, sys, p);
-	}
-	vh_strv_free(names);
+	copy_links_of_each(&t, sys, "/sys/kernel/iommu_groups", "devices");
+	copy_links_of_each(&t, sys, "/sys/bus/pci/drivers", "");
 
 	add_dirs(&t, "sys/class/iommu/");
 	copy_dir_links(&t, sys, "/sys/class/iommu");

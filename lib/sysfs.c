@@ -472,6 +472,15 @@ int vh_sys_read_trusted(const struct vh_sys *sys, size_t max, char **ret, size_t
 	return vh_read_fd_capped(fd, full, max, ret, ret_len, e);
 }
 
+static int stat_at(const struct vh_sys *sys, const char *kpath, const char *full, struct stat *st,
+		   int flags)
+{
+	const char *rel;
+	int dfd = at(sys, kpath, full, &rel);
+
+	return fstatat(dfd, rel, st, flags) < 0 ? -errno : 0;
+}
+
 int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 {
 	struct stat st;
@@ -480,13 +489,10 @@ int vh_sys_exists(const struct vh_sys *sys, const char *fmt, ...)
 	WITH_PATHS(sys, fmt, r);
 	if (r < 0)
 		return r;
-	{
-		const char *rel;
-		int dfd = at(sys, kpath, full, &rel);
-		if (fstatat(dfd, rel, &st, 0) == 0)
-			return 1;
-	}
-	return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	r = stat_at(sys, kpath, full, &st, 0);
+	if (r == 0)
+		return 1;
+	return r == -ENOENT || r == -ENOTDIR ? 0 : r;
 }
 
 void vh_strv_free(char **v)
@@ -691,12 +697,9 @@ int vh_sys_lstat(const struct vh_sys *sys, struct stat *ret, const char *fmt, ..
 	WITH_PATHS(sys, fmt, r);
 	if (r < 0)
 		return r;
-	{
-		const char *rel;
-		int dfd = at(sys, kpath, full, &rel);
-		if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-	}
+	r = stat_at(sys, kpath, full, &st, AT_SYMLINK_NOFOLLOW);
+	if (r < 0)
+		return r;
 	*ret = st;
 	return 0;
 }

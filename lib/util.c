@@ -104,29 +104,44 @@ void vh_buf_puts(struct vh_buf *b, const char *s)
 	b->len += n;
 }
 
-void vh_buf_json_str(struct vh_buf *b, const char *s)
+/* Puts s into b with each character that esc() names replaced by what
+ * it names. */
+static void put_escaped(struct vh_buf *b, const char *s,
+			const char *(*esc)(unsigned char c, char tmp[8]))
 {
 	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		switch (*p) {
-		case '"':
-			vh_buf_puts(b, "\\\"");
-			break;
-		case '\\':
-			vh_buf_puts(b, "\\\\");
-			break;
-		case '\n':
-			vh_buf_puts(b, "\\n");
-			break;
-		case '\t':
-			vh_buf_puts(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20)
-				vh_buf_printf(b, "\\u%04x", *p);
-			else
-				vh_buf_putc(b, (char)*p);
-		}
+		char tmp[8];
+		const char *r = esc(*p, tmp);
+
+		if (r)
+			vh_buf_puts(b, r);
+		else
+			vh_buf_putc(b, (char)*p);
 	}
+}
+
+static const char *json_escape(unsigned char c, char tmp[8])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	default:
+		if (c >= 0x20)
+			return NULL;
+		snprintf(tmp, 8, "\\u%04x", c);
+		return tmp;
+	}
+}
+
+void vh_buf_json_str(struct vh_buf *b, const char *s)
+{
+	put_escaped(b, s, json_escape);
 }
 
 void vh_buf_json_kv(struct vh_buf *b, const char *k, const char *v, bool comma)
@@ -143,29 +158,28 @@ void vh_buf_json_kv(struct vh_buf *b, const char *k, const char *v, bool comma)
 		vh_buf_puts(b, ",");
 }
 
+static const char *xml_entity(unsigned char c, char tmp[8])
+{
+	(void)tmp;
+	switch (c) {
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '&':
+		return "&amp;";
+	case '\'':
+		return "&apos;";
+	case '"':
+		return "&quot;";
+	default:
+		return NULL;
+	}
+}
+
 void vh_buf_xml_str(struct vh_buf *b, const char *s)
 {
-	for (const char *p = s; p && *p; p++) {
-		switch (*p) {
-		case '<':
-			vh_buf_puts(b, "&lt;");
-			break;
-		case '>':
-			vh_buf_puts(b, "&gt;");
-			break;
-		case '&':
-			vh_buf_puts(b, "&amp;");
-			break;
-		case '\'':
-			vh_buf_puts(b, "&apos;");
-			break;
-		case '"':
-			vh_buf_puts(b, "&quot;");
-			break;
-		default:
-			vh_buf_putc(b, *p);
-		}
-	}
+	put_escaped(b, s, xml_entity);
 }
 
 void vh_buf_reset(struct vh_buf *b)
@@ -253,6 +267,16 @@ int vh_err_set(struct vh_err *e, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Frees buf; the error of a file above max bytes. */
+static int too_large(char *buf, const char *what, size_t max, struct vh_err *e)
+{
+	free(buf);
+	return vh_err_set(
+	    e, -EFBIG,
+	    "%s is larger than %zu MiB: refusing to parse it (no libvirt domain XML is that large).",
+	    what, max >> 20);
+}
+
 int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret, size_t *ret_len,
 		      struct vh_err *e)
 {
@@ -265,13 +289,8 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret, size_t *
 		ssize_t k;
 		if (len == cap) {
 			char *nb;
-			if (cap > max) {
-				free(buf);
-				return vh_err_set(
-				    e, -EFBIG,
-				    "%s is larger than %zu MiB: refusing to parse it (no libvirt domain XML is that large).",
-				    what, max >> 20);
-			}
+			if (cap > max)
+				return too_large(buf, what, max, e);
 			cap *= 2;
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
@@ -292,13 +311,8 @@ int vh_read_fd_capped(int fd, const char *what, size_t max, char **ret, size_t *
 			break;
 		len += (size_t)k;
 	}
-	if (len > max) {
-		free(buf);
-		return vh_err_set(
-		    e, -EFBIG,
-		    "%s is larger than %zu MiB: refusing to parse it (no libvirt domain XML is that large).",
-		    what, max >> 20);
-	}
+	if (len > max)
+		return too_large(buf, what, max, e);
 	buf[len] = '\0';
 	*ret = buf;
 	if (ret_len)

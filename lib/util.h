@@ -20,6 +20,20 @@
 #define _unused_ __attribute__((unused))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* Appends the value (after n) to the array arr of n elements (n grows by one): 0, or
+ * -ENOMEM with arr and n as they were. */
+#define VH_APPEND(arr, n, ...)                                                                     \
+	({                                                                                         \
+		typeof(arr) _nv = realloc((arr), ((n) + 1) * sizeof(*(arr)));                      \
+		int _r = -ENOMEM;                                                                  \
+		if (_nv) {                                                                         \
+			(arr) = _nv;                                                               \
+			(arr)[(n)++] = (__VA_ARGS__);                                              \
+			_r = 0;                                                                    \
+		}                                                                                  \
+		_r;                                                                                \
+	})
+
 static inline void freep(void *p)
 {
 	free(*(void **)p);
