@@ -504,7 +504,7 @@ copy_missing_libs() {
 		# and ldd does not list, with what it needs.
 		local -a objs=("$f")
 		if grep -qa 'libxml2\.so\.2' "$f"; then
-			xml=$(ldconfig -p | awk '/libxml2\.so\.2 .*x86-64/ { print $NF; exit }')
+			xml=$(ldconfig -p | awk '/libxml2\.so\.2 .*x86-64/ && !x { x = $NF } END { print x }')
 			[[ -n $xml ]] && libs[$xml]=1 && objs+=("$xml")
 		fi
 		for o in "${objs[@]}"; do
