@@ -72,7 +72,7 @@ static int at_root(const struct vh_sys *sys, const char *kpath, const char *full
 		*rel = full;
 		return AT_FDCWD;
 	}
-	*rel = kpath + 1;
+	*rel = kpath[1] ? kpath + 1 : "."; /* the root itself: "" would be ENOENT */
 	return sys->root_fd;
 }
 

@@ -787,6 +787,19 @@ static void journal_exists_under_root(void **state UNUSED)
 	assert_int_equal(vh_journal_exists(T.sys, NULL), 0);
 }
 
+/* The root itself, through the gateway (the doctor takes the owner of a
+ * fake root's "/" for root's): the sysroot's directory, not an error. */
+static void root_itself(void **state UNUSED)
+{
+	struct stat st, want;
+
+	assert_int_equal(vh_sys_lstat(T.sys, &st, "/"), 0);
+	assert_int_equal(lstat(vh_sys_root(T.sys), &want), 0);
+	assert_int_equal(st.st_ino, want.st_ino);
+	assert_int_equal(st.st_dev, want.st_dev);
+	assert_int_equal(vh_sys_exists(T.sys, "/"), 1);
+}
+
 static void state_dir_created(void **state UNUSED)
 {
 	char why[512] = "", p[4200];
@@ -1201,6 +1214,7 @@ int main(void)
 	    T_(group_members),
 	    T_(names_disabled),
 	    T_(journal_exists_under_root),
+	    T_(root_itself),
 	    T_(state_dir_created),
 	    T_(state_dir_writable_refused),
 	    T_(state_dir_symlink_or_file_refused),
