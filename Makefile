@@ -11,6 +11,9 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 DATADIR    ?= $(PREFIX)/share/vfio-hooks
 SYSCONFDIR ?= /etc/vfio-hooks
 MANDIR     ?= $(PREFIX)/share/man
+# systemd's own unit directory for the system's prefix (/lib/systemd/system
+# on Debian 12), else PREFIX's, which systemd also reads.
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system),$(PREFIX)/lib/systemd/system)
 
 BUILD ?= build
 CC    ?= cc
@@ -85,9 +88,15 @@ CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 WRAP     := $(BUILD)/vfio-qemu-wrapper
 
 PROGS := $(CLI) $(HOOK) $(WRAP)
+# The boot unit (conf/vfio-hooks-bind.service.in) with BINDIR filled in.
+UNIT  := $(BUILD)/vfio-hooks-bind.service
 
 .PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
-all: $(PROGS)
+all: $(PROGS) $(UNIT)
+
+$(UNIT): conf/vfio-hooks-bind.service.in Makefile
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -211,6 +220,8 @@ install-files:
 	install -m 0644 man/vfio-hooks.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 completion/vfio-hooks.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(UNIT) $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	@# An admin's edited configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
 	  install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf
@@ -220,6 +231,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	rm -f $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check
