@@ -33,13 +33,17 @@ UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null)
 VIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt 2>/dev/null)
 VIRT_LIBS   := $(shell $(PKG_CONFIG) --libs libvirt 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# The soname to load: the one of the libxml2 the headers came with
+# (libxml2.so.2 up to 2.13, libxml2.so.16 from 2.14 on), read from the
+# development link, so that the ABI loaded is the ABI compiled against.
+XML_SONAME := $(or $(shell objdump -p $(shell $(PKG_CONFIG) --variable=libdir libxml-2.0 2>/dev/null)/libxml2.so 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }'),libxml2.so.2)
 
 CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-format-nonliteral -Wno-format-truncation \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
 	-DVH_VERSION='"$(VERSION)"' -DVH_DATADIR='"$(DATADIR)"' \
 	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' -DVH_LIBEXECDIR='"$(LIBEXECDIR)/vfio-hooks"' \
-	-DVH_BINDIR='"$(BINDIR)"' \
+	-DVH_BINDIR='"$(BINDIR)"' -DVH_XML_SONAME='"$(XML_SONAME)"' \
 	$(XML_CFLAGS) $(CFLAGS)
 # Relative relocations packed (DT_RELR) where the linker and C library
 # can: the start-up of every PIE applies fewer of them.
@@ -47,7 +51,7 @@ RELR := $(shell printf 'int main(void){return 0;}' | $(CC) -Wl,-z,pack-relative-
 LDFLAGS_ALL := $(LDSAN) $(RELR) $(LDFLAGS)
 # Every program is an ordinary dynamically linked PIE that links only libc
 # (and libdl's interface, in libc since glibc 2.34).  libxml2 is not
-# linked: the library loads the system's libxml2.so.2 at the first parse
+# linked: the library loads the system's libxml2 (XML_SONAME) at the first parse
 # (lib/xmlapi.c), so that Debian's security updates of libxml2 reach the
 # programs, and a VM without passthrough or a QEMU command line without a
 # vfio device does not pay for libxml2 (with ICU and the C++ runtime, about

@@ -271,8 +271,9 @@ fi
 [ -x build/vfio-hooks ] && [ -x build/qemu-hook ] || die "build/ has no binaries: build first (without --no-build)"
 # The programs load libxml2 when they parse XML (dlopen, not a library the
 # loader checks at start): without it, every VM with a device would fail.
-ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2 ' ||
-	die "libxml2.so.2 is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
+xml_soname=$(grep -aoE -m1 'libxml2\.so\.[0-9]+' build/vfio-hooks | head -1)
+ldconfig -p 2>/dev/null | grep -q "${xml_soname:-libxml2.so.2} " ||
+	die "${xml_soname:-libxml2.so.2} is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
 
 # --- install, recording every path ----------------------------------------
 
