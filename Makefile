@@ -226,6 +226,9 @@ install-files:
 	install -m 0644 completion/vfio-hooks.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
 	install -d $(DESTDIR)$(UNITDIR)
 	install -m 0644 $(UNIT) $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
+	install -d $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 completion/_vfio-hooks $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_vfio-hooks
+	install -m 0644 completion/vfio-hooks.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vfio-hooks.fish
 	@# An admin's edited configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
 	  install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf
@@ -234,6 +237,9 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-hooks $(DESTDIR)$(DATADIR)/profile.rng
 	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
+	rm -f $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_vfio-hooks
+	rm -f $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vfio-hooks.fish
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	rm -f $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl

@@ -1,13 +1,13 @@
 # bash completion for vfio-hooks
+# tests/completion/run.sh checks its commands and options against --help.
 _vfio_hooks()
 {
-	local cur prev cmd i
+	local cur prev cmd= opts i
+	local cmds="check list doctor snapshot bind unbind recover"
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	for ((i = 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
-		check|list|doctor|snapshot|bind|unbind|recover) cmd=${COMP_WORDS[i]}; break ;;
-		esac
+		case " $cmds " in *" ${COMP_WORDS[i]} "*) cmd=${COMP_WORDS[i]}; break ;; esac
 	done
 	case $prev in
 	--root|--profiles) COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -15,16 +15,23 @@ _vfio_hooks()
 	-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--domain)
 		COMPREPLY=($(compgen -W "$(virsh -r list --all --name 2>/dev/null)" -- "$cur")); return ;;
+	--connect) return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "check list doctor snapshot bind unbind recover --root --profiles --companions --json --numeric --help --version" -- "$cur")) ;;
-	check) COMPREPLY=($(compgen -W "--domain --all --connect -" -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")) ;;
-	list) COMPREPLY=($(compgen -W "--all" -- "$cur")) ;;
-	doctor)
-		COMPREPLY=($(compgen -W "--guest $(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;
-	snapshot) COMPREPLY=($(compgen -W "-o" -- "$cur")) ;;
-	bind|unbind)
-		COMPREPLY=($(compgen -W "--persist $(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;
+	"") opts="--root --profiles --companions --json -n --numeric -h --help --version" ;;
+	check) opts="--domain --all --connect" ;;
+	list) opts="--all" ;;
+	doctor) opts="--guest" ;;
+	snapshot) opts="-o" ;;
+	bind|unbind) opts="--persist" ;;
+	recover) opts="--force" ;;
+	esac
+	case $cmd in
+	"") COMPREPLY=($(compgen -W "$cmds $opts" -- "$cur")) ;;
+	check) COMPREPLY=($(compgen -W "$opts -" -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")) ;;
+	doctor|bind|unbind)
+		COMPREPLY=($(compgen -W "$opts $(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;
+	*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
 	esac
 }
 complete -F _vfio_hooks vfio-hooks

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, link, hook, hostile, wrapper, docs), then one closing
+# make check: every suite in turn (unit, golden, link, hook, hostile, wrapper, docs, completion), then one closing
 # line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,5 +31,6 @@ run "$here/hook/xen.sh"
 run "$here/hostile/run.sh"
 run "$here/wrapper/run.sh"
 run "$here/docs/run.sh"
+run "$here/completion/run.sh"
 echo "check: $total_p passed, $total_f failed"
 exit $rc
