@@ -106,6 +106,18 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) $(VIRT_CFLAGS) -c -o $@ $<
 
+# The paths compiled in, recorded in $(BUILD)/paths (rewritten only when
+# they change): the objects of the files that use them are rebuilt when
+# PREFIX, DATADIR, ... change, and install-files refuses other paths than
+# those built for.
+BUILT_PATHS := DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR) LIBEXECDIR=$(LIBEXECDIR) BINDIR=$(BINDIR)
+PATHS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(shell grep -lE 'VH_(DATADIR|SYSCONFDIR|LIBEXECDIR|BINDIR)' */*.c tests/unit/*.c))
+$(PATHS_OBJ): $(BUILD)/paths
+$(BUILD)/paths: FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(BUILT_PATHS)' ] || echo '$(BUILT_PATHS)' >$@
+FORCE:
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -199,10 +211,14 @@ corpus-run: $(PROGS) $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
 e2e: all $(BUILD)/tests/mkfakesys
 	tests/e2e/run.sh
 
-install: all install-files
+install: all
+	@$(MAKE) --no-print-directory install-files
 
-# Only copies what is built (install.sh --no-build, where no compiler is).
+# Only copies what is built (install.sh --no-build, where no compiler is),
+# for the paths it was built for.
 install-files:
+	@built=$$(cat $(BUILD)/paths 2>/dev/null); [ "$$built" = '$(BUILT_PATHS)' ] || { \
+	  echo "make install-files: $(BUILD) was built for $${built:-paths it does not record}, but this install asks for $(BUILT_PATHS); 'make install' with these paths rebuilds for them" >&2; exit 1; }
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/vfio-hooks
 	install -m 0755 $(WRAP) $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper

@@ -2,7 +2,7 @@
 # tests/completion/run.sh checks its commands and options against --help.
 _vfio_hooks()
 {
-	local cur prev cmd= opts i
+	local cur prev cmd='' opts i
 	local cmds="check list doctor snapshot bind unbind recover"
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}

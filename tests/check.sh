@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, link, hook, hostile, wrapper, docs, completion), then one closing
-# line with the totals.  BUILD names the (sanitizer) build directory.
+# make check: every suite in turn (unit, golden, link, paths, hook, hostile, wrapper, docs, completion),
+# then one closing line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 total_p=0 total_f=0 rc=0
@@ -23,6 +23,8 @@ run "$here/golden/run.sh"
 run env SAN=1 "$here/link/run.sh"
 if [ -n "${RELEASE_BUILD:-}" ]; then
 	run env -u SAN BUILD="$RELEASE_BUILD" "$here/link/run.sh"
+	# The paths compiled in are those installed for (a copy of the build).
+	run env -u SAN BUILD="$RELEASE_BUILD" "$here/paths/run.sh"
 fi
 run "$here/hook/run.sh"
 run "$here/hook/bind.sh"

@@ -89,6 +89,7 @@ got=$(bash --norc --noprofile -c 'source "$1"; COMP_WORDS=(vfio-hooks b); COMP_C
 [ "$got" = "bind
 --persist" ]; check bash-completes $? "bash completes 'vfio-hooks b' and 'vfio-hooks unbind --p' as: $got"
 if command -v fish >/dev/null; then
+	# shellcheck disable=SC2016
 	got=$(HOME=$tmp fish --no-config -c 'source $argv[1]; complete --do-complete "vfio-hooks b"; complete --do-complete "vfio-hooks unbind --p"' \
 		"$comp/vfio-hooks.fish" 2>&1 | cut -f1)
 	[ "$got" = "bind
