@@ -107,12 +107,12 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h tests/unit/*.h) Makefile
 	@echo "  CC  $@"; $(CC) $(CFLAGS_ALL) $(VIRT_CFLAGS) -c -o $@ $<
 
 # The paths compiled in, recorded in $(BUILD)/paths (rewritten only when
-# they change): the objects of the files that use them are rebuilt when
-# PREFIX, DATADIR, ... change, and install-files refuses other paths than
-# those built for.
+# they change): the objects of the files that use them and the unit are
+# rebuilt when PREFIX, DATADIR, ... change, and install-files refuses other
+# paths than those built for.
 BUILT_PATHS := DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR) LIBEXECDIR=$(LIBEXECDIR) BINDIR=$(BINDIR)
 PATHS_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(shell grep -lE 'VH_(DATADIR|SYSCONFDIR|LIBEXECDIR|BINDIR)' */*.c tests/unit/*.c))
-$(PATHS_OBJ): $(BUILD)/paths
+$(PATHS_OBJ) $(UNIT): $(BUILD)/paths
 $(BUILD)/paths: FORCE
 	@mkdir -p $(@D)
 	@[ "$$(cat $@ 2>/dev/null)" = '$(BUILT_PATHS)' ] || echo '$(BUILT_PATHS)' >$@

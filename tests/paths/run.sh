@@ -2,10 +2,11 @@
 # The paths compiled in are those installed for: a copy of a release build
 # (BUILD), made for /usr/local, then `make install PREFIX=/usr` into a
 # temporary DESTDIR rebuilds the objects that compile paths in (and no
-# other), the hook and the CLI installed look for /usr/share/vfio-hooks and
-# not /usr/local; a second make compiles nothing; `make install-files` for
-# other paths refuses, naming both, and installs nothing.  Nothing is
-# installed outside the temporary directory.
+# other): the hook and the CLI installed look for /usr/share/vfio-hooks and
+# not /usr/local, the boot unit runs /usr/bin/vfio-hooks; a second make
+# compiles nothing; `make install-files` for other paths refuses, naming
+# both, and installs nothing.  Nothing is installed outside the temporary
+# directory.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-build}
@@ -36,6 +37,8 @@ for p in "$tmp/d/usr/libexec/vfio-hooks/qemu-hook" "$tmp/d/usr/bin/vfio-hooks"; 
 	! has "$p" /usr/local/share/vfio-hooks; check "$n-not-local" $? "$p has /usr/local/share/vfio-hooks compiled in"
 done
 has "$tmp/d/usr/bin/vfio-hooks" /etc/vfio-hooks/vfio-hooks.conf; check cli-sysconfdir $? "the CLI has no /etc/vfio-hooks/vfio-hooks.conf"
+unit=$(find "$tmp/d" -name vfio-hooks-bind.service | head -1)
+grep -q '^ExecStart=/usr/bin/vfio-hooks ' "$unit"; check unit-usr $? "the boot unit installed ($unit) does not run /usr/bin/vfio-hooks"
 
 mk install PREFIX=/usr DESTDIR="$tmp/d" >"$tmp/out" 2>&1
 ! grep -q "CC " "$tmp/out"; check no-reinstall-rebuild $? "a second make install compiled: $(grep "CC " "$tmp/out" | head -3)"
