@@ -11,6 +11,9 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 DATADIR    ?= $(PREFIX)/share/vfio-hooks
 SYSCONFDIR ?= /etc/vfio-hooks
 MANDIR     ?= $(PREFIX)/share/man
+# zsh reads the distribution's completions from vendor-completions (Debian)
+# and a local administrator's from PREFIX/share/zsh/site-functions.
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 # systemd's own unit directory for the system's prefix (/lib/systemd/system
 # on Debian 12), else PREFIX's, which systemd also reads.
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system),$(PREFIX)/lib/systemd/system)
@@ -242,8 +245,8 @@ install-files:
 	install -m 0644 completion/vfio-hooks.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
 	install -d $(DESTDIR)$(UNITDIR)
 	install -m 0644 $(UNIT) $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
-	install -d $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 0644 completion/_vfio-hooks $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_vfio-hooks
+	install -d $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 completion/_vfio-hooks $(DESTDIR)$(ZSHCOMPDIR)/_vfio-hooks
 	install -m 0644 completion/vfio-hooks.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vfio-hooks.fish
 	@# An admin's edited configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
@@ -254,7 +257,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
-	rm -f $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_vfio-hooks
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_vfio-hooks
 	rm -f $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vfio-hooks.fish
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	rm -f $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
