@@ -85,9 +85,11 @@ CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 WRAP     := $(BUILD)/vfio-qemu-wrapper
 
 PROGS := $(CLI) $(HOOK) $(WRAP)
+# The systemd message catalog, generated from lib/log.c's tables.
+CATALOG  := $(BUILD)/vfio-hooks.catalog
 
 .PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
-all: $(PROGS)
+all: $(PROGS) $(CATALOG)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -114,6 +116,12 @@ $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(UNIT_SUPPORT_OBJ) $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+
+$(BUILD)/tools/mkcatalog: $(BUILD)/tools/mkcatalog.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
+
+$(CATALOG): $(BUILD)/tools/mkcatalog
+	$(BUILD)/tools/mkcatalog >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
@@ -211,6 +219,9 @@ install-files:
 	install -m 0644 man/vfio-hooks.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 completion/vfio-hooks.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
+	@# journalctl reads /usr/local/lib/systemd/catalog and /usr/lib/systemd/catalog.
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/catalog
+	install -m 0644 $(CATALOG) $(DESTDIR)$(PREFIX)/lib/systemd/catalog/vfio-hooks.catalog
 	@# An admin's edited configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
 	  install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf
@@ -219,6 +230,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vfio-hooks $(DESTDIR)$(DATADIR)/profile.rng
 	rm -f $(DESTDIR)$(BINDIR)/vfio-qemu-wrapper
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/catalog/vfio-hooks.catalog
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine

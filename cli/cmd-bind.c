@@ -28,12 +28,13 @@ static const char *blocking(const struct vh_finding *f)
 	return ri->bind_fix ? ri->bind_fix : f->fix ? f->fix : "";
 }
 
-static void say(void *ud, int level, const char *msg)
+/* The engine's log: to the system log (@ud, a struct vh_logger), a
+ * warning to stderr too. */
+static void say(void *ud, const struct vh_log_entry *e)
 {
-	(void)ud;
-	syslog(level, "%s", msg);
-	if (level <= LOG_WARNING)
-		fprintf(stderr, "warning: %s\n", msg);
+	vh_log_send(ud, e);
+	if (e->level <= LOG_WARNING)
+		fprintf(stderr, "warning: %s\n", e->message);
 }
 
 struct result {
@@ -157,7 +158,8 @@ static int bind_one(struct cli *cli, struct vh_sys *sys, const struct vh_profile
 		    const char *arg, bool persist, struct result *res)
 {
 	struct vh_config cfg = cli->cfg;
-	struct vh_engine en = {.sys = sys, .cfg = &cfg, .log = say, .manual = true};
+	struct vh_logger lg = {.operation = "bind"};
+	struct vh_engine en = {.sys = sys, .cfg = &cfg, .log = say, .log_ud = &lg, .manual = true};
 	struct vh_hostdev hd = {.managed = false};
 	struct vh_domain dom = {0};
 	struct vh_report rep = {0};
@@ -231,7 +233,8 @@ out:
 static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg, bool persist,
 		      struct result *res)
 {
-	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
+	struct vh_logger lg = {.operation = "unbind"};
+	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	_cleanup_free_ struct vh_persist_dev *pd = NULL;
 	struct vh_err e = {0}, pe = {0};
 	struct vh_pci_addr a;
@@ -276,7 +279,8 @@ static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg, bool
 static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const char *driver,
 		     const char *reset)
 {
-	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
+	struct vh_logger lg = {.operation = "boot"};
+	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	struct vh_err e = {0};
 	struct vh_pci_addr a;
 	char rm[128];
@@ -294,7 +298,12 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const
 				*c = ' ';
 	}
 	if (vh_engine_boot_bind(&en, &a, driver, reset ? rm : NULL, &e) < 0) {
-		syslog(LOG_ERR, "%s", e.msg);
+		char dev[VH_PCI_ADDR_LEN];
+		vh_pci_addr_format(&a, dev);
+		vh_log_send(&lg, &(struct vh_log_entry){.level = LOG_ERR,
+							.message = e.msg,
+							.kind = VH_MSG_FAILED,
+							.device = dev});
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return EXIT_FINDINGS;
 	}
@@ -362,16 +371,10 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 		return usage(bind);
 	if (cli_sys(cli, &sys) < 0)
 		return EXIT_USAGE;
-	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
-	if (boot) {
-		c = boot_bind(cli, sys, argv[optind], driver, reset);
-		closelog();
-		return c;
-	}
-	if (bind && cli_profiles(cli, NULL, 0, &ps) < 0) {
-		closelog();
+	if (boot)
+		return boot_bind(cli, sys, argv[optind], driver, reset);
+	if (bind && cli_profiles(cli, NULL, 0, &ps) < 0)
 		return EXIT_USAGE;
-	}
 	vh_buf_puts(&out, "[");
 	for (int i = optind; i < argc; i++) {
 		struct result res = {0};
@@ -407,7 +410,6 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 	vh_buf_done(&out);
 	if (bind)
 		vh_profiles_done(&ps);
-	closelog();
 	return worst;
 }
 
