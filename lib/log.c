@@ -12,6 +12,9 @@
 #include "dl.h"
 
 #define LIBSYSTEMD "libsystemd.so.0"
+/* journald's socket for native entries: without it, sd_journal_sendv
+ * would fail, and keep the socket it made open until exit. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define SUPPORT "man:vfio-hooks(8)"
 
 /* The MESSAGE_IDs of the rules' findings (fixed: `journalctl
@@ -175,6 +178,8 @@ static int journal_send(const struct vh_logger *lg, const struct vh_log_entry *e
 
 	if (!lg->sendv && !(fn = journal_sendv(lg->libsystemd)))
 		return -EOPNOTSUPP;
+	if (!lg->sendv && access(JOURNAL_SOCKET, W_OK) < 0)
+		return -errno;
 	snprintf(prio, sizeof(prio), "%d", e->level & LOG_PRIMASK);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	field(iov, bufs, &n, "MESSAGE", e->message);
@@ -208,8 +213,10 @@ int vh_log_send(const struct vh_logger *lg, const struct vh_log_entry *e)
 	if (lg->syslog) {
 		lg->syslog(lg->ud, e->level, e->message);
 	} else {
+		/* closed again: a program leaves no descriptor open */
 		openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
 		syslog(e->level, "%s", e->message);
+		closelog();
 	}
 	return 0;
 }
