@@ -11,6 +11,9 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 DATADIR    ?= $(PREFIX)/share/vfio-hooks
 SYSCONFDIR ?= /etc/vfio-hooks
 MANDIR     ?= $(PREFIX)/share/man
+# systemd's own unit directory for the system's prefix (/lib/systemd/system
+# on Debian 12), else PREFIX's, which systemd also reads.
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system),$(PREFIX)/lib/systemd/system)
 
 BUILD ?= build
 CC    ?= cc
@@ -30,13 +33,17 @@ UDEV_LIBS   := $(shell $(PKG_CONFIG) --libs libudev 2>/dev/null)
 VIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt 2>/dev/null)
 VIRT_LIBS   := $(shell $(PKG_CONFIG) --libs libvirt 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# The soname to load: the one of the libxml2 the headers came with
+# (libxml2.so.2 up to 2.13, libxml2.so.16 from 2.14 on), read from the
+# development link, so that the ABI loaded is the ABI compiled against.
+XML_SONAME := $(or $(shell objdump -p $(shell $(PKG_CONFIG) --variable=libdir libxml-2.0 2>/dev/null)/libxml2.so 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }'),libxml2.so.2)
 
 CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-format-nonliteral -Wno-format-truncation \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
 	-DVH_VERSION='"$(VERSION)"' -DVH_DATADIR='"$(DATADIR)"' \
 	-DVH_SYSCONFDIR='"$(SYSCONFDIR)"' -DVH_LIBEXECDIR='"$(LIBEXECDIR)/vfio-hooks"' \
-	-DVH_BINDIR='"$(BINDIR)"' \
+	-DVH_BINDIR='"$(BINDIR)"' -DVH_XML_SONAME='"$(XML_SONAME)"' \
 	$(XML_CFLAGS) $(CFLAGS)
 # Relative relocations packed (DT_RELR) where the linker and C library
 # can: the start-up of every PIE applies fewer of them.
@@ -44,7 +51,7 @@ RELR := $(shell printf 'int main(void){return 0;}' | $(CC) -Wl,-z,pack-relative-
 LDFLAGS_ALL := $(LDSAN) $(RELR) $(LDFLAGS)
 # Every program is an ordinary dynamically linked PIE that links only libc
 # (and libdl's interface, in libc since glibc 2.34).  libxml2 is not
-# linked: the library loads the system's libxml2.so.2 at the first parse
+# linked: the library loads the system's libxml2 (XML_SONAME) at the first parse
 # (lib/xmlapi.c), so that Debian's security updates of libxml2 reach the
 # programs, and a VM without passthrough or a QEMU command line without a
 # vfio device does not pay for libxml2 (with ICU and the C++ runtime, about
@@ -87,9 +94,15 @@ WRAP     := $(BUILD)/vfio-qemu-wrapper
 PROGS := $(CLI) $(HOOK) $(WRAP)
 # The systemd message catalog, generated from lib/log.c's tables.
 CATALOG  := $(BUILD)/vfio-hooks.catalog
+# The boot unit (conf/vfio-hooks-bind.service.in) with BINDIR filled in.
+UNIT  := $(BUILD)/vfio-hooks-bind.service
 
 .PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
-all: $(PROGS) $(CATALOG)
+all: $(PROGS) $(CATALOG) $(UNIT)
+
+$(UNIT): conf/vfio-hooks-bind.service.in Makefile
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(BINDIR)|g' $< >$@
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h cli/*.h tests/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -222,6 +235,8 @@ install-files:
 	@# journalctl reads /usr/local/lib/systemd/catalog and /usr/lib/systemd/catalog.
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/catalog
 	install -m 0644 $(CATALOG) $(DESTDIR)$(PREFIX)/lib/systemd/catalog/vfio-hooks.catalog
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(UNIT) $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	@# An admin's edited configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf || \
 	  install -m 0644 conf/vfio-hooks.conf $(DESTDIR)$(SYSCONFDIR)/vfio-hooks.conf
@@ -232,6 +247,7 @@ uninstall:
 	rm -f $(DESTDIR)$(DATADIR)/vfio-hooks.conf.example
 	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/catalog/vfio-hooks.catalog
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
+	rm -f $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook-engine
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-qemu-wrapper-check

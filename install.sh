@@ -235,6 +235,7 @@ if [ $uninstall = 1 ]; then
 	done
 	rm -f "$MANIFEST"
 	rmdir "$(dirname "$MANIFEST")" 2>/dev/null || true
+	[ ! -d /run/systemd/system ] || systemctl daemon-reload 2>/dev/null || true
 	apparmor_remove
 	update_catalog
 	[ $reload = 1 ] && reload_daemons
@@ -281,8 +282,9 @@ fi
 [ -x build/vfio-hooks ] && [ -x build/qemu-hook ] || die "build/ has no binaries: build first (without --no-build)"
 # The programs load libxml2 when they parse XML (dlopen, not a library the
 # loader checks at start): without it, every VM with a device would fail.
-ldconfig -p 2>/dev/null | grep -q 'libxml2\.so\.2 ' ||
-	die "libxml2.so.2 is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
+xml_soname=$(grep -aoE -m1 'libxml2\.so\.[0-9]+' build/vfio-hooks | head -1)
+ldconfig -p 2>/dev/null | grep -q "${xml_soname:-libxml2.so.2} " ||
+	die "${xml_soname:-libxml2.so.2} is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
 
 # --- install, recording every path ----------------------------------------
 
@@ -406,6 +408,20 @@ if [ $wrap = 1 ]; then
 		say "wrapped: $link -> vfio-qemu-wrapper (then $q)"
 	done
 	apparmor_add
+fi
+# The boot unit: devices of 'vfio-hooks bind --persist' on vfio before the
+# libvirt daemon starts autostart domains.  Enabled (a link in
+# sysinit.target.wants, recorded); it does nothing where no such rule is.
+unit=vfio-hooks-bind.service
+if command -v systemctl >/dev/null 2>&1 && [ -f "$prefix/lib/systemd/system/$unit" ]; then
+	[ ! -d /run/systemd/system ] || systemctl daemon-reload || true
+	record_dirs /etc/systemd/system/sysinit.target.wants
+	if systemctl enable --quiet "$unit" 2>/dev/null; then
+		record /etc/systemd/system/sysinit.target.wants/$unit
+		say "boot unit: $unit enabled (binds 'bind --persist' devices before libvirt starts)"
+	else
+		say "warning: 'systemctl enable $unit' failed: devices of 'bind --persist' are then bound by their udev rules alone, in no order with libvirt's autostart"
+	fi
 fi
 RELOAD_STAMP=$(dirname "$MANIFEST")/reloaded
 record "$RELOAD_STAMP"

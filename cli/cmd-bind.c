@@ -274,6 +274,23 @@ static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg, bool
 	return EXIT_OK;
 }
 
+/* An entry of `bind --boot`'s own about @dev (the engine's come through
+ * say()). */
+static void boot_say(const struct vh_logger *lg, int level, enum vh_msg kind, const char *dev,
+		     const char *fmt, ...) _printf_(5, 6);
+static void boot_say(const struct vh_logger *lg, int level, enum vh_msg kind, const char *dev,
+		     const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vh_log_send(lg, &(struct vh_log_entry){
+			    .level = level, .message = msg, .kind = kind, .device = dev});
+}
+
 /* From the udev rule: no profile, no journal, no checks (the rule matched
  * the IDs); as fast and as quiet as possible. */
 static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const char *driver,
@@ -300,14 +317,78 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const
 	if (vh_engine_boot_bind(&en, &a, driver, reset ? rm : NULL, &e) < 0) {
 		char dev[VH_PCI_ADDR_LEN];
 		vh_pci_addr_format(&a, dev);
-		vh_log_send(&lg, &(struct vh_log_entry){.level = LOG_ERR,
-							.message = e.msg,
-							.kind = VH_MSG_FAILED,
-							.device = dev});
+		boot_say(&lg, LOG_ERR, VH_MSG_FAILED, dev, "%s", e.msg);
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return EXIT_FINDINGS;
 	}
 	return EXIT_OK;
+}
+
+/* At boot, before the libvirt daemon starts (vfio-hooks-bind.service):
+ * every device with a rule of 'bind --persist', as its rule would (the
+ * same IDs in the slot, else left alone), so that a domain marked
+ * autostart finds it on its vfio driver whether or not udev has run the
+ * rule yet.  A device whose driver is not loaded yet is left to its rule,
+ * which loads it. */
+static int boot_all(struct cli *cli, struct vh_sys *sys)
+{
+	struct vh_logger lg = {.operation = "boot"};
+	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
+	_cleanup_free_ struct vh_pci_addr *addrs = NULL;
+	int n = vh_persist_list(sys, &addrs), worst = EXIT_OK;
+
+	if (n < 0) {
+		fprintf(stderr, "vfio-hooks: bind --boot: cannot list %s%s: %s.\n",
+			vh_sys_root(sys), VH_PERSIST_DIR, strerror(-n));
+		return EXIT_FINDINGS;
+	}
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ struct vh_persist_dev *devs = NULL;
+		struct vh_err e = {0};
+		size_t nd = 0;
+
+		if (vh_persist_read(sys, &addrs[i], &devs, &nd, &e) < 0) {
+			char name[VH_PCI_ADDR_LEN];
+			vh_pci_addr_format(&addrs[i], name);
+			boot_say(&lg, LOG_ERR, VH_MSG_FAILED, name, "%s", e.msg);
+			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
+			worst = EXIT_FINDINGS;
+			continue;
+		}
+		for (size_t k = 0; k < nd; k++) {
+			const struct vh_persist_dev *d = &devs[k];
+			char name[VH_PCI_ADDR_LEN];
+			unsigned long long ven = 0, dev = 0;
+
+			vh_pci_addr_format(&d->addr, name);
+			e = (struct vh_err){0};
+			if (vh_sys_read_uint(sys, &ven, "/sys/bus/pci/devices/%s/vendor", name) <
+				0 ||
+			    vh_sys_read_uint(sys, &dev, "/sys/bus/pci/devices/%s/device", name) < 0)
+				continue; /* not in this boot: the rule runs if it comes */
+			if (ven != d->vendor || dev != d->device) {
+				boot_say(
+				    &lg, LOG_NOTICE, VH_MSG_BOOT_BIND, name,
+				    "%s: left alone at boot: its rule is for %04x:%04x, the slot has %04llx:%04llx.",
+				    name, d->vendor, d->device, ven, dev);
+				continue;
+			}
+			if (vh_sys_exists(sys, "/sys/bus/pci/drivers/%s", d->driver) <= 0) {
+				boot_say(
+				    &lg, LOG_NOTICE, VH_MSG_BOOT_BIND, name,
+				    "%s: left to its udev rule at boot: driver %s is not loaded yet (the rule loads it).",
+				    name, d->driver);
+				continue;
+			}
+			if (vh_engine_boot_bind(&en, &d->addr, d->driver,
+						d->set_reset ? d->reset_method : NULL, &e) < 0) {
+				boot_say(&lg, LOG_ERR, VH_MSG_FAILED, name, "%s", e.msg);
+				fprintf(stderr, "vfio-hooks: %s\n", e.msg);
+				worst = EXIT_FINDINGS;
+			}
+		}
+	}
+	return worst;
 }
 
 static int usage(bool bind)
@@ -366,13 +447,16 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 			return usage(bind);
 		}
 	}
-	if (optind >= argc || (boot && (persist || argc - optind != 1)) ||
-	    (!boot && (driver || reset)))
+	/* --boot: one device from its udev rule (with --driver), or, with no
+	 * device, every device that has a rule (vfio-hooks-bind.service). */
+	if ((!boot && optind >= argc) || (!boot && (driver || reset)) ||
+	    (boot && (persist || argc - optind > 1 || (optind == argc && (driver || reset)))))
 		return usage(bind);
 	if (cli_sys(cli, &sys) < 0)
 		return EXIT_USAGE;
 	if (boot)
-		return boot_bind(cli, sys, argv[optind], driver, reset);
+		return optind == argc ? boot_all(cli, sys)
+				      : boot_bind(cli, sys, argv[optind], driver, reset);
 	if (bind && cli_profiles(cli, NULL, 0, &ps) < 0)
 		return EXIT_USAGE;
 	vh_buf_puts(&out, "[");

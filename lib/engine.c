@@ -1435,27 +1435,40 @@ int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const
 			const char *reset_method, struct vh_err *e)
 {
 	char name[VH_PCI_ADDR_LEN], cur[64] = "";
+	struct state s;
 	int r;
 
 	vh_pci_addr_format(a, name);
 	if (vh_sys_exists(en->sys, DEV, name) <= 0)
 		return vh_err_set(e, -ENODEV, "%s: no such PCI device (/sys/bus/pci/devices/%s).",
 				  name, name);
+	/* Under the state lock: the udev rule's run and the boot unit's
+	 * (vfio-hooks-bind.service) may come at once for the same device,
+	 * and a hook may be preparing. */
+	r = open_state(en, &s, e);
+	if (r < 0)
+		return r;
 	vh_sys_link_name(en->sys, cur, sizeof(cur), DEV "driver", name);
 	r = move_driver(en, name, target, target, e);
 	if (r < 0)
-		return r;
-	logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: on %s at boot%s%s", name, target,
-	      cur[0] && !streq(cur, target) ? ", taken from " : "",
-	      cur[0] && !streq(cur, target) ? cur : "");
+		goto out;
+	if (!streq(cur, target))
+		logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: on %s at boot%s%s", name, target,
+		      cur[0] ? ", taken from " : "", cur[0] ? cur : "");
 	if (reset_method && vh_sys_exists(en->sys, DEV "reset_method", name) > 0) {
+		char now[128] = "";
+		vh_sys_read_str(en->sys, now, sizeof(now), DEV "reset_method", name);
+		if (streq(now, reset_method))
+			goto out;
 		r = write_reset_method(en, name, reset_method, e);
 		if (r < 0)
-			return r;
+			goto out;
 		logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: reset_method '%s'", name,
 		      reset_method);
 	}
-	return 0;
+out:
+	close_state(&s);
+	return r;
 }
 
 /* A /dev/vfio node some process has open: a /proc/PID/fd link's target

@@ -222,6 +222,59 @@ static int parse_line(const char *line, struct vh_persist_dev *d)
 	return boot && d->driver[0] ? 0 : -EBADMSG;
 }
 
+static int addr_cmp(const void *x, const void *y)
+{
+	const struct vh_pci_addr *a = x, *b = y;
+
+	if (a->domain != b->domain)
+		return a->domain < b->domain ? -1 : 1;
+	if (a->bus != b->bus)
+		return a->bus < b->bus ? -1 : 1;
+	if (a->slot != b->slot)
+		return a->slot < b->slot ? -1 : 1;
+	return (int)a->function - (int)b->function;
+}
+
+int vh_persist_list(const struct vh_sys *sys, struct vh_pci_addr **ret)
+{
+	static const char prefix[] = "90-vfio-hooks-", suffix[] = ".rules";
+	char **names = NULL;
+	struct vh_pci_addr *v = NULL;
+	size_t count = 0;
+	int n = vh_sys_list(sys, &names, VH_PERSIST_DIR);
+
+	*ret = NULL;
+	if (n == -ENOENT)
+		return 0;
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+		char addr[32];
+		struct vh_pci_addr a;
+
+		if (len <= strlen(prefix) + strlen(suffix) ||
+		    strncmp(names[i], prefix, strlen(prefix)) != 0 ||
+		    !streq(names[i] + len - strlen(suffix), suffix) ||
+		    len - strlen(prefix) - strlen(suffix) >= sizeof(addr))
+			continue;
+		memcpy(addr, names[i] + strlen(prefix), len - strlen(prefix) - strlen(suffix));
+		addr[len - strlen(prefix) - strlen(suffix)] = '\0';
+		if (vh_pci_addr_parse(addr, &a) < 0)
+			continue;
+		if (VH_APPEND(v, count, a) < 0) {
+			free(v);
+			vh_strv_free(names);
+			return -ENOMEM;
+		}
+	}
+	vh_strv_free(names);
+	if (count)
+		qsort(v, count, sizeof(*v), addr_cmp);
+	*ret = v;
+	return (int)count;
+}
+
 int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 		    struct vh_persist_dev **ret, size_t *n, struct vh_err *e)
 {

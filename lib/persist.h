@@ -42,6 +42,11 @@ int vh_persist_write(const struct vh_sys *sys, const struct vh_persist_dev *devs
  * it is not one of ours (with @e naming the file and line). */
 int vh_persist_read(const struct vh_sys *sys, const struct vh_pci_addr *a,
 		    struct vh_persist_dev **ret, size_t *n, struct vh_err *e);
+/* The devices that have a rule file, in name order, into *@ret (free
+ * it); files not named 90-vfio-hooks-ADDRESS.rules are not ours and are
+ * skipped.  Returns the count (0 when the directory is missing), or
+ * -errno. */
+int vh_persist_list(const struct vh_sys *sys, struct vh_pci_addr **ret);
 /* Remove it; -ENOENT when there is none. */
 int vh_persist_remove(const struct vh_sys *sys, const struct vh_pci_addr *a, struct vh_err *e);
 /* The udev-safe form of a reset_method for the rule's command line:

@@ -19,7 +19,11 @@
 
 #include "util.h"
 
+/* The Makefile passes the soname of the libxml2 the build's headers are
+ * from (libxml2.so.16 from libxml2 2.14 on). */
+#ifndef VH_XML_SONAME
 #define VH_XML_SONAME "libxml2.so.2"
+#endif
 
 /* Every symbol used.  xmlFree is a variable holding the deallocator:
  * sym_xmlFree is that variable's address, called as (*sym_xmlFree)(p).

@@ -12,12 +12,15 @@
 #
 # Usage:
 #   tests/e2e/guest4.sh --suite bookworm|trixie [--timeout SECS] [--out FILE]
-#                       [--export DIR] [--append ARGS] --src DIR
+#                       [--export DIR] [--append ARGS] [--reboots N] --src DIR
 #                       --payload DIR -- [COMMAND ARGS...]
 #
 # --src DIR: the project's source tree, copied to /root/vfio-hooks in the
 # root, built and installed there with `./install.sh --no-deps --no-reload`,
 # then uninstalled (the payload installs it again with the daemon running).
+# --reboots N: a command exiting 100 asks for a reboot (at most N): the
+# guest boots again on the same disk, its writes kept (a qcow2 overlay of
+# the image), and the payload's service runs the command again.
 # Exit status: the command's status (`E2E-EXIT <n>` on the console), or 125
 # when the harness failed. See tests/e2e/README.md, "Level 4".
 # shellcheck disable=SC2054 # commas inside QEMU arguments, not array separators
@@ -52,9 +55,11 @@ EOF
 }
 
 # ---------------------------------------------------------------- arguments
-append="" timeout_s=600 payload="" out_file="" export_dir="" SUITE="" src=""
-parse_args "--append --timeout --payload --out --export --suite --src" "$@"
+append="" timeout_s=600 payload="" out_file="" export_dir="" SUITE="" src="" reboots=0
+parse_args "--append --timeout --payload --out --export --suite --src --reboots" "$@"
 set -- "${ARGS[@]}"
+[[ $reboots =~ ^[0-9]+$ ]] || die "--reboots wants a count, got '$reboots'"
+readonly REBOOT_STATUS=100
 [[ $SUITE == bookworm || $SUITE == trixie ]] || { note "--suite bookworm|trixie is required"; usage; }
 [[ -n $src && -x $src/install.sh ]] || { note "--src DIR (with install.sh) is required"; usage; }
 ((EUID == 0)) || die "must run as root"
@@ -259,7 +264,21 @@ GUEST_QEMU_EXTRA=(-device virtio-rng-pci)
 GUEST_KCMD="apparmor=1 security=apparmor e2e.init=/sbin/init systemd.show_status=false"
 log=${out_file:-$work/console.log}
 : >"$log"
-drive_fmt=format=raw,snapshot=on
-boot_guest "$work/root.img" "$log" 1 "$timeout_s"
-status=$(guest_status "$log")
+if ((reboots)); then
+	# The guest's writes stay across its boots, in an overlay of the image.
+	qemu-img create -q -f qcow2 -b "$work/root.img" -F raw "$work/disk.qcow2" ||
+		die "qemu-img create failed"
+	disk=$work/disk.qcow2 drive_fmt=format=qcow2
+else
+	disk=$work/root.img drive_fmt=format=raw,snapshot=on
+fi
+boot=0
+while :; do
+	boot_guest "$disk" "$log" 1 "$timeout_s"
+	status=$(guest_status "$log")
+	[[ $status == "$REBOOT_STATUS" ]] && ((boot < reboots)) || break
+	boot=$((boot + 1))
+	note "the guest asked for a reboot: boot $((boot + 1))"
+	echo "E2E-REBOOT" >>"$log"
+done
 guest_finish "$status" ""

@@ -3,7 +3,8 @@
 # as PID 1, AppArmor enforcing, Debian's libvirt-daemon-system and
 # qemu.conf, QEMU as libvirt-qemu), on Debian 12 and Debian 13; vfio-hooks
 # built and installed there with its own install.sh, driven through virsh
-# (tests/e2e/level4/run). VFIO_HOOKS_E2E_SUITES picks the releases
+# (tests/e2e/level4/run), which reboots the guest once (the boot order of
+# bind --persist and autostart domains). VFIO_HOOKS_E2E_SUITES picks the releases
 # (default "bookworm trixie"). Guest logs of a failed run are kept in
 # build/e2e-logs/.
 set -u
@@ -20,7 +21,7 @@ for suite in ${VFIO_HOOKS_E2E_SUITES:-bookworm trixie}; do
 	echo "$suite" >"$p/suite"
 	log=$top/build/e2e-logs/level4-$suite.log
 	t0=$SECONDS
-	"$here/guest4.sh" --suite "$suite" --timeout 1500 --src "$top" --out "$log" \
+	"$here/guest4.sh" --suite "$suite" --timeout 1500 --reboots 1 --src "$top" --out "$log" \
 		--export "$tmp/export-$suite" --payload "$p" -- /payload/run >"$tmp/console" 2>&1
 	rc=$?
 	grep -E '^(PASS|FAIL) |^level4: |^AppArmor denials|^  .*apparmor="DENIED"|^guest4.sh: ' "$tmp/console"

@@ -183,6 +183,30 @@ check unbind-after-boot "$([ $rc = 0 ] && pristine "$D" && grep -q 'still bound 
 cli "$D" unbind --persist 0000:02:00.0
 check unpersist-after-boot "$([ $rc = 0 ] && [ ! -e "$rule" ] && grep -q 'persistent binding removed' "$D/out"; echo $?)" "rc=$rc" "$D/err"
 
+# The boot unit (vfio-hooks-bind.service): `bind --boot` with no device
+# binds every device that has a rule, under the state lock, as the rule
+# would: a slot holding another card (a rule for other IDs), a device not
+# in this boot and a file that is not ours are left alone. A second run
+# (the udev rule after the unit) changes nothing.
+fresh "$D"
+mkdir -p "$D/root/$RULES"; cp "$T/saved.rules" "$rule"
+sed -e 's/0000:02:00\.0/0000:05:00.0/g' "$T/saved.rules" >"$D/root/$RULES/90-vfio-hooks-0000:05:00.0.rules"
+sed -e 's/0000:02:00\.0/0000:09:00.0/g' "$T/saved.rules" >"$D/root/$RULES/90-vfio-hooks-0000:09:00.0.rules"
+echo 'ACTION=="add", RUN+="/bin/sh -c reboot"' >"$D/root/$RULES/90-vfio-hooks-notours.rules"
+: >"$D/root/.fakekernel/log"
+FAKEKERNEL_ASSERT_LOCKED=1 cli "$D" bind --boot
+check boot-all "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:02:00.0)" = vfio-pci ] && [ -z "$(reset_of "$D" 0000:02:00.0)" ] &&
+	[ "$(driver_of "$D" 0000:05:00.0)" = e1000e ] && [ "$(reset_of "$D" 0000:05:00.0)" = "pm bus" ] &&
+	grep -q . "$D/root/.fakekernel/log" && ! grep -q '^unlocked' "$D/root/.fakekernel/log"; echo $?)" \
+	"rc=$rc 02:00.0 on $(driver_of "$D" 0000:02:00.0) '$(reset_of "$D" 0000:02:00.0)', 05:00.0 on $(driver_of "$D" 0000:05:00.0) log: $(tr '\n' ';' <"$D/root/.fakekernel/log")" "$D/err"
+snap "$D/root" >"$D/boot1"
+cli "$D" bind --boot
+snap "$D/root" >"$D/boot2"
+check boot-all-again "$([ $rc = 0 ] && diff -q "$D/boot1" "$D/boot2" >/dev/null; echo $?)" "rc=$rc $(diff "$D/boot1" "$D/boot2" | head)" "$D/err"
+cli "$D" bind --boot --driver vfio-pci
+check boot-all-usage "$([ $rc = 2 ]; echo $?)" "rc=$rc" "$D/err"
+rm -f "$D/root/$RULES/90-vfio-hooks-0000:05:00.0.rules" "$D/root/$RULES/90-vfio-hooks-0000:09:00.0.rules" "$D/root/$RULES/90-vfio-hooks-notours.rules"
+
 # The rule runs the program that wrote it, from where it is; never a path
 # the environment names (VFIO_HOOKS_FRONT, which the static CLI of earlier
 # versions gave its dynamically linked twin, is no longer read).
