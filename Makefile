@@ -95,11 +95,13 @@ CLI_FK   := $(BUILD)/tests/vfio-hooks-fk
 WRAP     := $(BUILD)/vfio-qemu-wrapper
 
 PROGS := $(CLI) $(HOOK) $(WRAP)
+# The systemd message catalog, generated from lib/log.c's tables.
+CATALOG  := $(BUILD)/vfio-hooks.catalog
 # The boot unit (conf/vfio-hooks-bind.service.in) with BINDIR filled in.
 UNIT  := $(BUILD)/vfio-hooks-bind.service
 
 .PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
-all: $(PROGS) $(UNIT)
+all: $(PROGS) $(CATALOG) $(UNIT)
 
 $(UNIT): conf/vfio-hooks-bind.service.in Makefile
 	@mkdir -p $(dir $@)
@@ -142,6 +144,12 @@ $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(UNIT_SUPPORT_OBJ) $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)
+
+$(BUILD)/tools/mkcatalog: $(BUILD)/tools/mkcatalog.o $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
+
+$(CATALOG): $(BUILD)/tools/mkcatalog
+	$(BUILD)/tools/mkcatalog >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LIBS) $(UDEV_LIBS)
@@ -243,6 +251,9 @@ install-files:
 	install -m 0644 man/vfio-hooks.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 completion/vfio-hooks.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
+	@# journalctl reads /usr/local/lib/systemd/catalog and /usr/lib/systemd/catalog.
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/catalog
+	install -m 0644 $(CATALOG) $(DESTDIR)$(PREFIX)/lib/systemd/catalog/vfio-hooks.catalog
 	install -d $(DESTDIR)$(UNITDIR)
 	install -m 0644 $(UNIT) $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	install -d $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
@@ -259,6 +270,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vfio-hooks
 	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_vfio-hooks
 	rm -f $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vfio-hooks.fish
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/catalog/vfio-hooks.catalog
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/qemu-hook
 	rm -f $(DESTDIR)$(UNITDIR)/vfio-hooks-bind.service
 	rm -f $(DESTDIR)$(LIBEXECDIR)/vfio-hooks/vfio-hooks-dl
@@ -284,10 +296,10 @@ fuzz:
 	@fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
-	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tools/*.c tests/*.[ch] tests/unit/*.[ch]
 
 format-check:
-	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tests/*.[ch] tests/unit/*.[ch]
+	clang-format --dry-run --Werror lib/*.[ch] cli/*.[ch] hooks/*.c qemu-wrapper/*.c tools/*.c tests/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build

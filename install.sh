@@ -186,6 +186,16 @@ apparmor_remove() {
 	[ $changed = 0 ] || apparmor_reload
 }
 
+# --- the journal's message catalog ----------------------------------------
+
+# journalctl -x reads a binary database made from the catalog files in
+# /usr/lib/systemd/catalog and /usr/local/lib/systemd/catalog.
+update_catalog() {
+	if command -v journalctl >/dev/null 2>&1; then
+		journalctl --update-catalog || say "journalctl --update-catalog failed: 'journalctl -x' will not explain vfio-hooks' messages"
+	fi
+}
+
 # --- uninstall ------------------------------------------------------------
 
 if [ $uninstall = 1 ]; then
@@ -227,6 +237,7 @@ if [ $uninstall = 1 ]; then
 	rmdir "$(dirname "$MANIFEST")" 2>/dev/null || true
 	[ ! -d /run/systemd/system ] || systemctl daemon-reload 2>/dev/null || true
 	apparmor_remove
+	update_catalog
 	[ $reload = 1 ] && reload_daemons
 	say "uninstalled"
 	exit 0
@@ -312,6 +323,7 @@ done
 	record_dirs "/${rel#./}"
 done
 say "installed $prefix/bin/vfio-hooks, $prefix/libexec/vfio-hooks/qemu-hook, profiles in $prefix/share/vfio-hooks"
+update_catalog
 
 # --- the hook where libvirt runs it ----------------------------------------
 

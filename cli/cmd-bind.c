@@ -28,12 +28,13 @@ static const char *blocking(const struct vh_finding *f)
 	return ri->bind_fix ? ri->bind_fix : f->fix ? f->fix : "";
 }
 
-static void say(void *ud, int level, const char *msg)
+/* The engine's log: to the system log (@ud, a struct vh_logger), a
+ * warning to stderr too. */
+static void say(void *ud, const struct vh_log_entry *e)
 {
-	(void)ud;
-	syslog(level, "%s", msg);
-	if (level <= LOG_WARNING)
-		fprintf(stderr, "warning: %s\n", msg);
+	vh_log_send(ud, e);
+	if (e->level <= LOG_WARNING)
+		fprintf(stderr, "warning: %s\n", e->message);
 }
 
 struct result {
@@ -157,7 +158,8 @@ static int bind_one(struct cli *cli, struct vh_sys *sys, const struct vh_profile
 		    const char *arg, bool persist, struct result *res)
 {
 	struct vh_config cfg = cli->cfg;
-	struct vh_engine en = {.sys = sys, .cfg = &cfg, .log = say, .manual = true};
+	struct vh_logger lg = {.operation = "bind"};
+	struct vh_engine en = {.sys = sys, .cfg = &cfg, .log = say, .log_ud = &lg, .manual = true};
 	struct vh_hostdev hd = {.managed = false};
 	struct vh_domain dom = {0};
 	struct vh_report rep = {0};
@@ -231,7 +233,8 @@ out:
 static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg, bool persist,
 		      struct result *res)
 {
-	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
+	struct vh_logger lg = {.operation = "unbind"};
+	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	_cleanup_free_ struct vh_persist_dev *pd = NULL;
 	struct vh_err e = {0}, pe = {0};
 	struct vh_pci_addr a;
@@ -271,12 +274,30 @@ static int unbind_one(struct cli *cli, struct vh_sys *sys, const char *arg, bool
 	return EXIT_OK;
 }
 
+/* An entry of `bind --boot`'s own about @dev (the engine's come through
+ * say()). */
+static void boot_say(const struct vh_logger *lg, int level, enum vh_msg kind, const char *dev,
+		     const char *fmt, ...) _printf_(5, 6);
+static void boot_say(const struct vh_logger *lg, int level, enum vh_msg kind, const char *dev,
+		     const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vh_log_send(lg, &(struct vh_log_entry){
+			    .level = level, .message = msg, .kind = kind, .device = dev});
+}
+
 /* From the udev rule: no profile, no journal, no checks (the rule matched
  * the IDs); as fast and as quiet as possible. */
 static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const char *driver,
 		     const char *reset)
 {
-	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
+	struct vh_logger lg = {.operation = "boot"};
+	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	struct vh_err e = {0};
 	struct vh_pci_addr a;
 	char rm[128];
@@ -294,7 +315,9 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const
 				*c = ' ';
 	}
 	if (vh_engine_boot_bind(&en, &a, driver, reset ? rm : NULL, &e) < 0) {
-		syslog(LOG_ERR, "%s", e.msg);
+		char dev[VH_PCI_ADDR_LEN];
+		vh_pci_addr_format(&a, dev);
+		boot_say(&lg, LOG_ERR, VH_MSG_FAILED, dev, "%s", e.msg);
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return EXIT_FINDINGS;
 	}
@@ -309,7 +332,8 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const
  * which loads it. */
 static int boot_all(struct cli *cli, struct vh_sys *sys)
 {
-	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say};
+	struct vh_logger lg = {.operation = "boot"};
+	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	_cleanup_free_ struct vh_pci_addr *addrs = NULL;
 	int n = vh_persist_list(sys, &addrs), worst = EXIT_OK;
 
@@ -324,7 +348,9 @@ static int boot_all(struct cli *cli, struct vh_sys *sys)
 		size_t nd = 0;
 
 		if (vh_persist_read(sys, &addrs[i], &devs, &nd, &e) < 0) {
-			syslog(LOG_ERR, "%s", e.msg);
+			char name[VH_PCI_ADDR_LEN];
+			vh_pci_addr_format(&addrs[i], name);
+			boot_say(&lg, LOG_ERR, VH_MSG_FAILED, name, "%s", e.msg);
 			fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 			worst = EXIT_FINDINGS;
 			continue;
@@ -341,22 +367,22 @@ static int boot_all(struct cli *cli, struct vh_sys *sys)
 			    vh_sys_read_uint(sys, &dev, "/sys/bus/pci/devices/%s/device", name) < 0)
 				continue; /* not in this boot: the rule runs if it comes */
 			if (ven != d->vendor || dev != d->device) {
-				syslog(
-				    LOG_NOTICE,
+				boot_say(
+				    &lg, LOG_NOTICE, VH_MSG_BOOT_BIND, name,
 				    "%s: left alone at boot: its rule is for %04x:%04x, the slot has %04llx:%04llx.",
 				    name, d->vendor, d->device, ven, dev);
 				continue;
 			}
 			if (vh_sys_exists(sys, "/sys/bus/pci/drivers/%s", d->driver) <= 0) {
-				syslog(
-				    LOG_NOTICE,
+				boot_say(
+				    &lg, LOG_NOTICE, VH_MSG_BOOT_BIND, name,
 				    "%s: left to its udev rule at boot: driver %s is not loaded yet (the rule loads it).",
 				    name, d->driver);
 				continue;
 			}
 			if (vh_engine_boot_bind(&en, &d->addr, d->driver,
 						d->set_reset ? d->reset_method : NULL, &e) < 0) {
-				syslog(LOG_ERR, "%s", e.msg);
+				boot_say(&lg, LOG_ERR, VH_MSG_FAILED, name, "%s", e.msg);
 				fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 				worst = EXIT_FINDINGS;
 			}
@@ -428,17 +454,11 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 		return usage(bind);
 	if (cli_sys(cli, &sys) < 0)
 		return EXIT_USAGE;
-	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
-	if (boot) {
-		c = optind == argc ? boot_all(cli, sys)
-				   : boot_bind(cli, sys, argv[optind], driver, reset);
-		closelog();
-		return c;
-	}
-	if (bind && cli_profiles(cli, NULL, 0, &ps) < 0) {
-		closelog();
+	if (boot)
+		return optind == argc ? boot_all(cli, sys)
+				      : boot_bind(cli, sys, argv[optind], driver, reset);
+	if (bind && cli_profiles(cli, NULL, 0, &ps) < 0)
 		return EXIT_USAGE;
-	}
 	vh_buf_puts(&out, "[");
 	for (int i = optind; i < argc; i++) {
 		struct result res = {0};
@@ -474,7 +494,6 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 	vh_buf_done(&out);
 	if (bind)
 		vh_profiles_done(&ps);
-	closelog();
 	return worst;
 }
 

@@ -9,17 +9,19 @@
 #include "../lib/engine.h"
 #include "cli.h"
 
-static void say(void *ud, int level, const char *msg)
+/* The engine's log: to the system log (@ud, a struct vh_logger), and
+ * to stderr. */
+static void say(void *ud, const struct vh_log_entry *e)
 {
-	(void)ud;
-	syslog(level, "%s", msg);
-	fprintf(stderr, "%s%s\n", level <= LOG_WARNING ? "warning: " : "", msg);
+	vh_log_send(ud, e);
+	fprintf(stderr, "%s%s\n", e->level <= LOG_WARNING ? "warning: " : "", e->message);
 }
 
 int cmd_recover(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_sys_ struct vh_sys *sys = NULL;
-	struct vh_engine en = {.cfg = &cli->cfg, .log = say};
+	struct vh_logger lg = {.operation = "recover"};
+	struct vh_engine en = {.cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	struct vh_err e = {0};
 	bool force = argc == 2 && streq(argv[1], "--force");
 	unsigned kept = 0;
@@ -36,9 +38,7 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 	if (cli_sys(cli, &sys) < 0)
 		return EXIT_USAGE;
 	en.sys = sys;
-	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
 	r = vh_engine_recover(&en, force, &kept, &e);
-	closelog();
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return EXIT_USAGE;

@@ -43,24 +43,26 @@ struct hook {
 	struct vh_profiles profiles;
 	bool profiles_loaded, profiles_failed;
 	bool log_stderr;
-	bool syslog_ok; /* a syslog socket to send to */
-	char uuid[64];	/* at least 37 */
+	struct vh_logger lg; /* the domain, its UUID, the operation */
+	char uuid[64];	     /* at least 37 */
 	enum vh_hook_need need;
 	int (*fn)(struct hook *); /* the operation's, from ops[] */
 };
 
-static void hook_log(void *ud, int level, const char *msg)
+static void hook_log(void *ud, const struct vh_log_entry *en)
 {
 	struct hook *h = ud;
 
-	if (h->syslog_ok)
-		syslog(level, "%s", msg);
+	h->lg.uuid = h->uuid;
+	vh_log_send(&h->lg, en);
 	if (h->log_stderr)
-		fprintf(stderr, "vfio-hooks[%s]: %s\n", h->op ? h->op : "", msg);
+		fprintf(stderr, "vfio-hooks[%s]: %s\n", h->op ? h->op : "", en->message);
 }
 
-static void logmsg(struct hook *h, int level, const char *fmt, ...) _printf_(3, 4);
-static void logmsg(struct hook *h, int level, const char *fmt, ...)
+/* One entry of @kind (no device) at syslog @level. */
+static void logmsg(struct hook *h, enum vh_msg kind, int level, const char *fmt, ...)
+    _printf_(4, 5);
+static void logmsg(struct hook *h, enum vh_msg kind, int level, const char *fmt, ...)
 {
 	char m[2048];
 	va_list ap;
@@ -70,7 +72,7 @@ static void logmsg(struct hook *h, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	hook_log(h, level, m);
+	hook_log(h, &(struct vh_log_entry){.level = level, .message = m, .kind = kind});
 }
 
 static bool mentions_hostdev(const struct hook *h)
@@ -97,7 +99,7 @@ static int load(struct hook *h)
 	r = vh_domain_parse(h->xml, h->len, "the domain XML from libvirt", &h->dom, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
-		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
+		logmsg(h, VH_MSG_FAILED, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
 		return 1;
 	}
 	if (h->dom->uuid && vh_uuid_valid(h->dom->uuid))
@@ -126,7 +128,7 @@ static int load_profiles(void *ud, const struct vh_pci_id *ids, size_t n)
 				     dfd, ids, n, &h->profiles, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
-		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
+		logmsg(h, VH_MSG_FAILED, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
 		h->profiles_failed = true;
 		return r;
 	}
@@ -190,19 +192,34 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 		return 1;
 	}
 	if (h->dom->meta.error[0])
-		logmsg(h, LOG_WARNING, "%s: vfio-hooks metadata: %s", h->domain_arg,
+		logmsg(h, VH_MSG_NOTE, LOG_WARNING, "%s: vfio-hooks metadata: %s", h->domain_arg,
 		       h->dom->meta.error);
 	for (size_t i = 0; i < rep->n_findings; i++) {
 		const struct vh_finding *f = &rep->findings[i];
+		struct vh_buf m = {0};
+		char dev[VH_PCI_ADDR_LEN];
+
+		if (syslog_level[f->severity] > (int)h->cfg.log_level)
+			continue;
 		vh_finding_oneline(f, &b);
-		logmsg(h, syslog_level[f->severity], "%s: %s", h->domain_arg, vh_buf_str(&b));
+		vh_buf_printf(&m, "%s: %s", h->domain_arg, vh_buf_str(&b));
+		if (f->has_addr)
+			vh_pci_addr_format(&f->addr, dev);
+		hook_log(h, &(struct vh_log_entry){.level = syslog_level[f->severity],
+						   .message = vh_buf_str(&m),
+						   .finding = true,
+						   .rule = f->id,
+						   .device = f->has_addr ? dev : NULL,
+						   .fix = f->fix});
+		vh_buf_done(&m);
 		vh_buf_done(&b);
 	}
 	if (!rep->n_error)
 		return 0;
 	if (mode(h) == VH_MODE_WARN && !vh_report_n_refusing_in_warn(rep)) {
-		logmsg(h, LOG_WARNING, "%s: %u error finding%s, starting anyway (mode warn)",
-		       h->domain_arg, rep->n_error, rep->n_error > 1 ? "s" : "");
+		logmsg(h, VH_MSG_WARN_START, LOG_WARNING,
+		       "%s: %u error finding%s, starting anyway (mode warn)", h->domain_arg,
+		       rep->n_error, rep->n_error > 1 ? "s" : "");
 		return 0;
 	}
 	b = (struct vh_buf){0};
@@ -213,6 +230,10 @@ static int evaluate(struct hook *h, struct vh_report *rep)
 	    h->domain_arg);
 	vh_report_oneline(rep, VH_ERROR, &b);
 	fputs(vh_buf_str(&b), stderr);
+	/* To the log too, but not echoed: stderr has it. */
+	vh_log_send(&h->lg, &(struct vh_log_entry){.level = LOG_ERR,
+						   .message = vh_buf_str(&b),
+						   .kind = VH_MSG_REFUSED});
 	vh_buf_done(&b);
 	return 1;
 }
@@ -239,7 +260,7 @@ static bool stop_early(struct hook *h, bool say_off, int *status)
 	if (mode(h) != VH_MODE_OFF)
 		return false;
 	if (say_off)
-		logmsg(h, LOG_INFO, "%s: mode off, nothing done", h->domain_arg);
+		logmsg(h, VH_MSG_MODE_OFF, LOG_INFO, "%s: mode off, nothing done", h->domain_arg);
 	return true;
 }
 
@@ -259,7 +280,7 @@ static int op_prepare(struct hook *h)
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: cannot prepare domain '%s': %s\n", h->domain_arg,
 			e.msg);
-		logmsg(h, LOG_ERR, "%s: prepare failed: %s", h->domain_arg, e.msg);
+		logmsg(h, VH_MSG_FAILED, LOG_ERR, "%s: prepare failed: %s", h->domain_arg, e.msg);
 		return 1;
 	}
 	return 0;
@@ -281,7 +302,7 @@ static int op_start(struct hook *h)
 	vh_report_done(&rep);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: domain '%s': %s\n", h->domain_arg, e.msg);
-		logmsg(h, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
+		logmsg(h, VH_MSG_FAILED, LOG_ERR, "%s: %s", h->domain_arg, e.msg);
 		/* In warn mode nothing of ours may fail the VM. */
 		return mode(h) == VH_MODE_WARN ? 0 : 1;
 	}
@@ -296,7 +317,7 @@ static bool reserved(struct hook *h)
 	if (!vh_uuid_is_manual(h->uuid))
 		return false;
 	logmsg(
-	    h, LOG_WARNING,
+	    h, VH_MSG_UUID_RESERVED, LOG_WARNING,
 	    "%s: [uuid-reserved] %s: nothing done: the domain's UUID %s is reserved for 'vfio-hooks bind', whose binding it names ('vfio-hooks unbind' gives that device back)",
 	    h->domain_arg, h->op, h->uuid);
 	return true;
@@ -319,7 +340,7 @@ static int on_running(struct hook *h, const char *what,
 		return 0;
 	r = step(&en, h->uuid, e);
 	if (r < 0 && r != -ENOENT)
-		logmsg(h, LOG_ERR, "%s: %s: %s", h->domain_arg, what, e->msg);
+		logmsg(h, VH_MSG_FAILED, LOG_ERR, "%s: %s: %s", h->domain_arg, what, e->msg);
 	return r;
 }
 
@@ -332,7 +353,7 @@ static int op_release(struct hook *h)
 
 	if (r > 0)
 		logmsg(
-		    h, LOG_ERR,
+		    h, VH_MSG_RELEASE_FAILED, LOG_ERR,
 		    "%s: release: %d device%s not restored (%s); run 'vfio-hooks recover' once fixed",
 		    h->domain_arg, r, r > 1 ? "s" : "", e.msg);
 	return 0;
@@ -464,10 +485,10 @@ static int run(struct hook *h)
 	/* Without a syslog socket (no journald or syslogd) every message
 	 * would try to connect again: skip them (stderr still has
 	 * VFIO_HOOKS_LOG=stderr). */
-	h->syslog_ok = access(_PATH_LOG, W_OK) == 0;
-	openlog("vfio-hooks", LOG_PID, LOG_DAEMON);
+	h->lg.no_syslog = access(_PATH_LOG, W_OK) != 0;
+	h->lg.domain = h->domain_arg;
+	h->lg.operation = h->op;
 	r = h->fn(h);
-	closelog();
 out:
 	vh_profiles_done(&h->profiles);
 	vh_domain_free(h->dom);

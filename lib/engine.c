@@ -9,8 +9,11 @@
 #include <string.h>
 #include <syslog.h>
 
-static void logf_(struct vh_engine *en, int level, const char *fmt, ...) _printf_(3, 4);
-static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
+/* One entry of @kind about @device (NULL: none) at syslog @level. */
+static void logf_(struct vh_engine *en, enum vh_msg kind, const char *device, int level,
+		  const char *fmt, ...) _printf_(5, 6);
+static void logf_(struct vh_engine *en, enum vh_msg kind, const char *device, int level,
+		  const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -20,7 +23,8 @@ static void logf_(struct vh_engine *en, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	en->log(en->log_ud, level, msg);
+	en->log(en->log_ud, &(struct vh_log_entry){
+				.level = level, .message = msg, .kind = kind, .device = device});
 }
 
 /* What to do to one device. */
@@ -254,7 +258,7 @@ static int driver_unbind(struct vh_engine *en, const char *name, const char *tar
 		return 1;
 	if (!cur[0])
 		return 0;
-	logf_(en, LOG_INFO, "%s: unbinding from %s", name, cur);
+	logf_(en, VH_MSG_DRIVER, name, LOG_INFO, "%s: unbinding from %s", name, cur);
 	return vh_driver_unbind(
 	    en->sys, name, cur,
 	    "; the driver is holding the device (in use on the host?): stop what uses it, or raise 'timeout' in vfio-hooks.conf",
@@ -345,7 +349,7 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 
 	vh_pci_addr_format(&o->addr, name);
 	if (vh_sys_exists(en->sys, DEV, name) <= 0) {
-		logf_(en, LOG_WARNING,
+		logf_(en, VH_MSG_GONE, name, LOG_WARNING,
 		      "%s: the device is gone (hot-unplugged?); nothing to restore", name);
 		return 0;
 	}
@@ -356,9 +360,10 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 	    strncmp(cur.driver, "vfio", 4) == 0 && vh_sys_exists(en->sys, DEV "reset", name) > 0) {
 		r = vh_sys_write(en->sys, "1", VH_WRITE_BOUNDED, DEV "reset", name);
 		if (r < 0)
-			logf_(en, LOG_WARNING, "%s: reset on release failed: %s", name, errname(r));
+			logf_(en, VH_MSG_RESET, name, LOG_WARNING,
+			      "%s: reset on release failed: %s", name, errname(r));
 		else
-			logf_(en, LOG_INFO, "%s: reset", name);
+			logf_(en, VH_MSG_RESET, name, LOG_INFO, "%s: reset", name);
 	}
 	if (o->has_reset_method && cur.has_reset_method &&
 	    !streq(cur.reset_method, o->reset_method)) {
@@ -373,15 +378,15 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 			char now[128] = "";
 			vh_sys_read_str(en->sys, now, sizeof(now), DEV "reset_method", name);
 			logf_(
-			    en, LOG_WARNING,
+			    en, VH_MSG_RESTORED, name, LOG_WARNING,
 			    "%s: the kernel no longer accepts reset_method '%s'; restored its default '%s' instead",
 			    name, o->reset_method, now);
 		} else if (r < 0) {
 			vh_err_set(e, r, "%s", re.msg);
 			first = first ? first : r;
 		} else {
-			logf_(en, LOG_INFO, "%s: reset_method restored to '%s'", name,
-			      o->reset_method);
+			logf_(en, VH_MSG_RESTORED, name, LOG_INFO,
+			      "%s: reset_method restored to '%s'", name, o->reset_method);
 		}
 	}
 	if (o->pciback && !streq(o->driver, VH_PCIBACK)) {
@@ -400,7 +405,7 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 		if (r < 0)
 			first = first ? first : r;
 		else
-			logf_(en, LOG_INFO, "%s: back on %s", name,
+			logf_(en, VH_MSG_RESTORED, name, LOG_INFO, "%s: back on %s", name,
 			      o->driver[0] ? o->driver : "no driver");
 	}
 	return first;
@@ -458,7 +463,7 @@ static int undo_vfs(struct vh_engine *en, int dirfd, struct vh_journal *j,
 			other.fd =
 			    openat(dirfd, other.file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		r = other.fd < 0 ? -errno : vh_journal_add_sriov(&other, s, e);
-		logf_(en, r < 0 ? LOG_ERR : LOG_INFO,
+		logf_(en, VH_MSG_SRIOV, pf, r < 0 ? LOG_ERR : LOG_INFO,
 		      "%s: its VFs stay: %s (domain '%s') uses one; %s", pf, vf,
 		      other.domain ? other.domain : "?",
 		      r < 0 ? "cannot record that in its journal" : "its release removes them");
@@ -481,7 +486,7 @@ remove:
 			    e, r,
 			    "%s: cannot remove the VFs the hook created (sriov_numvfs %s: %s).", pf,
 			    num, errname(r));
-		logf_(en, LOG_INFO, "%s: VFs removed (sriov_numvfs %s)", pf, num);
+		logf_(en, VH_MSG_SRIOV, pf, LOG_INFO, "%s: VFs removed (sriov_numvfs %s)", pf, num);
 	}
 	if (s->autoprobe >= 0) {
 		r = vh_sys_write(en->sys, s->autoprobe ? "1" : "0", 0,
@@ -543,7 +548,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 
 	r = paths_ok(en, j, e);
 	if (r < 0) {
-		logf_(en, LOG_ERR, "%s", e->msg);
+		logf_(en, VH_MSG_RELEASE_FAILED, NULL, LOG_ERR, "%s", e->msg);
 		return (int)(j->n_devs + j->n_attrs + j->n_sriov) ?: 1;
 	}
 	r = others_load(en, dirfd, j->uuid, true, &o);
@@ -552,7 +557,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 		    e, r,
 		    "Cannot tell whether another domain holds the devices of /run/vfio-hooks/%s (the journals in /run/vfio-hooks: %s); they stay as they are.",
 		    j->file, strerror(-r));
-		logf_(en, LOG_ERR, "%s", e->msg);
+		logf_(en, VH_MSG_RELEASE_FAILED, NULL, LOG_ERR, "%s", e->msg);
 		return (int)j->n_devs ?: 1;
 	}
 	for (size_t i = j->n_devs; i-- > 0;) {
@@ -566,7 +571,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 				: o.uuids[k];
 			vh_pci_addr_format(&j->devs[i].addr, name);
 			logf_(
-			    en, LOG_NOTICE,
+			    en, VH_MSG_HELD, name, LOG_NOTICE,
 			    "%s: left as it is: %s '%s' holds it too (journal /run/vfio-hooks/%s.journal) and gives it back",
 			    name, vh_uuid_is_manual(o.uuids[k]) ? "the binding" : "domain", who,
 			    o.uuids[k]);
@@ -576,7 +581,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 			continue;
 		left++;
 		vh_pci_addr_format(&j->devs[i].addr, name);
-		logf_(en, LOG_ERR, "%s", de.msg);
+		logf_(en, VH_MSG_RELEASE_FAILED, name, LOG_ERR, "%s", de.msg);
 		vh_err_set(e, de.code, "%s", de.msg);
 		if (j->fd >= 0) {
 			char line[256];
@@ -595,8 +600,8 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 			left++;
 			vh_err_set(e, r, "Cannot restore %s to '%s': %s.", at->path, at->value,
 				   errname(r));
-			logf_(en, LOG_ERR, "Cannot restore %s to '%s': %s", at->path, at->value,
-			      errname(r));
+			logf_(en, VH_MSG_RELEASE_FAILED, NULL, LOG_ERR,
+			      "Cannot restore %s to '%s': %s", at->path, at->value, errname(r));
 		}
 	}
 	for (size_t i = j->n_sriov; i-- > 0;) {
@@ -604,7 +609,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 		if (undo_vfs(en, dirfd, j, &j->sriov[i], &de) == 0)
 			continue;
 		left++;
-		logf_(en, LOG_ERR, "%s", de.msg);
+		logf_(en, VH_MSG_RELEASE_FAILED, NULL, LOG_ERR, "%s", de.msg);
 		vh_err_set(e, de.code, "%s", de.msg);
 	}
 	others_done(&o);
@@ -696,7 +701,7 @@ static int others_load(struct vh_engine *en, int dirfd, const char *self, bool m
 			continue;
 		}
 		if (e.code)
-			logf_(en, LOG_WARNING, "%s", e.msg);
+			logf_(en, VH_MSG_JOURNAL, NULL, LOG_WARNING, "%s", e.msg);
 		/* Unreadable: a device it names is still taken. */
 		o.st[k] = OTHER_UNREADABLE;
 	}
@@ -818,15 +823,16 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j, struct action
 		r = write_reset_method(en, a->name, a->reset_value, e);
 		if (r < 0)
 			return r;
-		logf_(en, LOG_INFO, "%s: %s: reset_method '%s' -> '%s'", dname, a->name,
-		      a->orig.reset_method, a->reset_value);
+		logf_(en, VH_MSG_RESET_METHOD, a->name, LOG_INFO,
+		      "%s: %s: reset_method '%s' -> '%s'", dname, a->name, a->orig.reset_method,
+		      a->reset_value);
 	}
 	if (a->bind && !streq(a->orig.driver, a->target)) {
 		r = en->pciback ? vh_pciback_assign(en->sys, &a->orig, a->permissive, e)
 				: move_driver(en, a->name, a->target, a->target, e);
 		if (r < 0)
 			return r;
-		logf_(en, LOG_INFO, "%s: %s: %s %s -> %s", dname, a->name,
+		logf_(en, VH_MSG_DRIVER, a->name, LOG_INFO, "%s: %s: %s %s -> %s", dname, a->name,
 		      a->orig.role == VH_ROLE_COMPANION ? "companion" : "bound",
 		      a->orig.driver[0] ? a->orig.driver : "(none)", a->target);
 	}
@@ -875,7 +881,7 @@ static int create_vfs(struct vh_engine *en, struct vh_journal *j, const struct v
 		    e, r,
 		    "%s: cannot create %u VFs (sriov_numvfs: %s); see the kernel log (the PF driver decides).",
 		    pf, v->count, errname(r));
-	logf_(en, LOG_INFO, "%s: %s: created %u VFs", dname, pf, v->count);
+	logf_(en, VH_MSG_SRIOV, pf, LOG_INFO, "%s: %s: created %u VFs", dname, pf, v->count);
 	return 0;
 }
 
@@ -957,7 +963,8 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 		    vh_sriov_vf_number(&pfd, &vfd.addr, &n) < 0 || !pr || !pr->vf_dir ||
 		    vf_dir(en, pfd.name, pr->vf_dir, n, dir, sizeof(dir)) < 0) {
 			logf_(
-			    en, LOG_NOTICE, "%s: %s: %zu VF settings skipped: %s", dname, vf, set.n,
+			    en, VH_MSG_SRIOV, vf, LOG_NOTICE, "%s: %s: %zu VF settings skipped: %s",
+			    dname, vf, set.n,
 			    !pr || !pr->vf_dir
 				? "its profile names no vf-settings directory"
 				: "no such directory under its PF (another driver or driver version)");
@@ -970,8 +977,9 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 			char path[300];
 			snprintf(path, sizeof(path), "%s/%s", dir, set.v[k].name);
 			if (vh_sys_exists(en->sys, "%s", path) <= 0) {
-				logf_(en, LOG_NOTICE, "%s: %s: VF setting %s skipped: no %s", dname,
-				      vf, set.v[k].name, path);
+				logf_(en, VH_MSG_SRIOV, vf, LOG_NOTICE,
+				      "%s: %s: VF setting %s skipped: no %s", dname, vf,
+				      set.v[k].name, path);
 				continue;
 			}
 			snprintf(at.path, sizeof(at.path), "%s", path);
@@ -991,8 +999,8 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 				    vf, path, set.v[k].value, errname(r));
 				break;
 			}
-			logf_(en, LOG_INFO, "%s: %s: %s = %s (was %s)", dname, vf, set.v[k].name,
-			      set.v[k].value, at.value);
+			logf_(en, VH_MSG_SRIOV, vf, LOG_INFO, "%s: %s: %s = %s (was %s)", dname, vf,
+			      set.v[k].name, set.v[k].value, at.value);
 		}
 		vh_settings_done(&set);
 		if (r < 0)
@@ -1045,7 +1053,7 @@ static int prepare_undo_leftover(struct vh_engine *en, int dirfd, const struct v
 	*e = (struct vh_err){0};
 	r = 0;
 	if (j.domain || j.n_devs || j.uuid[0]) {
-		logf_(en, LOG_WARNING,
+		logf_(en, VH_MSG_JOURNAL, NULL, LOG_WARNING,
 		      "%s: a journal from an earlier start was left; undoing it first", dname);
 		if (undo(en, dirfd, &j, e) == 0)
 			vh_journal_remove(dirfd, &j);
@@ -1124,12 +1132,12 @@ static void prepare_roll_back(struct vh_engine *en, int dirfd, struct vh_journal
 {
 	struct vh_err ue = {0};
 
-	logf_(en, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
+	logf_(en, VH_MSG_ROLLBACK, NULL, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
 	if (undo(en, dirfd, j, &ue) == 0)
 		vh_journal_remove(dirfd, j);
 	else
 		logf_(
-		    en, LOG_ERR,
+		    en, VH_MSG_ROLLBACK, NULL, LOG_ERR,
 		    "%s: roll-back incomplete: %s; the journal /run/vfio-hooks/%s keeps what is left",
 		    dname, ue.msg, j->file);
 }
@@ -1252,7 +1260,7 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom, const st
 		    !streq(cur.reset_method, a->reset_value)) {
 			r = write_reset_method(en, a->name, a->reset_value, e);
 			if (r == 0)
-				logf_(en, LOG_WARNING,
+				logf_(en, VH_MSG_DRIFT, a->name, LOG_WARNING,
 				      "%s: reset_method was '%s' again; set to '%s'", a->name,
 				      cur.reset_method, a->reset_value);
 		}
@@ -1276,7 +1284,8 @@ static int release_locked(struct vh_engine *en, struct state *s, const char *uui
 	left = undo(en, s->dirfd, &j, e);
 	if (left == 0) {
 		vh_journal_remove(s->dirfd, &j);
-		logf_(en, LOG_INFO, "%s: every device restored", j.domain ? j.domain : uuid);
+		logf_(en, VH_MSG_RELEASED, NULL, LOG_INFO, "%s: every device restored",
+		      j.domain ? j.domain : uuid);
 	}
 	vh_journal_done(&j);
 	return left;
@@ -1319,7 +1328,8 @@ int vh_engine_reconnect(struct vh_engine *en, const char *uuid, struct vh_err *e
 		vh_pci_addr_format(&j.devs[i].addr, name);
 		if (vh_sys_link_name(en->sys, drv, sizeof(drv), DEV "driver", name) < 0 ||
 		    (j.devs[i].pciback ? !streq(drv, VH_PCIBACK) : !strstr(drv, "vfio")))
-			logf_(en, LOG_WARNING, "%s: %s is on %s, not on %s, while the domain runs",
+			logf_(en, VH_MSG_DRIFT, name, LOG_WARNING,
+			      "%s: %s is on %s, not on %s, while the domain runs",
 			      j.domain ? j.domain : uuid, name, drv[0] ? drv : "no driver",
 			      j.devs[i].pciback ? "pciback" : "a vfio driver");
 	}
@@ -1402,7 +1412,7 @@ static int unbind_locked(struct vh_engine *en, struct state *s, const struct vh_
 	r = vh_sys_write(en->sys, name, VH_WRITE_BOUNDED, "/sys/bus/pci/drivers_probe");
 	cur.driver[0] = '\0';
 	vh_sys_link_name(en->sys, cur.driver, sizeof(cur.driver), DEV "driver", name);
-	logf_(en, LOG_INFO, "%s: given back to the host: %s", name,
+	logf_(en, VH_MSG_UNBOUND, name, LOG_INFO, "%s: given back to the host: %s", name,
 	      cur.driver[0] ? cur.driver : "no driver took it");
 	return 0;
 }
@@ -1443,7 +1453,7 @@ int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const
 	if (r < 0)
 		goto out;
 	if (!streq(cur, target))
-		logf_(en, LOG_INFO, "%s: on %s at boot%s%s", name, target,
+		logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: on %s at boot%s%s", name, target,
 		      cur[0] ? ", taken from " : "", cur[0] ? cur : "");
 	if (reset_method && vh_sys_exists(en->sys, DEV "reset_method", name) > 0) {
 		char now[128] = "";
@@ -1453,7 +1463,8 @@ int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const
 		r = write_reset_method(en, name, reset_method, e);
 		if (r < 0)
 			goto out;
-		logf_(en, LOG_INFO, "%s: reset_method '%s'", name, reset_method);
+		logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: reset_method '%s'", name,
+		      reset_method);
 	}
 out:
 	close_state(&s);
@@ -1571,7 +1582,7 @@ int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept, stru
 		int r;
 		if (vh_uuid_is_manual(uuids[i]) && manual_complete(en, uuids[i])) {
 			logf_(
-			    en, LOG_INFO,
+			    en, VH_MSG_RECOVER_KEPT, NULL, LOG_INFO,
 			    "%s: kept: a binding made by 'vfio-hooks bind' ('vfio-hooks unbind' gives it back)",
 			    uuids[i]);
 			continue;
@@ -1583,7 +1594,7 @@ int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept, stru
 		if (running) {
 			kept++;
 			logf_(
-			    en, LOG_WARNING,
+			    en, VH_MSG_RECOVER_KEPT, NULL, LOG_WARNING,
 			    "%s (journal /run/vfio-hooks/%s): kept: the domain is running (%s); it gives its devices back when it stops ('vfio-hooks recover --force' undoes it anyway)",
 			    j.domain && j.domain[0] ? j.domain : uuids[i], j.file, use);
 		}

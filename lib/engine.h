@@ -10,14 +10,16 @@
 #include "config.h"
 #include "domain.h"
 #include "journal.h"
+#include "log.h"
 #include "sysfs.h"
 
 struct vh_engine {
 	const struct vh_sys *sys;
 	const struct vh_config *cfg;
-	/* Where decisions and changes are reported (the hook sends them
-	 * to syslog).  @level is a syslog level. */
-	void (*log)(void *ud, int level, const char *msg);
+	/* Where decisions and changes are reported, one entry each with
+	 * its kind and device (the front end adds the domain and the
+	 * operation, and sends it: lib/log.h). */
+	void (*log)(void *ud, const struct vh_log_entry *e);
 	void *log_ud;
 	/* `vfio-hooks bind`: the domain is the reserved one of a device (see
 	 * vh_manual_uuid); only then may prepare use a reserved UUID. */

@@ -93,6 +93,7 @@ static struct {
 	/* the log callback */
 	int n_log, n_log_level[8];
 	struct vh_buf log;
+	struct vh_buf log_fields; /* "KIND DEVICE" an entry ("-": none) */
 	/* the journal loaded by load_journal */
 	struct vh_journal j;
 	bool have_j;
@@ -128,14 +129,16 @@ static int group_teardown(void **state UNUSED)
 	return 0;
 }
 
-static void on_log(void *ud, int level, const char *msg)
+static void on_log(void *ud, const struct vh_log_entry *e)
 {
 	assert_ptr_equal(ud, &T);
-	assert_non_null(msg);
+	assert_non_null(e->message);
 	T.n_log++;
-	if (level >= 0 && level < 8)
-		T.n_log_level[level]++;
-	vh_buf_printf(&T.log, "<%d>%s\n", level, msg);
+	if (e->level >= 0 && e->level < 8)
+		T.n_log_level[e->level]++;
+	vh_buf_printf(&T.log, "<%d>%s\n", e->level, e->message);
+	vh_buf_printf(&T.log_fields, "%s %s\n", vh_log_kind_name(e->kind),
+		      e->device ? e->device : "-");
 }
 
 static void log_reset(void)
@@ -143,6 +146,7 @@ static void log_reset(void)
 	T.n_log = 0;
 	memset(T.n_log_level, 0, sizeof(T.n_log_level));
 	vh_buf_done(&T.log);
+	vh_buf_done(&T.log_fields);
 }
 
 static int setup(void **state UNUSED)
@@ -187,6 +191,7 @@ static int teardown(void **state UNUSED)
 	if (T.have_j)
 		vh_journal_done(&T.j);
 	vh_buf_done(&T.log);
+	vh_buf_done(&T.log_fields);
 	vh_config_done(&T.cfg);
 	for (size_t i = 0; i < T.n_keep; i++)
 		free(T.keep[i]);
