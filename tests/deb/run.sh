@@ -6,7 +6,8 @@
 #     apt-get build-dep ./  (build-essential and the Build-Depends) + lintian
 #     dpkg-buildpackage -b -us -uc       in a clean clone of this tree
 #     lintian on the .changes (and so the .deb): E: fails, W: is shown
-#     apt-get install ./vfio-hooks_*.deb  (files, hook copy, conffile)
+#     apt-get install ./vfio-hooks_*.deb  (files, hook copy, conffile;
+#       install.sh then refuses a second copy)
 #     apt-get remove refused while a journal says a VM holds devices
 #     apt-get remove (the hook copy goes), apt-get purge (nothing is left)
 # and the .deb is copied to build/deb/SUITE/ (level 4 installs it).  Runs in
@@ -118,7 +119,9 @@ for suite in ${SUITES:-bookworm trixie}; do
 		test -x /etc/libvirt/hooks/qemu.d/vfio-hooks
 		cmp /usr/libexec/vfio-hooks/qemu-hook /etc/libvirt/hooks/qemu.d/vfio-hooks
 		! dpkg -S /etc/libvirt/hooks/qemu.d/vfio-hooks
-		vfio-hooks --version'
+		vfio-hooks --version
+		if /root/vfio-hooks/install.sh --no-deps --no-build >/tmp/out 2>&1; then echo "install.sh installed a second copy"; exit 1; fi
+		cat /tmp/out; grep -q "package is installed" /tmp/out'
 	# A journal in /run/vfio-hooks is a running VM holding devices.
 	step remove-refused 'mkdir -p /run/vfio-hooks
 		printf "vfio-hooks-journal 1\ndomain guest-on-vfio\nuuid 6f1c3a52-8d0e-4b7e-9a55-000000000001\nprepared\n" >/run/vfio-hooks/6f1c3a52-8d0e-4b7e-9a55-000000000001.journal
