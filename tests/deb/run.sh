@@ -27,6 +27,10 @@ res() { # NAME STATUS DETAIL
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS deb/$1"
 	else fail=$((fail + 1)); echo "FAIL deb/$1: $3"; fi
 }
+# What the package is built from: the commit and the tracked changes
+# (build/deb/SUITE/key; level4.sh rebuilds when it differs).
+tree_key() { (cd "$top" && { git rev-parse HEAD; git diff HEAD --binary; } | sha256sum | cut -c1-16); }
+if [ "${1:-}" = --key ]; then tree_key; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "deb: must run as root"; exit 2; }
 command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
 mirror=${VFIO_HOOKS_E2E_MIRROR:-http://deb.debian.org/debian}
@@ -84,6 +88,7 @@ for suite in ${SUITES:-bookworm trixie}; do
 	cp /etc/resolv.conf "$r/etc/resolv.conf"
 	# A clean clone: what is committed, plus the working tree's tracked
 	# changes (a clone of a dirty tree would miss them).
+	key=$(tree_key)
 	git clone -q "$top" "$r/root/vfio-hooks"
 	(cd "$top" && git diff HEAD --binary) | (cd "$r/root/vfio-hooks" && git apply --allow-empty 2>/dev/null || true)
 
@@ -140,11 +145,12 @@ for suite in ${SUITES:-bookworm trixie}; do
 		for p in /etc/vfio-hooks /etc/libvirt/hooks /var/lib/vfio-hooks /usr/share/vfio-hooks /usr/libexec/vfio-hooks; do
 			if [ -e $p ]; then echo "left after purge: $p"; exit 1; fi
 		done
-		if dpkg -l vfio-hooks 2>/dev/null | grep -q "^.[^n]"; then echo "still known to dpkg"; exit 1; fi'
+		if dpkg-query -W -f "\${Status}\n" vfio-hooks 2>/dev/null | grep -qE " (installed|config-files)\$"; then echo "still installed"; exit 1; fi'
 	if [ $ok = 1 ]; then
 		mkdir -p "$top/build/deb/$suite"
 		rm -f "$top/build/deb/$suite"/vfio-hooks_*.deb
 		cp "$r"/root/vfio-hooks_*.deb "$top/build/deb/$suite/"
+		echo "$key" >"$top/build/deb/$suite/key"
 		echo "deb: $suite: $(cd "$top" && ls build/deb/"$suite"/vfio-hooks_*.deb)"
 	fi
 	echo "deb: $suite took $((SECONDS - t_suite)) s"
