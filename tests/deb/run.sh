@@ -27,9 +27,13 @@ res() { # NAME STATUS DETAIL
 	if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS deb/$1"
 	else fail=$((fail + 1)); echo "FAIL deb/$1: $3"; fi
 }
-# What the package is built from: the commit and the tracked changes
-# (build/deb/SUITE/key; level4.sh rebuilds when it differs).
-tree_key() { (cd "$top" && { git rev-parse HEAD; git diff HEAD --binary; } | sha256sum | cut -c1-16); }
+# What the package is built from: the tracked files and their changes,
+# but for the tests, the docs and CI (build/deb/SUITE/key; level4.sh
+# rebuilds when it differs).
+tree_key() {
+	(cd "$top" && { git ls-files -s -- . ':!tests' ':!docs' ':!.ci'
+		git diff HEAD --binary -- . ':!tests' ':!docs' ':!.ci'; } | sha256sum | cut -c1-16)
+}
 if [ "${1:-}" = --key ]; then tree_key; exit 0; fi
 [ "$(id -u)" = 0 ] || { echo "deb: must run as root"; exit 2; }
 command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
