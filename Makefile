@@ -100,7 +100,7 @@ CATALOG  := $(BUILD)/vfio-hooks.catalog
 # The boot unit (conf/vfio-hooks-bind.service.in) with BINDIR filled in.
 UNIT  := $(BUILD)/vfio-hooks-bind.service
 
-.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check
+.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check deb
 all: $(PROGS) $(CATALOG) $(UNIT)
 
 $(UNIT): conf/vfio-hooks-bind.service.in Makefile
@@ -279,6 +279,18 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/vfio-hooks
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard xml/profiles/*.xml)))
 	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR)
+
+# The Debian package (debian/, built in build/dpkg): dpkg-buildpackage
+# writes to the parent directory; the .deb, .buildinfo and .changes are
+# moved to build/deb/.
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+	  { echo "make deb: debian/changelog's version ($$v) is not the Makefile's VERSION ($(VERSION))"; exit 1; }
+	dpkg-buildpackage -b -us -uc
+	@mkdir -p build/deb
+	mv -f $(addprefix ../vfio-hooks_$(VERSION)_*.,deb buildinfo changes) build/deb/
+	@for f in ../vfio-hooks-dbgsym_$(VERSION)_*.*deb; do [ ! -e "$$f" ] || mv -f "$$f" build/deb/; done
+	@ls build/deb/vfio-hooks_$(VERSION)_*.deb
 
 # Fuzzing with libFuzzer (clang; ASan+UBSan): make fuzz FUZZ_SECONDS=N runs
 # every target for N seconds from its seed corpus (the test inputs).

@@ -6,6 +6,10 @@
 #   sudo ./install.sh --deps-only
 #   sudo ./install.sh --uninstall [--force]
 #
+# On Debian and Ubuntu the package does the same ('make deb', then 'sudo
+# apt-get install ./build/deb/vfio-hooks_*.deb'); while it is installed,
+# install.sh refuses to install a second copy (unless --force).
+#
 # Installs the build and test dependencies with the system's package
 # manager (what 'make check' needs too), builds, installs the vfio-hooks
 # command, the libvirt hook, the device profiles and a default
@@ -27,7 +31,7 @@ HOOKS_DIR=/etc/libvirt/hooks
 SYSCONFDIR=/etc/vfio-hooks
 STATE_DIR=/run/vfio-hooks
 
-usage() { sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--prefix) prefix=$2; shift 2 ;;
@@ -196,6 +200,13 @@ update_catalog() {
 	fi
 }
 
+# Whether the Debian package is installed: it owns the programs and places
+# the hook itself (debian/vfio-hooks.postinst).
+package_installed() {
+	command -v dpkg-query >/dev/null 2>&1 &&
+		[ "$(dpkg-query -W -f '${Status}' vfio-hooks 2>/dev/null || true)" = "install ok installed" ]
+}
+
 # --- uninstall ------------------------------------------------------------
 
 if [ $uninstall = 1 ]; then
@@ -222,10 +233,15 @@ if [ $uninstall = 1 ]; then
 	if [ -f "$conf" ] && { [ -z "$example" ] || ! cmp -s "$conf" "$example"; }; then
 		keep_conf=1
 	fi
+	# The package placed its own hook where ours was: it stays.
+	pkg=0
+	package_installed && pkg=1
 	# Files first, then directories (deepest first) that are empty.
 	tac "$MANIFEST" | while IFS= read -r p; do
 		if [ "$p" = "$conf" ] && [ $keep_conf = 1 ]; then
 			say "keeping $conf (edited)"
+		elif [ $pkg = 1 ] && [ "${p#"$HOOKS_DIR"/}" != "$p" ]; then
+			say "keeping $p (the vfio-hooks package's hook now)"
 		elif [ -L "$p" ] || [ -f "$p" ]; then
 			rm -f "$p" && say "removed $p"
 		fi
@@ -255,6 +271,9 @@ APT_BUILD=(build-essential pkg-config libxml2 libxml2-dev libudev-dev libvirt-de
 APT_TEST=(libcmocka-dev python3 man-db qemu-system-x86)
 DNF_BUILD=(gcc make pkgconf-pkg-config libxml2 libxml2-devel systemd-devel libvirt-devel)
 DNF_TEST=(libcmocka-devel python3 man-db qemu-system-x86-core)
+if [ $deps_only = 0 ] && [ $force = 0 ] && package_installed; then
+	die "the vfio-hooks package is installed: it owns the programs in /usr and the hook in $HOOKS_DIR/qemu.d, and a second copy would replace its hook; remove it first (sudo apt remove vfio-hooks), or use --force"
+fi
 if [ $deps = 1 ] || [ $deps_only = 1 ]; then
 	if command -v apt-get >/dev/null; then
 		say "installing the build and test dependencies with apt-get"
