@@ -24,6 +24,7 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 	struct vh_engine en = {.cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	struct vh_err e = {0};
 	bool force = argc == 2 && streq(argv[1], "--force");
+	bool help = argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"));
 	unsigned kept = 0;
 	int r;
 
@@ -32,8 +33,8 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 		    "Usage: vfio-hooks recover [--force]\n"
 		    "Put back every device that a journal in /run/vfio-hooks records, but those of\na domain still running (a process has its /dev/vfio group open).\n"
 		    "  --force   undo the journals of running domains too\n",
-		    stderr);
-		return EXIT_USAGE;
+		    help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
 	}
 	if (cli_sys(cli, &sys) < 0)
 		return EXIT_USAGE;
