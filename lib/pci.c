@@ -459,7 +459,7 @@ ids_read:
 	return 0;
 }
 
-static int cmp_addr(const void *a, const void *b)
+int vh_pci_addr_cmp(const void *a, const void *b)
 {
 	const struct vh_pci_addr *x = a, *y = b;
 
@@ -492,7 +492,7 @@ int vh_pci_addrs_in(const struct vh_sys *sys, struct vh_pci_addr **ret, const ch
 		if (vh_pci_addr_parse(names[i], &v[k]) == 0)
 			k++;
 	vh_strv_free(names);
-	qsort(v, (size_t)k, sizeof(*v), cmp_addr);
+	qsort(v, (size_t)k, sizeof(*v), vh_pci_addr_cmp);
 	*ret = v;
 	return k;
 }

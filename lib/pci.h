@@ -36,6 +36,8 @@ int vh_pci_addr_parse_qemu(const char *s, struct vh_pci_addr *ret);
 const char *vh_pci_addr_invalid(const struct vh_pci_addr *a);
 void vh_pci_addr_format(const struct vh_pci_addr *a, char buf[VH_PCI_ADDR_LEN]);
 bool vh_pci_addr_eq(const struct vh_pci_addr *a, const struct vh_pci_addr *b);
+/* qsort's order of two struct vh_pci_addr: domain, bus, slot, function. */
+int vh_pci_addr_cmp(const void *a, const void *b);
 /* "iommu_group":N (null when < 0),"group_members":["0000:01:00.0",...]:
  * a device's IOMMU group in the JSON reports. */
 void vh_pci_json_group(struct vh_buf *o, int iommu_group, const struct vh_pci_addr *members, int n);

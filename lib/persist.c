@@ -222,19 +222,6 @@ static int parse_line(const char *line, struct vh_persist_dev *d)
 	return boot && d->driver[0] ? 0 : -EBADMSG;
 }
 
-static int addr_cmp(const void *x, const void *y)
-{
-	const struct vh_pci_addr *a = x, *b = y;
-
-	if (a->domain != b->domain)
-		return a->domain < b->domain ? -1 : 1;
-	if (a->bus != b->bus)
-		return a->bus < b->bus ? -1 : 1;
-	if (a->slot != b->slot)
-		return a->slot < b->slot ? -1 : 1;
-	return (int)a->function - (int)b->function;
-}
-
 int vh_persist_list(const struct vh_sys *sys, struct vh_pci_addr **ret)
 {
 	static const char prefix[] = "90-vfio-hooks-", suffix[] = ".rules";
@@ -270,7 +257,7 @@ int vh_persist_list(const struct vh_sys *sys, struct vh_pci_addr **ret)
 	}
 	vh_strv_free(names);
 	if (count)
-		qsort(v, count, sizeof(*v), addr_cmp);
+		qsort(v, count, sizeof(*v), vh_pci_addr_cmp);
 	*ret = v;
 	return (int)count;
 }
