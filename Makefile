@@ -100,7 +100,7 @@ CATALOG  := $(BUILD)/vfio-hooks.catalog
 # The boot unit (conf/vfio-hooks-bind.service.in) with BINDIR filled in.
 UNIT  := $(BUILD)/vfio-hooks-bind.service
 
-.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check deb
+.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check deb print-xml-soname
 all: $(PROGS) $(CATALOG) $(UNIT)
 
 $(UNIT): conf/vfio-hooks-bind.service.in Makefile
@@ -221,6 +221,11 @@ corpus-run: $(PROGS) $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
 
 e2e: all $(BUILD)/tests/mkfakesys
 	tests/e2e/run.sh
+
+# The libxml2 soname the build loads (debian/rules makes the package
+# depend on the package that has it).
+print-xml-soname:
+	@echo $(XML_SONAME)
 
 install: all
 	@$(MAKE) --no-print-directory install-files

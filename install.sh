@@ -240,8 +240,10 @@ if [ $uninstall = 1 ]; then
 	tac "$MANIFEST" | while IFS= read -r p; do
 		if [ "$p" = "$conf" ] && [ $keep_conf = 1 ]; then
 			say "keeping $conf (edited)"
-		elif [ $pkg = 1 ] && [ "${p#"$HOOKS_DIR"/}" != "$p" ]; then
+		elif [ $pkg = 1 ] && grep -qxF "$p" /var/lib/vfio-hooks/package-hooks 2>/dev/null; then
 			say "keeping $p (the vfio-hooks package's hook now)"
+		elif [ $pkg = 1 ] && [ "$p" = /etc/systemd/system/sysinit.target.wants/vfio-hooks-bind.service ]; then
+			say "keeping $p (the vfio-hooks package's boot unit, enabled)"
 		elif [ -L "$p" ] || [ -f "$p" ]; then
 			rm -f "$p" && say "removed $p"
 		fi
@@ -301,7 +303,7 @@ fi
 [ -x build/vfio-hooks ] && [ -x build/qemu-hook ] || die "build/ has no binaries: build first (without --no-build)"
 # The programs load libxml2 when they parse XML (dlopen, not a library the
 # loader checks at start): without it, every VM with a device would fail.
-xml_soname=$(grep -aoE -m1 'libxml2\.so\.[0-9]+' build/vfio-hooks | head -1)
+xml_soname=$(grep -aoE -m1 'libxml2\.so\.[0-9]+' build/vfio-hooks | head -1 || true)
 ldconfig -p 2>/dev/null | grep -q "${xml_soname:-libxml2.so.2} " ||
 	die "${xml_soname:-libxml2.so.2} is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
 

@@ -332,7 +332,7 @@ static int boot_bind(struct cli *cli, struct vh_sys *sys, const char *arg, const
  * which loads it. */
 static int boot_all(struct cli *cli, struct vh_sys *sys)
 {
-	struct vh_logger lg = {.operation = "boot"};
+	struct vh_logger lg = {.operation = "boot-unit"};
 	struct vh_engine en = {.sys = sys, .cfg = &cli->cfg, .log = say, .log_ud = &lg};
 	_cleanup_free_ struct vh_pci_addr *addrs = NULL;
 	int n = vh_persist_list(sys, &addrs), worst = EXIT_OK;
@@ -368,14 +368,14 @@ static int boot_all(struct cli *cli, struct vh_sys *sys)
 				continue; /* not in this boot: the rule runs if it comes */
 			if (ven != d->vendor || dev != d->device) {
 				boot_say(
-				    &lg, LOG_NOTICE, VH_MSG_BOOT_BIND, name,
+				    &lg, LOG_NOTICE, VH_MSG_NOTE, name,
 				    "%s: left alone at boot: its rule is for %04x:%04x, the slot has %04llx:%04llx.",
 				    name, d->vendor, d->device, ven, dev);
 				continue;
 			}
 			if (vh_sys_exists(sys, "/sys/bus/pci/drivers/%s", d->driver) <= 0) {
 				boot_say(
-				    &lg, LOG_NOTICE, VH_MSG_BOOT_BIND, name,
+				    &lg, LOG_NOTICE, VH_MSG_NOTE, name,
 				    "%s: left to its udev rule at boot: driver %s is not loaded yet (the rule loads it).",
 				    name, d->driver);
 				continue;
@@ -391,10 +391,11 @@ static int boot_all(struct cli *cli, struct vh_sys *sys)
 	return worst;
 }
 
-static int usage(bool bind)
+/* The usage on @f: stdout for --help (exit 0), stderr for a mistake. */
+static int usage(bool bind, FILE *f)
 {
 	fprintf(
-	    stderr,
+	    f,
 	    "Usage: vfio-hooks %s [--persist] DEVICE...\n"
 	    "%s\n"
 	    "  --persist   %s\n"
@@ -405,7 +406,7 @@ static int usage(bool bind)
 		: "Give each device back exactly as 'vfio-hooks bind' found it (or, bound at\nboot, to the host driver that probes it).",
 	    bind ? "also at every boot, before a host driver can claim it (a udev rule)"
 		 : "also remove the udev rule 'bind --persist' wrote");
-	return EXIT_USAGE;
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
 static int run(struct cli *cli, int argc, char **argv, bool bind)
@@ -441,17 +442,16 @@ static int run(struct cli *cli, int argc, char **argv, bool bind)
 			reset = optarg;
 			break;
 		case 'h':
-			usage(bind);
-			return EXIT_OK;
+			return usage(bind, stdout);
 		default:
-			return usage(bind);
+			return usage(bind, stderr);
 		}
 	}
 	/* --boot: one device from its udev rule (with --driver), or, with no
 	 * device, every device that has a rule (vfio-hooks-bind.service). */
 	if ((!boot && optind >= argc) || (!boot && (driver || reset)) ||
 	    (boot && (persist || argc - optind > 1 || (optind == argc && (driver || reset)))))
-		return usage(bind);
+		return usage(bind, stderr);
 	if (cli_sys(cli, &sys) < 0)
 		return EXIT_USAGE;
 	if (boot)

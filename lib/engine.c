@@ -1452,9 +1452,14 @@ int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const
 	r = move_driver(en, name, target, target, e);
 	if (r < 0)
 		goto out;
+	/* Said either way: which run of the boot (the unit's, the rule's)
+	 * found what is in the journal. */
 	if (!streq(cur, target))
 		logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: on %s at boot%s%s", name, target,
 		      cur[0] ? ", taken from " : "", cur[0] ? cur : "");
+	else
+		logf_(en, VH_MSG_BOOT_BIND, name, LOG_INFO, "%s: already on %s at boot", name,
+		      target);
 	if (reset_method && vh_sys_exists(en->sys, DEV "reset_method", name) > 0) {
 		char now[128] = "";
 		vh_sys_read_str(en->sys, now, sizeof(now), DEV "reset_method", name);

@@ -180,13 +180,17 @@ static int journal_send(const struct vh_logger *lg, const struct vh_log_entry *e
 	char prio[4], pid[24];
 	int n = 0, r;
 
-	if (!lg->sendv && !(fn = journal_sendv(lg->libsystemd)))
-		return -EOPNOTSUPP;
+	/* No journald (a container, another init): syslog, without loading
+	 * libsystemd and what it links for nothing. */
 	if (!lg->sendv && access(JOURNAL_SOCKET, W_OK) < 0)
 		return -errno;
+	if (!lg->sendv && !(fn = journal_sendv(lg->libsystemd)))
+		return -EOPNOTSUPP;
 	snprintf(prio, sizeof(prio), "%d", e->level & LOG_PRIMASK);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	field(iov, bufs, &n, "MESSAGE", e->message);
+	if (n == 0) /* no message (out of memory): syslog says what it can */
+		return -ENOMEM;
 	field(iov, bufs, &n, "PRIORITY", prio);
 	field(iov, bufs, &n, "SYSLOG_IDENTIFIER", "vfio-hooks");
 	field(iov, bufs, &n, "SYSLOG_FACILITY", "3"); /* LOG_DAEMON */
@@ -206,10 +210,7 @@ static int journal_send(const struct vh_logger *lg, const struct vh_log_entry *e
 	      e->fix	   ? e->fix
 	      : e->finding ? "(no XML to add: the finding's message says what to change)"
 			   : NULL);
-	if (n < 5) /* out of memory: the message too, perhaps */
-		r = -ENOMEM;
-	else
-		r = lg->sendv ? lg->sendv(lg->ud, iov, n) : fn(iov, n);
+	r = lg->sendv ? lg->sendv(lg->ud, iov, n) : fn(iov, n);
 	while (n-- > 0)
 		free(bufs[n]);
 	return r;
@@ -253,11 +254,16 @@ void vh_log_catalog(struct vh_buf *b)
 		    &t,
 		    "vfio-hooks checked domain @VFIO_HOOKS_DOMAIN@ (UUID @VFIO_HOOKS_DOMAIN_UUID@) for @VFIO_HOOKS_OPERATION@ and found, for the PCI device @VFIO_HOOKS_DEVICE@, that %s (rule %s, severity %s).\n\n",
 		    ri->summary, vh_rule_id_to_string(ri->id), vh_severity_name(ri->severity));
-		vh_buf_puts(
-		    &t,
-		    ri->refuses_in_warn
-			? "An error of this rule refuses to start the domain in mode enforce and in mode warn: what it guards is the host's. Only mode off lets the domain start.\n\n"
-			: "An error of this rule refuses to start the domain in mode enforce; in mode warn the domain starts anyway.\n\n");
+		if (ri->severity != VH_ERROR && !(ri->other.when && ri->other.severity == VH_ERROR))
+			vh_buf_puts(
+			    &t,
+			    "Findings of this rule are never errors: they do not refuse to start the domain.\n\n");
+		else
+			vh_buf_puts(
+			    &t,
+			    ri->refuses_in_warn
+				? "An error of this rule refuses to start the domain in mode enforce and in mode warn: what it guards is the host's. Only mode off lets the domain start.\n\n"
+				: "An error of this rule refuses to start the domain in mode enforce; in mode warn the domain starts anyway.\n\n");
 		vh_buf_puts(
 		    &t,
 		    "The fix (VFIO_HOOKS_FIX):\n\n@VFIO_HOOKS_FIX@\n\nChange the domain with 'virsh edit @VFIO_HOOKS_DOMAIN@', and check it with 'vfio-hooks check --domain @VFIO_HOOKS_DOMAIN@', which shows every finding with its fix and where it goes. The rules are described in vfio-hooks(8) and the README.");

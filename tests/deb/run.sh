@@ -118,7 +118,7 @@ for suite in ${SUITES:-bookworm trixie}; do
 	step lintian 'cd /root && rc=0
 		lintian --fail-on error ./vfio-hooks_*.changes >/tmp/lintian 2>&1 || rc=$?
 		grep -v "running with root privileges" /tmp/lintian || true
-		! grep -q "^E:" /tmp/lintian
+		if grep -q "^E:" /tmp/lintian; then exit 1; fi
 		exit $rc'
 	[ $ok = 0 ] || grep -E '^(E|W):' "$top/build/deb-$suite-lintian.log" | sed "s/^/deb: $suite: lintian: /"
 	step install 'cd /root && apt-get install -y -qq --no-install-recommends ./vfio-hooks_*.deb
@@ -130,7 +130,12 @@ for suite in ${SUITES:-bookworm trixie}; do
 		dpkg-query -W -f "\${Conffiles}\n" vfio-hooks | grep -q "^ /etc/vfio-hooks/vfio-hooks.conf "
 		test -x /etc/libvirt/hooks/qemu.d/vfio-hooks
 		cmp /usr/libexec/vfio-hooks/qemu-hook /etc/libvirt/hooks/qemu.d/vfio-hooks
-		! dpkg -S /etc/libvirt/hooks/qemu.d/vfio-hooks
+		if dpkg -S /etc/libvirt/hooks/qemu.d/vfio-hooks; then echo "dpkg owns the hook copy"; exit 1; fi
+		dpkg -L vfio-hooks | grep -q "/systemd/system/vfio-hooks-bind.service$"
+		dpkg -L vfio-hooks | grep -qx /usr/lib/systemd/catalog/vfio-hooks.catalog
+		dpkg -L vfio-hooks | grep -qx /usr/share/zsh/vendor-completions/_vfio-hooks
+		dpkg -L vfio-hooks | grep -qx /usr/share/fish/vendor_completions.d/vfio-hooks.fish
+		test -L /etc/systemd/system/sysinit.target.wants/vfio-hooks-bind.service
 		vfio-hooks --version
 		if /root/vfio-hooks/install.sh --no-deps --no-build >/tmp/out 2>&1; then echo "install.sh installed a second copy"; exit 1; fi
 		cat /tmp/out; grep -q "package is installed" /tmp/out'
