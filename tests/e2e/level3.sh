@@ -14,7 +14,7 @@ mkdir -p "$p/src" "$p/level3" "$top/build/e2e-logs"
 (cd "$top" && git ls-files -z | xargs -0 cp --parents -t "$p/src" 2>/dev/null) ||
 	cp -r "$top"/{install.sh,Makefile,conf,xml,hooks,qemu-wrapper,lib,cli} "$p/src/"
 mkdir -p "$p/src/build"
-cp -p "$top"/build/{vfio-hooks,qemu-hook,vfio-qemu-wrapper,vfio-hooks-bind.service,paths} "$p/src/build/"
+cp -p "$top"/build/{vfio-hooks,qemu-hook,vfio-qemu-wrapper,vfio-hooks-bind.service,vfio-hooks.catalog,paths} "$p/src/build/"
 cp "$here/level3/"* "$p/level3/"
 cp "$here/level3/run" "$p/run"
 log=$top/build/e2e-logs/level3.log
