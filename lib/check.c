@@ -1560,6 +1560,7 @@ const char *vh_rule_id_to_string(enum vh_rule_id id)
 const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     {
 	.id = VH_RULE_NETWORK_HOSTDEV,
+	.message_id = "6b58453603f144e5b1f56a056a774ead",
 	.severity = VH_INFO,
 	.other = {VH_WARNING, "the pool could not be read: the device is not checked"},
 	.summary =
@@ -1568,6 +1569,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_BAD_ADDRESS,
+	.message_id = "e320a56c5e244c8ebeee12e2a88d567c",
 	.severity = VH_ERROR,
 	.summary = "a hostdev's PCI address is not a number or out of range",
 	.blocks_bind = true,
@@ -1575,6 +1577,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_DEVICE_DUPLICATE,
+	.message_id = "517aabb9dd7145a7a9aa56c7572f4d72",
 	.severity = VH_ERROR,
 	.summary = "the same PCI device is listed twice",
 	.blocks_bind = true,
@@ -1582,6 +1585,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_DEVICE_MISSING,
+	.message_id = "35479b98a3f2419b9f516b6962e323a4",
 	.severity = VH_ERROR,
 	.summary = "no PCI device at the hostdev's address",
 	.blocks_bind = true,
@@ -1589,24 +1593,28 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_SRIOV_VF_CREATE,
+	.message_id = "5074daa6e1274a96bf8c8e33fe88f01e",
 	.severity = VH_INFO,
 	.summary = "an SR-IOV virtual function the hook creates on prepare",
 	.check = rule_presence,
     },
     {
 	.id = VH_RULE_SRIOV_NUMVFS_BUSY,
+	.message_id = "4310e1de6c0d484ca1ef007594472995",
 	.severity = VH_ERROR,
 	.summary = "the virtual function needs sriov_numvfs changed while other VFs exist",
 	.check = rule_presence,
     },
     {
 	.id = VH_RULE_DEVICE_UNREADABLE,
+	.message_id = "13f8f797464a4595b7f4df66b8f783d9",
 	.severity = VH_WARNING,
 	.summary = "a sysfs attribute of the device could not be read",
 	.check = rule_presence,
     },
     {
 	.id = VH_RULE_DEVICE_BRIDGE,
+	.message_id = "4859ba72356349fb98392d2a5a8bff88",
 	.severity = VH_ERROR,
 	.summary =
 	    "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot be passed through: taking it takes what is behind it from the host",
@@ -1616,6 +1624,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_HOST_IOMMU_OFF,
+	.message_id = "4b039f259cd346209a6ec5c16958c05d",
 	.severity = VH_ERROR,
 	.summary = "the device has no IOMMU group: the host IOMMU is off",
 	.blocks_bind = true,
@@ -1625,6 +1634,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	/* Also reported by rule_groups, for a companion the hook would
 	 * bind (plan_companions looks at its use). */
 	.id = VH_RULE_DEVICE_IN_USE,
+	.message_id = "0dd86a11b8f84e928a48e9d1aa197579",
 	.severity = VH_ERROR,
 	.other = {VH_WARNING, "only its console uses it"},
 	.summary =
@@ -1635,18 +1645,21 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_SRIOV_PF_ASSIGNED,
+	.message_id = "c45f37105d7b414c98be8992f661c407",
 	.severity = VH_ERROR,
 	.summary = "a physical function given to a VM while its virtual functions are needed",
 	.check = rule_sriov_pf,
     },
     {
 	.id = VH_RULE_MACHINE_Q35,
+	.message_id = "99d80b3aa235471b998f501c7b3e8366",
 	.severity = VH_ERROR,
 	.summary = "the device needs a q35 machine",
 	.check = rule_machine,
     },
     {
 	.id = VH_RULE_VIOMMU_MISPLACED,
+	.message_id = "e29ea07d43cb44f7b633c9b94411f5d3",
 	.severity = VH_ERROR,
 	.other = {VH_WARNING,
 		  "no device needs the vIOMMU, or the guest is not an x86 QEMU/KVM one"},
@@ -1655,48 +1668,56 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_VIOMMU_MISSING,
+	.message_id = "1810903e83d34c9b8e81676cf2eb9fbb",
 	.severity = VH_ERROR,
 	.summary = "the device needs an emulated Intel IOMMU (<iommu model='intel'>)",
 	.check = rule_viommu,
     },
     {
 	.id = VH_RULE_VIOMMU_INTREMAP,
+	.message_id = "c8213e5a56b048ada9eb098c1dd10d7f",
 	.severity = VH_ERROR,
 	.summary = "the emulated IOMMU needs interrupt remapping (intremap='on')",
 	.check = rule_viommu,
     },
     {
 	.id = VH_RULE_VIOMMU_CACHING_MODE,
+	.message_id = "8126f5782161449194a912efff4a041d",
 	.severity = VH_ERROR,
 	.summary = "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'",
 	.check = rule_viommu,
     },
     {
 	.id = VH_RULE_VIOMMU_EIM,
+	.message_id = "f021af9d163d448784721dbabdec6c79",
 	.severity = VH_WARNING,
 	.summary = "more than 255 vCPUs with interrupt remapping need eim='on'",
 	.check = rule_viommu,
     },
     {
 	.id = VH_RULE_IOAPIC_SPLIT,
+	.message_id = "344538ecd8c749c585189b452105e69c",
 	.severity = VH_ERROR,
 	.summary = "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)",
 	.check = rule_ioapic,
     },
     {
 	.id = VH_RULE_VIOMMU_ORDER,
+	.message_id = "6e8413111ace4540b3063b229e40c54f",
 	.severity = VH_ERROR,
 	.summary = "on a QEMU command line, the vIOMMU comes after a VFIO device",
 	.check = rule_viommu_order,
     },
     {
 	.id = VH_RULE_DEVICE_NOT_BOUND,
+	.message_id = "d7257cb16c0c44a093fc3dfddd6c6542",
 	.severity = VH_ERROR,
 	.summary = "a device for a QEMU started by hand is not on a vfio driver",
 	.check = rule_bound,
     },
     {
 	.id = VH_RULE_GROUP_NOT_VIABLE,
+	.message_id = "53c617e1d1034aaf97880dab151629bb",
 	.severity = VH_ERROR,
 	.summary = "another endpoint of the IOMMU group is on a host driver",
 	.blocks_bind = true,
@@ -1706,12 +1727,14 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_GROUP_COMPANIONS_BIND,
+	.message_id = "4c4f3cc1b7cc49acaeb1da25d2d5a6af",
 	.severity = VH_WARNING,
 	.summary = "the hook will bind the IOMMU group's other endpoints to vfio-pci",
 	.check = rule_groups,
     },
     {
 	.id = VH_RULE_MEMLOCK_TOO_LOW,
+	.message_id = "efc6243d37f443378ca586289c1088f2",
 	.severity = VH_ERROR,
 	.other =
 	    {VH_INFO,
@@ -1721,6 +1744,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
     },
     {
 	.id = VH_RULE_XEN_PV_UNSUPPORTED,
+	.message_id = "a7428a39cd9845dfb369bf1510405e95",
 	.severity = VH_ERROR,
 	.summary = "on Xen, the device works only in an HVM guest, not PV or PVH",
 	.check = rule_xen_pv,

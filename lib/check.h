@@ -56,6 +56,9 @@ struct vh_check_ctx;
 /* The rule catalog, one entry per rule, indexed by its id. */
 struct vh_rule_info {
 	enum vh_rule_id id;
+	/* The MESSAGE_ID of its findings in the journal (fixed: `journalctl
+	 * MESSAGE_ID=...` and the catalog, lib/log.c, depend on it). */
+	const char *message_id;
 	/* The severity of its findings. */
 	enum vh_severity severity;
 	/* Some of its findings have this other severity instead, in the

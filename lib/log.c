@@ -17,35 +17,6 @@
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 #define SUPPORT "man:vfio-hooks(8)"
 
-/* The MESSAGE_IDs of the rules' findings (fixed: `journalctl
- * MESSAGE_ID=...` and the catalog depend on them). */
-static const char *const rule_ids[_VH_RULE_MAX] = {
-    [VH_RULE_NETWORK_HOSTDEV] = "6b58453603f144e5b1f56a056a774ead",
-    [VH_RULE_BAD_ADDRESS] = "e320a56c5e244c8ebeee12e2a88d567c",
-    [VH_RULE_DEVICE_DUPLICATE] = "517aabb9dd7145a7a9aa56c7572f4d72",
-    [VH_RULE_DEVICE_MISSING] = "35479b98a3f2419b9f516b6962e323a4",
-    [VH_RULE_SRIOV_VF_CREATE] = "5074daa6e1274a96bf8c8e33fe88f01e",
-    [VH_RULE_SRIOV_NUMVFS_BUSY] = "4310e1de6c0d484ca1ef007594472995",
-    [VH_RULE_DEVICE_UNREADABLE] = "13f8f797464a4595b7f4df66b8f783d9",
-    [VH_RULE_DEVICE_BRIDGE] = "4859ba72356349fb98392d2a5a8bff88",
-    [VH_RULE_HOST_IOMMU_OFF] = "4b039f259cd346209a6ec5c16958c05d",
-    [VH_RULE_DEVICE_IN_USE] = "0dd86a11b8f84e928a48e9d1aa197579",
-    [VH_RULE_SRIOV_PF_ASSIGNED] = "c45f37105d7b414c98be8992f661c407",
-    [VH_RULE_MACHINE_Q35] = "99d80b3aa235471b998f501c7b3e8366",
-    [VH_RULE_VIOMMU_MISPLACED] = "e29ea07d43cb44f7b633c9b94411f5d3",
-    [VH_RULE_VIOMMU_MISSING] = "1810903e83d34c9b8e81676cf2eb9fbb",
-    [VH_RULE_VIOMMU_INTREMAP] = "c8213e5a56b048ada9eb098c1dd10d7f",
-    [VH_RULE_VIOMMU_CACHING_MODE] = "8126f5782161449194a912efff4a041d",
-    [VH_RULE_VIOMMU_EIM] = "f021af9d163d448784721dbabdec6c79",
-    [VH_RULE_IOAPIC_SPLIT] = "344538ecd8c749c585189b452105e69c",
-    [VH_RULE_VIOMMU_ORDER] = "6e8413111ace4540b3063b229e40c54f",
-    [VH_RULE_DEVICE_NOT_BOUND] = "d7257cb16c0c44a093fc3dfddd6c6542",
-    [VH_RULE_GROUP_NOT_VIABLE] = "53c617e1d1034aaf97880dab151629bb",
-    [VH_RULE_GROUP_COMPANIONS_BIND] = "4c4f3cc1b7cc49acaeb1da25d2d5a6af",
-    [VH_RULE_MEMLOCK_TOO_LOW] = "efc6243d37f443378ca586289c1088f2",
-    [VH_RULE_XEN_PV_UNSUPPORTED] = "a7428a39cd9845dfb369bf1510405e95",
-};
-
 /* The kinds of action: name, MESSAGE_ID, the catalog's subject and text. */
 static const struct {
 	const char *name, *id, *subject, *text;
@@ -131,7 +102,7 @@ const char *vh_log_kind_name(enum vh_msg k)
 
 const char *vh_log_rule_id(enum vh_rule_id r)
 {
-	return (unsigned)r < _VH_RULE_MAX ? rule_ids[r] : NULL;
+	return (unsigned)r < _VH_RULE_MAX ? vh_rules[r].message_id : NULL;
 }
 
 const char *vh_log_kind_id(enum vh_msg k)
