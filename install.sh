@@ -304,8 +304,14 @@ fi
 # The programs load libxml2 when they parse XML (dlopen, not a library the
 # loader checks at start): without it, every VM with a device would fail.
 xml_soname=$(grep -aoE -m1 'libxml2\.so\.[0-9]+' build/vfio-hooks | head -1 || true)
-ldconfig -p 2>/dev/null | grep -q "${xml_soname:-libxml2.so.2} " ||
-	die "${xml_soname:-libxml2.so.2} is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)"
+# (Read whole, not piped into grep -q: under pipefail, grep quitting at
+# the first match can kill ldconfig with SIGPIPE and fail the check.)
+xml_soname=${xml_soname:-libxml2.so.2}
+libs=$(ldconfig -p 2>/dev/null || true)
+case "$libs" in
+*"$xml_soname "*) ;;
+*) die "$xml_soname is not installed: the programs load it to parse XML; install the libxml2 package (apt-get install libxml2)" ;;
+esac
 
 # --- install, recording every path ----------------------------------------
 
