@@ -414,6 +414,23 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 static int find_holder(struct vh_engine *en, int dirfd, const char *self, bool manual,
 		       const struct vh_pci_addr *a, size_t n, struct vh_journal *ret);
 
+/* Device @i of @j was given back while its domain runs: so recorded (a
+ * record that cannot be written leaves it to the domain's release, which
+ * finds it as it is). */
+static void mark_gone(struct vh_engine *en, struct vh_journal *j, size_t i)
+{
+	char name[VH_PCI_ADDR_LEN];
+	struct vh_err e = {0};
+
+	vh_pci_addr_format(&j->devs[i].addr, name);
+	if (j->fd >= 0 && vh_journal_gone(j, &j->devs[i].addr, &e) == 0)
+		return;
+	logf_(
+	    en, VH_MSG_JOURNAL, name, LOG_WARNING,
+	    "%s: given back, but not recorded as such: %s; the domain's release finds it as it is",
+	    name, e.msg[0] ? e.msg : "the journal is not open");
+}
+
 /* The VFs @j created on @s->pf go away unless another journal holds one of
  * them: then that journal takes over the record (its release removes
  * them).  Returns 0 or -errno (with @e). */
@@ -540,8 +557,10 @@ static int paths_ok(struct vh_engine *en, const struct vh_journal *j, struct vh_
 /* Undo every device of @j in reverse order, then the VFs it created;
  * failed ones are marked in the journal.  A device another journal holds
  * (another domain's, or a binding of `vfio-hooks bind`) is left as it is:
- * that journal gives it back.  Returns the count left. */
-static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh_err *e)
+ * that journal gives it back.  With @gone (some devices of a running
+ * domain, j->fd open), each device given back is marked gone in the
+ * journal.  Returns the count left. */
+static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, bool gone, struct vh_err *e)
 {
 	struct others o;
 	int left = 0, r;
@@ -575,10 +594,15 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, struct vh
 			    "%s: left as it is: %s '%s' holds it too (journal /run/vfio-hooks/%s.journal) and gives it back",
 			    name, vh_uuid_is_manual(o.uuids[k]) ? "the binding" : "domain", who,
 			    o.uuids[k]);
+			if (gone)
+				mark_gone(en, j, i);
 			continue;
 		}
-		if (restore_one(en, &j->devs[i], &de) == 0)
+		if (restore_one(en, &j->devs[i], &de) == 0) {
+			if (gone)
+				mark_gone(en, j, i);
 			continue;
+		}
 		left++;
 		vh_pci_addr_format(&j->devs[i].addr, name);
 		logf_(en, VH_MSG_RELEASE_FAILED, name, LOG_ERR, "%s", de.msg);
@@ -928,9 +952,19 @@ static int vf_dir(struct vh_engine *en, const char *pf, const char *tpl, unsigne
 /* Per-VF resource settings (the profile's, then the domain metadata's for
  * that address) of each VF hostdev, where the files exist: journaled, then
  * written. */
+static bool plan_has(const struct plan *p, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (vh_pci_addr_eq(&p->v[i].orig.addr, a))
+			return true;
+	return false;
+}
+
+/* The VF settings of the VFs in @p (a hot-plug's plan leaves out those
+ * the domain has had since its start). */
 static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 			     const struct vh_domain *dom, const struct vh_report *rep,
-			     const char *dname, struct vh_err *e)
+			     const struct plan *p, const char *dname, struct vh_err *e)
 {
 	for (size_t i = 0; i < rep->n_devs; i++) {
 		const struct vh_resolved *rd = &rep->devs[i];
@@ -941,7 +975,8 @@ static int apply_vf_settings(struct vh_engine *en, struct vh_journal *j,
 		unsigned n = 0;
 		int r = 0;
 
-		if (!rd->hd->addr_ok || rd->duplicate || !(rd->vf_create || rd->dev.is_vf))
+		if (!rd->hd->addr_ok || rd->duplicate || !(rd->vf_create || rd->dev.is_vf) ||
+		    !plan_has(p, &rd->hd->addr))
 			continue;
 		for (size_t k = 0; pr && k < pr->vf_settings.n && r == 0; k++)
 			r = vh_settings_set(&set, pr->vf_settings.v[k].name,
@@ -1055,7 +1090,7 @@ static int prepare_undo_leftover(struct vh_engine *en, int dirfd, const struct v
 	if (j.domain || j.n_devs || j.uuid[0]) {
 		logf_(en, VH_MSG_JOURNAL, NULL, LOG_WARNING,
 		      "%s: a journal from an earlier start was left; undoing it first", dname);
-		if (undo(en, dirfd, &j, e) == 0)
+		if (undo(en, dirfd, &j, false, e) == 0)
 			vh_journal_remove(dirfd, &j);
 		r = e->code;
 	}
@@ -1121,7 +1156,7 @@ static int prepare_apply(struct vh_engine *en, struct vh_journal *j, const struc
 	for (size_t i = 0; i < p->n && r == 0; i++)
 		r = prepare_one(en, j, &p->v[i], dname, e);
 	if (r == 0)
-		r = apply_vf_settings(en, j, dom, rep, dname, e);
+		r = apply_vf_settings(en, j, dom, rep, p, dname, e);
 	return r;
 }
 
@@ -1133,7 +1168,7 @@ static void prepare_roll_back(struct vh_engine *en, int dirfd, struct vh_journal
 	struct vh_err ue = {0};
 
 	logf_(en, VH_MSG_ROLLBACK, NULL, LOG_ERR, "%s: %s; rolling back", dname, e->msg);
-	if (undo(en, dirfd, j, &ue) == 0)
+	if (undo(en, dirfd, j, false, &ue) == 0)
 		vh_journal_remove(dirfd, j);
 	else
 		logf_(
@@ -1281,7 +1316,7 @@ static int release_locked(struct vh_engine *en, struct state *s, const char *uui
 		return r;
 	/* Reopen for marking failures. */
 	j.fd = openat(s->dirfd, j.file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	left = undo(en, s->dirfd, &j, e);
+	left = undo(en, s->dirfd, &j, false, e);
 	if (left == 0) {
 		vh_journal_remove(s->dirfd, &j);
 		logf_(en, VH_MSG_RELEASED, NULL, LOG_INFO, "%s: every device restored",
@@ -1618,4 +1653,282 @@ int vh_engine_recover(struct vh_engine *en, bool force, unsigned *ret_kept, stru
 	if (n >= 0 && ret_kept)
 		*ret_kept = kept;
 	return n < 0 ? n : left;
+}
+
+/* --- hot-plug --- */
+
+static bool addr_in(const struct vh_pci_addr *v, size_t n, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (vh_pci_addr_eq(&v[i], a))
+			return true;
+	return false;
+}
+
+static bool journal_holds(const struct vh_journal *j, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < j->n_devs; i++)
+		if (vh_pci_addr_eq(&j->devs[i].addr, a))
+			return true;
+	return false;
+}
+
+/* Whether @a is in the IOMMU group of one of the devices @addrs. */
+static bool in_groups_of(const struct vh_report *rep, const struct vh_pci_addr *addrs, size_t n,
+			 const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < rep->n_devs; i++) {
+		const struct vh_resolved *rd = &rep->devs[i];
+		if (rd->hd->addr_ok && addr_in(addrs, n, &rd->hd->addr) &&
+		    addr_in(rd->group, (size_t)(rd->n_group > 0 ? rd->n_group : 0), a))
+			return true;
+	}
+	return false;
+}
+
+/* What a hot-plug of @addrs adds to a running domain's journal @j: those
+ * devices, and the companions of their groups, that @j does not hold. */
+static void plan_keep_new(struct plan *p, const struct vh_report *rep, const struct vh_journal *j,
+			  const struct vh_pci_addr *addrs, size_t n)
+{
+	size_t k = 0, kv = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct vh_pci_addr *a = &p->v[i].orig.addr;
+		bool ours = p->v[i].orig.role == VH_ROLE_HOSTDEV ? addr_in(addrs, n, a)
+								 : in_groups_of(rep, addrs, n, a);
+		if (ours && !journal_holds(j, a))
+			p->v[k++] = p->v[i];
+	}
+	p->n = k;
+	for (size_t i = 0; i < p->n_vfs; i++)
+		for (size_t d = 0; d < rep->n_devs; d++)
+			if (rep->devs[d].vf_create && addr_in(addrs, n, &rep->devs[d].hd->addr) &&
+			    vh_pci_addr_eq(&rep->devs[d].vf_pf, &p->vfs[i].pf)) {
+				p->vfs[kv++] = p->vfs[i];
+				break;
+			}
+	p->n_vfs = kv;
+}
+
+/* The records of @j from @n_devs, @n_attrs, @n_sriov on, as a journal of
+ * their own writing to @j's file: what a roll-back or a detach undoes. */
+static int journal_part(const struct vh_journal *j, size_t n_devs, size_t n_attrs, size_t n_sriov,
+			struct vh_journal *ret)
+{
+	*ret = (struct vh_journal){.fd = j->fd};
+	snprintf(ret->uuid, sizeof(ret->uuid), "%s", j->uuid);
+	snprintf(ret->file, sizeof(ret->file), "%s", j->file);
+	ret->n_devs = j->n_devs - n_devs;
+	ret->n_attrs = j->n_attrs - n_attrs;
+	ret->n_sriov = j->n_sriov - n_sriov;
+	ret->devs = calloc(ret->n_devs + 1, sizeof(*ret->devs));
+	ret->attrs = calloc(ret->n_attrs + 1, sizeof(*ret->attrs));
+	ret->sriov = calloc(ret->n_sriov + 1, sizeof(*ret->sriov));
+	if (!ret->devs || !ret->attrs || !ret->sriov) {
+		ret->fd = -1;
+		vh_journal_done(ret);
+		return -ENOMEM;
+	}
+	if (ret->n_devs)
+		memcpy(ret->devs, j->devs + n_devs, ret->n_devs * sizeof(*ret->devs));
+	if (ret->n_attrs)
+		memcpy(ret->attrs, j->attrs + n_attrs, ret->n_attrs * sizeof(*ret->attrs));
+	if (ret->n_sriov)
+		memcpy(ret->sriov, j->sriov + n_sriov, ret->n_sriov * sizeof(*ret->sriov));
+	return 0;
+}
+
+/* Undo a part of a running domain's journal, each device given back
+ * marked gone; the file stays @j's.  Returns the count left. */
+static int undo_part(struct vh_engine *en, int dirfd, struct vh_journal *part, struct vh_err *e)
+{
+	int left = undo(en, dirfd, part, true, e);
+
+	part->fd = -1; /* @j's */
+	vh_journal_done(part);
+	return left;
+}
+
+int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
+		     const struct vh_pci_addr *addrs, size_t n, struct vh_err *e)
+{
+	struct plan p = {0};
+	struct state s;
+	struct vh_journal j = {.fd = -1};
+	struct vh_report fresh = {0};
+	const char *dname = dom->name ? dom->name : "?";
+	size_t n0, a0, s0;
+	int r;
+
+	if (!rep && !en->recheck)
+		return vh_err_set(e, -EINVAL, "No check of the domain.");
+	r = prepare_validate(dom, false, dname, e);
+	if (r < 0)
+		return r;
+	r = open_state(en, &s, e);
+	if (r < 0)
+		return r;
+	/* The check and the plan under the lock; the journal of the
+	 * domain's start (if any) is kept, never undone: it runs. */
+	if (en->recheck) {
+		r = en->recheck(en->recheck_ud, &fresh, e);
+		if (r != 0)
+			goto out;
+		rep = &fresh;
+	}
+	r = make_plan(en, dom, rep, &p);
+	if (r < 0)
+		goto out;
+	r = vh_journal_load(s.dirfd, dom->uuid, &j, e);
+	if (r < 0 && r != -ENOENT)
+		goto out;
+	plan_keep_new(&p, rep, &j, addrs, n);
+	vh_journal_done(&j);
+	r = 0;
+	if (p.n == 0 && p.n_vfs == 0)
+		goto out; /* held already: an attach that did not finish */
+	r = prepare_refuse_held(en, s.dirfd, dom, &p, e);
+	if (r < 0)
+		goto out;
+	r = vh_journal_open_append(s.dirfd, dom->uuid, dname, &j, e);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; rep == &fresh && i < p.n; i++)
+		p.v[i].have_orig = state_seen(en, &p.v[i].orig, p.v[i].seen);
+	n0 = j.n_devs, a0 = j.n_attrs, s0 = j.n_sriov;
+	r = prepare_apply(en, &j, dom, rep, &p, dname, e);
+	if (r < 0) {
+		struct vh_journal part;
+		struct vh_err ue = {0};
+		logf_(en, VH_MSG_ROLLBACK, NULL, LOG_ERR, "%s: %s; rolling back the hot-plug",
+		      dname, e->msg);
+		if (journal_part(&j, n0, a0, s0, &part) < 0 ||
+		    undo_part(en, s.dirfd, &part, &ue) != 0)
+			logf_(
+			    en, VH_MSG_ROLLBACK, NULL, LOG_ERR,
+			    "%s: roll-back incomplete: %s; the journal /run/vfio-hooks/%s keeps what is left for the domain's release",
+			    dname, ue.msg[0] ? ue.msg : "out of memory", j.file);
+		goto out;
+	}
+	for (size_t i = 0; i < p.n; i++)
+		if (p.v[i].orig.role == VH_ROLE_HOSTDEV)
+			logf_(en, VH_MSG_HOTPLUG, p.v[i].name, LOG_INFO,
+			      "%s: %s prepared for hot-plug (journal /run/vfio-hooks/%s)", dname,
+			      p.v[i].name, j.file);
+out:
+	if (fresh.dom)
+		vh_report_done(&fresh);
+	vh_journal_done(&j);
+	close_state(&s);
+	plan_done(&p);
+	return r;
+}
+
+/* The IOMMU group of @a as its number's text, "" when it has none. */
+static void group_of(struct vh_engine *en, const struct vh_pci_addr *a, char *out, size_t n)
+{
+	char name[VH_PCI_ADDR_LEN];
+
+	vh_pci_addr_format(a, name);
+	if (vh_sys_link_name(en->sys, out, n, DEV "iommu_group", name) < 0)
+		out[0] = '\0';
+}
+
+/* Whether companion @c goes with the devices @addrs: it is in one's
+ * group, and no other hostdev of @j is. */
+static bool companion_goes(struct vh_engine *en, const struct vh_journal *j,
+			   const struct vh_jdev *c, const struct vh_pci_addr *addrs, size_t n)
+{
+	char g[32], o[32];
+	bool goes = false;
+
+	group_of(en, &c->addr, g, sizeof(g));
+	if (!g[0])
+		return false;
+	for (size_t i = 0; i < j->n_devs; i++) {
+		if (j->devs[i].role != VH_ROLE_HOSTDEV)
+			continue;
+		group_of(en, &j->devs[i].addr, o, sizeof(o));
+		if (!streq(o, g))
+			continue;
+		if (!addr_in(addrs, n, &j->devs[i].addr))
+			return false;
+		goes = true;
+	}
+	return goes;
+}
+
+int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci_addr *addrs,
+		     size_t n, struct vh_err *e)
+{
+	struct state s;
+	struct vh_journal j = {.fd = -1}, part = {.fd = -1};
+	struct vfio_open *opens = NULL;
+	size_t n_opens = 0, k = 0;
+	char use[192];
+	int r;
+
+	r = open_state(en, &s, e);
+	if (r < 0)
+		return r;
+	/* No journal, nothing held: never one made here. */
+	r = vh_journal_load(s.dirfd, uuid, &j, e);
+	if (r == 0) {
+		vh_journal_done(&j);
+		r = vh_journal_open_append(s.dirfd, uuid, "", &j, e);
+	}
+	if (r < 0)
+		goto out;
+	/* The devices to give back, in the journal's order. */
+	r = journal_part(&j, j.n_devs, j.n_attrs, j.n_sriov, &part);
+	if (r < 0)
+		goto out;
+	free(part.devs);
+	part.devs = calloc(j.n_devs + 1, sizeof(*part.devs));
+	if (!part.devs) {
+		r = vh_err_set(e, -ENOMEM, "Out of memory.");
+		goto out;
+	}
+	for (size_t i = 0; i < j.n_devs; i++)
+		if (j.devs[i].role == VH_ROLE_HOSTDEV
+			? addr_in(addrs, n, &j.devs[i].addr)
+			: companion_goes(en, &j, &j.devs[i], addrs, n))
+			part.devs[k++] = j.devs[i];
+	part.n_devs = k;
+	if (k == 0) {
+		r = -ENOENT;
+		goto out;
+	}
+	/* Its QEMU may still have it: the guest has not let it go yet. */
+	r = vfio_opens(en, &opens, &n_opens);
+	if (r < 0) {
+		r = vh_err_set(e, r, "Out of memory.");
+		goto out;
+	}
+	if (journal_in_use(en, &part, opens, n_opens, use, sizeof(use))) {
+		r = vh_err_set(
+		    e, -EBUSY,
+		    "Still in use: %s. The guest has not released the device yet; it is given back when it does (run the detach again) or when the domain stops.",
+		    use);
+		goto out;
+	}
+	r = undo_part(en, s.dirfd, &part, e);
+	/* Nothing left to give back at the domain's stop: no journal. */
+	if (r == 0) {
+		struct vh_journal now = {.fd = -1};
+		if (vh_journal_load(s.dirfd, uuid, &now, NULL) == 0 && !now.n_devs &&
+		    !now.n_attrs && !now.n_sriov)
+			vh_journal_remove(s.dirfd, &now);
+		vh_journal_done(&now);
+	}
+out:
+	if (part.devs || part.attrs || part.sriov) {
+		part.fd = -1;
+		vh_journal_done(&part);
+	}
+	free(opens);
+	vh_journal_done(&j);
+	close_state(&s);
+	return r;
 }

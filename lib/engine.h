@@ -67,6 +67,22 @@ int vh_engine_verify(struct vh_engine *en, const struct vh_domain *dom, const st
  * devices that could not be restored (left recorded in the journal), or
  * -errno when the journal cannot be read. -ENOENT: nothing to do. */
 int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e);
+/* Hot-plug: prepare the hostdevs @addrs of the running domain @dom (its
+ * live XML with them added) and the companions of their groups, as
+ * prepare would at its start, appending to the domain's journal (made
+ * when it has none); what the journal holds already is neither prepared
+ * again nor undone.  The check as for prepare (@rep, or en->recheck under
+ * the lock: 1 when it refused).  On failure what it did is undone and
+ * marked gone. */
+int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
+		     const struct vh_pci_addr *addrs, size_t n, struct vh_err *e);
+/* Hot-unplug: give back the hostdevs @addrs of the journal of @uuid, and
+ * the companions of their groups that no other hostdev of it needs, each
+ * marked gone; a journal left with nothing is removed.  -EBUSY while a
+ * process (the domain's QEMU) has one's VFIO node open; -ENOENT when the
+ * journal holds none of them.  Else the count left, as release. */
+int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci_addr *addrs,
+		     size_t n, struct vh_err *e);
 /* Daemon restarted while the domain runs: the journal must load. */
 int vh_engine_reconnect(struct vh_engine *en, const char *uuid, struct vh_err *e);
 /* Release every journal but a complete binding of `vfio-hooks bind` and,

@@ -184,6 +184,18 @@ int vh_journal_create(int dirfd, const char *uuid, const char *domain, struct vh
 	return 0;
 }
 
+/* Forget the device at @a (a "gone" record). */
+static void forget(struct vh_journal *j, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < j->n_devs; i++)
+		if (vh_pci_addr_eq(&j->devs[i].addr, a)) {
+			memmove(&j->devs[i], &j->devs[i + 1],
+				(j->n_devs - i - 1) * sizeof(*j->devs));
+			j->n_devs--;
+			return;
+		}
+}
+
 static int remember(struct vh_journal *j, const struct vh_jdev *d)
 {
 	for (size_t i = 0; i < j->n_devs; i++)
@@ -352,6 +364,20 @@ static int parse_attr(char *rest, struct vh_jattr *a)
 	    !attr_path_ok(a->path) || !attr_value_ok(a->value))
 		return -EBADMSG;
 	return 0;
+}
+
+int vh_journal_gone(struct vh_journal *j, const struct vh_pci_addr *a, struct vh_err *e)
+{
+	struct vh_buf b = {0};
+	char name[VH_PCI_ADDR_LEN];
+	int r;
+
+	vh_pci_addr_format(a, name);
+	vh_buf_printf(&b, "gone %s\n", name);
+	r = append_buf(j, &b, e);
+	if (r == 0)
+		forget(j, a);
+	return r;
 }
 
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e)
@@ -528,6 +554,11 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct 
 			for (size_t i = 0; r == 0 && i < j.n_devs; i++)
 				if (vh_pci_addr_eq(&j.devs[i].addr, &a))
 					j.devs[i].failed = true;
+		} else if (strncmp(line, "gone ", 5) == 0) {
+			struct vh_pci_addr a;
+			r = addr_strict(line + 5, &a);
+			if (r == 0)
+				forget(&j, &a);
 		} else if (strncmp(line, "note ", 5) == 0) {
 			r = 0;
 		} else {
@@ -546,6 +577,33 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct 
 		/* Created but the header never reached the disk: nothing was
 		 * touched yet. */
 		j.domain = j.domain ? j.domain : strdup("");
+	}
+	*ret = j;
+	return 0;
+}
+
+int vh_journal_open_append(int dirfd, const char *uuid, const char *domain, struct vh_journal *ret,
+			   struct vh_err *e)
+{
+	struct vh_journal j = {.fd = -1};
+	struct stat st;
+	int r = vh_journal_load(dirfd, uuid, &j, e);
+
+	if (r == -ENOENT)
+		return vh_journal_create(dirfd, uuid, domain, ret, e);
+	if (r < 0)
+		return r;
+	/* Under the state lock nothing else writes here; still, the file
+	 * opened must be what load accepted: regular, root's, one name,
+	 * not followed if a link. */
+	j.fd = openat(dirfd, j.file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (j.fd < 0 || fstat(j.fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		r = vh_err_set(e, j.fd < 0 ? -errno : -EPERM,
+			       "Cannot append to the journal /run/vfio-hooks/%s: %s.", j.file,
+			       j.fd < 0 ? strerror(errno) : "it changed while being opened");
+		vh_journal_done(&j);
+		return r;
 	}
 	*ret = j;
 	return 0;

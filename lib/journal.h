@@ -18,6 +18,9 @@
  *       and the value it had)
  *   prepared
  *   failed ADDR REASON          (an undo that could not complete)
+ *   gone ADDR                   (given back while the domain runs: a
+ *       hot-unplugged device, or a hot-plug rolled back; a later dev
+ *       record of ADDR is a new original state)
  */
 #pragma once
 
@@ -93,6 +96,14 @@ int vh_journal_add_sriov(struct vh_journal *j, const struct vh_jsriov *s, struct
 /* Append an attr record and sync it: @path under /sys/bus/pci/devices/. */
 int vh_journal_add_attr(struct vh_journal *j, const struct vh_jattr *a, struct vh_err *e);
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e);
+/* Open the journal of @uuid for appending, as vh_journal_load reads it
+ * (its records in @ret, the checks on the file included); a new one as
+ * vh_journal_create makes it when there is none.  For a device added to a
+ * running domain: its records go after those of the start. */
+int vh_journal_open_append(int dirfd, const char *uuid, const char *domain, struct vh_journal *ret,
+			   struct vh_err *e);
+/* Append "gone ADDR", synced: @a was given back; forgotten in @j. */
+int vh_journal_gone(struct vh_journal *j, const struct vh_pci_addr *a, struct vh_err *e);
 /* Load the journal of @uuid.  -ENOENT when there is none; -EBADMSG with the
  * file and line in @e when it is corrupt. */
 int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct vh_err *e);

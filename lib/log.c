@@ -93,6 +93,10 @@ static const struct {
 	    {"recover-kept", "a56494e6fe184bc6a3d17ac2a5b478f9",
 	     "vfio-hooks recover kept a journal",
 	     "'vfio-hooks recover' left a journal in /run/vfio-hooks alone: a binding made by 'vfio-hooks bind' ('vfio-hooks unbind' gives it back), or a domain still running, which gives its devices back when it stops ('vfio-hooks recover --force' undoes it anyway)."},
+	[VH_MSG_HOTPLUG] =
+	    {"hotplug", "779b929f228340ad9ea2f8b295ab36ee",
+	     "vfio-hooks attached or detached a device of a running domain",
+	     "'vfio-hooks attach-device' prepared the PCI device @VFIO_HOOKS_DEVICE@ under the journal of domain @VFIO_HOOKS_DOMAIN@ and attached it through libvirt, or 'vfio-hooks detach-device' detached it and gave it back (the message says which). A device attached with plain 'virsh attach-device --live' runs no hook: nothing checks or prepares it."},
 };
 
 const char *vh_log_kind_name(enum vh_msg k)

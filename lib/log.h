@@ -42,6 +42,7 @@ enum vh_msg {
 	VH_MSG_UNBOUND,	       /* `vfio-hooks unbind` gave a device back */
 	VH_MSG_BOOT_BIND,      /* `vfio-hooks bind --boot` bound a device */
 	VH_MSG_RECOVER_KEPT,   /* `vfio-hooks recover` kept a journal */
+	VH_MSG_HOTPLUG,	       /* a device attached to or detached from a running domain */
 	_VH_MSG_MAX,
 };
 /* "driver" for VH_MSG_DRIVER ("?" when out of range). */
