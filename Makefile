@@ -77,7 +77,10 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SUPPORT_OBJ := $(BUILD)/tests/unit/harness.o
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/vfio-hooks-fk
+# A stand-in for libvirt.so.0, for the CLI's hot-plug tests (tests/fakevirt.c).
+FAKEVIRT  := $(BUILD)/tests/fakevirt/libvirt.so.0
+TOOL_BIN  := $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk $(BUILD)/tests/vfio-hooks-fk \
+	     $(FAKEVIRT)
 
 # The hook: one program whose first steps answer the VMs without a PCI
 # hostdev before anything else is read (hooks/fast.c): such a VM costs the
@@ -141,6 +144,10 @@ $(HOOK_FK): $(BUILD)/hooks/qemu-hook.o $(BUILD)/hooks/fast.o $(FK_AUTO) $(FK_OBJ
 
 $(CLI_FK): $(CLI_OBJ) $(FK_AUTO) $(FK_OBJ) $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(XML_LINK)
+
+$(FAKEVIRT): tests/fakevirt.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(VIRT_CFLAGS) -fPIC -shared -Wl,-soname,libvirt.so.0 $(LDFLAGS_ALL) -o $@ $<
 
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(UNIT_SUPPORT_OBJ) $(TEST_SUPPORT_OBJ) $(FK_OBJ) $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(XML_LIBS) $(UDEV_LIBS)

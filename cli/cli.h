@@ -37,6 +37,8 @@ int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_snapshot(struct cli *cli, int argc, char **argv);
 int cmd_bind(struct cli *cli, int argc, char **argv);
 int cmd_unbind(struct cli *cli, int argc, char **argv);
+int cmd_attach(struct cli *cli, int argc, char **argv);
+int cmd_detach(struct cli *cli, int argc, char **argv);
 
 /* Fetch domain XMLs over the libvirt API.  The only place the project
  * talks to libvirt.  @name NULL: every defined domain.  Calls @fn for each
@@ -45,3 +47,21 @@ int cmd_unbind(struct cli *cli, int argc, char **argv);
  * printed). */
 int virt_for_each_domain(const char *uri, const char *name,
 			 int (*fn)(void *ud, const char *what, const char *xml), void *ud);
+
+/* One domain over a read-write connection, for attach-device and
+ * detach-device.  virt_dom_open prints why it fails (EXIT_USAGE). */
+struct virt_dom;
+int virt_dom_open(const char *uri, const char *name, struct virt_dom **ret);
+void virt_dom_close(struct virt_dom *v);
+/* The live XML, or the persistent one with @inactive; NULL on error
+ * (virt_error()).  Caller frees. */
+char *virt_dom_xml(struct virt_dom *v, bool inactive);
+/* 1 running, 0 not, -1 error. */
+int virt_dom_active(struct virt_dom *v);
+int virt_dom_uuid(struct virt_dom *v, char out[37]);
+/* virDomainAttachDeviceFlags / virDomainDetachDeviceFlags with
+ * VIR_DOMAIN_AFFECT_LIVE and/or _CONFIG: 0, or -1 (virt_error()). */
+int virt_dom_attach(struct virt_dom *v, const char *xml, bool live, bool config);
+int virt_dom_detach(struct virt_dom *v, const char *xml, bool live, bool config);
+/* libvirt's last error message. */
+const char *virt_error(void);

@@ -26,6 +26,10 @@ static const struct {
     {"bind", cmd_bind, "bind [--persist] DEVICE...               to vfio now (and at every boot)"},
     {"unbind", cmd_unbind,
      "unbind [--persist] DEVICE...             give devices back to the host"},
+    {"attach-device", cmd_attach,
+     "attach-device DOMAIN FILE                check, prepare and hot-plug a PCI device"},
+    {"detach-device", cmd_detach,
+     "detach-device DOMAIN FILE|DEVICE         hot-unplug it and give it back"},
     {"recover", cmd_recover,
      "recover                                  finish every undo left in the journals"},
 };

@@ -11,9 +11,10 @@
 #include "cli.h"
 
 /* libvirt is loaded only when a command talks to it (check --domain and
- * --all): linking it costs every other command about twenty milliseconds
- * and some fifty libraries. */
+ * --all, attach-device, detach-device): linking it costs every other command about twenty
+ * milliseconds and some fifty libraries. */
 static struct {
+	virConnectPtr (*ConnectOpen)(const char *);
 	virConnectPtr (*ConnectOpenReadOnly)(const char *);
 	int (*ConnectClose)(virConnectPtr);
 	int (*ConnectListAllDomains)(virConnectPtr, virDomainPtr **, unsigned int);
@@ -22,6 +23,10 @@ static struct {
 	char *(*DomainGetXMLDesc)(virDomainPtr, unsigned int);
 	int (*DomainIsPersistent)(virDomainPtr);
 	int (*DomainFree)(virDomainPtr);
+	int (*DomainIsActive)(virDomainPtr);
+	int (*DomainGetUUIDString)(virDomainPtr, char *);
+	int (*DomainAttachDeviceFlags)(virDomainPtr, const char *, unsigned int);
+	int (*DomainDetachDeviceFlags)(virDomainPtr, const char *, unsigned int);
 	virErrorPtr (*GetLastError)(void);
 	void (*SetErrorFunc)(void *, virErrorFunc);
 } V;
@@ -30,9 +35,20 @@ static int load_libvirt(void)
 {
 	static const struct vh_dl_sym syms[] = {
 #define S(f) {.name = "vir" #f, .off = offsetof(__typeof__(V), f)}
-	    S(ConnectOpenReadOnly), S(ConnectClose),  S(ConnectListAllDomains),
-	    S(DomainLookupByName),  S(DomainGetName), S(DomainGetXMLDesc),
-	    S(DomainIsPersistent),  S(DomainFree),    S(GetLastError),
+	    S(ConnectOpen),
+	    S(ConnectOpenReadOnly),
+	    S(ConnectClose),
+	    S(ConnectListAllDomains),
+	    S(DomainLookupByName),
+	    S(DomainGetName),
+	    S(DomainGetXMLDesc),
+	    S(DomainIsPersistent),
+	    S(DomainFree),
+	    S(DomainIsActive),
+	    S(DomainGetUUIDString),
+	    S(DomainAttachDeviceFlags),
+	    S(DomainDetachDeviceFlags),
+	    S(GetLastError),
 	    S(SetErrorFunc),
 #undef S
 	};
@@ -136,4 +152,90 @@ int virt_for_each_domain(const char *uri, const char *name,
 	}
 	V.ConnectClose(conn);
 	return worst;
+}
+
+struct virt_dom {
+	virConnectPtr conn;
+	virDomainPtr dom;
+};
+
+int virt_dom_open(const char *uri, const char *name, struct virt_dom **ret)
+{
+	struct virt_dom *v;
+
+	if (load_libvirt() < 0)
+		return EXIT_USAGE;
+	V.SetErrorFunc(NULL, quiet);
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return EXIT_USAGE;
+	v->conn = V.ConnectOpen(uri ? uri : "qemu:///system");
+	if (!v->conn) {
+		fprintf(
+		    stderr,
+		    "vfio-hooks: cannot connect to libvirt at %s: %s\n"
+		    "  Is the daemon running, and are you root (or in group libvirt)? Use --connect URI for another connection.\n",
+		    uri ? uri : "qemu:///system", last_error());
+		free(v);
+		return EXIT_USAGE;
+	}
+	v->dom = V.DomainLookupByName(v->conn, name);
+	if (!v->dom) {
+		fprintf(stderr, "vfio-hooks: no domain '%s' at %s: %s\n", name,
+			uri ? uri : "qemu:///system", last_error());
+		virt_dom_close(v);
+		return EXIT_USAGE;
+	}
+	*ret = v;
+	return 0;
+}
+
+void virt_dom_close(struct virt_dom *v)
+{
+	if (!v)
+		return;
+	if (v->dom)
+		V.DomainFree(v->dom);
+	if (v->conn)
+		V.ConnectClose(v->conn);
+	free(v);
+}
+
+char *virt_dom_xml(struct virt_dom *v, bool inactive)
+{
+	return V.DomainGetXMLDesc(v->dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+}
+
+int virt_dom_active(struct virt_dom *v)
+{
+	return V.DomainIsActive(v->dom);
+}
+
+int virt_dom_uuid(struct virt_dom *v, char out[37])
+{
+	char buf[VIR_UUID_STRING_BUFLEN];
+
+	if (V.DomainGetUUIDString(v->dom, buf) < 0)
+		return -1;
+	snprintf(out, 37, "%s", buf);
+	return 0;
+}
+
+int virt_dom_attach(struct virt_dom *v, const char *xml, bool live, bool config)
+{
+	return V.DomainAttachDeviceFlags(v->dom, xml,
+					 (live ? VIR_DOMAIN_AFFECT_LIVE : 0) |
+					     (config ? VIR_DOMAIN_AFFECT_CONFIG : 0));
+}
+
+int virt_dom_detach(struct virt_dom *v, const char *xml, bool live, bool config)
+{
+	return V.DomainDetachDeviceFlags(v->dom, xml,
+					 (live ? VIR_DOMAIN_AFFECT_LIVE : 0) |
+					     (config ? VIR_DOMAIN_AFFECT_CONFIG : 0));
+}
+
+const char *virt_error(void)
+{
+	return last_error();
 }

@@ -3,7 +3,7 @@
 _vfio_hooks()
 {
 	local cur prev cmd='' opts i
-	local cmds="check list doctor snapshot bind unbind recover"
+	local cmds="check list doctor snapshot bind unbind attach-device detach-device recover"
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -24,6 +24,8 @@ _vfio_hooks()
 	doctor) opts="--guest" ;;
 	snapshot) opts="-o" ;;
 	bind|unbind) opts="--persist" ;;
+	attach-device) opts="--live --config --connect" ;;
+	detach-device) opts="--live --config --connect --timeout" ;;
 	recover) opts="--force" ;;
 	esac
 	case $cmd in
@@ -31,6 +33,8 @@ _vfio_hooks()
 	check) COMPREPLY=($(compgen -W "$opts -" -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")) ;;
 	doctor|bind|unbind)
 		COMPREPLY=($(compgen -W "$opts $(ls /sys/bus/pci/devices 2>/dev/null)" -- "$cur")) ;;
+	attach-device|detach-device)
+		COMPREPLY=($(compgen -W "$opts $(virsh -r list --name 2>/dev/null)" -- "$cur") $(compgen -f -X '!*.xml' -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
 	esac
 }

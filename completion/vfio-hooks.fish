@@ -1,6 +1,6 @@
 # fish completion for vfio-hooks
 # tests/completion/run.sh checks its commands and options against --help.
-set -l cmds check list doctor snapshot bind unbind recover
+set -l cmds check list doctor snapshot bind unbind attach-device detach-device recover
 complete -c vfio-hooks -f
 # Before the command: the global options and the commands.
 complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -l root -x -a '(__fish_complete_directories)' -d 'read /sys, /proc and /dev under DIR'
@@ -16,6 +16,8 @@ complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a doctor -d '
 complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a snapshot -d 'capture what vfio-hooks reads'
 complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a bind -d 'bind devices to vfio now (and at every boot)'
 complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a unbind -d 'give devices back to the host'
+complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a attach-device -d 'check, prepare and hot-plug a PCI device'
+complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a detach-device -d 'hot-unplug a PCI device and give it back'
 complete -c vfio-hooks -n "not __fish_seen_subcommand_from $cmds" -a recover -d 'finish every undo left in the journals'
 # Each command's own options and arguments.
 complete -c vfio-hooks -n '__fish_seen_subcommand_from check' -l domain -x -a '(virsh -r list --all --name 2>/dev/null)' -d 'a domain defined in libvirt'
@@ -26,5 +28,11 @@ complete -c vfio-hooks -n '__fish_seen_subcommand_from list' -l all -d 'every PC
 complete -c vfio-hooks -n '__fish_seen_subcommand_from doctor' -l guest -d 'check the VM this runs in'
 complete -c vfio-hooks -n '__fish_seen_subcommand_from snapshot' -s o -r -F -d 'the archive to write (- for standard output)'
 complete -c vfio-hooks -n '__fish_seen_subcommand_from bind unbind' -l persist -d 'also at every boot'
+complete -c vfio-hooks -n '__fish_seen_subcommand_from attach-device detach-device' -l live -d 'the running domain'
+complete -c vfio-hooks -n '__fish_seen_subcommand_from attach-device detach-device' -l config -d 'its persistent definition'
+complete -c vfio-hooks -n '__fish_seen_subcommand_from attach-device detach-device' -l connect -x -d 'the libvirt URI'
+complete -c vfio-hooks -n '__fish_seen_subcommand_from detach-device' -l timeout -x -d 'seconds the guest has to release it'
+complete -c vfio-hooks -n '__fish_seen_subcommand_from attach-device detach-device' -a '(virsh -r list --name 2>/dev/null)' -d 'running domain'
+complete -c vfio-hooks -n '__fish_seen_subcommand_from attach-device detach-device' -k -a '(__fish_complete_suffix .xml)'
 complete -c vfio-hooks -n '__fish_seen_subcommand_from recover' -l force -d 'undo the journals of running domains too'
 complete -c vfio-hooks -n '__fish_seen_subcommand_from doctor bind unbind' -a '(ls /sys/bus/pci/devices 2>/dev/null)' -d 'PCI device'

@@ -1820,16 +1820,39 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 	return 0;
 }
 
-void vh_report_done(struct vh_report *r)
+static void finding_done(struct vh_finding *f)
 {
+	vh_strv_free(f->devices);
+	free(f->message);
+	free(f->why);
+	free(f->fix_where);
+	free(f->fix);
+}
+
+void vh_report_keep(struct vh_report *r, bool (*keep)(const struct vh_finding *f, void *ud),
+		    void *ud)
+{
+	size_t k = 0;
+
+	r->n_error = r->n_warning = r->n_info = 0;
 	for (size_t i = 0; i < r->n_findings; i++) {
 		struct vh_finding *f = &r->findings[i];
-		vh_strv_free(f->devices);
-		free(f->message);
-		free(f->why);
-		free(f->fix_where);
-		free(f->fix);
+		if (!keep(f, ud)) {
+			finding_done(f);
+			continue;
+		}
+		r->n_error += f->severity == VH_ERROR;
+		r->n_warning += f->severity == VH_WARNING;
+		r->n_info += f->severity == VH_INFO;
+		r->findings[k++] = *f;
 	}
+	r->n_findings = k;
+}
+
+void vh_report_done(struct vh_report *r)
+{
+	for (size_t i = 0; i < r->n_findings; i++)
+		finding_done(&r->findings[i]);
 	free(r->findings);
 	for (size_t i = 0; i < r->n_devs; i++) {
 		free(r->devs[i].group);

@@ -169,6 +169,11 @@ int vh_check_domain(const struct vh_sys *sys, const struct vh_profiles *ps,
 		    const struct vh_domain *dom, const struct vh_check_opts *opts,
 		    struct vh_report *ret);
 void vh_report_done(struct vh_report *r);
+/* Keep only the findings @keep says yes to (the counts follow): a
+ * hot-plug judges what the new device brings, not what the domain has had
+ * since its start. */
+void vh_report_keep(struct vh_report *r, bool (*keep)(const struct vh_finding *f, void *ud),
+		    void *ud);
 /* Whether libvirt has an active <forward mode='hostdev'> network (its
  * status in /run/libvirt/network says so), from which an <interface
  * type='network'> can get a PCI device. */

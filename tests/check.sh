@@ -28,6 +28,7 @@ if [ -n "${RELEASE_BUILD:-}" ]; then
 fi
 run "$here/hook/run.sh"
 run "$here/hook/bind.sh"
+run "$here/hook/hotplug.sh"
 run "$here/hook/sriov.sh"
 run "$here/hook/xen.sh"
 run "$here/hostile/run.sh"

@@ -37,7 +37,7 @@ grep -q -- '^bind --persist$' "$tmp/want"; check options-in-help $? "no 'bind --
 # bash: cmds="..." and one 'COMMAND) opts="..." ;;' line per command.
 offered_bash() {
 	sed -nE 's/^[[:space:]]*local cmds="([^"]*)"/\1/p' "$1" | tr ' ' '\n' | sed '/^$/d; s/^/- /'
-	sed -nE 's/^[[:space:]]*(""|[a-z|]+)\) opts="([^"]*)".*/\1 \2/p' "$1" | sed 's/^""/-/' |
+	sed -nE 's/^[[:space:]]*(""|[-a-z|]+)\) opts="([^"]*)".*/\1 \2/p' "$1" | sed 's/^""/-/' |
 		while read -r cs os; do
 			for c in ${cs//|/ }; do for o in $os; do echo "$c $o"; done; done
 		done
@@ -47,9 +47,9 @@ offered_bash() {
 offered_zsh() {
 	awk '/^[[:space:]]*local -a cmds=\(/ { incmds = 1; next }
 		incmds && /^[[:space:]]*\)/ { incmds = 0 }
-		incmds && match($0, /'"'"'[a-z]+:/) { print "- " substr($0, RSTART + 1, RLENGTH - 2) }
+		incmds && match($0, /'"'"'[a-z][-a-z]*:/) { print "- " substr($0, RSTART + 1, RLENGTH - 2) }
 		/case \$words\[1\] in/ { inarms = 1 }
-		inarms && /^[[:space:]]*[a-z|]+\)[[:space:]]*$/ { gsub(/[[:space:])]/, ""); level = $0; next }
+		inarms && /^[[:space:]]*[-a-z|]+\)[[:space:]]*$/ { gsub(/[[:space:])]/, ""); level = $0; next }
 		/case \$state in/ { done = 1 }
 		(!done || level != "") && match($0, /'"'"'(\([^)]*\))?\*?--?[a-zA-Z][-a-zA-Z]*[=[]/) {
 			o = substr($0, RSTART + 1, RLENGTH - 2); sub(/^\([^)]*\)/, "", o); sub(/^\*/, "", o)
@@ -61,13 +61,13 @@ offered_zsh() {
 offered_fish() {
 	awk '$1 == "complete" {
 		if (match($0, /-n "not __fish_seen_subcommand_from/)) lv = "-"
-		else if (match($0, /-n .__fish_seen_subcommand_from [a-z ]+/)) {
+		else if (match($0, /-n .__fish_seen_subcommand_from [-a-z ]+/)) {
 			lv = substr($0, RSTART, RLENGTH); sub(/.*_from /, "", lv) }
 		else next
 		n = split(lv, ls, " "); o = ""
 		if (match($0, / -s [a-zA-Z] /)) o = o " -" substr($0, RSTART + 4, 1)
 		if (match($0, / -l [a-z][-a-z]*/)) o = o " --" substr($0, RSTART + 4, RLENGTH - 4)
-		if (o == "" && lv == "-" && match($0, / -a [a-z]+ /)) o = " " substr($0, RSTART + 4, RLENGTH - 5)
+		if (o == "" && lv == "-" && match($0, / -a [a-z][-a-z]* /)) o = " " substr($0, RSTART + 4, RLENGTH - 5)
 		m = split(o, os, " "); for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) print ls[i], os[j]
 	}' "$1"
 }
