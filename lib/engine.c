@@ -1932,3 +1932,18 @@ out:
 	close_state(&s);
 	return r;
 }
+
+int vh_engine_vfio_user(struct vh_engine *en, const struct vh_pci_addr *a, char *why, size_t n)
+{
+	struct vh_jdev d = {.addr = *a};
+	struct vh_journal one = {.devs = &d, .n_devs = 1, .fd = -1};
+	struct vfio_open *opens = NULL;
+	size_t n_opens = 0;
+	bool used;
+
+	if (vfio_opens(en, &opens, &n_opens) < 0)
+		return -ENOMEM;
+	used = journal_in_use(en, &one, opens, n_opens, why, n);
+	free(opens);
+	return used;
+}

@@ -106,6 +106,9 @@ int vh_engine_unbind(struct vh_engine *en, const struct vh_pci_addr *a, bool res
  * it).  Nothing is journaled: `unbind` gives it to the host driver. */
 int vh_engine_boot_bind(struct vh_engine *en, const struct vh_pci_addr *a, const char *target,
 			const char *reset_method, struct vh_err *e);
+/* 1 when a process has the VFIO group or device node of @a open (a
+ * running VM's QEMU), with which in @why; 0 when none, -ENOMEM. */
+int vh_engine_vfio_user(struct vh_engine *en, const struct vh_pci_addr *a, char *why, size_t n);
 /* The domain (name) whose journal holds @addr, if any (a binding by
  * `vfio-hooks bind` included, named VH_MANUAL_DOMAIN). */
 int vh_engine_holder(struct vh_engine *en, const struct vh_pci_addr *addr, char *name, size_t n,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "host.h"
+#include "list.h"
 #include "inuse.h"
 #include "xmlapi.h"
 
@@ -1166,6 +1167,44 @@ static void check_libxml2(struct dctx *c)
 		     vh_fmt("%s (libxml2 %s)", path, version), NULL);
 }
 
+/* Devices on a vfio driver that nothing explains (lib/list.h,
+ * vh_vfio_explain): one WARN each; a PASS when every one is accounted for. */
+static void check_vfio_strays(struct dctx *c)
+{
+	struct vh_pci_addr *all = NULL;
+	struct vh_config cfg;
+	unsigned on_vfio = 0, strays = 0;
+	int n = vh_pci_list(c->sys, &all);
+
+	vh_config_init(&cfg);
+	for (int i = 0; i < n; i++) {
+		struct vh_pci_dev d;
+		char why[256] = "", id[64];
+		if (vh_pci_dev_read(c->sys, &all[i], &d) < 0 || strncmp(d.driver, "vfio", 4) != 0)
+			continue;
+		on_vfio++;
+		if (vh_vfio_explain(c->sys, &cfg, &d, why, sizeof(why)) != 0)
+			continue;
+		strays++;
+		snprintf(id, sizeof(id), "device-vfio-stray:%s", d.name);
+		emit(
+		    c, id, VH_WARN, "Nothing holds the device on its vfio driver",
+		    vh_fmt(
+			"%s [%04x:%04x] is on %s, and no VM, no journal and no boot binding explains it (hot-plugged with plain 'virsh attach-device --live'? left by a crash or a hand bind?)",
+			d.name, d.vendor, d.device, d.driver),
+		    vh_fmt(
+			"'vfio-hooks unbind %s' gives it back to the host (if you bound it on purpose for a managed='no' VM, leave it)",
+			d.name));
+	}
+	free(all);
+	vh_config_done(&cfg);
+	if (on_vfio && !strays)
+		emit(c, "vfio-accounted", VH_PASS, "Every device on a vfio driver accounted for",
+		     vh_fmt("%u device%s: each held by a VM or a journal, or bound at boot",
+			    on_vfio, on_vfio > 1 ? "s" : ""),
+		     NULL);
+}
+
 int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 		   const struct vh_pci_addr *devices, size_t n_devices, struct vh_hostreport *ret)
 {
@@ -1193,6 +1232,8 @@ int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 		free(all);
 	}
 	check_nvidia(&c);
+	if (!devices)
+		check_vfio_strays(&c);
 	daemon = running_daemon(sys, &pid);
 	check_hook(&c, daemon, pid, &hook);
 	check_confinement(&c, daemon, pid, hook);

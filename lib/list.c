@@ -9,13 +9,14 @@
 #include "engine.h"
 #include "host.h"
 #include "journal.h"
+#include "persist.h"
 
 /* The domain holding a device per the journals, without creating the state
  * directory when there is none: 1 held (@name), 0 not, or -errno when the
  * journals cannot be read (the state directory not private, a journal
  * list cut short): then nobody can say, and the listing says so. */
-static int holder(struct vh_sys *sys, const struct vh_config *cfg, const struct vh_pci_addr *a,
-		  char *name, size_t n)
+static int holder(const struct vh_sys *sys, const struct vh_config *cfg,
+		  const struct vh_pci_addr *a, char *name, size_t n)
 {
 	struct vh_engine en = {.sys = sys, .cfg = cfg};
 	char uuid[64];
@@ -32,6 +33,106 @@ static int holder(struct vh_sys *sys, const struct vh_config *cfg, const struct 
 	return r;
 }
 
+/* Whether the ids= list @ids (vendor:device[:...],...) names @d. */
+static bool ids_name(const char *ids, const struct vh_pci_dev *d)
+{
+	char want[16];
+	size_t l;
+
+	snprintf(want, sizeof(want), "%04x:%04x", d->vendor, d->device);
+	l = strlen(want);
+	for (const char *p = ids; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncasecmp(p, want, l) == 0 && strchr(",: \t\n", p[l] ? p[l] : ' '))
+			return true;
+	return false;
+}
+
+/* The ids= value after "vfio-pci.ids=" (or vfio_pci) in the kernel
+ * command line @cmd, or after "options vfio-pci ... ids=" in a
+ * modprobe.d file: 1 when it names @d. */
+static bool cmdline_binds(const char *cmd, const struct vh_pci_dev *d)
+{
+	for (const char *p = cmd; p && (p = strstr(p, ".ids=")); p += 5)
+		if (p - cmd >= 8 &&
+		    (!strncmp(p - 8, "vfio-pci", 8) || !strncmp(p - 8, "vfio_pci", 8)) &&
+		    ids_name(p + 5, d))
+			return true;
+	return false;
+}
+
+static bool modprobe_binds(const char *text, const struct vh_pci_dev *d)
+{
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		char buf[1024], mod[64] = "";
+		int used = 0;
+		snprintf(buf, sizeof(buf), "%.*s", (int)(end ? end - line : (long)strlen(line)),
+			 line);
+		if (sscanf(buf, " options %63s %n", mod, &used) == 1 &&
+		    (streq(mod, "vfio-pci") || streq(mod, "vfio_pci")))
+			for (char *p = strstr(buf + used, "ids="); p; p = strstr(p + 4, "ids="))
+				if ((p == buf + used || p[-1] == ' ' || p[-1] == '\t') &&
+				    ids_name(p + 4, d))
+					return true;
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+int vh_vfio_explain(const struct vh_sys *sys, const struct vh_config *cfg,
+		    const struct vh_pci_dev *d, char *why, size_t n)
+{
+	struct vh_engine en = {.sys = sys, .cfg = cfg};
+	char held[200], rule[256], use[192];
+	_cleanup_free_ char *cmd = NULL;
+	char **files = NULL;
+	int r, nf;
+
+	r = holder(sys, cfg, &d->addr, held, sizeof(held));
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		snprintf(why, n, "held by %s%s (its journal in /run/vfio-hooks)",
+			 strchr(held, ' ') || streq(held, VH_MANUAL_DOMAIN) ? "" : "domain ", held);
+		return 1;
+	}
+	if (vh_engine_vfio_user(&en, &d->addr, use, sizeof(use)) > 0) {
+		snprintf(why, n, "in use: %s", use);
+		return 1;
+	}
+	snprintf(rule, sizeof(rule), VH_PERSIST_DIR "/90-vfio-hooks-%s.rules", d->name);
+	if (vh_sys_exists(sys, "%s", rule) > 0) {
+		snprintf(why, n, "bound at boot by 'vfio-hooks bind --persist' (%s)", rule);
+		return 1;
+	}
+	cmd = vh_host_slurp(sys, "/proc/cmdline");
+	if (cmdline_binds(cmd, d)) {
+		snprintf(why, n, "bound at boot by vfio-pci.ids= on the kernel command line");
+		return 1;
+	}
+	if (vh_sys_exists(sys, "/etc/driverctl.d/pci-%s", d->name) > 0) {
+		snprintf(why, n, "a driverctl override (/etc/driverctl.d/pci-%s)", d->name);
+		return 1;
+	}
+	nf = vh_sys_list(sys, &files, "/etc/modprobe.d");
+	for (int i = 0; i < nf; i++) {
+		_cleanup_free_ char *text = NULL;
+		char path[300];
+		size_t l = strlen(files[i]);
+		if (l < 5 || !streq(files[i] + l - 5, ".conf"))
+			continue;
+		snprintf(path, sizeof(path), "/etc/modprobe.d/%s", files[i]);
+		text = vh_host_slurp(sys, path);
+		if (text && modprobe_binds(text, d)) {
+			snprintf(why, n, "bound at boot by 'options vfio-pci ids=' in %s", path);
+			vh_strv_free(files);
+			return 1;
+		}
+	}
+	vh_strv_free(files);
+	return 0;
+}
+
 /* One function read into @x; 0 when it is not listed. */
 static int gather_one(struct vh_sys *sys, const struct vh_profiles *ps, const struct vh_config *cfg,
 		      bool all, const struct vh_pci_addr *a, struct vh_listed *x)
@@ -43,8 +144,12 @@ static int gather_one(struct vh_sys *sys, const struct vh_profiles *ps, const st
 	if (vh_pci_dev_read(sys, a, d) < 0)
 		return 0;
 	x->profile = vh_profiles_match(ps, d);
-	if (!all && !vh_pci_interesting(d, x->profile))
+	/* A device on a vfio driver matters whatever its class: something
+	 * put it there, or nothing explains it. */
+	if (!all && !vh_pci_interesting(d, x->profile) && strncmp(d->driver, "vfio", 4) != 0)
 		return 0;
+	if (strncmp(d->driver, "vfio", 4) == 0)
+		x->stray = vh_vfio_explain(sys, cfg, d, x->vfio_why, sizeof(x->vfio_why)) == 0;
 	vh_pci_names(sys, d->vendor, d->device, x->vendor_name, sizeof(x->vendor_name),
 		     x->model_name, sizeof(x->model_name));
 	hr = holder(sys, cfg, &d->addr, x->held, sizeof(x->held));
@@ -151,6 +256,10 @@ static void listed_json(const struct vh_listed *x, bool first, struct vh_buf *o)
 	vh_buf_puts(o, "]");
 	if (x->unknown[0])
 		json_s(o, "held_by_error", x->unknown);
+	if (strncmp(d->driver, "vfio", 4) == 0) {
+		json_s(o, "vfio_reason", x->vfio_why[0] ? x->vfio_why : NULL);
+		vh_buf_printf(o, ",\"vfio_stray\":%s", x->stray ? "true" : "false");
+	}
 	vh_buf_puts(o, "}");
 }
 
@@ -203,6 +312,13 @@ static void listed_text(const struct vh_listed *x, struct vh_buf *o)
 		      unknown, unknown[0] ? ")" : "");
 	for (size_t k = 0; k < x->uses.n; k++)
 		vh_buf_printf(o, "\tIn use by the host: %s\n", x->uses.v[k].reason);
+	if (x->stray)
+		vh_buf_printf(
+		    o,
+		    "\tOn %s, and nothing holds it: no VM, no journal, no boot binding (a device hot-plugged with plain virsh, or left by a crash or a hand bind). 'vfio-hooks unbind %s' gives it back to the host.\n",
+		    d->driver, d->name);
+	else if (x->vfio_why[0] && !x->held[0])
+		vh_buf_printf(o, "\tOn %s: %s\n", d->driver, x->vfio_why);
 }
 
 void vh_listing_text(const struct vh_listing *l, struct vh_buf *out)

@@ -23,6 +23,10 @@ struct vh_listed {
 	struct vh_pci_addr *group; /* the IOMMU group's members */
 	int n_group;
 	struct vh_uses uses; /* what the check's device-in-use rule would say */
+	/* On a vfio driver: why (vh_vfio_explain), or nothing explains it
+	 * (stray: 'vfio-hooks unbind' gives it back). */
+	char vfio_why[256];
+	bool stray;
 };
 
 struct vh_listing {
@@ -37,5 +41,14 @@ struct vh_listing {
 int vh_listing_gather(struct vh_sys *sys, const struct vh_profiles *ps, const struct vh_config *cfg,
 		      bool all, struct vh_listing *ret);
 void vh_listing_done(struct vh_listing *l);
+/* Why @d is on a vfio driver: a journal holds it (a domain's, or a binding
+ * of `vfio-hooks bind`), a process has its VFIO node open (a running VM),
+ * a boot binding (`bind --persist`'s udev rule, vfio-pci.ids= on the
+ * kernel command line or in /etc/modprobe.d, a driverctl override).  1
+ * with the reason in @why; 0 when nothing does (a device left behind by a
+ * hot-plug that ran no hook, a crash, a hand bind); -errno when the
+ * journals cannot be read. */
+int vh_vfio_explain(const struct vh_sys *sys, const struct vh_config *cfg,
+		    const struct vh_pci_dev *d, char *why, size_t n);
 void vh_listing_text(const struct vh_listing *l, struct vh_buf *out);
 void vh_listing_json(const struct vh_listing *l, struct vh_buf *out);
