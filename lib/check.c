@@ -1380,6 +1380,31 @@ static void rule_sriov_pf(struct vh_check_ctx *c)
 	}
 }
 
+/* --- Kernel modules a profile needs on the host (vendor-reset). --- */
+
+static void rule_kernel_modules(struct vh_check_ctx *c)
+{
+	for (size_t i = 0; i < c->rep->n_devs; i++) {
+		const struct vh_resolved *rd = &c->rep->devs[i];
+		const struct vh_profile *p = rd->profile;
+		if (!usable(rd) || rd->duplicate || !p)
+			continue;
+		for (size_t k = 0; k < p->n_modules; k++) {
+			const struct vh_kernel_module *m = &p->modules[k];
+			if (vh_kernel_module_loaded(c->sys, m->name))
+				continue;
+			add(c, VH_RULE_KERNEL_MODULE_MISSING, &rd->dev.addr,
+			    one_device(&rd->dev.addr),
+			    vh_fmt(
+				"%s needs the kernel module %s, which is not loaded (not in /sys/module)%s%s.",
+				label(rd), m->name, m->why ? ": " : "", m->why ? m->why : ""),
+			    vh_fmt("profile '%s' (%s): <kernel-module name='%s'/>", p->id, p->file,
+				   m->name),
+			    strdup("the host"), vh_kernel_module_fix(m));
+		}
+	}
+}
+
 /* --- Locked memory: VFIO pins all guest memory. --- */
 
 /* What libvirt's formula needs from the host: the PCI hostdevs' distinct
@@ -1535,6 +1560,7 @@ static const char *const rule_id_table[_VH_RULE_MAX] = {
     [VH_RULE_HOST_IOMMU_OFF] = "host-iommu-off",
     [VH_RULE_DEVICE_IN_USE] = "device-in-use",
     [VH_RULE_SRIOV_PF_ASSIGNED] = "sriov-pf-assigned",
+    [VH_RULE_KERNEL_MODULE_MISSING] = "kernel-module-missing",
     [VH_RULE_MACHINE_Q35] = "machine-q35",
     [VH_RULE_VIOMMU_MISPLACED] = "viommu-misplaced",
     [VH_RULE_VIOMMU_MISSING] = "viommu-missing",
@@ -1649,6 +1675,16 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.severity = VH_ERROR,
 	.summary = "a physical function given to a VM while its virtual functions are needed",
 	.check = rule_sriov_pf,
+    },
+    {
+	.id = VH_RULE_KERNEL_MODULE_MISSING,
+	.message_id = "83825de99fb24a668636f7f950dae538",
+	.severity = VH_ERROR,
+	.summary =
+	    "the device's profile needs a kernel module the host has not loaded (vendor-reset for AMD GPUs that cannot reset without it: the GPU, or the host, hangs at the next reset)",
+	.refuses_in_warn = true,
+	.blocks_bind = true,
+	.check = rule_kernel_modules,
     },
     {
 	.id = VH_RULE_MACHINE_Q35,

@@ -336,7 +336,10 @@ static int write_reset_method(struct vh_engine *en, const char *name, const char
 		return vh_err_set(
 		    e, r, "%s: cannot write '%s' to /sys/bus/pci/devices/%s/reset_method: %s%s.",
 		    name, value, name, strerror(-r),
-		    r == -EINVAL ? " (a method this device does not support)" : "");
+		    r != -EINVAL ? ""
+		    : strstr(value, "device_specific")
+			? " (the kernel takes device_specific only when a quirk or a module such as vendor-reset implements this device's reset: is the module loaded, and does it support the device? 'vfio-hooks doctor DEVICE' tells)"
+			: " (a method this device does not support)");
 	return 0;
 }
 

@@ -286,6 +286,24 @@ static void check_params(struct dctx *c, const struct vh_pci_dev *d, const struc
 	vh_buf_done(&miss);
 }
 
+/* The same verdict as the check's kernel-module-missing rule. */
+static void check_modules(struct dctx *c, const struct vh_pci_dev *d, const struct vh_profile *p,
+			  const char *label)
+{
+	char id[128];
+
+	for (size_t i = 0; p && i < p->n_modules; i++) {
+		const struct vh_kernel_module *m = &p->modules[i];
+		bool loaded = vh_kernel_module_loaded(c->sys, m->name);
+		snprintf(id, sizeof(id), "device-kernel-module:%s:%s", m->name, d->name);
+		emit(c, id, loaded ? VH_PASS : VH_FAIL, "Kernel modules the device's profile needs",
+		     loaded ? vh_fmt("%s: %s loaded (profile %s)", label, m->name, p->id)
+			    : vh_fmt("%s: %s not loaded (profile %s)%s%s", label, m->name, p->id,
+				     m->why ? ": " : "", m->why ? m->why : ""),
+		     vh_kernel_module_fix(m));
+	}
+}
+
 /* The same verdict as the check's device-in-use rule. */
 static void check_in_use(struct dctx *c, const struct vh_pci_dev *d, const char *label)
 {
@@ -368,6 +386,7 @@ static void check_device(struct dctx *c, const struct vh_pci_addr *a, const char
 		vh_buf_done(&block);
 	}
 	check_in_use(c, &d, label);
+	check_modules(c, &d, p, label);
 	if (p && p->set_reset_method && d.has_reset_method) {
 		bool ok = streq(d.reset_method, p->reset_method);
 		snprintf(id, sizeof(id), "device-reset-method:%s", d.name);

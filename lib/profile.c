@@ -27,6 +27,12 @@ static void profile_clear(struct vh_profile *p)
 	for (size_t i = 0; i < p->n_kernel_params; i++)
 		free(p->kernel_params[i]);
 	free(p->kernel_params);
+	for (size_t i = 0; i < p->n_modules; i++) {
+		free(p->modules[i].name);
+		free(p->modules[i].why);
+		free(p->modules[i].install);
+	}
+	free(p->modules);
 	free(p->guest_driver);
 	for (size_t i = 0; i < p->n_guest_kernels; i++) {
 		struct vh_guest_kernel *k = &p->guest_kernels[i];
@@ -394,6 +400,47 @@ static int parse_guest(xmlNode *guest, struct vh_profile *p)
 	return 0;
 }
 
+static int parse_modules(xmlNode *host, struct vh_profile *p)
+{
+	for (xmlNode *n = vh_xml_child(host, "kernel-module"); n;
+	     n = vh_xml_next(n, "kernel-module")) {
+		struct vh_kernel_module *nm = realloc(p->modules, (p->n_modules + 1) * sizeof(*nm));
+		if (!nm)
+			return -ENOMEM;
+		p->modules = nm;
+		nm = &p->modules[p->n_modules++];
+		*nm = (struct vh_kernel_module){
+		    .name = vh_xml_prop(n, "name"),
+		    .why = vh_xml_prop(n, "why"),
+		    .install = vh_xml_prop(n, "install"),
+		};
+		if (!nm->name)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+bool vh_kernel_module_loaded(const struct vh_sys *sys, const char *name)
+{
+	char m[64];
+
+	if (strlen(name) >= sizeof(m) || strchr(name, '/'))
+		return false;
+	for (size_t i = 0;; i++) {
+		m[i] = name[i] == '-' ? '_' : name[i];
+		if (!name[i])
+			break;
+	}
+	return vh_sys_exists(sys, "/sys/module/%s", m) == 1;
+}
+
+char *vh_kernel_module_fix(const struct vh_kernel_module *m)
+{
+	return vh_fmt(
+	    "%s%sload it now and at every boot: modprobe %s; echo %s > /etc/modules-load.d/%s.conf (to load it earlier, from the initramfs: add it to /etc/initramfs-tools/modules and run update-initramfs -u)",
+	    m->install ? m->install : "", m->install ? "; then " : "", m->name, m->name, m->name);
+}
+
 static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 {
 	xmlNode *root = sym_xmlDocGetRootElement(doc), *m, *vm, *host, *n;
@@ -512,6 +559,8 @@ static int parse_profile(xmlDoc *doc, const char *path, struct vh_profile *p)
 			return -ENOMEM;
 		p->n_kernel_params++;
 	}
+	if (parse_modules(host, p) < 0)
+		return -ENOMEM;
 	return parse_guest(vh_xml_child(root, "guest"), p);
 }
 

@@ -45,6 +45,20 @@ struct vh_guest_kernel {
 	char *why;
 };
 
+/* A kernel module the host must have loaded while the device is
+ * assigned (vendor-reset for AMD GPUs that cannot reset otherwise). */
+struct vh_kernel_module {
+	char *name;    /* as modprobe takes it: "vendor-reset" */
+	char *why;     /* what goes wrong without it, or NULL */
+	char *install; /* how to get it, or NULL */
+};
+/* Whether /sys/module shows the module @name loaded ('-' and '_' alike,
+ * as modprobe takes them; the kernel shows '_'). */
+bool vh_kernel_module_loaded(const struct vh_sys *sys, const char *name);
+/* How to get @m and load it now and at boot, for a fix (free()); NULL on
+ * ENOMEM. */
+char *vh_kernel_module_fix(const struct vh_kernel_module *m);
+
 struct vh_profile {
 	char *id;
 	char *file; /* where it was loaded from */
@@ -74,6 +88,8 @@ struct vh_profile {
 	struct vh_settings vf_settings;
 	char **kernel_params;
 	size_t n_kernel_params;
+	struct vh_kernel_module *modules;
+	size_t n_modules;
 	/* Xen: pciback lets the guest write the device's whole config space
 	 * (xl.cfg pci=[...,permissive=1]); set by prepare. */
 	bool pciback_permissive;

@@ -216,6 +216,19 @@ static bool fk_native(const char *root, const char *addr, char *drv, size_t n)
 }
 
 /* "sys/devices/..." of a device, from its bus link. */
+/* vendor-reset hooks the kernel's device-specific reset (ftrace on
+ * pci_dev_specific_reset): while it is loaded, the kernel accepts
+ * device_specific in reset_method (for the GPUs of its table; the model
+ * does not check the IDs). */
+static bool vendor_reset_hooks(const char *root, const char *method)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/sys/module/vendor_reset", root);
+	return !strcmp(method, "device_specific") && stat(p, &st) == 0;
+}
+
 static int dev_dir(const char *root, const char *addr, char *out, size_t n)
 {
 	char link[PATH_MAX], t[PATH_MAX];
@@ -546,7 +559,7 @@ static int fk_model(const struct vh_sys *sys, const char *path, const char *full
 			snprintf(pad, sizeof(pad), " %s ", def);
 			char w[80];
 			snprintf(w, sizeof(w), " %s ", t);
-			if (!strstr(pad, w))
+			if (!strstr(pad, w) && !vendor_reset_hooks(root, t))
 				return -EINVAL;
 		}
 		snprintf(cur_line, sizeof(cur_line), "%s\n", v);

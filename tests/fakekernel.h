@@ -8,7 +8,9 @@
  *   drivers/D/bind    binds unless already bound or override says otherwise
  *   drivers_probe     binds the override, else the device's native driver
  *   vfio-pci          creates /dev/vfio/<group> while a member is bound
- *   reset_method      "" disables, "default" restores, unknown -EINVAL
+ *   reset_method      "" disables, "default" restores, unknown -EINVAL;
+ *                     device_specific also while sys/module/vendor_reset
+ *                     exists (vendor-reset's hook of the kernel's reset)
  *   reset             -ENOTTY while reset_method is empty
  *   pciback           (xen-pciback, drivers/xen/xen-pciback/pci_stub.c)
  *                     new_slot appends the address to pciback/slots (the

@@ -43,8 +43,8 @@ static int group_setup(void **state UNUSED)
 {
 	if (hx_profiles_load(&profiles) < 0)
 		return -1;
-	if (profiles.n != 5) {
-		fprintf(stderr, "expected 5 shipped profiles, got %zu\n", profiles.n);
+	if (profiles.n != 6) {
+		fprintf(stderr, "expected 6 shipped profiles, got %zu\n", profiles.n);
 		return -1;
 	}
 	return 0;
@@ -291,6 +291,9 @@ static const char *const big_host =
     "group=10\n"
     "0000:0c:00.0 id=17cb:a100 class=0x120000 msi=32 pcie "
     "driver=vfio-pci group=12\n"
+    /* an AMD Vega 10, whose profile needs vendor-reset (not loaded) */
+    "0000:0f:00.0 id=1002:687f class=0x030000 msi=1 pcie driver=vfio-pci "
+    "group=15\n"
     "0000:4d:00.0 id=8086:56c0 class=0x038000 pcie driver=i915 group=40 "
     "sriov=total:16,offset:1,stride:1,vfdev:56c0\n"
     "0000:5e:00.0 id=8086:56c0 class=0x038000 pcie driver=i915 group=50 "

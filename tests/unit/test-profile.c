@@ -116,13 +116,13 @@ static void put(const char *dir, const char *name, const char *content)
 
 static void shipped_profiles_load(void **state UNUSED)
 {
-	static const char *const ids[] = {"hailo-8", "intel-flex", "nvidia-gpu", "qcom-aic100",
-					  "rebellions-npu"};
+	static const char *const ids[] = {"amd-vendor-reset", "hailo-8",     "intel-flex",
+					  "nvidia-gpu",	      "qcom-aic100", "rebellions-npu"};
 	struct vh_profiles ps;
 
 	load_shipped(&ps);
-	assert_int_equal(ps.n, 5);
-	for (size_t i = 0; i < 5; i++) {
+	assert_int_equal(ps.n, 6);
+	for (size_t i = 0; i < 6; i++) {
 		const struct vh_profile *p = by_id(&ps, ids[i]);
 		if (!p)
 			fail_msg("profile %s not loaded", ids[i]);
@@ -130,7 +130,7 @@ static void shipped_profiles_load(void **state UNUSED)
 		assert_non_null(strstr(p->file, ".xml"));
 		assert_true(p->description && p->description[0]);
 		assert_string_equal(p->vfio_driver, "vfio-pci");
-		assert_true(p->n_kernel_params >= 2);
+		assert_true(p->n_kernel_params >= 1);
 	}
 	vh_profiles_done(&ps);
 	assert_int_equal(ps.n, 0);
@@ -259,6 +259,90 @@ static void shipped_flex_rebellions_nvidia(void **state UNUSED)
 	vh_profiles_done(&ps);
 }
 
+/* vendor-reset's device table (src/device-db.h of gnif/vendor-reset at
+ * 084881c6e9e1): 67 IDs; the audio functions are not in it. */
+static void shipped_amd_vendor_reset(void **state UNUSED)
+{
+	static const uint16_t some[] = {0x67c0, 0x67df, 0x6fdf, 0x67e0, 0x699f, 0x6860,
+					0x687f, 0x66a0, 0x66af, 0x7310, 0x731f, 0x7340,
+					0x734f, 0x7360, 0x7362, 0x738c};
+	struct vh_profiles ps;
+	const struct vh_profile *p;
+
+	load_shipped(&ps);
+	p = by_id(&ps, "amd-vendor-reset");
+	assert_non_null(p);
+	assert_int_equal(p->vendor, 0x1002);
+	assert_int_equal(p->n_devices, 67);
+	assert_false(p->has_class);
+	for (size_t i = 0; i < ELEMENTSOF(some); i++)
+		if (!streq(match_id(&ps, 0x1002, some[i], 0x030000), "amd-vendor-reset"))
+			fail_msg("1002:%04x does not match amd-vendor-reset", some[i]);
+	/* Navi 21 (no reset bug), the HDMI audio functions: no profile. */
+	assert_null(match_id(&ps, 0x1002, 0x73bf, 0x030000));
+	assert_null(match_id(&ps, 0x1002, 0xaaf8, 0x040300));
+	assert_null(match_id(&ps, 0x1002, 0xab38, 0x040300));
+	assert_true(p->set_reset_method);
+	assert_string_equal(p->reset_method, "device_specific");
+	assert_true(p->reset_on_release);
+	assert_int_equal(p->companions, VH_COMPANIONS_SAME_DEVICE);
+	assert_int_equal(p->n_modules, 1);
+	assert_string_equal(p->modules[0].name, "vendor-reset");
+	assert_non_null(strstr(p->modules[0].why, "device_specific"));
+	assert_non_null(strstr(p->modules[0].install, "dkms install ."));
+	vh_profiles_done(&ps);
+}
+
+/* <kernel-module>: parsed, its fix, and whether /sys/module has it. */
+static void kernel_module_element(void **state UNUSED)
+{
+	char *dir = mkdir_tmp();
+	const char *dirs[] = {dir, NULL};
+	struct vh_profiles ps;
+	const struct vh_profile *p;
+	_cleanup_sys_ struct vh_sys *sys = NULL;
+	_cleanup_free_ char *fix0 = NULL, *fix1 = NULL;
+
+	put(dir, "m.xml",
+	    PROFILE("m", "<match vendor='0x1234'/>",
+		    "  <host>\n"
+		    "    <kernel-module name='vendor-reset' why='it resets the card'\n"
+		    "                   install='dkms install .'/>\n"
+		    "    <kernel-module name='foo_bar'/>\n"
+		    "  </host>\n"));
+	load_ok(dirs, &ps);
+	p = by_id(&ps, "m");
+	assert_non_null(p);
+	assert_int_equal(p->n_modules, 2);
+	assert_string_equal(p->modules[0].name, "vendor-reset");
+	assert_string_equal(p->modules[0].why, "it resets the card");
+	assert_string_equal(p->modules[0].install, "dkms install .");
+	assert_string_equal(p->modules[1].name, "foo_bar");
+	assert_null(p->modules[1].why);
+	assert_null(p->modules[1].install);
+	fix0 = vh_kernel_module_fix(&p->modules[0]);
+	fix1 = vh_kernel_module_fix(&p->modules[1]);
+	assert_non_null(strstr(
+	    fix0,
+	    "dkms install .; then load it now and at every boot: modprobe vendor-reset; echo vendor-reset > /etc/modules-load.d/vendor-reset.conf"));
+	assert_true(strncmp(fix1, "load it now and at every boot: modprobe foo_bar;", 48) == 0);
+
+	/* The kernel shows vendor-reset as /sys/module/vendor_reset; '-'
+	 * and '_' are one to modprobe. */
+	assert_int_equal(vh_sys_new(dir, &sys), 0);
+	assert_false(vh_kernel_module_loaded(sys, "vendor-reset"));
+	assert_int_equal(fakesys_put(dir, "sys/module/vendor_reset/refcnt", "0\n"), 0);
+	assert_true(vh_kernel_module_loaded(sys, "vendor-reset"));
+	assert_true(vh_kernel_module_loaded(sys, "vendor_reset"));
+	assert_false(vh_kernel_module_loaded(sys, "foo_bar"));
+	assert_int_equal(fakesys_put(dir, "sys/module/foo_bar/refcnt", "0\n"), 0);
+	assert_true(vh_kernel_module_loaded(sys, "foo-bar"));
+	assert_false(vh_kernel_module_loaded(sys, "../module/foo_bar"));
+	vh_profiles_done(&ps);
+	fakesys_rmrf(dir);
+	free(dir);
+}
+
 static void match_shipped(void **state UNUSED)
 {
 	struct vh_profiles ps;
@@ -305,7 +389,7 @@ static void match_subsystem(void **state UNUSED)
 		    "device='0x87b3'/></match>",
 		    ""));
 	load_ok(dirs, &ps);
-	assert_int_equal(ps.n, 6);
+	assert_int_equal(ps.n, 7);
 	d.subsys_vendor = 0x1043;
 	d.subsys_device = 0x87b3;
 	assert_string_equal(vh_profiles_match(&ps, &d)->id, "nv-sub");
@@ -348,7 +432,7 @@ static void later_more_specific_wins(void **state UNUSED)
 		    "  <host><companions policy='any'/></host>\n"));
 	put(dir, "nv-any.xml", PROFILE("aa-nvidia-any", "<match vendor='0x10de'/>", ""));
 	load_ok(dirs, &ps);
-	assert_int_equal(ps.n, 7);
+	assert_int_equal(ps.n, 8);
 	/* device list (5) beats class (3) beats vendor only (1), even though
 	 * "aa-..." sorts before "nvidia-gpu". */
 	assert_string_equal(match_id(&ps, 0x10de, 0x2684, 0x030000), "aa-rtx-4090");
@@ -397,7 +481,7 @@ static void same_id_later_overrides(void **state UNUSED)
 		    "</match>",
 		    "  <host><reset-method value='bus'/></host>\n"));
 	load_ok(dirs, &ps);
-	assert_int_equal(ps.n, 5);
+	assert_int_equal(ps.n, 6);
 	p = by_id(&ps, "hailo-8");
 	assert_non_null(p);
 	snprintf(path, sizeof(path), "%s/local-hailo.xml", dir);
@@ -556,6 +640,27 @@ static void schema_errors_inside_host(void **state UNUSED)
 		      5, "kernel parameter with a space");
 }
 
+static void schema_kernel_module(void **state UNUSED)
+{
+	static const char *const bad[] = {
+	    "<kernel-module/>",					    /* no name */
+	    "<kernel-module name=''/>",				    /* empty */
+	    "<kernel-module name='Vendor-Reset'/>",		    /* upper case */
+	    "<kernel-module name='../vendor_reset'/>",		    /* a path */
+	    "<kernel-module name='-x'/>",			    /* an option */
+	    "<kernel-module name='vendor reset'/>",		    /* a space */
+	    "<kernel-module name='x' package='y'/>",		    /* unknown attribute */
+	    "<kernel-module name='x'><why>y</why></kernel-module>", /* no children */
+	};
+	char content[1024];
+
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		snprintf(content, sizeof(content),
+			 PROFILE("k", "<match vendor='0x1234'/>", "  <host>%s</host>\n"), bad[i]);
+		expect_broken(content, 5, bad[i]);
+	}
+}
+
 static void malformed_profile(void **state UNUSED)
 {
 	expect_broken("<?xml version='1.0'?>\n"
@@ -626,7 +731,7 @@ static void missing_dir_skipped(void **state UNUSED)
 	struct vh_profiles ps;
 
 	load_ok(dirs, &ps);
-	assert_int_equal(ps.n, 5);
+	assert_int_equal(ps.n, 6);
 	vh_profiles_done(&ps);
 }
 
@@ -762,7 +867,7 @@ static void load_default_with_env(void **state UNUSED)
 	snprintf(want, sizeof(want), "%s/profile.rng", datadir);
 	assert_string_equal(vh_schema_path(), want);
 	assert_int_equal(vh_profiles_load_default(dirs, &ps, &e), 0);
-	assert_int_equal(ps.n, 5);
+	assert_int_equal(ps.n, 6);
 	vh_profiles_done(&ps);
 }
 
@@ -1075,6 +1180,9 @@ int main(void)
 	    cmocka_unit_test(kernel_versions),
 	    cmocka_unit_test(shipped_hailo),
 	    cmocka_unit_test(shipped_flex_rebellions_nvidia),
+	    cmocka_unit_test(shipped_amd_vendor_reset),
+	    cmocka_unit_test(kernel_module_element),
+	    cmocka_unit_test(schema_kernel_module),
 	    cmocka_unit_test(match_shipped),
 	    cmocka_unit_test(match_subsystem),
 	    cmocka_unit_test(specificity_values),

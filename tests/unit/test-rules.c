@@ -38,6 +38,13 @@ static const struct scenario scenarios[] = {
      "give the VM only virtual functions",
      {.machine = "q35", .hostdevs = HOSTDEV("0x4d", "0x00", "0x0") HOSTDEV("0x4d", "0x00", "0x1")},
      {.machine = "q35", .hostdevs = HOSTDEV("0x4d", "0x00", "0x1")}},
+    /* A Vega 10 without vendor-reset loaded. */
+    {"kernel-module-missing",
+     VH_ERROR,
+     "0000:0f:00.0",
+     "modprobe vendor-reset",
+     {.machine = "q35", .hostdevs = HOSTDEV("0x0f", "0x00", "0x0")},
+     {.machine = "q35", .hostdevs = HOSTDEV("0x08", "0x00", "0x0")}},
     /* 16 GiB and two devices behind a vIOMMU: 2 * 16 GiB + 1 GiB. */
     {"memlock-too-low",
      VH_ERROR,
@@ -235,7 +242,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 				     "domain='0' bus='1' slot='0' function='0'/>"
 				     "</forward></network></networkstatus>"),
 			 0);
-	assert_int_equal(vh_n_rules, 24);
+	assert_int_equal(vh_n_rules, 25);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
@@ -525,6 +532,44 @@ static void xen_pv_details(void **state UNUSED)
 	assert_null(find("xen-pv-unsupported"));
 }
 
+/* A Vega 10 and its HDMI audio function: vendor-reset is the profile's
+ * <kernel-module>, loaded when /sys/module/vendor_reset exists. */
+static void kernel_module_details(void **state UNUSED)
+{
+	const struct vh_finding *f;
+	struct dom d = {.machine = "q35", .hostdevs = HOSTDEV("0x0c", "0x00", "0x0")};
+
+	host("0000:0c:00.0 id=1002:687f class=0x030000 msi=1 pcie driver=amdgpu group=15 "
+	     "reset=bus\n"
+	     "0000:0c:00.1 id=1002:aaf8 class=0x040300 msi=1 pcie driver=snd_hda_intel "
+	     "group=15 reset=bus\n");
+	run(&d);
+	f = expect_rule("kernel-module-missing", VH_ERROR, "0000:0c:00.0", "dkms install");
+	assert_int_equal(count("kernel-module-missing"), 1);
+	assert_non_null(strstr(f->message, "[1002:687f] needs the kernel module vendor-reset"));
+	assert_non_null(strstr(f->why, "profile 'amd-vendor-reset'"));
+	assert_non_null(strstr(f->fix, "modprobe vendor-reset"));
+	assert_non_null(strstr(f->fix, "/etc/modules-load.d/vendor-reset.conf"));
+	assert_true(vh_rules[f->id].refuses_in_warn);
+	/* The audio function goes with the GPU (same-device companion). */
+	expect_rule("group-companions-bind", VH_WARNING, "0000:0c:00.0", NULL);
+
+	/* Loaded: the kernel shows vendor-reset as vendor_reset. */
+	assert_int_equal(fakesys_put(T.root, "sys/module/vendor_reset/refcnt", "0\n"), 0);
+	run(&d);
+	assert_null(find("kernel-module-missing"));
+	expect_rule("group-companions-bind", VH_WARNING, "0000:0c:00.0", NULL);
+
+	/* The audio function alone has no profile and needs no module. */
+	host("0000:0c:00.0 id=1002:687f class=0x030000 msi=1 pcie driver=amdgpu group=15 "
+	     "reset=bus\n"
+	     "0000:0c:00.1 id=1002:aaf8 class=0x040300 msi=1 pcie driver=snd_hda_intel "
+	     "group=15 reset=bus\n");
+	d.hostdevs = HOSTDEV("0x0c", "0x00", "0x1");
+	run(&d);
+	assert_null(find("kernel-module-missing"));
+}
+
 /* --- checking reads only what it needs --- */
 
 static void unrelated_broken_devices_ignored(void **state UNUSED)
@@ -665,6 +710,7 @@ int main(void)
 	    T_(aarch64_misplaced_iommu_not_intel),
 	    T_(xen_no_x86_rules),
 	    T_(xen_pv_details),
+	    T_(kernel_module_details),
 	    T_(unrelated_broken_devices_ignored),
 	    T_(broken_group_member_is_read),
 	    T_(report_renderings),
