@@ -446,6 +446,13 @@ static int do_detach(struct hp *h)
 			break;
 		usleep(200 * 1000);
 	} while (true);
+	if (r == -ENOENT && !attached) {
+		fprintf(
+		    stderr,
+		    "vfio-hooks: %s is not attached to domain '%s', and vfio-hooks holds nothing of it for that domain.\n",
+		    h->arg, h->name);
+		return EXIT_FINDINGS;
+	}
 	if (r == -ENOENT) {
 		note(
 		    h, LOG_INFO, NULL,

@@ -128,6 +128,12 @@ check detach-start-device "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:01:00.0)" =
 	"rc=$rc driver=$(driver_of "$D" 0000:01:00.0)" "$D/err"
 stop "$D" vm
 
+# ------------------------------------- a device that is not attached at all
+D=$T/h; fresh "$D"; start "$D" vm 1
+cli "$D" detach-device vm 0000:02:00.0
+check detach-not-attached "$([ $rc = 1 ] && grep -q 'is not attached' "$D/err" && ! grep -q detach "$FAKEVIRT_DIR/calls"; echo $?)" "rc=$rc" "$D/err"
+stop "$D" vm
+
 # --------------------------------------------------------------- bad input
 D=$T/g; fresh "$D"; start "$D" vm 1
 printf '<disk type="file"><source file="/x"/></disk>' >"$D/disk.xml"
