@@ -139,6 +139,8 @@ static struct vh_finding *add_as(struct vh_check_ctx *c, enum vh_rule_id rule, e
 	f->why = why;
 	f->fix_where = fix_where;
 	f->fix = fix;
+	if (fix && c->dom->nova.present)
+		f->fix_nova = ri->fix_nova;
 	if (sev == VH_ERROR)
 		r->n_error++;
 	else if (sev == VH_WARNING)
@@ -1581,6 +1583,34 @@ const char *vh_rule_id_to_string(enum vh_rule_id id)
 	return (size_t)id < ELEMENTSOF(rule_id_table) ? rule_id_table[id] : "?";
 }
 
+/* The fixes in OpenStack Nova's terms (vh_rule_info.fix_nova), read from
+ * Nova's libvirt driver: it writes the domain XML from the flavor, the
+ * image and nova.conf, and anew on a hard reboot, resize or migration, so
+ * an edit of the XML does not last.  Sources and releases: README.md,
+ * "OpenStack Nova". */
+static const char nova_viommu[] =
+    "flavor extra spec hw:viommu_model=intel (or image property hw_viommu_model=intel) on machine type q35 (image property hw_machine_type=q35): Nova (from 26.0.0, Zed) then writes <iommu model='intel'> with intremap, caching_mode, eim and iotlb on and aw_bits 48, and <ioapic driver='qemu'/>. Not 'auto': with libvirt 8.3.0 or later Nova makes that a virtio IOMMU, which has no interrupt remapping.\nAn existing instance takes a flavor's extra specs by a resize to that flavor, an image's properties by a rebuild (which replaces its root disk).";
+static const char nova_machine[] =
+    "image property hw_machine_type=q35, or for new instances on this compute node nova.conf [libvirt] hw_machine_type = x86_64=q35 (Nova's x86 default is pc).\nSince Nova 23.0.0 (Wallaby) an instance keeps the machine type it first started with: change it, the instance stopped, with 'nova-manage libvirt update_machine_type INSTANCE_UUID q35 --force' (pc to q35 is refused without --force: the guest gets a new chipset).";
+static const char nova_hostdev_written[] =
+    "Nova cannot set this: it writes each <hostdev> from the PCI devices it gave the instance out of its inventory of this host, so this was written outside Nova; a hard reboot (openstack server reboot --hard) has Nova write the domain XML anew.";
+static const char nova_device_missing[] =
+    "Nova gave the instance this device from its inventory of the host, and it is gone (a card moved, the buses renumbered): make nova.conf [pci] device_spec match the device where it is now (where it names addresses), restart nova-compute so that it reads the host's devices anew, then cold-migrate or resize the instance, which has Nova allocate its PCI devices anew.";
+static const char nova_numvfs[] =
+    "Nova hands out only the VFs that exist when nova-compute reads the host: create them at boot, before nova-compute starts (sriov_numvfs, from a udev rule or a systemd unit), list them in nova.conf [pci] device_spec, and leave sriov_numvfs alone while instances use them.";
+static const char nova_bridge[] =
+    "nova.conf [pci] device_spec on this compute node matches a bridge: narrow it to the endpoint device (its vendor_id and product_id, or its address) and restart nova-compute.";
+static const char nova_in_use[] =
+    "If nova.conf [pci] device_spec on this compute node matches this device, narrow it so that it does not, and restart nova-compute: Nova must not give instances a device the host uses.";
+static const char nova_pf[] =
+    "give instances virtual functions instead: a [pci] alias with \"device_type\": \"type-VF\" in the flavor's pci_passthrough:alias, or a Neutron port with vnic_type direct. A PF given whole needs \"device_type\": \"type-PF\" in its alias (Nova then keeps its VFs from other instances); set its sriov_numvfs to 0 first.";
+static const char nova_group[] =
+    "Nova cannot give an instance a whole IOMMU group: it passes through only the devices the flavor's pci_passthrough:alias or a Neutron port asks for, and knows no IOMMU groups. Let the hook bind the group's other endpoints with it (companions = any in vfio-hooks.conf, where the fix above offers it), free them on this host, or move the card to a slot with its own group; and list in nova.conf [pci] device_spec only devices whose group holds nothing the host keeps.";
+static const char nova_memlock[] =
+    "Nova cannot set this: it writes <memory> from the flavor's RAM and never writes <memtune><hard_limit> (no flavor extra spec or image property sets one), so this was written outside Nova; a hard reboot (openstack server reboot --hard) has Nova write the domain XML anew, without a hard limit.";
+static const char nova_xen[] =
+    "Nova's libvirt driver dropped Xen in 23.0.0 (Wallaby); before, image property hw_vm_mode=hvm made an HVM guest.";
+
 /* One entry per rule, in the order of enum vh_rule_id (their evaluation
  * order, which is the order of the findings). */
 const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
@@ -1599,6 +1629,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.severity = VH_ERROR,
 	.summary = "a hostdev's PCI address is not a number or out of range",
 	.blocks_bind = true,
+	.fix_nova = nova_hostdev_written,
 	.check = rule_addresses,
     },
     {
@@ -1607,6 +1638,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.severity = VH_ERROR,
 	.summary = "the same PCI device is listed twice",
 	.blocks_bind = true,
+	.fix_nova = nova_hostdev_written,
 	.check = rule_addresses,
     },
     {
@@ -1615,6 +1647,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.severity = VH_ERROR,
 	.summary = "no PCI device at the hostdev's address",
 	.blocks_bind = true,
+	.fix_nova = nova_device_missing,
 	.check = rule_presence,
     },
     {
@@ -1629,6 +1662,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "4310e1de6c0d484ca1ef007594472995",
 	.severity = VH_ERROR,
 	.summary = "the virtual function needs sriov_numvfs changed while other VFs exist",
+	.fix_nova = nova_numvfs,
 	.check = rule_presence,
     },
     {
@@ -1646,6 +1680,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	    "a bridge (PCI-to-PCI, or the chipset's host or ISA/LPC bridge) cannot be passed through: taking it takes what is behind it from the host",
 	.refuses_in_warn = true,
 	.blocks_bind = true,
+	.fix_nova = nova_bridge,
 	.check = rule_presence,
     },
     {
@@ -1667,6 +1702,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	    "the host uses the device (a mounted disk, swap, an md/dm member, its network, its console): taking it takes it from the host",
 	.refuses_in_warn = true,
 	.blocks_bind = true,
+	.fix_nova = nova_in_use,
 	.check = rule_in_use,
     },
     {
@@ -1674,6 +1710,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "c45f37105d7b414c98be8992f661c407",
 	.severity = VH_ERROR,
 	.summary = "a physical function given to a VM while its virtual functions are needed",
+	.fix_nova = nova_pf,
 	.check = rule_sriov_pf,
     },
     {
@@ -1691,6 +1728,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "99d80b3aa235471b998f501c7b3e8366",
 	.severity = VH_ERROR,
 	.summary = "the device needs a q35 machine",
+	.fix_nova = nova_machine,
 	.check = rule_machine,
     },
     {
@@ -1700,6 +1738,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.other = {VH_WARNING,
 		  "no device needs the vIOMMU, or the guest is not an x86 QEMU/KVM one"},
 	.summary = "<iommu> is under <features>, where libvirt ignores it",
+	.fix_nova = nova_viommu,
 	.check = rule_viommu_misplaced,
     },
     {
@@ -1707,6 +1746,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "1810903e83d34c9b8e81676cf2eb9fbb",
 	.severity = VH_ERROR,
 	.summary = "the device needs an emulated Intel IOMMU (<iommu model='intel'>)",
+	.fix_nova = nova_viommu,
 	.check = rule_viommu,
     },
     {
@@ -1714,6 +1754,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "c8213e5a56b048ada9eb098c1dd10d7f",
 	.severity = VH_ERROR,
 	.summary = "the emulated IOMMU needs interrupt remapping (intremap='on')",
+	.fix_nova = nova_viommu,
 	.check = rule_viommu,
     },
     {
@@ -1721,6 +1762,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "8126f5782161449194a912efff4a041d",
 	.severity = VH_ERROR,
 	.summary = "an emulated Intel IOMMU with VFIO devices needs caching_mode='on'",
+	.fix_nova = nova_viommu,
 	.check = rule_viommu,
     },
     {
@@ -1728,6 +1770,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "f021af9d163d448784721dbabdec6c79",
 	.severity = VH_WARNING,
 	.summary = "more than 255 vCPUs with interrupt remapping need eim='on'",
+	.fix_nova = nova_viommu,
 	.check = rule_viommu,
     },
     {
@@ -1735,6 +1778,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "344538ecd8c749c585189b452105e69c",
 	.severity = VH_ERROR,
 	.summary = "interrupt remapping needs a split I/O APIC (<ioapic driver='qemu'/>)",
+	.fix_nova = nova_viommu,
 	.check = rule_ioapic,
     },
     {
@@ -1759,6 +1803,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.blocks_bind = true,
 	.bind_fix =
 	    "free those endpoints first, or bind them with it: 'vfio-hooks --companions any bind DEVICE' (they leave their host drivers).",
+	.fix_nova = nova_group,
 	.check = rule_groups,
     },
     {
@@ -1776,6 +1821,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	    {VH_INFO,
 	     "no <memtune><hard_limit>: the limit libvirt sets itself, or on a QEMU command line the ulimit -l needed"},
 	.summary = "<memtune><hard_limit> is below the memory VFIO must lock",
+	.fix_nova = nova_memlock,
 	.check = rule_memlock,
     },
     {
@@ -1783,6 +1829,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.message_id = "a7428a39cd9845dfb369bf1510405e95",
 	.severity = VH_ERROR,
 	.summary = "on Xen, the device works only in an HVM guest, not PV or PVH",
+	.fix_nova = nova_xen,
 	.check = rule_xen_pv,
     },
 };
@@ -1912,6 +1959,24 @@ static void indent(struct vh_buf *out, const char *text, const char *pfx)
 	}
 }
 
+/* "OpenStack Nova (flavor 'x', image y)": where a Nova fix goes. */
+static void nova_where(const struct vh_nova *nv, struct vh_buf *out)
+{
+	const char *sep = " (";
+
+	vh_buf_puts(out, "OpenStack Nova");
+	if (nv->flavor[0]) {
+		vh_buf_printf(out, "%sflavor '%s'", sep, nv->flavor);
+		sep = ", ";
+	}
+	if (nv->image[0]) {
+		vh_buf_printf(out, "%simage %s", sep, nv->image);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		vh_buf_puts(out, ")");
+}
+
 void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 {
 	const char *name = r->dom->name ? r->dom->name : "(unnamed)";
@@ -1941,6 +2006,12 @@ void vh_report_text(const struct vh_report *r, struct vh_buf *out)
 				      f->fix_where ? f->fix_where : "");
 			indent(out, f->fix, "    ");
 		}
+		if (f->fix_nova) {
+			vh_buf_puts(out, "  Fix, in ");
+			nova_where(&r->dom->nova, out);
+			vh_buf_puts(out, ":\n");
+			indent(out, f->fix_nova, "    ");
+		}
 		vh_buf_puts(out, "\n");
 	}
 	vh_buf_printf(
@@ -1958,6 +2029,13 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 	vh_buf_json_kv(o, "uuid", d->uuid, true);
 	vh_buf_json_kv(o, "machine", d->machine, true);
 	vh_buf_json_kv(o, "arch", d->arch, false);
+	if (d->nova.present) {
+		vh_buf_puts(o, ",\"nova\":{");
+		vh_buf_json_kv(o, "namespace", d->nova.ns, true);
+		vh_buf_json_kv(o, "flavor", d->nova.flavor[0] ? d->nova.flavor : NULL, true);
+		vh_buf_json_kv(o, "image", d->nova.image[0] ? d->nova.image : NULL, false);
+		vh_buf_puts(o, "}");
+	}
 	vh_buf_puts(o, "},\"devices\":[");
 	for (size_t i = 0; i < r->n_devs; i++) {
 		const struct vh_resolved *rd = &r->devs[i];
@@ -2017,11 +2095,27 @@ void vh_report_json(const struct vh_report *r, struct vh_buf *o)
 		vh_buf_json_kv(o, "message", f->message, true);
 		vh_buf_json_kv(o, "why", f->why, true);
 		vh_buf_json_kv(o, "fix_where", f->fix_where, true);
-		vh_buf_json_kv(o, "fix", f->fix, false);
+		vh_buf_json_kv(o, "fix", f->fix, d->nova.present);
+		if (d->nova.present)
+			vh_buf_json_kv(o, "fix_nova", f->fix_nova, false);
 		vh_buf_puts(o, "}");
 	}
 	vh_buf_printf(o, "],\"summary\":{\"errors\":%u,\"warnings\":%u,\"info\":%u}}\n", r->n_error,
 		      r->n_warning, r->n_info);
+}
+
+/* @text on one line: a line break and its indent become one space. */
+static void fold(const char *text, struct vh_buf *out)
+{
+	for (const char *p = text; *p; p++) {
+		if (*p != '\n') {
+			vh_buf_putc(out, *p);
+			continue;
+		}
+		while (p[1] == ' ')
+			p++;
+		vh_buf_puts(out, " ");
+	}
 }
 
 void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out)
@@ -2032,15 +2126,10 @@ void vh_finding_oneline(const struct vh_finding *f, struct vh_buf *out)
 	if (!f->fix)
 		return;
 	vh_buf_printf(out, " Fix, in %s: ", f->fix_where ? f->fix_where : "the domain");
-	for (const char *p = f->fix; *p; p++) {
-		if (*p != '\n') {
-			vh_buf_putc(out, *p);
-			continue;
-		}
-		/* A line break and its indent become one space. */
-		while (p[1] == ' ')
-			p++;
-		vh_buf_puts(out, " ");
+	fold(f->fix, out);
+	if (f->fix_nova) {
+		vh_buf_puts(out, " Fix, in OpenStack Nova: ");
+		fold(f->fix_nova, out);
 	}
 }
 

@@ -77,6 +77,12 @@ struct vh_rule_info {
 	 * fix shown is .bind_fix, or the finding's own when NULL. */
 	bool blocks_bind;
 	const char *bind_fix;
+	/* Its fix on a domain OpenStack Nova wrote (vh_domain.nova), which a
+	 * user changes through Nova's settings (flavor extra specs, image
+	 * properties, nova.conf), not the XML: shown beside the XML fix of
+	 * each finding that has one.  NULL: none (Nova adds nothing to the
+	 * fix, or the rule never judges a domain Nova writes). */
+	const char *fix_nova;
 	/* Evaluates it.  Rules evaluated by the same function are adjacent
 	 * in the catalog; the function runs once, for the first of them. */
 	void (*check)(struct vh_check_ctx *c);
@@ -97,6 +103,9 @@ struct vh_finding {
 	char *why;		 /* which profile or capability asks for it */
 	char *fix_where;	 /* where the fix goes ("<devices>") */
 	char *fix;		 /* the exact XML (or action) */
+	/* The fix in OpenStack Nova's terms (vh_rules[id].fix_nova), when
+	 * the domain is Nova's and the finding has a fix; NULL else. */
+	const char *fix_nova;
 };
 
 /* One hostdev as resolved against the host. */

@@ -371,6 +371,92 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 			*ch = '?';
 }
 
+bool vh_nova_ns(const char *href)
+{
+	size_t l = strlen(VH_NOVA_NS_PREFIX);
+	const char *v;
+	bool digit = false;
+
+	if (!href || strncmp(href, VH_NOVA_NS_PREFIX, l) != 0)
+		return false;
+	v = href + l;
+	if (!*v || strlen(v) > 15)
+		return false;
+	/* Digits in groups separated by single dots: "1.1", "2". */
+	for (; *v; v++) {
+		if (*v >= '0' && *v <= '9')
+			digit = true;
+		else if (*v == '.' && digit && v[1])
+			digit = false;
+		else
+			return false;
+	}
+	return digit;
+}
+
+/* The first element child of @n named @name in @n's own namespace. */
+static xmlNode *same_ns_child(const xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && c->ns && n->ns &&
+		    streq((const char *)c->ns->href, (const char *)n->ns->href) &&
+		    streq((const char *)c->name, name))
+			return c;
+	return NULL;
+}
+
+/* @s into @t (@n bytes), cut to fit (at a whole UTF-8 character: the
+ * text goes into JSON), control characters replaced. */
+static void copy_shown(char *t, size_t n, const char *s)
+{
+	if (vh_strlcpy(t, s ? s : "", n) < 0) {
+		size_t l = strlen(t), lead = l, want;
+		while (lead > 0 && ((unsigned char)t[lead - 1] & 0xc0) == 0x80)
+			lead--;
+		if (lead > 0 && (unsigned char)t[lead - 1] >= 0xc0) {
+			unsigned char c = (unsigned char)t[lead - 1];
+			want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+			if (l - (lead - 1) != want)
+				t[lead - 1] = '\0';
+		}
+	}
+	for (char *ch = t; *ch; ch++)
+		if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
+			*ch = '?';
+}
+
+/* The first <nova:instance> in Nova's namespace, of any version. */
+static void parse_nova(struct vh_domain *d, xmlNode *meta)
+{
+	struct vh_nova *nv = &d->nova;
+
+	for (xmlNode *top = meta ? meta->children : NULL; top && !nv->present; top = top->next) {
+		xmlNode *root, *image;
+		_cleanup_free_ char *flavor = NULL, *root_type = NULL, *uuid = NULL;
+
+		if (top->type != XML_ELEMENT_NODE || !top->ns ||
+		    !vh_nova_ns((const char *)top->ns->href) ||
+		    !streq((const char *)top->name, "instance"))
+			continue;
+		nv->present = true;
+		copy_shown(nv->ns, sizeof(nv->ns), (const char *)top->ns->href);
+		flavor = vh_xml_prop(same_ns_child(top, "flavor"), "name");
+		copy_shown(nv->flavor, sizeof(nv->flavor), flavor);
+		/* The image booted: the root disk's, else (volume-backed, or
+		 * Nova 32.0.0's <nova:image>) the image element's. */
+		root = same_ns_child(top, "root");
+		root_type = vh_xml_prop(root, "type");
+		if (streq(root_type, "image"))
+			uuid = vh_xml_prop(root, "uuid");
+		image = same_ns_child(top, "image");
+		if ((!uuid || !uuid[0]) && image) {
+			free(uuid);
+			uuid = vh_xml_prop(image, "uuid");
+		}
+		copy_shown(nv->image, sizeof(nv->image), uuid);
+	}
+}
+
 static char *child_prop(xmlNode *n, const char *child, const char *prop)
 {
 	return vh_xml_prop(vh_xml_child(n, child), prop);
@@ -618,6 +704,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what, const ch
 			return vh_err_set(e, r, "Out of memory parsing %s.", what);
 	}
 	parse_meta(d, vh_xml_child(root, "metadata"));
+	parse_nova(d, vh_xml_child(root, "metadata"));
 	*ret = TAKE_PTR(d);
 	return 0;
 }

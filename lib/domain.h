@@ -13,6 +13,8 @@
 #include "util.h"
 
 #define VH_METADATA_NS "urn:vfio-hooks:domain:1"
+/* OpenStack Nova's namespace, before its version ("1.0", "1.1", ...). */
+#define VH_NOVA_NS_PREFIX "http://openstack.org/xmlns/libvirt/nova/"
 
 enum vh_machine {
 	VH_MACHINE_NONE, /* no machine attribute */
@@ -72,6 +74,21 @@ struct vh_domain_meta {
 	char error[256]; /* first problem found in our metadata */
 };
 
+/* What OpenStack Nova's libvirt driver wrote of the instance in
+ * <metadata><nova:instance>: Nova rewrites the domain XML from its flavor
+ * and image, so fixes name Nova's settings too.  The strings are as
+ * written, cut to fit, control characters replaced by '?'; "" when absent. */
+struct vh_nova {
+	bool present;
+	char ns[64];	  /* the namespace, VH_NOVA_NS_PREFIX and a version */
+	char flavor[256]; /* <nova:flavor name='...'> */
+	char image[64];	  /* <nova:root type='image' uuid='...'/> or <nova:image uuid='...'> */
+};
+
+/* Whether @href is Nova's namespace: VH_NOVA_NS_PREFIX and a version of
+ * digits and dots ("1.1"), nothing else. */
+bool vh_nova_ns(const char *href);
+
 struct vh_domain {
 	char *name, *uuid, *virt_type;
 	char *os_type, *arch, *machine;
@@ -117,6 +134,7 @@ struct vh_domain {
 	/* <devices><emulator>, or the QEMU binary of a command line. */
 	char *emulator;
 	struct vh_domain_meta meta;
+	struct vh_nova nova;
 };
 
 /* Parse a domain XML document.  @what names it in messages. */
