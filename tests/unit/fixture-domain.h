@@ -73,6 +73,8 @@ static void dump(const struct vh_domain *d, struct vh_buf *b)
 			vh_buf_printf(b, " %s=%s", m->vf.v[k].name, m->vf.v[k].value);
 		vh_buf_puts(b, "\n");
 	}
+	vh_buf_printf(b, "nova present=%d ns=%s flavor=%s image=%s\n", d->nova.present, d->nova.ns,
+		      d->nova.flavor, d->nova.image);
 #undef S
 }
 

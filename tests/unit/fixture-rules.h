@@ -109,7 +109,16 @@ struct dom {
 	 * test not about locked memory. */
 	const char *memtune;
 	const char *os; /* <os><type>: default hvm */
+	/* Inside <metadata>; NULL: no <metadata>. */
+	const char *metadata;
 };
+
+/* What Nova's libvirt driver writes of an instance. */
+#define NOVA_METADATA                                                                              \
+	"<nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'>"                 \
+	"<nova:name>vm</nova:name><nova:flavor name='m1.aic'/>"                                    \
+	"<nova:root type='image' uuid='fe55c69a-8b2e-4bbc-811a-9ad2023a0426'/>"                    \
+	"</nova:instance>"
 
 #define AIC_FEATURES "<acpi/><apic/><ioapic driver='qemu'/>"
 #define AIC_IOMMU                                                                                  \
@@ -152,7 +161,7 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps, enum vh_
 	reset_check();
 	r = asprintf(&T.xml,
 		     "<domain type='%s'>\n"
-		     "  <name>guest</name>\n"
+		     "  <name>guest</name>%s%s%s\n"
 		     "  <memory unit='GiB'>16</memory><memtune>%s</memtune>\n"
 		     "  <vcpu placement='static'>%u</vcpu>\n"
 		     "  <os>\n"
@@ -161,7 +170,8 @@ static void run_with(const struct dom *d, const struct vh_profiles *ps, enum vh_
 		     "  <features>%s</features>\n"
 		     "  <devices>\n%s\n%s  </devices>\n"
 		     "</domain>\n",
-		     d->type ? d->type : "kvm",
+		     d->type ? d->type : "kvm", d->metadata ? "<metadata>" : "",
+		     d->metadata ? d->metadata : "", d->metadata ? "</metadata>" : "",
 		     d->memtune ? d->memtune : "<hard_limit unit='TiB'>1</hard_limit>",
 		     d->vcpus ? d->vcpus : 4, d->arch ? d->arch : "x86_64",
 		     d->machine ? " machine='" : "", d->machine ? d->machine : "",

@@ -273,6 +273,62 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 	}
 }
 
+/* The rules whose fix Nova's settings write, or that say Nova cannot: a
+ * new rule gets a Nova form of its fix where a Nova user could not apply
+ * the XML fix (vh_rule_info.fix_nova), and is listed here. */
+static void nova_fixes_listed(void **state UNUSED)
+{
+	static const char with_nova[] =
+	    "bad-address device-duplicate device-missing sriov-numvfs-busy device-bridge device-in-use sriov-pf-assigned machine-q35 viommu-misplaced viommu-missing viommu-intremap viommu-caching-mode viommu-eim ioapic-split group-not-viable memlock-too-low xen-pv-unsupported";
+	struct vh_buf b = {0};
+
+	for (size_t i = 0; i < vh_n_rules; i++) {
+		const char *t = vh_rules[i].fix_nova;
+		if (!t)
+			continue;
+		vh_buf_printf(&b, "%s%s", b.len ? " " : "", vh_rule_id_to_string(vh_rules[i].id));
+		/* whole sentences, on lines of their own */
+		assert_true(t[0] && t[0] != ' ' && t[0] != '\n');
+		assert_true(t[strlen(t) - 1] == '.');
+		assert_null(strstr(t, "\n "));
+	}
+	assert_string_equal(vh_buf_str(&b), with_nova);
+	vh_buf_done(&b);
+}
+
+/* On a domain Nova wrote, each finding with a fix has its rule's Nova
+ * form of it, and only there. */
+static void every_rule_nova(void **state UNUSED)
+{
+	host(big_host);
+	break_config("0000:0c:00.0");
+	assert_int_equal(fakesys_put(T.root, "run/libvirt/network/vfs.xml",
+				     "<networkstatus><network><name>vfs</name>"
+				     "<forward mode='hostdev'><address type='pci' "
+				     "domain='0' bus='1' slot='0' function='0'/>"
+				     "</forward></network></networkstatus>"),
+			 0);
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(*scenarios); i++) {
+		const struct scenario *s = &scenarios[i];
+		struct dom d = s->bad;
+		const struct vh_finding *f;
+
+		run(&d);
+		for (size_t k = 0; k < T.rep.n_findings; k++)
+			assert_null(T.rep.findings[k].fix_nova);
+		d.metadata = NOVA_METADATA;
+		run(&d);
+		assert_true(T.dom->nova.present);
+		f = expect_rule(s->rule, s->sev, s->addr, s->fix);
+		for (size_t k = 0; k < T.rep.n_findings; k++) {
+			f = &T.rep.findings[k];
+			if (f->fix_nova != (f->fix ? vh_rules[f->id].fix_nova : NULL))
+				fail_msg("%s: fix_nova %s", f->rule,
+					 f->fix_nova ? f->fix_nova : "(none)");
+		}
+	}
+}
+
 /* --- each rule in detail --- */
 
 static void bad_address_details(void **state UNUSED)
@@ -661,6 +717,72 @@ static void report_renderings(void **state UNUSED)
 	vh_buf_done(&b);
 }
 
+/* With Nova's metadata: the Nova fix beside the XML one, in every
+ * rendering; the flavor and image named where it goes. */
+static void report_renderings_nova(void **state UNUSED)
+{
+	struct dom d = aic(NULL);
+	struct vh_buf b = {0};
+	const char *s;
+
+	host(AIC_HOST);
+	d.machine = "pc";
+	d.metadata = NOVA_METADATA;
+	run(&d);
+	vh_report_text(&T.rep, &b);
+	s = vh_buf_str(&b);
+	assert_non_null(
+	    strstr(s, "  Fix, in <os>:\n    <type arch='x86_64' machine='q35'>hvm</type>\n"));
+	assert_non_null(strstr(
+	    s,
+	    "\n  Fix, in OpenStack Nova (flavor 'm1.aic', image fe55c69a-8b2e-4bbc-811a-9ad2023a0426):\n    image property hw_machine_type=q35, "));
+	assert_non_null(strstr(s, "\n    Since Nova 23.0.0 (Wallaby) "));
+	vh_buf_done(&b);
+
+	vh_report_json(&T.rep, &b);
+	s = vh_buf_str(&b);
+	assert_non_null(strstr(
+	    s,
+	    "\"nova\":{\"namespace\":\"http://openstack.org/xmlns/libvirt/nova/1.1\",\"flavor\":\"m1.aic\",\"image\":\"fe55c69a-8b2e-4bbc-811a-9ad2023a0426\"}"));
+	assert_non_null(strstr(s, "\"fix_nova\":\"image property hw_machine_type=q35, "));
+	assert_true(strchr(s, '\n') == s + b.len - 1);
+	vh_buf_done(&b);
+
+	vh_finding_oneline(find("machine-q35"), &b);
+	s = vh_buf_str(&b);
+	assert_non_null(
+	    strstr(s, "<type arch='x86_64' machine='q35'>hvm</type> (an existing guest"));
+	assert_non_null(
+	    strstr(s, " Fix, in OpenStack Nova: image property hw_machine_type=q35, or for new "));
+	assert_non_null(strstr(s, "(Nova's x86 default is pc). Since Nova 23.0.0"));
+	assert_null(strchr(s, '\n'));
+	vh_buf_done(&b);
+
+	/* Neither flavor nor image: just Nova. */
+	d.metadata = "<nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.0'/>";
+	run(&d);
+	vh_report_text(&T.rep, &b);
+	assert_non_null(strstr(vh_buf_str(&b), "\n  Fix, in OpenStack Nova:\n"));
+	vh_buf_done(&b);
+	vh_report_json(&T.rep, &b);
+	assert_non_null(strstr(vh_buf_str(&b), "\"flavor\":null,\"image\":null}"));
+	vh_buf_done(&b);
+
+	/* Without: no trace of Nova. */
+	d.metadata = NULL;
+	run(&d);
+	vh_report_text(&T.rep, &b);
+	assert_null(strstr(vh_buf_str(&b), "Nova"));
+	vh_buf_done(&b);
+	vh_report_json(&T.rep, &b);
+	assert_null(strstr(vh_buf_str(&b), "\"nova\""));
+	assert_null(strstr(vh_buf_str(&b), "fix_nova"));
+	vh_buf_done(&b);
+	vh_report_oneline(&T.rep, VH_INFO, &b);
+	assert_null(strstr(vh_buf_str(&b), "Nova"));
+	vh_buf_done(&b);
+}
+
 static void catalog(void **state UNUSED)
 {
 	for (size_t i = 0; i < vh_n_rules; i++) {
@@ -714,6 +836,9 @@ int main(void)
 	    T_(unrelated_broken_devices_ignored),
 	    T_(broken_group_member_is_read),
 	    T_(report_renderings),
+	    T_(report_renderings_nova),
+	    T_(nova_fixes_listed),
+	    T_(every_rule_nova),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
