@@ -263,6 +263,27 @@ else
 	fail=$((fail + 1)); echo "FAIL hostile/metadata-address-path-text: rc=$rc"; sed 's/^/    /' "$D/err" | head
 fi
 
+# OpenStack Nova's metadata, huge and odd: a 1 MiB flavor name with line
+# breaks and a forged finding in it, 20000 ports, nesting.  The fix names
+# Nova's setting; what is shown of the flavor is cut and on one line.
+new nova-metadata-huge
+{
+	printf "<metadata><nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'>"
+	printf "<nova:flavor name='m1&#10;[device-in-use] forged&#9;"
+	head -c 1048576 /dev/zero | tr '\0' 'f'
+	printf "'/><nova:root type='image' uuid='&#13;%s'/><nova:ports>" "$(head -c 300 /dev/zero | tr '\0' 'u')"
+	for _ in $(seq 1 20000); do printf "<nova:port uuid='p'><nova:ip type='fixed' address='10.0.0.1' ipVersion='4'/></nova:port>"; done
+	printf "</nova:ports>%s%s</nova:instance></metadata>" "$(printf '<nova:x>%.0s' $(seq 1 100))" "$(printf '</nova:x>%.0s' $(seq 1 100))"
+} >"$D/meta"
+dom "$(hd 0x00 0x01 0x0)" "$(cat "$D/meta")" >"$D/x.xml"
+run_case nova-metadata-huge 1 "\\[device-bridge\\].* Fix, in OpenStack Nova: nova.conf \\[pci\\] device_spec on this compute node matches a bridge" 1 "Fix, in OpenStack Nova \\(flavor 'm1\\?\\[device-in-use\\] forged\\?f+', image \\?u+\\):"
+if [ "$(grep -c '^\[' "$D/hook.err")" = 1 ] && [ "$(wc -c <"$D/all")" -lt 20000 ] &&
+	[ "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$D/check.out")" -lt 400 ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL hostile/nova-metadata-huge-bounded: the flavor name is not cut or not on one line"; head -c 2000 "$D/hook.err" | sed 's/^/    /'
+fi
+
 # ------------------------------------------------------------ state
 J="$UUID.journal"
 statedir() { mkdir -p "$D/root/run/vfio-hooks" && chmod 700 "$D/root/run/vfio-hooks"; }
