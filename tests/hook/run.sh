@@ -156,6 +156,11 @@ snap "$D/root" >"$D/after"
 check refused-untouched "$([ $rc = 1 ] && diff -q "$D/before" "$D/after" >/dev/null; echo $?)" "rc=$rc or sysroot changed" "$D/stderr"
 check refused-message "$(grep -q 'refuses to start domain' "$D/stderr" && grep -q '\[viommu-missing\]' "$D/stderr" && grep -q '\[ioapic-split\]' "$D/stderr" && grep -q "<ioapic driver='qemu'/>" "$D/stderr"; echo $?)" "stderr lacks the rules or the fix" "$D/stderr"
 check refused-one-line-per-finding "$([ "$(grep -c '^\[' "$D/stderr")" = 2 ]; echo $?)" "expected 2 finding lines" "$D/stderr"
+# The same instance written by OpenStack Nova: each finding's line names
+# the Nova setting after the XML fix, still one line per finding.
+domain aic-vm 5 dev=03 | sed "s#</uuid>#</uuid><metadata><nova:instance xmlns:nova='http://openstack.org/xmlns/libvirt/nova/1.1'><nova:flavor name='aic.large'/></nova:instance></metadata>#" >"$D/nova.xml"
+hook "$D" "$D/nova.xml" prepare
+check refused-message-nova "$([ $rc = 1 ] && grep -q "^\[viommu-missing\] .* Fix, in <devices>: <iommu model='intel'> .* Fix, in OpenStack Nova: flavor extra spec hw:viommu_model=intel " "$D/stderr" && [ "$(grep -c '^\[' "$D/stderr")" = 2 ]; echo $?)" "stderr lacks the Nova fix" "$D/stderr"
 domain aic-vm 5 dev=03 full >"$D/x.xml"
 hook "$D" "$D/x.xml" prepare
 check complete-aic100-prepares "$([ $rc = 0 ] && [ "$(driver_of "$D" 0000:03:00.0)" = vfio-pci ]; echo $?)" "rc=$rc" "$D/stderr"
