@@ -1569,7 +1569,8 @@ static void rule_mmio_window(struct vh_check_ctx *c)
 		if (usable(&c->rep->devs[i]) && !c->rep->devs[i].hd->unassigned)
 			mmio_bars(c, &c->rep->devs[i], &sizes, &n, &bars, &nd);
 	/* Naturally aligned: placed largest first, each starts aligned. */
-	qsort(sizes, n, sizeof(*sizes), cmp_desc);
+	if (n)
+		qsort(sizes, n, sizeof(*sizes), cmp_desc);
 	for (size_t i = 0; i < n; i++)
 		need = need > UINT64_MAX - sizes[i] ? UINT64_MAX : need + sizes[i];
 	if (!need || c->err)
@@ -1609,7 +1610,11 @@ static void rule_mmio_window(struct vh_check_ctx *c)
 		      c->subj, s_need, labels(&nd), s_lo, s_hi),
 	    vh_fmt("64-bit prefetchable BARs: %s (%s, the least they take)\n%s", vh_buf_str(&bars),
 		   s_need, w.why),
-	    strdup(w.fixable ? "<domain>" : "the host"), strdup(w.fix));
+	    !w.fixable ? strdup("the host")
+	    : d->fw.has_mmio64_mb && strstr(w.fix, "X-PciMmio64Mb")
+		? vh_fmt("<domain>, replacing the opt/ovmf/X-PciMmio64Mb in %s", d->fw.mmio64_from)
+		: strdup("<domain>"),
+	    strdup(w.fix));
 done:
 	vh_buf_done(&bars);
 	needers_done(&nd);

@@ -422,11 +422,15 @@ static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struc
 	vh_buf_printf(b, "guest RAM ends at %s\n", s);
 }
 
-static const char fix_fwcfg[] =
-    "<sysinfo type='fwcfg'>\n"
-    "  <entry name='opt/ovmf/X-PciMmio64Mb'>%llu</entry>\n"
-    "</sysinfo>\n"
-    "(libvirt 6.5.0 or later; or with xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' on <domain>: <qemu:commandline><qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=%llu'/></qemu:commandline>)";
+#define FIX_FWCFG                                                                                  \
+	"<sysinfo type='fwcfg'>\n"                                                                 \
+	"  <entry name='opt/ovmf/X-PciMmio64Mb'>%llu</entry>\n"                                    \
+	"</sysinfo>\n"                                                                             \
+	"(libvirt 6.5.0 or later; or with xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' on <domain>: <qemu:commandline><qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=%llu'/></qemu:commandline>)"
+static const char fix_fwcfg[] = FIX_FWCFG;
+static const char fix_emulate[] =
+    "<maxphysaddr mode='emulate' bits='%u'/>\n"
+    "(in <cpu>; libvirt 8.7.0 or later: QEMU's phys-bits=%u, at most the host's %u)";
 static const char fix_physaddr[] =
     "<cpu mode='host-passthrough'>\n"
     "  <maxphysaddr mode='passthrough'/>\n"
@@ -458,35 +462,44 @@ void vh_mmio_window(const struct vh_domain *d, const struct vh_mmio_host *h, uin
 	vh_buf_done(&b);
 
 	/* The least change that holds @need whatever is unknown: the
-	 * window asked of OVMF, then the host's address bits, then both. */
-	t.fw.has_mmio64_mb = true;
-	t.fw.mmio64_mb = mb;
-	window_range(&t, h, &lo, &hi);
-	if (can_mb && lo >= need) {
-		snprintf(ret->fix, sizeof(ret->fix), fix_fwcfg, mb, mb);
-		ret->fixable = true;
-		return;
-	}
-	t = *d;
-	t.fw.physaddr = VH_PHYSADDR_PASSTHROUGH;
-	t.fw.physaddr_bits = 0;
-	t.fw.cpu_mode = (char *)"host-passthrough";
-	window_range(&t, h, &lo, &hi);
-	if (h->phys_bits && lo >= need) {
-		snprintf(ret->fix, sizeof(ret->fix), fix_physaddr, h->phys_bits);
-		ret->fixable = true;
-		return;
-	}
-	t.fw.has_mmio64_mb = true;
-	t.fw.mmio64_mb = mb;
-	window_range(&t, h, &lo, &hi);
-	if (h->phys_bits && can_mb && lo >= need) {
-		int n = snprintf(ret->fix, sizeof(ret->fix), fix_physaddr, h->phys_bits);
-		snprintf(ret->fix + n, sizeof(ret->fix) - (size_t)n, "\nand\n");
-		n += (int)strlen(ret->fix + n);
-		snprintf(ret->fix + n, sizeof(ret->fix) - (size_t)n, fix_fwcfg, mb, mb);
-		ret->fixable = true;
-		return;
+	 * window asked of OVMF, then more address bits, then both. */
+	for (int with_mb = 0; with_mb < 2; with_mb++) {
+		t = *d;
+		if (with_mb) {
+			if (!can_mb)
+				break;
+			t.fw.has_mmio64_mb = true;
+			t.fw.mmio64_mb = mb;
+			window_range(&t, h, &lo, &hi);
+			if (lo >= need) {
+				snprintf(ret->fix, sizeof(ret->fix), fix_fwcfg, mb, mb);
+				ret->fixable = true;
+				return;
+			}
+		}
+		for (unsigned bits = 36; h->phys_bits && bits <= h->phys_bits; bits++) {
+			int k;
+			if (host_cpu(d)) {
+				t.fw.physaddr = VH_PHYSADDR_PASSTHROUGH;
+				t.fw.physaddr_bits = 0;
+				bits = h->phys_bits;
+			} else {
+				t.fw.physaddr = VH_PHYSADDR_EMULATE;
+				t.fw.physaddr_bits = bits;
+			}
+			window_range(&t, h, &lo, &hi);
+			if (lo < need)
+				continue;
+			k = host_cpu(d)
+				? snprintf(ret->fix, sizeof(ret->fix), fix_physaddr, h->phys_bits)
+				: snprintf(ret->fix, sizeof(ret->fix), fix_emulate, bits, bits,
+					   h->phys_bits);
+			if (with_mb && k > 0 && (size_t)k < sizeof(ret->fix))
+				snprintf(ret->fix + k, sizeof(ret->fix) - (size_t)k,
+					 "\nand\n" FIX_FWCFG, mb, mb);
+			ret->fixable = true;
+			return;
+		}
 	}
 	vh_mmio_size_str(need, s, sizeof(s));
 	if (h->phys_bits)
