@@ -224,6 +224,15 @@ static const struct scenario scenarios[] = {
       .devices = AIC_IOMMU,
       .hostdevs = "<interface type='network'><source network='default'/>"
 		  "</interface>"}},
+    /* 1 TiB of BAR above 16 GiB of RAM: more than QEMU's 40 address
+     * bits hold for SeaBIOS; no /proc/cpuinfo, so the fix can only say how
+     * many the host needs. */
+    {"mmio-window",
+     VH_ERROR,
+     "0000:0f:00.0",
+     "<maxphysaddr mode='passthrough'/>",
+     {.machine = "q35", .hostdevs = HOSTDEV("0x0f", "0x00", "0x0")},
+     {.machine = "q35", .hostdevs = HD01}},
     {"xen-pv-unsupported",
      VH_ERROR,
      "0000:01:00.0",
