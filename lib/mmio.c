@@ -285,47 +285,45 @@ static unsigned edk2_release(const char *v)
 	return 0;
 }
 
+/* A whole file of dpkg's database, as libvirt's own state is read: a
+ * regular file only root (or the caller) can change; NULL when not. */
+static char *dpkg_file(const struct vh_sys *sys, const char *path)
+{
+	struct vh_err e = {0};
+	char *buf = NULL;
+
+	return vh_sys_read_trusted(sys, 64u << 20, &buf, NULL, &e, "%s", path) < 0 ? NULL : buf;
+}
+
 /* The ovmf stanza of /var/lib/dpkg/status, when installed: its Version. */
 static void read_dpkg_ovmf(const struct vh_sys *sys, const struct vh_domain *d,
 			   struct vh_mmio_host *h)
 {
-	size_t cap = 64u << 20, len = 0;
-	_cleanup_free_ char *buf = NULL;
-	const char *s, *end, *ver;
+	_cleanup_free_ char *status = NULL;
+	const char *s, *end, *ver, *inst;
 
 	if (d->fw.loader) {
 		/* Only the package's own files tell its version. */
-		_cleanup_free_ char *list = NULL;
-		char line[512];
-		size_t ll = 0;
-		if (snprintf(line, sizeof(line), "\n%s\n", d->fw.loader) >= (int)sizeof(line))
-			return;
-		list = malloc((1u << 20) + 2);
-		if (!list)
-			return;
-		list[0] = '\n';
-		if (vh_sys_read_raw(sys, list + 1, 1u << 20, &ll, "/var/lib/dpkg/info/ovmf.list") <
-		    0)
-			return;
-		list[ll + 1] = '\0';
-		if (!strstr(list, line))
+		_cleanup_free_ char *list = dpkg_file(sys, "/var/lib/dpkg/info/ovmf.list");
+		size_t n = strlen(d->fw.loader);
+		const char *p = list;
+		while (p && (p = strstr(p, d->fw.loader)) &&
+		       !((p == list || p[-1] == '\n') && (p[n] == '\n' || !p[n])))
+			p += n;
+		if (!p)
 			return;
 	}
-	buf = malloc(cap + 2);
-	if (!buf)
-		return;
-	buf[0] = '\n';
-	if (vh_sys_read_raw(sys, buf + 1, cap, &len, "/var/lib/dpkg/status") < 0)
-		return;
-	buf[len + 1] = '\0';
-	s = strstr(buf, "\nPackage: ovmf\n");
+	status = dpkg_file(sys, "/var/lib/dpkg/status");
+	s = status && !strncmp(status, "Package: ovmf\n", 14) ? status
+	    : status					      ? strstr(status, "\nPackage: ovmf\n")
+							      : NULL;
 	if (!s)
 		return;
 	end = strstr(s + 1, "\n\n");
 	end = end ? end : s + strlen(s);
 	ver = strstr(s, "\nVersion: ");
-	if (!ver || ver > end || !strstr(s, "\nStatus: install ok installed") ||
-	    strstr(s, "\nStatus: install ok installed") > end)
+	inst = strstr(s, "\nStatus: install ok installed\n");
+	if (!ver || ver > end || !inst || inst > end)
 		return;
 	ver += strlen("\nVersion: ");
 	snprintf(h->ovmf_pkg, sizeof(h->ovmf_pkg), "ovmf %.*s", (int)strcspn(ver, "\n"), ver);
