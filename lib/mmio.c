@@ -510,4 +510,6 @@ void vh_mmio_window(const struct vh_domain *d, const struct vh_mmio_host *h, uin
 		    ret->fix, sizeof(ret->fix),
 		    "<cpu mode='host-passthrough'>\n  <maxphysaddr mode='passthrough'/>\n</cpu>\n(libvirt 8.7.0 or later), if the host has %u or more physical address bits (/proc/cpuinfo could not be read)",
 		    bits_for(ram_top(d) + want));
+	/* That one goes in the domain, if the host can. */
+	ret->fixable = !h->phys_bits;
 }

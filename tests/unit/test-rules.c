@@ -229,9 +229,9 @@ static const struct scenario scenarios[] = {
      * many the host needs. */
     {"mmio-window",
      VH_ERROR,
-     "0000:0f:00.0",
+     "0000:10:00.0",
      "<maxphysaddr mode='passthrough'/>",
-     {.machine = "q35", .hostdevs = HOSTDEV("0x0f", "0x00", "0x0")},
+     {.machine = "q35", .hostdevs = HOSTDEV("0x10", "0x00", "0x0")},
      {.machine = "q35", .hostdevs = HD01}},
     {"xen-pv-unsupported",
      VH_ERROR,
@@ -251,7 +251,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 				     "domain='0' bus='1' slot='0' function='0'/>"
 				     "</forward></network></networkstatus>"),
 			 0);
-	assert_int_equal(vh_n_rules, 25);
+	assert_int_equal(vh_n_rules, 26);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
