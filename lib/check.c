@@ -8,6 +8,7 @@
 
 #include "inuse.h"
 #include "memlock.h"
+#include "mmio.h"
 #include "qemucaps.h"
 #include "xml.h"
 
@@ -1504,6 +1505,128 @@ static void rule_memlock(struct vh_check_ctx *c)
 	    vh_fmt("%s", m.formula), NULL, NULL);
 }
 
+/* --- The 64-bit PCI MMIO window the guest firmware maps (lib/mmio.c). --- */
+
+static int cmp_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The 64-bit prefetchable BARs of @rd into @v (grown, @n used) and @text;
+ * a resource file that cannot be parsed is a warning. */
+static void mmio_bars(struct vh_check_ctx *c, struct vh_resolved *rd, uint64_t **v, size_t *n,
+		      struct vh_buf *text, struct needers *nd)
+{
+	struct vh_pci_bar bars[VH_PCI_N_BARS];
+	unsigned line = 0;
+	bool any = false;
+	int k = vh_pci_bars_read(c->sys, &rd->dev.addr, bars, &line);
+
+	if (k == -EBADMSG)
+		add_as(
+		    c, VH_RULE_MMIO_WINDOW, VH_WARNING, &rd->dev.addr, one_device(&rd->dev.addr),
+		    vh_fmt(
+			"line %u of /sys/bus/pci/devices/%s/resource, of %s, is not three hex numbers (START END FLAGS): its BARs are not checked against the guest firmware's 64-bit window.",
+			line, rd->dev.name, label(rd)),
+		    NULL, NULL, NULL);
+	for (int i = 0; i < k; i++) {
+		char sz[32];
+		uint64_t *nv;
+		if (!bars[i].mem64 || !bars[i].prefetch)
+			continue;
+		nv = realloc(*v, (*n + 1) * sizeof(**v));
+		if (!nv) {
+			c->err = -ENOMEM;
+			return;
+		}
+		*v = nv;
+		(*v)[(*n)++] = bars[i].size;
+		vh_mmio_size_str(bars[i].size, sz, sizeof(sz));
+		if (!any)
+			vh_buf_printf(text, "%s%s", text->len ? "; " : "", rd->dev.name);
+		vh_buf_printf(text, "%s BAR%u %s", any ? "," : "", bars[i].index, sz);
+		any = true;
+	}
+	if (any)
+		needers_add(nd, rd);
+}
+
+static void rule_mmio_window(struct vh_check_ctx *c)
+{
+	const struct vh_domain *d = c->dom;
+	_cleanup_free_ uint64_t *sizes = NULL;
+	struct vh_buf bars = {0};
+	struct needers nd = {0};
+	struct vh_mmio_host host;
+	struct vh_mmio_window w;
+	uint64_t need = 0;
+	size_t n = 0;
+	char s_need[32], s_lo[32], s_hi[32];
+
+	if (qemu(c) || c->hv != VH_HV_QEMU || !vh_domain_is_qemu_hvm(d) || !vh_domain_is_x86(d))
+		return;
+	for (size_t i = 0; i < c->rep->n_devs && !c->err; i++)
+		if (usable(&c->rep->devs[i]) && !c->rep->devs[i].hd->unassigned)
+			mmio_bars(c, &c->rep->devs[i], &sizes, &n, &bars, &nd);
+	/* Naturally aligned: placed largest first, each starts aligned. */
+	if (n)
+		qsort(sizes, n, sizeof(*sizes), cmp_desc);
+	for (size_t i = 0; i < n; i++)
+		need = need > UINT64_MAX - sizes[i] ? UINT64_MAX : need + sizes[i];
+	if (!need || c->err)
+		goto done;
+	vh_mmio_size_str(need, s_need, sizeof(s_need));
+	if (d->meta.has_mmio_window) {
+		if (need <= d->meta.mmio_window)
+			goto done;
+		vh_mmio_size_str(d->meta.mmio_window, s_lo, sizeof(s_lo));
+		add(c, VH_RULE_MMIO_WINDOW, &nd.first, TAKE_PTR(nd.addrs),
+		    vh_fmt(
+			"%s gives the guest %s of 64-bit prefetchable BARs (%s), more than the %s its <vh:mmio-window> says the guest firmware maps: the guest finds BARs unassigned and the driver fails long after the VM started.",
+			c->subj, s_need, labels(&nd), s_lo),
+		    vh_fmt(
+			"64-bit prefetchable BARs: %s\n<vh:mmio-window size='...'/> in the domain's vfio-hooks metadata",
+			vh_buf_str(&bars)),
+		    strdup("<metadata><vh:mmio-window>"),
+		    strdup(
+			"a size the guest firmware really maps, at least the BARs' sum; or remove <vh:mmio-window> to have vfio-hooks work it out"));
+		goto done;
+	}
+	/* Whatever the host says, they fit: nothing more to read. */
+	host = (struct vh_mmio_host){.intel = -1, .pdpe1gb = -1};
+	vh_mmio_window(d, &host, need, &w);
+	if (need <= w.lo)
+		goto done;
+	vh_mmio_host_read(c->sys, d, &host);
+	vh_mmio_window(d, &host, need, &w);
+	if (need <= w.lo)
+		goto done;
+	vh_mmio_size_str(w.lo, s_lo, sizeof(s_lo));
+	vh_mmio_size_str(w.hi, s_hi, sizeof(s_hi));
+	add_as(
+	    c, VH_RULE_MMIO_WINDOW, need > w.hi ? VH_ERROR : VH_WARNING, &nd.first,
+	    TAKE_PTR(nd.addrs),
+	    need > w.hi
+		? vh_fmt(
+		      "%s gives the guest %s of 64-bit prefetchable BARs (%s), but its firmware maps a 64-bit PCI window of %s: the guest finds BARs unassigned (Linux: \"BAR n: no space for [mem ... 64bit pref]\") and the driver fails long after the VM started.",
+		      c->subj, s_need, labels(&nd), s_hi)
+		: vh_fmt(
+		      "%s gives the guest %s of 64-bit prefetchable BARs (%s), and its firmware maps a 64-bit PCI window of as little as %s (up to %s, by what vfio-hooks cannot know): the guest may find BARs unassigned and the driver fail long after the VM started.",
+		      c->subj, s_need, labels(&nd), s_lo, s_hi),
+	    vh_fmt("64-bit prefetchable BARs: %s (%s, the least they take)\n%s", vh_buf_str(&bars),
+		   s_need, w.why),
+	    !w.fixable ? strdup("the host")
+	    : d->fw.has_mmio64_mb && strstr(w.fix, "X-PciMmio64Mb")
+		? vh_fmt("<domain>, replacing the opt/ovmf/X-PciMmio64Mb in %s", d->fw.mmio64_from)
+		: strdup("<domain>"),
+	    strdup(w.fix));
+done:
+	vh_buf_done(&bars);
+	needers_done(&nd);
+}
+
 static bool need_xen_hvm(const struct vh_needs *n)
 {
 	return n->xen_hvm;
@@ -1575,6 +1698,7 @@ static const char *const rule_id_table[_VH_RULE_MAX] = {
     [VH_RULE_GROUP_NOT_VIABLE] = "group-not-viable",
     [VH_RULE_GROUP_COMPANIONS_BIND] = "group-companions-bind",
     [VH_RULE_MEMLOCK_TOO_LOW] = "memlock-too-low",
+    [VH_RULE_MMIO_WINDOW] = "mmio-window",
     [VH_RULE_XEN_PV_UNSUPPORTED] = "xen-pv-unsupported",
 };
 
@@ -1608,6 +1732,8 @@ static const char nova_group[] =
     "Nova cannot give an instance a whole IOMMU group: it passes through only the devices the flavor's pci_passthrough:alias or a Neutron port asks for, and knows no IOMMU groups. Let the hook bind the group's other endpoints with it (companions = any in vfio-hooks.conf, where the fix above offers it), free them on this host, or move the card to a slot with its own group; and list in nova.conf [pci] device_spec only devices whose group holds nothing the host keeps.";
 static const char nova_memlock[] =
     "Nova cannot set this: it writes <memory> from the flavor's RAM and never writes <memtune><hard_limit> (no flavor extra spec or image property sets one), so this was written outside Nova; a hard reboot (openstack server reboot --hard) has Nova write the domain XML anew, without a hard limit.";
+static const char nova_mmio[] =
+    "flavor extra specs hw:maxphysaddr_mode=emulate and hw:maxphysaddr_bits=N (or hw:maxphysaddr_mode=passthrough with nova.conf [libvirt] cpu_mode = host-passthrough), or the image properties hw_maxphysaddr_mode and hw_maxphysaddr_bits: Nova (from 29.0.0, 2024.1 Caracal, on libvirt 8.7.0 or later) then writes <maxphysaddr>, from which SeaBIOS and OVMF from edk2-stable202211 on size the 64-bit window.\nNova has no setting for OVMF's opt/ovmf/X-PciMmio64Mb or for <pcihole64>: with an older OVMF, install a newer one on the compute node.";
 static const char nova_xen[] =
     "Nova's libvirt driver dropped Xen in 23.0.0 (Wallaby); before, image property hw_vm_mode=hvm made an HVM guest.";
 
@@ -1823,6 +1949,18 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.summary = "<memtune><hard_limit> is below the memory VFIO must lock",
 	.fix_nova = nova_memlock,
 	.check = rule_memlock,
+    },
+    {
+	.id = VH_RULE_MMIO_WINDOW,
+	.message_id = "87c63dc01ef046e8af3d9a056be72fac",
+	.severity = VH_ERROR,
+	.other =
+	    {VH_WARNING,
+	     "the window depends on what vfio-hooks cannot know (the OVMF version, the address bits QEMU gives a host-passthrough CPU), or a resource file cannot be parsed"},
+	.summary =
+	    "the 64-bit prefetchable BARs of the hostdevs do not fit the 64-bit PCI window the guest firmware (SeaBIOS, OVMF) maps",
+	.fix_nova = nova_mmio,
+	.check = rule_mmio_window,
     },
     {
 	.id = VH_RULE_XEN_PV_UNSUPPORTED,

@@ -305,6 +305,19 @@ static void parse_meta(struct vh_domain *d, xmlNode *meta)
 					    m->error, sizeof(m->error),
 					    "<mode>%.32s</mode> is not one of enforce, warn, off",
 					    t ? t : "");
+			} else if (vh_xml_is(c, "mmio-window")) {
+				_cleanup_free_ char *size = vh_xml_prop(c, "size");
+				unsigned long long kib;
+				if (size && vh_parse_qemu_size_kib(size, &kib) == 0 && kib &&
+				    kib <= ULLONG_MAX / 1024) {
+					m->mmio_window = kib * 1024;
+					m->has_mmio_window = true;
+				} else {
+					snprintf(
+					    m->error, sizeof(m->error),
+					    "<mmio-window size='%.32s'> is not a size such as 512G or 1T",
+					    size ? size : "");
+				}
 			} else if (vh_xml_is(c, "device")) {
 				_cleanup_free_ char *addr = vh_xml_prop(c, "address");
 				char *rm = vh_xml_prop(c, "reset-method");
@@ -457,6 +470,101 @@ static void parse_nova(struct vh_domain *d, xmlNode *meta)
 	}
 }
 
+#define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
+#define MMIO64_MB "opt/ovmf/X-PciMmio64Mb"
+
+/* OVMF's fw_cfg number (QemuFwCfgParseUint32): decimal, or hex with 0x. */
+static void set_mmio64_mb(struct vh_domain_fw *fw, const char *v, const char *from, int line)
+{
+	unsigned long long mb;
+	bool hex = v && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
+
+	if (!v || vh_parse_uint(hex ? v + 2 : v, hex ? 16 : 10, 0xffffffffULL, &mb) < 0)
+		return; /* OVMF ignores it too */
+	fw->has_mmio64_mb = true;
+	fw->mmio64_mb = mb;
+	snprintf(fw->mmio64_from, sizeof(fw->mmio64_from), "%s at line %d", from, line);
+}
+
+/* <sysinfo type='fwcfg'><entry name='opt/ovmf/X-PciMmio64Mb'>N</entry>, and
+ * <qemu:commandline> -fw_cfg name=opt/ovmf/X-PciMmio64Mb,string=N. */
+static void parse_fw_cfg(struct vh_domain_fw *fw, xmlNode *root)
+{
+	for (xmlNode *n = root->children; n; n = n->next) {
+		if (vh_xml_is(n, "sysinfo")) {
+			_cleanup_free_ char *type = vh_xml_prop(n, "type");
+			for (xmlNode *e = n->children; streq(type, "fwcfg") && e; e = e->next) {
+				_cleanup_free_ char *name = vh_xml_prop(e, "name");
+				_cleanup_free_ char *text = NULL;
+				if (!vh_xml_is(e, "entry") || !streq(name, MMIO64_MB))
+					continue;
+				text = vh_xml_text(e);
+				set_mmio64_mb(fw, text, "<sysinfo type='fwcfg'>", vh_xml_line(e));
+			}
+		} else if (vh_xml_is(n, "commandline") && n->ns &&
+			   streq((const char *)n->ns->href, QEMU_NS)) {
+			bool after_fw_cfg = false;
+			for (xmlNode *a = n->children; a; a = a->next) {
+				_cleanup_free_ char *v = NULL;
+				const char *s;
+				if (!vh_xml_is(a, "arg"))
+					continue;
+				v = vh_xml_prop(a, "value");
+				s = v && after_fw_cfg ? strstr(v, "name=" MMIO64_MB ",string=")
+						      : NULL;
+				if (s == v && s)
+					set_mmio64_mb(fw, s + strlen("name=" MMIO64_MB ",string="),
+						      "<qemu:commandline>", vh_xml_line(a));
+				after_fw_cfg = streq(v, "-fw_cfg");
+			}
+		}
+	}
+}
+
+static void parse_fw(struct vh_domain *d, xmlNode *root, xmlNode *os, xmlNode *devices)
+{
+	struct vh_domain_fw *fw = &d->fw;
+	xmlNode *cpu = vh_xml_child(root, "cpu"), *pa = vh_xml_child(cpu, "maxphysaddr");
+
+	fw->firmware = vh_xml_prop(os, "firmware");
+	fw->loader = vh_xml_text(vh_xml_child(os, "loader"));
+	if (cpu) {
+		fw->cpu_mode = vh_xml_prop(cpu, "mode");
+		if (!fw->cpu_mode)
+			fw->cpu_mode = strdup("custom");
+		fw->cpu_model = vh_xml_child(cpu, "model") != NULL;
+	}
+	for (xmlNode *f = cpu ? cpu->children : NULL; f; f = f->next) {
+		_cleanup_free_ char *name = vh_xml_prop(f, "name");
+		_cleanup_free_ char *policy = vh_xml_prop(f, "policy");
+		if (vh_xml_is(f, "feature") && streq(name, "pdpe1gb") &&
+		    (!policy || streq(policy, "require") || streq(policy, "force")))
+			fw->pdpe1gb = true;
+	}
+	if (pa) {
+		_cleanup_free_ char *mode = vh_xml_prop(pa, "mode");
+		_cleanup_free_ char *bits = vh_xml_prop(pa, "bits");
+		_cleanup_free_ char *limit = vh_xml_prop(pa, "limit");
+		unsigned long long v = 0;
+		if (streq(mode, "passthrough") && (!limit || vh_parse_uint(limit, 10, 64, &v) == 0))
+			fw->physaddr = VH_PHYSADDR_PASSTHROUGH;
+		else if (streq(mode, "emulate") && bits && vh_parse_uint(bits, 10, 64, &v) == 0)
+			fw->physaddr = VH_PHYSADDR_EMULATE;
+		else
+			fw->physaddr = VH_PHYSADDR_BAD;
+		fw->physaddr_bits = (unsigned)v;
+	}
+	for (xmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
+		xmlNode *h = vh_xml_child(n, "pcihole64");
+		_cleanup_free_ char *text = h ? vh_xml_text(h) : NULL;
+		_cleanup_free_ char *unit = h ? vh_xml_prop(h, "unit") : NULL;
+		if (vh_xml_is(n, "controller") && text &&
+		    vh_parse_memory_kib(text, unit, &fw->pcihole64_kib) == 0)
+			fw->has_pcihole64 = true;
+	}
+	parse_fw_cfg(fw, root);
+}
+
 static char *child_prop(xmlNode *n, const char *child, const char *prop)
 {
 	return vh_xml_prop(vh_xml_child(n, child), prop);
@@ -586,6 +694,13 @@ const char *const vh_domain_elements[] = {
     "domain/features/ioapic",
     "domain/features/iommu",
     "domain/cpu/numa/cell",
+    "domain/cpu/model",
+    "domain/cpu/feature",
+    "domain/cpu/maxphysaddr",
+    "domain/os/loader/...",
+    "domain/sysinfo/entry/...",
+    "domain/commandline/arg",
+    "domain/devices/controller/pcihole64/...",
     "domain/devices/iommu/driver",
     "domain/devices/hostdev/source/address",
     "domain/devices/hostdev/driver",
@@ -703,6 +818,7 @@ int vh_domain_parse_keep(const char *buf, size_t len, const char *what, const ch
 		if (r < 0)
 			return vh_err_set(e, r, "Out of memory parsing %s.", what);
 	}
+	parse_fw(d, root, os, devices);
 	parse_meta(d, vh_xml_child(root, "metadata"));
 	parse_nova(d, vh_xml_child(root, "metadata"));
 	*ret = TAKE_PTR(d);
@@ -728,6 +844,9 @@ struct vh_domain *vh_domain_free(struct vh_domain *d)
 		free(d->netifs[i].network);
 	free(d->netifs);
 	free(d->emulator);
+	free(d->fw.firmware);
+	free(d->fw.loader);
+	free(d->fw.cpu_mode);
 	for (size_t i = 0; i < d->meta.n_devices; i++) {
 		free(d->meta.devices[i].reset_method);
 		vh_settings_done(&d->meta.devices[i].vf);

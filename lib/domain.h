@@ -71,6 +71,10 @@ struct vh_domain_meta {
 		char bad_reset[48];
 	} * devices;
 	size_t n_devices;
+	/* <mmio-window size='1T'/>: the guest firmware maps this much for
+	 * 64-bit BARs, whatever vfio-hooks makes of the domain. */
+	unsigned long long mmio_window;
+	bool has_mmio_window;
 	char error[256]; /* first problem found in our metadata */
 };
 
@@ -88,6 +92,32 @@ struct vh_nova {
 /* Whether @href is Nova's namespace: VH_NOVA_NS_PREFIX and a version of
  * digits and dots ("1.1"), nothing else. */
 bool vh_nova_ns(const char *href);
+
+enum vh_physaddr {
+	VH_PHYSADDR_DEFAULT = 0, /* no <maxphysaddr> */
+	VH_PHYSADDR_PASSTHROUGH, /* mode='passthrough': QEMU host-phys-bits=on */
+	VH_PHYSADDR_EMULATE,	 /* mode='emulate' bits='N': phys-bits=N */
+	VH_PHYSADDR_BAD,	 /* a mode or bits libvirt refuses */
+};
+
+/* What decides the guest firmware's 64-bit PCI MMIO window (lib/mmio.c). */
+struct vh_domain_fw {
+	char *firmware; /* <os firmware='efi'> */
+	char *loader;	/* <os><loader> path */
+	char *cpu_mode; /* <cpu mode='...'>; NULL: no <cpu> */
+	bool cpu_model; /* <cpu><model> names one */
+	bool pdpe1gb;	/* <cpu><feature policy='require' name='pdpe1gb'/> */
+	enum vh_physaddr physaddr;
+	unsigned physaddr_bits; /* bits= of emulate, limit= of passthrough */
+	/* opt/ovmf/X-PciMmio64Mb, from <sysinfo type='fwcfg'> or a
+	 * <qemu:commandline> -fw_cfg. */
+	bool has_mmio64_mb;
+	unsigned long long mmio64_mb;
+	char mmio64_from[64]; /* where it was given */
+	/* <controller><pcihole64> */
+	bool has_pcihole64;
+	unsigned long long pcihole64_kib;
+};
 
 struct vh_domain {
 	char *name, *uuid, *virt_type;
@@ -133,6 +163,7 @@ struct vh_domain {
 	size_t n_netifs;
 	/* <devices><emulator>, or the QEMU binary of a command line. */
 	char *emulator;
+	struct vh_domain_fw fw;
 	struct vh_domain_meta meta;
 	struct vh_nova nova;
 };

@@ -514,3 +514,67 @@ void vh_pci_names(const struct vh_sys *sys, uint16_t vendor, uint16_t device, ch
 	if (namer)
 		namer(vendor, device, vendor_name, vn, model_name, mn);
 }
+
+/* One "0x..." field of a resource line: hex digits only, at most 16. */
+static int bar_field(char **p, unsigned long long *ret)
+{
+	char tok[24];
+	size_t n = 0;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	while (**p && **p != ' ' && **p != '\t') {
+		if (n + 1 >= sizeof(tok))
+			return -EBADMSG;
+		tok[n++] = *(*p)++;
+	}
+	tok[n] = '\0';
+	if (n < 3 || tok[0] != '0' || (tok[1] != 'x' && tok[1] != 'X') ||
+	    strspn(tok + 2, "0123456789abcdefABCDEF") != n - 2)
+		return -EBADMSG;
+	return vh_parse_uint(tok + 2, 16, ULLONG_MAX, ret) < 0 ? -EBADMSG : 0;
+}
+
+int vh_pci_bars_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
+		     struct vh_pci_bar ret[VH_PCI_N_BARS], unsigned *ret_line)
+{
+	struct vh_pci_bar bars[VH_PCI_N_BARS];
+	char name[VH_PCI_ADDR_LEN], buf[4096], *line = buf;
+	size_t len = 0;
+	int n = 0, r;
+
+	vh_pci_addr_format(addr, name);
+	r = vh_sys_read_raw(sys, buf, sizeof(buf) - 1, &len, "/sys/bus/pci/devices/%s/resource",
+			    name);
+	if (r < 0)
+		return r;
+	buf[len] = '\0';
+	for (unsigned i = 0; i < VH_PCI_N_BARS; i++) {
+		unsigned long long start, end, flags;
+		char *nl = strchr(line, '\n');
+		if (!nl && !*line)
+			break; /* fewer lines: no more BARs */
+		if (nl)
+			*nl = '\0';
+		if (bar_field(&line, &start) < 0 || bar_field(&line, &end) < 0 ||
+		    bar_field(&line, &flags) < 0 || line[strspn(line, " \t")] ||
+		    (end < start && (start || end))) {
+			if (ret_line)
+				*ret_line = i + 1;
+			return -EBADMSG;
+		}
+		line = nl ? nl + 1 : line + strlen(line);
+		if (!(flags & VH_IORESOURCE_MEM) || end <= start)
+			continue;
+		bars[n++] = (struct vh_pci_bar){
+		    .index = i,
+		    /* end - start + 1 of a whole 64-bit range is 2^64: the
+		     * largest size there is. */
+		    .size = end - start == ULLONG_MAX ? ULLONG_MAX : end - start + 1,
+		    .mem64 = flags & VH_IORESOURCE_MEM_64,
+		    .prefetch = flags & VH_IORESOURCE_PREFETCH,
+		};
+	}
+	memcpy(ret, bars, (size_t)n * sizeof(*bars));
+	return n;
+}

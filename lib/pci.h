@@ -137,3 +137,26 @@ void vh_pci_names(const struct vh_sys *sys, uint16_t vendor, uint16_t device, ch
 /* The udev hardware database (lib/udev-names.c; links libudev). */
 void vh_pci_names_udev(uint16_t vendor, uint16_t device, char *vendor_name, size_t vn,
 		       char *model_name, size_t mn);
+
+/* A memory BAR of a device, as its sysfs resource file shows it. */
+struct vh_pci_bar {
+	unsigned index; /* 0-5 */
+	uint64_t size;
+	bool mem64;    /* IORESOURCE_MEM_64 */
+	bool prefetch; /* IORESOURCE_PREFETCH */
+};
+#define VH_PCI_N_BARS 6
+/* IORESOURCE_* flags of include/linux/ioport.h, as the resource file
+ * writes them. */
+#define VH_IORESOURCE_MEM 0x200ULL
+#define VH_IORESOURCE_PREFETCH 0x2000ULL
+#define VH_IORESOURCE_MEM_64 0x100000ULL
+
+/* The memory BARs (0 to 5) of @addr that have a size, from
+ * /sys/bus/pci/devices/ADDR/resource: a line "0xSTART 0xEND 0xFLAGS" per
+ * resource, BARs first (the ROM, bridge windows and SR-IOV BARs follow and
+ * are not read).  Returns their count, in @ret; -ENOENT without the file;
+ * -EBADMSG when one of the first six lines is not three hex numbers with
+ * END >= START (or both 0), with the line's number in @ret_line. */
+int vh_pci_bars_read(const struct vh_sys *sys, const struct vh_pci_addr *addr,
+		     struct vh_pci_bar ret[VH_PCI_N_BARS], unsigned *ret_line);

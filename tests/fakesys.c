@@ -145,7 +145,61 @@ struct dev {
 	bool sriov;
 	unsigned total, offset, stride, vfdev, numvfs;
 	char physfn[16], parent[16];
+	/* barN=: the BARs of the resource file (none: no file). */
+	struct {
+		unsigned long long size;
+		bool mem64, pref;
+	} bars[6];
+	bool has_bars;
 };
+
+/* "256M", "32G", "1T", "4K", "4096": a size, powers of 1024. */
+static int parse_size(const char *v, unsigned long long *ret)
+{
+	char *end = NULL;
+	unsigned long long n = strtoull(v, &end, 10);
+	const char *units = "KMGTP", *u;
+
+	if (end == v || !n)
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u || end[1])
+			return -EINVAL;
+		n <<= 10 * (unsigned)(u - units + 1);
+	}
+	*ret = n;
+	return 0;
+}
+
+/* barN=[32|64][:pref]:SIZE */
+static int parse_bar(struct dev *d, unsigned i, const char *v)
+{
+	char copy[64], *save = NULL, *p;
+	unsigned long long size = 0;
+	bool mem64 = false, pref = false;
+
+	if (i >= 6 || strlen(v) >= sizeof(copy))
+		return -EINVAL;
+	snprintf(copy, sizeof(copy), "%s", v);
+	for (p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		if (!strcmp(p, "64"))
+			mem64 = true;
+		else if (!strcmp(p, "32"))
+			mem64 = false;
+		else if (!strcmp(p, "pref"))
+			pref = true;
+		else if (parse_size(p, &size) < 0)
+			return -EINVAL;
+	}
+	if (!size || (size & (size - 1)))
+		return -EINVAL; /* BARs are powers of two */
+	d->bars[i].size = size;
+	d->bars[i].mem64 = mem64;
+	d->bars[i].pref = pref;
+	d->has_bars = true;
+	return 0;
+}
 
 static unsigned log2u(unsigned v)
 {
@@ -302,6 +356,9 @@ static int parse_dev(char *line, struct dev *d, char *err, size_t n, int ln)
 			}
 		} else if (!strcmp(k, "numvfs")) {
 			d->numvfs = (unsigned)atoi(v);
+		} else if (!strncmp(k, "bar", 3) && k[3] >= '0' && k[3] <= '5' && !k[4]) {
+			if (parse_bar(d, (unsigned)(k[3] - '0'), v) < 0)
+				goto bad;
 		} else if (!strcmp(k, "physfn")) {
 			snprintf(d->physfn, sizeof(d->physfn), "%s", v);
 		} else if (!strcmp(k, "parent")) {
@@ -386,6 +443,35 @@ static int build_dev(const char *root, struct dev *d)
 	for (unsigned i = 0; i < d->msi_irqs + d->msix_irqs; i++) {
 		snprintf(rel, sizeof(rel), "%s/msi_irqs/%u", dp, 24 + i);
 		r = putf(root, rel, "%s\n", i < d->msi_irqs ? "msi" : "msix");
+		if (r < 0)
+			return r;
+	}
+	if (d->has_bars) {
+		/* Six BARs, the ROM and the bridge windows, as the kernel
+		 * writes them (resource_show): naturally aligned addresses,
+		 * 64-bit ones high, IORESOURCE_SIZEALIGN with the type. */
+		char res[2048];
+		size_t k = 0;
+		unsigned long long lo = 0xf0000000ULL, hi = 0x38000000000ULL;
+		for (unsigned i = 0; i < 13; i++) {
+			unsigned long long sz = i < 6 ? d->bars[i].size : 0, start = 0, flags = 0;
+			if (sz && d->bars[i].mem64) {
+				hi = (hi + sz - 1) & ~(sz - 1);
+				start = hi;
+				hi += sz;
+				flags = 0x140200ULL | (d->bars[i].pref ? 0x200cULL : 0x4ULL);
+			} else if (sz) {
+				lo = (lo + sz - 1) & ~(sz - 1);
+				start = lo;
+				lo += sz;
+				flags = 0x40200ULL | (d->bars[i].pref ? 0x2008ULL : 0);
+			}
+			k += (size_t)snprintf(res + k, sizeof(res) - k,
+					      "0x%016llx 0x%016llx 0x%016llx\n", start,
+					      sz ? start + sz - 1 : 0, flags);
+		}
+		snprintf(rel, sizeof(rel), "%s/resource", dp);
+		r = fakesys_put(root, rel, res);
 		if (r < 0)
 			return r;
 	}
@@ -867,8 +953,17 @@ int fakesys_build(const char *root, const char *spec, char *err, size_t n)
 		} else if (!strncmp(p, "file ", 5)) {
 			/* file PATH TEXT: any file, such as DMI or osrelease */
 			char *path = p + 5, *text = strchr(path, ' ');
-			if (text)
-				*text++ = '\0';
+			if (text) {
+				/* "\n" in TEXT is a line break (dpkg's status). */
+				char *o = ++text;
+				text[-1] = '\0';
+				for (char *i = text; *i; i++, o++) {
+					bool nl = i[0] == '\\' && i[1] == 'n';
+					*o = nl ? '\n' : *i;
+					i += nl;
+				}
+				*o = '\0';
+			}
 			r = putf(root, path, "%s\n", text ? text : "");
 		} else if (!strncmp(p, "link ", 5)) {
 			/* link PATH TARGET: a symlink with the target as given,

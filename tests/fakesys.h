@@ -13,11 +13,13 @@
  *        [msi_irqs=N] [msix_irqs=N]
  *        [sriov=total:N,offset:N,stride:N,vfdev:XXXX] [numvfs=N]
  *        [physfn=ADDR] [parent=ADDR] [cfg=64] [nvlink2]
+ *        [barN=[32|64][:pref]:SIZE ...]
  *   driver NAME            an (empty) driver directory (pciback: with
  *                          its empty slots and permissive lists)
  *   cmdline TEXT...        /proc/cmdline
  *   iommu NAME             /sys/class/iommu/NAME (a hardware IOMMU)
- *   file PATH TEXT...      any file under the root (DMI, osrelease, ...)
+ *   file PATH TEXT...      any file under the root (DMI, osrelease, ...);
+ *                          \n in TEXT is a line break
  *   link PATH TARGET       a symlink to TARGET exactly as given
  *
  * msi_irqs=N and msix_irqs=N are the vectors a driver enabled: entries of
@@ -26,6 +28,17 @@
  * nvlink2 gives the device an of_node with the device-tree properties of a
  * POWER9 GPU with NVLink2 bridges (ibm,gpu, ibm,nvlink, ibm,nvlink-speed,
  * memory-region).
+ *
+ * barN=64:pref:128G (N 0-5; SIZE a power of two with K, M, G, T or P,
+ * powers of 1024) gives the device a resource file, as the kernel writes
+ * it: a line "0xSTART 0xEND 0xFLAGS" for each of BARs 0-5, the ROM and the
+ * bridge windows (13 lines), the BARs given at naturally aligned
+ * addresses (64-bit ones from 0x38000000000, 32-bit ones from 0xf0000000),
+ * flags IORESOURCE_MEM (0x200) | IORESOURCE_SIZEALIGN (0x40000), with
+ * IORESOURCE_PREFETCH (0x2000) for pref and IORESOURCE_MEM_64 (0x100000)
+ * for 64; the other lines are zeros.  Without barN= there is no resource
+ * file (what older fake trees had); a malformed one is written with
+ * "file sys/bus/pci/devices/ADDR/resource TEXT".
  *
  * reset= defaults to "flr bus" (and a reset file); reset=none gives neither
  * reset_method nor reset, as for devices the kernel cannot reset.

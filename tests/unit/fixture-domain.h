@@ -63,7 +63,14 @@ static void dump(const struct vh_domain *d, struct vh_buf *b)
 			      h->addr_ok, h->addr_text, h->addr_error, h->managed, h->is_interface,
 			      h->line, h->origin, h->driver);
 	}
-	vh_buf_printf(b, "meta mode=%d error=%s\n", (int)d->meta.mode, d->meta.error);
+	vh_buf_printf(b,
+		      "fw firmware=%s loader=%s cpu=%s model=%d pdpe1gb=%d physaddr=%d/%u "
+		      "mmio64=%d/%llu from=%s pcihole64=%d/%llu\n",
+		      S(d->fw.firmware), S(d->fw.loader), S(d->fw.cpu_mode), d->fw.cpu_model,
+		      d->fw.pdpe1gb, (int)d->fw.physaddr, d->fw.physaddr_bits, d->fw.has_mmio64_mb,
+		      d->fw.mmio64_mb, d->fw.mmio64_from, d->fw.has_pcihole64, d->fw.pcihole64_kib);
+	vh_buf_printf(b, "meta mode=%d mmio-window=%d/%llu error=%s\n", (int)d->meta.mode,
+		      d->meta.has_mmio_window, d->meta.mmio_window, d->meta.error);
 	for (size_t i = 0; i < d->meta.n_devices; i++) {
 		const typeof(d->meta.devices[0]) *m = &d->meta.devices[i];
 		vh_buf_printf(b, "meta device %x:%x:%x.%x reset=%s bad=%s", m->addr.domain,

@@ -315,6 +315,9 @@ static const char *const big_host =
     "group=13\n"
     "0000:0e:00.0 id=8086:10d3 class=0x020000 msix=5 pcie driver=e1000e "
     "group=14\n"
+    /* a GPU with 1 TiB of 64-bit prefetchable BAR */
+    "0000:10:00.0 id=10de:2331 class=0x030200 msix=8 pcie driver=vfio-pci "
+    "group=16 bar0=32:16M bar1=64:pref:1T\n"
     "net eno1 pci=0000:0d:00.0 up\n"
     "addr eno1 192.168.1.20/24\n"
     "route eno1 default via 192.168.1.1\n"

@@ -455,6 +455,60 @@ static void memtune_hard_limit(void **state UNUSED)
 	vh_domain_free(d);
 }
 
+/* What decides the guest firmware's 64-bit window (lib/mmio.c), parsed the
+ * same from the pruned tree as from the whole one. */
+static void firmware_window_fields(void **state UNUSED)
+{
+	struct vh_domain *d = parse_ok(
+	    "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+	    "<name>g</name><os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type>"
+	    "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader></os>"
+	    "<cpu mode='custom'><model>Skylake-Server</model>"
+	    "<feature policy='require' name='pdpe1gb'/>"
+	    "<maxphysaddr mode='emulate' bits='43'/></cpu>"
+	    "<sysinfo type='fwcfg'><entry name='opt/other'>1</entry>"
+	    "<entry name='opt/ovmf/X-PciMmio64Mb'>65536</entry></sysinfo>"
+	    "<devices><controller type='pci' model='pcie-root'>"
+	    "<pcihole64 unit='GiB'>64</pcihole64></controller></devices>"
+	    "<qemu:commandline><qemu:arg value='-fw_cfg'/>"
+	    "<qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=0x40000'/></qemu:commandline>"
+	    "<metadata><vh:settings xmlns:vh='urn:vfio-hooks:domain:1'>"
+	    "<vh:mmio-window size='1T'/></vh:settings></metadata></domain>");
+
+	assert_string_equal(d->fw.firmware, "efi");
+	assert_string_equal(d->fw.loader, "/usr/share/OVMF/OVMF_CODE_4M.fd");
+	assert_string_equal(d->fw.cpu_mode, "custom");
+	assert_true(d->fw.cpu_model && d->fw.pdpe1gb);
+	assert_int_equal(d->fw.physaddr, VH_PHYSADDR_EMULATE);
+	assert_int_equal(d->fw.physaddr_bits, 43);
+	/* The command line comes after <sysinfo>: QEMU takes the last. */
+	assert_true(d->fw.has_mmio64_mb);
+	assert_int_equal(d->fw.mmio64_mb, 0x40000);
+	assert_non_null(strstr(d->fw.mmio64_from, "<qemu:commandline>"));
+	assert_true(d->fw.has_pcihole64);
+	assert_int_equal(d->fw.pcihole64_kib, 64ULL << 20);
+	assert_true(d->meta.has_mmio_window);
+	assert_true(d->meta.mmio_window == 1ULL << 40);
+	vh_domain_free(d);
+
+	/* What libvirt would refuse, or OVMF ignore, is no setting. */
+	d = parse_ok(
+	    "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+	    "<name>g</name><cpu><maxphysaddr mode='emulate'/></cpu>"
+	    "<sysinfo type='smbios'><entry name='opt/ovmf/X-PciMmio64Mb'>1</entry></sysinfo>"
+	    "<qemu:commandline><qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=9'/>"
+	    "<qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=-1'/>"
+	    "</qemu:commandline><metadata><vh:settings xmlns:vh='urn:vfio-hooks:domain:1'>"
+	    "<vh:mmio-window size='0'/></vh:settings></metadata></domain>");
+	assert_string_equal(d->fw.cpu_mode, "custom");
+	assert_false(d->fw.cpu_model);
+	assert_int_equal(d->fw.physaddr, VH_PHYSADDR_BAD);
+	assert_false(d->fw.has_mmio64_mb);
+	assert_false(d->meta.has_mmio_window);
+	assert_non_null(strstr(d->meta.error, "<mmio-window size='0'>"));
+	vh_domain_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +527,7 @@ int main(void)
 	    cmocka_unit_test(memory_round_up_no_wrap),
 	    cmocka_unit_test(memory_from_xml),
 	    cmocka_unit_test(memtune_hard_limit),
+	    cmocka_unit_test(firmware_window_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

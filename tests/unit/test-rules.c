@@ -224,6 +224,15 @@ static const struct scenario scenarios[] = {
       .devices = AIC_IOMMU,
       .hostdevs = "<interface type='network'><source network='default'/>"
 		  "</interface>"}},
+    /* 1 TiB of BAR above 16 GiB of RAM: more than QEMU's 40 address
+     * bits hold for SeaBIOS; no /proc/cpuinfo, so the fix can only say how
+     * many the host needs. */
+    {"mmio-window",
+     VH_ERROR,
+     "0000:10:00.0",
+     "<maxphysaddr mode='passthrough'/>",
+     {.machine = "q35", .hostdevs = HOSTDEV("0x10", "0x00", "0x0")},
+     {.machine = "q35", .hostdevs = HD01}},
     {"xen-pv-unsupported",
      VH_ERROR,
      "0000:01:00.0",
@@ -242,7 +251,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 				     "domain='0' bus='1' slot='0' function='0'/>"
 				     "</forward></network></networkstatus>"),
 			 0);
-	assert_int_equal(vh_n_rules, 25);
+	assert_int_equal(vh_n_rules, 26);
 	for (size_t i = 0; i < vh_n_rules; i++) {
 		const struct scenario *s = NULL;
 		const struct vh_finding *f;
@@ -279,7 +288,7 @@ static void every_rule_triggered_and_not(void **state UNUSED)
 static void nova_fixes_listed(void **state UNUSED)
 {
 	static const char with_nova[] =
-	    "bad-address device-duplicate device-missing sriov-numvfs-busy device-bridge device-in-use sriov-pf-assigned machine-q35 viommu-misplaced viommu-missing viommu-intremap viommu-caching-mode viommu-eim ioapic-split group-not-viable memlock-too-low xen-pv-unsupported";
+	    "bad-address device-duplicate device-missing sriov-numvfs-busy device-bridge device-in-use sriov-pf-assigned machine-q35 viommu-misplaced viommu-missing viommu-intremap viommu-caching-mode viommu-eim ioapic-split group-not-viable memlock-too-low mmio-window xen-pv-unsupported";
 	struct vh_buf b = {0};
 
 	for (size_t i = 0; i < vh_n_rules; i++) {
