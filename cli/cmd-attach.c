@@ -30,10 +30,10 @@ struct hp {
 	struct vh_domain *devs;
 	struct vh_pci_addr addrs[32];
 	size_t n;
-	/* the domain, with the device for an attach */
+	/* the domain, with the device for an attach, and as it was */
 	struct virt_dom *vd;
 	char uuid[37];
-	struct vh_domain *dom;
+	struct vh_domain *dom, *before;
 	struct vh_sys *sys;
 	struct vh_profiles ps;
 	bool ps_loaded;
@@ -181,6 +181,8 @@ static int domain_with_device(struct hp *h, const char *xml)
 		return -ENOMEM;
 	snprintf(what, sizeof(what), "domain '%s' with %s", h->name, h->arg);
 	r = vh_domain_parse(both, strlen(both), what, &h->dom, &e);
+	if (r == 0)
+		r = vh_domain_parse(xml, strlen(xml), h->name, &h->before, &e);
 	if (r < 0) {
 		fprintf(stderr, "vfio-hooks: %s\n", e.msg);
 		return r;
@@ -198,19 +200,38 @@ static int domain_with_device(struct hp *h, const char *xml)
 
 /* --- the check --- */
 
-/* What an attach is judged on: findings about the new devices or their
- * IOMMU groups, or about no device at all. */
-static bool relevant(const struct vh_finding *f, void *ud)
+/* What an attach is judged on: what the device brings, the findings of
+ * the domain with it that the domain without it does not have (the same
+ * rule and message), and any about the new device itself. */
+struct judged {
+	const struct hp *h;
+	const struct vh_report *before;
+};
+
+static bool about_new(const struct hp *h, const struct vh_finding *f)
 {
-	const struct hp *h = ud;
 	struct vh_pci_addr a;
 
-	if (!f->devices || !f->devices[0])
+	if (f->has_addr && ours(h, &f->addr))
 		return true;
-	for (char **d = f->devices; *d; d++)
+	for (char **d = f->devices; d && *d; d++)
 		if (vh_pci_addr_parse(*d, &a) == 0 && ours(h, &a))
 			return true;
 	return false;
+}
+
+static bool relevant(const struct vh_finding *f, void *ud)
+{
+	const struct judged *jd = ud;
+
+	if (about_new(jd->h, f))
+		return true;
+	for (size_t i = 0; i < jd->before->n_findings; i++) {
+		const struct vh_finding *o = &jd->before->findings[i];
+		if (o->id == f->id && streq(o->message, f->message))
+			return false;
+	}
+	return true;
 }
 
 static enum vh_mode mode(const struct hp *h)
@@ -241,10 +262,17 @@ static int judge(void *ud, struct vh_report *rep, struct vh_err *e)
 
 	o.load_profiles = load_profiles;
 	o.load_ud = h;
+	/* With the device first: its IDs load the profiles both need. */
 	r = vh_check_domain(h->sys, &h->ps, h->dom, &o, rep);
+	if (r == 0) {
+		struct vh_report before = {0};
+		r = vh_check_domain(h->sys, &h->ps, h->before, &o, &before);
+		if (r == 0)
+			vh_report_keep(rep, relevant, &(struct judged){.h = h, .before = &before});
+		vh_report_done(&before);
+	}
 	if (r < 0)
 		return vh_err_set(e, r, "Cannot check domain '%s': %s.", h->name, strerror(-r));
-	vh_report_keep(rep, relevant, h);
 	if (!rep->n_findings)
 		return 0;
 	vh_report_text(rep, &b);
@@ -291,7 +319,13 @@ static int do_attach(struct hp *h)
 	_cleanup_free_ char *xml = NULL;
 	int active = virt_dom_active(h->vd), r;
 	bool live = h->live || (!h->config && active == 1);
+	size_t prepared = 0;
 
+	if (active < 0) {
+		fprintf(stderr, "vfio-hooks: cannot tell whether domain '%s' runs: %s\n", h->name,
+			virt_error());
+		return EXIT_FINDINGS;
+	}
 	if (live && active != 1) {
 		fprintf(stderr, "vfio-hooks: domain '%s' is not running: use --config.\n", h->name);
 		return EXIT_USAGE;
@@ -320,7 +354,7 @@ static int do_attach(struct hp *h)
 	} else {
 		en.recheck = judge;
 		en.recheck_ud = h;
-		r = vh_engine_attach(&en, h->dom, NULL, h->addrs, h->n, &e);
+		r = vh_engine_attach(&en, h->dom, NULL, h->addrs, h->n, &prepared, &e);
 		if (r > 0)
 			return EXIT_FINDINGS;
 		if (r < 0) {
@@ -329,11 +363,13 @@ static int do_attach(struct hp *h)
 			return EXIT_FINDINGS;
 		}
 	}
-	if (virt_dom_attach(h->vd, h->devxml, live, h->config) < 0) {
+	if (virt_dom_attach(h->vd, h->devxml, live, h->config || !live) < 0) {
 		const char *why = virt_error();
 		fprintf(stderr, "vfio-hooks: libvirt could not attach %s to domain '%s': %s\n",
 			h->arg, h->name, why);
-		if (live && mode(h) != VH_MODE_OFF) {
+		/* Only what this run prepared: a device the domain had, or
+		 * one an earlier run prepared, is not this run's to give. */
+		if (prepared) {
 			e = (struct vh_err){0};
 			r = vh_engine_detach(&en, h->uuid, h->addrs, h->n, &e);
 			if (r != 0 && r != -ENOENT)
@@ -354,21 +390,26 @@ static int do_attach(struct hp *h)
 
 /* --- detach --- */
 
-static bool in_live_xml(struct hp *h, const struct vh_pci_addr *a, bool *managed)
+/* 1 when the running domain has a hostdev at @a (its managed= in
+ * *@managed), 0 when not, -1 when its XML cannot be read (said). */
+static int in_live_xml(struct hp *h, const struct vh_pci_addr *a, bool *managed)
 {
 	_cleanup_free_ char *xml = virt_dom_xml(h->vd, false);
 	_cleanup_domain_ struct vh_domain *d = NULL;
 	struct vh_err e = {0};
 
-	if (!xml || vh_domain_parse(xml, strlen(xml), h->name, &d, &e) < 0)
-		return false;
+	if (!xml || vh_domain_parse(xml, strlen(xml), h->name, &d, &e) < 0) {
+		fprintf(stderr, "vfio-hooks: cannot read the live XML of domain '%s': %s\n",
+			h->name, xml ? e.msg : virt_error());
+		return -1;
+	}
 	for (size_t i = 0; i < d->n_hostdevs; i++)
 		if (d->hostdevs[i].addr_ok && vh_pci_addr_eq(&d->hostdevs[i].addr, a)) {
 			if (managed)
 				*managed = d->hostdevs[i].managed;
-			return true;
+			return 1;
 		}
-	return false;
+	return 0;
 }
 
 static double now_s(void)
@@ -382,14 +423,18 @@ static double now_s(void)
 /* Wait, until @deadline, for every device to be gone from the live XML
  * and, when libvirt manages it, off the vfio driver (libvirt gives it to
  * its host driver, with a reset: its reset_method must stay ours till
- * then).  Returns the first device still attached, or -1. */
+ * then).  Returns the first device still attached, -1 when none is, -2
+ * when the live XML cannot be read. */
 static int wait_released(struct hp *h, const bool *managed, double deadline)
 {
 	for (;;) {
 		int left = -1;
 		for (size_t i = 0; i < h->n && left < 0; i++) {
 			struct vh_pci_dev d;
-			if (in_live_xml(h, &h->addrs[i], NULL))
+			int in = in_live_xml(h, &h->addrs[i], NULL);
+			if (in < 0)
+				return -2;
+			if (in)
 				left = (int)i;
 			else if (managed[i] && vh_pci_dev_read(h->sys, &h->addrs[i], &d) == 0 &&
 				 strncmp(d.driver, "vfio", 4) == 0 && now_s() < deadline - 0.1)
@@ -411,15 +456,25 @@ static int do_detach(struct hp *h)
 	double deadline = now_s() + h->timeout_s;
 	char a[VH_PCI_ADDR_LEN];
 
+	if (active < 0) {
+		fprintf(stderr, "vfio-hooks: cannot tell whether domain '%s' runs: %s\n", h->name,
+			virt_error());
+		return EXIT_FINDINGS;
+	}
 	if (live && active != 1) {
 		fprintf(stderr, "vfio-hooks: domain '%s' is not running: use --config.\n", h->name);
 		return EXIT_USAGE;
 	}
-	for (size_t i = 0; live && i < h->n; i++)
-		attached |= in_live_xml(h, &h->addrs[i], &managed[i]);
+	for (size_t i = 0; live && i < h->n; i++) {
+		int in = in_live_xml(h, &h->addrs[i], &managed[i]);
+		if (in < 0)
+			return EXIT_FINDINGS;
+		attached |= in > 0;
+	}
 	/* Not attached any more (an earlier detach timed out): only the
 	 * giving back is left. */
-	if ((attached || !live) && virt_dom_detach(h->vd, h->devxml, live, h->config) < 0) {
+	if ((attached || !live) &&
+	    virt_dom_detach(h->vd, h->devxml, live, h->config || !live) < 0) {
 		fprintf(stderr, "vfio-hooks: libvirt could not detach %s from domain '%s': %s\n",
 			h->arg, h->name, virt_error());
 		return EXIT_FINDINGS;
@@ -430,7 +485,9 @@ static int do_detach(struct hp *h)
 		return EXIT_OK;
 	}
 	left = wait_released(h, managed, deadline);
-	if (left >= 0 && in_live_xml(h, &h->addrs[left], NULL)) {
+	if (left == -2)
+		return EXIT_FINDINGS;
+	if (left >= 0 && in_live_xml(h, &h->addrs[left], NULL) != 0) {
 		vh_pci_addr_format(&h->addrs[left], a);
 		note(
 		    h, LOG_WARNING, a,
@@ -558,6 +615,7 @@ static int run(struct cli *cli, int argc, char **argv, bool attach)
 	virt_dom_close(h.vd);
 	vh_domain_free(h.devs);
 	vh_domain_free(h.dom);
+	vh_domain_free(h.before);
 	vh_profiles_done(&h.ps);
 	vh_sys_free(h.sys);
 	free(h.devxml);

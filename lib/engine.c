@@ -1753,25 +1753,88 @@ static int undo_part(struct vh_engine *en, int dirfd, struct vh_journal *part, s
 	return left;
 }
 
+/* Whether @p would create VFs or write VF settings: not while the domain
+ * runs (their records are the PF's, not the device's: a detach could not
+ * give back only this device's share). */
+static bool plan_touches_vfs(const struct vh_domain *dom, const struct vh_report *rep,
+			     const struct plan *p)
+{
+	if (p->n_vfs)
+		return true;
+	for (size_t i = 0; i < rep->n_devs; i++) {
+		const struct vh_resolved *rd = &rep->devs[i];
+		bool settings = rd->profile && rd->profile->vf_settings.n;
+		if (!rd->hd->addr_ok || !rd->dev.is_vf || !plan_has(p, &rd->hd->addr))
+			continue;
+		for (size_t m = 0; m < dom->meta.n_devices; m++)
+			settings |= vh_pci_addr_eq(&dom->meta.devices[m].addr, &rd->hd->addr) &&
+				    dom->meta.devices[m].vf.n;
+		if (settings)
+			return true;
+	}
+	return false;
+}
+
+/* The record of @a in @j, or NULL. */
+static const struct vh_jdev *journal_dev(const struct vh_journal *j, const struct vh_pci_addr *a)
+{
+	for (size_t i = 0; i < j->n_devs; i++)
+		if (vh_pci_addr_eq(&j->devs[i].addr, a))
+			return &j->devs[i];
+	return NULL;
+}
+
+/* Devices @addrs the journal holds already: one a give-back left half
+ * done refuses the attach (it is not as prepared any more); one held as
+ * an IOMMU group companion becomes a hostdev (@promote, @n_promote). */
+static int attach_held(const struct vh_journal *j, const struct vh_pci_addr *addrs, size_t n,
+		       struct vh_pci_addr *promote, size_t *n_promote, struct vh_err *e)
+{
+	*n_promote = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vh_jdev *d = journal_dev(j, &addrs[i]);
+		char name[VH_PCI_ADDR_LEN];
+		if (!d)
+			continue;
+		vh_pci_addr_format(&addrs[i], name);
+		if (d->failed)
+			return vh_err_set(
+			    e, -EBUSY,
+			    "%s: an earlier give-back of it did not complete (the journal /run/vfio-hooks/%s marks it failed): run 'vfio-hooks detach-device' for it again, or stop the domain, before attaching it.",
+			    name, j->file);
+		if (d->role == VH_ROLE_COMPANION)
+			promote[(*n_promote)++] = addrs[i];
+	}
+	return 0;
+}
+
 int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
-		     const struct vh_pci_addr *addrs, size_t n, struct vh_err *e)
+		     const struct vh_pci_addr *addrs, size_t n, size_t *ret_prepared,
+		     struct vh_err *e)
 {
 	struct plan p = {0};
 	struct state s;
 	struct vh_journal j = {.fd = -1};
 	struct vh_report fresh = {0};
+	struct vh_pci_addr *promote = NULL;
 	const char *dname = dom->name ? dom->name : "?";
-	size_t n0, a0, s0;
+	size_t n0, a0, s0, n_promote = 0;
 	int r;
 
+	*ret_prepared = 0;
 	if (!rep && !en->recheck)
 		return vh_err_set(e, -EINVAL, "No check of the domain.");
 	r = prepare_validate(dom, false, dname, e);
 	if (r < 0)
 		return r;
+	promote = calloc(n + 1, sizeof(*promote));
+	if (!promote)
+		return vh_err_set(e, -ENOMEM, "Out of memory.");
 	r = open_state(en, &s, e);
-	if (r < 0)
+	if (r < 0) {
+		free(promote);
 		return r;
+	}
 	/* The check and the plan under the lock; the journal of the
 	 * domain's start (if any) is kept, never undone: it runs. */
 	if (en->recheck) {
@@ -1786,15 +1849,28 @@ int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const st
 	r = vh_journal_load(s.dirfd, dom->uuid, &j, e);
 	if (r < 0 && r != -ENOENT)
 		goto out;
+	r = attach_held(&j, addrs, n, promote, &n_promote, e);
+	if (r < 0)
+		goto out;
 	plan_keep_new(&p, rep, &j, addrs, n);
 	vh_journal_done(&j);
-	r = 0;
-	if (p.n == 0 && p.n_vfs == 0)
+	if (p.n == 0 && p.n_vfs == 0 && n_promote == 0)
 		goto out; /* held already: an attach that did not finish */
+	if (plan_touches_vfs(dom, rep, &p)) {
+		r = vh_err_set(
+		    e, -EOPNOTSUPP,
+		    "%s: a VF to create, or with per-VF settings, cannot be hot-plugged by vfio-hooks (its PF's records would outlive a detach): add it with --config and start the domain again.",
+		    dname);
+		goto out;
+	}
 	r = prepare_refuse_held(en, s.dirfd, dom, &p, e);
 	if (r < 0)
 		goto out;
 	r = vh_journal_open_append(s.dirfd, dom->uuid, dname, &j, e);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; r == 0 && i < n_promote; i++)
+		r = vh_journal_set_role(&j, &promote[i], VH_ROLE_HOSTDEV, e);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; rep == &fresh && i < p.n; i++)
@@ -1815,13 +1891,16 @@ int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const st
 		goto out;
 	}
 	for (size_t i = 0; i < p.n; i++)
-		if (p.v[i].orig.role == VH_ROLE_HOSTDEV)
+		if (p.v[i].orig.role == VH_ROLE_HOSTDEV) {
+			(*ret_prepared)++;
 			logf_(en, VH_MSG_HOTPLUG, p.v[i].name, LOG_INFO,
 			      "%s: %s prepared for hot-plug (journal /run/vfio-hooks/%s)", dname,
 			      p.v[i].name, j.file);
+		}
 out:
 	if (fresh.dom)
 		vh_report_done(&fresh);
+	free(promote);
 	vh_journal_done(&j);
 	close_state(&s);
 	plan_done(&p);
@@ -1862,13 +1941,34 @@ static bool companion_goes(struct vh_engine *en, const struct vh_journal *j,
 	return goes;
 }
 
+/* Whether a hostdev of @j not in @addrs shares @d's IOMMU group: then @d
+ * cannot leave vfio (the group stays the domain's), and it stays as a
+ * companion. */
+static bool group_kept(struct vh_engine *en, const struct vh_journal *j, const struct vh_jdev *d,
+		       const struct vh_pci_addr *addrs, size_t n)
+{
+	char g[32], o[32];
+
+	group_of(en, &d->addr, g, sizeof(g));
+	if (!g[0])
+		return false;
+	for (size_t i = 0; i < j->n_devs; i++) {
+		if (j->devs[i].role != VH_ROLE_HOSTDEV || addr_in(addrs, n, &j->devs[i].addr))
+			continue;
+		group_of(en, &j->devs[i].addr, o, sizeof(o));
+		if (streq(o, g))
+			return true;
+	}
+	return false;
+}
+
 int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci_addr *addrs,
 		     size_t n, struct vh_err *e)
 {
 	struct state s;
 	struct vh_journal j = {.fd = -1}, part = {.fd = -1};
 	struct vfio_open *opens = NULL;
-	size_t n_opens = 0, k = 0;
+	size_t n_opens = 0, k = 0, kept = 0;
 	char use[192];
 	int r;
 
@@ -1883,6 +1983,23 @@ int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci
 	}
 	if (r < 0)
 		goto out;
+	/* A device whose group another hostdev of the domain keeps stays
+	 * on vfio, as a companion now. */
+	for (size_t i = 0; i < j.n_devs; i++) {
+		char name[VH_PCI_ADDR_LEN];
+		if (j.devs[i].role != VH_ROLE_HOSTDEV || !addr_in(addrs, n, &j.devs[i].addr) ||
+		    !group_kept(en, &j, &j.devs[i], addrs, n))
+			continue;
+		r = vh_journal_set_role(&j, &j.devs[i].addr, VH_ROLE_COMPANION, e);
+		if (r < 0)
+			goto out;
+		vh_pci_addr_format(&j.devs[i].addr, name);
+		logf_(
+		    en, VH_MSG_HOTPLUG, name, LOG_NOTICE,
+		    "%s: stays on %s as an IOMMU group companion: another device of its group is still the domain's; it is given back with that one",
+		    name, j.devs[i].driver[0] ? "its vfio driver" : "vfio");
+		kept++;
+	}
 	/* The devices to give back, in the journal's order. */
 	r = journal_part(&j, j.n_devs, j.n_attrs, j.n_sriov, &part);
 	if (r < 0)
@@ -1900,7 +2017,7 @@ int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci
 			part.devs[k++] = j.devs[i];
 	part.n_devs = k;
 	if (k == 0) {
-		r = -ENOENT;
+		r = kept ? 0 : -ENOENT;
 		goto out;
 	}
 	/* Its QEMU may still have it: the guest has not let it go yet. */

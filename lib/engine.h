@@ -73,12 +73,19 @@ int vh_engine_release(struct vh_engine *en, const char *uuid, struct vh_err *e);
  * when it has none); what the journal holds already is neither prepared
  * again nor undone.  The check as for prepare (@rep, or en->recheck under
  * the lock: 1 when it refused).  On failure what it did is undone and
- * marked gone. */
+ * marked gone.  A device held as a group companion becomes a hostdev; one
+ * whose earlier give-back failed is refused (-EBUSY); VFs to create or
+ * with per-VF settings are refused (-EOPNOTSUPP).  *@ret_prepared: how
+ * many of @addrs this call prepared (only those are for a caller to give
+ * back when libvirt then fails). */
 int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const struct vh_report *rep,
-		     const struct vh_pci_addr *addrs, size_t n, struct vh_err *e);
+		     const struct vh_pci_addr *addrs, size_t n, size_t *ret_prepared,
+		     struct vh_err *e);
 /* Hot-unplug: give back the hostdevs @addrs of the journal of @uuid, and
  * the companions of their groups that no other hostdev of it needs, each
- * marked gone; a journal left with nothing is removed.  -EBUSY while a
+ * marked gone; a journal left with nothing is removed.  One whose IOMMU
+ * group another hostdev of the journal shares stays, as a companion.
+ * -EBUSY while a
  * process (the domain's QEMU) has one's VFIO node open; -ENOENT when the
  * journal holds none of them.  Else the count left, as release. */
 int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci_addr *addrs,

@@ -1192,17 +1192,27 @@ static void check_vfio_strays(struct dctx *c)
 {
 	struct vh_pci_addr *all = NULL;
 	struct vh_config cfg;
-	unsigned on_vfio = 0, strays = 0;
+	unsigned on_vfio = 0, strays = 0, unknown = 0;
 	int n = vh_pci_list(c->sys, &all);
 
 	vh_config_init(&cfg);
 	for (int i = 0; i < n; i++) {
 		struct vh_pci_dev d;
 		char why[256] = "", id[64];
-		if (vh_pci_dev_read(c->sys, &all[i], &d) < 0 || strncmp(d.driver, "vfio", 4) != 0)
+		int r;
+		if (vh_pci_dev_read(c->sys, &all[i], &d) < 0 || !strstr(d.driver, "vfio"))
 			continue;
 		on_vfio++;
-		if (vh_vfio_explain(c->sys, &cfg, &d, why, sizeof(why)) != 0)
+		r = vh_vfio_explain(c->sys, &cfg, &d, why, sizeof(why));
+		if (r < 0 && !unknown++)
+			emit(
+			    c, "vfio-accounted", VH_WARN,
+			    "Every device on a vfio driver accounted for",
+			    vh_fmt(
+				"cannot tell what holds %s: the journals in /run/vfio-hooks cannot be read (%s)",
+				d.name, strerror(-r)),
+			    strdup("run as root"));
+		if (r != 0)
 			continue;
 		strays++;
 		snprintf(id, sizeof(id), "device-vfio-stray:%s", d.name);
@@ -1217,7 +1227,7 @@ static void check_vfio_strays(struct dctx *c)
 	}
 	free(all);
 	vh_config_done(&cfg);
-	if (on_vfio && !strays)
+	if (on_vfio && !strays && !unknown)
 		emit(c, "vfio-accounted", VH_PASS, "Every device on a vfio driver accounted for",
 		     vh_fmt("%u device%s: each held by a VM or a journal, or bound at boot",
 			    on_vfio, on_vfio > 1 ? "s" : ""),

@@ -380,6 +380,28 @@ int vh_journal_gone(struct vh_journal *j, const struct vh_pci_addr *a, struct vh
 	return r;
 }
 
+static void set_role(struct vh_journal *j, const struct vh_pci_addr *a, enum vh_role role)
+{
+	for (size_t i = 0; i < j->n_devs; i++)
+		if (vh_pci_addr_eq(&j->devs[i].addr, a))
+			j->devs[i].role = role;
+}
+
+int vh_journal_set_role(struct vh_journal *j, const struct vh_pci_addr *a, enum vh_role role,
+			struct vh_err *e)
+{
+	struct vh_buf b = {0};
+	char name[VH_PCI_ADDR_LEN];
+	int r;
+
+	vh_pci_addr_format(a, name);
+	vh_buf_printf(&b, "role %s %s\n", name, role == VH_ROLE_HOSTDEV ? "hostdev" : "companion");
+	r = append_buf(j, &b, e);
+	if (r == 0)
+		set_role(j, a, role);
+	return r;
+}
+
 int vh_journal_mark(struct vh_journal *j, const char *line, struct vh_err *e)
 {
 	struct vh_buf b = {0};
@@ -554,6 +576,19 @@ int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct 
 			for (size_t i = 0; r == 0 && i < j.n_devs; i++)
 				if (vh_pci_addr_eq(&j.devs[i].addr, &a))
 					j.devs[i].failed = true;
+		} else if (strncmp(line, "role ", 5) == 0) {
+			struct vh_pci_addr a;
+			char tok[VH_PCI_ADDR_LEN + 1] = "", role[16] = "", back[48];
+			r = sscanf(line + 5, "%12s %15s", tok, role) == 2 ? addr_strict(tok, &a)
+									  : -EBADMSG;
+			snprintf(back, sizeof(back), "%s %s", tok, role);
+			if (r == 0 && streq(back, line + 5) &&
+			    (streq(role, "hostdev") || streq(role, "companion")))
+				set_role(&j, &a,
+					 streq(role, "hostdev") ? VH_ROLE_HOSTDEV
+								: VH_ROLE_COMPANION);
+			else
+				r = -EBADMSG;
 		} else if (strncmp(line, "gone ", 5) == 0) {
 			struct vh_pci_addr a;
 			r = addr_strict(line + 5, &a);

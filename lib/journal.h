@@ -18,6 +18,8 @@
  *       and the value it had)
  *   prepared
  *   failed ADDR REASON          (an undo that could not complete)
+ *   role ADDR hostdev|companion (a device hot-plugged or hot-unplugged
+ *       while the domain runs changed role; its original state stays)
  *   gone ADDR                   (given back while the domain runs: a
  *       hot-unplugged device, or a hot-plug rolled back; a later dev
  *       record of ADDR is a new original state)
@@ -104,6 +106,9 @@ int vh_journal_open_append(int dirfd, const char *uuid, const char *domain, stru
 			   struct vh_err *e);
 /* Append "gone ADDR", synced: @a was given back; forgotten in @j. */
 int vh_journal_gone(struct vh_journal *j, const struct vh_pci_addr *a, struct vh_err *e);
+/* Append "role ADDR ROLE", synced: @a (held) now has @role. */
+int vh_journal_set_role(struct vh_journal *j, const struct vh_pci_addr *a, enum vh_role role,
+			struct vh_err *e);
 /* Load the journal of @uuid.  -ENOENT when there is none; -EBADMSG with the
  * file and line in @e when it is corrupt. */
 int vh_journal_load(int dirfd, const char *uuid, struct vh_journal *ret, struct vh_err *e);

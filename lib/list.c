@@ -33,17 +33,25 @@ static int holder(const struct vh_sys *sys, const struct vh_config *cfg,
 	return r;
 }
 
-/* Whether the ids= list @ids (vendor:device[:...],...) names @d. */
+/* Whether the ids= value @ids (vendor:device[:subvendor:subdevice[:...]],
+ * comma-separated, up to the first blank) names @d. */
 static bool ids_name(const char *ids, const struct vh_pci_dev *d)
 {
-	char want[16];
-	size_t l;
+	size_t len = strcspn(ids, " \t\n");
 
-	snprintf(want, sizeof(want), "%04x:%04x", d->vendor, d->device);
-	l = strlen(want);
-	for (const char *p = ids; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-		if (strncasecmp(p, want, l) == 0 && strchr(",: \t\n", p[l] ? p[l] : ' '))
+	for (const char *p = ids; p < ids + len;) {
+		size_t l = strcspn(p, ", \t\n");
+		char one[64];
+		unsigned v = 0, dv = 0, sv = 0xffffffff, sd = 0xffffffff;
+		int k;
+		snprintf(one, sizeof(one), "%.*s", (int)(l < sizeof(one) ? l : sizeof(one) - 1), p);
+		k = sscanf(one, "%x:%x:%x:%x", &v, &dv, &sv, &sd);
+		if (k >= 2 && v == d->vendor && dv == d->device &&
+		    (k < 3 || sv == 0xffffffff || sv == d->subsys_vendor) &&
+		    (k < 4 || sd == 0xffffffff || sd == d->subsys_device))
 			return true;
+		p += l + (p[l] == ',');
+	}
 	return false;
 }
 
@@ -96,7 +104,10 @@ int vh_vfio_explain(const struct vh_sys *sys, const struct vh_config *cfg,
 			 strchr(held, ' ') || streq(held, VH_MANUAL_DOMAIN) ? "" : "domain ", held);
 		return 1;
 	}
-	if (vh_engine_vfio_user(&en, &d->addr, use, sizeof(use)) > 0) {
+	r = vh_engine_vfio_user(&en, &d->addr, use, sizeof(use));
+	if (r < 0)
+		return r;
+	if (r > 0) {
 		snprintf(why, n, "in use: %s", use);
 		return 1;
 	}
@@ -146,9 +157,9 @@ static int gather_one(struct vh_sys *sys, const struct vh_profiles *ps, const st
 	x->profile = vh_profiles_match(ps, d);
 	/* A device on a vfio driver matters whatever its class: something
 	 * put it there, or nothing explains it. */
-	if (!all && !vh_pci_interesting(d, x->profile) && strncmp(d->driver, "vfio", 4) != 0)
+	if (!all && !vh_pci_interesting(d, x->profile) && !strstr(d->driver, "vfio"))
 		return 0;
-	if (strncmp(d->driver, "vfio", 4) == 0)
+	if (strstr(d->driver, "vfio"))
 		x->stray = vh_vfio_explain(sys, cfg, d, x->vfio_why, sizeof(x->vfio_why)) == 0;
 	vh_pci_names(sys, d->vendor, d->device, x->vendor_name, sizeof(x->vendor_name),
 		     x->model_name, sizeof(x->model_name));
@@ -256,7 +267,7 @@ static void listed_json(const struct vh_listed *x, bool first, struct vh_buf *o)
 	vh_buf_puts(o, "]");
 	if (x->unknown[0])
 		json_s(o, "held_by_error", x->unknown);
-	if (strncmp(d->driver, "vfio", 4) == 0) {
+	if (strstr(d->driver, "vfio")) {
 		json_s(o, "vfio_reason", x->vfio_why[0] ? x->vfio_why : NULL);
 		vh_buf_printf(o, ",\"vfio_stray\":%s", x->stray ? "true" : "false");
 	}

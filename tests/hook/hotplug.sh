@@ -24,7 +24,9 @@ SPEC='iommu dmar0
 driver vfio-pci
 0000:01:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=10 msix=5 pcie reset=pm,bus
 0000:02:00.0 id=1e60:2864 class=0x0b4000 driver=hailo group=16 msi=1 pcie reset=flr,bus
-0000:03:00.0 id=17cb:a100 subsys=17cb:0100 class=0x120000 driver=qaic group=12 msi=32 pcie reset=flr'
+0000:03:00.0 id=17cb:a100 subsys=17cb:0100 class=0x120000 driver=qaic group=12 msi=32 pcie reset=flr
+0000:05:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=60 msix=5 pcie reset=pm,bus
+0000:06:00.0 id=1b21:1242 class=0x0c0330 driver=xhci_hcd group=60 msi=8 msix=8 pcie'
 
 domain() { # NAME N [EXTRA-DEVICES]: a running q35 domain with a NIC
 	cat <<EOF
@@ -94,6 +96,14 @@ check refused-viommu "$([ $rc = 1 ] && grep -q 'viommu-missing' "$D/err" &&
 stop "$D" vm
 check refused-pristine "$(pristine "$D"; echo $?)" "$(diff "$D/before" "$D/after" | head -5)"
 
+# ------------------- refused: the new device's group is not viable
+D=$T/c2; fresh "$D"; start "$D" vm 1
+hostdev 05 >"$D/nic.xml"
+cli "$D" attach-device vm "$D/nic.xml"
+check refused-group "$([ $rc = 1 ] && grep -q 'group-not-viable' "$D/err" && [ "$(driver_of "$D" 0000:05:00.0)" = e1000e ] &&
+	! grep -q attach "$FAKEVIRT_DIR/calls"; echo $?)" "rc=$rc" "$D/err"
+stop "$D" vm
+
 # ---------------------------------------- libvirt fails: undone, not kept
 D=$T/d; fresh "$D"; start "$D" vm 1
 hostdev 02 >"$D/hailo.xml"
@@ -105,6 +115,18 @@ check libvirt-fails-undone "$([ $rc = 1 ] && grep -q 'could not attach' "$D/err"
 rm -f "$FAKEVIRT_DIR/fail-attach"
 stop "$D" vm
 check libvirt-fails-pristine "$(pristine "$D"; echo $?)" "$(diff "$D/before" "$D/after" | head -5)"
+
+# --------- libvirt fails an attach of what the domain has: nothing given
+D=$T/d2; fresh "$D"; start "$D" vm 1
+echo 'mode = warn' >>"$D/conf"   # the duplicate is an error, not a refusal
+hostdev 01 >"$D/nic.xml"
+touch "$FAKEVIRT_DIR/fail-attach"
+cli "$D" attach-device vm "$D/nic.xml"
+check libvirt-fails-keeps-start "$([ $rc = 1 ] && grep -q injected "$D/err" && [ "$(driver_of "$D" 0000:01:00.0)" = vfio-pci ] &&
+	[ -e "$D/root/run/vfio-hooks/$(uuid_of 1).journal" ]; echo $?)" "rc=$rc driver=$(driver_of "$D" 0000:01:00.0)" "$D/err"
+rm -f "$FAKEVIRT_DIR/fail-attach"
+stop "$D" vm
+check libvirt-fails-keeps-start-pristine "$(pristine "$D"; echo $?)" "$(diff "$D/before" "$D/after" | head -5)"
 
 # --------------------------------------- the guest keeps it: reported
 D=$T/e; fresh "$D"; start "$D" vm 1

@@ -8,6 +8,8 @@
  */
 #include "fixture-engine.h"
 
+static size_t T_prepared; /* the last attach's */
+
 static int attach(int i, const char *devs)
 {
 	struct vh_pci_addr a[4];
@@ -21,7 +23,8 @@ static int attach(int i, const char *devs)
 	}
 	free(copy);
 	memset(&T.e, 0, sizeof(T.e));
-	return vh_engine_attach(&T.en, T.dom[i], &T.rep[i], a, n, &T.e);
+	T_prepared = 0;
+	return vh_engine_attach(&T.en, T.dom[i], &T.rep[i], a, n, &T_prepared, &T.e);
 }
 
 static void attach_ok(int i, const char *devs)
@@ -79,10 +82,13 @@ static void attach_to_running_domain(void **state UNUSED)
 	assert_int_equal(count_lines(text, "dev " NIC), 1);
 	assert_true(strstr(text, "prepared\ndev " HAILO) != NULL);
 
+	assert_int_equal(T_prepared, 1);
 	/* the NIC is not prepared twice: a second attach of the Hailo is
-	 * nothing to do (an attach whose libvirt call did not happen) */
+	 * nothing to do (an attach whose libvirt call did not happen), and
+	 * nothing of this call's to give back */
 	attach_ok(0, HAILO);
 	assert_int_equal(count_lines(journal_text(U1), "dev "), 2);
+	assert_int_equal(T_prepared, 0);
 
 	assert_int_equal(detach(U1, HAILO), 0);
 	assert_string_equal(driver_of(HAILO), "hailo");
@@ -165,11 +171,14 @@ static void attach_gpu_with_companion(void **state UNUSED)
 	assert_same_tree(before, snapshot());
 }
 
-/* A companion another hostdev of the domain still needs stays: of the
- * two NIC functions of one group, detaching one leaves the other's
- * group on vfio-pci. */
+/* Two functions of one IOMMU group: the start bound the second as a
+ * companion; hot-plugged, it becomes a hostdev.  Detaching one leaves it
+ * on vfio-pci as a companion while the other is the domain's (the group
+ * cannot be split); detaching the other gives both back. */
 static void detach_keeps_shared_group(void **state UNUSED)
 {
+	char *before = snapshot();
+
 	domain(0, "vm", U1, "05:00.0", NULL);
 	T.cfg.companions = VH_COMPANIONS_ANY;
 	recheck(0);
@@ -177,14 +186,39 @@ static void detach_keeps_shared_group(void **state UNUSED)
 	assert_string_equal(driver_of(NIC_B), "vfio-pci");
 	domain(0, "vm", U1, "05:00.0 05:00.1", NULL);
 	attach_ok(0, NIC_B);
-	/* held already (as a companion): nothing new */
-	assert_int_equal(count_lines(journal_text(U1), "dev "), 2);
+	load_journal(U1);
+	assert_int_equal(T.j.n_devs, 2);
+	assert_int_equal(jdev_of(NIC_B)->role, VH_ROLE_HOSTDEV);
+	assert_true(strstr(journal_text(U1), "role " NIC_B " hostdev\n") != NULL);
 	assert_int_equal(detach(U1, NIC_A), 0);
+	assert_string_equal(driver_of(NIC_A), "vfio-pci");
+	assert_string_equal(driver_of(NIC_B), "vfio-pci");
+	load_journal(U1);
+	assert_int_equal(jdev_of(NIC_A)->role, VH_ROLE_COMPANION);
+	assert_int_equal(jdev_of(NIC_B)->role, VH_ROLE_HOSTDEV);
+	assert_int_equal(detach(U1, NIC_B), 0);
 	assert_string_equal(driver_of(NIC_A), "e1000e");
-	/* NIC_B was the start's companion: not a hostdev of the journal, so
-	 * it goes with the only hostdev of its group */
 	assert_string_equal(driver_of(NIC_B), "e1000e");
 	assert_false(journal_exists(U1));
+	assert_same_tree(before, snapshot());
+}
+
+/* A give-back that failed half-way leaves the device recorded as failed:
+ * attaching it again is refused, not taken as prepared. */
+static void attach_after_failed_detach(void **state UNUSED)
+{
+	domain(0, "vm", U1, "01:00.0", NULL);
+	prepare_ok(0);
+	domain(0, "vm", U1, "01:00.0 02:00.0", NULL);
+	attach_ok(0, HAILO);
+	inject("unbind EIO " HAILO "\n");
+	assert_true(detach(U1, HAILO) > 0);
+	inject("");
+	assert_int_equal(attach(0, HAILO), -EBUSY);
+	assert_non_null(strstr(T.e.msg, "did not complete"));
+	release_ok(U1);
+	assert_string_equal(driver_of(HAILO), "hailo");
+	assert_string_equal(attr_of(HAILO, "reset_method"), "flr bus");
 }
 
 /* A failed attach undoes itself and nothing of the start. */
@@ -280,9 +314,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T_(attach_to_running_domain),  T_(attach_without_journal),
 	    T_(attach_again_after_detach), T_(attach_gpu_with_companion),
-	    T_(detach_keeps_shared_group), T_(attach_failure_rolls_back),
-	    T_(detach_while_open),	   T_(attach_held_by_other),
-	    T_(journal_gone_records),
+	    T_(detach_keeps_shared_group), T_(attach_after_failed_detach),
+	    T_(attach_failure_rolls_back), T_(detach_while_open),
+	    T_(attach_held_by_other),	   T_(journal_gone_records),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
