@@ -312,24 +312,38 @@ static void report_devices(struct hp *h, const char *verb)
 	}
 }
 
-static int do_attach(struct hp *h)
+/* Whether the command is for the running domain (--live, or by default
+ * when it runs, as virsh does) into *@live: EXIT_OK, or the exit status
+ * when it cannot be (said). */
+static int choose_live(struct hp *h, bool *live)
 {
-	struct vh_engine en = engine(h);
-	struct vh_err e = {0};
-	_cleanup_free_ char *xml = NULL;
-	int active = virt_dom_active(h->vd), r;
-	bool live = h->live || (!h->config && active == 1);
-	size_t prepared = 0;
+	int active = virt_dom_active(h->vd);
 
 	if (active < 0) {
 		fprintf(stderr, "vfio-hooks: cannot tell whether domain '%s' runs: %s\n", h->name,
 			virt_error());
 		return EXIT_FINDINGS;
 	}
-	if (live && active != 1) {
+	*live = h->live || (!h->config && active == 1);
+	if (*live && active != 1) {
 		fprintf(stderr, "vfio-hooks: domain '%s' is not running: use --config.\n", h->name);
 		return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
+
+static int do_attach(struct hp *h)
+{
+	struct vh_engine en = engine(h);
+	struct vh_err e = {0};
+	_cleanup_free_ char *xml = NULL;
+	bool live;
+	size_t prepared = 0;
+	int r;
+
+	r = choose_live(h, &live);
+	if (r != EXIT_OK)
+		return r;
 	xml = virt_dom_xml(h->vd, !live);
 	if (!xml) {
 		fprintf(stderr, "vfio-hooks: cannot get the XML of domain '%s': %s\n", h->name,
@@ -451,20 +465,14 @@ static int do_detach(struct hp *h)
 	struct vh_engine en = engine(h);
 	struct vh_err e = {0};
 	bool managed[ELEMENTSOF(h->addrs)] = {0}, attached = false;
-	int active = virt_dom_active(h->vd), r, left;
-	bool live = h->live || (!h->config && active == 1);
+	bool live;
+	int r, left;
 	double deadline = now_s() + h->timeout_s;
 	char a[VH_PCI_ADDR_LEN];
 
-	if (active < 0) {
-		fprintf(stderr, "vfio-hooks: cannot tell whether domain '%s' runs: %s\n", h->name,
-			virt_error());
-		return EXIT_FINDINGS;
-	}
-	if (live && active != 1) {
-		fprintf(stderr, "vfio-hooks: domain '%s' is not running: use --config.\n", h->name);
-		return EXIT_USAGE;
-	}
+	r = choose_live(h, &live);
+	if (r != EXIT_OK)
+		return r;
 	for (size_t i = 0; live && i < h->n; i++) {
 		int in = in_live_xml(h, &h->addrs[i], &managed[i]);
 		if (in < 0)
