@@ -87,6 +87,11 @@ static bool modprobe_binds(const char *text, const struct vh_pci_dev *d)
 	return false;
 }
 
+/* Where modprobe reads its options (modprobe.d(5)). */
+static const char *const modprobe_dirs[] = {"/etc/modprobe.d", "/run/modprobe.d",
+					    "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d",
+					    "/lib/modprobe.d"};
+
 int vh_vfio_explain(const struct vh_sys *sys, const struct vh_config *cfg,
 		    const struct vh_pci_dev *d, char *why, size_t n)
 {
@@ -125,22 +130,26 @@ int vh_vfio_explain(const struct vh_sys *sys, const struct vh_config *cfg,
 		snprintf(why, n, "a driverctl override (/etc/driverctl.d/pci-%s)", d->name);
 		return 1;
 	}
-	nf = vh_sys_list(sys, &files, "/etc/modprobe.d");
-	for (int i = 0; i < nf; i++) {
-		_cleanup_free_ char *text = NULL;
-		char path[300];
-		size_t l = strlen(files[i]);
-		if (l < 5 || !streq(files[i] + l - 5, ".conf"))
-			continue;
-		snprintf(path, sizeof(path), "/etc/modprobe.d/%s", files[i]);
-		text = vh_host_slurp(sys, path);
-		if (text && modprobe_binds(text, d)) {
-			snprintf(why, n, "bound at boot by 'options vfio-pci ids=' in %s", path);
-			vh_strv_free(files);
-			return 1;
+	for (size_t k = 0; k < ELEMENTSOF(modprobe_dirs); k++) {
+		nf = vh_sys_list(sys, &files, "%s", modprobe_dirs[k]);
+		for (int i = 0; i < nf; i++) {
+			_cleanup_free_ char *text = NULL;
+			char path[300];
+			size_t l = strlen(files[i]);
+			if (l < 5 || !streq(files[i] + l - 5, ".conf"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", modprobe_dirs[k], files[i]);
+			text = vh_host_slurp(sys, path);
+			if (text && modprobe_binds(text, d)) {
+				snprintf(why, n, "bound at boot by 'options vfio-pci ids=' in %s",
+					 path);
+				vh_strv_free(files);
+				return 1;
+			}
 		}
+		vh_strv_free(files);
+		files = NULL;
 	}
-	vh_strv_free(files);
 	return 0;
 }
 
