@@ -1385,12 +1385,25 @@ static void rule_sriov_pf(struct vh_check_ctx *c)
 
 /* --- Kernel modules a profile needs on the host (vendor-reset). --- */
 
+/* Whether the domain's metadata gives @rd a reset_method of its own
+ * (<vh:device reset-method>), which the hook writes instead of the
+ * profile's: a module the profile needs for its reset is not needed. */
+static bool own_reset_method(const struct vh_check_ctx *c, const struct vh_resolved *rd)
+{
+	const struct vh_domain_meta *m = &c->dom->meta;
+
+	for (size_t i = 0; i < m->n_devices; i++)
+		if (vh_pci_addr_eq(&m->devices[i].addr, &rd->hd->addr) && m->devices[i].reset_method)
+			return true;
+	return false;
+}
+
 static void rule_kernel_modules(struct vh_check_ctx *c)
 {
 	for (size_t i = 0; i < c->rep->n_devs; i++) {
 		const struct vh_resolved *rd = &c->rep->devs[i];
 		const struct vh_profile *p = rd->profile;
-		if (!usable(rd) || rd->duplicate || !p)
+		if (!usable(rd) || rd->duplicate || !p || own_reset_method(c, rd))
 			continue;
 		for (size_t k = 0; k < p->n_modules; k++) {
 			const struct vh_kernel_module *m = &p->modules[k];
@@ -1734,6 +1747,8 @@ static const char nova_memlock[] =
     "Nova cannot set this: it writes <memory> from the flavor's RAM and never writes <memtune><hard_limit> (no flavor extra spec or image property sets one), so this was written outside Nova; a hard reboot (openstack server reboot --hard) has Nova write the domain XML anew, without a hard limit.";
 static const char nova_mmio[] =
     "flavor extra specs hw:maxphysaddr_mode=emulate and hw:maxphysaddr_bits=N (or hw:maxphysaddr_mode=passthrough with nova.conf [libvirt] cpu_mode = host-passthrough), or the image properties hw_maxphysaddr_mode and hw_maxphysaddr_bits: Nova (from 29.0.0, 2024.1 Caracal, on libvirt 8.7.0 or later) then writes <maxphysaddr>, from which SeaBIOS and OVMF from edk2-stable202211 on size the 64-bit window.\nNova has no setting for OVMF's opt/ovmf/X-PciMmio64Mb or for <pcihole64>: with an older OVMF, install a newer one on the compute node.";
+static const char nova_misplaced[] =
+    "Nova never writes <iommu> under <features> (it adds it to <devices> for hw:viommu_model), so this was written outside Nova: a hard reboot (openstack server reboot --hard) has Nova write the domain XML anew without it. If a device needs the vIOMMU, set flavor extra spec hw:viommu_model=intel (26.0.0, Zed) on machine type q35.";
 static const char nova_xen[] =
     "Nova's libvirt driver dropped Xen in 23.0.0 (Wallaby); before, image property hw_vm_mode=hvm made an HVM guest.";
 
@@ -1864,7 +1879,7 @@ const struct vh_rule_info vh_rules[_VH_RULE_MAX] = {
 	.other = {VH_WARNING,
 		  "no device needs the vIOMMU, or the guest is not an x86 QEMU/KVM one"},
 	.summary = "<iommu> is under <features>, where libvirt ignores it",
-	.fix_nova = nova_viommu,
+	.fix_nova = nova_misplaced,
 	.check = rule_viommu_misplaced,
     },
     {

@@ -74,6 +74,7 @@ struct dctx {
 	struct vh_hostreport *rep;
 	int err;
 	bool iommu_on;
+	bool named; /* the devices were named: they are for passthrough */
 };
 
 int vh_hostreport_add(struct vh_hostreport *r, const char *id, enum vh_verdict v, const char *what,
@@ -125,6 +126,11 @@ static char *slurp_max(const struct vh_sys *sys, const char *path, size_t cap)
 	}
 	buf[len] = '\0';
 	return buf;
+}
+
+char *vh_host_slurp_max(const struct vh_sys *sys, const char *path, size_t cap)
+{
+	return slurp_max(sys, path, cap);
 }
 
 char *vh_host_slurp(const struct vh_sys *sys, const char *path)
@@ -295,8 +301,11 @@ static void check_modules(struct dctx *c, const struct vh_pci_dev *d, const stru
 	for (size_t i = 0; p && i < p->n_modules; i++) {
 		const struct vh_kernel_module *m = &p->modules[i];
 		bool loaded = vh_kernel_module_loaded(c->sys, m->name);
+		/* A FAIL for a device named or on vfio; one the host keeps
+		 * (a desktop's own GPU) needs it only if it is passed through. */
+		enum vh_verdict miss = c->named || strstr(d->driver, "vfio") ? VH_FAIL : VH_WARN;
 		snprintf(id, sizeof(id), "device-kernel-module:%s:%s", m->name, d->name);
-		emit(c, id, loaded ? VH_PASS : VH_FAIL, "Kernel modules the device's profile needs",
+		emit(c, id, loaded ? VH_PASS : miss, "Kernel modules the device's profile needs",
 		     loaded ? vh_fmt("%s: %s loaded (profile %s)", label, m->name, p->id)
 			    : vh_fmt("%s: %s not loaded (profile %s)%s%s", label, m->name, p->id,
 				     m->why ? ": " : "", m->why ? m->why : ""),
@@ -1248,6 +1257,7 @@ int vh_host_doctor(const struct vh_sys *sys, const struct vh_profiles *ps,
 	check_iommu(&c);
 	cmd = vh_host_slurp(sys, "/proc/cmdline");
 	if (devices) {
+		c.named = true;
 		for (size_t i = 0; i < n_devices; i++)
 			check_device(&c, &devices[i], cmd);
 	} else {

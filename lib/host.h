@@ -41,6 +41,8 @@ int vh_hostreport_add(struct vh_hostreport *r, const char *id, enum vh_verdict v
 		      char *detail, char *fix);
 /* Up to 64 KiB of a /proc or /sys text file, NUL-terminated (free()), or
  * NULL when it cannot be read. */
+/* The same, up to @cap bytes. */
+char *vh_host_slurp_max(const struct vh_sys *sys, const char *path, size_t cap);
 char *vh_host_slurp(const struct vh_sys *sys, const char *path);
 /* @word as a whole blank-separated word of @text. */
 bool vh_has_word(const char *text, const char *word);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "profile.h"
+#include "host.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -420,6 +421,39 @@ static int parse_modules(xmlNode *host, struct vh_profile *p)
 	return 0;
 }
 
+/* Whether @m ('_' for '-') is built into the running kernel: a line
+ * ".../NAME.ko" of /lib/modules/RELEASE/modules.builtin (a built-in
+ * without parameters has no /sys/module entry). */
+static bool module_builtin(const struct vh_sys *sys, const char *m)
+{
+	_cleanup_free_ char *rel = vh_host_slurp(sys, "/proc/sys/kernel/osrelease"), *list = NULL;
+	char path[PATH_MAX];
+
+	if (!rel || !rel[0] || strchr(rel, '/'))
+		return false;
+	rel[strcspn(rel, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.builtin", rel);
+	list = vh_host_slurp_max(sys, path, 1 << 20);
+	for (char *line = list; line && *line;) {
+		char *end = strchr(line, '\n'), *base;
+		size_t l;
+		if (end)
+			*end = '\0';
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		l = strlen(base);
+		if (l > 3 && streq(base + l - 3, ".ko")) {
+			base[l - 3] = '\0';
+			for (char *ch = base; *ch; ch++)
+				*ch = *ch == '-' ? '_' : *ch;
+			if (streq(base, m))
+				return true;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 bool vh_kernel_module_loaded(const struct vh_sys *sys, const char *name)
 {
 	char m[64];
@@ -431,7 +465,9 @@ bool vh_kernel_module_loaded(const struct vh_sys *sys, const char *name)
 		if (!name[i])
 			break;
 	}
-	return vh_sys_exists(sys, "/sys/module/%s", m) == 1;
+	if (vh_sys_exists(sys, "/sys/module/%s", m) == 1)
+		return true;
+	return module_builtin(sys, m);
 }
 
 char *vh_kernel_module_fix(const struct vh_kernel_module *m)
