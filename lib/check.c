@@ -1393,7 +1393,8 @@ static bool own_reset_method(const struct vh_check_ctx *c, const struct vh_resol
 	const struct vh_domain_meta *m = &c->dom->meta;
 
 	for (size_t i = 0; i < m->n_devices; i++)
-		if (vh_pci_addr_eq(&m->devices[i].addr, &rd->hd->addr) && m->devices[i].reset_method)
+		if (vh_pci_addr_eq(&m->devices[i].addr, &rd->hd->addr) &&
+		    m->devices[i].reset_method)
 			return true;
 	return false;
 }

@@ -477,13 +477,42 @@ static void parse_nova(struct vh_domain *d, xmlNode *meta)
 static void set_mmio64_mb(struct vh_domain_fw *fw, const char *v, const char *from, int line)
 {
 	unsigned long long mb;
-	bool hex = v && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
 
-	if (!v || vh_parse_uint(hex ? v + 2 : v, hex ? 16 : 10, 0xffffffffULL, &mb) < 0)
-		return; /* OVMF ignores it too */
+	/* OVMF reads it as decimal only (QemuFwCfgParseUint32, not as hex),
+	 * and ignores anything else. */
+	if (!v || !v[0] || strspn(v, "0123456789") != strlen(v) ||
+	    vh_parse_uint(v, 10, 0xffffffffULL, &mb) < 0)
+		return;
 	fw->has_mmio64_mb = true;
 	fw->mmio64_mb = mb;
 	snprintf(fw->mmio64_from, sizeof(fw->mmio64_from), "%s at line %d", from, line);
+}
+
+/* One -fw_cfg argument, as QEMU reads it: comma-separated key=value
+ * items in any order, a first item without '=' being the name. */
+static void parse_fw_cfg_arg(struct vh_domain_fw *fw, const char *arg, int line)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	char *save = NULL, *name = NULL, *string = NULL;
+	bool file = false, first = true;
+
+	for (char *it = copy ? strtok_r(copy, ",", &save) : NULL; it;
+	     it = strtok_r(NULL, ",", &save), first = false) {
+		if (!strncmp(it, "name=", 5))
+			name = it + 5;
+		else if (!strncmp(it, "string=", 7))
+			string = it + 7;
+		else if (!strncmp(it, "file=", 5))
+			file = true;
+		else if (first && !strchr(it, '='))
+			name = it;
+	}
+	if (!streq(name, MMIO64_MB))
+		return;
+	if (file)
+		fw->mmio64_unknown = true;
+	else
+		set_mmio64_mb(fw, string, "<qemu:commandline>", line);
 }
 
 /* <sysinfo type='fwcfg'><entry name='opt/ovmf/X-PciMmio64Mb'>N</entry>, and
@@ -506,16 +535,12 @@ static void parse_fw_cfg(struct vh_domain_fw *fw, xmlNode *root)
 			bool after_fw_cfg = false;
 			for (xmlNode *a = n->children; a; a = a->next) {
 				_cleanup_free_ char *v = NULL;
-				const char *s;
 				if (!vh_xml_is(a, "arg"))
 					continue;
 				v = vh_xml_prop(a, "value");
-				s = v && after_fw_cfg ? strstr(v, "name=" MMIO64_MB ",string=")
-						      : NULL;
-				if (s == v && s)
-					set_mmio64_mb(fw, s + strlen("name=" MMIO64_MB ",string="),
-						      "<qemu:commandline>", vh_xml_line(a));
-				after_fw_cfg = streq(v, "-fw_cfg");
+				if (v && after_fw_cfg)
+					parse_fw_cfg_arg(fw, v, vh_xml_line(a));
+				after_fw_cfg = streq(v, "-fw_cfg") || streq(v, "--fw_cfg");
 			}
 		}
 	}

@@ -113,6 +113,8 @@ struct vh_domain_fw {
 	 * <qemu:commandline> -fw_cfg. */
 	bool has_mmio64_mb;
 	unsigned long long mmio64_mb;
+	/* Given in a way not read here (file=): the window may be anything. */
+	bool mmio64_unknown;
 	char mmio64_from[64]; /* where it was given */
 	/* <controller><pcihole64> */
 	bool has_pcihole64;

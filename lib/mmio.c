@@ -154,8 +154,11 @@ static unsigned cand_bits(const struct vh_domain *d, const struct vh_mmio_host *
 		return 1;
 	case VH_PHYSADDR_PASSTHROUGH:
 		if (!host) {
-			v[0] = 36, v[1] = 46;
-			return 2;
+			unsigned lim = d->fw.physaddr_bits;
+			v[0] = 36, v[1] = 40, v[2] = 46;
+			for (int k = 0; lim && k < 3; k++)
+				v[k] = v[k] > lim ? lim : v[k];
+			return 3;
 		}
 		v[0] =
 		    d->fw.physaddr_bits && d->fw.physaddr_bits < host ? d->fw.physaddr_bits : host;
@@ -166,7 +169,11 @@ static unsigned cand_bits(const struct vh_domain *d, const struct vh_mmio_host *
 			return 1;
 		/* host-passthrough: QEMU's "host" CPU turns host-phys-bits on
 		 * (target/i386/host-cpu.c), older QEMU did not. */
-		v[1] = host ? host : 46;
+		if (!host) {
+			v[1] = 36, v[2] = 46;
+			return 3;
+		}
+		v[1] = host;
 		return v[1] == 40 ? 1 : 2;
 	}
 }
@@ -183,7 +190,9 @@ static unsigned cand_tri(int known, int *v)
 
 static unsigned cand_intel(const struct vh_domain *d, const struct vh_mmio_host *h, int *v)
 {
-	if (host_cpu(d) || streq(d->fw.cpu_mode, "host-model"))
+	/* Under KVM every model takes the host's vendor
+	 * (host_cpu_instance_init, target/i386/host-cpu.c). */
+	if (host_cpu(d) || streq(d->fw.cpu_mode, "host-model") || streq(d->virt_type, "kvm"))
 		return cand_tri(h->intel, v);
 	/* No CPU model: QEMU's qemu64, whose vendor is AuthenticAMD. */
 	return cand_tri(d->fw.cpu_model ? -1 : 0, v);
@@ -217,7 +226,7 @@ static void window_range(const struct vh_domain *d, const struct vh_mmio_host *h
 			 uint64_t *hi)
 {
 	enum vh_mmio_fw fws[2];
-	unsigned bits[2], nf = 0, nb = cand_bits(d, h, bits), ni, np, ne;
+	unsigned bits[4], nf = 0, nb = cand_bits(d, h, bits), ni, np, ne;
 	int intel[2], page1g[2];
 	enum era eras[4];
 
@@ -246,6 +255,8 @@ static void window_range(const struct vh_domain *d, const struct vh_mmio_host *h
 						*lo = w < *lo ? w : *lo;
 						*hi = w > *hi ? w : *hi;
 					}
+	if (d->fw.mmio64_unknown)
+		*hi = UINT64_MAX;
 }
 
 /* --- What the host says. --- */
@@ -302,7 +313,7 @@ static void read_dpkg_ovmf(const struct vh_sys *sys, const struct vh_domain *d,
 	_cleanup_free_ char *status = NULL;
 	const char *s, *end, *ver, *inst;
 
-	if (d->fw.loader) {
+	if (d->fw.loader && d->fw.loader[0]) {
 		/* Only the package's own files tell its version. */
 		_cleanup_free_ char *list = dpkg_file(sys, "/var/lib/dpkg/info/ovmf.list");
 		size_t n = strlen(d->fw.loader);
@@ -343,8 +354,13 @@ void vh_mmio_host_read(const struct vh_sys *sys, const struct vh_domain *d, stru
 static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struct vh_buf *b)
 {
 	enum vh_mmio_fw fw = vh_mmio_firmware(d);
-	unsigned bits[2], nb = cand_bits(d, h, bits);
-	char s[32];
+	unsigned bits[4], nb = cand_bits(d, h, bits);
+	char s[32], loader[65] = "";
+
+	/* It goes into messages and logs: no control characters. */
+	snprintf(loader, sizeof(loader), "%s", d->fw.loader ? d->fw.loader : "");
+	for (char *c = loader; *c; c++)
+		*c = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
 
 	if (fw == VH_MMIO_FW_SEABIOS)
 		vh_buf_printf(b, "firmware: SeaBIOS (%s)\n",
@@ -354,8 +370,7 @@ static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struc
 			      d->fw.loader ? "its <loader>" : "<os firmware='efi'>");
 	else
 		vh_buf_printf(
-		    b, "firmware: unknown (<loader>%.64s</loader>): SeaBIOS and OVMF tried\n",
-		    d->fw.loader);
+		    b, "firmware: unknown (<loader>%s</loader>): SeaBIOS and OVMF tried\n", loader);
 	if (fw != VH_MMIO_FW_SEABIOS && h->ovmf_yyyymm)
 		vh_buf_printf(
 		    b, "OVMF: %s (dpkg), edk2 %u.%02u: %s\n", h->ovmf_pkg, h->ovmf_yyyymm / 100,
@@ -381,6 +396,10 @@ static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struc
 		vh_buf_printf(
 		    b,
 		    "guest physical address bits: the host's (<maxphysaddr mode='passthrough'>), which /proc/cpuinfo does not say\n");
+	else if (nb == 3)
+		vh_buf_printf(
+		    b,
+		    "guest physical address bits: 40 or the host's, which /proc/cpuinfo does not say (host-passthrough without <maxphysaddr>)\n");
 	else if (nb == 2)
 		vh_buf_printf(
 		    b,
@@ -399,11 +418,17 @@ static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struc
 			      : h->pdpe1gb   ? "1 GiB pages (pdpe1gb)"
 					     : "no 1 GiB pages");
 	else if (!d->fw.cpu_model)
-		vh_buf_printf(b, "guest CPU: QEMU's qemu64 (AuthenticAMD, %s)\n",
+		vh_buf_printf(b, "guest CPU: QEMU's qemu64 (%s, %s)\n",
+			      !streq(d->virt_type, "kvm") ? "AuthenticAMD"
+			      : h->intel < 0		  ? "the host's vendor under KVM, unknown"
+			      : h->intel		  ? "GenuineIntel, the host's under KVM"
+							  : "AuthenticAMD, the host's under KVM",
 			      d->fw.pdpe1gb ? "pdpe1gb required" : "no 1 GiB pages");
 	else
-		vh_buf_printf(
-		    b, "guest CPU: a named model (vendor and 1 GiB pages tried both ways)\n");
+		vh_buf_printf(b, "guest CPU: a named model (%s)\n",
+			      streq(d->virt_type, "kvm")
+				  ? "the host's vendor under KVM; 1 GiB pages tried both ways"
+				  : "vendor and 1 GiB pages tried both ways");
 	if (h->phys_bits)
 		vh_buf_printf(b, "host: %u physical address bits (/proc/cpuinfo)\n", h->phys_bits);
 	if (d->fw.has_mmio64_mb) {
@@ -420,11 +445,15 @@ static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struc
 	vh_buf_printf(b, "guest RAM ends at %s\n", s);
 }
 
+/* libvirt refuses opt/ovmf/ names in <sysinfo type='fwcfg'> ("That
+ * firmware name is reserved", qemuValidateDomainDefSysinfo): QEMU's own
+ * argument it is. */
 #define FIX_FWCFG                                                                                  \
-	"<sysinfo type='fwcfg'>\n"                                                                 \
-	"  <entry name='opt/ovmf/X-PciMmio64Mb'>%llu</entry>\n"                                    \
-	"</sysinfo>\n"                                                                             \
-	"(libvirt 6.5.0 or later; or with xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' on <domain>: <qemu:commandline><qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=%llu'/></qemu:commandline>)"
+	"<qemu:commandline>\n"                                                                     \
+	"  <qemu:arg value='-fw_cfg'/>\n"                                                          \
+	"  <qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=%llu'/>\n"                          \
+	"</qemu:commandline>\n"                                                                    \
+	"(with xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' on <domain>)"
 static const char fix_fwcfg[] = FIX_FWCFG;
 static const char fix_emulate[] =
     "<maxphysaddr mode='emulate' bits='%u'/>\n"
@@ -470,7 +499,7 @@ void vh_mmio_window(const struct vh_domain *d, const struct vh_mmio_host *h, uin
 			t.fw.mmio64_mb = mb;
 			window_range(&t, h, &lo, &hi);
 			if (lo >= need) {
-				snprintf(ret->fix, sizeof(ret->fix), fix_fwcfg, mb, mb);
+				snprintf(ret->fix, sizeof(ret->fix), fix_fwcfg, mb);
 				ret->fixable = true;
 				return;
 			}
@@ -494,7 +523,7 @@ void vh_mmio_window(const struct vh_domain *d, const struct vh_mmio_host *h, uin
 					   h->phys_bits);
 			if (with_mb && k > 0 && (size_t)k < sizeof(ret->fix))
 				snprintf(ret->fix + k, sizeof(ret->fix) - (size_t)k,
-					 "\nand\n" FIX_FWCFG, mb, mb);
+					 "\nand\n" FIX_FWCFG, mb);
 			ret->fixable = true;
 			return;
 		}

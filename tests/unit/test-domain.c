@@ -471,7 +471,7 @@ static void firmware_window_fields(void **state UNUSED)
 	    "<devices><controller type='pci' model='pcie-root'>"
 	    "<pcihole64 unit='GiB'>64</pcihole64></controller></devices>"
 	    "<qemu:commandline><qemu:arg value='-fw_cfg'/>"
-	    "<qemu:arg value='name=opt/ovmf/X-PciMmio64Mb,string=0x40000'/></qemu:commandline>"
+	    "<qemu:arg value='string=262144,name=opt/ovmf/X-PciMmio64Mb'/></qemu:commandline>"
 	    "<metadata><vh:settings xmlns:vh='urn:vfio-hooks:domain:1'>"
 	    "<vh:mmio-window size='1T'/></vh:settings></metadata></domain>");
 
