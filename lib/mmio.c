@@ -165,10 +165,12 @@ static unsigned cand_bits(const struct vh_domain *d, const struct vh_mmio_host *
 		return 1;
 	default:
 		v[0] = 40; /* QEMU's phys-bits default */
-		if (!host_cpu(d))
+		if (!host_cpu(d) && !streq(d->fw.cpu_mode, "host-model"))
 			return 1;
 		/* host-passthrough: QEMU's "host" CPU turns host-phys-bits on
-		 * (target/i386/host-cpu.c), older QEMU did not. */
+		 * (target/i386/host-cpu.c), older QEMU did not; host-model:
+		 * newer libvirt may give it the host's bits too (not
+		 * confirmed), so both are tried. */
 		if (!host) {
 			v[1] = 36, v[2] = 46;
 			return 3;
@@ -399,12 +401,13 @@ static void facts(const struct vh_domain *d, const struct vh_mmio_host *h, struc
 	else if (nb == 3)
 		vh_buf_printf(
 		    b,
-		    "guest physical address bits: 40 or the host's, which /proc/cpuinfo does not say (host-passthrough without <maxphysaddr>)\n");
+		    "guest physical address bits: 40 or the host's, which /proc/cpuinfo does not say (%s without <maxphysaddr>)\n",
+		    d->fw.cpu_mode);
 	else if (nb == 2)
 		vh_buf_printf(
 		    b,
-		    "guest physical address bits: 40 or the host's %u (host-passthrough without <maxphysaddr>: QEMU's \"host\" CPU takes the host's in current versions, 40 in older ones)\n",
-		    bits[1]);
+		    "guest physical address bits: 40 or the host's %u (%s without <maxphysaddr>: QEMU's \"host\" CPU takes the host's in current versions, and libvirt may give host-model the host's; 40 otherwise)\n",
+		    bits[1], d->fw.cpu_mode);
 	else
 		vh_buf_printf(
 		    b,
