@@ -1668,12 +1668,13 @@ static bool addr_in(const struct vh_pci_addr *v, size_t n, const struct vh_pci_a
 	return false;
 }
 
-static bool journal_holds(const struct vh_journal *j, const struct vh_pci_addr *a)
+/* The record of @a in @j, or NULL. */
+static const struct vh_jdev *journal_dev(const struct vh_journal *j, const struct vh_pci_addr *a)
 {
 	for (size_t i = 0; i < j->n_devs; i++)
 		if (vh_pci_addr_eq(&j->devs[i].addr, a))
-			return true;
-	return false;
+			return &j->devs[i];
+	return NULL;
 }
 
 /* Whether @a is in the IOMMU group of one of the devices @addrs. */
@@ -1700,7 +1701,7 @@ static void plan_keep_new(struct plan *p, const struct vh_report *rep, const str
 		const struct vh_pci_addr *a = &p->v[i].orig.addr;
 		bool ours = p->v[i].orig.role == VH_ROLE_HOSTDEV ? addr_in(addrs, n, a)
 								 : in_groups_of(rep, addrs, n, a);
-		if (ours && !journal_holds(j, a))
+		if (ours && !journal_dev(j, a))
 			p->v[k++] = p->v[i];
 	}
 	p->n = k;
@@ -1773,15 +1774,6 @@ static bool plan_touches_vfs(const struct vh_domain *dom, const struct vh_report
 			return true;
 	}
 	return false;
-}
-
-/* The record of @a in @j, or NULL. */
-static const struct vh_jdev *journal_dev(const struct vh_journal *j, const struct vh_pci_addr *a)
-{
-	for (size_t i = 0; i < j->n_devs; i++)
-		if (vh_pci_addr_eq(&j->devs[i].addr, a))
-			return &j->devs[i];
-	return NULL;
 }
 
 /* Devices @addrs the journal holds already: one a give-back left half
@@ -2001,20 +1993,16 @@ int vh_engine_detach(struct vh_engine *en, const char *uuid, const struct vh_pci
 		kept++;
 	}
 	/* The devices to give back, in the journal's order. */
-	r = journal_part(&j, j.n_devs, j.n_attrs, j.n_sriov, &part);
-	if (r < 0)
-		goto out;
-	free(part.devs);
-	part.devs = calloc(j.n_devs + 1, sizeof(*part.devs));
-	if (!part.devs) {
-		r = vh_err_set(e, -ENOMEM, "Out of memory.");
+	r = journal_part(&j, 0, j.n_attrs, j.n_sriov, &part);
+	if (r < 0) {
+		r = vh_err_set(e, r, "Out of memory.");
 		goto out;
 	}
-	for (size_t i = 0; i < j.n_devs; i++)
-		if (j.devs[i].role == VH_ROLE_HOSTDEV
-			? addr_in(addrs, n, &j.devs[i].addr)
-			: companion_goes(en, &j, &j.devs[i], addrs, n))
-			part.devs[k++] = j.devs[i];
+	for (size_t i = 0; i < part.n_devs; i++)
+		if (part.devs[i].role == VH_ROLE_HOSTDEV
+			? addr_in(addrs, n, &part.devs[i].addr)
+			: companion_goes(en, &j, &part.devs[i], addrs, n))
+			part.devs[k++] = part.devs[i];
 	part.n_devs = k;
 	if (k == 0) {
 		r = kept ? 0 : -ENOENT;
