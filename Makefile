@@ -41,7 +41,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 # development link, so that the ABI loaded is the ABI compiled against.
 XML_SONAME := $(or $(shell objdump -p $(shell $(PKG_CONFIG) --variable=libdir libxml-2.0 2>/dev/null)/libxml2.so 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }'),libxml2.so.2)
 
-CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+CFLAGS_ALL := -std=gnu11 -pthread $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -Wno-format-nonliteral -Wno-format-truncation \
 	-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC \
 	-DVH_VERSION='"$(VERSION)"' -DVH_DATADIR='"$(DATADIR)"' \
@@ -51,7 +51,7 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 # Relative relocations packed (DT_RELR) where the linker and C library
 # can: the start-up of every PIE applies fewer of them.
 RELR := $(shell printf 'int main(void){return 0;}' | $(CC) -Wl,-z,pack-relative-relocs -x c -o /dev/null - 2>/dev/null && echo -Wl,-z,pack-relative-relocs)
-LDFLAGS_ALL := $(LDSAN) $(RELR) $(LDFLAGS)
+LDFLAGS_ALL := -pthread $(LDSAN) $(RELR) $(LDFLAGS)
 # Every program is an ordinary dynamically linked PIE that links only libc
 # (and libdl's interface, in libc since glibc 2.34).  libxml2 is not
 # linked: the library loads the system's libxml2 (XML_SONAME) at the first parse

@@ -20,6 +20,7 @@ void vh_config_init(struct vh_config *c)
 	*c = (struct vh_config){
 	    .mode = VH_MODE_ENFORCE,
 	    .bind_unmanaged = true,
+	    .parallel = true,
 	    .companions = VH_COMPANIONS_SAME_DEVICE,
 	    .timeout_ms = 20000,
 	    .lock_timeout_ms = 60000,
@@ -86,7 +87,18 @@ static const struct {
 
 /* One row per key: how to parse it and what the values may be, for the
  * error message. */
-enum key { K_MODE, K_BIND, K_COMP, K_TIMEOUT, K_LOCK, K_PROFILES, K_LOG, K_ROOT, K_QEMU_DIR };
+enum key {
+	K_MODE,
+	K_BIND,
+	K_PARALLEL,
+	K_COMP,
+	K_TIMEOUT,
+	K_LOCK,
+	K_PROFILES,
+	K_LOG,
+	K_ROOT,
+	K_QEMU_DIR
+};
 static const struct {
 	const char *key;
 	enum key k;
@@ -94,6 +106,7 @@ static const struct {
 } keys[] = {
     {"mode", K_MODE, "enforce, warn or off"},
     {"bind_unmanaged", K_BIND, "yes or no"},
+    {"parallel", K_PARALLEL, "yes or no"},
     {"companions", K_COMP, "refuse, same-device or any"},
     {"timeout", K_TIMEOUT, "whole seconds, 1 to 600"},
     {"lock_timeout", K_LOCK, "whole seconds, 1 to 3600"},
@@ -110,6 +123,8 @@ static int set_key(struct vh_config *c, enum key k, const char *v)
 		return vh_mode_parse(v, &c->mode);
 	case K_BIND:
 		return parse_bool(v, &c->bind_unmanaged);
+	case K_PARALLEL:
+		return parse_bool(v, &c->parallel);
 	case K_COMP:
 		return vh_companions_parse(v, &c->companions);
 	case K_TIMEOUT:

@@ -16,6 +16,7 @@ enum vh_log_level { VH_LOG_ERR = 3, VH_LOG_WARNING = 4, VH_LOG_INFO = 6, VH_LOG_
 struct vh_config {
 	enum vh_mode mode;	       /* enforce */
 	bool bind_unmanaged;	       /* yes */
+	bool parallel;		       /* yes: independent devices at once */
 	enum vh_companions companions; /* same-device */
 	int timeout_ms;		       /* 20000 */
 	int lock_timeout_ms;	       /* 60000 */

@@ -3,11 +3,33 @@
 #include "engine.h"
 #include "sriov.h"
 #include "pciback.h"
+#include "units.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+
+/* Work on independent units of devices at once (lib/units.h): a worker
+ * thread a unit, each with a copy of the engine and its own gateway; what
+ * they share, the journal and the log, is used under this mutex. */
+struct vh_par {
+	pthread_mutex_t mu;
+};
+
+static void par_lock(const struct vh_engine *en)
+{
+	if (en->par)
+		pthread_mutex_lock(&en->par->mu);
+}
+
+static void par_unlock(const struct vh_engine *en)
+{
+	if (en->par)
+		pthread_mutex_unlock(&en->par->mu);
+}
 
 /* One entry of @kind about @device (NULL: none) at syslog @level. */
 static void logf_(struct vh_engine *en, enum vh_msg kind, const char *device, int level,
@@ -23,8 +45,10 @@ static void logf_(struct vh_engine *en, enum vh_msg kind, const char *device, in
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	par_lock(en);
 	en->log(en->log_ud, &(struct vh_log_entry){
 				.level = level, .message = msg, .kind = kind, .device = device});
+	par_unlock(en);
 }
 
 /* What to do to one device. */
@@ -147,6 +171,102 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom, const st
 		}
 	}
 	return 0;
+}
+
+/* At most this many worker threads: a host has rarely more independent
+ * devices for one VM, and each worker is a thread and a gateway. */
+#define MAX_WORKERS 16
+/* A worker's stack: the engine's deepest path holds a few paths and
+ * messages (about 20 KiB); sanitizers want more. */
+#define WORKER_STACK (1024 * 1024)
+
+typedef void (*unit_fn)(struct vh_engine *en, size_t unit, void *ctx);
+
+struct worker {
+	struct vh_engine en;
+	struct vh_sys *sys;
+	pthread_t th;
+	size_t n_units;
+	atomic_size_t *next;
+	unit_fn fn;
+	void *ctx;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	size_t u;
+
+	while ((u = atomic_fetch_add(w->next, 1)) < w->n_units)
+		w->fn(&w->en, u, w->ctx);
+	return NULL;
+}
+
+/* @fn for every unit 0..@n_units-1: this thread and, when there are
+ * several units and the configuration allows (`parallel`), worker
+ * threads beside it, each taking the next unit left; else one after the
+ * other in this thread.  A worker that cannot be started leaves its share
+ * to the others. */
+static void run_units(struct vh_engine *en, size_t n_units, unit_fn fn, void *ctx)
+{
+	struct vh_par par = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct vh_engine self = *en;
+	struct worker *w = NULL;
+	atomic_size_t next = 0;
+	pthread_attr_t attr;
+	size_t nw = (n_units < MAX_WORKERS ? n_units : MAX_WORKERS) - 1, started = 0;
+
+	if (n_units > 1 && en->cfg->parallel && !en->par && !en->pciback)
+		w = calloc(nw, sizeof(*w));
+	if (w && pthread_attr_init(&attr) == 0) {
+		pthread_attr_setstacksize(&attr, WORKER_STACK);
+		for (size_t i = 0; i < nw; i++) {
+			struct worker *k = &w[started];
+			*k = (struct worker){
+			    .en = *en, .n_units = n_units, .next = &next, .fn = fn, .ctx = ctx};
+			if (vh_sys_clone(en->sys, &k->sys) < 0)
+				break;
+			k->en.sys = k->sys;
+			k->en.par = &par;
+			if (pthread_create(&k->th, &attr, worker_main, k) != 0) {
+				vh_sys_free(k->sys);
+				break;
+			}
+			started++;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	if (started)
+		self.par = &par;
+	for (size_t u; (u = atomic_fetch_add(&next, 1)) < n_units;)
+		fn(&self, u, ctx);
+	for (size_t i = 0; i < started; i++) {
+		pthread_join(w[i].th, NULL);
+		vh_sys_free(w[i].sys);
+	}
+	if (started)
+		vh_sys_invalidate(en->sys);
+	free(w);
+}
+
+/* The units of the @n devices at @addrs (lib/units.h), into @unit; the
+ * count, or -ENOMEM.  One unit, without reading sysfs, when the work is
+ * not parallel anyway. */
+static int units_of(struct vh_engine *en, const struct vh_pci_addr *addrs, size_t n, size_t *unit)
+{
+	_cleanup_free_ struct vh_unit_key *keys = NULL;
+
+	if (n <= 1 || !en->cfg->parallel || en->pciback) {
+		for (size_t i = 0; i < n; i++)
+			unit[i] = 0;
+		return n ? 1 : 0;
+	}
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		vh_unit_key_read(en->sys, &addrs[i], &keys[i]);
+	return vh_units_split(keys, n, unit);
 }
 
 #define DEV "/sys/bus/pci/devices/%s/"
@@ -417,16 +537,21 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 static int find_holder(struct vh_engine *en, int dirfd, const char *self, bool manual,
 		       const struct vh_pci_addr *a, size_t n, struct vh_journal *ret);
 
-/* Device @i of @j was given back while its domain runs: so recorded (a
+/* Device @a of @j was given back while its domain runs: so recorded (a
  * record that cannot be written leaves it to the domain's release, which
  * finds it as it is). */
-static void mark_gone(struct vh_engine *en, struct vh_journal *j, size_t i)
+static void mark_gone(struct vh_engine *en, struct vh_journal *j, const struct vh_pci_addr *a)
 {
 	char name[VH_PCI_ADDR_LEN];
 	struct vh_err e = {0};
+	int r = -EBADF;
 
-	vh_pci_addr_format(&j->devs[i].addr, name);
-	if (j->fd >= 0 && vh_journal_gone(j, &j->devs[i].addr, &e) == 0)
+	vh_pci_addr_format(a, name);
+	par_lock(en);
+	if (j->fd >= 0)
+		r = vh_journal_gone(j, a, &e);
+	par_unlock(en);
+	if (r == 0)
 		return;
 	logf_(
 	    en, VH_MSG_JOURNAL, name, LOG_WARNING,
@@ -557,6 +682,113 @@ static int paths_ok(struct vh_engine *en, const struct vh_journal *j, struct vh_
 	return 0;
 }
 
+/* The devices of a journal given back, unit by unit (lib/units.h): in
+ * each unit in the reverse of the journal's order, units at once.  The
+ * workers read a copy of the journal's devices (a `gone` record takes
+ * one out of @j). */
+struct undo_run {
+	struct vh_journal *j;
+	const struct vh_jdev *devs;
+	size_t n;
+	size_t *unit;
+	const struct others *o;
+	int dirfd;
+	bool gone;
+	bool *failed;
+	struct vh_err *errs;
+};
+
+static void undo_dev(struct vh_engine *en, struct undo_run *c, size_t i)
+{
+	const struct vh_jdev *d = &c->devs[i];
+	const struct others *o = c->o;
+	char name[VH_PCI_ADDR_LEN];
+	int k = others_find(o, c->dirfd, &d->addr);
+
+	vh_pci_addr_format(&d->addr, name);
+	if (k >= 0) {
+		const char *who = o->st[k] == OTHER_LOADED && o->js[k].domain && o->js[k].domain[0]
+				      ? o->js[k].domain
+				      : o->uuids[k];
+		logf_(
+		    en, VH_MSG_HELD, name, LOG_NOTICE,
+		    "%s: left as it is: %s '%s' holds it too (journal /run/vfio-hooks/%s.journal) and gives it back",
+		    name, vh_uuid_is_manual(o->uuids[k]) ? "the binding" : "domain", who,
+		    o->uuids[k]);
+		if (c->gone)
+			mark_gone(en, c->j, &d->addr);
+		return;
+	}
+	if (restore_one(en, d, &c->errs[i]) == 0) {
+		if (c->gone)
+			mark_gone(en, c->j, &d->addr);
+		return;
+	}
+	c->failed[i] = true;
+	logf_(en, VH_MSG_RELEASE_FAILED, name, LOG_ERR, "%s", c->errs[i].msg);
+	par_lock(en);
+	if (c->j->fd >= 0) {
+		char line[256];
+		snprintf(line, sizeof(line), "failed %s", name);
+		(void)vh_journal_mark(c->j, line, NULL);
+	}
+	par_unlock(en);
+}
+
+static void undo_unit(struct vh_engine *en, size_t u, void *ctx)
+{
+	struct undo_run *c = ctx;
+
+	for (size_t i = c->n; i-- > 0;)
+		if (c->unit[i] == u)
+			undo_dev(en, c, i);
+}
+
+/* The count of devices left, with @e set from the last of them in the
+ * journal's reverse order (the first in its order). */
+static int undo_devices(struct vh_engine *en, int dirfd, struct vh_journal *j,
+			const struct others *o, bool gone, struct vh_err *e)
+{
+	size_t n = j->n_devs;
+	_cleanup_free_ struct vh_jdev *devs = calloc(n ?: 1, sizeof(*devs));
+	_cleanup_free_ struct vh_pci_addr *addrs = calloc(n ?: 1, sizeof(*addrs));
+	_cleanup_free_ size_t *unit = calloc(n ?: 1, sizeof(*unit));
+	_cleanup_free_ bool *failed = calloc(n ?: 1, sizeof(*failed));
+	_cleanup_free_ struct vh_err *errs = calloc(n ?: 1, sizeof(*errs));
+	struct undo_run c = {.j = j,
+			     .devs = devs,
+			     .n = n,
+			     .unit = unit,
+			     .o = o,
+			     .dirfd = dirfd,
+			     .gone = gone,
+			     .failed = failed,
+			     .errs = errs};
+	int n_units, left = 0;
+
+	if (!devs || !addrs || !unit || !failed || !errs) {
+		vh_err_set(e, -ENOMEM, "Out of memory: the devices of /run/vfio-hooks/%s stay.",
+			   j->file);
+		return (int)n ?: 1;
+	}
+	memcpy(devs, j->devs, n * sizeof(*devs));
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = devs[i].addr;
+	n_units = units_of(en, addrs, n, unit);
+	if (n_units < 0) {
+		vh_err_set(e, n_units, "Out of memory: the devices of /run/vfio-hooks/%s stay.",
+			   j->file);
+		return (int)n ?: 1;
+	}
+	run_units(en, (size_t)n_units, undo_unit, &c);
+	for (size_t i = n; i-- > 0;)
+		if (failed[i]) {
+			left++;
+			vh_err_set(e, errs[i].code, "%s", errs[i].msg);
+		}
+	return left;
+}
+
 /* Undo every device of @j in reverse order, then the VFs it created;
  * failed ones are marked in the journal.  A device another journal holds
  * (another domain's, or a binding of `vfio-hooks bind`) is left as it is:
@@ -582,40 +814,7 @@ static int undo(struct vh_engine *en, int dirfd, struct vh_journal *j, bool gone
 		logf_(en, VH_MSG_RELEASE_FAILED, NULL, LOG_ERR, "%s", e->msg);
 		return (int)j->n_devs ?: 1;
 	}
-	for (size_t i = j->n_devs; i-- > 0;) {
-		struct vh_err de = {0};
-		char name[VH_PCI_ADDR_LEN];
-		int k = others_find(&o, dirfd, &j->devs[i].addr);
-		if (k >= 0) {
-			const char *who =
-			    o.st[k] == OTHER_LOADED && o.js[k].domain && o.js[k].domain[0]
-				? o.js[k].domain
-				: o.uuids[k];
-			vh_pci_addr_format(&j->devs[i].addr, name);
-			logf_(
-			    en, VH_MSG_HELD, name, LOG_NOTICE,
-			    "%s: left as it is: %s '%s' holds it too (journal /run/vfio-hooks/%s.journal) and gives it back",
-			    name, vh_uuid_is_manual(o.uuids[k]) ? "the binding" : "domain", who,
-			    o.uuids[k]);
-			if (gone)
-				mark_gone(en, j, i);
-			continue;
-		}
-		if (restore_one(en, &j->devs[i], &de) == 0) {
-			if (gone)
-				mark_gone(en, j, i);
-			continue;
-		}
-		left++;
-		vh_pci_addr_format(&j->devs[i].addr, name);
-		logf_(en, VH_MSG_RELEASE_FAILED, name, LOG_ERR, "%s", de.msg);
-		vh_err_set(e, de.code, "%s", de.msg);
-		if (j->fd >= 0) {
-			char line[256];
-			snprintf(line, sizeof(line), "failed %s", name);
-			(void)vh_journal_mark(j, line, NULL);
-		}
-	}
+	left = undo_devices(en, dirfd, j, &o, gone, e);
 	for (size_t i = j->n_attrs; i-- > 0;) {
 		const struct vh_jattr *at = &j->attrs[i];
 		char now[128] = "";
@@ -842,7 +1041,9 @@ static int prepare_one(struct vh_engine *en, struct vh_journal *j, struct action
 		a->orig.pciback = r > 0 ? VH_PCIBACK_KEPT : VH_PCIBACK_ADDED;
 	}
 	/* Recorded and synced before anything is touched. */
+	par_lock(en);
 	r = vh_journal_add(j, &a->orig, e);
+	par_unlock(en);
 	if (r < 0)
 		return r;
 	if (a->set_reset && a->orig.has_reset_method &&
@@ -1146,6 +1347,63 @@ static int prepare_refuse_held(struct vh_engine *en, int dirfd, const struct vh_
 	return r;
 }
 
+/* The devices of a plan, unit by unit (lib/units.h): the actions of a
+ * unit in the plan's order, units at once.  After a failure no unit
+ * starts another device; the error is the first in the plan's order. */
+struct prep_run {
+	struct vh_journal *j;
+	struct plan *p;
+	const char *dname;
+	size_t *unit;
+	int *res;
+	struct vh_err *errs;
+	atomic_bool failed;
+};
+
+static void prep_unit(struct vh_engine *en, size_t u, void *ctx)
+{
+	struct prep_run *c = ctx;
+
+	for (size_t i = 0; i < c->p->n; i++) {
+		if (c->unit[i] != u)
+			continue;
+		if (atomic_load(&c->failed))
+			return;
+		c->res[i] = prepare_one(en, c->j, &c->p->v[i], c->dname, &c->errs[i]);
+		if (c->res[i] < 0) {
+			atomic_store(&c->failed, true);
+			return;
+		}
+	}
+}
+
+static int prepare_devices(struct vh_engine *en, struct vh_journal *j, struct plan *p,
+			   const char *dname, struct vh_err *e)
+{
+	_cleanup_free_ struct vh_pci_addr *addrs = calloc(p->n ?: 1, sizeof(*addrs));
+	_cleanup_free_ size_t *unit = calloc(p->n ?: 1, sizeof(*unit));
+	_cleanup_free_ int *res = calloc(p->n ?: 1, sizeof(*res));
+	_cleanup_free_ struct vh_err *errs = calloc(p->n ?: 1, sizeof(*errs));
+	struct prep_run c = {
+	    .j = j, .p = p, .dname = dname, .unit = unit, .res = res, .errs = errs};
+	int n_units;
+
+	if (!addrs || !unit || !res || !errs)
+		return vh_err_set(e, -ENOMEM, "Out of memory.");
+	for (size_t i = 0; i < p->n; i++)
+		addrs[i] = p->v[i].orig.addr;
+	n_units = units_of(en, addrs, p->n, unit);
+	if (n_units < 0)
+		return vh_err_set(e, n_units, "Out of memory.");
+	run_units(en, (size_t)n_units, prep_unit, &c);
+	for (size_t i = 0; i < p->n; i++)
+		if (res[i] < 0) {
+			*e = errs[i];
+			return res[i];
+		}
+	return 0;
+}
+
 /* Step 6: the writes, each journaled first: VFs created, devices moved,
  * VF settings written. */
 static int prepare_apply(struct vh_engine *en, struct vh_journal *j, const struct vh_domain *dom,
@@ -1156,8 +1414,8 @@ static int prepare_apply(struct vh_engine *en, struct vh_journal *j, const struc
 
 	for (size_t i = 0; i < p->n_vfs && r == 0; i++)
 		r = create_vfs(en, j, &p->vfs[i], dname, e);
-	for (size_t i = 0; i < p->n && r == 0; i++)
-		r = prepare_one(en, j, &p->v[i], dname, e);
+	if (r == 0)
+		r = prepare_devices(en, j, p, dname, e);
 	if (r == 0)
 		r = apply_vf_settings(en, j, dom, rep, p, dname, e);
 	return r;

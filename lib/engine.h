@@ -38,6 +38,10 @@ struct vh_engine {
 	/* Xen (the libxl hook): devices go to pciback as `xl
 	 * pci-assignable-add` does (lib/pciback.c), not to a vfio driver. */
 	bool pciback;
+	/* Set by the engine in the copies it runs in worker threads (the
+	 * journal and the log are then used under its mutex); NULL in the
+	 * front ends' engines. */
+	struct vh_par *par;
 };
 
 /* A binding made by `vfio-hooks bind` is journaled like a domain whose

@@ -176,6 +176,27 @@ int vh_sys_new(const char *root, struct vh_sys **ret)
 	return 0;
 }
 
+int vh_sys_clone(const struct vh_sys *sys, struct vh_sys **ret)
+{
+	struct vh_sys *c;
+	int r = vh_sys_new(sys->root, &c);
+
+	if (r < 0)
+		return r;
+	c->timeout_ms = sys->timeout_ms;
+	c->backend = sys->backend;
+	c->namer = sys->namer;
+	*ret = c;
+	return 0;
+}
+
+void vh_sys_invalidate(const struct vh_sys *sys)
+{
+	dev_cache_clear(sys->dirs);
+	if (sys->dirs)
+		sys->dirs->writes++;
+}
+
 unsigned long vh_sys_writes(const struct vh_sys *sys)
 {
 	return sys->dirs ? sys->dirs->writes : ULONG_MAX;

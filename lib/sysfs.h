@@ -57,6 +57,14 @@ static inline void vh_sys_freep(struct vh_sys **p)
 }
 #define _cleanup_sys_ _cleanup_(vh_sys_freep)
 
+/* A second gateway to the same root, with the same backend, namer and
+ * timeout, and its own cache: for another thread (a gateway is used by
+ * one thread at a time). */
+int vh_sys_clone(const struct vh_sys *sys, struct vh_sys **ret);
+/* Writes went to the kernel by other gateways (clones): @sys's cached
+ * directories and readings taken through it are stale. */
+void vh_sys_invalidate(const struct vh_sys *sys);
+
 /* "" for the real system, else the root directory without trailing '/'. */
 const char *vh_sys_root(const struct vh_sys *sys);
 /* How many writes went through @sys so far; and whether a reading taken

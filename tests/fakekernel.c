@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -678,16 +679,104 @@ static int numvfs(const struct vh_sys *sys, const char *root, const char *dd, co
  * nanoseconds a process that wrote anything). */
 static long long model_ns;
 
+/* Writes of a process's threads (the engine's workers) are applied one
+ * at a time, as the kernel's device lock would for one device; the
+ * kernel's time for bounded writes (FAKEKERNEL_DELAY_MS) is spent outside
+ * that lock, where the writes of several devices overlap. */
+static pthread_mutex_t fk_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fk_cv = PTHREAD_COND_INITIALIZER;
+#define FK_MAX_INFLIGHT 64
+static char inflight[FK_MAX_INFLIGHT][32];
+static char arrived[FK_MAX_INFLIGHT][32];
+static int n_arrived;
+
+/* The device a write is about: the path's, or the value of a driver's
+ * bind/unbind or drivers_probe. */
+static void fk_addr_of(const char *path, const char *value, size_t len, char *addr, size_t n)
+{
+	char a[32] = "";
+
+	if (sscanf(path, "/sys/bus/pci/devices/%31[^/]", a) != 1 &&
+	    (!strncmp(path, "/sys/bus/pci/drivers", 20)))
+		snprintf(a, sizeof(a), "%.*s", (int)(len < 31 ? len : 31), value);
+	trim(a);
+	snprintf(addr, n, "%s", a);
+}
+
+/* A bounded write entering the kernel's slow part: "overlap ADDR OTHER"
+ * logged for every other device in flight, the rendezvous waited for, the
+ * delay slept.  Returns the in-flight slot to free, or -1. */
+static int fk_slow_enter(const char *root, const char *addr)
+{
+	const char *d = getenv("FAKEKERNEL_DELAY_MS"), *rv = getenv("FAKEKERNEL_RENDEZVOUS");
+	long delay = d ? atol(d) : 0, want = rv ? atol(rv) : 0;
+	int slot = -1;
+
+	if (delay <= 0 && want <= 0)
+		return -1;
+	pthread_mutex_lock(&fk_mu);
+	for (int i = 0; i < FK_MAX_INFLIGHT; i++) {
+		if (inflight[i][0] && strcmp(inflight[i], addr))
+			fk_log(root, "overlap", addr, inflight[i]);
+		else if (!inflight[i][0] && slot < 0)
+			slot = i;
+	}
+	if (slot >= 0)
+		snprintf(inflight[slot], sizeof(inflight[slot]), "%s", addr);
+	/* FAKEKERNEL_RENDEZVOUS=K: the first write of each device waits
+	 * until K devices have come (at most 2 s): K devices worked on at
+	 * once come together; one after the other, the first times out. */
+	if (want > 0) {
+		bool seen = false;
+		for (int i = 0; i < n_arrived; i++)
+			seen = seen || !strcmp(arrived[i], addr);
+		if (!seen && n_arrived < FK_MAX_INFLIGHT) {
+			struct timespec until;
+			snprintf(arrived[n_arrived++], sizeof(arrived[0]), "%s", addr);
+			pthread_cond_broadcast(&fk_cv);
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 2;
+			while (n_arrived < want)
+				if (pthread_cond_timedwait(&fk_cv, &fk_mu, &until) != 0) {
+					fk_log(root, "rendezvous-timeout", addr, "");
+					break;
+				}
+		}
+	}
+	pthread_mutex_unlock(&fk_mu);
+	if (delay > 0)
+		nanosleep(
+		    &(struct timespec){.tv_sec = delay / 1000, .tv_nsec = (delay % 1000) * 1000000},
+		    NULL);
+	return slot;
+}
+
+void fakekernel_rendezvous_reset(void)
+{
+	pthread_mutex_lock(&fk_mu);
+	n_arrived = 0;
+	pthread_mutex_unlock(&fk_mu);
+}
+
 int fakekernel_write(const struct vh_sys *sys, const char *path, const char *full,
 		     const char *value, size_t len, bool bounded)
 {
 	struct timespec t0, t1;
-	int r;
+	char addr[32];
+	int r, slot = -1;
 
+	if (bounded) {
+		fk_addr_of(path, value, len, addr, sizeof(addr));
+		slot = fk_slow_enter(vh_sys_root(sys), addr);
+	}
+	pthread_mutex_lock(&fk_mu);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = fk_model(sys, path, full, value, len, bounded);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	model_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+	if (slot >= 0)
+		inflight[slot][0] = '\0';
+	pthread_mutex_unlock(&fk_mu);
 	return r;
 }
 

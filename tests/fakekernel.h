@@ -35,6 +35,17 @@
  *   log      one line per write: "OP ADDR VALUE"; with
  *            FAKEKERNEL_ASSERT_LOCKED in the environment, "unlocked ADDR OP"
  *            before a write made without vfio-hooks' state lock
+ *
+ * Threads: the writes of a process's threads are applied one at a time.
+ * The environment can give bounded writes (unbind, bind, drivers_probe,
+ * reset, sriov_numvfs) the kernel's slowness, outside that lock:
+ *   FAKEKERNEL_DELAY_MS=N     each sleeps N ms; while it does, a bounded
+ *                             write of another device logs "overlap ADDR
+ *                             OTHER" (the two are in the kernel at once)
+ *   FAKEKERNEL_RENDEZVOUS=K   the first bounded write of each device waits
+ *                             (at most 2 s, then "rendezvous-timeout ADDR")
+ *                             until K devices have come: K devices worked
+ *                             on at once meet; one after the other do not
  */
 #pragma once
 
@@ -43,6 +54,9 @@
 
 #include "../lib/sysfs.h"
 
+/* Forget the devices that came to the rendezvous (FAKEKERNEL_RENDEZVOUS):
+ * for a process that prepares and releases more than once. */
+void fakekernel_rendezvous_reset(void);
 /* Make the fake kernel @sys's write backend. */
 void fakekernel_install(struct vh_sys *sys);
 /* The backend's write (struct vh_sys_backend): for tests/fk-auto.c, which
