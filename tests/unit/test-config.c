@@ -76,6 +76,7 @@ static void defaults_are(const struct vh_config *c)
 {
 	assert_int_equal(c->mode, VH_MODE_ENFORCE);
 	assert_true(c->bind_unmanaged);
+	assert_true(c->parallel);
 	assert_int_equal(c->companions, VH_COMPANIONS_SAME_DEVICE);
 	assert_int_equal(c->timeout_ms, 20000);
 	assert_int_equal(c->lock_timeout_ms, 60000);
@@ -145,6 +146,15 @@ static void key_bind_unmanaged(void **state UNUSED)
 		if (T.c.bind_unmanaged != cases[i].want)
 			fail_msg("%s: got %d", line, T.c.bind_unmanaged);
 	}
+}
+
+static void key_parallel(void **state UNUSED)
+{
+	parse_ok("parallel = no\n");
+	assert_false(T.c.parallel);
+	parse_ok("parallel = yes\n");
+	assert_true(T.c.parallel);
+	parse_bad("parallel = sometimes\n", 1, "parallel");
 }
 
 static void key_companions(void **state UNUSED)
@@ -611,6 +621,7 @@ int main(void)
 	    T_(done_resets_to_defaults),
 	    T_(key_mode),
 	    T_(key_bind_unmanaged),
+	    T_(key_parallel),
 	    T_(key_companions),
 	    T_(key_timeouts),
 	    T_(key_profiles),
