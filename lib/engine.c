@@ -6,6 +6,7 @@
 #include "units.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -173,9 +174,9 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom, const st
 	return 0;
 }
 
-/* At most this many worker threads: a host has rarely more independent
- * devices for one VM, and each worker is a thread and a gateway. */
-#define MAX_WORKERS 16
+/* At most this many threads at work (this one and the workers): a VM has
+ * rarely more independent devices, and each is a stack and a gateway. */
+#define MAX_WORKERS 8
 /* A worker's stack: the engine's deepest path holds a few paths and
  * messages (about 20 KiB); sanitizers want more. */
 #define WORKER_STACK (1024 * 1024)
@@ -216,8 +217,12 @@ static void run_units(struct vh_engine *en, size_t n_units, unit_fn fn, void *ct
 	pthread_attr_t attr;
 	size_t nw = (n_units < MAX_WORKERS ? n_units : MAX_WORKERS) - 1, started = 0;
 
-	if (n_units > 1 && en->cfg->parallel && !en->par && !en->pciback)
+	if (n_units > 1 && en->cfg->parallel && !en->par && !en->pciback) {
 		w = calloc(nw, sizeof(*w));
+		/* The workers allocate little: one heap for all, not one
+		 * arena (and its pages) a thread. */
+		mallopt(M_ARENA_MAX, 1);
+	}
 	if (w && pthread_attr_init(&attr) == 0) {
 		pthread_attr_setstacksize(&attr, WORKER_STACK);
 		for (size_t i = 0; i < nw; i++) {
