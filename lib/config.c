@@ -90,6 +90,7 @@ static const struct {
 enum key {
 	K_MODE,
 	K_BIND,
+	K_PREBIND,
 	K_PARALLEL,
 	K_COMP,
 	K_TIMEOUT,
@@ -107,6 +108,7 @@ static const struct {
     {"mode", K_MODE, "enforce, warn or off"},
     {"bind_unmanaged", K_BIND, "yes or no"},
     {"parallel", K_PARALLEL, "yes or no"},
+    {"prebind_managed", K_PREBIND, "yes or no"},
     {"companions", K_COMP, "refuse, same-device or any"},
     {"timeout", K_TIMEOUT, "whole seconds, 1 to 600"},
     {"lock_timeout", K_LOCK, "whole seconds, 1 to 3600"},
@@ -125,6 +127,8 @@ static int set_key(struct vh_config *c, enum key k, const char *v)
 		return parse_bool(v, &c->bind_unmanaged);
 	case K_PARALLEL:
 		return parse_bool(v, &c->parallel);
+	case K_PREBIND:
+		return parse_bool(v, &c->prebind_managed);
 	case K_COMP:
 		return vh_companions_parse(v, &c->companions);
 	case K_TIMEOUT:

@@ -17,6 +17,7 @@ struct vh_config {
 	enum vh_mode mode;	       /* enforce */
 	bool bind_unmanaged;	       /* yes */
 	bool parallel;		       /* yes: independent devices at once */
+	bool prebind_managed;	       /* no: bind managed='yes' ones too */
 	enum vh_companions companions; /* same-device */
 	int timeout_ms;		       /* 20000 */
 	int lock_timeout_ms;	       /* 60000 */

@@ -141,7 +141,12 @@ static int make_plan(struct vh_engine *en, const struct vh_domain *dom, const st
 			 : pr && pr->vfio_driver ? pr->vfio_driver
 						 : "vfio-pci");
 		a.permissive = en->pciback && pr && pr->pciback_permissive;
-		a.bind = !rd->hd->managed && en->cfg->bind_unmanaged;
+		/* managed='yes': libvirt binds it after the prepare, one
+		 * device after the other, and leaves alone one it finds on
+		 * vfio-pci already (it then neither resets it nor gives it
+		 * back: the release does); prebind_managed binds it here,
+		 * with the others at once. */
+		a.bind = rd->hd->managed ? en->cfg->prebind_managed : en->cfg->bind_unmanaged;
 		mr = meta_reset(dom, &a.orig.addr);
 		/* A VF to create has no reset_method to read yet: its
 		 * profile's is applied when the file exists. */
@@ -2109,6 +2114,11 @@ int vh_engine_attach(struct vh_engine *en, const struct vh_domain *dom, const st
 		goto out;
 	plan_keep_new(&p, rep, &j, addrs, n);
 	vh_journal_done(&j);
+	/* A managed device hot-plugged is libvirt's to bind: detach-device
+	 * waits for libvirt to give it back. */
+	for (size_t i = 0; i < p.n; i++)
+		if (p.v[i].orig.managed)
+			p.v[i].bind = false;
 	if (p.n == 0 && p.n_vfs == 0 && n_promote == 0)
 		goto out; /* held already: an attach that did not finish */
 	if (plan_touches_vfs(dom, rep, &p)) {

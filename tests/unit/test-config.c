@@ -77,6 +77,7 @@ static void defaults_are(const struct vh_config *c)
 	assert_int_equal(c->mode, VH_MODE_ENFORCE);
 	assert_true(c->bind_unmanaged);
 	assert_true(c->parallel);
+	assert_false(c->prebind_managed);
 	assert_int_equal(c->companions, VH_COMPANIONS_SAME_DEVICE);
 	assert_int_equal(c->timeout_ms, 20000);
 	assert_int_equal(c->lock_timeout_ms, 60000);
@@ -155,6 +156,9 @@ static void key_parallel(void **state UNUSED)
 	parse_ok("parallel = yes\n");
 	assert_true(T.c.parallel);
 	parse_bad("parallel = sometimes\n", 1, "parallel");
+	parse_ok("prebind_managed = yes\n");
+	assert_true(T.c.prebind_managed);
+	parse_bad("prebind_managed = maybe\n", 1, "prebind_managed");
 }
 
 static void key_companions(void **state UNUSED)

@@ -210,6 +210,40 @@ static void release_failure_in_one_unit(void **state UNUSED)
 	assert_same_tree(before, snapshot());
 }
 
+/* prebind_managed: managed='yes' devices bound at prepare, at once;
+ * libvirt finds them on vfio-pci and leaves them there at the stop
+ * (virPCIDeviceBindToStub returns early, so it neither unbinds them
+ * from the stub nor reprobes): the release gives them back. */
+static void managed_prebound(void **state UNUSED)
+{
+	char *before = snapshot();
+
+	T.cfg.prebind_managed = true;
+	setenv("FAKEKERNEL_RENDEZVOUS", "2", 1);
+	domain(0, "vm", U1, "m:01:00.0 m:02:00.0", NULL);
+	prepare_ok(0);
+	assert_false(klog_has("rendezvous-timeout", NULL, NULL));
+	assert_string_equal(driver_of(NIC), "vfio-pci");
+	assert_string_equal(driver_of(HAILO), "vfio-pci");
+	load_journal(U1);
+	assert_true(jdev_of(NIC)->managed);
+	assert_string_equal(jdev_of(NIC)->driver, "e1000e");
+	recheck(0);
+	assert_int_equal(verify(0), 0);
+	release_ok(U1);
+	assert_same_tree(before, snapshot());
+}
+
+/* Without it (the default), managed devices stay libvirt's to bind. */
+static void managed_not_prebound_by_default(void **state UNUSED)
+{
+	domain(0, "vm", U1, "m:01:00.0 m:02:00.0", NULL);
+	prepare_ok(0);
+	assert_string_equal(driver_of(NIC), "e1000e");
+	assert_string_equal(driver_of(HAILO), "hailo");
+	release_ok(U1);
+}
+
 /* SIGKILL before each write of each device, in a child that prepares
  * (the other units anywhere in their work): the release puts everything
  * back. */
@@ -267,6 +301,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(failure_rolls_back_all, p_setup, p_teardown),
 	    cmocka_unit_test_setup_teardown(first_failure_in_plan_order, p_setup, p_teardown),
 	    cmocka_unit_test_setup_teardown(release_failure_in_one_unit, p_setup, p_teardown),
+	    cmocka_unit_test_setup_teardown(managed_prebound, p_setup, p_teardown),
+	    cmocka_unit_test_setup_teardown(managed_not_prebound_by_default, p_setup, p_teardown),
 	    cmocka_unit_test_setup_teardown(crash_matrix, p_setup, p_teardown),
 	};
 
