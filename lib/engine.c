@@ -246,8 +246,12 @@ static void run_units(struct vh_engine *en, size_t n_units, unit_fn fn, void *ct
 		}
 		pthread_attr_destroy(&attr);
 	}
-	if (started)
+	if (started) {
 		self.par = &par;
+		logf_(&self, VH_MSG_NOTE, NULL, LOG_DEBUG,
+		      "%zu independent units of devices, worked on at once by %zu threads", n_units,
+		      started + 1);
+	}
 	for (size_t u; (u = atomic_fetch_add(&next, 1)) < n_units;)
 		fn(&self, u, ctx);
 	for (size_t i = 0; i < started; i++) {
