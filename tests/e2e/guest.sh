@@ -5,7 +5,7 @@
 #
 # Usage:
 #   tests/e2e/guest.sh [--append "EXTRA KERNEL ARGS"] [--no-iommu] [--timeout SECS]
-#                      [--out FILE] [--export DIR] --payload DIR -- [COMMAND ARGS...]
+#                      [--nics N] [--out FILE] [--export DIR] --payload DIR -- [COMMAND ARGS...]
 #
 # Exit status: the guest command's status (parsed from the `E2E-EXIT <n>` line
 # the guest prints), or 125 when the harness itself failed (bad usage, download
@@ -29,16 +29,17 @@ readonly MODULES=(irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio
 usage() {
 	cat >&2 <<EOF
 usage: $PROG [--append "EXTRA KERNEL ARGS"] [--no-iommu] [--timeout SECS]
-       [--out FILE] [--export DIR] --payload DIR -- [COMMAND ARGS...]
+       [--nics N] [--out FILE] [--export DIR] --payload DIR -- [COMMAND ARGS...]
 (see tests/e2e/README.md)
 EOF
 	exit "$HARNESS_FAIL"
 }
 
 # ---------------------------------------------------------------- arguments
-append="" iommu=1 timeout_s=120 payload="" out_file="" export_dir=""
-parse_args "--append --timeout --payload --out --export --no-iommu" "$@"
+append="" iommu=1 timeout_s=120 payload="" out_file="" export_dir="" nics=1
+parse_args "--append --timeout --payload --out --export --no-iommu --nics" "$@"
 set -- "${ARGS[@]}"
+[[ $nics =~ ^[1-9]$ ]] || die "--nics wants 1 to 9, got '$nics'"
 
 # ---------------------------------------------------------------- kernel + busybox cache
 # Fills $CACHE/kernel/KEY/{vmlinuz,modules/*.ko,modules/load.list,release}
@@ -180,6 +181,13 @@ qemu=(
 	-fw_cfg name=etc/sercon-port,file="$work/sercon-port"
 	-kernel "$kdir/vmlinuz" -initrd "$work/initramfs.img" -append "$kcmdline"
 )
+# --nics N: N-1 more e1000e, each behind its own root port at 00:08.0,
+# 00:09.0, ... (after every slot above, so the existing addresses stay):
+# the firmware numbers the buses in slot order, 02, 03, ...
+for ((i = 2; i <= nics; i++)); do
+	qemu+=(-device "pcie-root-port,id=rp$i,chassis=$i,bus=pcie.0,addr=$(printf 0x%x $((i + 6)))"
+		-device "e1000e,bus=rp$i,romfile=")
+done
 
 # The console goes to the log and, minus the export's base64 lines, to
 # stdout as it comes.

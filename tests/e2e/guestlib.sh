@@ -51,6 +51,7 @@ parse_args() {
 		--reboots) reboots=$2 ;;
 		--suite) SUITE=$2 ;;
 		--src) src=$2 ;;
+		--nics) nics=$2 ;;
 		esac
 		shift 2
 	done
