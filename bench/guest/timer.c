@@ -16,6 +16,14 @@
  *       current driver, drivers_probe (the device must then be on
  *       TARGET); back: [reset,] driver_override cleared, unbind from
  *       TARGET, drivers_probe (the device must be back on its driver).
+ *   timer bare-seq LABEL N ADDR1,ADDR2,... TARGET [reset]
+ *       The same for several devices, one after another: each cycle moves
+ *       every device to TARGET in turn (prepare), then each back in turn
+ *       (release).
+ *   timer bare-par LABEL N ADDR1,ADDR2,... TARGET [reset]
+ *       The same in parallel: one thread per device, each doing its
+ *       device's writes; a cycle's prepare ends when every thread has
+ *       moved its device, then all release at once.
  *   timer exec LABEL N PROGRAM [ARGS...]
  *       N runs of PROGRAM (the floor: a process that does nothing).
  *
@@ -26,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,8 +76,8 @@ static double pct(const double *s, int n, double q)
 static void report(const char *label, const char *phase, double *t, int n)
 {
 	qsort(t, (size_t)n, sizeof(*t), cmp_d);
-	printf("%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f\n", label, phase, n,
-	       pct(t, n, 0.5), pct(t, n, 0.1), pct(t, n, 0.9), t[0], t[n - 1]);
+	printf("%s,%s,%d,%.1f,%.1f,%.1f,%.1f,%.1f\n", label, phase, n, pct(t, n, 0.5),
+	       pct(t, n, 0.1), pct(t, n, 0.9), t[0], t[n - 1]);
 	fflush(stdout);
 }
 
@@ -169,8 +178,7 @@ static int move(const char *addr, const char *override, const char *want)
 	char p[PATH_MAX], cur[128];
 	int r;
 
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override",
-		 addr);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/driver_override", addr);
 	r = put(p, override);
 	if (r < 0)
 		return fprintf(stderr, "timer: %s: %s\n", p, strerror(-r)), r;
@@ -179,18 +187,142 @@ static int move(const char *addr, const char *override, const char *want)
 		snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/unbind", cur);
 		r = put(p, addr);
 		if (r < 0)
-			return fprintf(stderr, "timer: %s: %s\n", p,
-				       strerror(-r)),
-			       r;
+			return fprintf(stderr, "timer: %s: %s\n", p, strerror(-r)), r;
 	}
 	(void)put("/sys/bus/pci/drivers_probe", addr);
 	driver_of(addr, cur, sizeof(cur));
 	if (strcmp(cur, want)) {
-		fprintf(stderr, "timer: %s is on '%s', not '%s'\n", addr, cur,
-			want);
+		fprintf(stderr, "timer: %s is on '%s', not '%s'\n", addr, cur, want);
 		return -ENODEV;
 	}
 	return 0;
+}
+
+/* One device of a bare run: its address, its driver to come back to. */
+struct bdev {
+	const char *addr;
+	char orig[128];
+	const char *ov, *target;
+	bool reset;
+	pthread_barrier_t *bar;
+	int n, fail;
+};
+
+static int bare_prepare(struct bdev *d)
+{
+	return move(d->addr, d->ov, d->target);
+}
+
+static int bare_release(struct bdev *d)
+{
+	char p[PATH_MAX];
+
+	if (d->reset) {
+		snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/reset", d->addr);
+		if (put(p, "1") < 0)
+			fprintf(stderr, "timer: %s: reset failed\n", d->addr);
+	}
+	return move(d->addr, "\n", d->orig);
+}
+
+/* A thread of bare-par: per cycle, wait for the start, prepare, wait for
+ * every prepare, release, wait for every release.  After a failure it
+ * only keeps to the barriers, so that no thread waits forever. */
+static void *bare_thread(void *arg)
+{
+	struct bdev *d = arg;
+
+	for (int i = 0; i < d->n; i++) {
+		pthread_barrier_wait(d->bar);
+		if (!d->fail && bare_prepare(d) < 0)
+			d->fail = 1;
+		pthread_barrier_wait(d->bar);
+		if (!d->fail && bare_release(d) < 0)
+			d->fail = 1;
+		pthread_barrier_wait(d->bar);
+	}
+	return NULL;
+}
+
+/* bare-seq / bare-par: N cycles of the bare writes for every device of
+ * @addrs (comma-separated); a[i] the cycle's prepare, b[i] its release. */
+static int bare_multi(bool par, int n, char *addrs, const char *target, bool reset, double *a,
+		      double *b)
+{
+	static char ov[160];
+	struct bdev *d = NULL;
+	pthread_t *th;
+	pthread_barrier_t bar;
+	int nd = 0, fail = 0;
+
+	snprintf(ov, sizeof(ov), "%s\n", target);
+	d = calloc(strlen(addrs) + 1, sizeof(*d)); /* more than the commas */
+	if (!d)
+		return 2;
+	for (char *save = NULL, *t = strtok_r(addrs, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		d[nd].addr = t;
+		driver_of(t, d[nd].orig, sizeof(d[nd].orig));
+		d[nd].ov = ov;
+		d[nd].target = target;
+		d[nd].reset = reset;
+		d[nd].bar = &bar;
+		d[nd].n = n;
+		nd++;
+	}
+	if (!nd)
+		return 2;
+	if (!par) {
+		for (int i = 0; i < n; i++) {
+			double t0 = now_us(), t1;
+			for (int j = 0; j < nd; j++)
+				if (bare_prepare(&d[j]) < 0)
+					return 1;
+			t1 = now_us();
+			for (int j = 0; j < nd; j++)
+				if (bare_release(&d[j]) < 0)
+					return 1;
+			a[i] = t1 - t0;
+			b[i] = now_us() - t1;
+		}
+		free(d);
+		return 0;
+	}
+	th = calloc((size_t)nd, sizeof(*th));
+	if (!th || pthread_barrier_init(&bar, NULL, (unsigned)nd + 1))
+		return 2;
+	for (int j = 0; j < nd; j++)
+		if (pthread_create(&th[j], NULL, bare_thread, &d[j]))
+			return 2;
+	for (int i = 0; i < n; i++) {
+		double t0 = now_us(), t1;
+		pthread_barrier_wait(&bar);
+		pthread_barrier_wait(&bar);
+		t1 = now_us();
+		pthread_barrier_wait(&bar);
+		a[i] = t1 - t0;
+		b[i] = now_us() - t1;
+	}
+	for (int j = 0; j < nd; j++) {
+		pthread_join(th[j], NULL);
+		fail |= d[j].fail;
+	}
+	pthread_barrier_destroy(&bar);
+	free(th);
+	free(d);
+	return fail;
+}
+
+static void report3(const char *label, double *a, double *b, int n)
+{
+	double *c = calloc((size_t)n, sizeof(*c));
+
+	for (int i = 0; i < n; i++)
+		c[i] = a[i] + b[i];
+	report(label, "prepare", a, n);
+	report(label, "release", b, n);
+	report(label, "cycle", c, n);
+	free(c);
 }
 
 int main(int argc, char **argv)
@@ -205,9 +337,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 5) {
-		fputs("usage: timer now | hook LABEL N XML PREP... -- REL... | "
-		      "bare LABEL N ADDR TARGET [reset] | exec LABEL N PROG "
-		      "[ARGS...]\n",
+		fputs("usage: timer now\n"
+		      "       timer hook LABEL N XML PREP_ARGV... -- REL_ARGV...\n"
+		      "       timer bare LABEL N ADDR TARGET [reset]\n"
+		      "       timer bare-seq|bare-par LABEL N ADDR1,ADDR2,... TARGET [reset]\n"
+		      "       timer exec LABEL N PROGRAM [ARGS...]\n",
 		      stderr);
 		return 2;
 	}
@@ -259,8 +393,7 @@ int main(int argc, char **argv)
 				return 1;
 			t1 = now_us();
 			if (reset) {
-				snprintf(p, sizeof(p),
-					 "/sys/bus/pci/devices/%s/reset", addr);
+				snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/reset", addr);
 				if (put(p, "1") < 0)
 					fprintf(stderr, "timer: reset failed\n");
 			}
@@ -277,6 +410,14 @@ int main(int argc, char **argv)
 			report(argv[2], "release", b, n);
 			report(argv[2], "cycle", c, n);
 		}
+		return 0;
+	}
+	if ((!strcmp(argv[1], "bare-seq") || !strcmp(argv[1], "bare-par")) && argc >= 6) {
+		bool reset = argc > 6 && !strcmp(argv[6], "reset");
+		int r = bare_multi(!strcmp(argv[1], "bare-par"), n, argv[4], argv[5], reset, a, b);
+		if (r)
+			return r;
+		report3(argv[2], a, b, n);
 		return 0;
 	}
 	if (!strcmp(argv[1], "exec")) {
