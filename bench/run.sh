@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh: the benchmark suite (`make bench`; not part of `make check`).
 #
-#   bench/run.sh            full run (~3-5 minutes on 2 cores)
-#   QUICK=1 bench/run.sh    smoke run (few repetitions, ~1 minute)
-#   GUEST=0 bench/run.sh    without the real-kernel guest (saves 20-60 s)
+#   bench/run.sh            full run (~5-7 minutes on 2 cores)
+#   QUICK=1 bench/run.sh    smoke run (few repetitions, ~2 minutes)
+#   GUEST=0 bench/run.sh    without the real-kernel guest (saves 1-3 minutes)
 #   ONLY=link bench/run.sh  only the programs of now against the static
 #                           build of before (OLD_COMMIT), printed, no report
 #
