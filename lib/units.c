@@ -77,11 +77,15 @@ int vh_units_split(const struct vh_unit_key *keys, size_t n, size_t *unit)
 			     (keys[i].bus[0] && streq(keys[k].bus, keys[i].bus))))
 				join(unit, k, i);
 	}
-	/* A unit's root is its first device: numbered in order. */
+	/* Every device straight to its root (a root is its unit's first
+	 * device), then the roots numbered in order: no find() after a
+	 * number took a pointer's place. */
 	for (size_t i = 0; i < n; i++)
-		if (find(unit, i) == i)
+		unit[i] = find(unit, i);
+	for (size_t i = 0; i < n; i++)
+		if (unit[i] == i)
 			num[i] = (size_t)count++;
 	for (size_t i = 0; i < n; i++)
-		unit[i] = num[find(unit, i)];
+		unit[i] = num[unit[i]];
 	return count;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, link, paths, hook, hostile, wrapper, docs, completion),
+# make check: every suite in turn (unit, golden, link, paths, hook (parallel too), hostile, wrapper, docs, completion),
 # then one closing line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +32,7 @@ run "$here/hook/hotplug.sh"
 run "$here/hook/sriov.sh"
 run "$here/hook/xen.sh"
 run "$here/hook/amd.sh"
+run "$here/hook/parallel.sh"
 run "$here/hostile/run.sh"
 run "$here/wrapper/run.sh"
 run "$here/docs/run.sh"

@@ -606,7 +606,12 @@ static void remove_vf(const char *root, const char *addr)
 				 g + 1);
 			rmdir(p);
 			snprintf(p, sizeof(p), "%s/sys/kernel/iommu_groups/%s", root, g + 1);
-			rmdir(p);
+			/* The group gone (a VF's own): its /dev/vfio node too,
+			 * were the VF still on vfio-pci. */
+			if (rmdir(p) == 0) {
+				snprintf(p, sizeof(p), "%s/dev/vfio/%s", root, g + 1);
+				unlink(p);
+			}
 		}
 	}
 	snprintf(p, sizeof(p), "%s/%s", root, dd);

@@ -126,6 +126,22 @@ static void ties_chain(void **state UNUSED)
 	expect_units(k, 5, "0 1 0 0 0", 2);
 }
 
+static void late_member_of_a_later_unit(void **state UNUSED)
+{
+	/* A release's journal order: the bridge pair (0, 3), the VF pair
+	 * (1, 5), the Hailo-8 (2), the GPU (4) and its audio function last
+	 * (6): the audio function goes with the GPU, not with the unit the
+	 * GPU's number happens to name as a device. */
+	const struct vh_unit_key k[] = {
+	    K("10", "0000:01:00.0", "0000:00:01.0"),  K("3001", "0000:4d:00.0", "pci0000:4d/00"),
+	    K("16", "0000:02:00.0", "pci0000:02/00"), K("11", "0000:01:01.0", "0000:00:01.0"),
+	    K("41", "0000:41:00.0", "pci0000:41/00"), K("3002", "0000:4d:00.0", "pci0000:4d/00"),
+	    K("41", "0000:41:00.1", "pci0000:41/00"),
+	};
+
+	expect_units(k, 7, "0 1 2 0 3 1 3", 4);
+}
+
 static void empty_bus_ties_nothing(void **state UNUSED)
 {
 	/* A bus that could not be read is no tie. */
@@ -202,6 +218,7 @@ int main(void)
 	    cmocka_unit_test(root_bus_slots),
 	    cmocka_unit_test(no_group_is_the_serial_unit),
 	    cmocka_unit_test(ties_chain),
+	    cmocka_unit_test(late_member_of_a_later_unit),
 	    cmocka_unit_test(empty_bus_ties_nothing),
 	    cmocka_unit_test(nothing),
 	    cmocka_unit_test(keys_from_sysfs),
