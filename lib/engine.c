@@ -785,7 +785,8 @@ static int undo_devices(struct vh_engine *en, int dirfd, struct vh_journal *j,
 			   j->file);
 		return (int)n ?: 1;
 	}
-	memcpy(devs, j->devs, n * sizeof(*devs));
+	if (n) /* a journal of VFs alone has no devices: j->devs NULL */
+		memcpy(devs, j->devs, n * sizeof(*devs));
 	for (size_t i = 0; i < n; i++)
 		addrs[i] = devs[i].addr;
 	n_units = units_of(en, addrs, n, unit);
