@@ -4,7 +4,10 @@
 # and release, through the hook as libvirt runs it (built with the fake
 # kernel), on one fake sysroot whose IOMMU groups the
 # domains share: two domains want each device set, so device-busy refusals
-# are expected and counted.  A refused prepare is followed by release, as
+# are expected and counted.  Some domains have two to four independent
+# devices (units, lib/units.h), prepared and given back by worker threads;
+# the kernel's slow writes take SOAK_DELAY_MS (default 1) so that they
+# overlap, and the overlaps are counted.  A refused prepare is followed by release, as
 # libvirt does.  At the end every device must be on its original driver with
 # its original reset_method and driver_override (the whole sysroot
 # byte-identical), no journal left, and no sanitizer report (ASan's leak
@@ -24,12 +27,15 @@ FRONT="$build/tests/qemu-hook-fk" # the hook, on the fake kernel
 MKFS="$build/tests/mkfakesys"
 export VFIO_HOOKS_DATADIR=$top/xml
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export FAKEKERNEL_DELAY_MS=${SOAK_DELAY_MS:-1}
 unset VFIO_HOOKS_LOG
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-# Eight device sets; sets 2 and 3 share IOMMU group 41 (a GPU and its
-# audio function), the others are whole groups.
+# Eleven device sets; sets 3 and 5 share IOMMU group 41 (a GPU and its
+# audio function), the others are whole groups.  Sets 1, 4 and 7 are of
+# several units (2, 3 and 4: the GPU's audio function comes with set 7's
+# GPU as its companion) and share devices with others.
 SPEC='iommu dmar0
 driver vfio-pci
 0000:01:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=10 msix=5 pcie reset=pm,bus
@@ -40,8 +46,12 @@ driver vfio-pci
 0000:05:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=60 msix=5 pcie reset=pm,bus
 0000:06:00.0 id=1b21:1242 class=0x0c0330 driver=xhci_hcd group=60 msi=8 msix=8 pcie
 0000:07:00.0 id=8086:10d3 class=0x020000 group=70 msix=5 pcie reset=pm,bus
-0000:09:00.0 id=1e60:2864 class=0x0b4000 driver=hailo group=90 msi=1 pcie reset=flr,bus'
-SETS=("01.0" "02.0" "41.0" "41.1" "03.0" "07.0" "05.0 06.0" "09.0")
+0000:09:00.0 id=1e60:2864 class=0x0b4000 driver=hailo group=90 msi=1 pcie reset=flr,bus
+0000:0a:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=100 msix=5 pcie reset=pm,bus
+0000:0b:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=110 msix=5 pcie reset=pm,bus
+0000:0c:00.0 id=8086:10d3 class=0x020000 driver=e1000e group=120 msix=5 pcie reset=pm,bus
+0000:0d:00.0 id=1e60:2864 class=0x0b4000 driver=hailo group=130 msi=1 pcie reset=flr,bus'
+SETS=("01.0" "0a.0 0b.0" "02.0" "41.0" "0c.0 0d.0 02.0" "41.1" "03.0" "01.0 09.0 0a.0 41.0" "07.0" "05.0 06.0" "09.0")
 
 snap() {
 	(cd "$1" && {
@@ -50,7 +60,7 @@ snap() {
 	})
 }
 
-domain() { # N -> XML of domain vmN with device set N % 8
+domain() { # N -> XML of domain vmN with device set N % 11
 	local n=$1 b
 	printf "<domain type='kvm'><name>vm%d</name><uuid>6f1c3a52-8d0e-4b7e-9a55-%012d</uuid>" "$n" "$n"
 	printf "<memory unit='MiB'>512</memory><vcpu>1</vcpu><os><type arch='x86_64' machine='q35'>hvm</type></os>"
@@ -136,6 +146,10 @@ if [ "$leftovers" != 0 ]; then
 	find "$T/root/run/vfio-hooks" -name '*.journal' | sed 's/^/    /'
 fi
 
+# Writes of two devices in the kernel at once (worker threads of a
+# domain of several units).
+overlaps=$(grep -c '^overlap ' "$T/root/.fakekernel/log" || true)
+
 # File descriptors: one domain's cycle under valgrind --track-fds=yes, on
 # the valgrind build; every fd but 0, 1 and 2 must be closed at exit.
 fdleaks=-
@@ -158,5 +172,8 @@ fi
 
 if [ -s "$T/late" ]; then head -4 "$T/late"; fi
 if [ -s "$T/failures" ]; then head -40 "$T/failures"; fi
-echo "soak: $NDOM domains x $CYCLES cycles in $((SECONDS - start)) s, $prepares prepares, $refusals refusals, $late late refusals, $leftovers leftovers, $failures failures, ${fdleaks} fd leaks"
+echo "soak: $NDOM domains x $CYCLES cycles in $((SECONDS - start)) s, $prepares prepares, $refusals refusals, $late late refusals, $leftovers leftovers, $failures failures, ${fdleaks} fd leaks, $overlaps overlapping writes"
+# More than one domain: the multi-unit sets run, their writes overlap.
+[ "$NDOM" -lt 2 ] || [ "$overlaps" -gt 0 ] || echo "soak: no overlapping writes: the worker threads did not run"
+[ "$NDOM" -lt 2 ] || [ "$overlaps" -gt 0 ] || exit 1
 [ "$leftovers" = 0 ] && [ "$failures" = 0 ] && [ "$late" = 0 ] && { [ "$fdleaks" = 0 ] || [ "$fdleaks" = - ]; } && [ "$prepares" -gt 0 ]
