@@ -1,6 +1,7 @@
 # vfio-hooks: plain GNU make.  See README.md.
 #   make            build into build/
 #   make check      unit and golden tests under ASan+UBSan (build/asan/)
+#   make tsan       the hook's worker threads under ThreadSanitizer (build/tsan/)
 #   make corpus     libvirt's own test corpus (tests/corpus/run.sh)
 #   make e2e        end-to-end tests against real libvirtd and a real kernel
 #   make install    DESTDIR=... PREFIX=/usr/local
@@ -23,9 +24,14 @@ CC    ?= cc
 PKG_CONFIG ?= pkg-config
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ThreadSanitizer (TSAN=1, make tsan): the engine's worker threads.
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
 ifeq ($(SAN),1)
   OPT := -O1 -g $(SAN_FLAGS)
   LDSAN := $(SAN_FLAGS)
+else ifeq ($(TSAN),1)
+  OPT := -O1 -g $(TSAN_FLAGS)
+  LDSAN := $(TSAN_FLAGS)
 else
   OPT ?= -O2 -g
 endif
@@ -103,7 +109,7 @@ CATALOG  := $(BUILD)/vfio-hooks.catalog
 # The boot unit (conf/vfio-hooks-bind.service.in) with BINDIR filled in.
 UNIT  := $(BUILD)/vfio-hooks-bind.service
 
-.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak valgrind valgrind-run e2e install uninstall clean format format-check deb print-xml-soname
+.PHONY: all bench fuzz install-files check check-deps check-run corpus corpus-run unit golden hooktest hostile soak tsan valgrind valgrind-run e2e install uninstall clean format format-check deb print-xml-soname
 all: $(PROGS) $(CATALOG) $(UNIT)
 
 $(UNIT): conf/vfio-hooks-bind.service.in Makefile
@@ -163,9 +169,14 @@ $(BUILD)/tests/mkfakesys: $(BUILD)/tests/mkfakesys.o $(TEST_SUPPORT_OBJ) $(LIB)
 
 # The tests run against the sanitizer build, from the source tree's data;
 # the release build's programs are checked for what they link (libc only).
+# Where the compiler has ThreadSanitizer, the hook's worker threads run
+# under it too (tests/hook/parallel.sh, QUICK=1: about a minute).
+TSAN_OK := $(shell printf 'int main(void){return 0;}' | $(CC) -fsanitize=thread -x c -o /dev/null - 2>/dev/null && echo 1)
 check: check-deps
 	$(MAKE) --no-print-directory all $(BUILD)/tests/mkfakesys $(BUILD)/tests/qemu-hook-fk
-	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) check-run
+	$(if $(TSAN_OK),$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan TSAN=1 $(addprefix $(BUILD)/tsan/tests/,qemu-hook-fk mkfakesys vfio-hooks-fk))
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 RELEASE_BUILD=$(abspath $(BUILD)) \
+	  $(if $(TSAN_OK),TSAN_BUILD=$(abspath $(BUILD)/tsan)) check-run
 
 # What the tests need beyond the build, said once, before anything builds.
 check-deps:
@@ -178,7 +189,7 @@ check-deps:
 
 check-run: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
-	  RELEASE_BUILD=$(RELEASE_BUILD) tests/check.sh $(UNIT_BIN)
+	  RELEASE_BUILD=$(RELEASE_BUILD) TSAN_BUILD=$(TSAN_BUILD) tests/check.sh $(UNIT_BIN)
 
 unit: $(UNIT_BIN) $(TOOL_BIN) $(PROGS)
 	@VFIO_HOOKS_DATADIR=$(CURDIR)/xml SRCDIR=$(CURDIR) BUILD=$(BUILD) \
@@ -210,6 +221,15 @@ soak:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 $(addprefix build/asan/,tests/qemu-hook-fk tests/mkfakesys)
 	-$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' build/vg/tests/qemu-hook-fk
 	@BUILD=build/asan VG_BUILD=build/vg SOAK_DOMAINS=$(SOAK_DOMAINS) SOAK_CYCLES=$(SOAK_CYCLES) tests/soak/run.sh
+
+# ThreadSanitizer: the hook, the CLI and mkfakesys on the fake kernel
+# built with -fsanitize=thread in build/tsan, through the whole of
+# tests/hook/parallel.sh (domains of several units: worker threads); a
+# race report fails the run.  make check runs its QUICK part.
+TSAN_BUILD := build/tsan
+tsan:
+	$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) TSAN=1 $(addprefix $(TSAN_BUILD)/tests/,qemu-hook-fk mkfakesys vfio-hooks-fk)
+	@BUILD=$(TSAN_BUILD) TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" tests/hook/parallel.sh
 
 # Benchmarks (not part of check): optimised build, fake sysroots, the shell
 # baseline, the real-kernel guest; the report goes to docs/bench/.

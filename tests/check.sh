@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make check: every suite in turn (unit, golden, link, paths, hook (parallel too), hostile, wrapper, docs, completion),
+# make check: every suite in turn (unit, golden, link, paths, hook (parallel too, and under ThreadSanitizer), hostile, wrapper, docs, completion),
 # then one closing line with the totals.  BUILD names the (sanitizer) build directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +33,11 @@ run "$here/hook/sriov.sh"
 run "$here/hook/xen.sh"
 run "$here/hook/amd.sh"
 run "$here/hook/parallel.sh"
+# The same under ThreadSanitizer (TSAN_BUILD: where the compiler has it),
+# its quick part: a race report fails it.
+if [ -n "${TSAN_BUILD:-}" ]; then
+	run env BUILD="$TSAN_BUILD" QUICK=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$here/hook/parallel.sh"
+fi
 run "$here/hostile/run.sh"
 run "$here/wrapper/run.sh"
 run "$here/docs/run.sh"

@@ -19,6 +19,9 @@ T=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$T"' EXIT
 QUICK=${QUICK:-0}
 unset FAKEKERNEL_DELAY_MS FAKEKERNEL_RENDEZVOUS
+# A ThreadSanitizer build (make tsan) reports to files, read at the end
+# (a report in a run whose status a case accepts fails too).
+export TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$T/tsan"
 
 # Two NICs behind one bridge, a Hailo-8, a GPU with its audio function
 # (one group), a Flex 170 PF whose VFs the hook creates (VF n at 4d:00.n,
@@ -431,6 +434,10 @@ for ((r = 0; r < rounds; r++)); do
 	[ $good = 0 ] && cc_ok=$((cc_ok + 1))
 done
 echo "parallel-concurrency: $rounds rounds of 5 domains in $((SECONDS - t0)) s, $cc_ok passed"
+
+reports=$(find "$T" -maxdepth 1 -name 'tsan.*' | wc -l)
+check sanitizer-reports "$([ "$reports" = 0 ]; echo $?)" "$reports ThreadSanitizer reports"
+[ "$reports" = 0 ] || cat "$T"/tsan.* | head -80
 
 echo "parallel: $pass passed, $fail failed"
 [ $fail = 0 ]

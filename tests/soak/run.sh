@@ -172,7 +172,7 @@ fi
 
 if [ -s "$T/late" ]; then head -4 "$T/late"; fi
 if [ -s "$T/failures" ]; then head -40 "$T/failures"; fi
-echo "soak: $NDOM domains x $CYCLES cycles in $((SECONDS - start)) s, $prepares prepares, $refusals refusals, $late late refusals, $leftovers leftovers, $failures failures, ${fdleaks} fd leaks, $overlaps overlapping writes"
+echo "soak: $NDOM domains x $CYCLES cycles in $((SECONDS - start)) s, $prepares prepares, $refusals refusals, $late late refusals, $leftovers leftovers, $failures failures, $overlaps overlapping writes, ${fdleaks} fd leaks"
 # More than one domain: the multi-unit sets run, their writes overlap.
 [ "$NDOM" -lt 2 ] || [ "$overlaps" -gt 0 ] || echo "soak: no overlapping writes: the worker threads did not run"
 [ "$NDOM" -lt 2 ] || [ "$overlaps" -gt 0 ] || exit 1
