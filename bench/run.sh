@@ -268,6 +268,36 @@ say "wrapper"
 if [[ $QUICK = 1 ]]; then n=5; else n=60; fi
 "${ENV[@]}" VFIO_HOOKS_CONF="$T/wrap.conf" VFIO_HOOKS_ROOT="$T/rootw" "$RUNNER" -q -n "$n" -w 3 -o "$CSV" -r "$RAW" "$plan" || fails=1
 
+# ---------------------------------------------------------------- latency
+# The kernel's time as hardware takes it: a device's unbind, probe and
+# reset wait for the device (an FLR 100 ms, a D3hot cycle 20 ms, a GPU
+# driver's unbind up to seconds), time in which a CPU is free.  The fake
+# kernel's bounded writes (unbind, drivers_probe, reset) made to take
+# LAT_MS each (FAKEKERNEL_DELAY_MS, outside its lock), prepare and release
+# of 1 to 8 hostdevs in as many IOMMU groups, with parallel = no and yes.
+LAT_MS=${LAT_MS:-20}
+LAT_DEVS=(1 2 4 8)
+for d in "${LAT_DEVS[@]}"; do [[ -e $T/dom$d.xml ]] || domain "$d" >"$T/dom$d.xml"; done
+for par in no yes; do printf 'root = %s\nparallel = %s\n' "$T/root64" "$par" >"$T/conf-lat-$par"; done
+plan=$T/plan-latency
+{
+	for d in "${LAT_DEVS[@]}"; do
+		for par in no yes; do
+			impl=$([[ $par = yes ]] && echo parallel || echo sequential)
+			for o in prepare:begin release:end; do
+				printf 'latency,%s,%s,64,%s\t0\t1\t%s\tVFIO_HOOKS_CONF=%s\tFAKEKERNEL_DELAY_MS=%s\t%s\tbench-%s\t%s\t%s\t-\n' \
+					"$impl" "${o%:*}" "$d" "$T/dom$d.xml" "$T/conf-lat-$par" "$LAT_MS" "$HOOK_UNDER_TEST" "$d" "${o%:*}" "${o#*:}"
+			done
+		done
+	done
+} >"$plan"
+say "modelled hardware latency: ${LAT_MS} ms a bounded write, 1 to 8 hostdevs, parallel = no and yes"
+if [[ $QUICK = 1 ]]; then n=3; else n=12; fi
+"${ENV[@]}" "$RUNNER" -q -n "$n" -w 1 -o "$CSV" -r "$RAW" "$plan" || fails=1
+n=$(find "$T/root64/sys/bus/pci/drivers/e1000e" -maxdepth 1 -name '0000:*' | wc -l)
+[[ $n = 64 ]] || { say "latency: $n of 64 devices back on e1000e"; fails=1; }
+echo "lat_ms=$LAT_MS" >>"$OUT/machine.txt"
+
 fi # ONLY
 
 # ---------------------------------------------------------------- linking
