@@ -435,6 +435,36 @@ for ((r = 0; r < rounds; r++)); do
 done
 echo "parallel-concurrency: $rounds rounds of 5 domains in $((SECONDS - t0)) s, $cc_ok passed"
 
+# ------------------------------------------------------- prebind_managed
+# managed='yes' devices bound at prepare, at once, then given back by the
+# release (libvirt, finding them on vfio-pci, leaves them); one whose
+# profile wants a variant vfio driver is left to libvirt (which would bind
+# it to vfio-pci itself): not bound, even though its driver is missing.
+D=$T/prebind
+mkdir -p "$T/variant"
+cat >"$T/variant/test-variant.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<profile xmlns="urn:vfio-hooks:profile:1" id="test-variant">
+  <description>e1000e on a variant vfio driver (test profile)</description>
+  <match vendor="0x8086"><device id="0x10d3"/></match>
+  <host><vfio-driver name="vfio-variant"/></host>
+</profile>
+XML
+new "$D" "prebind_managed = yes" "profiles = $top/xml/profiles:$T/variant"
+vm pb 60 02:00.0 09:00.0 0a:00.0 | sed "s/managed='no'/managed='yes'/g" >"$T/pb.xml"
+hook "$D" "$T/pb.xml" prepare
+[ "$rc" = 0 ] && [ "$(driver_of "$D" 0000:02:00.0)" = vfio-pci ] &&
+	[ "$(driver_of "$D" 0000:09:00.0)" = e1000e ] && [ "$(driver_of "$D" 0000:0a:00.0)" = e1000e ]
+check prebind-managed "$?" "rc=$rc: 02:00.0 on $(driver_of "$D" 0000:02:00.0), 09:00.0 on $(driver_of "$D" 0000:09:00.0)" "$D/stderr"
+hook "$D" "$T/pb.xml" release end
+restored "$D" && no_journal "$D"
+check prebind-managed-released "$?" "rc=$rc" "$D/stderr"
+new "$D"
+hook "$D" "$T/pb.xml" prepare
+[ "$rc" = 0 ] && [ "$(driver_of "$D" 0000:02:00.0)" = hailo ]
+check prebind-managed-off-by-default "$?" "rc=$rc: 02:00.0 on $(driver_of "$D" 0000:02:00.0)" "$D/stderr"
+hook "$D" "$T/pb.xml" release end
+
 reports=$(find "$T" -maxdepth 1 -name 'tsan.*' | wc -l)
 check sanitizer-reports "$([ "$reports" = 0 ]; echo $?)" "$reports ThreadSanitizer reports"
 [ "$reports" = 0 ] || cat "$T"/tsan.* | head -80

@@ -205,6 +205,14 @@ static void release_failure_in_one_unit(void **state UNUSED)
 	assert_string_equal(driver_of(NIC_B), "e1000e");
 	assert_true(journal_exists(U1));
 	assert_contains(journal_text(U1), "failed " HAILO);
+	/* The journal holds the Hailo-8 alone: the others are free for
+	 * another domain at once. */
+	load_journal(U1);
+	assert_int_equal(T.j.n_devs, 1);
+	assert_non_null(jdev_of(HAILO));
+	domain(1, "vm2", U2, "01:00.0", NULL);
+	prepare_ok(1);
+	release_ok(U2);
 	inject("");
 	release_ok(U1);
 	assert_same_tree(before, snapshot());
