@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh: the benchmark suite (`make bench`; not part of `make check`).
 #
-#   bench/run.sh            full run (~5-7 minutes on 2 cores)
-#   QUICK=1 bench/run.sh    smoke run (few repetitions, ~2 minutes)
+#   bench/run.sh            full run (~10-15 minutes on 2 cores, both guests)
+#   QUICK=1 bench/run.sh    smoke run (few repetitions)
 #   GUEST=0 bench/run.sh    without the real-kernel guest (saves 1-3 minutes)
+#   LIBVIRT=0 bench/run.sh  without the libvirt guest (bench/libvirt.sh)
 #   ONLY=link bench/run.sh  only the programs of now against the static
 #                           build of before (OLD_COMMIT), printed, no report
 #
@@ -28,6 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 QUICK=${QUICK:-0}
 GUEST=${GUEST:-1}
+LIBVIRT=${LIBVIRT:-1}
 OUT=$top/build/bench
 DOC=$top/docs/bench
 t_start=$(date +%s)
@@ -397,6 +399,28 @@ if [[ $GUEST = 1 ]]; then
 	fi
 fi
 
+# ---------------------------------------------------------------- libvirt
+# virsh start + destroy through a real libvirtd in the level-3 guest, with
+# 1 and 4 managed='yes' e1000e, without the hook, with it, and with it and
+# prebind_managed (bench/libvirt.sh, bench/libvirt/run).
+LCSV=$OUT/libvirt.csv
+rm -f "$LCSV"
+if [[ $LIBVIRT = 1 ]]; then
+	if [[ $EUID -ne 0 ]]; then
+		say "libvirt skipped: tests/e2e/guest3.sh needs root"
+	else
+		if [[ $QUICK = 1 ]]; then ln=1; else ln=5; fi
+		say "libvirt: virsh start + destroy in the level-3 guest, $ln rounds a block (~6 min)"
+		t_lv=$(date +%s)
+		"$here/libvirt.sh" "$LCSV" "$ln" && rc=0 || rc=$?
+		echo "libvirt_seconds=$(($(date +%s) - t_lv))" >>"$OUT/machine.txt"
+		if [[ $rc != 0 ]]; then
+			say "libvirt run failed (exit $rc); console in $OUT/libvirt.console"
+			fails=1
+		fi
+	fi
+fi
+
 sed -i "\$a load_end=$(cut -d' ' -f1-3 /proc/loadavg)" "$OUT/machine.txt"
 echo "seconds=$(($(date +%s) - t_start))" >>"$OUT/machine.txt"
 
@@ -418,6 +442,6 @@ if [[ -z $PY ]]; then
 	PY=$(command -v python3 || echo /usr/bin/python3)
 fi
 "$PY" "$here/report.py" --results "$CSV" --guest "$GCSV" --machine "$OUT/machine.txt" --fk "$FKD" \
-	--doc "$DOC" --fails "$fails" || fails=1
+	--libvirt "$LCSV" --doc "$DOC" --fails "$fails" || fails=1
 say "report: ${DOC#"$top"/}/README.md; results: ${OUT#"$top"/}/*.csv ($(($(date +%s) - t_start)) s)"
 [[ $fails = 0 ]] || { say "some runs failed (see above)"; exit 1; }

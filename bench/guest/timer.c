@@ -26,6 +26,12 @@
  *       moved its device, then all release at once.
  *   timer exec LABEL N PROGRAM [ARGS...]
  *       N runs of PROGRAM (the floor: a process that does nothing).
+ *   timer run PROGRAM [ARGS...]
+ *       One run of PROGRAM (from PATH), its standard output sent to
+ *       standard error; prints the milliseconds from before the fork to
+ *       after the wait (CLOCK_MONOTONIC) and exits with its status (bench/
+ *       libvirt/run times virsh with it: no clock process inside the
+ *       interval).
  *
  * Output: CSV lines "LABEL,PHASE,n,median_us,p10_us,p90_us,min_us,max_us"
  * on stdout.
@@ -336,8 +342,27 @@ int main(int argc, char **argv)
 		printf("%lld%09ld\n", (long long)t.tv_sec, t.tv_nsec);
 		return 0;
 	}
+	if (argc >= 3 && !strcmp(argv[1], "run")) {
+		double t0 = now_us();
+		int st;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return perror("timer: fork"), 2;
+		if (pid == 0) {
+			dup2(2, 1);
+			execvp(argv[2], argv + 2);
+			perror(argv[2]);
+			_exit(127);
+		}
+		if (waitpid(pid, &st, 0) < 0)
+			return perror("timer: waitpid"), 2;
+		printf("%.1f\n", (now_us() - t0) / 1e3);
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
 	if (argc < 5) {
 		fputs("usage: timer now\n"
+		      "       timer run PROG [ARGS...]\n"
 		      "       timer hook LABEL N XML PREP_ARGV... -- REL_ARGV...\n"
 		      "       timer bare LABEL N ADDR TARGET [reset]\n"
 		      "       timer bare-seq|bare-par LABEL N ADDR1,ADDR2,... TARGET [reset]\n"

@@ -7,7 +7,7 @@
 #
 # Usage:
 #   tests/e2e/guest3.sh [--timeout SECS] [--out FILE] [--export DIR]
-#                       [--append ARGS] --payload DIR -- [COMMAND ARGS...]
+#                       [--append ARGS] [--lone-nics N] --payload DIR -- [COMMAND ARGS...]
 #
 # Exit status: the guest command's status (parsed from the `E2E-EXIT <n>` line
 # the guest prints), or 125 when the harness itself failed (bad usage,
@@ -52,17 +52,18 @@ LDIR=$L3
 usage() {
 	cat >&2 <<EOF
 usage: $PROG [--timeout SECS] [--out FILE] [--export DIR] [--append ARGS]
-       [--reboots N] --payload DIR -- [COMMAND ARGS...]
+       [--reboots N] [--lone-nics N] --payload DIR -- [COMMAND ARGS...]
 (see tests/e2e/README.md, "Level 3")
 EOF
 	exit "$HARNESS_FAIL"
 }
 
 # ---------------------------------------------------------------- arguments
-append="" timeout_s=300 payload="" out_file="" export_dir="" reboots=0
-parse_args "--append --timeout --payload --out --export --reboots" "$@"
+append="" timeout_s=300 payload="" out_file="" export_dir="" reboots=0 lone_nics=0
+parse_args "--append --timeout --payload --out --export --reboots --lone-nics" "$@"
 set -- "${ARGS[@]}"
 [[ $reboots =~ ^[0-9]+$ ]] || die "--reboots wants a count, got '$reboots'"
+[[ $lone_nics =~ ^[0-8]$ ]] || die "--lone-nics wants 0 to 8, got '$lone_nics'"
 # debootstrap, root-owned files in the image and hard links to the cached
 # root file system (protected_hardlinks) all need root.
 ((EUID == 0)) || die "must run as root"
@@ -373,6 +374,13 @@ truncate -s 16M "$work/data.img"
 mke2fs -q -t ext2 -L e2e-data "$work/data.img" >/dev/null || die "mke2fs of the data disk failed"
 GUEST_QEMU_EXTRA=(-drive file="$work/data.img",if=none,id=d1,format=raw,snapshot=on
 	-device virtio-blk-pci,drive=d1,addr=0x8)
+# --lone-nics N: N more e1000e, each behind its own root port (so each in
+# its own IOMMU group), at slots 0x10 on: buses 03 on, after the others
+# (buses follow the root ports' slot order), which keep their addresses.
+for ((i = 0; i < lone_nics; i++)); do
+	GUEST_QEMU_EXTRA+=(-device "pcie-root-port,id=rpn$i,chassis=$((10 + i)),bus=pcie.0,addr=$(printf '0x%x' $((0x10 + i)))"
+		-device "e1000e,bus=rpn$i,romfile=")
+done
 boot=0
 while :; do
 	boot_guest "$disk" "$log" 1 "$timeout_s"

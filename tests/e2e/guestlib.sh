@@ -16,7 +16,7 @@ note() { echo "$PROG: $*" >&2; }
 # The runners' options; each runner takes those it names in ALLOWED (a
 # space-separated list such as "--append --timeout --payload --out --export")
 # and sets their variables: append, timeout_s, payload, out_file,
-# export_dir, reboots, SUITE, src; --no-iommu sets iommu=0.  Both "--opt
+# export_dir, reboots, SUITE, src, lone_nics; --no-iommu sets iommu=0.  Both "--opt
 # VALUE" and "--opt=VALUE" are accepted.  Checks --timeout and --payload
 # DIR; the command (ARGS, an array) is what follows "--", /payload/run when
 # nothing does.  Usage: parse_args "ALLOWED" "$@"
@@ -52,6 +52,7 @@ parse_args() {
 		--suite) SUITE=$2 ;;
 		--src) src=$2 ;;
 		--nics) nics=$2 ;;
+		--lone-nics) lone_nics=$2 ;;
 		esac
 		shift 2
 	done
