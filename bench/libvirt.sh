@@ -32,7 +32,6 @@ CC=${CC:-cc}
 "$CC" -O2 -static -o "$p/bin/timer" "$here/guest/timer.c" 2>/dev/null ||
 	"$CC" -O2 -o "$p/bin/timer" "$here/guest/timer.c"
 cp "$here/libvirt/run" "$p/run"
-cp "$top/tests/e2e/level3/test-e1000e.xml" "$p/"
 console=$(dirname "$out")/libvirt.console
 # no_timer_check: see bench/run.sh's guest stage.
 rc=0
