@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh: the benchmark suite (`make bench`; not part of `make check`).
 #
-#   bench/run.sh            full run (~10-15 minutes on 2 cores, both guests)
-#   QUICK=1 bench/run.sh    smoke run (few repetitions)
+#   bench/run.sh            full run (~5-7 minutes on 2 cores, plus ~15 for
+#                           the libvirt guest)
+#   QUICK=1 bench/run.sh    smoke run (few repetitions, ~2 minutes)
 #   GUEST=0 bench/run.sh    without the real-kernel guest (saves 1-3 minutes)
 #   LIBVIRT=0 bench/run.sh  without the libvirt guest (bench/libvirt.sh)
 #   ONLY=link bench/run.sh  only the programs of now against the static
@@ -410,7 +411,7 @@ if [[ $LIBVIRT = 1 ]]; then
 		say "libvirt skipped: tests/e2e/guest3.sh needs root"
 	else
 		if [[ $QUICK = 1 ]]; then ln=1; else ln=5; fi
-		say "libvirt: virsh start + destroy in the level-3 guest, $ln rounds a block (~6 min)"
+		say "libvirt: virsh start + destroy in the level-3 guest, $ln rounds a block (~15 min)"
 		t_lv=$(date +%s)
 		"$here/libvirt.sh" "$LCSV" "$ln" && rc=0 || rc=$?
 		echo "libvirt_seconds=$(($(date +%s) - t_lv))" >>"$OUT/machine.txt"
