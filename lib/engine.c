@@ -563,9 +563,9 @@ static int restore_one(struct vh_engine *en, const struct vh_jdev *o, struct vh_
 static int find_holder(struct vh_engine *en, int dirfd, const char *self, bool manual,
 		       const struct vh_pci_addr *a, size_t n, struct vh_journal *ret);
 
-/* Device @a of @j was given back while its domain runs: so recorded (a
- * record that cannot be written leaves it to the domain's release, which
- * finds it as it is). */
+/* Device @a of @j was given back (while its domain runs, or by a release
+ * that may leave others): so recorded (a record that cannot be written
+ * leaves it to the next release, which finds it as it is). */
 static void mark_gone(struct vh_engine *en, struct vh_journal *j, const struct vh_pci_addr *a)
 {
 	char name[VH_PCI_ADDR_LEN];
