@@ -29,8 +29,8 @@ mkdir -p "$p/src/build" "$p/bin"
 (cd "$top" && git ls-files -z | xargs -0 cp --parents -t "$p/src")
 cp -p "$top"/build/{vfio-hooks,qemu-hook,vfio-qemu-wrapper,vfio-hooks-bind.service,vfio-hooks.catalog,paths} "$p/src/build/"
 CC=${CC:-cc}
-"$CC" -O2 -static -o "$p/bin/timer" "$here/guest/timer.c" 2>/dev/null ||
-	"$CC" -O2 -o "$p/bin/timer" "$here/guest/timer.c"
+"$CC" -O2 -static -pthread -o "$p/bin/timer" "$here/guest/timer.c" 2>/dev/null ||
+	"$CC" -O2 -pthread -o "$p/bin/timer" "$here/guest/timer.c"
 cp "$here/libvirt/run" "$p/run"
 console=$(dirname "$out")/libvirt.console
 # no_timer_check: see bench/run.sh's guest stage.

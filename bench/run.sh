@@ -3,7 +3,7 @@
 #
 #   bench/run.sh            full run (~5-7 minutes on 2 cores, plus ~15 for
 #                           the libvirt guest)
-#   QUICK=1 bench/run.sh    smoke run (few repetitions, ~2 minutes)
+#   QUICK=1 bench/run.sh    smoke run (few repetitions, ~2 minutes; no libvirt stage unless LIBVIRT=1)
 #   GUEST=0 bench/run.sh    without the real-kernel guest (saves 1-3 minutes)
 #   LIBVIRT=0 bench/run.sh  without the libvirt guest (bench/libvirt.sh)
 #   ONLY=link bench/run.sh  only the programs of now against the static
@@ -30,6 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 QUICK=${QUICK:-0}
 GUEST=${GUEST:-1}
+LIBVIRT_SET=$([[ -n ${LIBVIRT:-} ]] && echo 1 || true)
 LIBVIRT=${LIBVIRT:-1}
 OUT=$top/build/bench
 DOC=$top/docs/bench
@@ -406,7 +407,10 @@ fi
 # prebind_managed (bench/libvirt.sh, bench/libvirt/run).
 LCSV=$OUT/libvirt.csv
 rm -f "$LCSV"
-if [[ $LIBVIRT = 1 ]]; then
+# A smoke run (QUICK=1) leaves it out unless LIBVIRT=1 is given.
+if [[ $QUICK = 1 && ${LIBVIRT_SET:-} != 1 ]]; then
+	say "libvirt skipped in a smoke run (QUICK=1; LIBVIRT=1 runs it, ~8 min)"
+elif [[ $LIBVIRT = 1 ]]; then
 	if [[ $EUID -ne 0 ]]; then
 		say "libvirt skipped: tests/e2e/guest3.sh needs root"
 	else

@@ -37,6 +37,8 @@ run "$here/hook/parallel.sh"
 # its quick part: a race report fails it.
 if [ -n "${TSAN_BUILD:-}" ]; then
 	run env BUILD="$TSAN_BUILD" QUICK=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$here/hook/parallel.sh"
+else
+	echo "SKIP hook/parallel under ThreadSanitizer: the compiler has no ThreadSanitizer whose programs start on this kernel"
 fi
 run "$here/hostile/run.sh"
 run "$here/wrapper/run.sh"

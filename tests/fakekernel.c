@@ -729,8 +729,9 @@ static int fk_slow_enter(const char *root, const char *addr)
 	if (slot >= 0)
 		snprintf(inflight[slot], sizeof(inflight[slot]), "%s", addr);
 	/* FAKEKERNEL_RENDEZVOUS=K: the first write of each device waits
-	 * until K devices have come (at most 2 s): K devices worked on at
-	 * once come together; one after the other, the first times out. */
+	 * until K devices have come (at most 5 s: threads start slowly
+	 * under ThreadSanitizer on a loaded machine): K devices worked on
+	 * at once come together; one after the other, the first times out. */
 	if (want > 0) {
 		bool seen = false;
 		for (int i = 0; i < n_arrived; i++)
@@ -740,7 +741,7 @@ static int fk_slow_enter(const char *root, const char *addr)
 			snprintf(arrived[n_arrived++], sizeof(arrived[0]), "%s", addr);
 			pthread_cond_broadcast(&fk_cv);
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 2;
+			until.tv_sec += 5;
 			while (n_arrived < want)
 				if (pthread_cond_timedwait(&fk_cv, &fk_mu, &until) != 0) {
 					fk_log(root, "rendezvous-timeout", addr, "");

@@ -43,7 +43,7 @@
  *                             write of another device logs "overlap ADDR
  *                             OTHER" (the two are in the kernel at once)
  *   FAKEKERNEL_RENDEZVOUS=K   the first bounded write of each device waits
- *                             (at most 2 s, then "rendezvous-timeout ADDR")
+ *                             (at most 5 s, then "rendezvous-timeout ADDR")
  *                             until K devices have come: K devices worked
  *                             on at once meet; one after the other do not
  */

@@ -457,7 +457,7 @@ hook "$D" "$T/pb.xml" prepare
 	[ "$(driver_of "$D" 0000:09:00.0)" = e1000e ] && [ "$(driver_of "$D" 0000:0a:00.0)" = e1000e ]
 check prebind-managed "$?" "rc=$rc: 02:00.0 on $(driver_of "$D" 0000:02:00.0), 09:00.0 on $(driver_of "$D" 0000:09:00.0)" "$D/stderr"
 hook "$D" "$T/pb.xml" release end
-restored "$D" && no_journal "$D"
+[ "$rc" = 0 ] && restored "$D" && no_journal "$D"
 check prebind-managed-released "$?" "rc=$rc" "$D/stderr"
 new "$D"
 hook "$D" "$T/pb.xml" prepare

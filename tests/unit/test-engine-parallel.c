@@ -172,14 +172,16 @@ static void failure_rolls_back_all(void **state UNUSED)
 	assert_same_tree(before, snapshot());
 }
 
-/* Two units fail at once: the error is the first in the plan's order
- * (the domain's), whichever failed first in time. */
+/* Two units fail: the error is the first in the plan's order (the
+ * domain's), not the first in time: the GPU fails at its unbind, the NIC,
+ * first in the domain, later, at its probe. */
 static void first_failure_in_plan_order(void **state UNUSED)
 {
 	char *before = snapshot();
 
 	setenv("FAKEKERNEL_RENDEZVOUS", "4", 1);
-	inject("unbind EIO " GPU "\nunbind EBUSY " NIC "\n");
+	setenv("FAKEKERNEL_DELAY_MS", "50", 1);
+	inject("unbind EIO " GPU "\nprobe EBUSY " NIC " once\n");
 	domain(0, "vm", U1, FOUR, NULL);
 	assert_true(prepare(0) < 0);
 	assert_contains(T.e.msg, NIC);
