@@ -579,7 +579,10 @@ if wr0 and di0 and sh0:
     bounds.append("The wrapper: any wrapper that is a program adds an exec of itself. The least one, a static program that only execs its arguments (`bench/exec.c`), adds %s ms: %s a direct exec (%s ms), measured in the same cycles. Ours adds %s ms (%s)." % (
         ms(sh0["median_us"] - di0["median_us"]), x(sh0["median_us"] / di0["median_us"]), ms(di0["median_us"]),
         ms(wr0["median_us"] - di0["median_us"]), x(wr0["median_us"] / di0["median_us"])))
-if NDEV and max(NDEV) >= 4 and gq("bare-par", 4):
+if NOOP and max(qs_.values()) > 1.1:
+    bounds.append("Nothing to do: the worst case is `%s` of a domain with %d hostdevs, whose XML the hook reads whole from its pipe (as libvirt gives it, to learn that there is nothing to do), where the floor reads nothing (its stdin is /dev/null); the cases with no hostdev are %s–%s." % (
+        wk[0], wk[2], x(min(v for k, v in qs_.items() if k[2] == 0)), x(max(v for k, v in qs_.items() if k[2] == 0))))
+if NDEV and max(NDEV) >= 4 and gq("bare-par", 4) and not (gq("hook-par", 4) and gq("hook-par", 4) <= 1.5):
     bounds.append("Parallel preparation in the TCG guest: the guest's kernel work is emulated CPU work on 2 vCPUs (the host has 2 cores), so the bare writes themselves, one thread per device, take %s for 4 devices what they take for 1 (the floor of any hook in this guest); the hook with `parallel = yes` %s, with `parallel = no` %s. Where the kernel waits for the devices instead (real hardware: resets, a driver's unbind), the modelled-latency section below shows what parallel work does: %s for %d devices, %s one after the other." % (
         x(gq("bare-par", 4)), x(gq("hook-par", 4)) if gq("hook-par", 4) else "–", x(gq("hook-seq", 4)) if gq("hook-seq", 4) else "–",
         x((lat("parallel", "prepare", max(LAT_D)) + lat("parallel", "release", max(LAT_D))) / (lat("parallel", "prepare", 1) + lat("parallel", "release", 1))) if LAT_D and lat("parallel", "prepare", 1) else "–",
