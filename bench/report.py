@@ -262,22 +262,16 @@ if host_worst:
             " / ".join(format(h, ",") for h in SIZES if ours(host_worst[0][0], h, host_worst[0][1]))),
         host_ok))
 
-# 4. At least 10x faster than the shell baseline.
+# The speed-up over the shell baseline, for its plot and tables.
 speed = {}
-speed_net = {}
 for op in OPS + ["check"]:
     for h in SIZES:
         for d in HOSTDEVS:
             o, b = ours(op, h, d), base(op, h, d)
             if o and b:
                 speed[(op, h, d)] = b["median_us"] / o["median_us"]
-                speed_net[(op, h, d)] = b["median_us"] / net(op, h, d)
 
 
-def slowest_net(keys):
-    w = min(((k, speed_net[k]) for k in keys), key=lambda kv: kv[1])
-    return "; without the fake kernel's own time, slowest %s (`%s`, %d functions, %d hostdevs)" % (
-        x(w[1]), w[0][0], w[0][1], w[0][2])
 # 5. The wrapper against the least exec shim (bench/exec.c: a static
 # program that only execs its arguments).
 sh_ = get("wrapper", "shim", "exec", 0, 0)
@@ -564,15 +558,7 @@ if FLOOR:
         ms(FLOOR["median_us"]), ms(FLOOR["p10_us"]), ms(FLOOR["p90_us"]), FLOOR["runs"], FLOOR["maxrss_kb"]))
 P("")
 # What bounds the misses: the arithmetic from this run's own rows.
-def srow(name):
-    for k, r in R.items():
-        if k[0] == "startup" and k[2] == name:
-            return r["median_us"]
-    return None
-
-
 bounds = []
-t_static, bash_st, cli_v = srow("true-static"), srow("bash-started"), srow("cli-version")
 wr0, di0 = get("wrapper", "wrapper", "exec", 0, 0), get("wrapper", "direct", "exec", 0, 0)
 sh0 = get("wrapper", "shim", "exec", 0, 0)
 if wr0 and di0 and sh0:
